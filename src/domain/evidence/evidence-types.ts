@@ -1,0 +1,64 @@
+// What a pull log shows, as read by PodmanLogParser: facts only, before any comparison with a plan.
+
+export const ATTEMPT_OUTCOMES = [
+  'served', 'manifest-unknown', 'unauthorized', 'forbidden', 'tls', 'unreachable', 'dns', 'timeout', 'blocked', 'other',
+] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+
+export type LogTool = 'podman' | 'skopeo' | 'cri-o' | 'unknown';
+
+export interface ObservedAttempt {
+  /** 1-based; podman repeats the whole walk on retryable errors ("Failed, retrying in ..."). */
+  walk: number;
+  /** The physical reference from `Trying to access "..."` (mirror or source, rewritten). */
+  reference: string;
+  outcome: AttemptOutcome;
+  /** The error in the tool's (and registry's) own words; "" when served. */
+  detail: string;
+  /** 1-based line numbers of the evidence: `Trying to access`, ping error, manifest type, `Accessing ... failed`. */
+  lines: number[];
+  /** Credential lookup for this candidate: found in a file/helper, none found, or not logged. */
+  credentials: 'found' | 'none' | null;
+}
+
+export interface ServedImage {
+  reference: string;
+  /** Manifest digest: from the reference, else from the signature lookaside path, image metadata or inspect output. */
+  digest: string | null;
+}
+
+export interface ForeignBlob {
+  digest: string;
+  /** host/repository the blob was fetched from. */
+  source: string;
+}
+
+export interface LogStats {
+  lines: number;
+  /** Lines with logrus framing (text or TTY). */
+  framedLines: number;
+  debugLines: number;
+  /** Lines that carried pull evidence (attempts, config files, credentials, errors, progress). */
+  evidenceLines: number;
+  /** Attempts of older walks dropped to bound memory (the most recent walks are kept). */
+  droppedAttempts: number;
+}
+
+export interface PullEvidence {
+  tool: LogTool;
+  /** The reference the user asked for (podman's `Trying to pull`, `Attempting to pull candidate`, ...). */
+  logicalReference: string | null;
+  configFiles: string[];
+  attempts: ObservedAttempt[];
+  served: ServedImage | null;
+  blobsFromOtherSources: ForeignBlob[];
+  finalError: string | null;
+  credentialNotes: string[];
+  /** Count of `Failed, retrying in` warnings. */
+  retries: number;
+  /** `Found image ... in local containers storage` before any registry access. */
+  localImageFound: boolean;
+  /** Non-debug progress lines of a pull (`Trying to pull`, `Copying blob`) were seen. */
+  pullProgressSeen: boolean;
+  stats: LogStats;
+}
