@@ -11,6 +11,8 @@ import type { Registry } from './registries-conf.ts';
 export interface RenderOptions {
   /** Live clusters: no Image "cluster" means the MCO renders nothing. Offline files: treat as empty. */
   requireImageConfig?: boolean;
+  /** Skip the MCO's validation: used only to explain what a refused configuration was meant to do. */
+  skipValidation?: boolean;
 }
 
 export interface RenderResult {
@@ -40,7 +42,7 @@ export function renderPolicies(p: PolicySet, opts: RenderOptions = {}): RenderRe
     payloadFilter = applyPayloadFilter(p.releaseImage, insecure, blocked, sources.allowedRegistries ?? [], digest);
     blocked = payloadFilter.registriesBlocked ?? [];
   }
-  validateRegistriesConfScopes(insecure, blocked, p);
+  if (opts.skipValidation !== true) validateRegistriesConfScopes(insecure, blocked, p);
   const anyMirrorObject = p.icsps.length + p.idms.length + p.itms.length > 0;
   if (sources.insecureRegistries === undefined && blocked.length === 0 && !anyMirrorObject) {
     return { ...base, rendered: false, reason: 'no mirror objects and no insecure or blocked registries: the MCO ships no registries.conf, nodes keep the template', ...(payloadFilter ? { payloadFilter } : {}) };

@@ -24,25 +24,38 @@ export class RegistryIndex {
   /** findRegistry: longest prefix wins; on equal length the first in prefix order. */
   find(name: string): Registry | undefined {
     let best: Registry | undefined;
-    const consider = (candidate: string): void => {
-      const reg = this.byPrefix.get(candidate);
-      if (reg === undefined || refMatchingPrefix(name, reg.prefix) === -1) return;
+    for (const reg of this.findAll(name)) {
       if (best === undefined || reg.prefix.length > best.prefix.length || (reg.prefix.length === best.prefix.length && reg.prefix < best.prefix)) {
         best = reg;
       }
+    }
+    return best;
+  }
+
+  /** Every entry whose prefix matches the name (the one find picks, and those it shadows). */
+  findAll(name: string): Registry[] {
+    const found: Registry[] = [];
+    const consider = (candidate: string): void => {
+      const reg = this.byPrefix.get(candidate);
+      if (reg !== undefined && refMatchingPrefix(name, reg.prefix) !== -1) found.push(reg);
     };
     for (let i = 0; i < name.length; i++) {
       const c = name[i];
       if (c === '/' || c === ':' || c === '@') consider(name.slice(0, i));
     }
     consider(name);
-    const slash = name.indexOf('/');
-    const hostPort = slash === -1 ? name : name.slice(0, slash);
-    const colon = hostPort.indexOf(':');
-    const host = colon === -1 ? hostPort : hostPort.slice(0, colon);
+    const host = hostOf(name);
     for (let i = host.indexOf('.'); i !== -1; i = host.indexOf('.', i + 1)) consider(`*${host.slice(i)}`);
-    return best;
+    return found;
   }
+}
+
+/** The host of a name or scope, without port or path. */
+export function hostOf(name: string): string {
+  const slash = name.indexOf('/');
+  const hostPort = slash === -1 ? name : name.slice(0, slash);
+  const colon = hostPort.indexOf(':');
+  return colon === -1 ? hostPort : hostPort.slice(0, colon);
 }
 
 /** Endpoint.rewriteReference: swap the matched prefix for the endpoint's location; the result must be canonical. */

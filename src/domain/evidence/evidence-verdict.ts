@@ -102,8 +102,8 @@ function annotate(e: PullEvidence, plan: ResolveResult | null, image: string | n
       }
       a.planned = plan === null ? null : false;
       a.location = host(a.reference);
-      // the source is always the last candidate of a walk; without any other clue, only that one is the source
-      a.mirror = logicalName !== null ? referenceName(a.reference) !== logicalName : i < walk.length - 1 || a.outcome === 'served';
+      // the source is always the last candidate of a walk: without the logical name, only position tells
+      a.mirror = logicalName !== null ? referenceName(a.reference) !== logicalName : i < walk.length - 1;
     });
   }
   return walks.flat();

@@ -310,6 +310,9 @@ export class PodmanLogParser {
   }
 
   private get(url: string): void {
+    // skopeo inspect lists tags directly at the source, outside the walk: that names the logical repository
+    const tags = /^https?:\/\/([^/]+)\/v2\/(.+)\/tags\/list/.exec(url);
+    if (tags !== null) this.setLogical(`${tags[1]}/${tags[2]}`, 1);
     const m = /^https?:\/\/([^/]+)\/v2\/(.+)\/blobs\/(sha256:[a-f0-9]{64})/.exec(url);
     const cur = this.current;
     if (m === null || cur === null) return;

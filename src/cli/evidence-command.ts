@@ -1,0 +1,136 @@
+// `icsp evidence LOGFILE|- [--image REF] [--registries-conf FILE] [--json]`: reads a podman/skopeo debug log
+// (or CRI-O journal lines), says which candidates were tried, which one served, why the others failed, and
+// whether that matches the plan the engine predicts from the node's registries.conf.
+import { readFile } from 'node:fs/promises';
+import { readEvidenceFromFile, readEvidenceFromStream } from '../adapters/log-lines.ts';
+import type { ReadEvidence } from '../adapters/log-lines.ts';
+import { EngineError } from '../domain/engine-error.ts';
+import { toEvidenceJson } from '../domain/evidence/evidence-json.ts';
+import { renderEvidenceText } from '../domain/evidence/evidence-text.ts';
+import { judgeEvidence } from '../domain/evidence/evidence-verdict.ts';
+import type { PullEvidence } from '../domain/evidence/evidence-types.ts';
+import type { ResolveResult } from '../domain/pull-source.ts';
+import { parsePullReference, refString } from '../domain/reference.ts';
+import { parseRegistriesConf } from '../domain/registries-conf.ts';
+import type { RegistriesConf } from '../domain/registries-conf.ts';
+import { resolve } from '../domain/resolve.ts';
+import { EXIT } from './io.ts';
+import type { CliIo } from './io.ts';
+
+const USAGE = 'usage: icsp evidence LOGFILE|- [--image REF] [--registries-conf FILE] [--json]';
+
+interface EvidenceArgs {
+  log: string;
+  image: string | null;
+  registriesConf: string | null;
+  json: boolean;
+}
+
+function parseArgs(args: string[]): EvidenceArgs | string {
+  let log: string | null = null;
+  let image: string | null = null;
+  let registriesConf: string | null = null;
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    const value = (): string | null => {
+      const v = args[i + 1];
+      i++;
+      return v === undefined || v === '' ? null : v;
+    };
+    if (a === '--json') json = true;
+    else if (a === '--image') {
+      image = value();
+      if (image === null) return '--image needs a reference';
+    } else if (a.startsWith('--image=')) image = a.slice('--image='.length);
+    else if (a === '--registries-conf') {
+      registriesConf = value();
+      if (registriesConf === null) return '--registries-conf needs a file';
+    } else if (a.startsWith('--registries-conf=')) registriesConf = a.slice('--registries-conf='.length);
+    else if (a === '--policies' || a.startsWith('--policies=')) {
+      return '--policies is not available for evidence yet; render the policies and pass --registries-conf FILE';
+    } else if (a === '-h' || a === '--help') return USAGE;
+    else if (a.startsWith('-') && a !== '-') return `unknown option ${a}`;
+    else if (log === null) log = a;
+    else return `unexpected argument ${a}`;
+  }
+  if (log === null) return 'missing LOGFILE (use - for stdin)';
+  return { log, image, registriesConf, json };
+}
+
+/** The reference to plan for: --image, else the log's own; a bare name borrows the tag/digest the walk used. */
+function planReference(image: string | null, e: PullEvidence): string | null {
+  const ref = image ?? e.logicalReference;
+  if (ref === null) return null;
+  const lastSlash = ref.lastIndexOf('/');
+  const hasTagOrDigest = ref.includes('@') || ref.indexOf(':', lastSlash + 1) >= 0;
+  const first = e.attempts[0]?.reference;
+  if (hasTagOrDigest || first === undefined) return ref;
+  const m = /(@[^@/]+|:[^:/@]+)$/.exec(first);
+  return m !== null ? ref + (m[1] ?? '') : ref;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ');
+}
+
+export async function evidenceCommand(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseArgs(args);
+  if (typeof parsed === 'string') {
+    io.stderr.write(`icsp evidence: ${parsed === USAGE ? USAGE : `${parsed}\n${USAGE}`}\n`);
+    return parsed === USAGE ? EXIT.ok : EXIT.usage;
+  }
+
+  if (parsed.image !== null) {
+    try {
+      parsed.image = refString(parsePullReference(parsed.image));
+    } catch (err) {
+      io.stderr.write(`icsp evidence: --image ${parsed.image}: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);
+      return EXIT.usage;
+    }
+  }
+
+  let conf: RegistriesConf | null = null;
+  if (parsed.registriesConf !== null) {
+    try {
+      conf = parseRegistriesConf(await readFile(parsed.registriesConf, 'utf8'), [], parsed.registriesConf);
+    } catch (err) {
+      io.stderr.write(`icsp evidence: ${parsed.registriesConf}: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);
+      return EXIT.usage;
+    }
+  }
+
+  let read: ReadEvidence;
+  try {
+    read = parsed.log === '-' ? await readEvidenceFromStream(io.stdin) : await readEvidenceFromFile(parsed.log);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : oneLine(String(err));
+    io.stderr.write(`icsp evidence: ${parsed.log}: ${why}\n`);
+    return EXIT.usage;
+  }
+  const e = read.evidence;
+
+  let plan: ResolveResult | null = null;
+  const planNotes: string[] = [];
+  const ref = planReference(parsed.image, e);
+  if (conf !== null) {
+    if (ref === null) planNotes.push('no plan: the log does not name the image; pass --image REF');
+    else {
+      try {
+        plan = resolve(conf, ref);
+      } catch (err) {
+        if (!(err instanceof EngineError)) throw err;
+        planNotes.push(err.stage === 'reference'
+          ? `no plan: ${ref} is not a valid pull reference (${err.message}); pass --image REF`
+          : `the engine predicts that this pull fails before any registry is contacted: ${err.message}`);
+      }
+    }
+  }
+
+  const judgement = judgeEvidence(e, plan, { image: parsed.image !== null ? ref : null });
+  judgement.verdict.details.push(...planNotes);
+  const json = toEvidenceJson({ evidence: e, judgement, plan, image: ref, bytes: read.bytes, truncatedLines: read.truncatedLines });
+  io.stdout.write(parsed.json ? `${JSON.stringify(json, null, 2)}\n` : renderEvidenceText(json));
+  return json.verdict.code === 'all-failed' ? EXIT.pullFails : EXIT.ok;
+}

@@ -1,0 +1,176 @@
+// The `icsp` command line: offline against policy YAML or a node's registries.conf. Every failure is one line
+// on stderr (and, with --json, an {"error": {stage, message}} object on stdout); exit 0 ok, 1 the pull itself
+// would fail, 2 bad usage or input.
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { loadPolicyPaths, loadRegistriesConfFiles } from '../adapters/policy-files.ts';
+import { EngineError } from '../domain/engine-error.ts';
+import { explain } from '../domain/explain.ts';
+import { formatExplanation } from '../domain/explain-report.ts';
+import { dumpIdmsYaml, icspToIdms } from '../domain/icsp-migration.ts';
+import { renderPolicies } from '../domain/render.ts';
+import { confFromEntries } from '../domain/registries-conf.ts';
+import { encodeRegistriesConf, TEMPLATE_REGISTRIES_CONF } from '../domain/registries-toml.ts';
+import type { RenderLayout } from '../domain/registries-toml.ts';
+import { registriesToJson } from '../domain/registries-json.ts';
+import { resolve } from '../domain/resolve.ts';
+import type { CliIo } from './io.ts';
+import { EXIT } from './io.ts';
+import { evidenceCommand } from './evidence-command.ts';
+
+export const USAGE = `icsp — why an OpenShift node pulls an image from where it does (ICSP / IDMS / ITMS mirrors)
+
+Usage:
+  icsp why IMAGE --policies PATH... [--json]            explain the pull plan from policy YAML (files, dirs, - for stdin)
+  icsp why IMAGE --registries-conf FILE [--registries-conf-d DIR] [--json]
+                                                        explain from a node's actual registries.conf
+  icsp resolve IMAGE --registries-conf FILE [--registries-conf-d DIR] [--json]
+  icsp resolve IMAGE --policies PATH... [--json]        the ordered pull sources, as containers/image computes them
+  icsp render --policies PATH... [--layout 4.19|4.13] [--json]
+                                                        the /etc/containers/registries.conf the MCO writes
+  icsp evidence LOGFILE|- [--image REF] [--policies PATH... | --registries-conf FILE] [--json]
+                                                        read a 'podman pull --log-level debug' log into evidence
+  icsp migrate-icsp --policies PATH...                  ImageDigestMirrorSets for the ICSPs, as 'oc adm migrate icsp' writes them
+  icsp help | --version
+
+Exit codes: 0 ok, 1 the pull itself would fail (config, reference, rewrite or render error), 2 bad usage or input.
+`;
+
+class UsageError extends Error {}
+
+const COMMON = {
+  policies: { type: 'string', multiple: true },
+  'registries-conf': { type: 'string' },
+  'registries-conf-d': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  layout: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({ args, options: COMMON, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0] ?? String(e));
+  }
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+function write(io: CliIo, stream: 'stdout' | 'stderr', text: string): void {
+  io[stream].write(text);
+}
+
+function fail(io: CliIo, json: boolean, stage: string, message: string, code: number): number {
+  write(io, 'stderr', `icsp: ${oneLine(message)}\n`);
+  if (json) write(io, 'stdout', JSON.stringify({ error: { stage, message } }, null, 2) + '\n');
+  return code;
+}
+
+function exitFor(e: EngineError): number {
+  return e.stage === 'input' ? EXIT.usage : EXIT.pullFails;
+}
+
+type Parsed = ReturnType<typeof parse>;
+
+function oneImage(p: Parsed, command: string): string {
+  if (p.positionals.length !== 1) throw new UsageError(`${command} takes exactly one IMAGE, got ${p.positionals.length} (see 'icsp help')`);
+  return p.positionals[0]!;
+}
+
+async function sourceOf(p: Parsed, io: CliIo, command: string) {
+  const policies = p.values.policies ?? [];
+  const conf = p.values['registries-conf'];
+  if (policies.length > 0 && conf !== undefined) throw new UsageError(`${command}: give --policies or --registries-conf, not both`);
+  if (policies.length === 0 && conf === undefined) throw new UsageError(`${command} needs --policies PATH (ICSP/IDMS/ITMS YAML) or --registries-conf FILE`);
+  if (p.values['registries-conf-d'] !== undefined && conf === undefined) throw new UsageError('--registries-conf-d goes with --registries-conf');
+  if (conf !== undefined) return { conf: await loadRegistriesConfFiles(conf, p.values['registries-conf-d']) };
+  const loaded = await loadPolicyPaths(policies, io.stdin);
+  for (const w of loaded.warnings) write(io, 'stderr', `icsp: warning: ${w}\n`);
+  return { policies: loaded.policies };
+}
+
+async function why(p: Parsed, io: CliIo): Promise<number> {
+  const image = oneImage(p, 'why');
+  const src = await sourceOf(p, io, 'why');
+  const e = explain({ reference: image, ...src });
+  if (p.values.json) write(io, 'stdout', JSON.stringify(e, null, 2) + '\n');
+  else write(io, 'stdout', formatExplanation(e));
+  if (e.error !== null) {
+    write(io, 'stderr', `icsp: ${oneLine(e.error.message)}${e.advice[0] !== undefined ? ` (${oneLine(e.advice[0])})` : ''}\n`);
+    return EXIT.pullFails;
+  }
+  return e.verdict.code === 'all-blocked' ? EXIT.pullFails : EXIT.ok;
+}
+
+async function resolveCmd(p: Parsed, io: CliIo): Promise<number> {
+  const image = oneImage(p, 'resolve');
+  const src = await sourceOf(p, io, 'resolve');
+  const conf = src.conf ?? confFromEntries(renderPolicies(src.policies!).registries);
+  const r = resolve(conf, image);
+  if (p.values.json) write(io, 'stdout', JSON.stringify(r, null, 2) + '\n');
+  else {
+    write(io, 'stdout', `${r.normalizedReference} (matched ${r.matchedPrefix ?? 'no [[registry]]'}):\n`);
+    r.pullSources.forEach((s, i) =>
+      write(io, 'stdout', `  ${i + 1}. ${s.reference}  ${s.mirror ? 'mirror' : 'source'}${s.insecure ? ' insecure' : ''}${s.pullFromMirror ? ` ${s.pullFromMirror}` : ''}${s.blocked ? ` BLOCKED by ${s.blockedBy}` : ''}\n`),
+    );
+  }
+  return EXIT.ok;
+}
+
+async function render(p: Parsed, io: CliIo): Promise<number> {
+  if (p.positionals.length > 0) throw new UsageError(`render takes no IMAGE (got ${p.positionals[0]})`);
+  if ((p.values.policies ?? []).length === 0) throw new UsageError('render needs --policies PATH');
+  const layout = p.values.layout ?? '4.19';
+  if (layout !== '4.19' && layout !== '4.13') throw new UsageError(`--layout must be 4.19 (OCP 4.19+) or 4.13 (OCP 4.13-4.18), got ${layout}`);
+  const { policies } = await sourceOf(p, io, 'render');
+  const r = renderPolicies(policies!);
+  if (!r.rendered) write(io, 'stderr', `icsp: note: ${r.reason}\n`);
+  if (r.payloadFilter?.loggedError) write(io, 'stderr', `icsp: note: the MCO logs and skips: ${r.payloadFilter.loggedError}\n`);
+  if (p.values.json) {
+    write(io, 'stdout', JSON.stringify({ registries: registriesToJson(r.registries), rendered: r.rendered, ...(r.payloadFilter ? { payloadFilter: r.payloadFilter } : {}) }, null, 2) + '\n');
+  } else {
+    write(io, 'stdout', r.rendered ? encodeRegistriesConf(r.unqualifiedSearchRegistries, r.registries, layout as RenderLayout) : TEMPLATE_REGISTRIES_CONF);
+  }
+  return EXIT.ok;
+}
+
+async function migrate(p: Parsed, io: CliIo): Promise<number> {
+  if ((p.values.policies ?? []).length === 0) throw new UsageError('migrate-icsp needs --policies PATH with ImageContentSourcePolicy objects');
+  const { policies } = await sourceOf(p, io, 'migrate-icsp');
+  if (policies!.icsps.length === 0) throw new EngineError('input', 'no ImageContentSourcePolicy objects in the given --policies');
+  write(io, 'stdout', dumpIdmsYaml(policies!.icsps.map(icspToIdms)));
+  return EXIT.ok;
+}
+
+const COMMANDS: Record<string, (p: Parsed, io: CliIo) => Promise<number>> = { why, resolve: resolveCmd, render, 'migrate-icsp': migrate };
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    write(io, command === undefined ? 'stderr' : 'stdout', USAGE);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (command === '--version') {
+    write(io, 'stdout', '0.1.0\n');
+    return EXIT.ok;
+  }
+  if (command === 'evidence') return evidenceCommand(rest, io);
+  const handler = COMMANDS[command];
+  const json = rest.includes('--json');
+  if (handler === undefined) return fail(io, json, 'usage', `unknown command "${command}" (commands: why, resolve, render, evidence, migrate-icsp, help)`, EXIT.usage);
+  try {
+    const p = parse(rest);
+    if (p.values.help) {
+      write(io, 'stdout', USAGE);
+      return EXIT.ok;
+    }
+    return await handler(p, io);
+  } catch (e) {
+    if (e instanceof UsageError) return fail(io, json, 'usage', `${e.message}`, EXIT.usage);
+    if (e instanceof EngineError) return fail(io, json, e.stage, e.message, exitFor(e));
+    return fail(io, json, 'internal', `internal error: ${(e as Error).stack ?? String(e)}`, EXIT.usage);
+  }
+}

@@ -1,0 +1,45 @@
+// The human answer to `icsp why`: verdict first, then the pull plan, the mirrors that will not be tried and
+// why, what the other kind of pull would do, what to do, and warnings. Plain text, no colour.
+import type { Explanation } from './explain.ts';
+import type { PullSource } from './pull-source.ts';
+
+function attempt(s: PullSource & { from?: Array<{ kind: string; name: string }> }, i: number): string {
+  const tags: string[] = [s.mirror ? 'mirror' : 'source'];
+  if (s.pullFromMirror !== undefined) tags.push(s.pullFromMirror);
+  if (s.insecure) tags.push('insecure: no TLS verification, HTTP fallback');
+  if (s.blocked) tags.push(`BLOCKED by ${s.blockedBy}`);
+  if (s.from !== undefined && s.from.length > 0) tags.push(`from ${s.from.map((o) => `${o.kind}/${o.name}`).join(', ')}`);
+  return `  ${i + 1}. ${s.reference}  (${tags.join('; ')})`;
+}
+
+export function formatExplanation(e: Explanation): string {
+  const out: string[] = [];
+  out.push(e.verdict.summary, '');
+  if (e.error !== null) {
+    out.push(`Error (${e.error.stage}): ${e.error.message}`);
+  } else {
+    out.push(`Image:    ${e.normalizedReference} (${e.pullKind} pull)`);
+    out.push(`Matched:  ${e.matchedPrefix === null ? 'no [[registry]] entry' : `[[registry]] prefix ${e.matchedPrefix}`}`);
+    out.push('', 'Pull plan, in the order the node tries it:');
+    e.pullSources.forEach((s, i) => out.push(attempt(s, i)));
+  }
+  if (e.skippedMirrors.length > 0) {
+    out.push('', 'Configured mirrors NOT tried for this reference:');
+    for (const s of e.skippedMirrors) out.push(`  - ${s.location}  (${s.from.kind}/${s.from.name}, source ${s.source}): ${s.detail} [${s.reason}]`);
+  }
+  if (e.alternative !== null) {
+    out.push('', `A ${e.alternative.pullKind} pull (${e.alternative.reference}) would try:`);
+    e.alternative.pullSources.forEach((s, i) => out.push(attempt(s, i)));
+  }
+  if (e.advice.length > 0) {
+    out.push('', 'What to do:');
+    for (const a of e.advice) out.push(`  - ${a}`);
+  }
+  if (e.warnings.length > 0) {
+    out.push('', 'Warnings:');
+    for (const w of e.warnings) out.push(`  ! [${w.code}] ${w.message}`);
+  }
+  const basis = e.basis.kind === 'policies' ? `rendered from ${e.basis.objects} policy object(s) as the MCO would` : `read from ${e.basis.files.join(', ')}`;
+  out.push('', `(Configuration ${basis}.)`);
+  return out.join('\n') + '\n';
+}
