@@ -64,14 +64,19 @@ export function editRegistriesConfig(insecure: readonly string[], blocked: reado
     for (const r of regs) if (scopeIsNestedInsideScope(registryScope(r), scope)) r.blocked = true;
   }
   // Entries below a mirrored source that have no mirrors of their own get the source's mirrors re-pointed.
+  // Only entries without mirrors can receive any (those made for insecure/blocked scopes), so the loop runs over
+  // them alone: oc-mirror configurations have thousands of sources and a handful of such scopes.
+  let mirrorless = regs.filter((r) => r.mirrors.length === 0);
   for (const set of [...digestSets, ...tagSets]) {
+    if (mirrorless.length === 0) break;
     const src = byScope.get(set.source)!;
-    for (const r of regs) {
+    for (const r of mirrorless) {
       const scope = registryScope(r);
       if (r === src || r.mirrors.length > 0 || scope === set.source || !scopeIsNestedInsideScope(scope, set.source)) continue;
       const locations = mirrorsAdjustedForNestedScope(set.source, scope, src.mirrors.map((m) => m.location));
       r.mirrors = src.mirrors.map((m, i) => ({ ...m, location: locations[i]! }));
     }
+    mirrorless = mirrorless.filter((r) => r.mirrors.length === 0);
   }
   return regs;
 }
