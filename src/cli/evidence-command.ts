@@ -11,18 +11,21 @@ import { judgeEvidence } from '../domain/evidence/evidence-verdict.ts';
 import type { PullEvidence } from '../domain/evidence/evidence-types.ts';
 import type { ResolveResult } from '../domain/pull-source.ts';
 import { parsePullReference, refString } from '../domain/reference.ts';
-import { parseRegistriesConf } from '../domain/registries-conf.ts';
+import { confFromEntries, parseRegistriesConf } from '../domain/registries-conf.ts';
+import { renderPolicies } from '../domain/render.ts';
+import { loadPolicyPaths } from '../adapters/policy-files.ts';
 import type { RegistriesConf } from '../domain/registries-conf.ts';
 import { resolve } from '../domain/resolve.ts';
 import { EXIT } from './io.ts';
 import type { CliIo } from './io.ts';
 
-const USAGE = 'usage: icsp evidence LOGFILE|- [--image REF] [--registries-conf FILE] [--json]';
+const USAGE = 'usage: icsp evidence LOGFILE|- [--image REF] [--policies PATH... | --registries-conf FILE] [--json]';
 
 interface EvidenceArgs {
   log: string;
   image: string | null;
   registriesConf: string | null;
+  policies: string[];
   json: boolean;
 }
 
@@ -30,6 +33,7 @@ function parseArgs(args: string[]): EvidenceArgs | string {
   let log: string | null = null;
   let image: string | null = null;
   let registriesConf: string | null = null;
+  const policies: string[] = [];
   let json = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
@@ -47,15 +51,20 @@ function parseArgs(args: string[]): EvidenceArgs | string {
       registriesConf = value();
       if (registriesConf === null) return '--registries-conf needs a file';
     } else if (a.startsWith('--registries-conf=')) registriesConf = a.slice('--registries-conf='.length);
-    else if (a === '--policies' || a.startsWith('--policies=')) {
-      return '--policies is not available for evidence yet; render the policies and pass --registries-conf FILE';
-    } else if (a === '-h' || a === '--help') return USAGE;
+    else if (a === '--policies') {
+      const v = value();
+      if (v === null) return '--policies needs a PATH';
+      policies.push(v);
+    } else if (a.startsWith('--policies=')) policies.push(a.slice('--policies='.length));
+    else if (a === '-h' || a === '--help') return USAGE;
     else if (a.startsWith('-') && a !== '-') return `unknown option ${a}`;
     else if (log === null) log = a;
     else return `unexpected argument ${a}`;
   }
   if (log === null) return 'missing LOGFILE (use - for stdin)';
-  return { log, image, registriesConf, json };
+  if (policies.length > 0 && registriesConf !== null) return 'give --policies or --registries-conf, not both';
+  if (policies.includes('-') && log === '-') return 'stdin can carry the log or the policies, not both';
+  return { log, image, registriesConf, policies, json };
 }
 
 /** The reference to plan for: --image, else the log's own; a bare name borrows the tag/digest the walk used. */
@@ -97,6 +106,19 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
     } catch (err) {
       io.stderr.write(`icsp evidence: ${parsed.registriesConf}: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);
       return EXIT.usage;
+    }
+  }
+
+  if (parsed.policies.length > 0) {
+    // The plan a node would follow once the policies are rendered by the MCO.
+    try {
+      const loaded = await loadPolicyPaths(parsed.policies, io.stdin);
+      for (const w of loaded.warnings) io.stderr.write(`icsp evidence: warning: ${w}\n`);
+      conf = confFromEntries(renderPolicies(loaded.policies).registries);
+    } catch (err) {
+      if (!(err instanceof EngineError)) throw err;
+      io.stderr.write(`icsp evidence: ${oneLine(err.message)}\n`);
+      return err.stage === 'render' ? EXIT.pullFails : EXIT.usage;
     }
   }
 

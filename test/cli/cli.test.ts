@@ -143,3 +143,17 @@ describe('the bin entry', () => {
     expect(process.versions.node.split('.')[0]).toBe('24');
   });
 });
+
+describe('icsp evidence --policies', () => {
+  it('compares a real podman log with the plan rendered from policies', async () => {
+    const { sharedPath } = await import('../helpers/shared-dir.ts');
+    const log = sharedPath('fixtures', 'podman', 'b-digest-fallback-second-mirror', 'output.log');
+    const matching = file('ev-ok.yaml', 'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: lab}\nspec:\n  imageDigestMirrors:\n  - source: 127.0.0.1:5001/repo\n    mirrors: [127.0.0.1:5002/empty/repo, 127.0.0.1:5003/mirror/repo]\n');
+    const ok = await runCli(['evidence', log, '--policies', matching, '--json']);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).verdict.code).toBe('mirror-hit');
+    const stale = file('ev-stale.yaml', 'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: lab}\nspec:\n  imageDigestMirrors:\n  - source: 127.0.0.1:5001/repo\n    mirrors: [127.0.0.1:5002/mirror/repo, 127.0.0.1:5003/mirror/repo]\n');
+    const mismatch = await runCli(['evidence', log, '--policies', stale, '--json']);
+    expect(JSON.parse(mismatch.stdout).verdict.code).toBe('plan-mismatch');
+  });
+});

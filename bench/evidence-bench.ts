@@ -1,0 +1,90 @@
+// Bench of the evidence parser: builds logs of 10 MB and 100 MB from the real captured podman/skopeo lines
+// (../shared/fixtures/podman/*/output.log, repeated), parses each in a fresh child process, and prints MB/s and
+// peak memory. A fresh process per size makes each peak its own; the ratio shows memory does not grow with size.
+//   npx node bench/evidence-bench.ts [sizesMB...]      (default 10 100)
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readEvidenceFromFile } from '../src/adapters/log-lines.ts';
+
+const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/podman/', import.meta.url));
+
+async function child(file: string): Promise<void> {
+  const t0 = process.hrtime.bigint();
+  const r = await readEvidenceFromFile(file);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  // maxRSS is in KiB: the peak of this process, which did nothing but parse this file
+  const peakKiB = process.resourceUsage().maxRSS;
+  process.stdout.write(JSON.stringify({ bytes: r.bytes, seconds, peakKiB, lines: r.evidence.stats.lines, attempts: r.evidence.attempts.length, dropped: r.evidence.stats.droppedAttempts }));
+}
+
+function buildLog(dir: string, mb: number): string {
+  const logs = readdirSync(FIXTURES)
+    .map((s) => join(FIXTURES, s, 'output.log'))
+    .filter((f) => existsSync(f))
+    .map((f) => readFileSync(f));
+  if (logs.length === 0) throw new Error(`no fixture logs under ${FIXTURES}`);
+  const file = join(dir, `podman-${mb}MB.log`);
+  const fd = openSync(file, 'w');
+  let written = 0;
+  for (let i = 0; written < mb * 1024 * 1024; i++) {
+    const chunk = logs[i % logs.length] ?? Buffer.alloc(0);
+    writeSync(fd, chunk);
+    written += chunk.length;
+  }
+  closeSync(fd);
+  return file;
+}
+
+interface ChildResult {
+  bytes: number;
+  seconds: number;
+  peakKiB: number;
+  lines: number;
+  attempts: number;
+  dropped: number;
+}
+
+function runChild(file: string): ChildResult {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`bench child failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as ChildResult;
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--child') {
+    await child(process.argv[3] ?? '');
+    return;
+  }
+  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const mbs = sizes.length > 0 ? sizes : [10, 100];
+  const dir = mkdtempSync(join(tmpdir(), 'evidence-bench.'));
+  try {
+    const empty = join(dir, 'empty.log');
+    closeSync(openSync(empty, 'w'));
+    const base = runChild(empty);
+    console.log(`baseline (empty log): peak RSS ${(base.peakKiB / 1024).toFixed(1)} MiB`);
+    const results: [number, ChildResult][] = [];
+    for (const mb of mbs) {
+      const file = buildLog(dir, mb);
+      const r = runChild(file);
+      rmSync(file);
+      results.push([mb, r]);
+      const mbps = r.bytes / 1024 / 1024 / r.seconds;
+      console.log(`${String(mb).padStart(4)} MB: ${r.lines} lines in ${r.seconds.toFixed(2)} s = ${mbps.toFixed(1)} MB/s; peak RSS ${(r.peakKiB / 1024).toFixed(1)} MiB (+${((r.peakKiB - base.peakKiB) / 1024).toFixed(1)} MiB over baseline); ${r.attempts} attempts kept, ${r.dropped} older ones dropped`);
+    }
+    const first = results[0];
+    const last = results[results.length - 1];
+    if (first !== undefined && last !== undefined && first !== last) {
+      const ratio = last[1].peakKiB / first[1].peakKiB;
+      console.log(`peak RSS ratio ${last[0]} MB / ${first[0]} MB = ${ratio.toFixed(2)} (input ratio ${(last[0] / first[0]).toFixed(0)}): ${ratio < 1.5 ? 'memory does not grow with the log size' : 'MEMORY GROWS WITH THE LOG SIZE'}`);
+      if (ratio >= 1.5) process.exitCode = 1;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,72 @@
+// `icsp evidence` end to end on the captured fixtures: text and JSON output, exit codes, one-line errors.
+import { PassThrough, Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { evidenceCommand } from '../../../src/cli/evidence-command.ts';
+import type { EvidenceJson } from '../../../src/domain/evidence/evidence-json.ts';
+
+const DIR = fileURLToPath(new URL('../../../../shared/fixtures/podman/', import.meta.url));
+
+async function cli(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (b: Buffer) => (out += b.toString()));
+  stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const code = await evidenceCommand(args, { stdout, stderr, stdin: Readable.from([Buffer.from(stdin)]), env: {} });
+  return { code, out, err };
+}
+
+describe('icsp evidence', () => {
+  it('--json has the documented shape, attempts in order, verdict against the node\'s registries.conf', async () => {
+    const s = `${DIR}b-digest-fallback-second-mirror`;
+    const r = await cli([`${s}/output.log`, '--registries-conf', `${s}/registries.conf`, '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as EvidenceJson;
+    expect(Object.keys(j)).toEqual(['schemaVersion', 'tool', 'image', 'configFiles', 'attempts', 'served', 'blobsFromOtherSources',
+      'finalError', 'credentialNotes', 'retries', 'plan', 'verdict', 'stats']);
+    expect(j.attempts.map((a) => [a.location, a.mirror, a.outcome])).toEqual([
+      ['127.0.0.1:5002/empty/repo', true, 'manifest-unknown'], ['127.0.0.1:5003/mirror/repo', true, 'served']]);
+    expect(Object.keys(j.attempts[0] ?? {})).toEqual(['walk', 'reference', 'location', 'mirror', 'outcome', 'detail', 'lines', 'credentials', 'planned']);
+    expect(j.served?.reference).toBe(j.attempts[1]?.reference);
+    expect(j.verdict.code).toBe('mirror-hit');
+    expect(j.plan).toHaveLength(3);
+  });
+
+  it('text output: the verdict line first', async () => {
+    const r = await cli([`${DIR}c-digest-fallback-to-source/output.log`]);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toMatch(/^source-fallback: the source served 127\.0\.0\.1:5001\/repo\/exampleimage@sha256:/);
+  });
+
+  it('all-failed exits 1; reads stdin with -', async () => {
+    const { readFileSync } = await import('node:fs');
+    const r = await cli(['-', '--json'], readFileSync(`${DIR}m-all-candidates-fail/output.log`, 'utf8'));
+    expect(r.code).toBe(1);
+    expect((JSON.parse(r.out) as EvidenceJson).verdict.code).toBe('all-failed');
+  });
+
+  it('--image overrides the plan reference; a node file lacking a mirror gives plan-mismatch', async () => {
+    const s = `${DIR}s-skopeo-ignores-registries-conf-env-var`;
+    const img = '127.0.0.1:5001/repo/exampleimage@sha256:db51158598841bf2db6b05852f3b05cccf746576fa58658c49cb653eaefe27bb';
+    const r = await cli([`${s}/output.log`, '--image', img, '--registries-conf', `${s}/registries.conf`]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^plan-mismatch: the node never tried your mirror 127\.0\.0\.1:5002\/mirror\/repo/);
+  });
+
+  it('errors are one line on stderr with exit 2', async () => {
+    for (const args of [[], ['/nonexistent.log'], [`${DIR}a-digest-mirror-hit/output.log`, '--bogus'], [`${DIR}a-digest-mirror-hit/output.log`, '--registries-conf', `${DIR}a-digest-mirror-hit/output.log`], [`${DIR}a-digest-mirror-hit/output.log`, '--image', 'UPPER/Case']]) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err.trim().split('\n')[0]).toMatch(/^icsp evidence: /);
+    }
+  });
+
+  it('an empty log is a verdict, not an error', async () => {
+    const r = await cli(['-']);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toBe('no-attempts: the log is empty');
+  });
+});

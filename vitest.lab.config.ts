@@ -1,0 +1,12 @@
+// The podman lab: real registries and real podman/skopeo in a private network namespace (root only).
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/lab/**/*.lab.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    // one lab at a time: the scenarios share registries and podman storage
+    fileParallelism: false,
+  },
+});
