@@ -1,0 +1,55 @@
+// The port between chat (or CLI) and live checks on nodes. The cluster adapter implements it; Slack and the
+// CLI only call it. Pure types: no Kubernetes or Slack import here.
+import type { EvidenceJson } from '../domain/evidence/evidence-json.ts';
+import type { Explanation } from '../domain/explain.ts';
+
+export type NodeSelection = { node: string } | { pool: string } | { nodes: 'all' | number } | { default: true };
+
+export interface LiveCheckRequest {
+  /** A reference that already passed the grammar (parsePullReference). */
+  image: string;
+  selection: NodeSelection;
+  /** Who asked, for the audit log. */
+  requestedBy: string;
+}
+
+/** One mirror-level difference between a node's registries.conf and the render of the live policies. */
+export interface ConfigDifference {
+  source: string;
+  kind: 'missing-mirror' | 'extra-mirror' | 'missing-entry' | 'extra-entry' | 'order' | 'flag';
+  message: string;
+}
+
+export type LiveVerdictCode = 'mirror-hit' | 'source-fallback' | 'plan-mismatch' | 'all-failed' | 'no-attempts' | 'check-failed';
+
+export interface NodeCheckResult {
+  node: string;
+  verdict: { code: LiveVerdictCode; summary: string; reasons: string[] };
+  evidence: EvidenceJson | null;
+  /** Raw podman debug log, for upload. */
+  log: string;
+  /** The node's /etc/containers/registries.conf (and drop-ins, concatenated with headers). */
+  nodeRegistriesConf: string | null;
+  configDifferences: ConfigDifference[];
+  durationMs: number;
+  /** Set when the check could not run (node NotReady, image pull of the debug image failed, forbidden...). */
+  error?: string;
+}
+
+export interface LiveCheckResult {
+  cluster: string;
+  plan: Explanation;
+  nodes: NodeCheckResult[];
+}
+
+export interface LiveChecker {
+  /** Runs the podman check on the selected nodes; rejects with a one-line Error for unknown node/pool etc. */
+  check(req: LiveCheckRequest, signal?: AbortSignal): Promise<LiveCheckResult>;
+}
+
+/** Where the bot gets the policies it explains from: the live cluster, or files (offline mode). */
+export interface PolicySource {
+  /** A label for messages: the cluster's name or "offline (files)". */
+  readonly cluster: string;
+  explain(image: string): Promise<Explanation>;
+}
