@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { loadPolicyPaths, loadRegistriesConfFiles } from '../adapters/policy-files.ts';
 import { EngineError } from '../domain/engine-error.ts';
+import { describeBadPart } from '../domain/reference.ts';
 import { explain } from '../domain/explain.ts';
 import { formatExplanation } from '../domain/explain-report.ts';
 import { dumpIdmsYaml, icspToIdms } from '../domain/icsp-migration.ts';
@@ -63,8 +64,8 @@ function write(io: CliIo, stream: 'stdout' | 'stderr', text: string): void {
   io[stream].write(text);
 }
 
-function fail(io: CliIo, json: boolean, stage: string, message: string, code: number): number {
-  write(io, 'stderr', `icsp: ${oneLine(message)}\n`);
+function fail(io: CliIo, json: boolean, stage: string, message: string, code: number, hint?: string): number {
+  write(io, 'stderr', `icsp: ${oneLine(message)}${hint !== undefined ? `: ${hint}` : ''}\n`);
   if (json) write(io, 'stdout', JSON.stringify({ error: { stage, message } }, null, 2) + '\n');
   return code;
 }
@@ -161,8 +162,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const handler = COMMANDS[command];
   const json = rest.includes('--json');
   if (handler === undefined) return fail(io, json, 'usage', `unknown command "${command}" (commands: why, resolve, render, evidence, migrate-icsp, help)`, EXIT.usage);
+  let image: string | undefined;
   try {
     const p = parse(rest);
+    image = p.positionals[0];
     if (p.values.help) {
       write(io, 'stdout', USAGE);
       return EXIT.ok;
@@ -170,7 +173,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return await handler(p, io);
   } catch (e) {
     if (e instanceof UsageError) return fail(io, json, 'usage', `${e.message}`, EXIT.usage);
-    if (e instanceof EngineError) return fail(io, json, e.stage, e.message, exitFor(e));
+    if (e instanceof EngineError) {
+      // The upstream message stays as is (scripts match on it); the human line also names the bad part.
+      const bad = e.stage === 'reference' && image !== undefined ? describeBadPart(image) : undefined;
+      return fail(io, json, e.stage, e.message, exitFor(e), bad);
+    }
     return fail(io, json, 'internal', `internal error: ${(e as Error).stack ?? String(e)}`, EXIT.usage);
   }
 }

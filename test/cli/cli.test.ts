@@ -63,6 +63,7 @@ describe('icsp resolve', () => {
     const r = await runCli(['resolve', 'quay.io/Foo/x:1', '--registries-conf', file('e.conf', ''), '--json']);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).error.stage).toBe('reference');
+    expect(r.stderr).toContain('repository path "Foo/x" must be lowercase');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
   it('exits 1 on a config error', async () => {
