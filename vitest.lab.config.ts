@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // The JSON report feeds the one-line summary .ci/run prints.
+    reporters: ['default', ['json', { outputFile: '.cache/test-results/lab.json' }]],
     include: ['test/lab/**/*.lab.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 180_000,
