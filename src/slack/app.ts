@@ -1,0 +1,410 @@
+// The Bolt wiring: `/icsp` commands, @-mentions and the buttons of a live answer, in Socket Mode or HTTP. Every
+// listener acks first (within Slack's 3 s), then works in the background; every background task is tracked, and
+// every failure ends in a log line and, where a user waits, an ephemeral message. No unhandled rejection.
+import { App } from '@slack/bolt';
+import type { AllMiddlewareArgs, App as BoltApp, LogLevel, RespondFn } from '@slack/bolt';
+import type { Server } from 'node:http';
+import type { Logger } from '../adapters/logger.ts';
+import type { Explanation } from '../domain/explain.ts';
+import type { LiveChecker, LiveCheckResult, NodeSelection, PolicySource } from '../ports/live-check.ts';
+import type { AppMentionPayload, BlockActionPayload, SlashCommandPayload } from '../types/slack.ts';
+import { BusyError, channelAllowed, ConcurrencyGate, InFlight, LiveAccess, RateLimiter } from './access.ts';
+import { ACTIONS, anchorMessage, diffMessage, errorMessage, helpMessage, liveMessage, noteMessage, planMessage, policiesMessage, selectionText } from './blocks.ts';
+import type { FittedMessage, PolicyLine } from './blocks.ts';
+import { boltLogger } from './bolt-logger.ts';
+import { parseCommand, quoteInput } from './command-parser.ts';
+import type { Command } from './command-parser.ts';
+import type { BotConfig } from './config.ts';
+import { formatExplanation } from '../domain/explain-report.ts';
+import { safeFileName, uploadToThread } from './file-upload.ts';
+import type { UploadFile } from './file-upload.ts';
+import { SLASH_COMMAND } from './scopes.ts';
+import { WorkSlots } from './work-slots.ts';
+import { callSlack, oneLine, slackErrorCode } from './slack-call.ts';
+import type { RetryPolicy } from './slack-call.ts';
+
+const INFO = 'info' as LogLevel;
+
+export interface PoolStatusLine {
+  pool: string;
+  /** Whether the rendered mirror configuration of the current policies has reached every node of the pool. */
+  upToDate: boolean;
+  detail: string;
+}
+
+export interface SlackBotDeps {
+  config: BotConfig;
+  logger: Logger;
+  policySource: PolicySource;
+  /** undefined: no cluster, live checks off. */
+  liveChecker: LiveChecker | undefined;
+  listPolicies?: (filter: string | null) => Promise<PolicyLine[]>;
+  /** undefined: no cluster; /icsp status says it needs one. */
+  poolStatus?: () => Promise<PoolStatusLine[]>;
+  /** Test hook: overrides the sleep of 429 retries. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface SlackBot {
+  app: BoltApp;
+  /** Starts the receiver; in HTTP mode resolves with the bound port. */
+  start(): Promise<{ port?: number }>;
+  stop(): Promise<void>;
+  /** Resolves when every background task started so far has finished (tests, bench, shutdown). */
+  idle(): Promise<void>;
+}
+
+/** Where and how to answer one request. */
+interface Target {
+  channel: string;
+  user: string;
+  /** An existing thread to answer in (mentions, buttons); undefined: post an anchor first (slash commands). */
+  threadTs: string | undefined;
+  /** Only the asker sees it. */
+  ephemeral(m: FittedMessage): Promise<void>;
+  /** Help, policies, status: ephemeral for commands, in the thread for mentions. */
+  info(m: FittedMessage): Promise<void>;
+  origin: 'command' | 'mention' | 'action';
+}
+
+interface LiveState {
+  image: string;
+  selection: NodeSelection;
+  channel: string;
+  threadTs: string;
+  result: LiveCheckResult;
+  at: number;
+}
+
+const NOT_IN_CHANNEL = new Set(['not_in_channel', 'channel_not_found']);
+const STATE_MAX = 500;
+const STATE_TTL_MS = 24 * 3600_000;
+const DEDUPE_TTL_MS = 10 * 60_000;
+
+export function createSlackBot(deps: SlackBotDeps): SlackBot {
+  const { config, logger } = deps;
+  const audit = logger.child({ audit: true });
+  const retry: RetryPolicy = { retries: config.slackRetries, maxRetryAfterMs: config.maxRetryAfterMs, ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }) };
+  const clientOptions = {
+    ...(config.apiUrl === undefined ? {} : { slackApiUrl: config.apiUrl }),
+    // 429s are handled by callSlack (bounded Retry-After); network errors get a short retry here.
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2000 },
+  };
+  const blog = boltLogger(logger.child({ component: 'bolt' }));
+  let app: BoltApp;
+  if (config.mode === 'socket') {
+    app = new App({ token: config.botToken, appToken: config.appToken, socketMode: true, clientOptions, logger: blog, logLevel: INFO });
+  } else {
+    app = new App({ token: config.botToken, signingSecret: config.signingSecret, clientOptions, logger: blog, logLevel: INFO, port: config.port });
+  }
+  const client = app.client;
+
+  const cluster = config.clusterName ?? deps.policySource.cluster;
+  const limiter = new RateLimiter(config.rateLimit.max, config.rateLimit.windowMs);
+  const gate = new ConcurrencyGate(config.maxConcurrentChecks, config.maxConcurrentChecks * 4);
+  const inflight = new InFlight<LiveCheckResult>();
+  const liveAccess = new LiveAccess(
+    config.liveUsers,
+    async (group) => {
+      const r = await callSlack(retry, () => client.usergroups.users.list({ usergroup: group }));
+      return r.users ?? [];
+    },
+    config.usergroupCacheMs,
+  );
+  const states = new Map<string, LiveState>();
+  const seen = new Map<string, number>();
+  const tasks = new Set<Promise<void>>();
+  const slots = new WorkSlots(config.workers);
+  let seq = 0;
+
+  /** Runs work after the ack; tracked; never rejects. */
+  function background(label: string, work: () => Promise<void>): void {
+    // setImmediate: the ack's response is written, and other arrived requests are acked, before this work runs.
+    const p = new Promise<void>((r) => setImmediate(r))
+      .then(() => slots.run(work))
+      .catch((e: unknown) => logger.error({ err: oneLine(e), task: label }, 'background task failed'))
+      .finally(() => tasks.delete(p));
+    tasks.add(p);
+  }
+
+  function firstSeen(key: string): boolean {
+    const now = Date.now();
+    if (seen.size > 5000) for (const [k, t] of seen) if (now - t > DEDUPE_TTL_MS) seen.delete(k);
+    const t = seen.get(key);
+    if (t !== undefined && now - t < DEDUPE_TTL_MS) return false;
+    seen.set(key, now);
+    return true;
+  }
+
+  // Slack's retries (HTTP X-Slack-Retry-Num, Socket Mode re-deliveries) of an event already taken: dropped.
+  app.use(async ({ body, context, next }) => {
+    const b = body as { event_id?: string; type?: string };
+    if (typeof b.event_id === 'string' && !firstSeen(`event:${b.event_id}`)) {
+      logger.info({ eventId: b.event_id, retryNum: context.retryNum, retryReason: context.retryReason }, 'duplicate event dropped (Slack retry)');
+      return;
+    }
+    await next();
+  });
+
+  async function post(channel: string, threadTs: string | undefined, m: FittedMessage): Promise<string> {
+    const r = await callSlack(retry, () => client.chat.postMessage({ channel, text: m.text, blocks: m.blocks, ...(threadTs === undefined ? {} : { thread_ts: threadTs }), unfurl_links: false, unfurl_media: false }));
+    return r.ts ?? '';
+  }
+
+  async function postEphemeral(channel: string, user: string, threadTs: string | undefined, m: FittedMessage): Promise<void> {
+    await callSlack(retry, () => client.chat.postEphemeral({ channel, user, text: m.text, blocks: m.blocks, ...(threadTs === undefined ? {} : { thread_ts: threadTs }) }));
+  }
+
+  async function respondWith(respond: RespondFn, m: FittedMessage): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await respond({ response_type: 'ephemeral', text: m.text, blocks: m.blocks });
+        return;
+      } catch (e) {
+        if (attempt >= 2) throw e;
+        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+      }
+    }
+  }
+
+  async function upload(channel: string, threadTs: string, files: UploadFile[]): Promise<void> {
+    try {
+      await uploadToThread(client, retry, channel, threadTs, files);
+    } catch (e) {
+      logger.error({ err: oneLine(e), channel, files: files.map((f) => f.filename) }, 'file upload failed');
+      await post(channel, threadTs, noteMessage(cluster, `Could not upload ${files.map((f) => f.filename).join(', ')}: ${slackErrorCode(e) ?? oneLine(e)}`));
+    }
+  }
+
+  async function handleText(t: Target, text: string): Promise<void> {
+    const parsed = parseCommand(text);
+    if (!parsed.ok) return t.ephemeral(errorMessage(cluster, parsed.error));
+    if (!channelAllowed(config.allowedChannels, t.channel)) {
+      return t.ephemeral(errorMessage(cluster, `icsp-bot does not answer in this channel (${t.channel}); ask the bot's admin to add it to ICSP_ALLOWED_CHANNELS`));
+    }
+    const wait = limiter.take(t.user);
+    if (wait > 0) return t.ephemeral(errorMessage(cluster, `rate limit: too many requests, try again in ${Math.ceil(wait / 1000)} s`));
+    await runCommand(t, parsed.command);
+  }
+
+  async function runCommand(t: Target, c: Command): Promise<void> {
+    switch (c.kind) {
+      case 'help':
+        return t.info(helpMessage(cluster, deps.liveChecker !== undefined));
+      case 'status':
+        if (deps.poolStatus === undefined) return t.ephemeral(errorMessage(cluster, 'status needs a cluster: this bot runs offline (policies from files), live checks are off'));
+        {
+          const lines = await deps.poolStatus();
+          return t.info(noteMessage(cluster, lines.map((l) => `${l.upToDate ? '✓' : '…'} pool ${l.pool}: ${l.detail}`).join('\n') || 'no pools'));
+        }
+      case 'policies': {
+        const list = deps.listPolicies === undefined ? [] : await deps.listPolicies(c.filter);
+        return t.info(policiesMessage(cluster, c.filter, list));
+      }
+      case 'plan':
+      case 'why':
+        return explainAndCheck(t, c);
+    }
+  }
+
+  async function liveDecision(t: Target, c: Command & { kind: 'why' | 'plan' }): Promise<{ live: boolean; note: string }> {
+    if (c.kind === 'plan') return { live: false, note: 'plan only' };
+    if (!c.live) return { live: false, note: 'live check skipped (--no-live)' };
+    if (deps.liveChecker === undefined) return { live: false, note: 'live checks are off: no cluster (offline mode, plan from policy files)' };
+    let allowed: boolean;
+    try {
+      allowed = await liveAccess.mayRunLive(t.user);
+    } catch (e) {
+      logger.warn({ err: oneLine(e) }, 'user-group lookup failed');
+      return { live: false, note: 'live check skipped: could not resolve your user groups, plan only' };
+    }
+    if (!allowed) return { live: false, note: 'live checks are limited to the users and groups in ICSP_LIVE_USERS; here is the plan' };
+    return { live: true, note: `live check on ${selectionText(c.selection)} follows in the thread` };
+  }
+
+  async function explainAndCheck(t: Target, c: Command & { kind: 'why' | 'plan' }): Promise<void> {
+    let plan: Explanation;
+    try {
+      plan = await deps.policySource.explain(c.image);
+    } catch (e) {
+      return t.ephemeral(errorMessage(cluster, `cannot read the policies: ${oneLine(e)}`));
+    }
+    const decision = await liveDecision(t, c);
+    const anchor = anchorMessage({ cluster, image: c.image, requester: t.user, explanation: plan, note: decision.note });
+    const planMsg = planMessage(cluster, plan);
+    let threadTs: string;
+    try {
+      threadTs = t.threadTs ?? (await post(t.channel, undefined, anchor));
+      if (t.threadTs !== undefined) await post(t.channel, threadTs, anchor);
+    } catch (e) {
+      const code = slackErrorCode(e);
+      if (code !== undefined && NOT_IN_CHANNEL.has(code)) {
+        await t.ephemeral(anchor);
+        await t.ephemeral(planMsg);
+        return t.ephemeral(errorMessage(cluster, `I am not in this channel, so I cannot open a thread or run live checks here: invite me with /invite @icsp-bot (${code})`));
+      }
+      throw e;
+    }
+    await post(t.channel, threadTs, planMsg);
+    if (planMsg.truncated) await upload(t.channel, threadTs, [{ filename: 'plan.txt', title: `Pull plan for ${c.image}`, content: formatExplanation(plan) }]);
+    if (decision.live && c.kind === 'why') await runLive(t, c.image, c.selection, threadTs);
+  }
+
+  async function runLive(t: Target, image: string, selection: NodeSelection, threadTs: string): Promise<void> {
+    const checker = deps.liveChecker;
+    if (checker === undefined) return;
+    const key = JSON.stringify([image, selection]);
+    const started = Date.now();
+    const { promise, shared } = inflight.run(key, () =>
+      gate.run(() => checker.check({ image, selection, requestedBy: t.user }, AbortSignal.timeout(config.liveCheckTimeoutMs))),
+    );
+    let result: LiveCheckResult;
+    try {
+      result = await slots.outside(promise);
+    } catch (e) {
+      const line = oneLine(e);
+      audit.info({ who: t.user, what: { image, selection }, where: { channel: t.channel, threadTs }, shared, result: { error: line }, durationMs: Date.now() - started }, 'live check');
+      const busy = e instanceof BusyError;
+      await post(t.channel, threadTs, noteMessage(cluster, `${busy ? 'Live check not started' : 'Live check failed'}: ${line}`));
+      return t.ephemeral(errorMessage(cluster, `live check on ${selectionText(selection)} failed: ${line}`));
+    }
+    const durationMs = Date.now() - started;
+    audit.info(
+      { who: t.user, what: { image, selection }, where: { channel: t.channel, threadTs }, shared, result: result.nodes.map((n) => ({ node: n.node, verdict: n.verdict.code, error: n.error })), durationMs },
+      'live check',
+    );
+    const requestId = `r${++seq}-${Date.now().toString(36)}`;
+    states.set(requestId, { image, selection, channel: t.channel, threadTs, result, at: Date.now() });
+    if (states.size > STATE_MAX) states.delete(states.keys().next().value!);
+    const pool = 'pool' in selection ? selection.pool : undefined;
+    const msg = liveMessage(result, { requestId, pool, hasDifferences: result.nodes.some((n) => n.configDifferences.length > 0) }, durationMs);
+    await post(t.channel, threadTs, msg);
+    const files: UploadFile[] = [];
+    for (const n of result.nodes) {
+      files.push({ filename: `${safeFileName(n.node)}-podman-debug.log`, title: `podman pull --log-level debug on ${n.node}`, content: n.log });
+      if (n.nodeRegistriesConf !== null) files.push({ filename: `${safeFileName(n.node)}-registries.conf`, title: `/etc/containers/registries.conf on ${n.node}`, content: n.nodeRegistriesConf });
+    }
+    if (msg.truncated) files.push({ filename: 'live-check.json', title: 'The full live check result', content: JSON.stringify(result, null, 2) });
+    await upload(t.channel, threadTs, files);
+  }
+
+  // ---- listeners -------------------------------------------------------------------------------------------
+
+  app.command(SLASH_COMMAND, async ({ ack, command, respond }) => {
+    await ack();
+    const cmd = command as unknown as SlashCommandPayload;
+    const t: Target = {
+      channel: cmd.channel_id,
+      user: cmd.user_id,
+      threadTs: undefined,
+      ephemeral: (m) => respondWith(respond, m),
+      info: (m) => respondWith(respond, m),
+      origin: 'command',
+    };
+    background(`command ${quoteInput(cmd.text, 40)}`, () => guarded(t, () => handleText(t, cmd.text)));
+  });
+
+  app.event('app_mention', async ({ event }) => {
+    const ev = event as unknown as AppMentionPayload;
+    if (ev.user === undefined) return;
+    const user = ev.user;
+    const threadTs = ev.thread_ts ?? ev.ts;
+    const t: Target = {
+      channel: ev.channel,
+      user,
+      threadTs,
+      ephemeral: (m) => postEphemeral(ev.channel, user, threadTs, m),
+      info: async (m) => {
+        await post(ev.channel, threadTs, m);
+      },
+      origin: 'mention',
+    };
+    background('mention', () => guarded(t, () => handleText(t, ev.text)));
+  });
+
+  app.action(new RegExp(`^(${ACTIONS.runNode}|${ACTIONS.runPool}|${ACTIONS.showDiff})$`), async ({ ack, body, respond }: AllMiddlewareArgs & { ack: () => Promise<void>; body: unknown; respond: RespondFn }) => {
+    await ack();
+    const b = body as BlockActionPayload;
+    const action = b.actions[0];
+    const channel = b.channel?.id ?? b.container?.channel_id;
+    if (action === undefined || channel === undefined) return;
+    const user = b.user.id;
+    const dedupeKey = `action:${b.container?.message_ts ?? ''}:${action.action_id}:${user}:${(action as { action_ts?: string }).action_ts ?? ''}`;
+    if (!firstSeen(dedupeKey)) return;
+    const threadTs = b.container?.thread_ts ?? b.message?.thread_ts ?? b.message?.ts;
+    const t: Target = {
+      channel,
+      user,
+      threadTs,
+      ephemeral: (m) => (b.response_url !== undefined ? respondWith(respond, m) : postEphemeral(channel, user, threadTs, m)),
+      info: async (m) => {
+        await post(channel, threadTs, m);
+      },
+      origin: 'action',
+    };
+    background(`action ${action.action_id}`, () => guarded(t, () => handleAction(t, b, action)));
+  });
+
+  async function handleAction(t: Target, b: BlockActionPayload, action: BlockActionPayload['actions'][number]): Promise<void> {
+    const requestId = action.action_id === ACTIONS.runNode ? (b as unknown as { actions: Array<{ block_id?: string }> }).actions[0]?.block_id?.split(':')[1] : action.value;
+    const state = requestId === undefined ? undefined : states.get(requestId);
+    if (state === undefined || Date.now() - state.at > STATE_TTL_MS) return t.ephemeral(errorMessage(cluster, 'this answer has expired (the bot restarted or it is older than a day); ask again with /icsp why IMAGE'));
+    if (!channelAllowed(config.allowedChannels, t.channel)) return t.ephemeral(errorMessage(cluster, 'icsp-bot does not answer in this channel'));
+    if (action.action_id === ACTIONS.showDiff) {
+      for (const n of state.result.nodes) if (n.configDifferences.length > 0) await post(state.channel, state.threadTs, diffMessage(cluster, n.node, n.configDifferences));
+      return;
+    }
+    const wait = limiter.take(t.user);
+    if (wait > 0) return t.ephemeral(errorMessage(cluster, `rate limit: too many requests, try again in ${Math.ceil(wait / 1000)} s`));
+    if (deps.liveChecker === undefined) return t.ephemeral(errorMessage(cluster, 'live checks are off: no cluster'));
+    if (!(await liveAccess.mayRunLive(t.user))) return t.ephemeral(errorMessage(cluster, 'live checks are limited to the users and groups in ICSP_LIVE_USERS'));
+    let selection: NodeSelection;
+    if (action.action_id === ACTIONS.runPool) {
+      selection = 'pool' in state.selection ? { pool: state.selection.pool } : { nodes: 'all' };
+    } else {
+      const parsed = parseCommand(`why ${state.image} node=${(action.value ?? '').trim()}`);
+      if (!parsed.ok || parsed.command.kind !== 'why') return t.ephemeral(errorMessage(cluster, parsed.ok ? 'bad node name' : parsed.error));
+      selection = parsed.command.selection;
+    }
+    await post(state.channel, state.threadTs, noteMessage(cluster, `Live check of ${state.image} on ${selectionText(selection)}, asked by <@${t.user}>…`));
+    await runLive({ ...t, channel: state.channel, threadTs: state.threadTs }, state.image, selection, state.threadTs);
+  }
+
+  /** Last line of defence of a request: log, and tell the user in one line. */
+  async function guarded(t: Target, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (e) {
+      logger.error({ err: oneLine(e), slackError: slackErrorCode(e), channel: t.channel, user: t.user, origin: t.origin }, 'request failed');
+      try {
+        await t.ephemeral(errorMessage(cluster, `something went wrong: ${slackErrorCode(e) ?? oneLine(e)}`));
+      } catch (e2) {
+        logger.error({ err: oneLine(e2) }, 'could not report the failure to the user');
+      }
+    }
+  }
+
+  app.error(async (e) => {
+    logger.error({ err: oneLine(e) }, 'bolt error');
+  });
+
+  return {
+    app,
+    async start() {
+      const r = (config.mode === 'http' ? await app.start({ port: config.port, host: config.host }) : await app.start()) as unknown;
+      if (config.mode === 'http') {
+        const addr = (r as Server).address();
+        return { port: typeof addr === 'object' && addr !== null ? addr.port : config.port };
+      }
+      return {};
+    },
+    async stop() {
+      await app.stop();
+      await Promise.allSettled([...tasks]);
+    },
+    async idle() {
+      while (tasks.size > 0) await Promise.allSettled([...tasks]);
+    },
+  };
+}
