@@ -127,6 +127,21 @@ export function parsePolicyDocuments(text: string, file: string): ParsedDocument
   return out;
 }
 
+/** Checks objects that did not come from a file (e.g. the API server) with the same field rules. */
+export function acceptPolicyObjects(objects: readonly unknown[], source: string): ParsedDocuments {
+  const out: ParsedDocuments = { objects: [], warnings: [] };
+  objects.forEach((o, i) => {
+    try {
+      collect(o, source, out, `#${i + 1}`);
+    } catch (e) {
+      // One malformed object must not hide the others: skip it and say so.
+      if (!(e instanceof EngineError)) throw e;
+      out.warnings.push(`skipped: ${e.message}`);
+    }
+  });
+  return out;
+}
+
 const byName = (a: { metadata: { name: string } }, b: { metadata: { name: string } }): number =>
   a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
 
