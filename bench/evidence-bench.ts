@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readEvidenceFromFile } from '../src/adapters/log-lines.ts';
 
-const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/podman/', import.meta.url));
+const FIXTURES = `${process.env['ICSP_SHARED_DIR'] ?? fileURLToPath(new URL('../../shared', import.meta.url))}/fixtures/podman/`;
 
 async function child(file: string): Promise<void> {
   const t0 = process.hrtime.bigint();

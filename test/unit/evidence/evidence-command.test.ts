@@ -1,21 +1,14 @@
 // `icsp evidence` end to end on the captured fixtures: text and JSON output, exit codes, one-line errors.
-import { PassThrough, Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { evidenceCommand } from '../../../src/cli/evidence-command.ts';
+import { runCli } from '../../helpers/run-cli.ts';
 import type { EvidenceJson } from '../../../src/domain/evidence/evidence-json.ts';
+import { sharedPath } from '../../helpers/shared-dir.ts';
 
-const DIR = fileURLToPath(new URL('../../../../shared/fixtures/podman/', import.meta.url));
+const DIR = `${sharedPath('fixtures', 'podman')}/`;
 
 async function cli(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b: Buffer) => (out += b.toString()));
-  stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const code = await evidenceCommand(args, { stdout, stderr, stdin: Readable.from([Buffer.from(stdin)]), env: {} });
-  return { code, out, err };
+  const r = await runCli(['evidence', ...args], stdin);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('icsp evidence', () => {

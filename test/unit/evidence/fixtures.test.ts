@@ -2,7 +2,6 @@
 // parser reads must equal what lab.sh derived into outcome.json, and the engine's plan must order the candidates
 // as the tool did. Read from the shared folder, never copied.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readEvidenceFromFile } from '../../../src/adapters/log-lines.ts';
 import { EngineError } from '../../../src/domain/engine-error.ts';
@@ -11,8 +10,9 @@ import type { AttemptOutcome } from '../../../src/domain/evidence/evidence-types
 import { parseLogLine } from '../../../src/domain/evidence/log-line.ts';
 import { parseRegistriesConf } from '../../../src/domain/registries-conf.ts';
 import { resolve } from '../../../src/domain/resolve.ts';
+import { sharedPath } from '../../helpers/shared-dir.ts';
 
-const DIR = fileURLToPath(new URL('../../../../shared/fixtures/podman/', import.meta.url));
+const DIR = `${sharedPath('fixtures', 'podman')}/`;
 
 interface Outcome {
   tool: string;
