@@ -1,12 +1,19 @@
 // The bot's composition root (`npm start`): reads the environment, builds the policy source (offline from
-// ICSP_POLICIES), the live checker (from the cluster adapter, once plugged in through createLiveChecker), starts
-// Bolt, and stops it on SIGTERM/SIGINT. Invalid settings: one line each on stderr, exit 2.
+// ICSP_POLICIES, else the cluster's live policies), the live checker (cluster mode), starts Bolt, and on
+// SIGTERM deletes the debug pods in flight before it stops. Invalid settings: one line each on stderr, exit 2.
+import { KubeConfig } from '@kubernetes/client-node';
+import { createClusterLiveChecker, liveCheckSettingsFromEnv } from './cluster/live-checker.ts';
+import type { ClusterLiveChecker } from './cluster/live-checker.ts';
 import { loadPolicyPaths } from './adapters/policy-files.ts';
 import { createLogger } from './adapters/logger.ts';
 import type { Logger } from './adapters/logger.ts';
 import { explain } from './domain/explain.ts';
 import type { PolicySet } from './domain/policy-set.ts';
-import type { LiveChecker, PolicySource } from './ports/live-check.ts';
+import type { PolicySource } from './ports/live-check.ts';
+import { startHealthServer } from './observability/health-server.ts';
+import type { HealthServer } from './observability/health-server.ts';
+import { instrumentLiveChecker, instrumentPolicySource } from './observability/instrument.ts';
+import { createMetrics } from './observability/metrics.ts';
 import type { PolicyObject } from './types/openshift.ts';
 import { createSlackBot } from './slack/app.ts';
 import type { SlackBot } from './slack/app.ts';
@@ -15,10 +22,21 @@ import { loadConfig } from './slack/config.ts';
 import type { BotConfig } from './slack/config.ts';
 
 /**
- * The hook for the cluster adapter: returns the LiveChecker when a cluster is configured, undefined otherwise.
- * Until the adapter is plugged in, there is no cluster and live checks are off.
+ * Cluster mode (no ICSP_POLICIES): the kubeconfig from KUBECONFIG, ~/.kube/config or the in-cluster
+ * ServiceAccount; the checker starts the policy watches and sweeps leftover debug pods.
  */
-export const createLiveChecker: (() => Promise<LiveChecker | undefined>) | undefined = undefined;
+export async function createClusterChecker(env: Record<string, string | undefined>): Promise<ClusterLiveChecker> {
+  const { settings, errors } = liveCheckSettingsFromEnv(env);
+  if (errors.length > 0) throw new Error(errors.join('; '));
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromDefault();
+  } catch (e) {
+    throw new Error(`no usable kubeconfig (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): set KUBECONFIG, run in the cluster, or set ICSP_POLICIES for offline mode`, { cause: e });
+  }
+  if (kc.getCurrentCluster() === null) throw new Error('no cluster in the kubeconfig: set KUBECONFIG, run in the cluster, or set ICSP_POLICIES for offline mode');
+  return createClusterLiveChecker(kc, settings);
+}
 
 export function filePolicySource(policies: PolicySet, label = 'offline (files)'): PolicySource {
   return { cluster: label, explain: async (image) => explain({ reference: image, policies }) };
@@ -42,40 +60,108 @@ export interface Started {
   bot: SlackBot;
   port?: number;
   logger: Logger;
+  health: HealthServer;
+  clusterChecker?: ClusterLiveChecker;
+  /** Graceful stop: no new commands, debug pods in flight deleted, Slack closed. */
+  shutdown(signal: string): Promise<void>;
+}
+
+export interface StartHooks {
+  createClusterChecker?: (env: Record<string, string | undefined>) => Promise<ClusterLiveChecker>;
+}
+
+function intSetting(env: Record<string, string | undefined>, name: string, dflt: number, errors: string[]): number {
+  const v = env[name]?.trim();
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    errors.push(`${name}: "${v}" is not a port number`);
+    return dflt;
+  }
+  return n;
 }
 
 /** Builds and starts the bot; returns the error lines instead when the settings are invalid. */
-export async function startBot(env: Record<string, string | undefined>, hooks: { createLiveChecker?: () => Promise<LiveChecker | undefined> } = {}): Promise<Started | { errors: string[] }> {
+export async function startBot(env: Record<string, string | undefined>, hooks: StartHooks = { createClusterChecker }): Promise<Started | { errors: string[] }> {
   const loaded = loadConfig(env);
-  if (!loaded.ok) return { errors: loaded.errors };
+  const errors = loaded.ok ? [] : [...loaded.errors];
+  const metricsPort = intSetting(env, 'ICSP_METRICS_PORT', 8080, errors);
+  if (!loaded.ok || errors.length > 0) return { errors };
   const config: BotConfig = loaded.config;
   const logger = createLogger({ level: config.logLevel, secrets: [config.botToken, config.appToken ?? '', config.signingSecret ?? ''], name: 'icsp-bot' });
-  const liveChecker = hooks.createLiveChecker === undefined ? undefined : await hooks.createLiveChecker();
-  if (config.policies.length === 0) return { errors: ['ICSP_POLICIES: not set, and no cluster policy source is available yet: set it to policy files or directories (offline mode)'] };
-  let objects: PolicyObject[];
+  const metrics = createMetrics();
+  let objects: () => PolicyObject[];
   let policySource: PolicySource;
-  try {
-    const p = await loadPolicyPaths(config.policies, process.stdin);
-    for (const w of p.warnings) logger.warn({ warning: w }, 'policy files');
-    objects = p.objects;
-    policySource = filePolicySource(p.policies);
-  } catch (e) {
-    return { errors: [`ICSP_POLICIES: ${e instanceof Error ? e.message : String(e)}`] };
+  let clusterChecker: ClusterLiveChecker | undefined;
+  if (config.policies.length > 0) {
+    try {
+      const p = await loadPolicyPaths(config.policies, process.stdin);
+      for (const w of p.warnings) logger.warn({ warning: w }, 'policy files');
+      objects = () => p.objects;
+      policySource = filePolicySource(p.policies);
+    } catch (e) {
+      return { errors: [`ICSP_POLICIES: ${e instanceof Error ? e.message : String(e)}`] };
+    }
+  } else {
+    try {
+      clusterChecker = await (hooks.createClusterChecker ?? createClusterChecker)(env);
+    } catch (e) {
+      return { errors: [`cluster: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`] };
+    }
+    const checker = clusterChecker;
+    policySource = checker.policySource;
+    objects = () => {
+      const s = checker.policies.snapshot().policies;
+      return [...s.icsps, ...s.idms, ...s.itms];
+    };
+    metrics.debugPodsInFlight.set(0);
+    setInterval(() => metrics.debugPodsInFlight.set(checker.pods.inFlight()), 5_000).unref();
+    metrics.watchRestarts.set({ source: 'policies' }, 0);
+    setInterval(() => metrics.watchRestarts.set({ source: 'policies' }, checker.policies.restarts), 15_000).unref();
   }
-  const bot = createSlackBot({ config, logger, policySource, liveChecker, listPolicies: async (f) => policyLines(objects, f) });
+  const bot = createSlackBot({
+    config,
+    logger,
+    policySource: instrumentPolicySource(policySource, metrics),
+    liveChecker: clusterChecker === undefined ? undefined : instrumentLiveChecker(clusterChecker, metrics),
+    listPolicies: async (f) => policyLines(objects(), f),
+    observeSlackCall: (event, error) => (event === 'retry' ? metrics.slackRetries.inc({ method: 'web-api' }) : metrics.slackApiErrors.inc({ method: 'web-api', error })),
+  });
   const r = await bot.start();
-  logger.info({ mode: config.mode, port: r.port, cluster: config.clusterName ?? policySource.cluster, liveChecks: liveChecker !== undefined, policyObjects: objects.length }, 'icsp-bot started');
-  return { bot, logger, ...r };
+  const checker = clusterChecker;
+  const health = await startHealthServer({
+    port: metricsPort,
+    host: env['ICSP_METRICS_HOST'] ?? '0.0.0.0',
+    registry: metrics.registry,
+    checks: () => [
+      { name: 'slack', check: () => (bot.connected() ? undefined : 'not connected to Slack') },
+      ...(checker === undefined
+        ? []
+        : [{ name: 'cluster', check: () => (!checker.policies.synced ? 'policy watches not synced yet' : checker.policies.snapshot().stale ? 'policy watches are stale (no contact with the API server)' : undefined) }]),
+    ],
+  });
+  logger.info({ mode: config.mode, port: r.port, metricsPort: health.port, cluster: config.clusterName ?? policySource.cluster, liveChecks: clusterChecker !== undefined, policyObjects: objects().length }, 'icsp-bot started');
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info({ signal }, 'stopping: no new commands; deleting debug pods in flight');
+      // Pods first: they run as root on nodes and must not outlive the bot.
+      await clusterChecker?.shutdown().catch((e: unknown) => logger.error({ err: e instanceof Error ? e.message : String(e) }, 'debug pod cleanup failed'));
+      await bot.stop();
+      await health.close();
+    })();
+    return stopping;
+  };
+  return { bot, logger, health, shutdown, ...(clusterChecker ? { clusterChecker } : {}), ...r };
 }
 
 async function main(): Promise<void> {
   process.on('unhandledRejection', (e) => {
     console.error(`icsp-bot: unhandled rejection: ${e instanceof Error ? e.message : String(e)}`);
   });
-  const hooks = createLiveChecker === undefined ? {} : { createLiveChecker };
   let started: Awaited<ReturnType<typeof startBot>>;
   try {
-    started = await startBot(process.env, hooks);
+    started = await startBot(process.env);
   } catch (e) {
     console.error(`icsp-bot: cannot start: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
     process.exit(1);
@@ -84,13 +170,9 @@ async function main(): Promise<void> {
     for (const l of started.errors) console.error(`icsp-bot: ${l}`);
     process.exit(2);
   }
-  const { bot, logger } = started;
-  let stopping = false;
+  const { logger, shutdown } = started;
   const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    bot.stop().then(
+    shutdown(signal).then(
       () => process.exit(0),
       (e: unknown) => {
         logger.error({ err: e instanceof Error ? e.message : String(e) }, 'stop failed');

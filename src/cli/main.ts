@@ -18,6 +18,7 @@ import { resolve } from '../domain/resolve.ts';
 import type { CliIo } from './io.ts';
 import { EXIT } from './io.ts';
 import { evidenceCommand } from './evidence-command.ts';
+import { liveWhyCommand } from './live-why-command.ts';
 
 export const USAGE = `icsp — why an OpenShift node pulls an image from where it does (ICSP / IDMS / ITMS mirrors)
 
@@ -25,6 +26,8 @@ Usage:
   icsp why IMAGE --policies PATH... [--json]            explain the pull plan from policy YAML (files, dirs, - for stdin)
   icsp why IMAGE --registries-conf FILE [--registries-conf-d DIR] [--json]
                                                         explain from a node's actual registries.conf
+  icsp why IMAGE --live [--node NAME | --pool NAME | --nodes all|N] [--kubeconfig PATH] [--debug-image REF] [--json]
+                                                        run the podman check on nodes in short-lived debug pods
   icsp resolve IMAGE --registries-conf FILE [--registries-conf-d DIR] [--json]
   icsp resolve IMAGE --policies PATH... [--json]        the ordered pull sources, as containers/image computes them
   icsp render --policies PATH... [--layout 4.19|4.13] [--json]
@@ -159,6 +162,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   if (command === 'evidence') return evidenceCommand(rest, io);
+  if (command === 'why' && rest.includes('--live')) return liveWhyCommand(rest, io);
   const handler = COMMANDS[command];
   const json = rest.includes('--json');
   if (handler === undefined) return fail(io, json, 'usage', `unknown command "${command}" (commands: why, resolve, render, evidence, migrate-icsp, help)`, EXIT.usage);

@@ -43,6 +43,8 @@ export interface SlackBotDeps {
   poolStatus?: () => Promise<PoolStatusLine[]>;
   /** Test hook: overrides the sleep of 429 retries. */
   sleep?: (ms: number) => Promise<void>;
+  /** Told of Slack Web API retries and failures (metrics). */
+  observeSlackCall?: (event: 'retry' | 'error', error: string) => void;
 }
 
 export interface SlackBot {
@@ -52,6 +54,8 @@ export interface SlackBot {
   stop(): Promise<void>;
   /** Resolves when every background task started so far has finished (tests, bench, shutdown). */
   idle(): Promise<void>;
+  /** Socket Mode: the WebSocket is up; HTTP mode: the server listens. For /readyz. */
+  connected(): boolean;
 }
 
 /** Where and how to answer one request. */
@@ -84,7 +88,12 @@ const DEDUPE_TTL_MS = 10 * 60_000;
 export function createSlackBot(deps: SlackBotDeps): SlackBot {
   const { config, logger } = deps;
   const audit = logger.child({ audit: true });
-  const retry: RetryPolicy = { retries: config.slackRetries, maxRetryAfterMs: config.maxRetryAfterMs, ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }) };
+  const retry: RetryPolicy = {
+    retries: config.slackRetries,
+    maxRetryAfterMs: config.maxRetryAfterMs,
+    ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
+    ...(deps.observeSlackCall === undefined ? {} : { observe: deps.observeSlackCall }),
+  };
   const clientOptions = {
     ...(config.apiUrl === undefined ? {} : { slackApiUrl: config.apiUrl }),
     // 429s are handled by callSlack (bounded Retry-After); network errors get a short retry here.
@@ -389,10 +398,20 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     logger.error({ err: oneLine(e) }, 'bolt error');
   });
 
+  let up = false;
   return {
     app,
+    connected: () => up,
     async start() {
       const r = (config.mode === 'http' ? await app.start({ port: config.port, host: config.host }) : await app.start()) as unknown;
+      up = true;
+      if (config.mode === 'socket') {
+        // Bolt keeps its receiver private; the Socket Mode client reports the WebSocket's state.
+        const client = (app as unknown as { receiver?: { client?: { on(ev: string, cb: () => void): void } } }).receiver?.client;
+        client?.on('connected', () => (up = true));
+        client?.on('disconnected', () => (up = false));
+        client?.on('reconnecting', () => (up = false));
+      }
       if (config.mode === 'http') {
         const addr = (r as Server).address();
         return { port: typeof addr === 'object' && addr !== null ? addr.port : config.port };
@@ -400,6 +419,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       return {};
     },
     async stop() {
+      up = false;
       await app.stop();
       await Promise.allSettled([...tasks]);
     },

@@ -60,6 +60,8 @@ export const SETTINGS: ReadonlyArray<{ name: string; default: string; meaning: s
   { name: 'ICSP_LIVE_CHECK_TIMEOUT_SECONDS', default: '180', meaning: 'a live check is aborted after this long' },
   { name: 'ICSP_SLACK_MAX_RETRY_AFTER_SECONDS', default: '30', meaning: 'a 429 with a longer Retry-After is reported, not waited for' },
   { name: 'ICSP_SLACK_RETRIES', default: '3', meaning: 'how often a rate-limited Slack call is retried' },
+  { name: 'ICSP_METRICS_PORT', default: '8080', meaning: 'port of `/healthz`, `/readyz` and `/metrics` (0 = any free port)' },
+  { name: 'ICSP_METRICS_HOST', default: '0.0.0.0', meaning: 'listen address of the health and metrics server' },
   { name: 'LOG_LEVEL', default: 'info', meaning: `pino level: ${LOG_LEVELS.join(', ')}` },
 ];
 

@@ -6,6 +6,8 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
   /** Injectable for tests. */
   sleep?: (ms: number) => Promise<void>;
+  /** Told of every retry and every final failure (metrics). */
+  observe?: (event: 'retry' | 'error', error: string) => void;
 }
 
 interface SlackErrorLike {
@@ -34,7 +36,11 @@ export async function callSlack<T>(policy: RetryPolicy, fn: () => Promise<T>): P
       return await fn();
     } catch (e) {
       const after = isRateLimited(e);
-      if (after === undefined || attempt >= policy.retries || after * 1000 > policy.maxRetryAfterMs) throw e;
+      if (after === undefined || attempt >= policy.retries || after * 1000 > policy.maxRetryAfterMs) {
+        policy.observe?.('error', slackErrorCode(e) ?? (after !== undefined ? 'ratelimited' : 'request_failed'));
+        throw e;
+      }
+      policy.observe?.('retry', 'ratelimited');
       await sleep(after * 1000);
     }
   }

@@ -46,6 +46,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const crds = await installCrds(admin, crdFiles);
 
     await apply(admin, [sccPrivilegedStandIn, openshiftUserCritical]);
+    // OpenShift's own namespace, where manifests/ grants the optional read of ImageStream openshift/tools.
+    await createNamespace(admin, 'openshift');
     const manifests = readKustomization(join(repoRoot, 'manifests'));
     await apply(admin, manifests);
     // Stand in for the ServiceAccount controller in the manifests' namespaces.

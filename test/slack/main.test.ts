@@ -7,7 +7,7 @@ import { RecordingServer } from './helpers/recording-server.ts';
 import { BOT_TOKEN, commandForm, postSigned, SIGNING_SECRET } from './helpers/slack-fixtures.ts';
 
 function run(env: Record<string, string>): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; kill: (s: NodeJS.Signals) => void; stdout: () => string } {
-  const child = spawn(process.execPath, ['src/main.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['src/main.ts'], { env: { PATH: process.env.PATH ?? '', ICSP_METRICS_PORT: '0', ICSP_METRICS_HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += String(d)));

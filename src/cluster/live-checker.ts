@@ -1,0 +1,249 @@
+// The cluster adapter behind the LiveChecker port: the live policies (watch-backed), the nodes the request
+// selects, one debug pod per node under a concurrency cap, and one verdict per node. Also the cluster-backed
+// PolicySource, from the same watches. docs/live-checks.md has the security model and the settings.
+import type { KubeConfig, V1Node } from '@kubernetes/client-node';
+import { parseCheckOutput } from '../domain/debug-pod.ts';
+import { EngineError } from '../domain/engine-error.ts';
+import { explain } from '../domain/explain.ts';
+import type { Explanation } from '../domain/explain.ts';
+import { parsePullReference, refString } from '../domain/reference.ts';
+import type { ImageReference } from '../domain/reference.ts';
+import type { LiveCheckRequest, LiveCheckResult, LiveChecker, NodeCheckResult, PolicySource } from '../ports/live-check.ts';
+import { resolveDebugImage } from './debug-image.ts';
+import type { DebugImage } from './debug-image.ts';
+import { DebugPods, DEFAULT_DEBUG_POD_SETTINGS } from './debug-pods.ts';
+import type { DebugPodSettings, PodTimings } from './debug-pods.ts';
+import { LivePolicies } from './live-policies.ts';
+import type { PolicySnapshot } from './live-policies.ts';
+import { judgeLive } from './live-verdict.ts';
+import { LiveCheckInputError, NodeSelector, nodeState } from './node-selection.ts';
+
+export { LiveCheckInputError } from './node-selection.ts';
+
+export interface ClusterLiveCheckSettings extends Partial<DebugPodSettings> {
+  /** Shown in every answer (ICSP_CLUSTER_NAME); default: the kubeconfig's current cluster name. */
+  clusterName?: string;
+  /** ICSP_DEBUG_IMAGE / --debug-image: wins over the ImageStream openshift/tools:latest. */
+  debugImage?: string;
+  /** Used when neither is available (oc debug's own fallback). */
+  fallbackDebugImage?: string;
+  /** Debug pods at once within one check (nodes=all, pools). */
+  concurrency?: number;
+  /** nodes=all on a large cluster: at most this many nodes per check. */
+  maxNodes?: number;
+  /** Delete leftover debug pods older than the deadline at start (default true). */
+  sweepOnStart?: boolean;
+  /** Reuse a running LivePolicies (otherwise one is created and started). */
+  policies?: LivePolicies;
+  /** Called for each node run, with where the time went (benchmarks, debug logging). */
+  onTimings?: (node: string, t: PodTimings) => void;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** Settings from the environment; problems come back as one line each. */
+export function liveCheckSettingsFromEnv(env: Record<string, string | undefined>): { settings: ClusterLiveCheckSettings; errors: string[] } {
+  const errors: string[] = [];
+  const settings: ClusterLiveCheckSettings = {};
+  const int = (name: string, min: number, max: number): number | undefined => {
+    const v = env[name]?.trim();
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      errors.push(`${name}: "${v}" is not a whole number from ${min} to ${max}`);
+      return undefined;
+    }
+    return n;
+  };
+  const image = env.ICSP_DEBUG_IMAGE?.trim();
+  if (image) {
+    try {
+      settings.debugImage = refString(parsePullReference(image));
+    } catch (e) {
+      errors.push(`ICSP_DEBUG_IMAGE: "${image}" is not an image reference (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+  const ns = env.ICSP_DEBUG_NAMESPACE?.trim();
+  if (ns) settings.namespace = ns;
+  const deadline = int('ICSP_DEBUG_DEADLINE_SECONDS', 10, 3600);
+  if (deadline !== undefined) settings.deadlineSeconds = deadline;
+  const conc = int('ICSP_LIVE_NODE_CONCURRENCY', 1, 50);
+  if (conc !== undefined) settings.concurrency = conc;
+  const max = int('ICSP_LIVE_MAX_NODES', 1, 1000);
+  if (max !== undefined) settings.maxNodes = max;
+  if (env.ICSP_CLUSTER_NAME?.trim()) settings.clusterName = env.ICSP_CLUSTER_NAME.trim();
+  return { settings, errors };
+}
+
+function stalenessWarnings(snap: PolicySnapshot): Explanation['warnings'] {
+  const w: Explanation['warnings'] = [];
+  if (snap.stale) w.push({ code: 'live-policies-stale', message: 'The bot\'s view of the cluster\'s mirror policies may be stale: its watches have not heard from the API server recently (they keep retrying). The plan is from the last state seen.' });
+  if (snap.missingKinds.length > 0) w.push({ code: 'live-policies-missing-kinds', message: `This cluster has no ${snap.missingKinds.join(', ')} API: none of those objects exist.` });
+  for (const m of snap.warnings) w.push({ code: 'live-policies-input', message: m });
+  return w;
+}
+
+/** The plan from the live policies, rendered as the MCO does on a live cluster (no Image "cluster": nothing). */
+export function explainLive(snap: PolicySnapshot, image: string): Explanation {
+  const e = explain({ reference: image, policies: snap.policies, render: { requireImageConfig: true } });
+  return { ...e, warnings: [...stalenessWarnings(snap), ...e.warnings] };
+}
+
+/** A PolicySource backed by the cluster's live policies (watch caches). */
+export function clusterPolicySource(policies: LivePolicies, cluster: string): PolicySource {
+  return { cluster, explain: async (image) => explainLive(policies.snapshot(), image) };
+}
+
+/** Starts the watches and returns the cluster-backed PolicySource (and the LivePolicies, to stop them). */
+export async function createClusterPolicySource(kc: KubeConfig, cluster?: string): Promise<PolicySource & { policies: LivePolicies }> {
+  const policies = new LivePolicies(kc);
+  await policies.start();
+  return { ...clusterPolicySource(policies, cluster ?? kc.getCurrentCluster()?.name ?? 'cluster'), policies };
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+const DEBUG_IMAGE_TTL_MS = 10 * 60_000;
+
+export class ClusterLiveChecker implements LiveChecker {
+  readonly cluster: string;
+  readonly pods: DebugPods;
+  readonly policies: LivePolicies;
+  readonly policySource: PolicySource;
+  private readonly kc: KubeConfig;
+  private readonly settings: ClusterLiveCheckSettings;
+  private readonly selector: NodeSelector;
+  private readonly ownsPolicies: boolean;
+  private image: { value: DebugImage; at: number } | undefined;
+  private readonly running = new Set<Promise<unknown>>();
+
+  constructor(kc: KubeConfig, settings: ClusterLiveCheckSettings = {}) {
+    this.kc = kc;
+    this.settings = settings;
+    this.cluster = settings.clusterName ?? kc.getCurrentCluster()?.name ?? 'cluster';
+    this.pods = new DebugPods(kc, settings);
+    this.selector = new NodeSelector(kc);
+    this.ownsPolicies = settings.policies === undefined;
+    this.policies = settings.policies ?? new LivePolicies(kc);
+    this.policySource = clusterPolicySource(this.policies, this.cluster);
+  }
+
+  /** Starts the policy watches (when owned) and sweeps leftover debug pods. */
+  async start(): Promise<{ swept: string[] }> {
+    if (this.ownsPolicies) await this.policies.start();
+    let swept: string[] = [];
+    if (this.settings.sweepOnStart !== false) {
+      try {
+        swept = await this.pods.sweep();
+        if (swept.length > 0) this.settings.log?.('swept leftover debug pods', { pods: swept });
+      } catch (err) {
+        this.settings.log?.('sweep of leftover debug pods failed', { err: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return { swept };
+  }
+
+  async debugImage(): Promise<DebugImage> {
+    if (this.image !== undefined && Date.now() - this.image.at < DEBUG_IMAGE_TTL_MS) return this.image.value;
+    const value = await resolveDebugImage(this.kc, this.settings.debugImage, this.settings.fallbackDebugImage);
+    this.image = { value, at: Date.now() };
+    return value;
+  }
+
+  check(req: LiveCheckRequest, signal?: AbortSignal): Promise<LiveCheckResult> {
+    const p = this.doCheck(req, signal);
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  private async doCheck(req: LiveCheckRequest, signal?: AbortSignal): Promise<LiveCheckResult> {
+    if (this.pods.shuttingDown) throw new Error('the bot is shutting down: no new live checks');
+    let ref: ImageReference;
+    try {
+      ref = parsePullReference(req.image);
+    } catch (e) {
+      if (e instanceof EngineError) throw new LiveCheckInputError(`${req.image}: ${e.message}`);
+      throw e;
+    }
+    const image = refString(ref);
+    const snap = this.policies.snapshot();
+    const plan = explainLive(snap, req.image);
+    let nodes = await this.selector.select(req.selection);
+    const notes: string[] = [];
+    const max = this.settings.maxNodes ?? 100;
+    if (nodes.length > max) {
+      notes.push(`only the first ${max} of ${nodes.length} selected nodes were checked (ICSP_LIVE_MAX_NODES)`);
+      nodes = nodes.slice(0, max);
+    }
+    if (snap.stale) notes.push('the live policies may be stale (the watches have not heard from the API server recently)');
+    const debugImage = await this.debugImage();
+    if (debugImage.source === 'fallback') notes.push(`debug image ${debugImage.image} (oc debug's fallback: ${debugImage.note ?? 'no tools ImageStream'}); set ICSP_DEBUG_IMAGE to a mirrored image if nodes cannot pull it`);
+    const results = await mapLimit(nodes, this.settings.concurrency ?? 5, (n) => this.checkNode(n, ref, image, debugImage.image, snap, notes, signal));
+    return { cluster: this.cluster, plan, nodes: results };
+  }
+
+  private async checkNode(node: V1Node, ref: ImageReference, image: string, debugImage: string, snap: PolicySnapshot, shared: string[], signal?: AbortSignal): Promise<NodeCheckResult> {
+    const t0 = Date.now();
+    const name = node.metadata?.name ?? '';
+    const state = nodeState(node);
+    const base = { node: name, evidence: null, log: '', nodeRegistriesConf: null, configDifferences: [] };
+    if (!state.ready) {
+      // The pod tolerates every taint, but a NotReady kubelet does not report back: the check would only wait
+      // for its deadline. Refuse at once, with the node's own reason.
+      const error = `node ${name} is NotReady (${state.notReadyReason ?? 'unknown'}): not checked, a debug pod would not run or report there; check another node or fix the node first`;
+      return { ...base, verdict: { code: 'check-failed', summary: error, reasons: [...shared] }, durationMs: Date.now() - t0, error };
+    }
+    const notes = [...shared];
+    if (state.unschedulable) notes.push(`node ${name} is unschedulable (cordoned, e.g. by a MachineConfig rollout): checked anyway, the debug pod is pinned to it and tolerates every taint`);
+    const run = await this.pods.run({ node: name, image: debugImage, reference: ref, ...(signal !== undefined ? { signal } : {}) });
+    this.settings.onTimings?.(name, run.timings);
+    notes.push(...run.notes);
+    if (!run.ok) {
+      return { ...base, log: run.log, verdict: { code: 'check-failed', summary: run.error, reasons: notes }, durationMs: Date.now() - t0, error: run.error };
+    }
+    const output = parseCheckOutput(run.log);
+    if (run.exitCode !== 0) {
+      const tailLines = run.log.trimEnd().split('\n').slice(-3).join(' | ');
+      const error = `the check script failed on ${name} (exit code ${run.exitCode}): ${tailLines.slice(0, 300)}`;
+      return { ...base, log: output.podmanLog || run.log, verdict: { code: 'check-failed', summary: error, reasons: notes }, durationMs: Date.now() - t0, error };
+    }
+    const j = judgeLive({ node: name, reference: image, output, policies: snap.policies, mco: state.mco, notes });
+    return {
+      node: name, verdict: j.verdict, evidence: j.evidence, log: output.podmanLog, nodeRegistriesConf: j.nodeRegistriesConf,
+      configDifferences: j.configDifferences, durationMs: Date.now() - t0,
+    };
+  }
+
+  /** Deletes the debug pods in flight (grace 0) and stops the watches. For SIGTERM/SIGINT handlers. */
+  async shutdown(timeoutMs = 10_000): Promise<void> {
+    await this.pods.shutdown(timeoutMs);
+    // Let the checks in flight finish their bookkeeping (their pods are gone already).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.running]), new Promise<void>((r) => (timer = setTimeout(r, 2_000)))]);
+    clearTimeout(timer);
+    if (this.ownsPolicies) this.policies.stop();
+  }
+}
+
+/**
+ * The factory for src/main.ts and the CLI: a started checker (policy watches synced, leftover pods swept) with
+ * its cluster-backed PolicySource. Call `shutdown()` on SIGTERM: it deletes the debug pods in flight.
+ */
+export async function createClusterLiveChecker(kc: KubeConfig, settings: ClusterLiveCheckSettings = {}): Promise<ClusterLiveChecker> {
+  const checker = new ClusterLiveChecker(kc, settings);
+  await checker.start();
+  return checker;
+}
+
+export { DEFAULT_DEBUG_POD_SETTINGS };

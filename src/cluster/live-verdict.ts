@@ -1,0 +1,166 @@
+// One node's verdict from a live check (pure): the pod's output (the node's registries.conf files, podman's
+// debug log, the summary line) read against two plans — the node's OWN registries.conf (did podman do what the
+// file says?) and the render of the live policies (does the node have what the policies say?) — plus the
+// mirror-level differences between the two files.
+import { EngineError } from '../domain/engine-error.ts';
+import type { CheckOutput } from '../domain/debug-pod.ts';
+import { toEvidenceJson } from '../domain/evidence/evidence-json.ts';
+import type { EvidenceJson } from '../domain/evidence/evidence-json.ts';
+import { judgeEvidence } from '../domain/evidence/evidence-verdict.ts';
+import type { Judgement } from '../domain/evidence/evidence-verdict.ts';
+import type { PullEvidence } from '../domain/evidence/evidence-types.ts';
+import { LineSplitter } from '../domain/evidence/line-splitter.ts';
+import { PodmanLogParser } from '../domain/evidence/podman-log-parser.ts';
+import type { PolicySet } from '../domain/policy-set.ts';
+import type { ResolveResult } from '../domain/pull-source.ts';
+import { confFromEntries, parseRegistriesConf } from '../domain/registries-conf.ts';
+import type { RegistriesConf, Registry } from '../domain/registries-conf.ts';
+import { diffRegistries } from '../domain/registries-diff.ts';
+import { renderPolicies } from '../domain/render.ts';
+import { resolve } from '../domain/resolve.ts';
+import type { ConfigDifference, LiveVerdictCode, NodeCheckResult } from '../ports/live-check.ts';
+
+export const NODE_REGISTRIES_CONF = '/etc/containers/registries.conf';
+
+export interface LiveJudgeInput {
+  node: string;
+  /** The validated reference (refString of parsePullReference). */
+  reference: string;
+  output: CheckOutput;
+  policies: PolicySet;
+  /** The node's machine-config annotations, to tell "still updating" from "never got it". */
+  mco?: { current?: string; desired?: string; state?: string };
+  /** Said first in the reasons (unschedulable node, stale policies, ...). */
+  notes?: string[];
+}
+
+export type LiveJudgement = Pick<NodeCheckResult, 'verdict' | 'evidence' | 'nodeRegistriesConf' | 'configDifferences'> & {
+  /** Whether podman's pull succeeded on the node. */
+  pulled: boolean;
+};
+
+/** The node's files concatenated, each under a header, for humans and uploads. */
+export function concatConfFiles(files: CheckOutput['confFiles']): string | null {
+  if (files.length === 0) return null;
+  return files.map((f) => `# ==> ${f.name} <==\n${f.toml}`).join('\n');
+}
+
+export function parseEvidence(log: string): { evidence: PullEvidence; bytes: number; truncatedLines: number } {
+  const parser = new PodmanLogParser();
+  const splitter = new LineSplitter((line) => parser.push(line));
+  const buf = Buffer.from(log);
+  splitter.push(buf);
+  splitter.end();
+  return { evidence: parser.finish(), bytes: buf.length, truncatedLines: splitter.truncatedLines };
+}
+
+/** The registries.conf the MCO would write from the live policies, or why it refuses them. */
+export function expectedRegistries(policies: PolicySet): { registries: Registry[] | null; refusal: string | null; note: string | null } {
+  try {
+    const r = renderPolicies(policies, { requireImageConfig: true });
+    return { registries: r.registries, refusal: null, note: r.rendered ? null : (r.reason ?? null) };
+  } catch (e) {
+    if (!(e instanceof EngineError) || e.stage !== 'render') throw e;
+    let intended: Registry[] | null;
+    try {
+      intended = renderPolicies(policies, { requireImageConfig: true, skipValidation: true }).registries;
+    } catch {
+      intended = null;
+    }
+    return { registries: intended, refusal: e.message, note: null };
+  }
+}
+
+function safeResolve(conf: RegistriesConf, ref: string): { plan: ResolveResult | null; error: string | null } {
+  try {
+    return { plan: resolve(conf, ref), error: null };
+  } catch (e) {
+    if (!(e instanceof EngineError)) throw e;
+    return { plan: null, error: e.message };
+  }
+}
+
+const failed = (summary: string, reasons: string[]): LiveJudgement['verdict'] => ({ code: 'check-failed', summary, reasons });
+
+export function judgeLive(i: LiveJudgeInput): LiveJudgement {
+  const notes = [...(i.notes ?? [])];
+  const nodeRegistriesConf = concatConfFiles(i.output.confFiles);
+  const { evidence: ev, bytes, truncatedLines } = parseEvidence(i.output.podmanLog);
+
+  // The node's own configuration, as containers/image loads it (main file, then drop-ins by name).
+  let nodeConf: RegistriesConf | null = null;
+  let nodeConfError: string | null = null;
+  const main = i.output.confFiles.find((f) => f.name === NODE_REGISTRIES_CONF);
+  try {
+    nodeConf = parseRegistriesConf(main?.toml ?? '', i.output.confFiles.filter((f) => f !== main), NODE_REGISTRIES_CONF);
+  } catch (e) {
+    if (!(e instanceof EngineError)) throw e;
+    nodeConfError = e.message;
+  }
+  const expected = expectedRegistries(i.policies);
+  // The render post-processed as containers/image loads it (prefix defaults to location, sorted), like the node's.
+  const expectedConf = expected.registries !== null ? confFromEntries(expected.registries) : null;
+  const configDifferences: ConfigDifference[] = expectedConf !== null && nodeConf !== null ? diffRegistries(expectedConf.registries, nodeConf.registries, 'node') : [];
+
+  const nodePlan = nodeConf !== null ? safeResolve(nodeConf, i.reference) : { plan: null, error: null };
+  const policyPlan = expectedConf !== null ? safeResolve(expectedConf, i.reference) : { plan: null, error: null };
+  const byNode = judgeEvidence(ev, nodePlan.plan, { image: i.reference });
+  const byPolicies: Judgement | null = policyPlan.plan !== null ? judgeEvidence(ev, policyPlan.plan, { image: i.reference }) : null;
+  const evidence: EvidenceJson = toEvidenceJson({ evidence: ev, judgement: byNode, plan: nodePlan.plan, image: i.reference, bytes, truncatedLines });
+  const pulled = i.output.summary?.pullExit === 0 || ev.served !== null;
+
+  // The differences that bear on this image: the entries either plan matched.
+  const relevantSources = new Set([nodePlan.plan?.matchedPrefix, policyPlan.plan?.matchedPrefix].filter((p): p is string => typeof p === 'string'));
+  const relevant = configDifferences.filter((d) => relevantSources.has(d.source));
+  const others = configDifferences.length - relevant.length;
+
+  const context: string[] = [];
+  if (expected.refusal !== null) context.push(`the MCO refuses the live policies (${expected.refusal}): none of them reaches any node, nodes keep their previous registries.conf (the error shows only in the machine-config-controller log)`);
+  if (expected.note !== null) context.push(`${expected.note}`);
+  if (nodeConfError !== null) context.push(`the node's registries.conf does not load (${nodeConfError}): podman and CRI-O fail on it too`);
+  if (nodePlan.error !== null) context.push(`from the node's own registries.conf this pull fails before any registry is contacted: ${nodePlan.error}`);
+  if (i.output.summary !== null) {
+    const s = i.output.summary;
+    context.push(s.presentBefore
+      ? 'the image was already in the node\'s storage before the check and was left there'
+      : s.removed ? 'the image was not on the node before the check and was removed after it' : 'the image was not on the node before the check');
+  }
+  const tail = [
+    ...relevant.map((d) => d.message),
+    ...(others > 0 ? [`${others} other difference(s) between the node's registries.conf and the policies, for other sources (see configDifferences)`] : []),
+    ...context,
+  ];
+
+  if (i.output.summary === null) {
+    return { verdict: failed(`the check on ${i.node} did not complete: its output has no summary line (cut off?)`, [...notes, ...byNode.verdict.details.slice(0, 5), ...tail]), evidence, nodeRegistriesConf, configDifferences, pulled };
+  }
+
+  let code: LiveVerdictCode;
+  let summary: string;
+  let reasons: string[];
+  if (byPolicies !== null && byPolicies.verdict.code === 'plan-mismatch' && byNode.verdict.code !== 'plan-mismatch') {
+    // The node did what its own file says, and its file is not what the policies render.
+    code = 'plan-mismatch';
+    const lacks = relevant.filter((d) => d.kind === 'missing-mirror' || d.kind === 'missing-entry');
+    let why: string;
+    if (expected.refusal !== null) why = 'the MCO did not accept the policies, so the node keeps its old registries.conf';
+    else if (i.mco?.desired !== undefined && i.mco.current !== undefined && i.mco.desired !== i.mco.current) {
+      why = `the rollout has not reached this node yet: it is updating from ${i.mco.current} to ${i.mco.desired}${i.mco.state ? ` (state ${i.mco.state})` : ''}`;
+    } else {
+      why = 'the rollout has not reached this node (or the MCO has not rendered the change: check the pool\'s rendered config and the machine-config-controller log)';
+    }
+    summary = lacks.length > 0
+      ? `${i.node} never tried an expected mirror: ${lacks.map((d) => d.message).join('; ')}: ${why}`
+      : `${i.node} did not walk the plan the live policies predict (its registries.conf differs from their render): ${why}`;
+    reasons = [...notes, byPolicies.verdict.summary, ...tail, `what the node did: ${byNode.verdict.summary}`, ...byNode.verdict.details];
+  } else if (byNode.verdict.code === 'plan-mismatch') {
+    code = 'plan-mismatch';
+    summary = `podman on ${i.node} walked differently from what its own registries.conf predicts (${byNode.verdict.summary})`;
+    reasons = [...notes, ...byNode.verdict.details, ...tail];
+  } else {
+    code = byNode.verdict.code;
+    summary = byNode.verdict.summary;
+    reasons = [...notes, ...byNode.verdict.details, ...tail];
+  }
+  return { verdict: { code, summary, reasons }, evidence, nodeRegistriesConf, configDifferences, pulled };
+}
