@@ -4,6 +4,10 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { createClusterLiveChecker, liveCheckSettingsFromEnv } from './cluster/live-checker.ts';
 import type { ClusterLiveChecker } from './cluster/live-checker.ts';
+import { readPoolStatus } from './cluster/pool-status.ts';
+import { createRolloutNotifier, rolloutSettingsFromEnv } from './rollout/index.ts';
+import type { RolloutNotifier } from './rollout/index.ts';
+import { SlackChatSink } from './slack/chat-sink.ts';
 import { loadPolicyPaths } from './adapters/policy-files.ts';
 import { createLogger } from './adapters/logger.ts';
 import type { Logger } from './adapters/logger.ts';
@@ -12,7 +16,7 @@ import type { PolicySet } from './domain/policy-set.ts';
 import type { PolicySource } from './ports/live-check.ts';
 import { startHealthServer } from './observability/health-server.ts';
 import type { HealthServer } from './observability/health-server.ts';
-import { instrumentLiveChecker, instrumentPolicySource } from './observability/instrument.ts';
+import { instrumentChatSink, instrumentLiveChecker, instrumentPolicySource } from './observability/instrument.ts';
 import { createMetrics } from './observability/metrics.ts';
 import type { PolicyObject } from './types/openshift.ts';
 import { createSlackBot } from './slack/app.ts';
@@ -25,9 +29,14 @@ import type { BotConfig } from './slack/config.ts';
  * Cluster mode (no ICSP_POLICIES): the kubeconfig from KUBECONFIG, ~/.kube/config or the in-cluster
  * ServiceAccount; the checker starts the policy watches and sweeps leftover debug pods.
  */
-export async function createClusterChecker(env: Record<string, string | undefined>): Promise<ClusterLiveChecker> {
+export async function createClusterChecker(env: Record<string, string | undefined>, kc: KubeConfig = loadKubeConfig()): Promise<ClusterLiveChecker> {
   const { settings, errors } = liveCheckSettingsFromEnv(env);
   if (errors.length > 0) throw new Error(errors.join('; '));
+  return createClusterLiveChecker(kc, settings);
+}
+
+/** KUBECONFIG, ~/.kube/config or the in-cluster ServiceAccount; one line when none is usable. */
+export function loadKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   try {
     kc.loadFromDefault();
@@ -35,7 +44,7 @@ export async function createClusterChecker(env: Record<string, string | undefine
     throw new Error(`no usable kubeconfig (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): set KUBECONFIG, run in the cluster, or set ICSP_POLICIES for offline mode`, { cause: e });
   }
   if (kc.getCurrentCluster() === null) throw new Error('no cluster in the kubeconfig: set KUBECONFIG, run in the cluster, or set ICSP_POLICIES for offline mode');
-  return createClusterLiveChecker(kc, settings);
+  return kc;
 }
 
 export function filePolicySource(policies: PolicySet, label = 'offline (files)'): PolicySource {
@@ -67,7 +76,7 @@ export interface Started {
 }
 
 export interface StartHooks {
-  createClusterChecker?: (env: Record<string, string | undefined>) => Promise<ClusterLiveChecker>;
+  createClusterChecker?: (env: Record<string, string | undefined>, kc: KubeConfig) => Promise<ClusterLiveChecker>;
 }
 
 function intSetting(env: Record<string, string | undefined>, name: string, dflt: number, errors: string[]): number {
@@ -86,6 +95,8 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   const loaded = loadConfig(env);
   const errors = loaded.ok ? [] : [...loaded.errors];
   const metricsPort = intSetting(env, 'ICSP_METRICS_PORT', 8080, errors);
+  const rollout = rolloutSettingsFromEnv(env);
+  errors.push(...rollout.errors);
   if (!loaded.ok || errors.length > 0) return { errors };
   const config: BotConfig = loaded.config;
   const logger = createLogger({ level: config.logLevel, secrets: [config.botToken, config.appToken ?? '', config.signingSecret ?? ''], name: 'icsp-bot' });
@@ -93,6 +104,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   let objects: () => PolicyObject[];
   let policySource: PolicySource;
   let clusterChecker: ClusterLiveChecker | undefined;
+  let kc: KubeConfig | undefined;
   if (config.policies.length > 0) {
     try {
       const p = await loadPolicyPaths(config.policies, process.stdin);
@@ -104,7 +116,8 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
     }
   } else {
     try {
-      clusterChecker = await (hooks.createClusterChecker ?? createClusterChecker)(env);
+      kc = loadKubeConfig();
+      clusterChecker = await (hooks.createClusterChecker ?? createClusterChecker)(env, kc);
     } catch (e) {
       return { errors: [`cluster: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`] };
     }
@@ -119,12 +132,23 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
     metrics.watchRestarts.set({ source: 'policies' }, 0);
     setInterval(() => metrics.watchRestarts.set({ source: 'policies' }, checker.policies.restarts), 15_000).unref();
   }
+  // Rollout notices (ICSP_NOTIFY_CHANNEL) need the cluster; one replica notifies (Lease).
+  let notifier: RolloutNotifier | undefined;
+  if (rollout.settings !== null && kc !== undefined) {
+    const chat = instrumentChatSink(new SlackChatSink({ token: config.botToken, ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}) }), metrics);
+    notifier = createRolloutNotifier(kc, chat, { ...rollout.settings, cluster: config.clusterName ?? rollout.settings.cluster, logger });
+    await notifier.start();
+  } else if (rollout.settings !== null) {
+    logger.warn('ICSP_NOTIFY_CHANNEL is set but the bot runs offline (ICSP_POLICIES): rollout notices need a cluster');
+  }
+  const clusterKc = kc;
   const bot = createSlackBot({
     config,
     logger,
     policySource: instrumentPolicySource(policySource, metrics),
     liveChecker: clusterChecker === undefined ? undefined : instrumentLiveChecker(clusterChecker, metrics),
     listPolicies: async (f) => policyLines(objects(), f),
+    ...(notifier !== undefined ? { poolStatus: () => notifier.poolStatus() } : clusterKc !== undefined ? { poolStatus: async () => (await readPoolStatus(clusterKc)).lines } : {}),
     observeSlackCall: (event, error) => (event === 'retry' ? metrics.slackRetries.inc({ method: 'web-api' }) : metrics.slackApiErrors.inc({ method: 'web-api', error })),
   });
   const r = await bot.start();
@@ -147,6 +171,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
       logger.info({ signal }, 'stopping: no new commands; deleting debug pods in flight');
       // Pods first: they run as root on nodes and must not outlive the bot.
       await clusterChecker?.shutdown().catch((e: unknown) => logger.error({ err: e instanceof Error ? e.message : String(e) }, 'debug pod cleanup failed'));
+      await notifier?.stop();
       await bot.stop();
       await health.close();
     })();

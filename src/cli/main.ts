@@ -19,6 +19,7 @@ import type { CliIo } from './io.ts';
 import { EXIT } from './io.ts';
 import { evidenceCommand } from './evidence-command.ts';
 import { liveWhyCommand } from './live-why-command.ts';
+import { statusCommand, STATUS_USAGE } from './status-command.ts';
 
 export const USAGE = `icsp — why an OpenShift node pulls an image from where it does (ICSP / IDMS / ITMS mirrors)
 
@@ -34,6 +35,7 @@ Usage:
                                                         the /etc/containers/registries.conf the MCO writes
   icsp evidence LOGFILE|- [--image REF] [--policies PATH... | --registries-conf FILE] [--json]
                                                         read a 'podman pull --log-level debug' log into evidence
+  ${STATUS_USAGE}
   icsp migrate-icsp --policies PATH...                  ImageDigestMirrorSets for the ICSPs, as 'oc adm migrate icsp' writes them
   icsp help | --version
 
@@ -163,9 +165,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   if (command === 'evidence') return evidenceCommand(rest, io);
   if (command === 'why' && rest.includes('--live')) return liveWhyCommand(rest, io);
+  if (command === 'status') return statusCommand(rest, io);
   const handler = COMMANDS[command];
   const json = rest.includes('--json');
-  if (handler === undefined) return fail(io, json, 'usage', `unknown command "${command}" (commands: why, resolve, render, evidence, migrate-icsp, help)`, EXIT.usage);
+  if (handler === undefined) return fail(io, json, 'usage', `unknown command "${command}" (commands: why, resolve, render, evidence, status, migrate-icsp, help)`, EXIT.usage);
   let image: string | undefined;
   try {
     const p = parse(rest);

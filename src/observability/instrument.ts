@@ -1,4 +1,5 @@
 // Decorators that count what the bot does without the Slack layer or the cluster adapter knowing of metrics.
+import type { ChatSink } from '../ports/chat-sink.ts';
 import type { LiveChecker, PolicySource } from '../ports/live-check.ts';
 import type { BotMetrics } from './metrics.ts';
 
@@ -37,6 +38,26 @@ export function instrumentLiveChecker(checker: LiveChecker, m: BotMetrics): Live
       } finally {
         end();
       }
+    },
+  };
+}
+
+/** Counts rollout notices by what happened to the channel: a new notice, an in-place update, a thread reply. */
+export function instrumentChatSink(chat: ChatSink, m: BotMetrics): ChatSink {
+  return {
+    async post(channel, message) {
+      const r = await chat.post(channel, message);
+      m.rolloutNotices.inc({ event: 'notice' });
+      return r;
+    },
+    async update(channel, ts, message) {
+      await chat.update(channel, ts, message);
+      m.rolloutNotices.inc({ event: 'update' });
+    },
+    async reply(channel, threadTs, message) {
+      const r = await chat.reply(channel, threadTs, message);
+      m.rolloutNotices.inc({ event: 'reply' });
+      return r;
     },
   };
 }

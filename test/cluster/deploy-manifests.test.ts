@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
 import { RecordingServer } from '../slack/helpers/recording-server.ts';
 import { BOT_TOKEN, commandForm, postSigned, SIGNING_SECRET } from '../slack/helpers/slack-fixtures.ts';
@@ -54,6 +54,11 @@ describe('manifests/', () => {
         ICSP_METRICS_PORT: String(metricsPort),
         ICSP_METRICS_HOST: '127.0.0.1',
         ICSP_CLUSTER_NAME: 'deploy-test',
+        // Rollout notices on: the notifier's state ConfigMap and Lease must work with the manifests' RBAC too.
+        ICSP_NOTIFY_CHANNEL: 'C0NOTIFY',
+        ICSP_LEASE_NAME: 'icsp-bot-deploy-test',
+        POD_NAME: 'icsp-bot-deploy-test',
+        POD_NAMESPACE: 'icsp-bot',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -73,6 +78,9 @@ describe('manifests/', () => {
       expect(r.status).toBe(200);
       for (let i = 0; i < 50 && rec.callsOf('chat.postMessage').length === 0; i++) await new Promise((res) => setTimeout(res, 100));
       expect(JSON.stringify(rec.callsOf('chat.postMessage')[0]?.params)).toContain('deploy-test');
+      // The notifier took the Lease as the bot.
+      const lease = await adminConfig().makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'icsp-bot-deploy-test', namespace: 'icsp-bot' });
+      expect(lease.spec?.holderIdentity).toBe('icsp-bot-deploy-test');
     } finally {
       child.kill('SIGTERM');
     }

@@ -85,7 +85,7 @@ describe('Slack -> API server -> debug pod -> real podman -> evidence in the thr
     const threaded = posts.filter((p) => p.thread_ts !== undefined);
     expect(threaded.length).toBeGreaterThanOrEqual(2);
     const evidence = JSON.stringify(threaded.at(-1));
-    expect(evidence).toContain('mirror-hit');
+    expect(evidence, evidence).toContain('mirror-hit');
     expect(evidence).toContain(`${MA}/mirror/repo`);
     expect(evidence).toContain(NODE);
     // Raw debug log and the node's registries.conf uploaded to the thread.

@@ -136,6 +136,8 @@ export class RecordingServer {
         const ts = `${Math.floor(this.tsCounter / 1000)}.${String(this.tsCounter++ % 1000).padStart(6, '0')}`;
         return json(200, { ok: true, channel, ts, message: { ts, text: params.text } });
       }
+      case 'chat.update':
+        return json(200, { ok: true, channel: String(params.channel), ts: String(params.ts), text: params.text });
       case 'chat.postEphemeral':
         return json(200, { ok: true, message_ts: '1.000001' });
       case 'files.getUploadURLExternal': {

@@ -1,0 +1,347 @@
+// The rollout notifier: notices a mirror-policy change (coalescing bursts), posts one message per rollout in the
+// notify channel, edits it in place as pools progress, says each stuck item once in the thread (and "resolved"
+// when it clears), and replies "done" when every pool with machines meets the rollout-complete rule on a
+// rendered config verified to carry the change. Level-triggered: every pass recomputes from the caches, never
+// from one event. State lives in a StateStore (a ConfigMap), so a restart neither re-posts nor misses anything;
+// with a leader lease only the leader acts.
+import { assessRollout } from '../domain/rollout-progress.ts';
+import type { RolloutProgress } from '../domain/rollout-progress.ts';
+import { describeChange, likelyRejection, policyState, renderedHasChange, renderForRollout } from '../domain/rollout-change.ts';
+import type { PolicyState } from '../domain/rollout-change.ts';
+import { doneReply, noticeMessage, resolvedReply, stuckReply, supersededReply } from '../domain/rollout-notice.ts';
+import type { NoticePhase } from '../domain/rollout-notice.ts';
+import { poolStatusLines } from '../domain/rollout-status.ts';
+import type { PoolStatus } from '../domain/rollout-status.ts';
+import type { ChatSink } from '../ports/chat-sink.ts';
+import type { Clock } from './clock.ts';
+import { systemClock } from './clock.ts';
+import { Coalescer } from './coalescer.ts';
+import type { RolloutSources } from './sources.ts';
+import { isActive, StateConflictError } from './state.ts';
+import type { NotifierState, RolloutRecord, StateStore } from './state.ts';
+
+export interface NotifierSettings {
+  channel: string;
+  /** Cluster name for messages. */
+  cluster: string;
+  /** Quiet period that ends a burst of policy events (ICSP_COALESCE_SECONDS, default 20 s). */
+  coalesceMs: number;
+  /** Longest a burst may postpone the notice (default 3x coalesceMs). */
+  coalesceMaxMs?: number;
+  /** How long the rendered configs may take to pick the change up before "stuck" (default 10 min). */
+  renderTimeoutMs: number;
+  /** Minimum time between two progress edits of one message (default 10 s; stuck/done edits are immediate). */
+  updateIntervalMs: number;
+  /** Backoff after a failed Slack or state write (default 15 s). */
+  retryMs?: number;
+}
+
+/** What the notifier needs of a leader election (src/cluster/leader-lease.ts). */
+export interface Leadership {
+  readonly isLeader: boolean;
+  onChange(listener: (leader: boolean) => void): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface NotifierLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface NotifierDeps {
+  sources: RolloutSources;
+  chat: ChatSink;
+  store: StateStore;
+  /** Absent: this process is always the notifier (single replica). */
+  leadership?: Leadership;
+  clock?: Clock;
+  logger?: NotifierLogger;
+}
+
+const silent: NotifierLogger = { info: () => undefined, warn: () => undefined };
+
+function errText(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+}
+
+export class RolloutNotifier {
+  private readonly deps: Required<Omit<NotifierDeps, 'leadership'>> & Pick<NotifierDeps, 'leadership'>;
+  private readonly settings: Required<NotifierSettings>;
+  private readonly coalescer: Coalescer;
+  private state: NotifierState | null = null;
+  private flushPending = false;
+  private dirty = false;
+  private running: Promise<void> | null = null;
+  private timers = new Set<unknown>();
+  private readonly keyed = new Set<string>();
+  private stopped = false;
+  /** Passes run (tests, bench). */
+  passes = 0;
+  /** The last error of a pass, if the last pass failed. */
+  lastError: string | null = null;
+
+  constructor(deps: NotifierDeps, settings: NotifierSettings) {
+    this.deps = { clock: systemClock, logger: silent, ...deps };
+    this.settings = { coalesceMaxMs: settings.coalesceMs * 3, retryMs: 15_000, ...settings };
+    this.coalescer = new Coalescer(this.settings.coalesceMs, () => {
+      this.flushPending = true;
+      this.schedule();
+    }, this.deps.clock, this.settings.coalesceMaxMs);
+  }
+
+  private get leader(): boolean {
+    return this.deps.leadership?.isLeader ?? true;
+  }
+
+  async start(): Promise<void> {
+    const { sources, leadership } = this.deps;
+    sources.onPolicyChange(() => {
+      if (!this.stopped) this.coalescer.touch();
+    });
+    sources.onClusterChange(() => this.schedule());
+    await sources.start();
+    if (leadership !== undefined) {
+      leadership.onChange((leader) => {
+        this.deps.logger.info({ leader }, leader ? 'rollout notifier: became the leader' : 'rollout notifier: no longer the leader');
+        // A new leader reads the state afresh: another replica may have written it meanwhile.
+        this.state = null;
+        if (leader) this.schedule();
+      });
+      await leadership.start();
+    }
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.coalescer.cancel();
+    for (const t of this.timers) this.deps.clock.clearTimeout(t);
+    this.timers.clear();
+    this.keyed.clear();
+    await this.running;
+    await this.deps.leadership?.stop();
+    this.deps.sources.stop();
+  }
+
+  /** Resolves when no pass is running or queued (tests and the bench). Coalescing timers are not waited for. */
+  async idle(): Promise<void> {
+    while (this.running !== null) await this.running;
+  }
+
+  /** Requests a pass; passes never overlap, and requests during a pass cause exactly one more. */
+  schedule(): void {
+    if (this.stopped) return;
+    this.dirty = true;
+    if (this.running !== null) return;
+    this.running = (async () => {
+      try {
+        while (this.dirty && !this.stopped) {
+          this.dirty = false;
+          await this.pass();
+        }
+      } finally {
+        this.running = null;
+      }
+    })();
+  }
+
+  private after(ms: number): void {
+    const t = this.deps.clock.setTimeout(() => {
+      this.timers.delete(t);
+      this.schedule();
+    }, Math.max(0, ms));
+    this.timers.add(t);
+  }
+
+  /** A pass in `ms`, at most one pending per key (render deadline, throttled edit). */
+  private afterOnce(key: string, ms: number): void {
+    if (this.keyed.has(key)) return;
+    this.keyed.add(key);
+    const t = this.deps.clock.setTimeout(() => {
+      this.timers.delete(t);
+      this.keyed.delete(key);
+      this.schedule();
+    }, Math.max(0, ms));
+    this.timers.add(t);
+  }
+
+  private async pass(): Promise<void> {
+    this.passes++;
+    if (!this.leader) return;
+    try {
+      if (this.state === null) await this.loadState();
+      if (this.flushPending) {
+        this.flushPending = false;
+        await this.handlePolicyChange();
+      }
+      for (const r of this.state!.rollouts.filter(isActive)) await this.follow(r);
+      this.lastError = null;
+    } catch (e) {
+      this.lastError = errText(e);
+      if (e instanceof StateConflictError) {
+        this.deps.logger.warn({ err: this.lastError }, 'rollout notifier: state changed underneath, reloading');
+        this.state = null;
+        this.after(1000);
+      } else {
+        this.deps.logger.warn({ err: this.lastError }, 'rollout notifier: pass failed, retrying');
+        this.after(this.settings.retryMs);
+      }
+    }
+  }
+
+  private async save(): Promise<void> {
+    await this.deps.store.save(this.state!);
+  }
+
+  private async loadState(): Promise<void> {
+    const s = await this.deps.store.load();
+    this.state = s;
+    const current = policyState(this.deps.sources.policies().policies);
+    if (s.baseline === null) {
+      // First start: the current configuration is what the nodes are meant to have; nothing to announce.
+      s.baseline = current;
+      await this.save();
+      this.deps.logger.info({ objects: current.objects.length }, 'rollout notifier: baseline recorded');
+    } else if (describeChange(s.baseline, current) !== null) {
+      // Changed while no notifier ran: announce it now.
+      this.flushPending = true;
+    } else if (JSON.stringify(s.baseline.objects) !== JSON.stringify(current.objects)) {
+      s.baseline = current;
+      await this.save();
+    }
+  }
+
+  private async handlePolicyChange(): Promise<void> {
+    const state = this.state!;
+    const view = this.deps.sources.policies();
+    if (view.stale) this.deps.logger.warn({}, 'rollout notifier: policy caches are stale; comparing anyway');
+    const current: PolicyState = policyState(view.policies);
+    const before = state.baseline ?? current;
+    const change = describeChange(before, current);
+    const objectsChanged = JSON.stringify(before.objects) !== JSON.stringify(current.objects);
+    state.baseline = current;
+    if (change === null) {
+      // Nothing for the nodes (a status write, a periodic relist, an edit that renders the same): no notice, and
+      // no write unless the object list moved on.
+      if (objectsChanged) await this.save();
+      return;
+    }
+    const now = this.deps.clock.now();
+    const touched = new Set(change.changedSources);
+    const superseded = state.rollouts.filter((r) => isActive(r) && r.change.changedSources.some((s) => touched.has(s)));
+    for (const r of superseded) r.superseded = true;
+    const rec: RolloutRecord = { id: `${change.key}-${now.toString(36)}`, change, startedAt: now, channel: this.settings.channel, ts: null, lastHeader: null, lastUpdateAt: 0, openStuck: {}, doneAt: null, doneTargets: null, superseded: false };
+    state.rollouts.push(rec);
+    // Recorded before posting: a restart after this point follows this rollout and never announces it twice.
+    await this.save();
+    this.deps.logger.info({ rollout: rec.id, objects: change.objects.length, changes: change.changes.length }, 'rollout notifier: new mirror rollout');
+    for (const r of superseded) await this.closeSuperseded(r);
+  }
+
+  private async closeSuperseded(r: RolloutRecord): Promise<void> {
+    if (r.ts === null) return;
+    const { chat } = this.deps;
+    await chat.reply(r.channel, r.ts, supersededReply());
+    const msg = noticeMessage({ cluster: this.settings.cluster, change: r.change, pools: [], phase: 'superseded', startedAt: r.startedAt });
+    await chat.update(r.channel, r.ts, msg);
+    r.lastHeader = msg.text;
+    await this.save();
+  }
+
+  private async progressOf(r: RolloutRecord): Promise<RolloutProgress> {
+    const { sources, clock } = this.deps;
+    const pools = sources.pools();
+    const texts = new Map<string, string | null>();
+    for (const name of new Set(pools.map((p) => p.spec.configuration?.name).filter((n): n is string => n !== undefined))) {
+      const t = await sources.renderedRegistriesConf(name);
+      if (t !== undefined) texts.set(name, t);
+    }
+    const age = clock.now() - r.startedAt;
+    const progress = assessRollout({
+      pools,
+      nodes: sources.nodes(),
+      targetHasChange: (t) => t !== undefined && texts.has(t) && renderedHasChange(texts.get(t)!, r.change.after, r.change.changedSources),
+      renderOverdue: age >= this.settings.renderTimeoutMs,
+      rejection: likelyRejection(r.change.after),
+    });
+    if (!progress.complete && age < this.settings.renderTimeoutMs && progress.pools.some((p) => p.state === 'waiting-render')) this.afterOnce(`render:${r.id}`, this.settings.renderTimeoutMs - age + 10);
+    return progress;
+  }
+
+  /** One rollout, one pass: post if not yet, stuck/resolved replies, completion, header edit. */
+  private async follow(r: RolloutRecord): Promise<void> {
+    const { chat, clock } = this.deps;
+    const progress = await this.progressOf(r);
+    if (r.ts === null) {
+      const msg = noticeMessage({ cluster: this.settings.cluster, change: r.change, pools: progress.pools, phase: 'rolling-out', startedAt: r.startedAt });
+      const posted = await chat.post(r.channel, msg);
+      r.ts = posted.ts;
+      r.channel = posted.channel;
+      r.lastHeader = msg.text;
+      r.lastUpdateAt = clock.now();
+      await this.save();
+    }
+    const ts = r.ts;
+    // Stuck items: each said once; a reply when it clears.
+    const now = new Map(progress.stuck.map((s) => [s.key, s.text]));
+    for (const [key, text] of Object.entries(r.openStuck)) {
+      if (now.has(key)) continue;
+      await chat.reply(r.channel, ts, resolvedReply(text));
+      delete r.openStuck[key];
+      await this.save();
+    }
+    for (const [key, text] of now) {
+      if (Object.hasOwn(r.openStuck, key)) continue;
+      await chat.reply(r.channel, ts, stuckReply(text));
+      r.openStuck[key] = text;
+      await this.save();
+    }
+    if (progress.complete) {
+      const doneAt = clock.now();
+      await chat.reply(r.channel, ts, doneReply(progress.pools, doneAt - r.startedAt));
+      r.doneAt = doneAt;
+      r.doneTargets = Object.fromEntries(progress.pools.filter((p) => p.target !== null).map((p) => [p.pool, p.target!]));
+      await this.save();
+    }
+    const phase: NoticePhase = r.doneAt !== null ? 'done' : Object.keys(r.openStuck).length > 0 ? 'stuck' : 'rolling-out';
+    const msg = noticeMessage({ cluster: this.settings.cluster, change: r.change, pools: progress.pools, phase, startedAt: r.startedAt, ...(r.doneAt !== null ? { doneAt: r.doneAt } : {}) });
+    if (msg.text === r.lastHeader) return;
+    const phaseChanged = r.lastHeader?.split('\n')[0] !== msg.text.split('\n')[0];
+    const wait = r.lastUpdateAt + this.settings.updateIntervalMs - clock.now();
+    if (!phaseChanged && wait > 0) {
+      this.afterOnce(`update:${r.id}`, wait);
+      return;
+    }
+    await chat.update(r.channel, ts, msg);
+    r.lastHeader = msg.text;
+    r.lastUpdateAt = clock.now();
+    await this.save();
+  }
+
+  /** Per pool: is the current mirror configuration on every node, progress, stuck reasons (for /icsp status). */
+  async poolStatus(): Promise<PoolStatus[]> {
+    const { sources } = this.deps;
+    const expected = renderForRollout(sources.policies().policies);
+    const pools = sources.pools();
+    const texts = new Map<string, string | null>();
+    for (const p of pools) {
+      const name = p.spec.configuration?.name;
+      if (name === undefined || texts.has(name)) continue;
+      try {
+        const t = await sources.renderedRegistriesConf(name);
+        if (t !== undefined) texts.set(name, t);
+      } catch {
+        // unreadable: said in the line
+      }
+    }
+    const lines = poolStatusLines(pools, sources.nodes(), expected, (n) => texts.get(n));
+    const open = (this.state?.rollouts ?? []).filter(isActive).flatMap((r) => Object.values(r.openStuck));
+    return open.length === 0 ? lines : lines.map((l) => ({ ...l, detail: `${l.detail}${open.some((t) => t.includes(`pool ${l.pool}`) || t.includes(`[pool ${l.pool}]`)) ? ' (stuck, see the rollout thread)' : ''}` }));
+  }
+
+  /** The state as last loaded or written (tests). */
+  get currentState(): NotifierState | null {
+    return this.state;
+  }
+}

@@ -1,0 +1,61 @@
+// What the notifier remembers across restarts (the notifications-engine "notified" pattern): the policy state it
+// last accounted for (the "before" of the next change) and one record per rollout with its message, the stuck
+// items already said, and the completion marker keyed by the rendered configs it was verified on.
+import type { ChangeDescription, PolicyState } from '../domain/rollout-change.ts';
+
+export interface RolloutRecord {
+  /** change key + start time: unique per rollout. */
+  id: string;
+  change: ChangeDescription;
+  startedAt: number;
+  channel: string;
+  /** The header message; null until posted (a crash before posting re-posts it, never twice after). */
+  ts: string | null;
+  /** Last header text sent, so only real changes are edited in. */
+  lastHeader: string | null;
+  lastUpdateAt: number;
+  /** Stuck items said in the thread and not yet resolved: key -> text. */
+  openStuck: Record<string, string>;
+  doneAt: number | null;
+  /** The "notified" marker: pool -> rendered config the completion was verified on. */
+  doneTargets: Record<string, string> | null;
+  superseded: boolean;
+}
+
+export interface NotifierState {
+  version: 1;
+  baseline: PolicyState | null;
+  rollouts: RolloutRecord[];
+}
+
+export const emptyState = (): NotifierState => ({ version: 1, baseline: null, rollouts: [] });
+
+export const isActive = (r: RolloutRecord): boolean => r.doneAt === null && !r.superseded;
+
+/** Where the state lives (a ConfigMap in the bot's namespace; memory in unit tests). */
+export interface StateStore {
+  load(): Promise<NotifierState>;
+  /** Throws StateConflictError when someone else wrote since the last load/save. */
+  save(state: NotifierState): Promise<void>;
+}
+
+export class StateConflictError extends Error {}
+
+/** Finished rollouts kept for reference (newest first), bounded. */
+export function pruneState(s: NotifierState, keepFinished = 20): NotifierState {
+  const active = s.rollouts.filter(isActive);
+  const finished = s.rollouts.filter((r) => !isActive(r)).sort((a, b) => b.startedAt - a.startedAt).slice(0, keepFinished);
+  return { ...s, rollouts: [...active, ...finished].sort((a, b) => a.startedAt - b.startedAt) };
+}
+
+export class MemoryStateStore implements StateStore {
+  state: NotifierState = emptyState();
+  saves = 0;
+  async load(): Promise<NotifierState> {
+    return structuredClone(this.state);
+  }
+  async save(state: NotifierState): Promise<void> {
+    this.saves++;
+    this.state = structuredClone(state);
+  }
+}
