@@ -39,6 +39,8 @@ let policies: LivePolicies;
 let checker: ClusterLiveChecker;
 let h: Harness;
 const rec = new RecordingServer();
+/** Makes the next debug pods hang, as a slow node would. */
+let hang = false;
 
 beforeAll(async () => {
   lab = await Lab.start();
@@ -46,7 +48,8 @@ beforeAll(async () => {
   const conf = join(mkdtempSync(join(tmpdir(), 'icsp-e2e-')), 'node.conf');
   writeFileSync(conf, encodeRegistriesConf(rendered.unqualifiedSearchRegistries, rendered.registries));
   const info = clusterInfo();
-  kubelet = await FakeKubelet.start(adminConfig(), { nodes: [NODE], certFile: info.kubeletCertFile, keyFile: info.kubeletKeyFile, behaviour: podmanBehaviour(lab, () => conf) });
+  const podman = podmanBehaviour(lab, () => conf);
+  kubelet = await FakeKubelet.start(adminConfig(), { nodes: [NODE], certFile: info.kubeletCertFile, keyFile: info.kubeletKeyFile, behaviour: (ctx) => (hang ? { hang: true } : podman(ctx)) });
   for (const o of policyObjects) {
     const api = o.kind === 'Image' ? IMAGE : IDMS;
     await admin().deleteClusterCustomObject({ ...api, name: o.metadata.name }).catch(() => undefined);
@@ -94,5 +97,19 @@ describe('Slack -> API server -> debug pod -> real podman -> evidence in the thr
     expect(uploaded).toContain('Trying to access');
     expect(uploaded).toContain(`location = "${MA}/mirror/repo"`);
     expect(await debugPods()).toEqual([]);
+  });
+
+  it('a shutdown in the middle of a check deletes the pod and says so in the thread', async () => {
+    hang = true;
+    rec.reset();
+    const image = `${SRC}/${REPO}@${lab.digest}`;
+    await postSigned(h.port!, commandForm({ text: `why ${image} node=${NODE}`, responseUrl: rec.responseUrl('e2e-stop') }), 'application/x-www-form-urlencoded');
+    await eventually(async () => ((await debugPods()).length > 0 ? true : undefined), 20_000, 'the debug pod running');
+    // What src/main.ts does on SIGTERM: debug pods first, then Slack.
+    await checker.shutdown();
+    await h.bot.idle();
+    expect(await debugPods()).toEqual([]);
+    const threaded = rec.callsOf('chat.postMessage').map((c) => c.params).filter((p) => p.thread_ts !== undefined);
+    expect(JSON.stringify(threaded)).toContain('shutting down');
   });
 });
