@@ -24,6 +24,8 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  // These pods are the tests' own: delete them, so later files that assert "no debug pod left" start clean.
+  await adminConfig().makeApiClient(CoreV1Api).deleteCollectionNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/managed-by=icsp-bot', gracePeriodSeconds: 0 });
   await kubelet?.stop();
 });
 
