@@ -3,43 +3,28 @@ import type { ChatSink } from '../ports/chat-sink.ts';
 import type { LiveChecker, PolicySource } from '../ports/live-check.ts';
 import type { BotMetrics } from './metrics.ts';
 
+/** Counts one check of `kind` and times it; `verdicts` reads the verdict codes off the result. */
+async function measured<T>(m: BotMetrics, kind: 'plan' | 'live', run: () => Promise<T>, verdicts: (r: T) => string[]): Promise<T> {
+  m.checksStarted.inc({ kind });
+  const end = m.checkDuration.startTimer({ kind });
+  try {
+    const r = await run();
+    for (const verdict of verdicts(r)) m.checksFinished.inc({ kind, verdict });
+    return r;
+  } catch (err) {
+    m.checksFinished.inc({ kind, verdict: 'error' });
+    throw err;
+  } finally {
+    end();
+  }
+}
+
 export function instrumentPolicySource(source: PolicySource, m: BotMetrics): PolicySource {
-  return {
-    cluster: source.cluster,
-    async explain(image) {
-      m.checksStarted.inc({ kind: 'plan' });
-      const end = m.checkDuration.startTimer({ kind: 'plan' });
-      try {
-        const e = await source.explain(image);
-        m.checksFinished.inc({ kind: 'plan', verdict: e.verdict.code });
-        return e;
-      } catch (err) {
-        m.checksFinished.inc({ kind: 'plan', verdict: 'error' });
-        throw err;
-      } finally {
-        end();
-      }
-    },
-  };
+  return { cluster: source.cluster, explain: (image) => measured(m, 'plan', () => source.explain(image), (e) => [e.verdict.code]) };
 }
 
 export function instrumentLiveChecker(checker: LiveChecker, m: BotMetrics): LiveChecker {
-  return {
-    async check(req, signal) {
-      m.checksStarted.inc({ kind: 'live' });
-      const end = m.checkDuration.startTimer({ kind: 'live' });
-      try {
-        const r = await checker.check(req, signal);
-        for (const n of r.nodes) m.checksFinished.inc({ kind: 'live', verdict: n.verdict.code });
-        return r;
-      } catch (err) {
-        m.checksFinished.inc({ kind: 'live', verdict: 'error' });
-        throw err;
-      } finally {
-        end();
-      }
-    },
-  };
+  return { check: (req, signal) => measured(m, 'live', () => checker.check(req, signal), (r) => r.nodes.map((n) => n.verdict.code)) };
 }
 
 /** Counts rollout notices by what happened to the channel: a new notice, an in-place update, a thread reply. */

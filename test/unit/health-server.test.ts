@@ -29,3 +29,28 @@ describe('health server', () => {
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
 });
+
+describe('instrumented ports', () => {
+  it('count checks by kind and verdict, errors included', async () => {
+    const { instrumentPolicySource } = await import('../../src/observability/instrument.ts');
+    const m = createMetrics(false);
+    let fail = false;
+    const source = instrumentPolicySource(
+      {
+        cluster: 'c',
+        explain: async () => {
+          if (fail) throw new Error('boom');
+          return { verdict: { code: 'mirror-first', summary: '' } } as never;
+        },
+      },
+      m,
+    );
+    await source.explain('quay.io/a:1');
+    fail = true;
+    await expect(source.explain('quay.io/a:1')).rejects.toThrow('boom');
+    const text = await m.registry.metrics();
+    expect(text).toContain('icsp_bot_checks_started_total{kind="plan"} 2');
+    expect(text).toContain('icsp_bot_checks_finished_total{kind="plan",verdict="mirror-first"} 1');
+    expect(text).toContain('icsp_bot_checks_finished_total{kind="plan",verdict="error"} 1');
+  });
+});
