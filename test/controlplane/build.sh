@@ -8,7 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
 
-cache_root="${ICSP_BOT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/icsp-bot}"
+cache_root="${ICSP_BOT_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/icsp-bot}"
 key="$( { cat go.mod go.sum build.sh ./*.go; go version; } | sha256sum | cut -c1-16)"
 out_dir="$cache_root/controlplane/$key"
 bin="$out_dir/controlplane"
