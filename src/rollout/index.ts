@@ -41,7 +41,7 @@ function seconds(env: Record<string, string | undefined>, name: string, def: num
 
 /**
  * Reads ICSP_NOTIFY_CHANNEL (required to enable notices), ICSP_COALESCE_SECONDS (20), ICSP_RENDER_TIMEOUT_SECONDS
- * (600), ICSP_UPDATE_INTERVAL_SECONDS (10), ICSP_BOT_NAMESPACE (POD_NAMESPACE, else icsp-bot),
+ * (600), ICSP_STALL_SECONDS (1800), ICSP_UPDATE_INTERVAL_SECONDS (10), ICSP_BOT_NAMESPACE (POD_NAMESPACE, else icsp-bot),
  * ICSP_STATE_CONFIGMAP (icsp-bot-rollouts), ICSP_LEASE_NAME (icsp-bot-notifier; "" disables the election),
  * ICSP_LEASE_SECONDS (15), POD_NAME (else the host name) as the lease identity, ICSP_POOL_SELECTOR, and
  * ICSP_CLUSTER_NAME for the messages. Returns null when ICSP_NOTIFY_CHANNEL is unset (notices off).
@@ -56,6 +56,7 @@ export function rolloutSettingsFromEnv(env: Record<string, string | undefined>):
     cluster: env.ICSP_CLUSTER_NAME?.trim() || 'the cluster',
     coalesceMs: seconds(env, 'ICSP_COALESCE_SECONDS', 20, errors) * 1000,
     renderTimeoutMs: seconds(env, 'ICSP_RENDER_TIMEOUT_SECONDS', 600, errors, 1) * 1000,
+    stallMs: seconds(env, 'ICSP_STALL_SECONDS', 1800, errors, 1) * 1000,
     updateIntervalMs: seconds(env, 'ICSP_UPDATE_INTERVAL_SECONDS', 10, errors) * 1000,
     namespace: env.ICSP_BOT_NAMESPACE?.trim() || env.POD_NAMESPACE?.trim() || 'icsp-bot',
     stateConfigMap: env.ICSP_STATE_CONFIGMAP?.trim() || 'icsp-bot-rollouts',

@@ -1,10 +1,11 @@
 // The rollout notifier: notices a mirror-policy change (coalescing bursts), posts one message per rollout in the
 // notify channel, edits it in place as pools progress, says each stuck item once in the thread (and "resolved"
 // when it clears), and replies "done" when every pool with machines meets the rollout-complete rule on a
-// rendered config verified to carry the change. Level-triggered: every pass recomputes from the caches, never
-// from one event. State lives in a StateStore (a ConfigMap), so a restart neither re-posts nor misses anything;
-// with a leader lease only the leader acts.
-import { assessRollout } from '../domain/rollout-progress.ts';
+// rendered config verified to carry the change. A pool that stops progressing, or a node Working on its update,
+// for longer than the stall limit is a stuck item too (its instants are kept in the state). Level-triggered: every
+// pass recomputes from the caches, never from one event. State lives in a StateStore (a ConfigMap), so a restart
+// neither re-posts nor misses anything; with a leader lease only the leader acts.
+import { assessRollout, emptyMarks, nextStallCheck, trackProgress } from '../domain/rollout-progress.ts';
 import type { RolloutProgress } from '../domain/rollout-progress.ts';
 import { describeChange, likelyRejection, policyState, renderedHasChange, renderForRollout } from '../domain/rollout-change.ts';
 import type { PolicyState } from '../domain/rollout-change.ts';
@@ -30,6 +31,11 @@ export interface NotifierSettings {
   coalesceMaxMs?: number;
   /** How long the rendered configs may take to pick the change up before "stuck" (default 10 min). */
   renderTimeoutMs: number;
+  /**
+   * A progressing pool with no progress (updated count unchanged, no node finishing) for this long, or a node
+   * Working on its update for this long, is stuck (ICSP_STALL_SECONDS, default 30 min).
+   */
+  stallMs?: number;
   /** Minimum time between two progress edits of one message (default 10 s; stuck/done edits are immediate). */
   updateIntervalMs: number;
   /** Backoff after a failed Slack or state write (default 15 s). */
@@ -75,7 +81,11 @@ export class RolloutNotifier {
   private running: Promise<void> | null = null;
   private timers = new Set<unknown>();
   private readonly keyed = new Set<string>();
+  /** Pending stall wake-ups per rollout: the instant and the timer. */
+  private readonly wakeAts = new Map<string, { at: number; t: unknown }>();
   private stopped = false;
+  /** False until every cache has its initial list: a pass on half-filled caches would see nodes vanish. */
+  private sourcesReady = false;
   /** Passes run (tests, bench). */
   passes = 0;
   /** The last error of a pass, if the last pass failed. */
@@ -83,7 +93,7 @@ export class RolloutNotifier {
 
   constructor(deps: NotifierDeps, settings: NotifierSettings) {
     this.deps = { clock: systemClock, logger: silent, ...deps };
-    this.settings = { coalesceMaxMs: settings.coalesceMs * 3, retryMs: 15_000, ...settings };
+    this.settings = { coalesceMaxMs: settings.coalesceMs * 3, retryMs: 15_000, stallMs: 1_800_000, ...settings };
     this.coalescer = new Coalescer(this.settings.coalesceMs, () => {
       this.flushPending = true;
       this.schedule();
@@ -101,6 +111,7 @@ export class RolloutNotifier {
     });
     sources.onClusterChange(() => this.schedule());
     await sources.start();
+    this.sourcesReady = true;
     if (leadership !== undefined) {
       leadership.onChange((leader) => {
         this.deps.logger.info({ leader }, leader ? 'rollout notifier: became the leader' : 'rollout notifier: no longer the leader');
@@ -110,7 +121,10 @@ export class RolloutNotifier {
       });
       await leadership.start();
     }
+    // The first pass (state load, baseline on a first start) is over when start() resolves: a change made after
+    // that is announced, never folded into the baseline.
     this.schedule();
+    await this.idle();
   }
 
   async stop(): Promise<void> {
@@ -119,6 +133,7 @@ export class RolloutNotifier {
     for (const t of this.timers) this.deps.clock.clearTimeout(t);
     this.timers.clear();
     this.keyed.clear();
+    this.wakeAts.clear();
     await this.running;
     await this.deps.leadership?.stop();
     this.deps.sources.stop();
@@ -133,7 +148,7 @@ export class RolloutNotifier {
   schedule(): void {
     if (this.stopped) return;
     this.dirty = true;
-    if (this.running !== null) return;
+    if (this.running !== null || !this.sourcesReady) return;
     this.running = (async () => {
       try {
         while (this.dirty && !this.stopped) {
@@ -164,6 +179,23 @@ export class RolloutNotifier {
       this.schedule();
     }, Math.max(0, ms));
     this.timers.add(t);
+  }
+
+  /** A pass at `at` (clock time), keeping only the earliest pending one per key (stall checks). */
+  private wakeAt(key: string, at: number): void {
+    const pending = this.wakeAts.get(key);
+    if (pending !== undefined && pending.at <= at) return;
+    if (pending !== undefined) {
+      this.deps.clock.clearTimeout(pending.t);
+      this.timers.delete(pending.t);
+    }
+    const t = this.deps.clock.setTimeout(() => {
+      this.timers.delete(t);
+      if (this.wakeAts.get(key)?.t === t) this.wakeAts.delete(key);
+      this.schedule();
+    }, Math.max(0, at - this.deps.clock.now()));
+    this.timers.add(t);
+    this.wakeAts.set(key, { at, t });
   }
 
   private async pass(): Promise<void> {
@@ -230,7 +262,10 @@ export class RolloutNotifier {
     const now = this.deps.clock.now();
     const touched = new Set(change.changedSources);
     const superseded = state.rollouts.filter((r) => isActive(r) && r.change.changedSources.some((s) => touched.has(s)));
-    for (const r of superseded) r.superseded = true;
+    for (const r of superseded) {
+      r.superseded = true;
+      delete r.marks;
+    }
     const rec: RolloutRecord = { id: `${change.key}-${now.toString(36)}`, change, startedAt: now, channel: this.settings.channel, ts: null, lastHeader: null, lastUpdateAt: 0, openStuck: {}, doneAt: null, doneTargets: null, superseded: false };
     state.rollouts.push(rec);
     // Recorded before posting: a restart after this point follows this rollout and never announces it twice.
@@ -257,15 +292,27 @@ export class RolloutNotifier {
       const t = await sources.renderedRegistriesConf(name);
       if (t !== undefined) texts.set(name, t);
     }
-    const age = clock.now() - r.startedAt;
+    const now = clock.now();
+    const age = now - r.startedAt;
+    const nodes = sources.nodes();
+    const targetHasChange = (t: string | undefined): boolean => t !== undefined && texts.has(t) && renderedHasChange(texts.get(t)!, r.change.after, r.change.changedSources);
+    // The stall check's memory: recomputed from the caches every pass, persisted only when it moved.
+    const marks = trackProgress(r.marks, { pools, nodes, targetHasChange }, now);
+    if (JSON.stringify(marks) !== JSON.stringify(r.marks ?? emptyMarks())) {
+      r.marks = marks;
+      await this.save();
+    }
     const progress = assessRollout({
       pools,
-      nodes: sources.nodes(),
-      targetHasChange: (t) => t !== undefined && texts.has(t) && renderedHasChange(texts.get(t)!, r.change.after, r.change.changedSources),
+      nodes,
+      targetHasChange,
       renderOverdue: age >= this.settings.renderTimeoutMs,
       rejection: likelyRejection(r.change.after),
+      stall: { marks, now, limitMs: this.settings.stallMs },
     });
     if (!progress.complete && age < this.settings.renderTimeoutMs && progress.pools.some((p) => p.state === 'waiting-render')) this.afterOnce(`render:${r.id}`, this.settings.renderTimeoutMs - age + 10);
+    const stallAt = progress.complete ? null : nextStallCheck(marks, this.settings.stallMs, now);
+    if (stallAt !== null) this.wakeAt(`stall:${r.id}`, stallAt + 10);
     return progress;
   }
 
@@ -302,6 +349,7 @@ export class RolloutNotifier {
       await chat.reply(r.channel, ts, doneReply(progress.pools, doneAt - r.startedAt));
       r.doneAt = doneAt;
       r.doneTargets = Object.fromEntries(progress.pools.filter((p) => p.target !== null).map((p) => [p.pool, p.target!]));
+      delete r.marks;
       await this.save();
     }
     const phase: NoticePhase = r.doneAt !== null ? 'done' : Object.keys(r.openStuck).length > 0 ? 'stuck' : 'rolling-out';

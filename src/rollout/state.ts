@@ -1,7 +1,9 @@
 // What the notifier remembers across restarts (the notifications-engine "notified" pattern): the policy state it
 // last accounted for (the "before" of the next change) and one record per rollout with its message, the stuck
-// items already said, and the completion marker keyed by the rendered configs it was verified on.
+// items already said, the progress marks of the stall check, and the completion marker keyed by the rendered
+// configs it was verified on.
 import type { ChangeDescription, PolicyState } from '../domain/rollout-change.ts';
+import type { ProgressMarks } from '../domain/rollout-progress.ts';
 
 export interface RolloutRecord {
   /** change key + start time: unique per rollout. */
@@ -20,6 +22,11 @@ export interface RolloutRecord {
   /** The "notified" marker: pool -> rendered config the completion was verified on. */
   doneTargets: Record<string, string> | null;
   superseded: boolean;
+  /**
+   * For the stall check: when each progressing pool last made progress and since when each node is Working
+   * (absent in state written before the stall check existed: counting starts at the next pass).
+   */
+  marks?: ProgressMarks;
 }
 
 export interface NotifierState {

@@ -19,6 +19,8 @@ export interface NotifierOptions {
   lease?: { name: string; identity: string } | null;
   coalesceMs?: number;
   renderTimeoutMs?: number;
+  /** Stall limit (default: the notifier's, 30 min). */
+  stallMs?: number;
 }
 
 export async function startNotifier(o: NotifierOptions): Promise<RolloutNotifier> {
@@ -28,6 +30,7 @@ export async function startNotifier(o: NotifierOptions): Promise<RolloutNotifier
     cluster: 'test-cluster',
     coalesceMs: o.coalesceMs ?? 700,
     renderTimeoutMs: o.renderTimeoutMs ?? 60_000,
+    ...(o.stallMs !== undefined ? { stallMs: o.stallMs } : {}),
     updateIntervalMs: 0,
     namespace: 'icsp-bot',
     stateConfigMap: o.stateConfigMap,

@@ -1,0 +1,292 @@
+// The coalescer and the notifier's time-driven parts on a fake clock: the quiet period and the max delay of a
+// burst, and the stall check that wakes itself up with no cluster event, says the stall once and resolves it once.
+import { describe, expect, it } from 'vitest';
+import type { Clock } from '../../src/rollout/clock.ts';
+import { Coalescer } from '../../src/rollout/coalescer.ts';
+import { RolloutNotifier } from '../../src/rollout/notifier.ts';
+import type { PolicyView, RolloutSources } from '../../src/rollout/sources.ts';
+import { MemoryStateStore } from '../../src/rollout/state.ts';
+import { renderForRollout } from '../../src/domain/rollout-change.ts';
+import { encodeRegistriesConf } from '../../src/domain/registries-toml.ts';
+import type { PolicySet } from '../../src/domain/policy-set.ts';
+import type { ChatMessage, ChatSink, PostedMessage } from '../../src/ports/chat-sink.ts';
+import type { MachineConfigPool, NodeLite } from '../../src/types/machineconfig.ts';
+
+class FakeClock implements Clock {
+  t = Date.parse('2026-03-01T10:00:00Z');
+  private seq = 0;
+  private readonly timers = new Map<number, { at: number; fn: () => void }>();
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.t + ms, fn });
+    return id;
+  }
+  clearTimeout(h: unknown): void {
+    this.timers.delete(h as number);
+  }
+  get pending(): number {
+    return this.timers.size;
+  }
+  /** Moves time forward, firing due timers in order (each at its own instant). */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      const next = [...this.timers.entries()].filter(([, v]) => v.at <= end).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+      if (next === undefined) break;
+      this.timers.delete(next[0]);
+      this.t = next[1].at;
+      next[1].fn();
+    }
+    this.t = end;
+  }
+}
+
+describe('Coalescer', () => {
+  it('flushes once the quiet period passed with no event', () => {
+    const clock = new FakeClock();
+    let flushes = 0;
+    const c = new Coalescer(1000, () => flushes++, clock, 3000);
+    c.touch();
+    clock.advance(600);
+    c.touch();
+    expect(c.burst).toBe(2);
+    clock.advance(999);
+    expect(flushes).toBe(0);
+    expect(c.pending).toBe(true);
+    clock.advance(1);
+    expect(flushes).toBe(1);
+    expect(c.pending).toBe(false);
+    expect(c.burst).toBe(0);
+    clock.advance(10_000);
+    expect(flushes).toBe(1);
+  });
+
+  it('a steady trickle cannot postpone the flush beyond the max delay after the first event', () => {
+    const clock = new FakeClock();
+    const at: number[] = [];
+    const start = clock.now();
+    const c = new Coalescer(1000, () => at.push(clock.now() - start), clock, 3000);
+    for (let i = 0; i < 10; i++) {
+      c.touch();
+      clock.advance(500);
+    }
+    // first flush at 3000 (max delay), the events after it start a new burst
+    expect(at[0]).toBe(3000);
+    clock.advance(5000);
+    expect(at).toEqual([3000, 5500]);
+  });
+
+  it('the default max delay is three windows; cancel drops the burst', () => {
+    const clock = new FakeClock();
+    let flushes = 0;
+    const c = new Coalescer(1000, () => flushes++, clock);
+    for (let i = 0; i < 8; i++) {
+      c.touch();
+      clock.advance(400);
+    }
+    expect(flushes).toBe(1);
+    c.touch();
+    c.cancel();
+    clock.advance(10_000);
+    expect(flushes).toBe(1);
+    expect(clock.pending).toBe(0);
+  });
+});
+
+// ---- the notifier on fakes: sources in memory, a recording chat, the memory state store, the fake clock ----
+
+const image = { apiVersion: 'config.openshift.io/v1' as const, kind: 'Image' as const, metadata: { name: 'cluster', generation: 1 }, spec: {} };
+const withIdms: PolicySet = { icsps: [], idms: [{ apiVersion: 'config.openshift.io/v1', kind: 'ImageDigestMirrorSet', metadata: { name: 'a', uid: 'u-a', generation: 1 }, spec: { imageDigestMirrors: [{ source: 'quay.io/app', mirrors: ['m1.local/app'] }] } }], itms: [], image };
+const OLD = 'rendered-worker-old';
+const NEW = 'rendered-worker-new';
+
+class FakeSources implements RolloutSources {
+  policySet: PolicySet = { icsps: [], idms: [], itms: [], image };
+  poolList: MachineConfigPool[] = [];
+  nodeList: NodeLite[] = [];
+  rendered = new Map<string, string | null>();
+  private policyListeners: Array<() => void> = [];
+  private clusterListeners: Array<() => void> = [];
+  async start(): Promise<void> {}
+  stop(): void {}
+  policies(): PolicyView {
+    return { policies: this.policySet, stale: false };
+  }
+  pools(): MachineConfigPool[] {
+    return this.poolList;
+  }
+  nodes(): NodeLite[] {
+    return this.nodeList;
+  }
+  async renderedRegistriesConf(name: string): Promise<string | null | undefined> {
+    return this.rendered.has(name) ? this.rendered.get(name) : undefined;
+  }
+  onPolicyChange(l: () => void): void {
+    this.policyListeners.push(l);
+  }
+  onClusterChange(l: () => void): void {
+    this.clusterListeners.push(l);
+  }
+  policyChanged(): void {
+    for (const l of this.policyListeners) l();
+  }
+  clusterChanged(): void {
+    for (const l of this.clusterListeners) l();
+  }
+}
+
+class RecordingChat implements ChatSink {
+  posts: ChatMessage[] = [];
+  replies: string[] = [];
+  updates: string[] = [];
+  async post(channel: string, m: ChatMessage): Promise<PostedMessage> {
+    this.posts.push(m);
+    return { channel, ts: `ts-${this.posts.length}` };
+  }
+  async update(_c: string, _ts: string, m: ChatMessage): Promise<void> {
+    this.updates.push(m.text);
+  }
+  async reply(channel: string, _ts: string, m: ChatMessage): Promise<PostedMessage> {
+    this.replies.push(m.text);
+    return { channel, ts: `r-${this.replies.length}` };
+  }
+}
+
+const workerPool = (updated: number, finished = false): MachineConfigPool => ({
+  apiVersion: 'machineconfiguration.openshift.io/v1',
+  kind: 'MachineConfigPool',
+  metadata: { name: 'worker', generation: 2 },
+  spec: { configuration: { name: NEW }, nodeSelector: { matchLabels: { 'node-role.kubernetes.io/worker': '' } } },
+  status: {
+    observedGeneration: 2,
+    configuration: { name: finished ? NEW : OLD },
+    machineCount: 2,
+    updatedMachineCount: updated,
+    readyMachineCount: finished ? 2 : 1,
+    unavailableMachineCount: finished ? 0 : 1,
+    degradedMachineCount: 0,
+    conditions: [{ type: 'Updated', status: finished ? 'True' : 'False' }, { type: 'Updating', status: finished ? 'False' : 'True' }],
+  },
+});
+const workerNode = (name: string, current: string, desired: string, state: string): NodeLite => ({
+  metadata: { name, labels: { 'node-role.kubernetes.io/worker': '' }, annotations: { 'machineconfiguration.openshift.io/currentConfig': current, 'machineconfiguration.openshift.io/desiredConfig': desired, 'machineconfiguration.openshift.io/state': state } },
+});
+
+async function setupNotifier(stallMs: number, store = new MemoryStateStore(), clock = new FakeClock()) {
+  const sources = new FakeSources();
+  const chat = new RecordingChat();
+  const after = renderForRollout(withIdms);
+  sources.rendered.set(NEW, encodeRegistriesConf(after.search, after.registries));
+  sources.rendered.set(OLD, null);
+  const n = new RolloutNotifier({ sources, chat, store, clock }, { channel: 'C1', cluster: 'c', coalesceMs: 1000, renderTimeoutMs: 600_000, updateIntervalMs: 0, stallMs });
+  return { n, sources, chat, clock, store };
+}
+
+const settle = async (n: RolloutNotifier): Promise<void> => {
+  for (let i = 0; i < 5; i++) {
+    await n.idle();
+    await new Promise((r) => setImmediate(r));
+  }
+};
+
+describe('the notifier on a fake clock', () => {
+  it('coalesces a burst of policy events into one notice after the quiet period', async () => {
+    const { n, sources, chat, clock } = await setupNotifier(1_800_000);
+    sources.poolList = [{ ...workerPool(2, true), spec: { ...workerPool(2, true).spec, configuration: { name: OLD } }, status: { ...workerPool(2, true).status!, configuration: { name: OLD } } }];
+    await n.start();
+    sources.policySet = withIdms;
+    sources.policyChanged();
+    clock.advance(500);
+    sources.policyChanged();
+    clock.advance(900);
+    await settle(n);
+    expect(chat.posts).toHaveLength(0);
+    clock.advance(100);
+    await settle(n);
+    expect(chat.posts).toHaveLength(1);
+    expect(chat.posts[0]!.text).toContain('new source quay.io/app');
+    await n.stop();
+  });
+
+  it('a stall: no cluster event needed, said once at the limit, resolved once when progress resumes; the instants survive a restart', async () => {
+    const STALL = 30 * 60_000;
+    const { n, sources, chat, clock, store } = await setupNotifier(STALL);
+    sources.poolList = [workerPool(1)];
+    sources.nodeList = [workerNode('worker-0', NEW, NEW, 'Done'), workerNode('worker-1', OLD, NEW, 'Working')];
+    await n.start();
+    // The policies change while the nodes are already midway (the render came first: the test only needs a rollout).
+    sources.policySet = withIdms;
+    sources.policyChanged();
+    clock.advance(1000);
+    await settle(n);
+    expect(chat.posts).toHaveLength(1);
+    const startedAt = clock.now();
+    expect(store.state.rollouts[0]!.marks).toEqual({ pools: { worker: { mark: expect.any(String), since: startedAt } }, working: { 'worker-1': { desired: NEW, since: startedAt } } });
+
+    clock.advance(STALL - 1000);
+    await settle(n);
+    expect(chat.replies).toEqual([]);
+
+    // A restart just before the limit: the new notifier keeps the persisted instants.
+    await n.stop();
+    const second = new RolloutNotifier({ sources, chat, store, clock }, { channel: 'C1', cluster: 'c', coalesceMs: 1000, renderTimeoutMs: 600_000, updateIntervalMs: 0, stallMs: STALL });
+    await second.start();
+    await settle(second);
+    expect(chat.replies).toEqual([]);
+    clock.advance(1000 + 10);
+    await settle(second);
+    expect(chat.replies).toEqual([
+      ':warning: Stuck: pool worker: no progress for 30 min at 1/2 updated; nodes still updating: worker-1 (state Working since 2026-03-01T10:00:01Z)',
+      `:warning: Stuck: node worker-1 is stuck in its update: state Working for 30 min (since 2026-03-01T10:00:01Z), desired ${NEW}, current ${OLD} [pool worker]`,
+    ]);
+    expect(chat.updates.at(-1)).toMatch(/^:warning: Mirror change rolling out, stuck/);
+    // Time passes, cluster events come, nothing is said twice.
+    clock.advance(STALL);
+    sources.clusterChanged();
+    await settle(second);
+    expect(chat.replies).toHaveLength(2);
+
+    // worker-1 finishes: both resolved, then done.
+    sources.nodeList = [workerNode('worker-0', NEW, NEW, 'Done'), workerNode('worker-1', NEW, NEW, 'Done')];
+    sources.poolList = [workerPool(2, true)];
+    sources.clusterChanged();
+    await settle(second);
+    expect(chat.replies.slice(2)).toEqual([
+      ':white_check_mark: Resolved: pool worker: no progress for 30 min at 1/2 updated; nodes still updating: worker-1 (state Working since 2026-03-01T10:00:01Z)',
+      `:white_check_mark: Resolved: node worker-1 is stuck in its update: state Working for 30 min (since 2026-03-01T10:00:01Z), desired ${NEW}, current ${OLD} [pool worker]`,
+      expect.stringMatching(/^:white_check_mark: Done: the change reached every node \(worker 2\/2\)/),
+    ]);
+    expect(store.state.rollouts[0]!.marks).toBeUndefined();
+    await second.stop();
+    expect(clock.pending).toBe(0);
+  });
+
+  it('progress before the limit restarts the count', async () => {
+    const STALL = 10_000;
+    const { n, sources, chat, clock } = await setupNotifier(STALL);
+    sources.poolList = [workerPool(0)];
+    sources.nodeList = [workerNode('worker-0', OLD, NEW, 'Working'), workerNode('worker-1', OLD, OLD, 'Done')];
+    await n.start();
+    sources.policySet = withIdms;
+    sources.policyChanged();
+    clock.advance(1000);
+    await settle(n);
+    clock.advance(8000);
+    // worker-0 finishes, worker-1 starts
+    sources.poolList = [workerPool(1)];
+    sources.nodeList = [workerNode('worker-0', NEW, NEW, 'Done'), workerNode('worker-1', OLD, NEW, 'Working')];
+    sources.clusterChanged();
+    await settle(n);
+    clock.advance(8000);
+    await settle(n);
+    expect(chat.replies).toEqual([]);
+    clock.advance(2100);
+    await settle(n);
+    expect(chat.replies.map((r) => r.split(':')[2])).toEqual([' Stuck', ' Stuck']);
+    expect(chat.replies[0]).toContain('no progress for 10 s at 1/2 updated');
+    await n.stop();
+  });
+});
