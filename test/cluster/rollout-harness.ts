@@ -5,8 +5,11 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import { createRolloutNotifier } from '../../src/rollout/index.ts';
 import type { RolloutNotifier } from '../../src/rollout/notifier.ts';
 import { SlackChatSink } from '../../src/slack/chat-sink.ts';
-import type { RecordingServer } from '../slack/helpers/recording-server.ts';
-import { IDMS } from './rollout-mco.ts';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { RecordingServer } from '../slack/helpers/recording-server.ts';
+import { adminConfig } from './cluster-info.ts';
+import type { FakeMco } from './rollout-mco.ts';
+import { IDMS, IMAGES } from './rollout-mco.ts';
 import { apiStatus } from './kube.ts';
 
 export const CHANNEL = 'C0ROLLOUT';
@@ -70,4 +73,46 @@ export async function deleteIdms(admin: KubeConfig, names: string[]): Promise<vo
       if (apiStatus(e)?.code !== 404) throw e;
     }
   }
+}
+
+
+/** What every rollout test file shares: a recording Slack server, the Image "cluster" the MCO needs, and cleanup. */
+export interface RolloutFixture {
+  admin: KubeConfig;
+  rec: RecordingServer;
+  /** Notifiers to stop, policies to delete and fake MCOs to clean up after each test. */
+  running: RolloutNotifier[];
+  mcos: FakeMco[];
+  policyNames: string[];
+}
+
+/** Registers the hooks; call at the top of a test file. */
+export function useRolloutFixture(): RolloutFixture {
+  const fx = { running: [], mcos: [], policyNames: [] } as unknown as RolloutFixture;
+  let createdImage = false;
+  beforeAll(async () => {
+    fx.admin = adminConfig();
+    fx.rec = new RecordingServer();
+    await fx.rec.start();
+    // The MCO renders nothing without image.config.openshift.io/cluster.
+    const api = fx.admin.makeApiClient(CustomObjectsApi);
+    try {
+      await api.getClusterCustomObject({ ...IMAGES, name: 'cluster' });
+    } catch (e) {
+      if (apiStatus(e)?.code !== 404) throw e;
+      await api.createClusterCustomObject({ ...IMAGES, body: { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: {} } });
+      createdImage = true;
+    }
+  });
+  afterEach(async () => {
+    for (const n of fx.running.splice(0)) await n.stop();
+    await deleteIdms(fx.admin, fx.policyNames.splice(0));
+    for (const m of fx.mcos.splice(0)) await m.cleanup();
+    fx.rec.reset();
+  });
+  afterAll(async () => {
+    await fx.rec.stop();
+    if (createdImage) await fx.admin.makeApiClient(CustomObjectsApi).deleteClusterCustomObject({ ...IMAGES, name: 'cluster' });
+  });
+  return fx;
 }

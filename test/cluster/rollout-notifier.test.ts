@@ -1,51 +1,26 @@
 // The rollout notifier on the real control plane, as the bot's ServiceAccount: the test plays the MCO (rendered
 // MachineConfigs, pool status through the status subresource, node annotations) and asserts on what reached the
 // recording Slack server: one notice per rollout, edits in place, stuck/resolved/done in its thread, no duplicates.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { PassThrough } from 'node:stream';
 import { statusCommand } from '../../src/cli/status-command.ts';
 import type { RolloutNotifier } from '../../src/rollout/notifier.ts';
-import { RecordingServer } from '../slack/helpers/recording-server.ts';
-import { adminConfig, botConfig, clusterInfo } from './cluster-info.ts';
-import { apiStatus, eventually, uniqueName } from './kube.ts';
-import { CHANNEL, createIdms, deleteIdms, idms, notices, replies, startNotifier, text, updates } from './rollout-harness.ts';
-import { FakeMco, IMAGES } from './rollout-mco.ts';
+import type { RecordingServer } from '../slack/helpers/recording-server.ts';
+import { botConfig, clusterInfo } from './cluster-info.ts';
+import { eventually, uniqueName } from './kube.ts';
+import { CHANNEL, createIdms, idms, notices, replies, startNotifier, text, updates } from './rollout-harness.ts';
+import { useRolloutFixture } from './rollout-harness.ts';
+import { FakeMco } from './rollout-mco.ts';
 import { ExpiringProxy } from './rollout-proxy.ts';
 
+const fx = useRolloutFixture();
+const { running, mcos, policyNames } = fx;
 let admin: KubeConfig;
 let rec: RecordingServer;
-let createdImage = false;
-const running: RolloutNotifier[] = [];
-const mcos: FakeMco[] = [];
-const policyNames: string[] = [];
-
-beforeAll(async () => {
-  admin = adminConfig();
-  rec = new RecordingServer();
-  await rec.start();
-  // The MCO renders nothing without image.config.openshift.io/cluster.
-  const api = admin.makeApiClient(CustomObjectsApi);
-  try {
-    await api.getClusterCustomObject({ ...IMAGES, name: 'cluster' });
-  } catch (e) {
-    if (apiStatus(e)?.code !== 404) throw e;
-    await api.createClusterCustomObject({ ...IMAGES, body: { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: {} } });
-    createdImage = true;
-  }
-});
-
-afterEach(async () => {
-  for (const n of running.splice(0)) await n.stop();
-  await deleteIdms(admin, policyNames.splice(0));
-  for (const m of mcos.splice(0)) await m.cleanup();
-  rec.reset();
-});
-
-afterAll(async () => {
-  await rec.stop();
-  if (createdImage) await admin.makeApiClient(CustomObjectsApi).deleteClusterCustomObject({ ...IMAGES, name: 'cluster' });
+beforeAll(() => {
+  admin = fx.admin;
+  rec = fx.rec;
 });
 
 function setup(): { mco: FakeMco; id: string; source: (s: string) => string } {

@@ -1,49 +1,25 @@
 // The stall check on the real control plane (the test plays the MCO, test/cluster/rollout-mco.ts): a pool that
 // makes no progress, and a node Working on its update, for longer than the stall limit (short here) are each said
 // once in the rollout's thread and resolved once when they move again; the instants survive a bot restart.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { RolloutNotifier } from '../../src/rollout/notifier.ts';
-import { RecordingServer } from '../slack/helpers/recording-server.ts';
-import { adminConfig, botConfig } from './cluster-info.ts';
-import { apiStatus, eventually, uniqueName } from './kube.ts';
-import { createIdms, deleteIdms, idms, notices, replies, startNotifier, text, updates } from './rollout-harness.ts';
-import { FakeMco, IMAGES } from './rollout-mco.ts';
+import type { RecordingServer } from '../slack/helpers/recording-server.ts';
+import { botConfig } from './cluster-info.ts';
+import { eventually, uniqueName } from './kube.ts';
+import { createIdms, idms, notices, replies, startNotifier, text, updates } from './rollout-harness.ts';
+import { useRolloutFixture } from './rollout-harness.ts';
+import { FakeMco } from './rollout-mco.ts';
 
 const STALL_MS = 3000;
 
+const fx = useRolloutFixture();
+const { running, mcos, policyNames } = fx;
 let admin: KubeConfig;
 let rec: RecordingServer;
-let createdImage = false;
-const running: RolloutNotifier[] = [];
-const mcos: FakeMco[] = [];
-const policyNames: string[] = [];
-
-beforeAll(async () => {
-  admin = adminConfig();
-  rec = new RecordingServer();
-  await rec.start();
-  const api = admin.makeApiClient(CustomObjectsApi);
-  try {
-    await api.getClusterCustomObject({ ...IMAGES, name: 'cluster' });
-  } catch (e) {
-    if (apiStatus(e)?.code !== 404) throw e;
-    await api.createClusterCustomObject({ ...IMAGES, body: { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: {} } });
-    createdImage = true;
-  }
-});
-
-afterEach(async () => {
-  for (const n of running.splice(0)) await n.stop();
-  await deleteIdms(admin, policyNames.splice(0));
-  for (const m of mcos.splice(0)) await m.cleanup();
-  rec.reset();
-});
-
-afterAll(async () => {
-  await rec.stop();
-  if (createdImage) await admin.makeApiClient(CustomObjectsApi).deleteClusterCustomObject({ ...IMAGES, name: 'cluster' });
+beforeAll(() => {
+  admin = fx.admin;
+  rec = fx.rec;
 });
 
 function setup(): { mco: FakeMco; id: string; w: string } {
