@@ -3,12 +3,15 @@
 # Build: the same commands as the README: `npm ci` (here with --omit=dev), then the sources run as they are
 # (Node 24 strips TypeScript types at load time; there is no compile step).
 
-FROM registry.access.redhat.com/ubi9/nodejs-24-minimal AS deps
+# The base can be swapped (BASE_IMAGE) for a mirrored copy, or for the stand-in the image test builds offline.
+ARG BASE_IMAGE=registry.access.redhat.com/ubi9/nodejs-24-minimal
+
+FROM ${BASE_IMAGE} AS deps
 WORKDIR /opt/app-root/src
 COPY --chown=1001:0 package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-FROM registry.access.redhat.com/ubi9/nodejs-24-minimal
+FROM ${BASE_IMAGE}
 ARG VERSION=0.1.0
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="icsp-bot" \
