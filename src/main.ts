@@ -105,6 +105,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   let policySource: PolicySource;
   let clusterChecker: ClusterLiveChecker | undefined;
   let kc: KubeConfig | undefined;
+  let gauges: NodeJS.Timeout | undefined;
   if (config.policies.length > 0) {
     try {
       const p = await loadPolicyPaths(config.policies, process.stdin);
@@ -127,10 +128,13 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
       const s = checker.policies.snapshot().policies;
       return [...s.icsps, ...s.idms, ...s.itms];
     };
-    metrics.debugPodsInFlight.set(0);
-    setInterval(() => metrics.debugPodsInFlight.set(checker.pods.inFlight()), 5_000).unref();
-    metrics.watchRestarts.set({ source: 'policies' }, 0);
-    setInterval(() => metrics.watchRestarts.set({ source: 'policies' }, checker.policies.restarts), 15_000).unref();
+    const refresh = (): void => {
+      metrics.debugPodsInFlight.set(checker.pods.inFlight());
+      metrics.watchRestarts.set({ source: 'policies' }, checker.policies.restarts);
+    };
+    refresh();
+    gauges = setInterval(refresh, 5_000);
+    gauges.unref();
   }
   // Rollout notices (ICSP_NOTIFY_CHANNEL) need the cluster; one replica notifies (Lease).
   let notifier: RolloutNotifier | undefined;
@@ -169,6 +173,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   const shutdown = (signal: string): Promise<void> => {
     stopping ??= (async () => {
       logger.info({ signal }, 'stopping: no new commands; deleting debug pods in flight');
+      if (gauges !== undefined) clearInterval(gauges);
       // Pods first: they run as root on nodes and must not outlive the bot.
       await clusterChecker?.shutdown().catch((e: unknown) => logger.error({ err: e instanceof Error ? e.message : String(e) }, 'debug pod cleanup failed'));
       await notifier?.stop();

@@ -62,12 +62,22 @@ type Observation =
   | { kind: 'timeout'; pod: V1Pod | undefined }
   | { kind: 'aborted'; reason: string };
 
-function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+/** Rejects after `ms`, or when `signal` aborts, whichever comes first: no wait on the API server is unbounded. */
+export function bounded<T>(p: Promise<T>, ms: number, what: string, signal?: AbortSignal): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const t = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`cannot ${what}: no answer from the API server within ${Math.round(ms / 1000)} s`)), ms);
+    if (signal !== undefined) {
+      onAbort = () => reject(new Error(`cannot ${what}: ${abortReason(signal)}`));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
   });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+  return Promise.race([p, t]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+  });
 }
 
 function oneLine(s: string, max = 400): string {
@@ -283,12 +293,13 @@ export class DebugPods {
       let settled = false;
       let lastSeen: V1Pod | undefined;
       let watchAbort: AbortController | undefined;
+      // Timeouts and the poll interval (clearTimeout clears both in Node); empty when an already aborted signal
+      // finishes before anything is set up.
       const timers: NodeJS.Timeout[] = [];
       const finish = (o: Observation): void => {
         if (settled) return;
         settled = true;
         for (const t of timers) clearTimeout(t);
-        clearInterval(poll);
         watchAbort?.abort();
         signal.removeEventListener('abort', onAbort);
         resolveObs(o);
@@ -312,7 +323,7 @@ export class DebugPods {
           if (kubeStatus(err)?.code === 404) finish({ kind: 'gone' });
         });
       };
-      const poll = setInterval(readOnce, pollMs);
+      timers.push(setInterval(readOnce, pollMs));
       const startWatch = (fromRv: string | undefined): void => {
         if (settled) return;
         const query: Record<string, string> = { fieldSelector: `metadata.name=${name}` };

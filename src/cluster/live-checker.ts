@@ -11,7 +11,7 @@ import type { ImageReference } from '../domain/reference.ts';
 import type { LiveCheckRequest, LiveCheckResult, LiveChecker, NodeCheckResult, PolicySource } from '../ports/live-check.ts';
 import { resolveDebugImage } from './debug-image.ts';
 import type { DebugImage } from './debug-image.ts';
-import { DebugPods, DEFAULT_DEBUG_POD_SETTINGS } from './debug-pods.ts';
+import { bounded, DebugPods, DEFAULT_DEBUG_POD_SETTINGS } from './debug-pods.ts';
 import type { DebugPodSettings, PodTimings } from './debug-pods.ts';
 import { LivePolicies } from './live-policies.ts';
 import type { PolicySnapshot } from './live-policies.ts';
@@ -126,6 +126,7 @@ export class ClusterLiveChecker implements LiveChecker {
   private readonly ownsPolicies: boolean;
   private image: { value: DebugImage; at: number } | undefined;
   private readonly running = new Set<Promise<unknown>>();
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(kc: KubeConfig, settings: ClusterLiveCheckSettings = {}) {
     this.kc = kc;
@@ -143,14 +144,25 @@ export class ClusterLiveChecker implements LiveChecker {
     if (this.ownsPolicies) await this.policies.start();
     let swept: string[] = [];
     if (this.settings.sweepOnStart !== false) {
-      try {
-        swept = await this.pods.sweep();
-        if (swept.length > 0) this.settings.log?.('swept leftover debug pods', { pods: swept });
-      } catch (err) {
-        this.settings.log?.('sweep of leftover debug pods failed', { err: err instanceof Error ? err.message : String(err) });
-      }
+      swept = await this.sweepQuietly();
+      // Also while running: a pod whose create answered after its timeout, or whose delete failed during an
+      // API blip, is removed within one deadline instead of at the next restart.
+      const every = Math.max(60_000, this.pods.settings.deadlineSeconds * 1000 + this.pods.settings.waitSlackMs);
+      this.sweepTimer = setInterval(() => void this.sweepQuietly(), every);
+      this.sweepTimer.unref();
     }
     return { swept };
+  }
+
+  private async sweepQuietly(): Promise<string[]> {
+    try {
+      const swept = await this.pods.sweep();
+      if (swept.length > 0) this.settings.log?.('swept leftover debug pods', { pods: swept });
+      return swept;
+    } catch (err) {
+      this.settings.log?.('sweep of leftover debug pods failed', { err: err instanceof Error ? err.message : String(err) });
+      return [];
+    }
   }
 
   async debugImage(): Promise<DebugImage> {
@@ -179,7 +191,8 @@ export class ClusterLiveChecker implements LiveChecker {
     const image = refString(ref);
     const snap = this.policies.snapshot();
     const plan = explainLive(snap, req.image);
-    let nodes = await this.selector.select(req.selection);
+    const apiBound = this.pods.settings.apiTimeoutMs * 2;
+    let nodes = await bounded(this.selector.select(req.selection), apiBound, 'select the nodes', signal);
     const notes: string[] = [];
     const max = this.settings.maxNodes ?? 100;
     if (nodes.length > max) {
@@ -187,7 +200,7 @@ export class ClusterLiveChecker implements LiveChecker {
       nodes = nodes.slice(0, max);
     }
     if (snap.stale) notes.push('the live policies may be stale (the watches have not heard from the API server recently)');
-    const debugImage = await this.debugImage();
+    const debugImage = await bounded(this.debugImage(), apiBound, 'find the debug image', signal);
     if (debugImage.source === 'fallback') notes.push(`debug image ${debugImage.image} (oc debug's fallback: ${debugImage.note ?? 'no tools ImageStream'}); set ICSP_DEBUG_IMAGE to a mirrored image if nodes cannot pull it`);
     const results = await mapLimit(nodes, this.settings.concurrency ?? 5, (n) => this.checkNode(n, ref, image, debugImage.image, snap, notes, signal));
     return { cluster: this.cluster, plan, nodes: results };
@@ -227,6 +240,7 @@ export class ClusterLiveChecker implements LiveChecker {
 
   /** Deletes the debug pods in flight (grace 0) and stops the watches. For SIGTERM/SIGINT handlers. */
   async shutdown(timeoutMs = 10_000): Promise<void> {
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     await this.pods.shutdown(timeoutMs);
     // Let the checks in flight finish their bookkeeping (their pods are gone already).
     let timer: NodeJS.Timeout | undefined;

@@ -45,6 +45,7 @@ export class WatchedCollection<T extends KubernetesObject> {
   private informer: ReturnType<typeof makeInformer<T>> | undefined;
   private readonly listeners: Array<(e: CollectionEvent, obj?: T) => void> = [];
   private timers: NodeJS.Timeout[] = [];
+  private restartTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(kc: KubeConfig, spec: ResourceSpec, opts: WatchedCollectionOptions = {}) {
@@ -105,11 +106,22 @@ export class WatchedCollection<T extends KubernetesObject> {
     informer.on('connect', () => {
       this.lastContact = this.opts.now();
     });
+    // One pending restart at a time; a restart that fails schedules the next one.
+    const scheduleRestart = (): void => {
+      if (this.stopped || this.restartTimer !== undefined) return;
+      this.restarts++;
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = undefined;
+        if (this.stopped) return;
+        informer.start().catch((e: unknown) => {
+          this.opts.onError?.(e);
+          scheduleRestart();
+        });
+      }, this.opts.restartDelayMs);
+    };
     informer.on('error', (err) => {
       this.opts.onError?.(err);
-      if (this.stopped) return;
-      this.restarts++;
-      this.timers.push(setTimeout(() => void informer.start().catch((e: unknown) => this.opts.onError?.(e)), this.opts.restartDelayMs));
+      scheduleRestart();
     });
     await informer.start();
     this.synced = true;
@@ -131,6 +143,8 @@ export class WatchedCollection<T extends KubernetesObject> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];
+    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     void this.informer?.stop();
   }
 

@@ -5,7 +5,7 @@
 import { EngineError } from './engine-error.ts';
 
 const alnum = '[a-z0-9]+';
-const separator = '(?:[._]|__|[-]*)';
+const separator = '(?:[._]|__|[-]+)';
 const pathComponent = `${alnum}(?:${separator}${alnum})*`;
 const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const domainPattern = `${domainComponent}(?:\\.${domainComponent})*(?::[0-9]+)?`;

@@ -26,14 +26,15 @@ export function evaluatePool(p: MachineConfigPool, targetHasChange: boolean): Po
   const total = s.machineCount ?? 0;
   const updated = s.updatedMachineCount ?? 0;
   const base = { pool: p.metadata.name, updated, total, target: p.spec.configuration?.name ?? null };
-  if (p.spec.paused === true) return { ...base, state: 'paused', reasons: [`pool ${p.metadata.name} is paused: it will not update until unpaused (oc patch mcp ${p.metadata.name} --type merge -p '{"spec":{"paused":false}}')`] };
   const degraded = ['Degraded', 'NodeDegraded', 'RenderDegraded'].filter((t) => isTrue(p, t));
   if (degraded.length > 0 || (s.degradedMachineCount ?? 0) > 0) {
     const reasons = degraded.map((t) => `${t}: ${cond(p, t)?.message ?? cond(p, t)?.reason ?? 'no message'}`);
     if ((s.degradedMachineCount ?? 0) > 0) reasons.push(`${s.degradedMachineCount} degraded machine(s)`);
     return { ...base, state: 'degraded', reasons };
   }
+  // A pool without machines has nothing to update: complete even when paused (spec §3.3.2).
   if (total === 0) return { ...base, state: 'empty', reasons: [] };
+  if (p.spec.paused === true) return { ...base, state: 'paused', reasons: [`pool ${p.metadata.name} is paused: it will not update until unpaused (oc patch mcp ${p.metadata.name} --type merge -p '{"spec":{"paused":false}}')`] };
   if (!targetHasChange) return { ...base, state: 'waiting-render', reasons: [`target ${base.target ?? '(none)'} does not contain the change yet`] };
   const reasons: string[] = [];
   if (s.observedGeneration !== p.metadata.generation) reasons.push('status has not observed the latest generation');

@@ -18,7 +18,7 @@ import type { Clock } from './clock.ts';
 import { systemClock } from './clock.ts';
 import { Coalescer } from './coalescer.ts';
 import type { RolloutSources } from './sources.ts';
-import { isActive, StateConflictError } from './state.ts';
+import { isActive, StateConflictError, pruneState } from './state.ts';
 import type { NotifierState, RolloutRecord, StateStore } from './state.ts';
 
 export interface NotifierSettings {
@@ -162,6 +162,7 @@ export class RolloutNotifier {
   }
 
   private after(ms: number): void {
+    if (this.stopped) return;
     const t = this.deps.clock.setTimeout(() => {
       this.timers.delete(t);
       this.schedule();
@@ -171,7 +172,7 @@ export class RolloutNotifier {
 
   /** A pass in `ms`, at most one pending per key (render deadline, throttled edit). */
   private afterOnce(key: string, ms: number): void {
-    if (this.keyed.has(key)) return;
+    if (this.stopped || this.keyed.has(key)) return;
     this.keyed.add(key);
     const t = this.deps.clock.setTimeout(() => {
       this.timers.delete(t);
@@ -183,6 +184,7 @@ export class RolloutNotifier {
 
   /** A pass at `at` (clock time), keeping only the earliest pending one per key (stall checks). */
   private wakeAt(key: string, at: number): void {
+    if (this.stopped) return;
     const pending = this.wakeAts.get(key);
     if (pending !== undefined && pending.at <= at) return;
     if (pending !== undefined) {
@@ -223,7 +225,9 @@ export class RolloutNotifier {
   }
 
   private async save(): Promise<void> {
-    await this.deps.store.save(this.state!);
+    // The in-memory state is bounded like the saved one: finished rollouts beyond the newest few are dropped.
+    this.state = pruneState(this.state!);
+    await this.deps.store.save(this.state);
   }
 
   private async loadState(): Promise<void> {

@@ -128,15 +128,17 @@ export class LiveAccess {
     return members;
   }
 
-  /** Rejects only when a group lookup fails and no cached membership exists. */
+  /** Rejects when a group lookup fails and no membership younger than twice the TTL is cached. */
   async mayRunLive(user: string): Promise<boolean> {
     if (this.users.has(user)) return true;
     for (const g of this.groups) {
       try {
         if ((await this.members(g)).has(user)) return true;
       } catch (e) {
+        // While Slack cannot answer, a recent membership still counts, but not forever: someone removed from
+        // the group must not keep live-check rights because the lookup keeps failing.
         const stale = this.cache.get(g);
-        if (stale === undefined) throw e;
+        if (stale === undefined || this.now() - stale.at > 2 * this.ttlMs) throw e;
         if (stale.members.has(user)) return true;
       }
     }

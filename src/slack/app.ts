@@ -71,12 +71,13 @@ interface Target {
   origin: 'command' | 'mention' | 'action';
 }
 
+/** What the buttons under a live answer need; not the logs (they can be megabytes per node). */
 interface LiveState {
   image: string;
   selection: NodeSelection;
   channel: string;
   threadTs: string;
-  result: LiveCheckResult;
+  nodes: Array<Pick<LiveCheckResult['nodes'][number], 'node' | 'configDifferences'>>;
   at: number;
 }
 
@@ -187,13 +188,14 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
   }
 
   async function handleText(t: Target, text: string): Promise<void> {
-    const parsed = parseCommand(text);
-    if (!parsed.ok) return t.ephemeral(errorMessage(cluster, parsed.error));
+    // Channel and rate limit first: nothing a user types is even parsed where the bot does not answer.
     if (!channelAllowed(config.allowedChannels, t.channel)) {
       return t.ephemeral(errorMessage(cluster, `icsp-bot does not answer in this channel (${t.channel}); ask the bot's admin to add it to ICSP_ALLOWED_CHANNELS`));
     }
     const wait = limiter.take(t.user);
     if (wait > 0) return t.ephemeral(errorMessage(cluster, `rate limit: too many requests, try again in ${Math.ceil(wait / 1000)} s`));
+    const parsed = parseCommand(text);
+    if (!parsed.ok) return t.ephemeral(errorMessage(cluster, parsed.error));
     await runCommand(t, parsed.command);
   }
 
@@ -284,8 +286,13 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       'live check',
     );
     const requestId = `r${++seq}-${Date.now().toString(36)}`;
-    states.set(requestId, { image, selection, channel: t.channel, threadTs, result, at: Date.now() });
-    if (states.size > STATE_MAX) states.delete(states.keys().next().value!);
+    const now = Date.now();
+    states.set(requestId, { image, selection, channel: t.channel, threadTs, nodes: result.nodes.map((n) => ({ node: n.node, configDifferences: n.configDifferences })), at: now });
+    // Oldest first (insertion order): drop the expired, and the oldest beyond the cap.
+    for (const [id, st] of states) {
+      if (states.size <= STATE_MAX && now - st.at <= STATE_TTL_MS) break;
+      states.delete(id);
+    }
     const pool = 'pool' in selection ? selection.pool : undefined;
     const msg = liveMessage(result, { requestId, pool, hasDifferences: result.nodes.some((n) => n.configDifferences.length > 0) }, durationMs);
     await post(t.channel, threadTs, msg);
@@ -361,7 +368,9 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     if (state === undefined || Date.now() - state.at > STATE_TTL_MS) return t.ephemeral(errorMessage(cluster, 'this answer has expired (the bot restarted or it is older than a day); ask again with /icsp why IMAGE'));
     if (!channelAllowed(config.allowedChannels, t.channel)) return t.ephemeral(errorMessage(cluster, 'icsp-bot does not answer in this channel'));
     if (action.action_id === ACTIONS.showDiff) {
-      for (const n of state.result.nodes) if (n.configDifferences.length > 0) await post(state.channel, state.threadTs, diffMessage(cluster, n.node, n.configDifferences));
+      const wait = limiter.take(t.user);
+      if (wait > 0) return t.ephemeral(errorMessage(cluster, `rate limit: too many requests, try again in ${Math.ceil(wait / 1000)} s`));
+      for (const n of state.nodes) if (n.configDifferences.length > 0) await post(state.channel, state.threadTs, diffMessage(cluster, n.node, n.configDifferences));
       return;
     }
     const wait = limiter.take(t.user);

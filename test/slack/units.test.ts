@@ -186,6 +186,9 @@ describe('access', () => {
     now = 2000;
     failing = true;
     expect(await a.mayRunLive('U2')).toBe(true);
+    // Membership older than twice the TTL no longer counts while Slack cannot be asked.
+    now = 2001;
+    await expect(a.mayRunLive('U2')).rejects.toThrow('down');
     const b = new LiveAccess(['S1'], async () => { throw new Error('down'); }, 1000);
     await expect(b.mayRunLive('U2')).rejects.toThrow('down');
   });

@@ -62,3 +62,14 @@ describe('describeBadPart names what to fix', () => {
     ['', 'empty'],
   ])('%j -> %s', (input, expected) => expect(describeBadPart(input)).toContain(expected));
 });
+
+describe('the grammar is linear on hostile input', () => {
+  it.each([30, 1000, 5000])('%i characters that almost match are refused in milliseconds', (n) => {
+    for (const input of [`${'a'.repeat(n)}!`, `quay.io/${'a'.repeat(n)}!`, `quay.io/${'a-'.repeat(n)}!`, `${'a.'.repeat(n)}/x!`]) {
+      const t0 = performance.now();
+      expect(() => parsePullReference(input)).toThrow(EngineError);
+      describeBadPart(input);
+      expect(performance.now() - t0).toBeLessThan(200);
+    }
+  });
+});

@@ -78,3 +78,10 @@ describe('drain forecast (MCO isSafeContainerRegistryConfChanges)', () => {
     expect(forecastDisruption(before, blocked).reasons).toEqual(['quay.io/a: blocked changed']);
   });
 });
+
+describe('empty pools', () => {
+  it('a paused pool without machines is complete, not stuck', () => {
+    const p = pool({ paused: true, machineCount: 0, updatedMachineCount: 0, readyMachineCount: 0 });
+    expect(evaluatePool(p, false).state).toBe('empty');
+  });
+});
