@@ -270,9 +270,15 @@ export class DebugPods {
     }
   }
 
-  private readLog(name: string): Promise<string> {
+  private async readLog(name: string): Promise<string> {
     const s = this.settings;
-    return bounded(this.core.readNamespacedPodLog({ name, namespace: s.namespace, container: 'container-00', limitBytes: s.logLimitBytes }), s.apiTimeoutMs, `read the log of pod ${name}`);
+    const read = (extra: { limitBytes?: number; tailLines?: number }): Promise<string> =>
+      bounded(this.core.readNamespacedPodLog({ name, namespace: s.namespace, container: 'container-00', ...extra }), s.apiTimeoutMs, `read the log of pod ${name}`);
+    const head = await read({ limitBytes: s.logLimitBytes });
+    if (Buffer.byteLength(head) < s.logLimitBytes) return head;
+    // Cut at the limit: the end of the log carries the script's summary line, so fetch the last lines as well.
+    const tail = await read({ tailLines: 3 });
+    return `${head}\n${tail}`;
   }
 
   /** Deletes a debug pod at once (grace 0). Returns a note when it could not (the sweep will). */
