@@ -15,7 +15,8 @@ import { bounded, DebugPods, DEFAULT_DEBUG_POD_SETTINGS } from './debug-pods.ts'
 import type { DebugPodSettings, PodTimings } from './debug-pods.ts';
 import { LivePolicies } from './live-policies.ts';
 import type { PolicySnapshot } from './live-policies.ts';
-import { judgeLive } from './live-verdict.ts';
+import { expectedConfiguration, judgeLive } from './live-verdict.ts';
+import type { ExpectedConfiguration } from './live-verdict.ts';
 import { LiveCheckInputError, NodeSelector, nodeState } from './node-selection.ts';
 
 export { LiveCheckInputError } from './node-selection.ts';
@@ -202,11 +203,13 @@ export class ClusterLiveChecker implements LiveChecker {
     if (snap.stale) notes.push('the live policies may be stale (the watches have not heard from the API server recently)');
     const debugImage = await bounded(this.debugImage(), apiBound, 'find the debug image', signal);
     if (debugImage.source === 'fallback') notes.push(`debug image ${debugImage.image} (oc debug's fallback: ${debugImage.note ?? 'no tools ImageStream'}); set ICSP_DEBUG_IMAGE to a mirrored image if nodes cannot pull it`);
-    const results = await mapLimit(nodes, this.settings.concurrency ?? 5, (n) => this.checkNode(n, ref, image, debugImage.image, snap, notes, signal));
+    // One render for every node of this check: oc-mirror-sized policies take a fraction of a second each time.
+    const expected = expectedConfiguration(snap.policies);
+    const results = await mapLimit(nodes, this.settings.concurrency ?? 5, (n) => this.checkNode(n, ref, image, debugImage.image, expected, notes, signal));
     return { cluster: this.cluster, plan, nodes: results };
   }
 
-  private async checkNode(node: V1Node, ref: ImageReference, image: string, debugImage: string, snap: PolicySnapshot, shared: string[], signal?: AbortSignal): Promise<NodeCheckResult> {
+  private async checkNode(node: V1Node, ref: ImageReference, image: string, debugImage: string, expected: ExpectedConfiguration, shared: string[], signal?: AbortSignal): Promise<NodeCheckResult> {
     const t0 = Date.now();
     const name = node.metadata?.name ?? '';
     const state = nodeState(node);
@@ -231,7 +234,7 @@ export class ClusterLiveChecker implements LiveChecker {
       const error = `the check script failed on ${name} (exit code ${run.exitCode}): ${tailLines.slice(0, 300)}`;
       return { ...base, log: output.podmanLog || run.log, verdict: { code: 'check-failed', summary: error, reasons: notes }, durationMs: Date.now() - t0, error };
     }
-    const j = judgeLive({ node: name, reference: image, output, policies: snap.policies, mco: state.mco, notes });
+    const j = judgeLive({ node: name, reference: image, output, expected, mco: state.mco, notes });
     return {
       node: name, verdict: j.verdict, evidence: j.evidence, log: output.podmanLog, nodeRegistriesConf: j.nodeRegistriesConf,
       configDifferences: j.configDifferences, durationMs: Date.now() - t0,

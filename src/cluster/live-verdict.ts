@@ -27,7 +27,8 @@ export interface LiveJudgeInput {
   /** The validated reference (refString of parsePullReference). */
   reference: string;
   output: CheckOutput;
-  policies: PolicySet;
+  /** What the MCO would write from the live policies: render it once per check (expectedConfiguration), not per node. */
+  expected: ExpectedConfiguration;
   /** The node's machine-config annotations, to tell "still updating" from "never got it". */
   mco?: { current?: string; desired?: string; state?: string };
   /** Said first in the reasons (unschedulable node, stale policies, ...). */
@@ -54,8 +55,21 @@ export function parseEvidence(log: string): { evidence: PullEvidence; bytes: num
   return { evidence: parser.finish(), bytes: buf.length, truncatedLines: splitter.truncatedLines };
 }
 
+export interface ExpectedConfiguration {
+  /** The render, post-processed as containers/image loads a file (like the node's); null when it cannot render. */
+  conf: RegistriesConf | null;
+  /** The MCO's validation error, when it refuses the policies. */
+  refusal: string | null;
+  note: string | null;
+}
+
 /** The registries.conf the MCO would write from the live policies, or why it refuses them. */
-export function expectedRegistries(policies: PolicySet): { registries: Registry[] | null; refusal: string | null; note: string | null } {
+export function expectedConfiguration(policies: PolicySet): ExpectedConfiguration {
+  const e = expectedRegistries(policies);
+  return { conf: e.registries !== null ? confFromEntries(e.registries) : null, refusal: e.refusal, note: e.note };
+}
+
+function expectedRegistries(policies: PolicySet): { registries: Registry[] | null; refusal: string | null; note: string | null } {
   try {
     const r = renderPolicies(policies, { requireImageConfig: true });
     return { registries: r.registries, refusal: null, note: r.rendered ? null : (r.reason ?? null) };
@@ -97,9 +111,8 @@ export function judgeLive(i: LiveJudgeInput): LiveJudgement {
     if (!(e instanceof EngineError)) throw e;
     nodeConfError = e.message;
   }
-  const expected = expectedRegistries(i.policies);
-  // The render post-processed as containers/image loads it (prefix defaults to location, sorted), like the node's.
-  const expectedConf = expected.registries !== null ? confFromEntries(expected.registries) : null;
+  const expected = i.expected;
+  const expectedConf = expected.conf;
   const configDifferences: ConfigDifference[] = expectedConf !== null && nodeConf !== null ? diffRegistries(expectedConf.registries, nodeConf.registries, 'node') : [];
 
   const nodePlan = nodeConf !== null ? safeResolve(nodeConf, i.reference) : { plan: null, error: null };
