@@ -165,7 +165,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
       { name: 'slack', check: () => (bot.connected() ? undefined : 'not connected to Slack') },
       ...(checker === undefined
         ? []
-        : [{ name: 'cluster', check: () => (!checker.policies.synced ? 'policy watches not synced yet' : checker.policies.snapshot().stale ? 'policy watches are stale (no contact with the API server)' : undefined) }]),
+        : [{ name: 'cluster', check: () => (!checker.policies.synced ? 'policy watches not synced yet' : checker.policies.stale ? 'policy watches are stale (no contact with the API server)' : undefined) }]),
     ],
   });
   logger.info({ mode: config.mode, port: r.port, metricsPort: health.port, cluster: config.clusterName ?? policySource.cluster, liveChecks: clusterChecker !== undefined, policyObjects: objects().length }, 'icsp-bot started');

@@ -61,6 +61,11 @@ export class LivePolicies {
     return [...this.collections.values()].every((c) => c.synced);
   }
 
+  /** Some watch has not heard from the API server for too long (cheap: no snapshot is built). */
+  get stale(): boolean {
+    return [...this.collections.values()].some((c) => c.isStale());
+  }
+
   get restarts(): number {
     return [...this.collections.values()].reduce((n, c) => n + c.restarts, 0);
   }
@@ -68,10 +73,9 @@ export class LivePolicies {
   snapshot(): PolicySnapshot {
     const objects: unknown[] = [];
     const missingKinds: string[] = [];
-    let stale = false;
+    const stale = this.stale;
     for (const [kind, c] of this.collections) {
       if (c.missing) missingKinds.push(kind);
-      if (c.isStale()) stale = true;
       for (const o of c.list()) objects.push({ ...o, apiVersion: o.apiVersion ?? `${c.spec.group}/${c.spec.version}`, kind: o.kind ?? kind });
     }
     const parsed = acceptPolicyObjects(objects, 'cluster');
