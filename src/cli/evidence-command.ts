@@ -18,6 +18,7 @@ import type { RegistriesConf } from '../domain/registries-conf.ts';
 import { resolve } from '../domain/resolve.ts';
 import { EXIT } from './io.ts';
 import type { CliIo } from './io.ts';
+import { oneLine } from '../domain/one-line.ts';
 
 const USAGE = 'usage: icsp evidence LOGFILE|- [--image REF] [--policies PATH... | --registries-conf FILE] [--json]';
 
@@ -77,10 +78,6 @@ function planReference(image: string | null, e: PullEvidence): string | null {
   if (hasTagOrDigest || first === undefined) return ref;
   const m = /(@[^@/]+|:[^:/@]+)$/.exec(first);
   return m !== null ? ref + (m[1] ?? '') : ref;
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ');
 }
 
 export async function evidenceCommand(args: string[], io: CliIo): Promise<number> {

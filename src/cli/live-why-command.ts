@@ -12,6 +12,7 @@ import { parsePullReference, refString } from '../domain/reference.ts';
 import type { LiveCheckResult, NodeCheckResult, NodeSelection } from '../ports/live-check.ts';
 import { EXIT } from './io.ts';
 import type { CliIo } from './io.ts';
+import { oneLine } from '../domain/one-line.ts';
 
 export const LIVE_USAGE = `usage: icsp why IMAGE --live [--node NAME | --pool NAME | --nodes all|N] [--kubeconfig PATH] [--debug-image REF] [--json]
   Runs 'podman pull --log-level debug' on the node(s) in a short-lived debug pod (namespace icsp-bot-debug) and
@@ -82,10 +83,6 @@ function parse(args: string[]): LiveArgs | 'help' {
     }
   }
   return { image, selection, kubeconfig: v.kubeconfig, debugImage, json: v.json };
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 function loadKubeConfig(path: string | undefined, env: NodeJS.ProcessEnv): KubeConfig {

@@ -20,6 +20,7 @@ import { EXIT } from './io.ts';
 import { evidenceCommand } from './evidence-command.ts';
 import { liveWhyCommand } from './live-why-command.ts';
 import { statusCommand, STATUS_USAGE } from './status-command.ts';
+import { oneLine } from '../domain/one-line.ts';
 
 export const USAGE = `icsp — why an OpenShift node pulls an image from where it does (ICSP / IDMS / ITMS mirrors)
 
@@ -59,10 +60,6 @@ function parse(args: string[]) {
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0] ?? String(e));
   }
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 function write(io: CliIo, stream: 'stdout' | 'stderr', text: string): void {

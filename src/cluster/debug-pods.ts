@@ -9,6 +9,7 @@ import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { buildDebugPod, COMPONENT, DEBUG_POD_LABELS, MANAGED_BY } from '../domain/debug-pod.ts';
 import type { ImageReference } from '../domain/reference.ts';
 import { describeKubeError, kubeStatus } from './kube-errors.ts';
+import { oneLine } from '../domain/one-line.ts';
 
 export interface DebugPodSettings {
   namespace: string;
@@ -78,11 +79,6 @@ export function bounded<T>(p: Promise<T>, ms: number, what: string, signal?: Abo
     clearTimeout(timer);
     if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
   });
-}
-
-function oneLine(s: string, max = 400): string {
-  const l = s.replace(/\s*\n\s*/g, ' ').trim();
-  return l.length > max ? `${l.slice(0, max)}…` : l;
 }
 
 function abortReason(signal: AbortSignal | undefined): string {
