@@ -1,8 +1,14 @@
 // Differences between two registries.conf configurations in mirror terms ("node lacks mirror X for source Y"):
 // a node's file against the render of the live policies (has the rollout reached it?), or a render before and
 // after a policy change (what did the change do?).
-import type { ConfigDifference } from '../ports/live-check.ts';
 import type { Mirror, Registry } from './registries-conf.ts';
+
+/** One mirror-level difference between two registries.conf configurations (a node's file against the render). */
+export interface ConfigDifference {
+  source: string;
+  kind: 'missing-mirror' | 'extra-mirror' | 'missing-entry' | 'extra-entry' | 'order' | 'flag';
+  message: string;
+}
 
 export type DiffPerspective = 'node' | 'change';
 

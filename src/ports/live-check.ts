@@ -2,6 +2,7 @@
 // CLI only call it. Pure types: no Kubernetes or Slack import here.
 import type { EvidenceJson } from '../domain/evidence/evidence-json.ts';
 import type { Explanation } from '../domain/explain.ts';
+import type { ConfigDifference } from '../domain/registries-diff.ts';
 
 export type NodeSelection = { node: string } | { pool: string } | { nodes: 'all' | number } | { default: true };
 
@@ -13,12 +14,7 @@ export interface LiveCheckRequest {
   requestedBy: string;
 }
 
-/** One mirror-level difference between a node's registries.conf and the render of the live policies. */
-export interface ConfigDifference {
-  source: string;
-  kind: 'missing-mirror' | 'extra-mirror' | 'missing-entry' | 'extra-entry' | 'order' | 'flag';
-  message: string;
-}
+export type { ConfigDifference };
 
 export type LiveVerdictCode = 'mirror-hit' | 'source-fallback' | 'plan-mismatch' | 'all-failed' | 'no-attempts' | 'check-failed';
 
