@@ -15,8 +15,8 @@ import { bounded, DebugPods, DEFAULT_DEBUG_POD_SETTINGS } from './debug-pods.ts'
 import type { DebugPodSettings, PodTimings } from './debug-pods.ts';
 import { LivePolicies } from './live-policies.ts';
 import type { PolicySnapshot } from './live-policies.ts';
-import { expectedConfiguration, judgeLive } from './live-verdict.ts';
-import type { ExpectedConfiguration } from './live-verdict.ts';
+import { expectedConfiguration, judgeLive } from '../domain/live-verdict.ts';
+import type { ExpectedConfiguration } from '../domain/live-verdict.ts';
 import { LiveCheckInputError, NodeSelector, nodeState } from './node-selection.ts';
 
 export { LiveCheckInputError } from './node-selection.ts';

@@ -2,6 +2,7 @@
 // CLI only call it. Pure types: no Kubernetes or Slack import here.
 import type { EvidenceJson } from '../domain/evidence/evidence-json.ts';
 import type { Explanation } from '../domain/explain.ts';
+import type { LiveVerdict, LiveVerdictCode } from '../domain/live-verdict.ts';
 import type { ConfigDifference } from '../domain/registries-diff.ts';
 
 export type NodeSelection = { node: string } | { pool: string } | { nodes: 'all' | number } | { default: true };
@@ -16,11 +17,11 @@ export interface LiveCheckRequest {
 
 export type { ConfigDifference };
 
-export type LiveVerdictCode = 'mirror-hit' | 'source-fallback' | 'plan-mismatch' | 'all-failed' | 'no-attempts' | 'check-failed';
+export type { LiveVerdictCode };
 
 export interface NodeCheckResult {
   node: string;
-  verdict: { code: LiveVerdictCode; summary: string; reasons: string[] };
+  verdict: LiveVerdict;
   evidence: EvidenceJson | null;
   /** Raw podman debug log, for upload. */
   log: string;

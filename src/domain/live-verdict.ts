@@ -2,23 +2,32 @@
 // debug log, the summary line) read against two plans — the node's OWN registries.conf (did podman do what the
 // file says?) and the render of the live policies (does the node have what the policies say?) — plus the
 // mirror-level differences between the two files.
-import { EngineError } from '../domain/engine-error.ts';
-import type { CheckOutput } from '../domain/debug-pod.ts';
-import { toEvidenceJson } from '../domain/evidence/evidence-json.ts';
-import type { EvidenceJson } from '../domain/evidence/evidence-json.ts';
-import { judgeEvidence } from '../domain/evidence/evidence-verdict.ts';
-import type { Judgement } from '../domain/evidence/evidence-verdict.ts';
-import type { PullEvidence } from '../domain/evidence/evidence-types.ts';
-import { LineSplitter } from '../domain/evidence/line-splitter.ts';
-import { PodmanLogParser } from '../domain/evidence/podman-log-parser.ts';
-import type { PolicySet } from '../domain/policy-set.ts';
-import type { ResolveResult } from '../domain/pull-source.ts';
-import { confFromEntries, parseRegistriesConf } from '../domain/registries-conf.ts';
-import type { RegistriesConf, Registry } from '../domain/registries-conf.ts';
-import { diffRegistries } from '../domain/registries-diff.ts';
-import { renderPolicies } from '../domain/render.ts';
-import { resolve } from '../domain/resolve.ts';
-import type { ConfigDifference, LiveVerdictCode, NodeCheckResult } from '../ports/live-check.ts';
+import { EngineError } from './engine-error.ts';
+import type { CheckOutput } from './debug-pod.ts';
+import { toEvidenceJson } from './evidence/evidence-json.ts';
+import type { EvidenceJson } from './evidence/evidence-json.ts';
+import { judgeEvidence } from './evidence/evidence-verdict.ts';
+import type { Judgement } from './evidence/evidence-verdict.ts';
+import type { PullEvidence } from './evidence/evidence-types.ts';
+import { LineSplitter } from './evidence/line-splitter.ts';
+import { PodmanLogParser } from './evidence/podman-log-parser.ts';
+import type { PolicySet } from './policy-set.ts';
+import type { ResolveResult } from './pull-source.ts';
+import { confFromEntries, parseRegistriesConf } from './registries-conf.ts';
+import type { RegistriesConf, Registry } from './registries-conf.ts';
+import { diffRegistries } from './registries-diff.ts';
+import { renderPolicies } from './render.ts';
+import { resolve } from './resolve.ts';
+import type { ConfigDifference } from './registries-diff.ts';
+
+export type LiveVerdictCode = 'mirror-hit' | 'source-fallback' | 'plan-mismatch' | 'all-failed' | 'no-attempts' | 'check-failed';
+
+/** One node's verdict: a code, a one-line summary and the reasons behind it. */
+export interface LiveVerdict {
+  code: LiveVerdictCode;
+  summary: string;
+  reasons: string[];
+}
 
 export const NODE_REGISTRIES_CONF = '/etc/containers/registries.conf';
 
@@ -35,10 +44,15 @@ export interface LiveJudgeInput {
   notes?: string[];
 }
 
-export type LiveJudgement = Pick<NodeCheckResult, 'verdict' | 'evidence' | 'nodeRegistriesConf' | 'configDifferences'> & {
+export interface LiveJudgement {
+  verdict: LiveVerdict;
+  evidence: EvidenceJson | null;
+  /** The node's /etc/containers/registries.conf (and drop-ins, concatenated with headers). */
+  nodeRegistriesConf: string | null;
+  configDifferences: ConfigDifference[];
   /** Whether podman's pull succeeded on the node. */
   pulled: boolean;
-};
+}
 
 /** The node's files concatenated, each under a header, for humans and uploads. */
 export function concatConfFiles(files: CheckOutput['confFiles']): string | null {
