@@ -3,8 +3,10 @@
 // each other (409 -> StateConflictError; the notifier reloads and recomputes, level-triggered).
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
-import { emptyState, pruneState, StateConflictError } from '../rollout/state.ts';
-import type { NotifierState, StateStore } from '../rollout/state.ts';
+import { emptyState, pruneState } from '../domain/notifier-state.ts';
+import type { NotifierState } from '../domain/notifier-state.ts';
+import { StateConflictError } from '../ports/state-store.ts';
+import type { StateStore } from '../ports/state-store.ts';
 import { describeKubeError, kubeStatus } from './kube-errors.ts';
 
 const KEY = 'state.json';

@@ -18,8 +18,10 @@ import type { Clock } from './clock.ts';
 import { systemClock } from './clock.ts';
 import { Coalescer } from './coalescer.ts';
 import type { RolloutSources } from './sources.ts';
-import { isActive, StateConflictError, pruneState } from './state.ts';
-import type { NotifierState, RolloutRecord, StateStore } from './state.ts';
+import { isActive, pruneState } from '../domain/notifier-state.ts';
+import type { NotifierState, RolloutRecord } from '../domain/notifier-state.ts';
+import { StateConflictError } from '../ports/state-store.ts';
+import type { StateStore } from '../ports/state-store.ts';
 
 export interface NotifierSettings {
   channel: string;

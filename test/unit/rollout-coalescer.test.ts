@@ -5,7 +5,7 @@ import type { Clock } from '../../src/rollout/clock.ts';
 import { Coalescer } from '../../src/rollout/coalescer.ts';
 import { RolloutNotifier } from '../../src/rollout/notifier.ts';
 import type { PolicyView, RolloutSources } from '../../src/rollout/sources.ts';
-import { MemoryStateStore } from '../../src/rollout/state.ts';
+import { MemoryStateStore } from '../helpers/memory-state-store.ts';
 import { renderForRollout } from '../../src/domain/rollout-change.ts';
 import { encodeRegistriesConf } from '../../src/domain/registries-toml.ts';
 import type { PolicySet } from '../../src/domain/policy-set.ts';

@@ -1,9 +1,9 @@
 // What the notifier remembers across restarts (the notifications-engine "notified" pattern): the policy state it
 // last accounted for (the "before" of the next change) and one record per rollout with its message, the stuck
 // items already said, the progress marks of the stall check, and the completion marker keyed by the rendered
-// configs it was verified on.
-import type { ChangeDescription, PolicyState } from '../domain/rollout-change.ts';
-import type { ProgressMarks } from '../domain/rollout-progress.ts';
+// configs it was verified on. Pure data and rules; where it is kept is the StateStore port (src/ports/state-store.ts).
+import type { ChangeDescription, PolicyState } from './rollout-change.ts';
+import type { ProgressMarks } from './rollout-progress.ts';
 
 export interface RolloutRecord {
   /** change key + start time: unique per rollout. */
@@ -39,30 +39,9 @@ export const emptyState = (): NotifierState => ({ version: 1, baseline: null, ro
 
 export const isActive = (r: RolloutRecord): boolean => r.doneAt === null && !r.superseded;
 
-/** Where the state lives (a ConfigMap in the bot's namespace; memory in unit tests). */
-export interface StateStore {
-  load(): Promise<NotifierState>;
-  /** Throws StateConflictError when someone else wrote since the last load/save. */
-  save(state: NotifierState): Promise<void>;
-}
-
-export class StateConflictError extends Error {}
-
 /** Finished rollouts kept for reference (newest first), bounded. */
 export function pruneState(s: NotifierState, keepFinished = 20): NotifierState {
   const active = s.rollouts.filter(isActive);
   const finished = s.rollouts.filter((r) => !isActive(r)).sort((a, b) => b.startedAt - a.startedAt).slice(0, keepFinished);
   return { ...s, rollouts: [...active, ...finished].sort((a, b) => a.startedAt - b.startedAt) };
-}
-
-export class MemoryStateStore implements StateStore {
-  state: NotifierState = emptyState();
-  saves = 0;
-  async load(): Promise<NotifierState> {
-    return structuredClone(this.state);
-  }
-  async save(state: NotifierState): Promise<void> {
-    this.saves++;
-    this.state = structuredClone(state);
-  }
 }
