@@ -1,7 +1,7 @@
 // Coalesces a burst of policy events (oc-mirror or GitOps applying twenty objects) into one flush: the flush runs
 // once no event has arrived for `windowMs`, or at the latest `maxWaitMs` after the first event of the burst, so a
 // steady trickle cannot postpone the notice forever.
-import type { Clock } from './clock.ts';
+import type { Clock } from '../ports/clock.ts';
 
 export class Coalescer {
   private readonly windowMs: number;

@@ -7,10 +7,10 @@ import { ConfigMapStateStore } from '../cluster/configmap-state-store.ts';
 import { LeaderLease } from '../cluster/leader-lease.ts';
 import type { WatchedCollectionOptions } from '../cluster/watched-collection.ts';
 import type { ChatSink } from '../ports/chat-sink.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../ports/clock.ts';
 import { RolloutNotifier } from './notifier.ts';
 import type { NotifierLogger, NotifierSettings } from './notifier.ts';
-import { ClusterRolloutSources } from './watcher.ts';
+import { ClusterRolloutSources } from '../cluster/rollout-sources.ts';
 
 export { RolloutNotifier } from './notifier.ts';
 

@@ -1,10 +1,10 @@
 // The coalescer and the notifier's time-driven parts on a fake clock: the quiet period and the max delay of a
 // burst, and the stall check that wakes itself up with no cluster event, says the stall once and resolves it once.
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/rollout/clock.ts';
+import type { Clock } from '../../src/ports/clock.ts';
 import { Coalescer } from '../../src/rollout/coalescer.ts';
 import { RolloutNotifier } from '../../src/rollout/notifier.ts';
-import type { PolicyView, RolloutSources } from '../../src/rollout/sources.ts';
+import type { PolicyView, RolloutSources } from '../../src/ports/rollout-sources.ts';
 import { MemoryStateStore } from '../helpers/memory-state-store.ts';
 import { renderForRollout } from '../../src/domain/rollout-change.ts';
 import { encodeRegistriesConf } from '../../src/domain/registries-toml.ts';

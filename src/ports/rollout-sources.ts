@@ -1,5 +1,5 @@
 // The port between the notifier and the cluster: cached policies, pools and nodes (watch-backed), rendered
-// MachineConfigs read by name, and change signals. src/rollout/watcher.ts implements it on the API server.
+// MachineConfigs read by name, and change signals. src/cluster/rollout-sources.ts implements it on the API server.
 import type { PolicySet } from '../domain/policy-set.ts';
 import type { MachineConfigPool, NodeLite } from '../types/machineconfig.ts';
 

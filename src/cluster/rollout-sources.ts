@@ -5,12 +5,12 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { machineConfigFile } from '../domain/ignition-file.ts';
-import { kubeStatus } from '../cluster/kube-errors.ts';
-import { LivePolicies } from '../cluster/live-policies.ts';
-import { WatchedCollection } from '../cluster/watched-collection.ts';
-import type { WatchedCollectionOptions } from '../cluster/watched-collection.ts';
+import { kubeStatus } from './kube-errors.ts';
+import { LivePolicies } from './live-policies.ts';
+import { WatchedCollection } from './watched-collection.ts';
+import type { WatchedCollectionOptions } from './watched-collection.ts';
 import type { MachineConfig, MachineConfigPool, NodeLite } from '../types/machineconfig.ts';
-import type { PolicyView, RolloutSources } from './sources.ts';
+import type { PolicyView, RolloutSources } from '../ports/rollout-sources.ts';
 
 export const MCO_GROUP = { group: 'machineconfiguration.openshift.io', version: 'v1' } as const;
 
