@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { createRolloutNotifier } from '../src/rollout/index.ts';
+import { createRolloutNotifier } from '../src/composition/rollout-notifier.ts';
 import { SlackChatSink } from '../src/slack/chat-sink.ts';
 import { startControlPlane } from '../test/cluster/control-plane.ts';
 import { adminKubeConfig, createNamespace, installCrds } from '../test/cluster/kube.ts';

@@ -2,7 +2,7 @@
 // local recording server, and readers for what reached it (top-level notices, edits, thread replies).
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { createRolloutNotifier } from '../../src/rollout/index.ts';
+import { createRolloutNotifier } from '../../src/composition/rollout-notifier.ts';
 import type { RolloutNotifier } from '../../src/rollout/notifier.ts';
 import { SlackChatSink } from '../../src/slack/chat-sink.ts';
 import { afterAll, afterEach, beforeAll } from 'vitest';

@@ -8,11 +8,11 @@ import { LeaderLease } from '../cluster/leader-lease.ts';
 import type { WatchedCollectionOptions } from '../cluster/watched-collection.ts';
 import type { ChatSink } from '../ports/chat-sink.ts';
 import type { Clock } from '../ports/clock.ts';
-import { RolloutNotifier } from './notifier.ts';
-import type { NotifierLogger, NotifierSettings } from './notifier.ts';
+import { RolloutNotifier } from '../rollout/notifier.ts';
+import type { NotifierLogger, NotifierSettings } from '../rollout/notifier.ts';
 import { ClusterRolloutSources } from '../cluster/rollout-sources.ts';
 
-export { RolloutNotifier } from './notifier.ts';
+export { RolloutNotifier } from '../rollout/notifier.ts';
 
 export interface RolloutSettings extends NotifierSettings {
   /** The bot's namespace: state ConfigMap and Lease live here (default icsp-bot). */
