@@ -7,7 +7,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readEvidenceFromFile } from '../src/adapters/log-lines.ts';
+import { readEvidenceFromFile } from '../src/files/log-lines.ts';
 
 const FIXTURES = `${process.env['ICSP_SHARED_DIR'] ?? fileURLToPath(new URL('../../shared', import.meta.url))}/fixtures/podman/`;
 

@@ -5,7 +5,7 @@
 // live reply in the thread minus the live check's own run time.
 import { Writable } from 'node:stream';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { createLogger } from '../src/adapters/logger.ts';
+import { createLogger } from '../src/observability/logger.ts';
 import { createSlackBot } from '../src/slack/app.ts';
 import { loadConfig } from '../src/slack/config.ts';
 import { exampleSource } from '../test/slack/helpers/bot-harness.ts';

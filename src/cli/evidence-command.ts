@@ -2,8 +2,8 @@
 // (or CRI-O journal lines), says which candidates were tried, which one served, why the others failed, and
 // whether that matches the plan the engine predicts from the node's registries.conf.
 import { readFile } from 'node:fs/promises';
-import { readEvidenceFromFile, readEvidenceFromStream } from '../adapters/log-lines.ts';
-import type { ReadEvidence } from '../adapters/log-lines.ts';
+import { readEvidenceFromFile, readEvidenceFromStream } from '../files/log-lines.ts';
+import type { ReadEvidence } from '../files/log-lines.ts';
 import { EngineError } from '../domain/engine-error.ts';
 import { toEvidenceJson } from '../domain/evidence/evidence-json.ts';
 import { renderEvidenceText } from '../domain/evidence/evidence-text.ts';
@@ -13,7 +13,7 @@ import type { ResolveResult } from '../domain/pull-source.ts';
 import { parsePullReference, refString } from '../domain/reference.ts';
 import { confFromEntries, parseRegistriesConf } from '../domain/registries-conf.ts';
 import { renderPolicies } from '../domain/render.ts';
-import { loadPolicyPaths } from '../adapters/policy-files.ts';
+import { loadPolicyPaths } from '../files/policy-files.ts';
 import type { RegistriesConf } from '../domain/registries-conf.ts';
 import { resolve } from '../domain/resolve.ts';
 import { EXIT } from './io.ts';

@@ -3,7 +3,7 @@
 // would fail, 2 bad usage or input.
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import { loadPolicyPaths, loadRegistriesConfFiles } from '../adapters/policy-files.ts';
+import { loadPolicyPaths, loadRegistriesConfFiles } from '../files/policy-files.ts';
 import { EngineError } from '../domain/engine-error.ts';
 import { describeBadPart } from '../domain/reference.ts';
 import { explain } from '../domain/explain.ts';

@@ -4,7 +4,7 @@
 import { App } from '@slack/bolt';
 import type { AllMiddlewareArgs, App as BoltApp, LogLevel, RespondFn } from '@slack/bolt';
 import type { Server } from 'node:http';
-import type { Logger } from '../adapters/logger.ts';
+import type { Logger } from '../ports/logger.ts';
 import type { Explanation } from '../domain/explain.ts';
 import type { LiveChecker, LiveCheckResult, NodeSelection, PolicySource } from '../ports/live-check.ts';
 import type { AppMentionPayload, BlockActionPayload, SlashCommandPayload } from '../types/slack.ts';

@@ -1,6 +1,6 @@
 // Bolt's Logger interface over a pino logger (which redacts and scrubs tokens).
 import type { Logger as BoltLogger, LogLevel } from '@slack/bolt';
-import type { Logger } from '../adapters/logger.ts';
+import type { Logger } from '../ports/logger.ts';
 
 const toPino: Record<string, string> = { debug: 'debug', info: 'info', warn: 'warn', error: 'error' };
 

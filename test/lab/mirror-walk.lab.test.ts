@@ -2,7 +2,7 @@
 // engine predicts from registries.conf is the order podman really tried. Needs root and the Debian packages
 // podman skopeo docker-registry apache2-utils openssl (see .ci/run); a missing tool fails the suite, never skips.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEvidenceFromFile } from '../../src/adapters/log-lines.ts';
+import { readEvidenceFromFile } from '../../src/files/log-lines.ts';
 import { judgeEvidence } from '../../src/domain/evidence/evidence-verdict.ts';
 import type { VerdictCode } from '../../src/domain/evidence/evidence-verdict.ts';
 import type { AttemptOutcome } from '../../src/domain/evidence/evidence-types.ts';

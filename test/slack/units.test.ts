@@ -1,7 +1,7 @@
 // The pure parts: command parser, Block Kit budget, config validation, access control, logger redaction.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/adapters/logger.ts';
+import { createLogger } from '../../src/observability/logger.ts';
 import { explain } from '../../src/domain/explain.ts';
 import { channelAllowed, ConcurrencyGate, InFlight, LiveAccess, RateLimiter, BusyError } from '../../src/slack/access.ts';
 import { esc, fitMessage, LIMITS, liveMessage, messageChars, planMessage } from '../../src/slack/blocks.ts';

@@ -1,7 +1,7 @@
 // Builds the real Bolt app (src/slack/app.ts) against the recording server, in HTTP or Socket Mode.
 import { Writable } from 'node:stream';
-import { createLogger } from '../../../src/adapters/logger.ts';
-import { loadPolicyPaths } from '../../../src/adapters/policy-files.ts';
+import { createLogger } from '../../../src/observability/logger.ts';
+import { loadPolicyPaths } from '../../../src/files/policy-files.ts';
 import { filePolicySource, policyLines } from '../../../src/main.ts';
 import type { PolicySource } from '../../../src/ports/live-check.ts';
 import { createSlackBot } from '../../../src/slack/app.ts';

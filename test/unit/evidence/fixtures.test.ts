@@ -3,7 +3,7 @@
 // as the tool did. Read from the shared folder, never copied.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { readEvidenceFromFile } from '../../../src/adapters/log-lines.ts';
+import { readEvidenceFromFile } from '../../../src/files/log-lines.ts';
 import { EngineError } from '../../../src/domain/engine-error.ts';
 import { judgeEvidence } from '../../../src/domain/evidence/evidence-verdict.ts';
 import type { AttemptOutcome } from '../../../src/domain/evidence/evidence-types.ts';

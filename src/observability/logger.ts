@@ -4,7 +4,7 @@
 import pino from 'pino';
 import type { DestinationStream, Logger } from 'pino';
 
-export type { Logger } from 'pino';
+export type { Logger } from '../ports/logger.ts';
 
 export const REDACT_PATHS = [
   'token', '*.token', '*.*.token',
