@@ -1,6 +1,8 @@
-// Lint rules: typescript-eslint's recommended set on the sources, tests and benches.
+// Lint rules: typescript-eslint's recommended set on the sources, tests and benches, and the layer rule of
+// docs/architecture.md (eslint/layers.js) on src/.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layersPlugin } from './eslint/layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'test/controlplane/**', '.cache/**'] },
@@ -13,5 +15,10 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    plugins: { layers: layersPlugin },
+    rules: { 'layers/imports': 'error' },
   },
 );
