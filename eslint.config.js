@@ -21,4 +21,10 @@ export default tseslint.config(
     plugins: { layers: layersPlugin },
     rules: { 'layers/imports': 'error' },
   },
+  {
+    // Settings: only src/settings/process-env.ts reads the environment (docs/architecture.md).
+    files: ['src/**/*.ts', 'bin/**/*.js'],
+    ignores: ['src/settings/process-env.ts'],
+    rules: { 'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'read settings through src/settings/ (SettingsReader over the env the composition root passes down)' }] },
+  },
 );

@@ -13,15 +13,16 @@ export const LAYERS = {
   types: { layer: 'domain', may: [], packages: [] },
   domain: { layer: 'domain', may: ['types'], packages: ['js-yaml', 'smol-toml', 'node:crypto', 'node:zlib'] },
   ports: { layer: 'ports', may: ['domain', 'types'], packages: ['pino'] },
+  settings: { layer: 'ports', may: [], packages: [] },
   app: { layer: 'use cases', may: ['ports', 'domain', 'types'], packages: [] },
   rollout: { layer: 'use cases', may: ['ports', 'domain', 'types'], packages: [] },
-  files: { layer: 'adapters', may: ['ports', 'domain', 'types'] },
-  cluster: { layer: 'adapters', may: ['ports', 'domain', 'types'] },
-  observability: { layer: 'adapters', may: ['ports', 'domain', 'types'] },
-  slack: { layer: 'adapters', may: ['app', 'ports', 'domain', 'types'] },
-  cli: { layer: 'adapters (and the CLI entry)', may: ['app', 'rollout', 'files', 'cluster', 'observability', 'ports', 'domain', 'types'] },
-  composition: { layer: 'composition roots', may: ['app', 'rollout', 'files', 'cluster', 'observability', 'slack', 'ports', 'domain', 'types'] },
-  main: { layer: 'composition roots', may: ['composition', 'app', 'rollout', 'files', 'cluster', 'observability', 'slack', 'ports', 'domain', 'types'] },
+  files: { layer: 'adapters', may: ['settings', 'ports', 'domain', 'types'] },
+  cluster: { layer: 'adapters', may: ['settings', 'ports', 'domain', 'types'] },
+  observability: { layer: 'adapters', may: ['settings', 'ports', 'domain', 'types'] },
+  slack: { layer: 'adapters', may: ['app', 'settings', 'ports', 'domain', 'types'] },
+  cli: { layer: 'adapters (and the CLI entry)', may: ['app', 'rollout', 'files', 'cluster', 'observability', 'settings', 'ports', 'domain', 'types'] },
+  composition: { layer: 'composition roots', may: ['app', 'rollout', 'files', 'cluster', 'observability', 'slack', 'settings', 'ports', 'domain', 'types'] },
+  main: { layer: 'composition roots', may: ['composition', 'app', 'rollout', 'files', 'cluster', 'observability', 'slack', 'settings', 'ports', 'domain', 'types'] },
 };
 
 /** The src/ folder a file belongs to ('main' for src/main.ts), '' for a file directly in src/ that is not main.ts, null outside src/. */

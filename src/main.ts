@@ -1,7 +1,7 @@
 // The bot's composition root (`npm start`): reads the environment, builds the policy source (offline from
 // ICSP_POLICIES, else the cluster's live policies), the live checker (cluster mode), starts Bolt, and on
 // SIGTERM deletes the debug pods in flight before it stops. Invalid settings: one line each on stderr, exit 2.
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { createClusterLiveChecker, liveCheckSettingsFromEnv } from './cluster/live-checker.ts';
 import type { ClusterLiveChecker } from './cluster/live-checker.ts';
 import { readPoolStatus } from './cluster/pool-status.ts';
@@ -23,7 +23,12 @@ import { createSlackBot } from './slack/app.ts';
 import type { SlackBot } from './slack/app.ts';
 import type { PolicyLine } from './slack/blocks.ts';
 import { loadConfig } from './slack/config.ts';
+import { processEnv } from './settings/process-env.ts';
+import type { Env } from './settings/settings-reader.ts';
+import { loadKubeconfig } from './cluster/kubeconfig.ts';
+import { SettingsReader } from './settings/settings-reader.ts';
 import type { BotConfig } from './slack/config.ts';
+import { errorText, messageOf } from './domain/error-text.ts';
 
 /**
  * Cluster mode (no ICSP_POLICIES): the kubeconfig from KUBECONFIG, ~/.kube/config or the in-cluster
@@ -36,15 +41,8 @@ export async function createClusterChecker(env: Record<string, string | undefine
 }
 
 /** KUBECONFIG, ~/.kube/config or the in-cluster ServiceAccount; one line when none is usable. */
-export function loadKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  try {
-    kc.loadFromDefault();
-  } catch (e) {
-    throw new Error(`no usable kubeconfig (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): set KUBECONFIG, run in the cluster, or set ICSP_POLICIES for offline mode`, { cause: e });
-  }
-  if (kc.getCurrentCluster() === null) throw new Error('no cluster in the kubeconfig: set KUBECONFIG, run in the cluster, or set ICSP_POLICIES for offline mode');
-  return kc;
+export function loadKubeConfig(env: Env = {}): KubeConfig {
+  return loadKubeconfig({ env, hint: 'set KUBECONFIG, run in the cluster, or set ICSP_POLICIES for offline mode' });
 }
 
 export function filePolicySource(policies: PolicySet, label = 'offline (files)'): PolicySource {
@@ -79,22 +77,14 @@ export interface StartHooks {
   createClusterChecker?: (env: Record<string, string | undefined>, kc: KubeConfig) => Promise<ClusterLiveChecker>;
 }
 
-function intSetting(env: Record<string, string | undefined>, name: string, dflt: number, errors: string[]): number {
-  const v = env[name]?.trim();
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    errors.push(`${name}: "${v}" is not a port number`);
-    return dflt;
-  }
-  return n;
-}
-
 /** Builds and starts the bot; returns the error lines instead when the settings are invalid. */
 export async function startBot(env: Record<string, string | undefined>, hooks: StartHooks = { createClusterChecker }): Promise<Started | { errors: string[] }> {
   const loaded = loadConfig(env);
   const errors = loaded.ok ? [] : [...loaded.errors];
-  const metricsPort = intSetting(env, 'ICSP_METRICS_PORT', 8080, errors);
+  const processSettings = new SettingsReader(env);
+  const metricsPort = processSettings.int('ICSP_METRICS_PORT', { min: 0, max: 65535 });
+  const metricsHost = processSettings.text('ICSP_METRICS_HOST');
+  errors.push(...processSettings.errors);
   const rollout = rolloutSettingsFromEnv(env);
   errors.push(...rollout.errors);
   if (!loaded.ok || errors.length > 0) return { errors };
@@ -113,14 +103,14 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
       objects = () => p.objects;
       policySource = filePolicySource(p.policies);
     } catch (e) {
-      return { errors: [`ICSP_POLICIES: ${e instanceof Error ? e.message : String(e)}`] };
+      return { errors: [`ICSP_POLICIES: ${messageOf(e)}`] };
     }
   } else {
     try {
-      kc = loadKubeConfig();
+      kc = loadKubeConfig(env);
       clusterChecker = await (hooks.createClusterChecker ?? createClusterChecker)(env, kc);
     } catch (e) {
-      return { errors: [`cluster: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`] };
+      return { errors: [`cluster: ${errorText(e)}`] };
     }
     const checker = clusterChecker;
     policySource = checker.policySource;
@@ -159,7 +149,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   const checker = clusterChecker;
   const health = await startHealthServer({
     port: metricsPort,
-    host: env['ICSP_METRICS_HOST'] ?? '0.0.0.0',
+    host: metricsHost,
     registry: metrics.registry,
     checks: () => [
       { name: 'slack', check: () => (bot.connected() ? undefined : 'not connected to Slack') },
@@ -175,7 +165,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
       logger.info({ signal }, 'stopping: no new commands; deleting debug pods in flight');
       if (gauges !== undefined) clearInterval(gauges);
       // Pods first: they run as root on nodes and must not outlive the bot.
-      await clusterChecker?.shutdown().catch((e: unknown) => logger.error({ err: e instanceof Error ? e.message : String(e) }, 'debug pod cleanup failed'));
+      await clusterChecker?.shutdown().catch((e: unknown) => logger.error({ err: messageOf(e) }, 'debug pod cleanup failed'));
       await notifier?.stop();
       await bot.stop();
       await health.close();
@@ -187,13 +177,13 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
 
 async function main(): Promise<void> {
   process.on('unhandledRejection', (e) => {
-    console.error(`icsp-bot: unhandled rejection: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`icsp-bot: unhandled rejection: ${messageOf(e)}`);
   });
   let started: Awaited<ReturnType<typeof startBot>>;
   try {
-    started = await startBot(process.env);
+    started = await startBot(processEnv());
   } catch (e) {
-    console.error(`icsp-bot: cannot start: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    console.error(`icsp-bot: cannot start: ${errorText(e)}`);
     process.exit(1);
   }
   if ('errors' in started) {
@@ -205,7 +195,7 @@ async function main(): Promise<void> {
     shutdown(signal).then(
       () => process.exit(0),
       (e: unknown) => {
-        logger.error({ err: e instanceof Error ? e.message : String(e) }, 'stop failed');
+        logger.error({ err: messageOf(e) }, 'stop failed');
         process.exit(1);
       },
     );

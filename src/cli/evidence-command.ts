@@ -18,7 +18,7 @@ import type { RegistriesConf } from '../domain/registries-conf.ts';
 import { resolve } from '../domain/resolve.ts';
 import { EXIT } from './io.ts';
 import type { CliIo } from './io.ts';
-import { oneLine } from '../domain/one-line.ts';
+import { foldLines, messageOf } from '../domain/error-text.ts';
 
 const USAGE = 'usage: icsp evidence LOGFILE|- [--image REF] [--policies PATH... | --registries-conf FILE] [--json]';
 
@@ -91,7 +91,7 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
     try {
       parsed.image = refString(parsePullReference(parsed.image));
     } catch (err) {
-      io.stderr.write(`icsp evidence: --image ${parsed.image}: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);
+      io.stderr.write(`icsp evidence: --image ${parsed.image}: ${foldLines(messageOf(err))}\n`);
       return EXIT.usage;
     }
   }
@@ -101,7 +101,7 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
     try {
       conf = parseRegistriesConf(await readFile(parsed.registriesConf, 'utf8'), [], parsed.registriesConf);
     } catch (err) {
-      io.stderr.write(`icsp evidence: ${parsed.registriesConf}: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);
+      io.stderr.write(`icsp evidence: ${parsed.registriesConf}: ${foldLines(messageOf(err))}\n`);
       return EXIT.usage;
     }
   }
@@ -114,7 +114,7 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
       conf = confFromEntries(renderPolicies(loaded.policies).registries);
     } catch (err) {
       if (!(err instanceof EngineError)) throw err;
-      io.stderr.write(`icsp evidence: ${oneLine(err.message)}\n`);
+      io.stderr.write(`icsp evidence: ${foldLines(err.message)}\n`);
       return err.stage === 'render' ? EXIT.pullFails : EXIT.usage;
     }
   }
@@ -124,7 +124,7 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
     read = parsed.log === '-' ? await readEvidenceFromStream(io.stdin) : await readEvidenceFromFile(parsed.log);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : oneLine(String(err));
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : foldLines(String(err));
     io.stderr.write(`icsp evidence: ${parsed.log}: ${why}\n`);
     return EXIT.usage;
   }

@@ -1,11 +1,12 @@
 // What a CLI command gets from the process: streams and environment, injectable for tests.
 import type { Readable, Writable } from 'node:stream';
+import type { Env } from '../settings/settings-reader.ts';
 
 export interface CliIo {
   stdout: Writable;
   stderr: Writable;
   stdin: Readable;
-  env: NodeJS.ProcessEnv;
+  env: Env;
 }
 
 /** Exit codes shared by every command. */

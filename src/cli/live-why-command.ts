@@ -4,15 +4,17 @@
 // 1 when a pull or a check failed, 2 for bad usage or input (unknown node or pool, bad reference).
 // SIGTERM/SIGINT while it runs delete the debug pods in flight before the process exits.
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { CLI_KUBECONFIG_HINT, KubeconfigError, loadKubeconfig } from '../cluster/kubeconfig.ts';
 import { createClusterLiveChecker, LiveCheckInputError, liveCheckSettingsFromEnv } from '../cluster/live-checker.ts';
 import type { ClusterLiveCheckSettings, ClusterLiveChecker } from '../cluster/live-checker.ts';
 import { EngineError } from '../domain/engine-error.ts';
 import { parsePullReference, refString } from '../domain/reference.ts';
 import type { LiveCheckResult, NodeCheckResult, NodeSelection } from '../ports/live-check.ts';
+import { parseNodeSelection } from '../domain/node-selection.ts';
 import { EXIT } from './io.ts';
 import type { CliIo } from './io.ts';
-import { oneLine } from '../domain/one-line.ts';
+import { errorText, foldLines } from '../domain/error-text.ts';
 
 export const LIVE_USAGE = `usage: icsp why IMAGE --live [--node NAME | --pool NAME | --nodes all|N] [--kubeconfig PATH] [--debug-image REF] [--json]
   Runs 'podman pull --log-level debug' on the node(s) in a short-lived debug pod (namespace icsp-bot-debug) and
@@ -57,16 +59,12 @@ function parse(args: string[]): LiveArgs | 'help' {
   const chosen = [v.node !== undefined, v.pool !== undefined, v.nodes !== undefined].filter(Boolean).length;
   if (chosen > 1) throw new Usage('give one of --node, --pool, --nodes');
   let selection: NodeSelection = { default: true };
-  if (v.node !== undefined) {
-    if (v.node === '') throw new Usage('--node needs a NAME');
-    selection = { node: v.node };
-  } else if (v.pool !== undefined) {
-    if (v.pool === '') throw new Usage('--pool needs a NAME');
-    selection = { pool: v.pool };
-  } else if (v.nodes !== undefined) {
-    if (v.nodes === 'all') selection = { nodes: 'all' };
-    else if (/^[1-9][0-9]{0,3}$/.test(v.nodes)) selection = { nodes: Number(v.nodes) };
-    else throw new Usage(`--nodes takes all or a count >= 1, got "${v.nodes}"`);
+  for (const key of ['node', 'pool', 'nodes'] as const) {
+    const value = v[key];
+    if (value === undefined) continue;
+    const parsed = parseNodeSelection(key, value, `--${key}`);
+    if ('error' in parsed) throw new Usage(parsed.error);
+    selection = parsed;
   }
   let image: string;
   try {
@@ -83,19 +81,6 @@ function parse(args: string[]): LiveArgs | 'help' {
     }
   }
   return { image, selection, kubeconfig: v.kubeconfig, debugImage, json: v.json };
-}
-
-function loadKubeConfig(path: string | undefined, env: NodeJS.ProcessEnv): KubeConfig {
-  const kc = new KubeConfig();
-  const file = path ?? env.KUBECONFIG?.split(':').find((f) => f !== '');
-  try {
-    if (file !== undefined) kc.loadFromFile(file);
-    else kc.loadFromDefault();
-  } catch (e) {
-    throw new LiveCheckInputError(`cannot load the kubeconfig${file !== undefined ? ` ${file}` : ''}: ${oneLine(e instanceof Error ? e.message : String(e))}`);
-  }
-  if (kc.getCurrentCluster() === null) throw new LiveCheckInputError(`the kubeconfig${file !== undefined ? ` ${file}` : ''} has no current cluster`);
-  return kc;
 }
 
 /** A node pulled the image (whatever the path), so the pull itself works there. */
@@ -127,7 +112,7 @@ export function formatLiveResult(r: LiveCheckResult): string {
 export async function liveWhyCommand(args: string[], io: CliIo): Promise<number> {
   const json = args.includes('--json');
   const fail = (stage: string, message: string, code: number): number => {
-    io.stderr.write(`icsp: ${oneLine(message)}\n`);
+    io.stderr.write(`icsp: ${foldLines(message)}\n`);
     if (json) io.stdout.write(`${JSON.stringify({ error: { stage, message } }, null, 2)}\n`);
     return code;
   };
@@ -143,10 +128,10 @@ export async function liveWhyCommand(args: string[], io: CliIo): Promise<number>
     const fromEnv = liveCheckSettingsFromEnv(io.env);
     if (fromEnv.errors.length > 0) throw new LiveCheckInputError(fromEnv.errors.join('; '));
     settings = { ...fromEnv.settings, ...(parsed.debugImage !== undefined ? { debugImage: parsed.debugImage } : {}) };
-    kc = loadKubeConfig(parsed.kubeconfig, io.env);
+    kc = loadKubeconfig({ path: parsed.kubeconfig, env: io.env, hint: CLI_KUBECONFIG_HINT });
   } catch (e) {
     if (e instanceof Usage) return fail('usage', `${e.message} (see icsp why IMAGE --live --help)`, EXIT.usage);
-    if (e instanceof LiveCheckInputError) return fail('input', e.message, EXIT.usage);
+    if (e instanceof LiveCheckInputError || e instanceof KubeconfigError) return fail('input', e.message, EXIT.usage);
     throw e;
   }
 
@@ -172,11 +157,11 @@ export async function liveWhyCommand(args: string[], io: CliIo): Promise<number>
       return signalExit(signalled.sig);
     }
     io.stdout.write(parsed.json ? `${JSON.stringify(result, null, 2)}\n` : formatLiveResult(result));
-    for (const n of result.nodes) if (n.error !== undefined) io.stderr.write(`icsp: ${n.node}: ${oneLine(n.error)}\n`);
+    for (const n of result.nodes) if (n.error !== undefined) io.stderr.write(`icsp: ${n.node}: ${foldLines(n.error)}\n`);
     return result.nodes.every(nodePulled) ? EXIT.ok : EXIT.pullFails;
   } catch (e) {
     if (e instanceof LiveCheckInputError) return fail('input', e.message, EXIT.usage);
-    return fail('cluster', e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e), EXIT.pullFails);
+    return fail('cluster', errorText(e), EXIT.pullFails);
   } finally {
     if (signalled === undefined) await checker?.shutdown();
     process.off('SIGTERM', onSignal);

@@ -20,7 +20,7 @@ import { EXIT } from './io.ts';
 import { evidenceCommand } from './evidence-command.ts';
 import { liveWhyCommand } from './live-why-command.ts';
 import { statusCommand, STATUS_USAGE } from './status-command.ts';
-import { oneLine } from '../domain/one-line.ts';
+import { foldLines } from '../domain/error-text.ts';
 
 export const USAGE = `icsp — why an OpenShift node pulls an image from where it does (ICSP / IDMS / ITMS mirrors)
 
@@ -67,7 +67,7 @@ function write(io: CliIo, stream: 'stdout' | 'stderr', text: string): void {
 }
 
 function fail(io: CliIo, json: boolean, stage: string, message: string, code: number, hint?: string): number {
-  write(io, 'stderr', `icsp: ${oneLine(message)}${hint !== undefined ? `: ${hint}` : ''}\n`);
+  write(io, 'stderr', `icsp: ${foldLines(message)}${hint !== undefined ? `: ${hint}` : ''}\n`);
   if (json) write(io, 'stdout', JSON.stringify({ error: { stage, message } }, null, 2) + '\n');
   return code;
 }
@@ -102,7 +102,7 @@ async function why(p: Parsed, io: CliIo): Promise<number> {
   if (p.values.json) write(io, 'stdout', JSON.stringify(e, null, 2) + '\n');
   else write(io, 'stdout', formatExplanation(e));
   if (e.error !== null) {
-    write(io, 'stderr', `icsp: ${oneLine(e.error.message)}${e.advice[0] !== undefined ? ` (${oneLine(e.advice[0])})` : ''}\n`);
+    write(io, 'stderr', `icsp: ${foldLines(e.error.message)}${e.advice[0] !== undefined ? ` (${foldLines(e.advice[0])})` : ''}\n`);
     return EXIT.pullFails;
   }
   return e.verdict.code === 'all-blocked' ? EXIT.pullFails : EXIT.ok;

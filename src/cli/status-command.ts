@@ -1,21 +1,23 @@
-// `icsp status [--pool-selector SEL] [--json]`: per MachineConfigPool, whether the current mirror configuration
+// `icsp status [--pool-selector SEL] [--kubeconfig PATH] [--json]`: per MachineConfigPool, whether the current mirror configuration
 // (the render of the cluster's ICSP/IDMS/ITMS/Image) has reached every node, the progress, and what is stuck. Uses
-// the kubeconfig (KUBECONFIG, ~/.kube/config or in-cluster). Exit 0 when every pool is up to date, 1 when not, 2 on
+// the kubeconfig (--kubeconfig, KUBECONFIG, ~/.kube/config or in-cluster: src/cluster/kubeconfig.ts). Exit 0 when every pool is up to date, 1 when not, 2 on
 // bad usage or when the cluster cannot be read.
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { CLI_KUBECONFIG_HINT, loadKubeconfig } from '../cluster/kubeconfig.ts';
 import { readPoolStatus } from '../cluster/pool-status.ts';
 import type { CliIo } from './io.ts';
 import { EXIT } from './io.ts';
+import { errorText } from '../domain/error-text.ts';
 
-export const STATUS_USAGE = 'icsp status [--pool-selector LABELSELECTOR] [--json]   per pool: has the current mirror config reached every node';
+export const STATUS_USAGE = 'icsp status [--pool-selector LABELSELECTOR] [--kubeconfig PATH] [--json]   per pool: has the current mirror config reached every node';
 
-export async function statusCommand(args: string[], io: CliIo, makeKubeConfig: () => KubeConfig = defaultKubeConfig): Promise<number> {
-  let values: { json?: boolean; 'pool-selector'?: string; help?: boolean };
+export async function statusCommand(args: string[], io: CliIo, makeKubeConfig: (path: string | undefined) => KubeConfig = (path) => loadKubeconfig({ path, env: io.env, hint: CLI_KUBECONFIG_HINT })): Promise<number> {
+  let values: { json?: boolean; 'pool-selector'?: string; kubeconfig?: string; help?: boolean };
   try {
-    values = parseArgs({ args, options: { json: { type: 'boolean', default: false }, 'pool-selector': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, allowPositionals: false, strict: true }).values;
+    values = parseArgs({ args, options: { json: { type: 'boolean', default: false }, 'pool-selector': { type: 'string' }, kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, allowPositionals: false, strict: true }).values;
   } catch (e) {
-    io.stderr.write(`icsp status: ${(e as Error).message.split('\n')[0]}\n${STATUS_USAGE}\n`);
+    io.stderr.write(`icsp status: ${errorText(e)}\n${STATUS_USAGE}\n`);
     return EXIT.usage;
   }
   if (values.help === true) {
@@ -24,9 +26,9 @@ export async function statusCommand(args: string[], io: CliIo, makeKubeConfig: (
   }
   let report;
   try {
-    report = await readPoolStatus(makeKubeConfig(), values['pool-selector'] ? { poolSelector: values['pool-selector'] } : {});
+    report = await readPoolStatus(makeKubeConfig(values.kubeconfig), values['pool-selector'] ? { poolSelector: values['pool-selector'] } : {});
   } catch (e) {
-    const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    const message = errorText(e);
     io.stderr.write(`icsp status: ${message}\n`);
     if (values.json === true) io.stdout.write(`${JSON.stringify({ error: { stage: 'input', message } })}\n`);
     return EXIT.usage;
@@ -41,10 +43,4 @@ export async function statusCommand(args: string[], io: CliIo, makeKubeConfig: (
     for (const w of report.warnings) io.stdout.write(`! ${w}\n`);
   }
   return allUp ? EXIT.ok : EXIT.pullFails;
-}
-
-function defaultKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  return kc;
 }

@@ -6,6 +6,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { kubeStatus } from './kube-errors.ts';
+import { errorText } from '../domain/error-text.ts';
 
 export const FALLBACK_DEBUG_IMAGE = 'registry.redhat.io/rhel9/support-tools';
 const IMAGE_STREAM = { group: 'image.openshift.io', version: 'v1', namespace: 'openshift', plural: 'imagestreams', name: 'tools', tag: 'latest' };
@@ -37,7 +38,7 @@ export async function resolveDebugImage(kc: KubeConfig, configured: string | und
       ? `no ImageStream ${namespace}/${name} (or no image.openshift.io API on this cluster)`
       : code === 403
         ? `not allowed to get ImageStream ${namespace}/${name} (optional Role icsp-bot-tools-image in manifests/rbac.yaml)`
-        : `cannot read ImageStream ${namespace}/${name}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+        : `cannot read ImageStream ${namespace}/${name}: ${errorText(err)}`;
   }
   return { image: fallback, source: 'fallback', note };
 }

@@ -9,7 +9,7 @@ import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { buildDebugPod, COMPONENT, DEBUG_POD_LABELS, MANAGED_BY } from '../domain/debug-pod.ts';
 import type { ImageReference } from '../domain/reference.ts';
 import { describeKubeError, kubeStatus } from './kube-errors.ts';
-import { oneLine } from '../domain/one-line.ts';
+import { foldLines } from '../domain/error-text.ts';
 
 export interface DebugPodSettings {
   namespace: string;
@@ -112,7 +112,7 @@ function hasStarted(pod: V1Pod | undefined): boolean {
 function lastWaiting(pod: V1Pod | undefined): string {
   if (pod === undefined) return 'the pod was never seen';
   const w = pod.status?.containerStatuses?.[0]?.state?.waiting;
-  if (w !== undefined) return `container waiting: ${w.reason ?? ''}${w.message ? ` (${oneLine(w.message, 200)})` : ''}`;
+  if (w !== undefined) return `container waiting: ${w.reason ?? ''}${w.message ? ` (${foldLines(w.message, 200)})` : ''}`;
   if (pod.status?.containerStatuses?.[0]?.state?.running !== undefined) return 'the check was still running';
   return `phase ${pod.status?.phase ?? 'unknown'}`;
 }
@@ -122,15 +122,15 @@ export function describeCreateError(err: unknown, node: string, namespace: strin
   const s = kubeStatus(err);
   if (s?.code === 403) {
     if (/violates PodSecurity/i.test(s.message)) {
-      return `Pod Security admission forbids the debug pod in namespace ${namespace} (${oneLine(s.message, 300)}): label the namespace pod-security.kubernetes.io/enforce=privileged (manifests/namespaces.yaml)`;
+      return `Pod Security admission forbids the debug pod in namespace ${namespace} (${foldLines(s.message, 300)}): label the namespace pod-security.kubernetes.io/enforce=privileged (manifests/namespaces.yaml)`;
     }
     if (/security context constraint|securitycontextconstraints/i.test(s.message)) {
-      return `SCC admission forbids the debug pod (${oneLine(s.message, 300)}): ServiceAccount ${namespace}/${serviceAccount} needs "use" on SCC privileged (RoleBinding to system:openshift:scc:privileged in manifests/rbac.yaml)`;
+      return `SCC admission forbids the debug pod (${foldLines(s.message, 300)}): ServiceAccount ${namespace}/${serviceAccount} needs "use" on SCC privileged (RoleBinding to system:openshift:scc:privileged in manifests/rbac.yaml)`;
     }
     if (/service ?account/i.test(s.message) && !/cannot create resource/.test(s.message)) {
-      return `cannot create the debug pod on ${node}: ${oneLine(s.message, 300)} (ServiceAccount ${namespace}/${serviceAccount} must exist: manifests/serviceaccounts.yaml)`;
+      return `cannot create the debug pod on ${node}: ${foldLines(s.message, 300)} (ServiceAccount ${namespace}/${serviceAccount} must exist: manifests/serviceaccounts.yaml)`;
     }
-    return `cannot create the debug pod on ${node}: forbidden: ${oneLine(s.message, 300)}; the bot's ServiceAccount needs "create" on pods in namespace ${namespace} (Role icsp-bot-debug in manifests/rbac.yaml)`;
+    return `cannot create the debug pod on ${node}: forbidden: ${foldLines(s.message, 300)}; the bot's ServiceAccount needs "create" on pods in namespace ${namespace} (Role icsp-bot-debug in manifests/rbac.yaml)`;
   }
   return describeKubeError(err, `create the debug pod on ${node} in namespace ${namespace}`);
 }
@@ -223,12 +223,12 @@ export class DebugPods {
         case 'image-pull':
           return {
             ok: false, pod: name, log: '', timings, notes,
-            error: `the debug image ${o.image} cannot be pulled on ${o.node} (${seen.reason}${seen.message ? `: ${oneLine(seen.message, 300)}` : ''}): a mirror problem is suspected; set ICSP_DEBUG_IMAGE (CLI: --debug-image) to a debug image the node can pull (a mirrored tools or support-tools image)`,
+            error: `the debug image ${o.image} cannot be pulled on ${o.node} (${seen.reason}${seen.message ? `: ${foldLines(seen.message, 300)}` : ''}): a mirror problem is suspected; set ICSP_DEBUG_IMAGE (CLI: --debug-image) to a debug image the node can pull (a mirrored tools or support-tools image)`,
           };
         case 'start-failure':
-          return { ok: false, pod: name, log: '', timings, notes, error: `the debug container cannot start on ${o.node} (${seen.reason}: ${oneLine(seen.message, 300)})` };
+          return { ok: false, pod: name, log: '', timings, notes, error: `the debug container cannot start on ${o.node} (${seen.reason}: ${foldLines(seen.message, 300)})` };
         case 'disrupted':
-          return { ok: false, pod: name, log: '', timings, notes, error: `the debug pod on ${o.node} was evicted or preempted before it finished (${oneLine(seen.message, 300)})` };
+          return { ok: false, pod: name, log: '', timings, notes, error: `the debug pod on ${o.node} was evicted or preempted before it finished (${foldLines(seen.message, 300)})` };
         case 'deadline':
           return { ok: false, pod: name, log: await this.readLog(name).catch(() => ''), timings, notes, error: `the check on ${o.node} did not finish within its ${s.deadlineSeconds} s deadline (activeDeadlineSeconds): the pod was stopped and deleted` };
         case 'timeout':
@@ -253,7 +253,7 @@ export class DebugPods {
       timings.logRead = at();
       const exitCode = term?.exitCode ?? (pod.status?.phase === 'Succeeded' ? 0 : -1);
       if (pod.status?.phase === 'Failed' && term === undefined) {
-        return { ok: false, pod: name, log, timings, notes, error: `the debug pod on ${o.node} failed before its container ran (${pod.status.reason ?? ''}${pod.status.message ? `: ${oneLine(pod.status.message, 300)}` : ''})` };
+        return { ok: false, pod: name, log, timings, notes, error: `the debug pod on ${o.node} failed before its container ran (${pod.status.reason ?? ''}${pod.status.message ? `: ${foldLines(pod.status.message, 300)}` : ''})` };
       }
       return { ok: true, pod: name, log, exitCode, timings, notes };
     } finally {

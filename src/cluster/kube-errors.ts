@@ -1,6 +1,7 @@
 // Kubernetes API errors as one line a human can act on. ApiException messages carry whole bodies and
 // headers, so nothing of them is shown raw (and never posted to Slack).
 import { ApiException } from '@kubernetes/client-node';
+import { messageOf } from '../domain/error-text.ts';
 
 export interface KubeStatus {
   code: number;
@@ -23,7 +24,7 @@ export function kubeStatus(err: unknown): KubeStatus | undefined {
 export function describeKubeError(err: unknown, what: string): string {
   const s = kubeStatus(err);
   if (s === undefined) {
-    const m = err instanceof Error ? err.message : String(err);
+    const m = messageOf(err);
     if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|fetch failed/i.test(m)) return `cannot ${what}: the cluster API is unreachable (${m.split('\n')[0]}); check the kubeconfig and the network`;
     return `cannot ${what}: ${m.split('\n')[0]}`;
   }

@@ -1,6 +1,8 @@
 // The cluster adapter behind the LiveChecker port: the live policies (watch-backed), the nodes the request
 // selects, one debug pod per node under a concurrency cap, and one verdict per node. Also the cluster-backed
 // PolicySource, from the same watches. docs/live-checks.md has the security model and the settings.
+import { SettingsReader } from '../settings/settings-reader.ts';
+import type { Env } from '../settings/settings-reader.ts';
 import type { KubeConfig, V1Node } from '@kubernetes/client-node';
 import { parseCheckOutput } from '../domain/debug-pod.ts';
 import { EngineError } from '../domain/engine-error.ts';
@@ -18,6 +20,7 @@ import type { PolicySnapshot } from './live-policies.ts';
 import { expectedConfiguration, judgeLive } from '../domain/live-verdict.ts';
 import type { ExpectedConfiguration } from '../domain/live-verdict.ts';
 import { LiveCheckInputError, NodeSelector, nodeState } from './node-selection.ts';
+import { messageOf } from '../domain/error-text.ts';
 
 export { LiveCheckInputError } from './node-selection.ts';
 
@@ -41,38 +44,26 @@ export interface ClusterLiveCheckSettings extends Partial<DebugPodSettings> {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
-/** Settings from the environment; problems come back as one line each. */
-export function liveCheckSettingsFromEnv(env: Record<string, string | undefined>): { settings: ClusterLiveCheckSettings; errors: string[] } {
-  const errors: string[] = [];
-  const settings: ClusterLiveCheckSettings = {};
-  const int = (name: string, min: number, max: number): number | undefined => {
-    const v = env[name]?.trim();
-    if (v === undefined || v === '') return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      errors.push(`${name}: "${v}" is not a whole number from ${min} to ${max}`);
-      return undefined;
-    }
-    return n;
+/** Settings from the environment (rules and defaults: src/settings/); problems come back as one line each. */
+export function liveCheckSettingsFromEnv(env: Env): { settings: ClusterLiveCheckSettings; errors: string[] } {
+  const r = new SettingsReader(env);
+  const settings: ClusterLiveCheckSettings = {
+    namespace: r.text('ICSP_DEBUG_NAMESPACE'),
+    deadlineSeconds: r.seconds('ICSP_DEBUG_DEADLINE_SECONDS', { min: 10, max: 3600 }),
+    concurrency: r.int('ICSP_LIVE_NODE_CONCURRENCY', { min: 1, max: 50 }),
+    maxNodes: r.int('ICSP_LIVE_MAX_NODES', { min: 1, max: 1000 }),
   };
-  const image = env.ICSP_DEBUG_IMAGE?.trim();
-  if (image) {
+  const image = r.raw('ICSP_DEBUG_IMAGE');
+  if (image !== undefined) {
     try {
       settings.debugImage = refString(parsePullReference(image));
     } catch (e) {
-      errors.push(`ICSP_DEBUG_IMAGE: "${image}" is not an image reference (${e instanceof Error ? e.message : String(e)})`);
+      r.errors.push(`ICSP_DEBUG_IMAGE: "${image}" is not an image reference (${messageOf(e)})`);
     }
   }
-  const ns = env.ICSP_DEBUG_NAMESPACE?.trim();
-  if (ns) settings.namespace = ns;
-  const deadline = int('ICSP_DEBUG_DEADLINE_SECONDS', 10, 3600);
-  if (deadline !== undefined) settings.deadlineSeconds = deadline;
-  const conc = int('ICSP_LIVE_NODE_CONCURRENCY', 1, 50);
-  if (conc !== undefined) settings.concurrency = conc;
-  const max = int('ICSP_LIVE_MAX_NODES', 1, 1000);
-  if (max !== undefined) settings.maxNodes = max;
-  if (env.ICSP_CLUSTER_NAME?.trim()) settings.clusterName = env.ICSP_CLUSTER_NAME.trim();
-  return { settings, errors };
+  const cluster = r.raw('ICSP_CLUSTER_NAME');
+  if (cluster !== undefined) settings.clusterName = cluster;
+  return { settings, errors: r.errors };
 }
 
 function stalenessWarnings(snap: PolicySnapshot): Explanation['warnings'] {
@@ -92,13 +83,6 @@ export function explainLive(snap: PolicySnapshot, image: string): Explanation {
 /** A PolicySource backed by the cluster's live policies (watch caches). */
 export function clusterPolicySource(policies: LivePolicies, cluster: string): PolicySource {
   return { cluster, explain: async (image) => explainLive(policies.snapshot(), image) };
-}
-
-/** Starts the watches and returns the cluster-backed PolicySource (and the LivePolicies, to stop them). */
-export async function createClusterPolicySource(kc: KubeConfig, cluster?: string): Promise<PolicySource & { policies: LivePolicies }> {
-  const policies = new LivePolicies(kc);
-  await policies.start();
-  return { ...clusterPolicySource(policies, cluster ?? kc.getCurrentCluster()?.name ?? 'cluster'), policies };
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -161,7 +145,7 @@ export class ClusterLiveChecker implements LiveChecker {
       if (swept.length > 0) this.settings.log?.('swept leftover debug pods', { pods: swept });
       return swept;
     } catch (err) {
-      this.settings.log?.('sweep of leftover debug pods failed', { err: err instanceof Error ? err.message : String(err) });
+      this.settings.log?.('sweep of leftover debug pods failed', { err: messageOf(err) });
       return [];
     }
   }

@@ -8,6 +8,9 @@ import { LeaderLease } from '../cluster/leader-lease.ts';
 import type { WatchedCollectionOptions } from '../cluster/watched-collection.ts';
 import type { ChatSink } from '../ports/chat-sink.ts';
 import type { Clock } from '../ports/clock.ts';
+import { SettingsReader } from '../settings/settings-reader.ts';
+import type { Env } from '../settings/settings-reader.ts';
+import { settingSpec } from '../settings/settings-table.ts';
 import { RolloutNotifier } from '../rollout/notifier.ts';
 import type { NotifierLogger, NotifierSettings } from '../rollout/notifier.ts';
 import { ClusterRolloutSources } from '../cluster/rollout-sources.ts';
@@ -28,42 +31,32 @@ export interface RolloutSettings extends NotifierSettings {
   logger?: NotifierLogger;
 }
 
-function seconds(env: Record<string, string | undefined>, name: string, def: number, errors: string[], min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) {
-    errors.push(`${name}: must be a number of seconds >= ${min}, got ${JSON.stringify(raw)}`);
-    return def;
-  }
-  return n;
-}
-
 /**
- * Reads ICSP_NOTIFY_CHANNEL (required to enable notices), ICSP_COALESCE_SECONDS (20), ICSP_RENDER_TIMEOUT_SECONDS
- * (600), ICSP_STALL_SECONDS (1800), ICSP_UPDATE_INTERVAL_SECONDS (10), ICSP_BOT_NAMESPACE (POD_NAMESPACE, else icsp-bot),
- * ICSP_STATE_CONFIGMAP (icsp-bot-rollouts), ICSP_LEASE_NAME (icsp-bot-notifier; "" disables the election),
- * ICSP_LEASE_SECONDS (15), POD_NAME (else the host name) as the lease identity, ICSP_POOL_SELECTOR, and
- * ICSP_CLUSTER_NAME for the messages. Returns null when ICSP_NOTIFY_CHANNEL is unset (notices off).
+ * Reads ICSP_NOTIFY_CHANNEL (required to enable notices), ICSP_COALESCE_SECONDS, ICSP_RENDER_TIMEOUT_SECONDS,
+ * ICSP_STALL_SECONDS, ICSP_UPDATE_INTERVAL_SECONDS, ICSP_BOT_NAMESPACE (POD_NAMESPACE, else icsp-bot),
+ * ICSP_STATE_CONFIGMAP, ICSP_LEASE_NAME ("" disables the election), ICSP_LEASE_SECONDS, POD_NAME (else the host
+ * name) as the lease identity, ICSP_POOL_SELECTOR, and ICSP_CLUSTER_NAME for the messages (defaults: the settings
+ * table, src/settings/settings-table.ts). Returns null when ICSP_NOTIFY_CHANNEL is unset (notices off).
  */
-export function rolloutSettingsFromEnv(env: Record<string, string | undefined>): { settings: RolloutSettings | null; errors: string[] } {
-  const errors: string[] = [];
-  const channel = env.ICSP_NOTIFY_CHANNEL?.trim() ?? '';
-  if (channel === '') return { settings: null, errors };
-  const leaseName = env.ICSP_LEASE_NAME ?? 'icsp-bot-notifier';
+export function rolloutSettingsFromEnv(env: Env): { settings: RolloutSettings | null; errors: string[] } {
+  const r = new SettingsReader(env);
+  const channel = r.raw('ICSP_NOTIFY_CHANNEL');
+  if (channel === undefined) return { settings: null, errors: r.errors };
+  const leaseName = r.exact('ICSP_LEASE_NAME') ?? settingSpec('ICSP_LEASE_NAME').default;
+  const poolSelector = r.raw('ICSP_POOL_SELECTOR');
   const settings: RolloutSettings = {
     channel,
-    cluster: env.ICSP_CLUSTER_NAME?.trim() || 'the cluster',
-    coalesceMs: seconds(env, 'ICSP_COALESCE_SECONDS', 20, errors) * 1000,
-    renderTimeoutMs: seconds(env, 'ICSP_RENDER_TIMEOUT_SECONDS', 600, errors, 1) * 1000,
-    stallMs: seconds(env, 'ICSP_STALL_SECONDS', 1800, errors, 1) * 1000,
-    updateIntervalMs: seconds(env, 'ICSP_UPDATE_INTERVAL_SECONDS', 10, errors) * 1000,
-    namespace: env.ICSP_BOT_NAMESPACE?.trim() || env.POD_NAMESPACE?.trim() || 'icsp-bot',
-    stateConfigMap: env.ICSP_STATE_CONFIGMAP?.trim() || 'icsp-bot-rollouts',
-    lease: leaseName === '' ? null : { name: leaseName, identity: env.POD_NAME?.trim() || hostname(), durationSeconds: seconds(env, 'ICSP_LEASE_SECONDS', 15, errors, 2) },
-    ...(env.ICSP_POOL_SELECTOR?.trim() ? { poolSelector: env.ICSP_POOL_SELECTOR.trim() } : {}),
+    cluster: r.raw('ICSP_CLUSTER_NAME') ?? 'the cluster',
+    coalesceMs: r.seconds('ICSP_COALESCE_SECONDS', { min: 0, max: 86_400 }) * 1000,
+    renderTimeoutMs: r.seconds('ICSP_RENDER_TIMEOUT_SECONDS', { min: 1, max: 86_400 }) * 1000,
+    stallMs: r.seconds('ICSP_STALL_SECONDS', { min: 1, max: 7 * 86_400 }) * 1000,
+    updateIntervalMs: r.seconds('ICSP_UPDATE_INTERVAL_SECONDS', { min: 0, max: 86_400 }) * 1000,
+    namespace: r.raw('ICSP_BOT_NAMESPACE') ?? r.raw('POD_NAMESPACE') ?? 'icsp-bot',
+    stateConfigMap: r.text('ICSP_STATE_CONFIGMAP'),
+    lease: leaseName === '' ? null : { name: leaseName, identity: r.raw('POD_NAME') ?? hostname(), durationSeconds: r.seconds('ICSP_LEASE_SECONDS', { min: 2, max: 3600 }) },
+    ...(poolSelector !== undefined ? { poolSelector } : {}),
   };
-  return { settings, errors };
+  return { settings, errors: r.errors };
 }
 
 export function createRolloutNotifier(kc: KubeConfig, chat: ChatSink, settings: RolloutSettings): RolloutNotifier {

@@ -7,9 +7,10 @@ import { nodesOfPool, stuckNode } from './rollout-progress.ts';
 import { evaluatePool } from './rollout-state.ts';
 import type { MachineConfigPool, NodeLite } from '../types/machineconfig.ts';
 
-/** Structurally the PoolStatusLine of src/slack/app.ts. */
+/** One pool's line of `/icsp status`, `icsp status` and the notifier's status. */
 export interface PoolStatus {
   pool: string;
+  /** Whether the rendered mirror configuration of the current policies has reached every node of the pool. */
   upToDate: boolean;
   detail: string;
 }

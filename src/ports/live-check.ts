@@ -3,9 +3,10 @@
 import type { EvidenceJson } from '../domain/evidence/evidence-json.ts';
 import type { Explanation } from '../domain/explain.ts';
 import type { LiveVerdict, LiveVerdictCode } from '../domain/live-verdict.ts';
+import type { NodeSelection } from '../domain/node-selection.ts';
 import type { ConfigDifference } from '../domain/registries-diff.ts';
 
-export type NodeSelection = { node: string } | { pool: string } | { nodes: 'all' | number } | { default: true };
+export type { NodeSelection };
 
 export interface LiveCheckRequest {
   /** A reference that already passed the grammar (parsePullReference). */

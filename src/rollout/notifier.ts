@@ -22,6 +22,7 @@ import { isActive, pruneState } from '../domain/notifier-state.ts';
 import type { NotifierState, RolloutRecord } from '../domain/notifier-state.ts';
 import { StateConflictError } from '../ports/state-store.ts';
 import type { StateStore } from '../ports/state-store.ts';
+import { errorText } from '../domain/error-text.ts';
 
 export interface NotifierSettings {
   channel: string;
@@ -68,10 +69,6 @@ export interface NotifierDeps {
 }
 
 const silent: NotifierLogger = { info: () => undefined, warn: () => undefined };
-
-function errText(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
-}
 
 export class RolloutNotifier {
   private readonly deps: Required<Omit<NotifierDeps, 'leadership'>> & Pick<NotifierDeps, 'leadership'>;
@@ -214,7 +211,7 @@ export class RolloutNotifier {
       for (const r of this.state!.rollouts.filter(isActive)) await this.follow(r);
       this.lastError = null;
     } catch (e) {
-      this.lastError = errText(e);
+      this.lastError = errorText(e);
       if (e instanceof StateConflictError) {
         this.deps.logger.warn({ err: this.lastError }, 'rollout notifier: state changed underneath, reloading');
         this.state = null;

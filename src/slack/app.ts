@@ -20,17 +20,12 @@ import { safeFileName, uploadToThread } from './file-upload.ts';
 import type { UploadFile } from './file-upload.ts';
 import { SLASH_COMMAND } from './scopes.ts';
 import { WorkSlots } from './work-slots.ts';
-import { callSlack, oneLine, slackErrorCode } from './slack-call.ts';
+import { callSlack, ERROR_CHARS, slackErrorCode } from './slack-call.ts';
+import { errorText } from '../domain/error-text.ts';
 import type { RetryPolicy } from './slack-call.ts';
+import type { PoolStatus } from '../domain/rollout-status.ts';
 
 const INFO = 'info' as LogLevel;
-
-export interface PoolStatusLine {
-  pool: string;
-  /** Whether the rendered mirror configuration of the current policies has reached every node of the pool. */
-  upToDate: boolean;
-  detail: string;
-}
 
 export interface SlackBotDeps {
   config: BotConfig;
@@ -40,7 +35,7 @@ export interface SlackBotDeps {
   liveChecker: LiveChecker | undefined;
   listPolicies?: (filter: string | null) => Promise<PolicyLine[]>;
   /** undefined: no cluster; /icsp status says it needs one. */
-  poolStatus?: () => Promise<PoolStatusLine[]>;
+  poolStatus?: () => Promise<PoolStatus[]>;
   /** Test hook: overrides the sleep of 429 retries. */
   sleep?: (ms: number) => Promise<void>;
   /** Told of Slack Web API retries and failures (metrics). */
@@ -133,7 +128,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     // setImmediate: the ack's response is written, and other arrived requests are acked, before this work runs.
     const p = new Promise<void>((r) => setImmediate(r))
       .then(() => slots.run(work))
-      .catch((e: unknown) => logger.error({ err: oneLine(e), task: label }, 'background task failed'))
+      .catch((e: unknown) => logger.error({ err: errorText(e, ERROR_CHARS), task: label }, 'background task failed'))
       .finally(() => tasks.delete(p));
     tasks.add(p);
   }
@@ -182,8 +177,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     try {
       await uploadToThread(client, retry, channel, threadTs, files);
     } catch (e) {
-      logger.error({ err: oneLine(e), channel, files: files.map((f) => f.filename) }, 'file upload failed');
-      await post(channel, threadTs, noteMessage(cluster, `Could not upload ${files.map((f) => f.filename).join(', ')}: ${slackErrorCode(e) ?? oneLine(e)}`));
+      logger.error({ err: errorText(e, ERROR_CHARS), channel, files: files.map((f) => f.filename) }, 'file upload failed');
+      await post(channel, threadTs, noteMessage(cluster, `Could not upload ${files.map((f) => f.filename).join(', ')}: ${slackErrorCode(e) ?? errorText(e, ERROR_CHARS)}`));
     }
   }
 
@@ -227,7 +222,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     try {
       allowed = await liveAccess.mayRunLive(t.user);
     } catch (e) {
-      logger.warn({ err: oneLine(e) }, 'user-group lookup failed');
+      logger.warn({ err: errorText(e, ERROR_CHARS) }, 'user-group lookup failed');
       return { live: false, note: 'live check skipped: could not resolve your user groups, plan only' };
     }
     if (!allowed) return { live: false, note: 'live checks are limited to the users and groups in ICSP_LIVE_USERS; here is the plan' };
@@ -239,7 +234,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     try {
       plan = await deps.policySource.explain(c.image);
     } catch (e) {
-      return t.ephemeral(errorMessage(cluster, `cannot read the policies: ${oneLine(e)}`));
+      return t.ephemeral(errorMessage(cluster, `cannot read the policies: ${errorText(e, ERROR_CHARS)}`));
     }
     const decision = await liveDecision(t, c);
     const anchor = anchorMessage({ cluster, image: c.image, requester: t.user, explanation: plan, note: decision.note });
@@ -274,7 +269,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     try {
       result = await slots.outside(promise);
     } catch (e) {
-      const line = oneLine(e);
+      const line = errorText(e, ERROR_CHARS);
       audit.info({ who: t.user, what: { image, selection }, where: { channel: t.channel, threadTs }, shared, result: { error: line }, durationMs: Date.now() - started }, 'live check');
       const busy = e instanceof BusyError;
       await post(t.channel, threadTs, noteMessage(cluster, `${busy ? 'Live check not started' : 'Live check failed'}: ${line}`));
@@ -394,17 +389,17 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     try {
       await work();
     } catch (e) {
-      logger.error({ err: oneLine(e), slackError: slackErrorCode(e), channel: t.channel, user: t.user, origin: t.origin }, 'request failed');
+      logger.error({ err: errorText(e, ERROR_CHARS), slackError: slackErrorCode(e), channel: t.channel, user: t.user, origin: t.origin }, 'request failed');
       try {
-        await t.ephemeral(errorMessage(cluster, `something went wrong: ${slackErrorCode(e) ?? oneLine(e)}`));
+        await t.ephemeral(errorMessage(cluster, `something went wrong: ${slackErrorCode(e) ?? errorText(e, ERROR_CHARS)}`));
       } catch (e2) {
-        logger.error({ err: oneLine(e2) }, 'could not report the failure to the user');
+        logger.error({ err: errorText(e2, ERROR_CHARS) }, 'could not report the failure to the user');
       }
     }
   }
 
   app.error(async (e) => {
-    logger.error({ err: oneLine(e) }, 'bolt error');
+    logger.error({ err: errorText(e, ERROR_CHARS) }, 'bolt error');
   });
 
   let up = false;

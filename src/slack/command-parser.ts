@@ -1,8 +1,10 @@
 // One parser for `/icsp …` and `@bot …`: Slack's text in, a command or a one-line error (plus the usage) out.
 // Pure. Image references must pass parsePullReference, the security boundary for anything that later reaches a
 // node; node and pool names must be Kubernetes object names.
-import type { NodeSelection } from '../ports/live-check.ts';
+import { parseNodeSelection, quoteInput } from '../domain/node-selection.ts';
+import type { NodeSelection } from '../domain/node-selection.ts';
 import { describeBadPart, parsePullReference } from '../domain/reference.ts';
+import { messageOf } from '../domain/error-text.ts';
 
 export type Command =
   | { kind: 'why'; image: string; selection: NodeSelection; live: boolean }
@@ -24,10 +26,6 @@ export const USAGE = [
 
 export const USAGE_LINE = 'usage: /icsp why IMAGE [node=NAME|pool=NAME|nodes=all|N] [--no-live] | plan IMAGE | policies [FILTER] | status | help';
 
-/** Kubernetes object names (DNS-1123 subdomain): what node= and pool= accept. */
-const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const MAX_NODES = 50;
-
 /** Undoes Slack's formatting of message text: <@U…> mentions, <url|label> links, HTML entities, `code`. */
 export function normalizeSlackText(text: string): string {
   return text
@@ -45,12 +43,7 @@ function stripCode(tok: string): string {
   return tok.replace(/^`+|`+$/g, '');
 }
 
-/** Quotes user input for an error line: bounded, no control characters. */
-export function quoteInput(s: string, max = 80): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = s.replace(/[\u0000-\u001f\u007f]/g, '?');
-  return JSON.stringify(clean.length > max ? `${clean.slice(0, max)}…` : clean);
-}
+export { quoteInput };
 
 function checkImage(raw: string): string | { error: string } {
   const image = stripCode(raw);
@@ -58,7 +51,7 @@ function checkImage(raw: string): string | { error: string } {
     parsePullReference(image);
     return image;
   } catch (e) {
-    const why = describeBadPart(image) ?? (e instanceof Error ? e.message : String(e));
+    const why = describeBadPart(image) ?? messageOf(e);
     return { error: `bad image ${quoteInput(image)}: ${why}` };
   }
 }
@@ -106,16 +99,10 @@ function parseWhy(args: string[]): ParseResult {
     const eq = /^(node|pool|nodes)=(.*)$/i.exec(a);
     if (eq !== null) {
       if (selection !== undefined) return fail('give at most one of node=, pool= or nodes=');
-      const key = eq[1]!.toLowerCase();
-      const value = stripCode(eq[2]!);
-      if (key === 'nodes') {
-        if (value === 'all') selection = { nodes: 'all' };
-        else if (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_NODES) selection = { nodes: Number(value) };
-        else return fail(`nodes= takes "all" or a number 1..${MAX_NODES}, got ${quoteInput(value)}`);
-      } else {
-        if (value.length === 0 || value.length > 253 || !K8S_NAME.test(value)) return fail(`${key}= takes a ${key} name (lowercase letters, digits, "-" and "."), got ${quoteInput(value)}`);
-        selection = key === 'node' ? { node: value } : { pool: value };
-      }
+      const key = eq[1]!.toLowerCase() as 'node' | 'pool' | 'nodes';
+      const parsed = parseNodeSelection(key, stripCode(eq[2]!), `${key}=`);
+      if ('error' in parsed) return fail(parsed.error);
+      selection = parsed;
       continue;
     }
     if (a.startsWith('-')) return fail(`unknown option ${quoteInput(a)}`);

@@ -46,8 +46,5 @@ export async function callSlack<T>(policy: RetryPolicy, fn: () => Promise<T>): P
   }
 }
 
-/** A one-line, bounded description of a failure, safe for Slack and logs (no bodies, no headers). */
-export function oneLine(e: unknown, max = 300): string {
-  const m = (e instanceof Error ? e.message : String(e)).split('\n')[0]?.trim() ?? '';
-  return m.length > max ? `${m.slice(0, max - 1)}…` : m;
-}
+/** How much of a failure's first line goes into a Slack reply or a log field (errorText of src/domain/error-text.ts). */
+export const ERROR_CHARS = 300;

@@ -70,4 +70,3 @@ export interface ClusterVersion {
 
 export type MirrorObject = ImageContentSourcePolicy | ImageDigestMirrorSet | ImageTagMirrorSet;
 export type PolicyObject = MirrorObject | ImageConfig | ClusterVersion;
-export type PolicyKind = PolicyObject['kind'];

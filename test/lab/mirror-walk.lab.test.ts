@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEvidenceFromFile } from '../../src/files/log-lines.ts';
 import { judgeEvidence } from '../../src/domain/evidence/evidence-verdict.ts';
-import type { VerdictCode } from '../../src/domain/evidence/evidence-verdict.ts';
+import type { EvidenceVerdictCode } from '../../src/domain/evidence/evidence-verdict.ts';
 import type { AttemptOutcome } from '../../src/domain/evidence/evidence-types.ts';
 import { parseRegistriesConf } from '../../src/domain/registries-conf.ts';
 import { resolve } from '../../src/domain/resolve.ts';
@@ -39,7 +39,7 @@ interface Scenario {
   ref: () => string;
   attempts: () => [string, AttemptOutcome][];
   served: (() => string) | null;
-  verdict: VerdictCode;
+  verdict: EvidenceVerdictCode;
   extra?: () => string[];
 }
 

@@ -2,7 +2,7 @@
 // only ever gain members; a breaking change bumps schemaVersion.
 import type { ResolveResult } from '../pull-source.ts';
 import type { AttemptOutcome, ForeignBlob, LogStats, LogTool, PullEvidence, ServedImage } from './evidence-types.ts';
-import type { Judgement, VerdictCode } from './evidence-verdict.ts';
+import type { Judgement, EvidenceVerdictCode } from './evidence-verdict.ts';
 
 export const EVIDENCE_SCHEMA_VERSION = 1;
 
@@ -37,7 +37,7 @@ export interface EvidenceJson {
   credentialNotes: string[];
   retries: number;
   plan: EvidenceJsonPlanEntry[] | null;
-  verdict: { code: VerdictCode; summary: string; details: string[] };
+  verdict: { code: EvidenceVerdictCode; summary: string; details: string[] };
   stats: LogStats & { bytes: number; truncatedLines: number };
 }
 

@@ -5,10 +5,10 @@ import type { ObservedAttempt, PullEvidence } from './evidence-types.ts';
 import { NO_OUTCOME_END, referenceName } from './podman-log-parser.ts';
 
 export const VERDICT_CODES = ['mirror-hit', 'source-fallback', 'plan-mismatch', 'all-failed', 'no-attempts'] as const;
-export type VerdictCode = (typeof VERDICT_CODES)[number];
+export type EvidenceVerdictCode = (typeof VERDICT_CODES)[number];
 
 export interface Verdict {
-  code: VerdictCode;
+  code: EvidenceVerdictCode;
   /** One line, for the first line of an answer. */
   summary: string;
   details: string[];
@@ -217,7 +217,7 @@ export function judgeEvidence(e: PullEvidence, plan: ResolveResult | null, opts:
   if (e.retries > 0 || walks.length > 1) details.push(`the whole walk ran ${walks.length} time(s) (${e.retries} retry warning(s))`);
   if (served !== undefined) {
     const digest = e.served?.reference === served.reference && e.served.digest !== null ? ` (digest ${e.served.digest})` : '';
-    let code: VerdictCode;
+    let code: EvidenceVerdictCode;
     let summary: string;
     if (served.mirror) {
       code = 'mirror-hit';

@@ -10,7 +10,7 @@ import { parseLogLine } from './log-line.ts';
 import { classifyFailure } from './failure-class.ts';
 import type { AttemptOutcome, ForeignBlob, LogTool, ObservedAttempt, PullEvidence } from './evidence-types.ts';
 
-export const LIMITS = {
+export const PARSER_LIMITS = {
   /** Walks kept (the most recent ones); older attempts are counted in stats.droppedAttempts. */
   walks: 16,
   attemptsPerWalk: 64,
@@ -175,7 +175,7 @@ export class PodmanLogParser {
         this.collectingError = false;
         return;
       }
-      this.finalError = cap(`${this.finalError ?? ''}\n${text}`, LIMITS.finalErrorChars);
+      this.finalError = cap(`${this.finalError ?? ''}\n${text}`, PARSER_LIMITS.finalErrorChars);
       return;
     }
     if (text.startsWith('Trying to pull ') && text.endsWith('...')) {
@@ -235,7 +235,7 @@ export class PodmanLogParser {
     if (text.startsWith('Loading registries configuration "')) {
       this.evidenceLines++;
       const path = text.slice('Loading registries configuration "'.length, text.lastIndexOf('"'));
-      if (!this.configFiles.includes(path) && this.configFiles.length < LIMITS.configFiles) this.configFiles.push(path);
+      if (!this.configFiles.includes(path) && this.configFiles.length < PARSER_LIMITS.configFiles) this.configFiles.push(path);
       return;
     }
     if (text.startsWith('No credentials ') || text.startsWith('Found credentials for ')) {
@@ -319,7 +319,7 @@ export class PodmanLogParser {
     this.evidenceLines++;
     cur.blobGets++;
     const source = `${m[1]}/${m[2]}`;
-    if (source !== referenceName(cur.reference) && this.foreignBlobs.length < LIMITS.foreignBlobs) {
+    if (source !== referenceName(cur.reference) && this.foreignBlobs.length < PARSER_LIMITS.foreignBlobs) {
       const digest = m[3] ?? '';
       if (!this.foreignBlobs.some((b) => b.digest === digest && b.source === source)) this.foreignBlobs.push({ digest, source });
     }
@@ -350,7 +350,7 @@ export class PodmanLogParser {
   private lookup(ref: string): CredentialLookup | null {
     let c = this.credentials.get(ref);
     if (c === undefined) {
-      if (this.credentials.size >= LIMITS.credentialNotes) return null;
+      if (this.credentials.size >= PARSER_LIMITS.credentialNotes) return null;
       c = { found: null, searched: [] };
       this.credentials.set(ref, c);
     }
@@ -379,7 +379,7 @@ export class PodmanLogParser {
       manifestOk: false, blobGets: 0, provisional: true,
     };
     const list = this.walks[this.walks.length - 1];
-    if (list !== undefined && list.length < LIMITS.attemptsPerWalk) list.push(attempt);
+    if (list !== undefined && list.length < PARSER_LIMITS.attemptsPerWalk) list.push(attempt);
     else this.droppedAttempts++;
     this.current = attempt;
   }
@@ -394,7 +394,7 @@ export class PodmanLogParser {
     if (a === null) return;
     a.provisional = false;
     a.outcome = classifyFailure(detail, reference);
-    a.detail = cap(detail, LIMITS.detailChars);
+    a.detail = cap(detail, PARSER_LIMITS.detailChars);
     this.addLine(a);
     if (a === this.current) this.current = null;
   }
@@ -422,11 +422,11 @@ export class PodmanLogParser {
     this.walks.push([]);
     this.walkOpen = true;
     this.walkSucceeded = false;
-    if (this.walks.length > LIMITS.walks) this.droppedAttempts += this.walks.shift()?.length ?? 0;
+    if (this.walks.length > PARSER_LIMITS.walks) this.droppedAttempts += this.walks.shift()?.length ?? 0;
   }
 
   private addLine(a: OpenAttempt): void {
-    if (a.lines.length < LIMITS.linesPerAttempt && a.lines[a.lines.length - 1] !== this.lineNo) a.lines.push(this.lineNo);
+    if (a.lines.length < PARSER_LIMITS.linesPerAttempt && a.lines[a.lines.length - 1] !== this.lineNo) a.lines.push(this.lineNo);
   }
 
   private setLogical(ref: string, rank: number): void {
@@ -436,7 +436,7 @@ export class PodmanLogParser {
   }
 
   private setFinalError(text: string): void {
-    this.finalError = cap(text, LIMITS.finalErrorChars);
+    this.finalError = cap(text, PARSER_LIMITS.finalErrorChars);
   }
 }
 
