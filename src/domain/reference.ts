@@ -45,9 +45,9 @@ export const ERR = {
   tagAndDigest: 'Docker references with both a tag and digest are currently not supported',
 } as const;
 
-/** name = domain/path, as containers/image's Named.Name(). */
+/** name = domain/path, as containers/image's Named.Name(); just the path when the grammar found no domain. */
 export function refName(ref: ImageReference): string {
-  return `${ref.domain}/${ref.path}`;
+  return ref.domain === '' ? ref.path : `${ref.domain}/${ref.path}`;
 }
 
 /** The full string: name[:tag][@digest]. */

@@ -5,6 +5,7 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { EngineError } from './engine-error.ts';
 import type { PullFromMirror } from './pull-source.ts';
 import { isValidDomain } from './reference.ts';
+import { foldTomlKeys } from './toml-key-fold.ts';
 
 export interface Endpoint {
   location: string;
@@ -151,9 +152,6 @@ function postProcess(raw: RawRegistry[], search: string[] | null): PartialConf {
       if (reg.location === '' && !reg.prefix.startsWith('*.')) {
         throw config('invalid condition: location is unset and prefix is not in the format: *.example.com');
       }
-      if (reg.prefix.startsWith('*.') && /[/@:]/.test(reg.prefix)) {
-        throw config(`Wildcarded prefix should be in the format: *.example.com. Current prefix ${JSON.stringify(reg.prefix)} is incorrectly formatted`);
-      }
     }
     if (reg.ownPullFromMirror !== '') {
       throw config(`pull-from-mirror must not be set for a non-mirror registry ${JSON.stringify(reg.prefix)}`);
@@ -209,7 +207,15 @@ function postProcess(raw: RawRegistry[], search: string[] | null): PartialConf {
       });
     }
   }
-  return { unqualifiedSearchRegistries: unqualified, registries: sortByPrefix([...unique.values()]) };
+  const registries = sortByPrefix([...unique.values()]);
+  // Checked only after every entry, the conflicts and the search list (loadConfigFile, after postProcessRegistries),
+  // so another error in the same file is the one reported.
+  for (const reg of registries) {
+    if (reg.prefix.startsWith('*.') && /[/@:]/.test(reg.prefix)) {
+      throw config(`Wildcarded prefix should be in the format: *.example.com. Current prefix ${JSON.stringify(reg.prefix)} is incorrectly formatted`);
+    }
+  }
+  return { unqualifiedSearchRegistries: unqualified, registries };
 }
 
 function sortByPrefix(regs: Registry[]): Registry[] {
@@ -224,7 +230,7 @@ export function byteCompare(a: string, b: string): number {
 function loadFile(file: ConfFile, forceV2: boolean): PartialConf {
   let doc: Table;
   try {
-    doc = parseToml(file.toml) as Table;
+    doc = foldTomlKeys(parseToml(file.toml) as Table);
   } catch (e) {
     const msg = e instanceof TomlError ? e.message.split('\n')[0] : String(e);
     throw config(`${file.name}: invalid TOML: ${msg}`);
