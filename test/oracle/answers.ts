@@ -5,6 +5,7 @@ import type { RegistriesConf } from '../../src/domain/registries-conf.ts';
 import { parseRegistriesConf } from '../../src/domain/registries-conf.ts';
 import { RegistryIndex, resolveParsed } from '../../src/domain/resolve.ts';
 import { parsePullReference, refName, refString } from '../../src/domain/reference.ts';
+import type { ImageReference } from '../../src/domain/reference.ts';
 import type { OracleCase } from './generate.ts';
 
 export interface PullSourceAnswer {
@@ -50,10 +51,20 @@ export interface CaseAnswer {
 export const MAIN_NAME = 'registries.conf';
 export const dropInName = (name: string): string => `registries.conf.d/${name}`;
 
-function message(e: unknown): string {
+export function message(e: unknown): string {
   if (e instanceof EngineError) return e.message;
   // Anything else is a crash of the engine: report it as such, never as an agreement.
   return `ENGINE CRASH: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
+}
+
+/** The pull plan of a parsed reference; a rewrite error comes with the reference and the prefix it matched, as the oracle reports it. */
+export function resolution(index: RegistryIndex, parsed: ImageReference): ResolutionAnswer {
+  try {
+    const res = resolveParsed(index, parsed);
+    return { normalizedReference: res.normalizedReference, matchedPrefix: res.matchedPrefix, pullSources: res.pullSources };
+  } catch (e) {
+    return { error: message(e), normalizedReference: refString(parsed), matchedPrefix: index.find(refName(parsed))?.prefix ?? null, pullSources: [] };
+  }
 }
 
 export function engineAnswer(c: OracleCase): CaseAnswer {
@@ -78,15 +89,7 @@ export function engineAnswer(c: OracleCase): CaseAnswer {
     } catch (e) {
       ra.referenceError = message(e);
     }
-    if (parsed !== undefined && index !== undefined) {
-      try {
-        const res = resolveParsed(index, parsed);
-        ra.resolve = { normalizedReference: res.normalizedReference, matchedPrefix: res.matchedPrefix, pullSources: res.pullSources };
-      } catch (e) {
-        // The oracle reports a rewrite error with the prefix that was matched.
-        ra.resolve = { error: message(e), normalizedReference: refString(parsed), matchedPrefix: index.find(refName(parsed))?.prefix ?? null, pullSources: [] };
-      }
-    }
+    if (parsed !== undefined && index !== undefined) ra.resolve = resolution(index, parsed);
     out.references.push(ra);
   }
   return out;

@@ -58,5 +58,15 @@ export function compareAnswers(c: OracleCase, go: CaseAnswer, engine: CaseAnswer
     // Resolution is only comparable where both loaded the configuration (a config disagreement is reported once above).
     if (gConf === undefined && eConf === undefined) add(`references[${i}].resolve`, resolution(g?.resolve), resolution(e?.resolve), input);
   });
+  // Short names only where both loaded the configuration: the engine resolves them from the loaded configuration.
+  if (gConf === undefined && eConf === undefined) {
+    c.shortNames.forEach((input, i) => {
+      const g = go.shortNames[i];
+      const e = engine.shortNames[i];
+      add(`shortNames[${i}].error`, g?.error, e?.error, input);
+      const cands = (x: typeof g): unknown => x?.candidates.map((k) => ({ value: k.value, resolve: resolution(k.resolve) }));
+      if (g?.error === undefined && e?.error === undefined) add(`shortNames[${i}].candidates`, cands(g), cands(e), input);
+    });
+  }
   return out;
 }

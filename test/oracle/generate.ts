@@ -283,9 +283,70 @@ export function generateCase(seed: number, id: number, opts: GenerateOptions): O
   }
   const references = Array.from({ length: 4 }, () => reference(r, pools));
   const c: OracleCase = { id, registriesConf: main, dropIns, aliasCache: null, references, shortNames: [], shortNameMode: '' };
-  if (opts.shortNames) addShortNameMaterial(r, c);
+  if (opts.shortNames) addShortNameMaterial(r, c, pools);
   return c;
 }
 
-/** Short-name phase: filled in once the engine exposes short-name resolution. */
-function addShortNameMaterial(_r: Random, _c: OracleCase): void {}
+const SHORT_KEYS = ['busybox', 'nginx', 'library/busybox', 'synology/synology-csi', 'team/app', 'ubi9', 'a'];
+const SEARCH = ['registry.access.redhat.com', 'docker.io', 'quay.io', 'registry.example.com:5000', 'localhost', 'mirror.local'];
+
+/** An alias value aimed at the case's scopes (so its candidate meets mirrors), sometimes docker.io (normalized). */
+function aliasValue(r: Random, pools: { scopes: string[] }): string {
+  const k = r.next();
+  if (k < 0.6 && pools.scopes.length > 0) return `${r.pick(pools.scopes).replace(/^index\.docker\.io/, 'docker.io')}/${r.pick(COMPONENTS)}`;
+  if (k < 0.75) return `docker.io/${r.pick(COMPONENTS)}`;
+  if (k < 0.85) return `localhost/${r.pick(COMPONENTS)}`;
+  return `${r.pick(HOSTS)}/${path(r, 1, 2)}`;
+}
+
+/** Invalid alias entries; a table gets one at most: upstream lists all of them in Go map order, which is random. */
+const BAD_ALIASES: ReadonlyArray<[string, string]> = [
+  ['busybox:1', 'quay.io/busybox'],
+  ['quay.io/busybox', 'quay.io/busybox'],
+  ['bad1', 'quay.io/nginx:1'],
+  ['bad2', 'nginx'],
+  ['bad3', `quay.io/nginx@sha256:${'a'.repeat(64)}`],
+  ['Nginx', 'quay.io/nginx'],
+  ['bad4', 'quay.io/Nginx'],
+];
+
+function aliasTable(r: Random, pools: { scopes: string[] }): string {
+  const lines = ['[aliases]'];
+  const keys = new Set<string>();
+  for (let i = 0, n = 1 + r.int(3); i < n; i++) keys.add(r.pick(SHORT_KEYS));
+  for (const k of keys) lines.push(`${q(k)} = ${q(r.chance(0.12) ? '' : aliasValue(r, pools))}`);
+  if (r.chance(0.04)) {
+    const [k, v] = r.pick(BAD_ALIASES);
+    lines.push(`${q(k)} = ${q(v)}`);
+  }
+  return lines.join('\n');
+}
+
+/** A name CRI-O could receive: mostly short (bare, with namespace, tag, digest, both), some qualified or invalid. */
+function shortNameInput(r: Random): string {
+  const k = r.next();
+  let name: string;
+  if (k < 0.8) name = r.pick(SHORT_KEYS);
+  else if (k < 0.9) name = r.pick(['quay.io/ns/app', 'localhost/app', 'docker.io/busybox', 'registry.example.com:5000/team/app', 'qua_y.io/ns/app']);
+  else return r.pick(['Busybox', 'busybox:', `${'c'.repeat(64)}`, '', 'busy box', `busybox@sha256:${'a'.repeat(63)}`, '//busybox']);
+  const form = r.next();
+  if (form < 0.35) return `${name}:${r.pick(TAGS)}`;
+  if (form < 0.5) return `${name}@${digest(r)}`;
+  if (form < 0.6) return `${name}:${r.pick(TAGS)}@${digest(r)}`;
+  return name;
+}
+
+/** Short names, aliases (registries.conf, drop-ins, the machine cache) and a mode for the case. */
+function addShortNameMaterial(r: Random, c: OracleCase, pools: { scopes: string[] }): void {
+  c.shortNameMode = r.pick(['enforcing', 'enforcing', 'disabled', 'permissive']);
+  c.shortNames = Array.from({ length: 3 }, () => shortNameInput(r));
+  // Most nodes have a search list (OpenShift's template: registry.access.redhat.com, docker.io).
+  if (!c.registriesConf.includes('unqualified-search-registries') && r.chance(0.7)) {
+    const list = r.chance(0.5) ? ['registry.access.redhat.com', 'docker.io'] : Array.from({ length: r.int(3) + 1 }, () => r.pick(SEARCH));
+    c.registriesConf = `unqualified-search-registries = [${list.map(q).join(', ')}]\n${c.registriesConf}`;
+  }
+  if (r.chance(0.5)) c.registriesConf += `\n${aliasTable(r, pools)}\n`;
+  for (const d of c.dropIns) if (r.chance(0.5)) d.toml += `\n${aliasTable(r, pools)}\n`;
+  if (r.chance(0.3)) c.aliasCache = `${aliasTable(r, pools)}\n`;
+  else if (r.chance(0.02)) c.aliasCache = 'aliases = [';
+}

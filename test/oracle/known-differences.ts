@@ -23,6 +23,15 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     applies: (d) => d.field === 'configError' && isString(d.go) && d.go.startsWith('toml: ') && isString(d.engine),
   },
   {
+    id: 'toml-decoder-wording-alias-cache',
+    what: 'The same for the machine alias cache (short-name-aliases.conf): both fail every short name with the same prefix; the TOML message differs.',
+    upstream: 'containers/image v5.36.2 pkg/sysregistriesv2/shortnames.go:321 `meta, err := toml.DecodeFile(confPath, &conf)`',
+    applies: (d) => {
+      const prefix = 'loading short-name aliases config file "short-name-aliases.conf": ';
+      return /^shortNames\[\d+\]\.error$/.test(d.field) && isString(d.go) && d.go.startsWith(`${prefix}toml: `) && isString(d.engine) && d.engine.startsWith(prefix);
+    },
+  },
+  {
     id: 'mixing-v1-v2-dump',
     what:
       'A file mixing v1 ([registries.*]) and v2 keys: both refuse it with the same sentence; containers/image appends a ' +

@@ -9,8 +9,8 @@
 //   - resolve:   sysregistriesv2.FindRegistry + (*Registry).PullSourcesFromReference, plus, per pull
 //     source, the blocked check newDockerClient makes (docker/docker_client.go: FindRegistry
 //     on the rewritten reference's name, "registry %s is blocked");
-//   - shortName: shortnames.Resolve with the SystemContext's ShortNameMode (as CRI-O sets it), then the
-//     same resolution for each candidate.
+//   - shortName: shortnames.Resolve with the SystemContext's ShortNameMode (as CRI-O sets it) and CRI-O's
+//     glue around it (crioCandidates), then the same resolution for each candidate.
 //
 // Stdin and stdout are pipes, never a terminal, so shortnames.Resolve never prompts (like CRI-O).
 package main
@@ -213,17 +213,48 @@ func runCase(work string, c input) (*output, error) {
 
 	for _, name := range c.ShortNames {
 		sr := shortResult{Input: name, Candidates: []candidate{}}
-		resolved, err := shortnames.Resolve(sys, name)
+		values, err := crioCandidates(sys, name)
 		if err != nil {
 			sr.Error = clean(err, dir)
 		} else {
-			for _, pc := range resolved.PullCandidates {
-				sr.Candidates = append(sr.Candidates, candidate{Value: pc.Value.String(), Resolve: resolve(sys, pc.Value, dir)})
+			for _, v := range values {
+				sr.Candidates = append(sr.Candidates, candidate{Value: v.String(), Resolve: resolve(sys, v, dir)})
 			}
 		}
 		res.ShortNames = append(res.ShortNames, sr)
 	}
 	return res, nil
+}
+
+// crioCandidates is what CRI-O 1.34 does around shortnames.Resolve for every image pull: the glue of cri-o
+// v1.34.11 internal/storage/image.go:1011-1040 (CandidatesForPotentiallyShortImageName), restated here
+// because CRI-O's packages are internal and cannot be imported:
+//   - the library's TTY error becomes "short name mode is enforcing, but image name %s returns ambiguous
+//     list" with the name as CRI-O received it (image.go:1021-1022);
+//   - each candidate goes through references.RegistryImageReferenceFromRaw, which drops the tag of a
+//     name:tag@digest candidate (internal/storage/references/registry_reference.go:36-43).
+func crioCandidates(sys *types.SystemContext, imageName string) ([]reference.Named, error) {
+	resolved, err := shortnames.Resolve(sys, imageName)
+	if err != nil {
+		if strings.Contains(err.Error(), "short-name resolution enforced but cannot prompt without a TTY") {
+			return nil, fmt.Errorf("short name mode is enforcing, but image name %s returns ambiguous list", imageName)
+		}
+		return nil, err
+	}
+	out := make([]reference.Named, 0, len(resolved.PullCandidates))
+	for _, pc := range resolved.PullCandidates {
+		v := pc.Value
+		_, tagged := v.(reference.NamedTagged)
+		if canonical, digested := v.(reference.Canonical); tagged && digested {
+			stripped, err := reference.WithDigest(reference.TrimNamed(v), canonical.Digest())
+			if err != nil {
+				return nil, err
+			}
+			v = stripped
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 func parseMode(s string) (types.ShortNameMode, error) {
