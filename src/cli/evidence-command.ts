@@ -151,5 +151,5 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
   judgement.verdict.details.push(...planNotes);
   const json = toEvidenceJson({ evidence: e, judgement, plan, image: ref, bytes: read.bytes, truncatedLines: read.truncatedLines });
   io.stdout.write(parsed.json ? `${JSON.stringify(json, null, 2)}\n` : renderEvidenceText(json));
-  return json.verdict.code === 'all-failed' ? EXIT.pullFails : EXIT.ok;
+  return json.verdict.code === 'all-failed' || json.verdict.code === 'rejected-by-policy' ? EXIT.pullFails : EXIT.ok;
 }

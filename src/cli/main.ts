@@ -21,6 +21,7 @@ import { evidenceCommand } from './evidence-command.ts';
 import { liveWhyCommand } from './live-why-command.ts';
 import { statusCommand, STATUS_USAGE } from './status-command.ts';
 import { foldLines } from '../domain/error-text.ts';
+import { writePolicyJson } from './policy-json-output.ts';
 
 export const USAGE = `icsp — why an OpenShift node pulls an image from where it does (ICSP / IDMS / ITMS mirrors)
 
@@ -34,6 +35,7 @@ Usage:
   icsp resolve IMAGE --policies PATH... [--json]        the ordered pull sources, as containers/image computes them
   icsp render --policies PATH... [--layout 4.19|4.13] [--json]
                                                         the /etc/containers/registries.conf the MCO writes
+  icsp render --policies PATH... --policy-json [--json]  the /etc/containers/policy.json the MCO writes (exact bytes)
   icsp evidence LOGFILE|- [--image REF] [--policies PATH... | --registries-conf FILE] [--json]
                                                         read a 'podman pull --log-level debug' log into evidence
   ${STATUS_USAGE}
@@ -51,6 +53,7 @@ const COMMON = {
   'registries-conf-d': { type: 'string' },
   json: { type: 'boolean', default: false },
   layout: { type: 'string' },
+  'policy-json': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -105,7 +108,7 @@ async function why(p: Parsed, io: CliIo): Promise<number> {
     write(io, 'stderr', `icsp: ${foldLines(e.error.message)}${e.advice[0] !== undefined ? ` (${foldLines(e.advice[0])})` : ''}\n`);
     return EXIT.pullFails;
   }
-  return e.verdict.code === 'all-blocked' ? EXIT.pullFails : EXIT.ok;
+  return e.verdict.code === 'all-blocked' || e.verdict.code === 'rejected-by-policy' ? EXIT.pullFails : EXIT.ok;
 }
 
 async function resolveCmd(p: Parsed, io: CliIo): Promise<number> {
@@ -129,6 +132,11 @@ async function render(p: Parsed, io: CliIo): Promise<number> {
   const layout = p.values.layout ?? '4.19';
   if (layout !== '4.19' && layout !== '4.13') throw new UsageError(`--layout must be 4.19 (OCP 4.19+) or 4.13 (OCP 4.13-4.18), got ${layout}`);
   const { policies } = await sourceOf(p, io, 'render');
+  if (p.values['policy-json']) {
+    if (p.values.layout !== undefined) throw new UsageError('--layout applies to registries.conf, not to --policy-json');
+    writePolicyJson(policies!, io, p.values.json);
+    return EXIT.ok;
+  }
   const r = renderPolicies(policies!);
   if (!r.rendered) write(io, 'stderr', `icsp: note: ${r.reason}\n`);
   if (r.payloadFilter?.loggedError) write(io, 'stderr', `icsp: note: the MCO logs and skips: ${r.payloadFilter.loggedError}\n`);
@@ -174,6 +182,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       write(io, 'stdout', USAGE);
       return EXIT.ok;
     }
+    if (p.values['policy-json'] && command !== 'render') throw new UsageError(`--policy-json goes with render (icsp render --policies PATH --policy-json), not with ${command}`);
     return await handler(p, io);
   } catch (e) {
     if (e instanceof UsageError) return fail(io, json, 'usage', `${e.message}`, EXIT.usage);

@@ -2,6 +2,8 @@
 // it will NOT try and why (each traced to the object it came from), what the other kind of pull would try, and
 // the pitfalls that apply. Pure: policies or a node's registries.conf in, a typed explanation out.
 import { EngineError } from './engine-error.ts';
+import { policyFindings, refusalWarning } from './explain-policy.ts';
+import type { PolicyCheck } from './explain-policy.ts';
 import type { EngineStage } from './engine-error.ts';
 import { registryScope } from './edit-registries.ts';
 import type { PolicySet } from './policy-set.ts';
@@ -13,6 +15,7 @@ import { confFromEntries } from './registries-conf.ts';
 import type { Mirror, RegistriesConf, Registry } from './registries-conf.ts';
 import { renderPolicies } from './render.ts';
 import type { RenderOptions } from './render.ts';
+import type { PayloadFilterResult } from './payload-filter.ts';
 import { hostOf, RegistryIndex, resolveParsed, rewriteReference } from './resolve.ts';
 import { scopeIsNestedInsideScope } from './scope.ts';
 
@@ -46,6 +49,7 @@ export type VerdictCode =
   | 'source-only'
   | 'no-mirror-configured'
   | 'all-blocked'
+  | 'rejected-by-policy'
   | 'pull-error';
 
 export interface Explanation {
@@ -61,6 +65,8 @@ export interface Explanation {
   advice: string[];
   warnings: Warning[];
   error: { stage: EngineStage; message: string } | null;
+  /** /etc/containers/policy.json judged against the logical reference (policies basis only; else null). */
+  policy: PolicyCheck | null;
   /** Where the configuration came from: the policy objects, or the registries.conf files. */
   basis: { kind: 'policies'; objects: number } | { kind: 'registries.conf'; files: string[] };
 }
@@ -154,6 +160,7 @@ interface Basis {
   conf: RegistriesConf;
   warnings: Warning[];
   confLabel: Origin;
+  payloadFilter?: PayloadFilterResult;
 }
 
 function basisFromPolicies(p: PolicySet, opts: RenderOptions): Basis {
@@ -179,7 +186,7 @@ function basisFromPolicies(p: PolicySet, opts: RenderOptions): Basis {
   if (rendered.payloadFilter?.loggedError) {
     warnings.push({ code: 'payload-registry-not-blocked', message: `The MCO drops a blocked registry that serves the release payload and has no unblocked mirror (${rendered.payloadFilter.loggedError}); only the controller log says so.` });
   }
-  return { conf: confFromEntries(rendered.registries), warnings, confLabel: { kind: 'rendered', name: 'registries.conf' } };
+  return { conf: confFromEntries(rendered.registries), warnings, confLabel: { kind: 'rendered', name: 'registries.conf' }, ...(rendered.payloadFilter ? { payloadFilter: rendered.payloadFilter } : {}) };
 }
 
 function describeSource(s: PullSource): string {
@@ -199,6 +206,7 @@ function errorExplanation(input: string, stage: EngineStage, message: string, ba
     advice,
     warnings,
     error: { stage, message },
+    policy: null,
     basis,
   };
 }
@@ -307,10 +315,13 @@ export function explain(input: ExplainInput): Explanation {
   }
 
   addPitfallWarnings(warnings, { ref, plan, chosen, index, origins, digestPull });
-  const verdict = decideVerdict(ref, plan, chosen, skipped);
+  const decided = decideVerdict(ref, plan, chosen, skipped);
+  const pol = input.conf === undefined ? policyFindings(input.policies ?? { icsps: [], idms: [], itms: [] }, basis.payloadFilter, ref, plan.pullSources) : null;
+  if (pol?.refusal && !warnings.some((w) => w.code === 'mco-rejects-config')) warnings.push(refusalWarning(pol.refusal));
+  const verdict = pol?.verdict && decided.code !== 'all-blocked' ? pol.verdict : decided;
   const refused = warnings.find((w) => w.code === 'mco-rejects-config');
   if (refused !== undefined) verdict.summary += ' Also: the MCO refuses these objects, so none of this reaches the nodes until fixed (see warnings).';
-  const advice = adviceFor(verdict.code, ref, chosen, skipped, plan);
+  const advice = [...(verdict.code === 'rejected-by-policy' ? (pol?.advice ?? []) : []), ...adviceFor(decided.code, ref, chosen, skipped, plan)];
   return {
     input: input.reference,
     normalizedReference: plan.normalizedReference,
@@ -323,6 +334,7 @@ export function explain(input: ExplainInput): Explanation {
     advice,
     warnings,
     error: null,
+    policy: pol?.check ?? null,
     basis: basisJson,
   };
 }

@@ -20,7 +20,7 @@ import { renderPolicies } from './render.ts';
 import { resolve } from './resolve.ts';
 import type { ConfigDifference } from './registries-diff.ts';
 
-export type LiveVerdictCode = 'mirror-hit' | 'source-fallback' | 'plan-mismatch' | 'all-failed' | 'no-attempts' | 'check-failed';
+export type LiveVerdictCode = 'mirror-hit' | 'source-fallback' | 'plan-mismatch' | 'all-failed' | 'no-attempts' | 'rejected-by-policy' | 'check-failed';
 
 /** One node's verdict: a code, a one-line summary and the reasons behind it. */
 export interface LiveVerdict {

@@ -143,6 +143,7 @@ const VERDICT_EMOJI: Record<string, string> = {
   'source-only': ':information_source:',
   'no-mirror-configured': ':information_source:',
   'all-blocked': ':no_entry:',
+  'rejected-by-policy': ':no_entry_sign:',
   'pull-error': ':x:',
   'mirror-hit': ':white_check_mark:',
   'source-fallback': ':warning:',

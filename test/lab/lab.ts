@@ -271,6 +271,25 @@ export class Lab {
     return this.capture(name, ['podman', 'pull', '--log-level', 'debug', ...extra, ref], { CONTAINERS_REGISTRIES_CONF: registriesConf }, registriesConf);
   }
 
+  /**
+   * A pull with a node's own files: registries.conf exactly as given (no header added) and, for this one pull,
+   * the lab's /etc/containers/policy.json (the lab's bind-mounted copy; the previous file is put back after).
+   */
+  async podmanPullNodeFiles(name: string, files: { registriesConf: string; policyJson: string }, ref: string, extra: string[] = []): Promise<RunResult> {
+    this.clearImages();
+    const registriesConf = join(this.dir, 'scenarios', `${name}.conf`);
+    writeFileSync(registriesConf, files.registriesConf);
+    const policy = join(this.dir, 'etc-containers/policy.json');
+    const saved = existsSync(policy) ? readFileSync(policy) : null;
+    writeFileSync(policy, files.policyJson);
+    try {
+      return await this.capture(name, ['podman', 'pull', '--log-level', 'debug', ...extra, ref], { CONTAINERS_REGISTRIES_CONF: registriesConf }, registriesConf);
+    } finally {
+      if (saved !== null) writeFileSync(policy, saved);
+      else rmSync(policy, { force: true });
+    }
+  }
+
   /** skopeo 1.9 ignores CONTAINERS_REGISTRIES_CONF: it takes the hidden --registries-conf flag. */
   async skopeoInspect(name: string, conf: string, ref: string, extra: string[] = []): Promise<RunResult> {
     const registriesConf = this.writeConf(name, conf);

@@ -36,6 +36,8 @@ export interface EvidenceJson {
   finalError: string | null;
   credentialNotes: string[];
   retries: number;
+  /** The policy.json decision podman logged: identity judged and deciding scope (null: default); null if not logged. */
+  policyCheck: { identity: string; section: string | null } | null;
   plan: EvidenceJsonPlanEntry[] | null;
   verdict: { code: EvidenceVerdictCode; summary: string; details: string[] };
   stats: LogStats & { bytes: number; truncatedLines: number };
@@ -67,6 +69,7 @@ export function toEvidenceJson(i: EvidenceJsonInput): EvidenceJson {
     finalError: e.finalError,
     credentialNotes: e.credentialNotes,
     retries: e.retries,
+    policyCheck: e.policyCheck ?? null,
     plan: i.plan === null ? null : i.plan.pullSources.map((s) => ({ reference: s.reference, location: s.location, mirror: s.mirror, blocked: s.blocked })),
     verdict: { code: i.judgement.verdict.code, summary: i.judgement.verdict.summary, details: i.judgement.verdict.details },
     stats: { ...e.stats, bytes: i.bytes, truncatedLines: i.truncatedLines },

@@ -2,6 +2,8 @@
 
 export const ATTEMPT_OUTCOMES = [
   'served', 'manifest-unknown', 'unauthorized', 'forbidden', 'tls', 'unreachable', 'dns', 'timeout', 'blocked', 'other',
+  // served the manifest, then /etc/containers/policy.json rejected the image ("Source image rejected: ...")
+  'rejected-by-policy',
 ] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 
@@ -54,6 +56,11 @@ export interface PullEvidence {
   blobsFromOtherSources: ForeignBlob[];
   finalError: string | null;
   credentialNotes: string[];
+  /**
+   * The policy.json check podman logged (debug): the identity judged (the logical reference, never the mirror) and
+   * the scope that decided (null: the default section). Absent when the log has none.
+   */
+  policyCheck?: { identity: string; section: string | null };
   /** Count of `Failed, retrying in` warnings. */
   retries: number;
   /** `Found image ... in local containers storage` before any registry access. */

@@ -2,9 +2,9 @@
 // verdict. Pure: the plan is an input, however it was computed.
 import type { ResolveResult } from '../pull-source.ts';
 import type { ObservedAttempt, PullEvidence } from './evidence-types.ts';
-import { NO_OUTCOME_END, referenceName } from './podman-log-parser.ts';
+import { NO_OUTCOME_END, referenceName, SOURCE_IMAGE_REJECTED } from './podman-log-parser.ts';
 
-export const VERDICT_CODES = ['mirror-hit', 'source-fallback', 'plan-mismatch', 'all-failed', 'no-attempts'] as const;
+export const VERDICT_CODES = ['mirror-hit', 'source-fallback', 'plan-mismatch', 'all-failed', 'no-attempts', 'rejected-by-policy'] as const;
 export type EvidenceVerdictCode = (typeof VERDICT_CODES)[number];
 
 export interface Verdict {
@@ -69,6 +69,8 @@ export function outcomeHint(a: Pick<ObservedAttempt, 'outcome' | 'detail' | 'cre
       return 'refused without contacting it: blocked in registries.conf (NeverContactSource or a blocked registry)';
     case 'other':
       return a.detail !== '' ? a.detail : 'no outcome logged';
+    case 'rejected-by-policy':
+      return `${h} served the manifest, then /etc/containers/policy.json rejected the image under the name the pod asked for (image.config allowedRegistries / blockedRegistries)`;
   }
 }
 
@@ -118,7 +120,7 @@ interface PlanComparison {
 function compareWalk(walk: JudgedAttempt[], planRefs: string[], finished: boolean): PlanComparison {
   const tried = walk.map((a) => a.reference);
   const unexpected = tried.filter((r) => !planRefs.includes(r));
-  const servedAt = walk.findIndex((a) => a.outcome === 'served');
+  const servedAt = walk.findIndex((a) => a.outcome === 'served' || a.outcome === 'rejected-by-policy');
   // a served walk stops at the winner; a failed one tries every candidate; a truncated one only a prefix
   const expected = servedAt >= 0 ? planRefs.slice(0, servedAt + 1) : finished ? planRefs : planRefs.slice(0, tried.length);
   const skipped = expected.filter((r) => !tried.includes(r));
@@ -167,7 +169,8 @@ function firstLine(s: string): string {
 export function judgeEvidence(e: PullEvidence, plan: ResolveResult | null, opts: JudgeOptions = {}): Judgement {
   const image = opts.image ?? null;
   const attempts = annotate(e, plan, image);
-  if (attempts.length === 0) return { verdict: noAttempts(e, plan), attempts };
+  const rejection = policyRejectionOf(e);
+  if (attempts.length === 0) return { verdict: rejection !== null ? rejectedByPolicy(e, null, rejection, []) : noAttempts(e, plan), attempts };
 
   const walks = groupWalks(attempts);
   const last = walks[walks.length - 1] ?? [];
@@ -183,7 +186,7 @@ export function judgeEvidence(e: PullEvidence, plan: ResolveResult | null, opts:
     const skipped = new Set<string>();
     let orderDiffers = false;
     walks.forEach((w, i) => {
-      const finished = i < walks.length - 1 || e.finalError !== null || w.some((a) => a.outcome === 'served') || w[w.length - 1]?.outcome !== 'other';
+      const finished = i < walks.length - 1 || e.finalError !== null || w.some((a) => a.outcome === 'served' || a.outcome === 'rejected-by-policy') || w[w.length - 1]?.outcome !== 'other';
       const c = compareWalk(w, planRefs, finished);
       c.unexpected.forEach((r) => unexpected.add(r));
       c.skipped.forEach((r) => skipped.add(r));
@@ -212,6 +215,10 @@ export function judgeEvidence(e: PullEvidence, plan: ResolveResult | null, opts:
   }
 
   // 2. outcome of the last walk (earlier walks are retries of the same pull)
+  const rejectedAt = last.find((a) => a.outcome === 'rejected-by-policy');
+  if (rejection !== null || rejectedAt !== undefined) {
+    return { verdict: rejectedByPolicy(e, rejectedAt ?? null, rejection ?? rejectedAt?.detail ?? '', last.filter((a) => a !== rejectedAt).map(describeAttempt)), attempts };
+  }
   const served = last.find((a) => a.outcome === 'served');
   const failedMirrors = last.filter((a) => a.mirror && a.outcome !== 'served');
   if (e.retries > 0 || walks.length > 1) details.push(`the whole walk ran ${walks.length} time(s) (${e.retries} retry warning(s))`);
@@ -248,4 +255,24 @@ export function judgeEvidence(e: PullEvidence, plan: ResolveResult | null, opts:
   details.push(...last.map(describeAttempt));
   if (e.finalError !== null) details.push(`final error: ${e.finalError}`);
   return { verdict: { code: 'all-failed', summary, details }, attempts };
+}
+
+/** "Source image rejected: ..." from the tool's final error, first line only. */
+function policyRejectionOf(e: PullEvidence): string | null {
+  const err = e.finalError;
+  const at = err === null ? -1 : err.indexOf(SOURCE_IMAGE_REJECTED);
+  return at < 0 ? null : firstLine(err!.slice(at));
+}
+
+function rejectedByPolicy(e: PullEvidence, at: JudgedAttempt | null, message: string, others: string[]): Verdict {
+  const where = at === null ? 'a pull source served the manifest' : `${at.mirror ? 'mirror' : 'source'} ${at.location} served the manifest (${at.reference})`;
+  const name = e.logicalReference !== null ? ` (${e.logicalReference})` : '';
+  return {
+    code: 'rejected-by-policy',
+    summary: `rejected-by-policy: ${where}, then /etc/containers/policy.json rejected the image under the name the pod asked for${name}: ${message}`,
+    details: [
+      ...others,
+      'policy.json judges the logical name, never the mirror: the MCO writes it from image.config spec.registrySources allowedRegistries / blockedRegistries (`icsp why IMAGE --policies ...` names the field and the fix)',
+    ],
+  };
 }

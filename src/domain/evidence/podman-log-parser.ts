@@ -23,6 +23,8 @@ export const PARSER_LIMITS = {
 } as const;
 
 const TRYING_ACCESS = 'Trying to access "';
+/** containers/image copy: the policy check after the manifest was fetched (copy/single.go). */
+export const SOURCE_IMAGE_REJECTED = 'Source image rejected: ';
 const ACCESSING = 'Accessing "';
 const NO_OUTCOME_NEXT = 'no failure line for this candidate, but the next one was tried (the log level hides the reason)';
 export const NO_OUTCOME_END = 'the log ends before this candidate\'s outcome (truncated log?)';
@@ -85,6 +87,9 @@ export class PodmanLogParser {
   private walkSucceeded = false;
 
   private finalError: string | null = null;
+  /** "Source image rejected: ..." seen (final error or podman's per-candidate error), first line. */
+  private policyRejection: string | null = null;
+  private policyCheck: { identity: string; section: string | null } | null = null;
   private collectingError = false;
   private digestFromSignature: string | null = null;
   private digestFromMetadata: string | null = null;
@@ -115,6 +120,15 @@ export class PodmanLogParser {
 
   finish(): PullEvidence {
     this.endWalk('eof');
+    if (this.policyRejection !== null) {
+      // the candidate that served the manifest is the one the policy rejected (the walk stops there)
+      const last = this.walks[this.walks.length - 1] ?? [];
+      const served = [...last].reverse().find((a) => a.outcome === 'served');
+      if (served !== undefined) {
+        served.outcome = 'rejected-by-policy';
+        served.detail = cap(this.policyRejection, PARSER_LIMITS.detailChars);
+      }
+    }
     const attempts = this.walks.flat().map((a): ObservedAttempt => ({
       walk: a.walk, reference: a.reference, outcome: a.outcome, detail: a.detail, lines: a.lines,
       credentials: a.credentials,
@@ -150,6 +164,7 @@ export class PodmanLogParser {
       finalError: this.finalError,
       credentialNotes,
       retries: this.retries,
+      ...(this.policyCheck !== null ? { policyCheck: { ...this.policyCheck } } : {}),
       localImageFound: this.localImageFound,
       pullProgressSeen: this.progress,
       stats: {
@@ -232,6 +247,17 @@ export class PodmanLogParser {
       if (cur !== null && cur.lines.length < 3) this.addLine(cur);
       return;
     }
+    if (text.startsWith('IsRunningImageAllowed for image docker:')) {
+      // signature/policy_eval.go: the transport-qualified policy identity, then which section decided
+      this.evidenceLines++;
+      this.policyCheck = { identity: cap(text.slice('IsRunningImageAllowed for image docker:'.length).trim(), 512), section: null };
+      return;
+    }
+    if (this.policyCheck !== null && text.startsWith(' Using ') && text.includes('policy section')) {
+      const m = /^ Using transport "docker" (?:specific )?policy section "?(.*?)"?$/.exec(text);
+      if (m !== null) this.policyCheck.section = cap(m[1] ?? '', 512);
+      return;
+    }
     if (text.startsWith('Loading registries configuration "')) {
       this.evidenceLines++;
       const path = text.slice('Loading registries configuration "'.length, text.lastIndexOf('"'));
@@ -250,6 +276,7 @@ export class PodmanLogParser {
     }
     if (text.startsWith('Error pulling candidate ')) {
       this.evidenceLines++;
+      this.notePolicyRejection(text);
       this.podmanMarks++;
       this.endWalk('error');
       return;
@@ -437,6 +464,15 @@ export class PodmanLogParser {
 
   private setFinalError(text: string): void {
     this.finalError = cap(text, PARSER_LIMITS.finalErrorChars);
+    this.notePolicyRejection(text);
+  }
+
+  private notePolicyRejection(text: string): void {
+    const at = text.indexOf(SOURCE_IMAGE_REJECTED);
+    if (at < 0) return;
+    const rest = text.slice(at);
+    const nl = rest.indexOf('\n');
+    this.policyRejection = nl < 0 ? rest : rest.slice(0, nl);
   }
 }
 

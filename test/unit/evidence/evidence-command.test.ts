@@ -18,7 +18,7 @@ describe('icsp evidence', () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as EvidenceJson;
     expect(Object.keys(j)).toEqual(['schemaVersion', 'tool', 'image', 'configFiles', 'attempts', 'served', 'blobsFromOtherSources',
-      'finalError', 'credentialNotes', 'retries', 'plan', 'verdict', 'stats']);
+      'finalError', 'credentialNotes', 'retries', 'policyCheck', 'plan', 'verdict', 'stats']);
     expect(j.attempts.map((a) => [a.location, a.mirror, a.outcome])).toEqual([
       ['127.0.0.1:5002/empty/repo', true, 'manifest-unknown'], ['127.0.0.1:5003/mirror/repo', true, 'served']]);
     expect(Object.keys(j.attempts[0] ?? {})).toEqual(['walk', 'reference', 'location', 'mirror', 'outcome', 'detail', 'lines', 'credentials', 'planned']);
