@@ -7,6 +7,10 @@ import { loadPolicyPaths, loadRegistriesConfFiles } from '../files/policy-files.
 import { EngineError } from '../domain/engine-error.ts';
 import { describeBadPart } from '../domain/reference.ts';
 import { explain } from '../domain/explain.ts';
+import type { Explanation } from '../domain/explain.ts';
+import { fixJson, formatFix, proposeFix } from '../domain/fix.ts';
+import type { FixResult } from '../domain/fix.ts';
+import type { PolicySet } from '../domain/policy-set.ts';
 import { formatExplanation } from '../domain/explain-report.ts';
 import { dumpIdmsYaml, icspToIdms } from '../domain/icsp-migration.ts';
 import { renderPolicies } from '../domain/render.ts';
@@ -27,6 +31,8 @@ export const USAGE = `icsp — why an OpenShift node pulls an image from where i
 
 Usage:
   icsp why IMAGE --policies PATH... [--json]            explain the pull plan from policy YAML (files, dirs, - for stdin)
+  icsp why IMAGE --policies PATH... --fix [--mirror LOCATION] [--json]
+                                                        plus the YAML that fixes the pull, proven by re-explaining with it
   icsp why IMAGE --registries-conf FILE [--registries-conf-d DIR] [--json]
                                                         explain from a node's actual registries.conf
   icsp why IMAGE --live [--node NAME | --pool NAME | --nodes all|N] [--kubeconfig PATH] [--debug-image REF] [--json]
@@ -55,6 +61,8 @@ const COMMON = {
   layout: { type: 'string' },
   'policy-json': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
+  fix: { type: 'boolean', default: false },
+  mirror: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 function parse(args: string[]) {
@@ -100,15 +108,27 @@ async function sourceOf(p: Parsed, io: CliIo, command: string) {
 
 async function why(p: Parsed, io: CliIo): Promise<number> {
   const image = oneImage(p, 'why');
+  if (p.values.fix && p.values['registries-conf'] !== undefined) throw new UsageError('--fix needs --policies (the fix is a change to the policy objects, checked by rendering them)');
   const src = await sourceOf(p, io, 'why');
   const e = explain({ reference: image, ...src });
-  if (p.values.json) write(io, 'stdout', JSON.stringify(e, null, 2) + '\n');
-  else write(io, 'stdout', formatExplanation(e));
+  const fix = fixFor(p, image, src.policies, e);
+  if (p.values.json) write(io, 'stdout', JSON.stringify(fix === undefined ? e : { ...e, fix: fixJson(fix) }, null, 2) + '\n');
+  else write(io, 'stdout', formatExplanation(e) + (fix === undefined ? '' : `\n${formatFix(fix, image)}`));
   if (e.error !== null) {
     write(io, 'stderr', `icsp: ${foldLines(e.error.message)}${e.advice[0] !== undefined ? ` (${foldLines(e.advice[0])})` : ''}\n`);
     return EXIT.pullFails;
   }
   return e.verdict.code === 'all-blocked' || e.verdict.code === 'rejected-by-policy' ? EXIT.pullFails : EXIT.ok;
+}
+
+/** --fix: the manifests that remedy the verdict, proven by the engine (needs the policy objects). */
+function fixFor(p: Parsed, image: string, policies: PolicySet | undefined, e: Explanation): FixResult | undefined {
+  if (!p.values.fix) {
+    if (p.values.mirror !== undefined) throw new UsageError('--mirror goes with --fix');
+    return undefined;
+  }
+  if (policies === undefined) throw new UsageError('--fix needs --policies (the fix is a change to the policy objects, checked by rendering them)');
+  return proposeFix({ reference: image, policies, explanation: e, ...(p.values.mirror !== undefined ? { mirror: p.values.mirror } : {}) });
 }
 
 async function resolveCmd(p: Parsed, io: CliIo): Promise<number> {
