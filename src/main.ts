@@ -17,6 +17,8 @@ import type { PolicySource } from './ports/live-check.ts';
 import { startHealthServer } from './observability/health-server.ts';
 import type { HealthServer } from './observability/health-server.ts';
 import { instrumentChatSink, instrumentLiveChecker, instrumentPolicySource } from './observability/instrument.ts';
+import { readWhatIfState } from './cluster/what-if-state.ts';
+import type { WhatIfClusterState } from './ports/what-if.ts';
 import { createMetrics } from './observability/metrics.ts';
 import type { PolicyObject } from './types/openshift.ts';
 import { createSlackBot } from './slack/app.ts';
@@ -46,7 +48,7 @@ export function loadKubeConfig(env: Env = {}): KubeConfig {
 }
 
 export function filePolicySource(policies: PolicySet, label = 'offline (files)'): PolicySource {
-  return { cluster: label, explain: async (image) => explain({ reference: image, policies }) };
+  return { cluster: label, explain: async (image) => explain({ reference: image, policies }), fixContext: async () => ({ policies }) };
 }
 
 export function policyLines(objects: PolicyObject[], filter: string | null): PolicyLine[] {
@@ -136,12 +138,19 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
     logger.warn('ICSP_NOTIFY_CHANNEL is set but the bot runs offline (ICSP_POLICIES): rollout notices need a cluster');
   }
   const clusterKc = kc;
+  // what-if: against the cluster, the watched policies plus pools, MachineConfiguration and pods read once per request.
+  const filePolicies = config.policies.length > 0 ? (await policySource.fixContext?.())?.policies : undefined;
+  const whatIfState = async (): Promise<WhatIfClusterState> => {
+    if (clusterKc !== undefined && clusterChecker !== undefined) return readWhatIfState(clusterKc, clusterChecker.policies.snapshot().policies);
+    return { policies: filePolicies ?? { icsps: [], idms: [], itms: [] }, images: new Map(), pools: [], machineConfiguration: null, notes: ['offline (policy files): no pods, pools or NodeDisruptionPolicy read'] };
+  };
   const bot = createSlackBot({
     config,
     logger,
     policySource: instrumentPolicySource(policySource, metrics),
     liveChecker: clusterChecker === undefined ? undefined : instrumentLiveChecker(clusterChecker, metrics),
     listPolicies: async (f) => policyLines(objects(), f),
+    whatIfState,
     ...(notifier !== undefined ? { poolStatus: () => notifier.poolStatus() } : clusterKc !== undefined ? { poolStatus: async () => (await readPoolStatus(clusterKc)).lines } : {}),
     observeSlackCall: (event, error) => (event === 'retry' ? metrics.slackRetries.inc({ method: 'web-api' }) : metrics.slackApiErrors.inc({ method: 'web-api', error })),
   });

@@ -26,6 +26,8 @@ import { liveWhyCommand } from './live-why-command.ts';
 import { statusCommand, STATUS_USAGE } from './status-command.ts';
 import { foldLines } from '../domain/error-text.ts';
 import { writePolicyJson } from './policy-json-output.ts';
+import { whatIfCommand } from './what-if-command.ts';
+import { readWhatIfClusterState } from '../cluster/what-if-state.ts';
 
 export const USAGE = `icsp — why an OpenShift node pulls an image from where it does (ICSP / IDMS / ITMS mirrors)
 
@@ -45,6 +47,9 @@ Usage:
   icsp evidence LOGFILE|- [--image REF] [--policies PATH... | --registries-conf FILE] [--json]
                                                         read a 'podman pull --log-level debug' log into evidence
   ${STATUS_USAGE}
+  icsp what-if --policies CURRENT... --proposed FILE_OR_DIR... [--remove KIND/NAME]... [--images FILE] [--pools FILE] [--json]
+  icsp what-if --kubeconfig PATH --proposed FILE_OR_DIR... [--remove KIND/NAME]... [--json]
+                                                        what applying the objects does: MCO verdict, file diff, drain/reboot per pool, rerouted images
   icsp migrate-icsp --policies PATH...                  ImageDigestMirrorSets for the ICSPs, as 'oc adm migrate icsp' writes them
   icsp help | --version
 
@@ -191,9 +196,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (command === 'evidence') return evidenceCommand(rest, io);
   if (command === 'why' && rest.includes('--live')) return liveWhyCommand(rest, io);
   if (command === 'status') return statusCommand(rest, io);
+  if (command === 'what-if') return whatIfCommand(rest, io, readWhatIfClusterState);
   const handler = COMMANDS[command];
   const json = rest.includes('--json');
-  if (handler === undefined) return fail(io, json, 'usage', `unknown command "${command}" (commands: why, resolve, render, evidence, status, migrate-icsp, help)`, EXIT.usage);
+  if (handler === undefined) return fail(io, json, 'usage', `unknown command "${command}" (commands: why, resolve, render, evidence, status, what-if, migrate-icsp, help)`, EXIT.usage);
   let image: string | undefined;
   try {
     const p = parse(rest);

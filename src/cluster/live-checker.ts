@@ -82,7 +82,7 @@ export function explainLive(snap: PolicySnapshot, image: string): Explanation {
 
 /** A PolicySource backed by the cluster's live policies (watch caches). */
 export function clusterPolicySource(policies: LivePolicies, cluster: string): PolicySource {
-  return { cluster, explain: async (image) => explainLive(policies.snapshot(), image) };
+  return { cluster, explain: async (image) => explainLive(policies.snapshot(), image), fixContext: async () => ({ policies: policies.snapshot().policies, render: { requireImageConfig: true } }) };
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

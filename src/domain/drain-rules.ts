@@ -27,12 +27,16 @@ export function forecastDisruption(before: RegistriesConf, after: RegistriesConf
     if (cur.blocked !== old.blocked) reasons.push(`${key(old)}: blocked changed`);
     if (cur.insecure !== old.insecure) reasons.push(`${key(old)}: insecure changed`);
     for (const m of old.mirrors) {
-      const now = cur.mirrors.find((x) => x.location === m.location);
-      if (now === undefined) reasons.push(`${key(old)}: mirror ${m.location} removed`);
-      else if (now.pullFromMirror !== m.pullFromMirror && now.pullFromMirror !== 'digest-only') reasons.push(`${key(old)}: mirror ${m.location} pull-from-mirror changed to ${now.pullFromMirror || 'all'}`);
+      if (!cur.mirrors.some((x) => x.location === m.location)) reasons.push(`${key(old)}: mirror ${m.location} removed`);
     }
+    // Upstream walks the NEW mirrors and compares each with the first old mirror of the same location
+    // (searchRegistryMirror), so a tag-only mirror added beside a digest-only one of the same location (an ITMS
+    // next to an IDMS/ICSP with the same mirror) counts as a pull-from-mirror change away from digest-only: drain.
     for (const m of cur.mirrors) {
-      if (!old.mirrors.some((x) => x.location === m.location) && m.pullFromMirror !== 'digest-only' && !cur.mirrorByDigestOnly) {
+      const was = old.mirrors.find((x) => x.location === m.location);
+      if (was !== undefined) {
+        if (m.pullFromMirror !== was.pullFromMirror && m.pullFromMirror !== 'digest-only') reasons.push(`${key(old)}: mirror ${m.location} pull-from-mirror ${was.pullFromMirror || 'all'} -> ${m.pullFromMirror || 'all'}`);
+      } else if (m.pullFromMirror !== 'digest-only' && !cur.mirrorByDigestOnly) {
         reasons.push(`${key(old)}: added mirror ${m.location} is not digest-only`);
       }
     }

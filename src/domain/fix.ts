@@ -101,8 +101,10 @@ function correctRefused(p: PolicySet): PolicyObject[] {
 
 /** The mirrorSourcePolicy the MCO requires a new rule for `source` to carry: the one its other rules have. */
 function policyOf(p: PolicySet, source: string): MirrorSourcePolicy | undefined {
-  const rules: ImageMirrors[] = [...p.idms.flatMap((o) => o.spec.imageDigestMirrors ?? []), ...p.itms.flatMap((o) => o.spec.imageTagMirrors ?? [])];
-  return rules.some((r) => r.source === source && r.mirrorSourcePolicy === 'NeverContactSource') ? 'NeverContactSource' : undefined;
+  for (const list of [...p.idms.map((o) => o.spec.imageDigestMirrors), ...p.itms.map((o) => o.spec.imageTagMirrors)]) {
+    for (const r of list ?? []) if (r.source === source && r.mirrorSourcePolicy === 'NeverContactSource') return 'NeverContactSource';
+  }
+  return undefined;
 }
 
 /** A DNS-1123 object name from a source scope, not used yet by an object of that kind. */

@@ -14,7 +14,12 @@ interface Rule {
   mirrors?: string[];
 }
 
-const clean = (s: string): string => s.trim().replace(/\/+$/, '');
+/** Whitespace and trailing "/" dropped (what the lenient render does); the usual clean string costs nothing. */
+const clean = (s: string): string => {
+  const c0 = s.charCodeAt(0);
+  const cl = s.charCodeAt(s.length - 1);
+  return c0 > 32 && cl > 32 && cl !== 47 ? s : s.trim().replace(/\/+$/, '');
+};
 
 /** The name a mirror turns `name` into (plain: prefix swapped; wildcard: host swapped). */
 function rewritten(name: string, source: string, mirror: string): string {
@@ -39,22 +44,23 @@ export function relevantSubset(p: PolicySet, reference: string): PolicySet {
       return p;
     }
   }
-  const rules: Rule[] = [
-    ...p.icsps.flatMap((o) => o.spec.repositoryDigestMirrors ?? []),
-    ...p.idms.flatMap((o) => o.spec.imageDigestMirrors ?? []),
-    ...p.itms.flatMap((o) => o.spec.imageTagMirrors ?? []),
-  ];
+  const lists: Array<readonly Rule[]> = [];
+  for (const o of p.icsps) lists.push(o.spec.repositoryDigestMirrors ?? []);
+  for (const o of p.idms) lists.push(o.spec.imageDigestMirrors ?? []);
+  for (const o of p.itms) lists.push(o.spec.imageTagMirrors ?? []);
   // A plain string prefix covers both the MCO's nesting and containers/image's "/", ":" or "@" boundary.
   const above = (source: string, list: readonly string[]): boolean => source.startsWith('*.') || list.some((n) => n.startsWith(source));
   const sources = new Set<string>();
   const attempts: string[] = [];
-  for (const r of rules) {
-    const s = clean(r.source);
-    if (!above(s, names)) continue;
-    sources.add(r.source);
-    for (const n of names) if (s.startsWith('*.') || n.startsWith(s)) for (const m of r.mirrors ?? []) attempts.push(rewritten(n, s, m));
+  for (const list of lists) {
+    for (const r of list) {
+      const s = clean(r.source);
+      if (!above(s, names)) continue;
+      sources.add(r.source);
+      for (const n of names) if (s.startsWith('*.') || n.startsWith(s)) for (const m of r.mirrors ?? []) attempts.push(rewritten(n, s, m));
+    }
   }
-  if (attempts.length > 0) for (const r of rules) if (!sources.has(r.source) && above(clean(r.source), attempts)) sources.add(r.source);
+  if (attempts.length > 0) for (const list of lists) for (const r of list) if (!sources.has(r.source) && above(clean(r.source), attempts)) sources.add(r.source);
   // Objects stay even when emptied: whether any mirror object exists decides whether the MCO renders at all.
   const keep = <T extends Rule>(list: readonly T[] | undefined): T[] => (list ?? []).filter((r) => sources.has(r.source));
   return {

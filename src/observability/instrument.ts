@@ -20,7 +20,9 @@ async function measured<T>(m: BotMetrics, kind: 'plan' | 'live', run: () => Prom
 }
 
 export function instrumentPolicySource(source: PolicySource, m: BotMetrics): PolicySource {
-  return { cluster: source.cluster, explain: (image) => measured(m, 'plan', () => source.explain(image), (e) => [e.verdict.code]) };
+  const out: PolicySource = { cluster: source.cluster, explain: (image) => measured(m, 'plan', () => source.explain(image), (e) => [e.verdict.code]) };
+  if (source.fixContext !== undefined) out.fixContext = source.fixContext.bind(source);
+  return out;
 }
 
 export function instrumentLiveChecker(checker: LiveChecker, m: BotMetrics): LiveChecker {

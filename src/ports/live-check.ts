@@ -5,6 +5,8 @@ import type { Explanation } from '../domain/explain.ts';
 import type { LiveVerdict, LiveVerdictCode } from '../domain/live-verdict.ts';
 import type { NodeSelection } from '../domain/node-selection.ts';
 import type { ConfigDifference } from '../domain/registries-diff.ts';
+import type { PolicySet } from '../domain/policy-set.ts';
+import type { RenderOptions } from '../domain/render.ts';
 
 export type { NodeSelection };
 
@@ -50,4 +52,6 @@ export interface PolicySource {
   /** A label for messages: the cluster's name or "offline (files)". */
   readonly cluster: string;
   explain(image: string): Promise<Explanation>;
+  /** The policy objects behind explain() and how they are rendered: for the fix's proof. */
+  fixContext?(): Promise<{ policies: PolicySet; render?: RenderOptions }>;
 }

@@ -22,6 +22,9 @@ import { SLASH_COMMAND } from './scopes.ts';
 import { WorkSlots } from './work-slots.ts';
 import { callSlack, ERROR_CHARS, slackErrorCode } from './slack-call.ts';
 import { errorText } from '../domain/error-text.ts';
+import type { WhatIfClusterState } from '../ports/what-if.ts';
+import type { SharedFile } from './what-if-answers.ts';
+import { fixAnswer, whatIfAnswer } from './what-if-flow.ts';
 import type { RetryPolicy } from './slack-call.ts';
 import type { PoolStatus } from '../domain/rollout-status.ts';
 
@@ -36,6 +39,8 @@ export interface SlackBotDeps {
   listPolicies?: (filter: string | null) => Promise<PolicyLine[]>;
   /** undefined: no cluster; /icsp status says it needs one. */
   poolStatus?: () => Promise<PoolStatus[]>;
+  /** What a what-if reads from the cluster (offline: the policy files only). undefined: what-if is off. */
+  whatIfState?: () => Promise<WhatIfClusterState>;
   /** Test hook: overrides the sleep of 429 retries. */
   sleep?: (ms: number) => Promise<void>;
   /** Told of Slack Web API retries and failures (metrics). */
@@ -182,7 +187,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     }
   }
 
-  async function handleText(t: Target, text: string): Promise<void> {
+  async function handleText(t: Target, text: string, files?: SharedFile[]): Promise<void> {
     // Channel and rate limit first: nothing a user types is even parsed where the bot does not answer.
     if (!channelAllowed(config.allowedChannels, t.channel)) {
       return t.ephemeral(errorMessage(cluster, `icsp-bot does not answer in this channel (${t.channel}); ask the bot's admin to add it to ICSP_ALLOWED_CHANNELS`));
@@ -191,10 +196,10 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     if (wait > 0) return t.ephemeral(errorMessage(cluster, `rate limit: too many requests, try again in ${Math.ceil(wait / 1000)} s`));
     const parsed = parseCommand(text);
     if (!parsed.ok) return t.ephemeral(errorMessage(cluster, parsed.error));
-    await runCommand(t, parsed.command);
+    await runCommand(t, parsed.command, files);
   }
 
-  async function runCommand(t: Target, c: Command): Promise<void> {
+  async function runCommand(t: Target, c: Command, files?: SharedFile[]): Promise<void> {
     switch (c.kind) {
       case 'help':
         return t.info(helpMessage(cluster, deps.liveChecker !== undefined));
@@ -210,12 +215,16 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       }
       case 'plan':
       case 'why':
+      case 'fix':
         return explainAndCheck(t, c);
+      case 'what-if':
+        return whatIfAnswer({ cluster, config, deps, post, upload, ephemeral: t.ephemeral, channel: t.channel, threadTs: t.threadTs, user: t.user }, c, files ?? []);
     }
   }
 
-  async function liveDecision(t: Target, c: Command & { kind: 'why' | 'plan' }): Promise<{ live: boolean; note: string }> {
+  async function liveDecision(t: Target, c: Command & { kind: 'why' | 'plan' | 'fix' }): Promise<{ live: boolean; note: string }> {
     if (c.kind === 'plan') return { live: false, note: 'plan only' };
+    if (c.kind === 'fix') return { live: false, note: 'plan and fix, checked by the engine' };
     if (!c.live) return { live: false, note: 'live check skipped (--no-live)' };
     if (deps.liveChecker === undefined) return { live: false, note: 'live checks are off: no cluster (offline mode, plan from policy files)' };
     let allowed: boolean;
@@ -229,7 +238,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     return { live: true, note: `live check on ${selectionText(c.selection)} follows in the thread` };
   }
 
-  async function explainAndCheck(t: Target, c: Command & { kind: 'why' | 'plan' }): Promise<void> {
+  async function explainAndCheck(t: Target, c: Command & { kind: 'why' | 'plan' | 'fix' }): Promise<void> {
     let plan: Explanation;
     try {
       plan = await deps.policySource.explain(c.image);
@@ -254,6 +263,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     }
     await post(t.channel, threadTs, planMsg);
     if (planMsg.truncated) await upload(t.channel, threadTs, [{ filename: 'plan.txt', title: `Pull plan for ${c.image}`, content: formatExplanation(plan) }]);
+    if (c.kind === 'fix') await fixAnswer({ cluster, deps, post, upload, logger }, c.image, plan, threadTs, t.channel, c.mirror);
     if (decision.live && c.kind === 'why') await runLive(t, c.image, c.selection, threadTs);
   }
 
@@ -331,7 +341,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       },
       origin: 'mention',
     };
-    background('mention', () => guarded(t, () => handleText(t, ev.text)));
+    background('mention', () => guarded(t, () => handleText(t, ev.text, ev.files)));
   });
 
   app.action(new RegExp(`^(${ACTIONS.runNode}|${ACTIONS.runPool}|${ACTIONS.showDiff})$`), async ({ ack, body, respond }: AllMiddlewareArgs & { ack: () => Promise<void>; body: unknown; respond: RespondFn }) => {

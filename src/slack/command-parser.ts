@@ -5,10 +5,16 @@ import { parseNodeSelection, quoteInput } from '../domain/node-selection.ts';
 import type { NodeSelection } from '../domain/node-selection.ts';
 import { describeBadPart, parsePullReference } from '../domain/reference.ts';
 import { messageOf } from '../domain/error-text.ts';
+import { parseObjectKey } from '../domain/policy-overlay.ts';
+import type { ObjectKey } from '../domain/policy-overlay.ts';
+import { isValidMirror } from '../domain/scope.ts';
+import { pastedYaml } from './pasted-yaml.ts';
 
 export type Command =
   | { kind: 'why'; image: string; selection: NodeSelection; live: boolean }
   | { kind: 'plan'; image: string }
+  | { kind: 'fix'; image: string; mirror?: string }
+  | { kind: 'what-if'; yaml: string; remove: ObjectKey[] }
   | { kind: 'policies'; filter: string | null }
   | { kind: 'status' }
   | { kind: 'help' };
@@ -18,13 +24,15 @@ export type ParseResult = { ok: true; command: Command } | { ok: false; error: s
 export const USAGE = [
   '`/icsp why IMAGE [node=NAME | pool=NAME | nodes=all|N] [--no-live]` why a node pulls IMAGE from where it does (plan + live check)',
   '`/icsp plan IMAGE` the pull plan only, no live check',
+  '`/icsp fix IMAGE [mirror=LOCATION]` the plan plus the YAML that fixes it, proven by the engine (mirror=: the repository that holds the image, when no mirror is configured)',
+  '`/icsp what-if [remove=KIND/NAME]` + pasted YAML, or `@icsp-bot what-if` with a YAML file attached: what applying it does (MCO verdict, drain/reboot, rerouted images)',
   '`/icsp policies [FILTER]` the mirror policies (ICSP, IDMS, ITMS), optionally filtered',
   '`/icsp status` pools and whether the current mirror configuration has reached them',
   '`/icsp help` this text',
   'The same words work as `@icsp-bot why IMAGE` in a channel or a thread.',
 ].join('\n');
 
-export const USAGE_LINE = 'usage: /icsp why IMAGE [node=NAME|pool=NAME|nodes=all|N] [--no-live] | plan IMAGE | policies [FILTER] | status | help';
+export const USAGE_LINE = 'usage: /icsp why IMAGE [node=NAME|pool=NAME|nodes=all|N] [--no-live] | plan IMAGE | fix IMAGE | what-if YAML | policies [FILTER] | status | help';
 
 /** Undoes Slack's formatting of message text: <@U…> mentions, <url|label> links, HTML entities, `code`. */
 export function normalizeSlackText(text: string): string {
@@ -80,11 +88,39 @@ export function parseCommand(text: string): ParseResult {
       const image = checkImage(args[0]!);
       return typeof image === 'string' ? { ok: true, command: { kind: 'plan', image } } : fail(image.error);
     }
+    case 'fix': {
+      const mirror = takeMirror(args);
+      if (typeof mirror === 'object') return fail(mirror.error);
+      if (args.length !== 1) return fail(`fix takes exactly one IMAGE (and optionally mirror=LOCATION), got ${args.length} words`);
+      const image = checkImage(args[0]!);
+      return typeof image === 'string' ? { ok: true, command: { kind: 'fix', image, ...(mirror !== undefined ? { mirror } : {}) } } : fail(image.error);
+    }
+    case 'what-if':
+    case 'whatif': {
+      const { yaml, remove } = pastedYaml(normalizeSlackText(text).replace(/^\S+/, ''));
+      const keys: ObjectKey[] = [];
+      for (const r of remove) {
+        const k = parseObjectKey(r);
+        if (k === null) return fail(`remove= takes KIND/NAME (KIND: icsp, idms, itms, image), got ${quoteInput(r)}`);
+        keys.push(k);
+      }
+      return { ok: true, command: { kind: 'what-if', yaml, remove: keys } };
+    }
     case 'why':
       return parseWhy(args);
     default:
       return fail(`unknown subcommand ${quoteInput(words[0] ?? '')}`);
   }
+}
+
+/** Removes a `mirror=LOCATION` word from args; the location must be a mirror (host[:port][/path]). */
+function takeMirror(args: string[]): string | undefined | { error: string } {
+  const i = args.findIndex((a) => /^mirror=/i.test(a));
+  if (i === -1) return undefined;
+  const value = stripCode(args[i]!.slice('mirror='.length));
+  args.splice(i, 1);
+  if (!isValidMirror(value)) return { error: `mirror= takes a repository location (host[:port]/path, lowercase), got ${quoteInput(value)}` };
+  return value;
 }
 
 function parseWhy(args: string[]): ParseResult {

@@ -13,6 +13,8 @@ export const METHOD_SCOPES: Readonly<Record<string, readonly string[]>> = {
   'files.getUploadURLExternal': ['files:write'],
   'files.completeUploadExternal': ['files:write'],
   'usergroups.users.list': ['usergroups:read'],
+  // Not a Web API method: GET of a file's url_private_download (a YAML shared with `@icsp-bot what-if`).
+  'files.download': ['files:read'],
 };
 
 /** Scopes needed to receive a kind of request at all. */
@@ -26,7 +28,7 @@ export const RECEIVE_SCOPES: Readonly<Record<string, readonly string[]>> = {
 export const HANDLER_METHODS: Readonly<Record<string, readonly string[]>> = {
   startup: ['auth.test'],
   [`command:${SLASH_COMMAND}`]: ['chat.postMessage', 'files.getUploadURLExternal', 'files.completeUploadExternal', 'usergroups.users.list'],
-  'event:app_mention': ['chat.postMessage', 'chat.postEphemeral', 'files.getUploadURLExternal', 'files.completeUploadExternal', 'usergroups.users.list'],
+  'event:app_mention': ['chat.postMessage', 'chat.postEphemeral', 'files.getUploadURLExternal', 'files.completeUploadExternal', 'usergroups.users.list', 'files.download'],
   'action:block_actions': ['chat.postMessage', 'chat.postEphemeral', 'files.getUploadURLExternal', 'files.completeUploadExternal', 'usergroups.users.list'],
 };
 

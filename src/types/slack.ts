@@ -63,6 +63,8 @@ export interface AppMentionPayload {
   channel: string;
   ts: string;
   thread_ts?: string;
+  /** Files shared with the mention (what-if reads a YAML file from here). */
+  files?: Array<{ name?: string; size?: number; url_private_download?: string; url_private?: string }>;
 }
 
 /** The fields of a block_actions payload the bot reads. */

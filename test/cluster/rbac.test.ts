@@ -64,6 +64,13 @@ describe('RBAC: the bot as ServiceAccount icsp-bot', () => {
     expect(status.code).toBe(403);
   });
 
+  it('may list pods in every namespace (what-if reads their images) but not read their logs outside the debug namespace', async () => {
+    const core = botConfig().makeApiClient(CoreV1Api);
+    await expect(core.listPodForAllNamespaces({ limit: 1 })).resolves.toBeDefined();
+    const status = await expectApiError(core.readNamespacedPodLog({ namespace: 'icsp-bot', name: 'any' }));
+    expect(status.code).toBe(403);
+  });
+
   it('may not update pods (only create and delete)', async () => {
     const status = await expectApiError(
       botConfig().makeApiClient(CoreV1Api).patchNamespacedPod({ namespace: debugNamespace, name: 'any', body: [] }),

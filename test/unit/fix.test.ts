@@ -8,7 +8,7 @@ import { parsePolicyDocuments } from '../../src/domain/policy-documents.ts';
 import { overlayPolicies } from '../../src/domain/policy-overlay.ts';
 import type { PolicySet } from '../../src/domain/policy-set.ts';
 import { renderPolicies } from '../../src/domain/render.ts';
-import { loadPolicyPaths } from '../../src/adapters/policy-files.ts';
+import { loadPolicyPaths } from '../../src/files/policy-files.ts';
 import { Readable } from 'node:stream';
 import { runCli } from '../helpers/run-cli.ts';
 
