@@ -20,6 +20,7 @@ export function formatExplanation(e: Explanation): string {
   } else {
     out.push(`Image:    ${e.normalizedReference} (${e.pullKind} pull)`);
     out.push(`Matched:  ${e.matchedPrefix === null ? 'no [[registry]] entry' : `[[registry]] prefix ${e.matchedPrefix}`}`);
+    if (e.policy !== null && e.policy.rendered) out.push(`Policy:   ${policyLine(e.policy)}`);
     out.push('', 'Pull plan, in the order the node tries it:');
     e.pullSources.forEach((s, i) => out.push(attempt(s, i)));
   }
@@ -42,4 +43,12 @@ export function formatExplanation(e: Explanation): string {
   const basis = e.basis.kind === 'policies' ? `rendered from ${e.basis.objects} policy object(s) as the MCO would` : `read from ${e.basis.files.join(', ')}`;
   out.push('', `(Configuration ${basis}.)`);
   return out.join('\n') + '\n';
+}
+
+/** policy.json's decision on the logical name, when image.config sets allowedRegistries / blockedRegistries. */
+function policyLine(p: NonNullable<Explanation['policy']>): string {
+  const scope = p.scope === null ? 'its default' : `scope ${p.scope === '' ? '""' : p.scope}`;
+  const why = p.field === 'blockedRegistries' ? ` (blockedRegistries ${p.entry})` : p.field === 'allowedRegistries' ? ' (not in allowedRegistries)' : '';
+  const reach = !p.allowed && !p.reached ? '; never consulted: every pull source is blocked first' : '';
+  return `${p.file} ${p.allowed ? 'accepts' : 'rejects'} ${p.identity} by ${scope}${why}${reach}`;
 }

@@ -92,3 +92,15 @@ describe('icsp why with policy.json', () => {
     expect(j.policy).toMatchObject({ allowed: true, scope: 'quay.io/ns', field: null, message: null });
   });
 });
+
+describe('the text report', () => {
+  it('says what policy.json decides, by which scope, when image.config sets a list', async () => {
+    const ok = await runCli(['why', `quay.io/ns/app@${D}`, '--policies', file('t1.yaml', `${IDMS}---\n${image('    allowedRegistries: [quay.io/ns]')}`)]);
+    expect(ok.stdout).toContain(`Policy:   /etc/containers/policy.json accepts quay.io/ns/app@${D} by scope quay.io/ns\n`);
+    const blocked = await runCli(['why', 'quay.io/ns/app:1', '--policies', file('t2.yaml', `${IDMS}---\n${image('    blockedRegistries: [quay.io/ns]')}`)]);
+    expect(blocked.code).toBe(1);
+    expect(blocked.stdout).toContain('Policy:   /etc/containers/policy.json rejects quay.io/ns/app:1 by scope quay.io/ns (blockedRegistries quay.io/ns); never consulted: every pull source is blocked first\n');
+    const none = await runCli(['why', `quay.io/ns/app@${D}`, '--policies', file('t3.yaml', IDMS)]);
+    expect(none.stdout).not.toContain('Policy:');
+  });
+});
