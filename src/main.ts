@@ -29,6 +29,7 @@ import { processEnv } from './settings/process-env.ts';
 import type { Env } from './settings/settings-reader.ts';
 import { loadKubeconfig } from './cluster/kubeconfig.ts';
 import { SettingsReader } from './settings/settings-reader.ts';
+import { createSlackOutbound, proxySecrets, proxySettingsFromEnv } from './slack/outbound.ts';
 import type { BotConfig } from './slack/config.ts';
 import { errorText, messageOf } from './domain/error-text.ts';
 
@@ -89,9 +90,14 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   errors.push(...processSettings.errors);
   const rollout = rolloutSettingsFromEnv(env);
   errors.push(...rollout.errors);
+  const { settings: proxy, errors: proxyErrors } = proxySettingsFromEnv(env);
+  errors.push(...proxyErrors);
+  const allowSharedApp = processSettings.oneOf('ICSP_ALLOW_SHARED_SLACK_APP', ['true', 'false']) === 'true';
   if (!loaded.ok || errors.length > 0) return { errors };
   const config: BotConfig = loaded.config;
-  const logger = createLogger({ level: config.logLevel, secrets: [config.botToken, config.appToken ?? '', config.signingSecret ?? ''], name: 'icsp-bot' });
+  const logger = createLogger({ level: config.logLevel, secrets: [config.botToken, config.appToken ?? '', config.signingSecret ?? '', ...proxySecrets(proxy)], name: 'icsp-bot' });
+  const outbound = createSlackOutbound(proxy);
+  const slackUrl = config.apiUrl ?? 'https://slack.com/api/';
   const metrics = createMetrics();
   let objects: () => PolicyObject[];
   let policySource: PolicySource;
@@ -131,7 +137,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   // Rollout notices (ICSP_NOTIFY_CHANNEL) need the cluster; one replica notifies (Lease).
   let notifier: RolloutNotifier | undefined;
   if (rollout.settings !== null && kc !== undefined) {
-    const chat = instrumentChatSink(new SlackChatSink({ token: config.botToken, ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}) }), metrics);
+    const chat = instrumentChatSink(new SlackChatSink({ token: config.botToken, fetch: outbound.fetch, ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}) }), metrics);
     notifier = createRolloutNotifier(kc, chat, { ...rollout.settings, cluster: config.clusterName ?? rollout.settings.cluster, logger });
     await notifier.start();
   } else if (rollout.settings !== null) {
@@ -153,21 +159,38 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
     whatIfState,
     ...(notifier !== undefined ? { poolStatus: () => notifier.poolStatus() } : clusterKc !== undefined ? { poolStatus: async () => (await readPoolStatus(clusterKc)).lines } : {}),
     observeSlackCall: (event, error) => (event === 'retry' ? metrics.slackRetries.inc({ method: 'web-api' }) : metrics.slackApiErrors.inc({ method: 'web-api', error })),
+    outbound,
+    allowSharedApp,
   });
-  const r = await bot.start();
   const checker = clusterChecker;
+  // Health first: while Slack cannot be reached (proxy, CA), /readyz already says why.
   const health = await startHealthServer({
     port: metricsPort,
     host: metricsHost,
     registry: metrics.registry,
     checks: () => [
-      { name: 'slack', check: () => (bot.connected() ? undefined : 'not connected to Slack') },
+      {
+        name: 'slack',
+        check: () => {
+          const route = outbound.describe(slackUrl);
+          if (!bot.connected()) {
+            const last = outbound.lastError();
+            return `not connected to Slack (${route}${last === undefined ? '' : `: ${last}`})`;
+          }
+          return bot.sharedConnectionWarning();
+        },
+        info: () => `connected ${outbound.describe(slackUrl)}`,
+      },
       ...(checker === undefined
         ? []
         : [{ name: 'cluster', check: () => (!checker.policies.synced ? 'policy watches not synced yet' : checker.policies.stale ? 'policy watches are stale (no contact with the API server)' : undefined) }]),
     ],
   });
-  logger.info({ mode: config.mode, port: r.port, metricsPort: health.port, cluster: config.clusterName ?? policySource.cluster, liveChecks: clusterChecker !== undefined, policyObjects: objects().length }, 'icsp-bot started');
+  const r = await bot.start().catch(async (e: unknown) => {
+    await health.close();
+    throw e;
+  });
+  logger.info({ mode: config.mode, slack: outbound.describe(slackUrl), port: r.port, metricsPort: health.port, cluster: config.clusterName ?? policySource.cluster, liveChecks: clusterChecker !== undefined, policyObjects: objects().length }, 'icsp-bot started');
   let stopping: Promise<void> | undefined;
   const shutdown = (signal: string): Promise<void> => {
     stopping ??= (async () => {
@@ -177,6 +200,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
       await clusterChecker?.shutdown().catch((e: unknown) => logger.error({ err: messageOf(e) }, 'debug pod cleanup failed'));
       await notifier?.stop();
       await bot.stop();
+      await outbound.close().catch(() => undefined);
       await health.close();
     })();
     return stopping;

@@ -9,6 +9,8 @@ export interface ReadinessCheck {
   name: string;
   /** Undefined when ready; otherwise why not, in one line. */
   check(): string | undefined;
+  /** What /readyz also says when ready (e.g. how Slack is reached); one line, no credentials. */
+  info?(): string;
 }
 
 export interface HealthServer {
@@ -27,11 +29,13 @@ export async function startHealthServer(opts: { port: number; host: string; regi
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
-      const failing = opts.checks().flatMap((c) => {
+      const checks = opts.checks();
+      const failing = checks.flatMap((c) => {
         const why = c.check();
         return why === undefined ? [] : [`${c.name}: ${why}`];
       });
-      res.writeHead(failing.length === 0 ? 200 : 503, { 'content-type': 'text/plain' }).end(failing.length === 0 ? 'ready\n' : `${failing.join('\n')}\n`);
+      const infos = failing.length === 0 ? checks.flatMap((c) => (c.info === undefined ? [] : [`${c.name}: ${c.info()}`])) : [];
+      res.writeHead(failing.length === 0 ? 200 : 503, { 'content-type': 'text/plain' }).end(failing.length === 0 ? ['ready', ...infos, ''].join('\n') : `${failing.join('\n')}\n`);
     } else if (path === '/metrics') {
       opts.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': opts.registry.contentType }).end(text),

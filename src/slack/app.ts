@@ -1,7 +1,7 @@
 // The Bolt wiring: `/icsp` commands, @-mentions and the buttons of a live answer, in Socket Mode or HTTP. Every
 // listener acks first (within Slack's 3 s), then works in the background; every background task is tracked, and
 // every failure ends in a log line and, where a user waits, an ephemeral message. No unhandled rejection.
-import { App } from '@slack/bolt';
+import { App, SocketModeReceiver } from '@slack/bolt';
 import type { AllMiddlewareArgs, App as BoltApp, LogLevel, RespondFn } from '@slack/bolt';
 import type { Server } from 'node:http';
 import type { Logger } from '../ports/logger.ts';
@@ -25,10 +25,15 @@ import { errorText } from '../domain/error-text.ts';
 import type { WhatIfClusterState } from '../ports/what-if.ts';
 import type { SharedFile } from './what-if-answers.ts';
 import { fixAnswer, whatIfAnswer } from './what-if-flow.ts';
+import type { SlackOutbound } from './outbound.ts';
+import { watchHello } from './socket-hello.ts';
 import type { RetryPolicy } from './slack-call.ts';
 import type { PoolStatus } from '../domain/rollout-status.ts';
 
 const INFO = 'info' as LogLevel;
+
+/** What the app uses of @slack/socket-mode's client (Bolt keeps it on its receiver). */
+type SocketClientLike = { on(ev: string, cb: () => void): void } & Parameters<typeof watchHello>[0];
 
 export interface SlackBotDeps {
   config: BotConfig;
@@ -45,6 +50,10 @@ export interface SlackBotDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Told of Slack Web API retries and failures (metrics). */
   observeSlackCall?: (event: 'retry' | 'error', error: string) => void;
+  /** Every outgoing connection to Slack (proxy, NO_PROXY); undefined: Node's defaults, direct. */
+  outbound?: SlackOutbound;
+  /** Socket Mode: start even when Slack reports another open connection of this app (see the README's fleet section). */
+  allowSharedApp?: boolean;
 }
 
 export interface SlackBot {
@@ -56,6 +65,8 @@ export interface SlackBot {
   idle(): Promise<void>;
   /** Socket Mode: the WebSocket is up; HTTP mode: the server listens. For /readyz. */
   connected(): boolean;
+  /** Socket Mode: set when Slack says another connection of this app is open (events then go to either). */
+  sharedConnectionWarning(): string | undefined;
 }
 
 /** Where and how to answer one request. */
@@ -100,11 +111,30 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     // 429s are handled by callSlack (bounded Retry-After); network errors get a short retry here.
     rejectRateLimitedCalls: true,
     retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2000 },
+    // Web API, respond() to response_url and file uploads all use this fetch: through the proxy when one is set.
+    ...(deps.outbound === undefined ? {} : { fetch: deps.outbound.fetch }),
   };
   const blog = boltLogger(logger.child({ component: 'bolt' }));
   let app: BoltApp;
+  let socketClient: SocketClientLike | undefined;
+  let helloConnections = 0;
   if (config.mode === 'socket') {
-    app = new App({ token: config.botToken, appToken: config.appToken, socketMode: true, clientOptions, logger: blog, logLevel: INFO });
+    // Our own receiver: Bolt's App does not pass a dispatcher to it, and the WebSocket needs one for a proxy.
+    const receiver = new SocketModeReceiver({
+      appToken: config.appToken ?? '',
+      logger: blog,
+      logLevel: INFO,
+      // apps.connections.open on (re)connect: keep retrying through an outage (a network error is not retried by the
+      // Socket Mode client itself, so a short retry budget would leave the bot disconnected for good).
+      installerOptions: { clientOptions: { ...clientOptions, retryConfig: { retries: 100_000, factor: 1.5, minTimeout: 1000, maxTimeout: 30_000 } } },
+      ...(deps.outbound === undefined ? {} : { dispatcher: deps.outbound.dispatcher }),
+    });
+    socketClient = (receiver as unknown as { client: SocketClientLike }).client;
+    watchHello(socketClient, (n) => {
+      helloConnections = n;
+      if (n > 1) logger.error({ connections: n }, 'Slack reports another open Socket Mode connection of this app: events go to either connection at random; run one app per cluster or HTTP mode behind one route');
+    });
+    app = new App({ token: config.botToken, receiver, clientOptions, logger: blog, logLevel: INFO });
   } else {
     app = new App({ token: config.botToken, signingSecret: config.signingSecret, clientOptions, logger: blog, logLevel: INFO, port: config.port });
   }
@@ -413,18 +443,26 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
   });
 
   let up = false;
+  const shared = (): string | undefined =>
+    helloConnections > 1 ? `Slack reports ${helloConnections} open Socket Mode connections of this app: another bot answers too` : undefined;
   return {
     app,
     connected: () => up,
+    sharedConnectionWarning: shared,
     async start() {
       const r = (config.mode === 'http' ? await app.start({ port: config.port, host: config.host }) : await app.start()) as unknown;
       up = true;
-      if (config.mode === 'socket') {
-        // Bolt keeps its receiver private; the Socket Mode client reports the WebSocket's state.
-        const client = (app as unknown as { receiver?: { client?: { on(ev: string, cb: () => void): void } } }).receiver?.client;
-        client?.on('connected', () => (up = true));
-        client?.on('disconnected', () => (up = false));
-        client?.on('reconnecting', () => (up = false));
+      if (socketClient !== undefined) {
+        // The Socket Mode client reports the WebSocket's state.
+        socketClient.on('connected', () => (up = true));
+        socketClient.on('disconnected', () => (up = false));
+        socketClient.on('reconnecting', () => (up = false));
+        const why = shared();
+        if (why !== undefined && deps.allowSharedApp !== true) {
+          up = false;
+          await app.stop();
+          throw new Error(`${why}; one Slack app must not be shared by several bots in Socket Mode (Slack delivers each event to one connection at random): use one Slack app per cluster, or HTTP mode behind one route, or one bot for the fleet (ICSP_KUBECONFIGS); ICSP_ALLOW_SHARED_SLACK_APP=true starts anyway`);
+        }
       }
       if (config.mode === 'http') {
         const addr = (r as Server).address();

@@ -10,6 +10,8 @@ export interface SlackChatSinkOptions {
   /** e.g. http://127.0.0.1:PORT/api/ for a local recording server; default slack.com. */
   apiUrl?: string;
   retry?: RetryPolicy;
+  /** Through the proxy when one is set (SlackOutbound.fetch). */
+  fetch?: typeof globalThis.fetch;
 }
 
 interface PostResult {
@@ -28,6 +30,7 @@ export class SlackChatSink implements ChatSink {
     // Retries of 429 are ours (callSlack, visible and bounded), not the client's queue.
     this.client = new webApi.WebClient(opts.token, {
       ...(opts.apiUrl === undefined ? {} : { slackApiUrl: opts.apiUrl }),
+      ...(opts.fetch === undefined ? {} : { fetch: opts.fetch }),
       rejectRateLimitedCalls: true,
       retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2000 },
     });

@@ -9,6 +9,7 @@ import { rolloutSettingsFromEnv } from '../../src/composition/rollout-notifier.t
 import { SettingsReader } from '../../src/settings/settings-reader.ts';
 import { SETTINGS, settingSpec, settingsMarkdown } from '../../src/settings/settings-table.ts';
 import { loadConfig } from '../../src/slack/config.ts';
+import { proxySettingsFromEnv } from '../../src/slack/outbound.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -43,6 +44,8 @@ function variablesRead(): Set<string> {
   const p = new SettingsReader(env({}));
   p.int('ICSP_METRICS_PORT', { min: 0, max: 65535 });
   p.text('ICSP_METRICS_HOST');
+  p.oneOf('ICSP_ALLOW_SHARED_SLACK_APP', ['true', 'false']);
+  proxySettingsFromEnv(env({}));
   try {
     loadKubeconfig({ env: env({}), hint: 'h', home: '/nonexistent', serviceAccountToken: '/nonexistent' });
   } catch {

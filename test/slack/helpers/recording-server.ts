@@ -3,6 +3,7 @@
 // error such as not_in_channel). Binds 127.0.0.1 only.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface ApiCall {
@@ -19,6 +20,12 @@ export interface Failure {
   times: number;
 }
 
+/** HTTPS with a test CA's certificate, and the host name put into the URLs it hands out (proxy tests). */
+export interface RecordingServerOptions {
+  tls?: { key: string; cert: string };
+  host?: string;
+}
+
 export class RecordingServer {
   readonly calls: ApiCall[] = [];
   readonly uploads: Array<{ id: string; body: string }> = [];
@@ -33,12 +40,22 @@ export class RecordingServer {
   private waiters: Array<() => void> = [];
   port = 0;
 
+  private readonly opts: RecordingServerOptions;
+
+  constructor(opts: RecordingServerOptions = {}) {
+    this.opts = opts;
+  }
+
+  get origin(): string {
+    return `${this.opts.tls ? 'https' : 'http'}://${this.opts.host ?? '127.0.0.1'}:${this.port}`;
+  }
+
   get apiUrl(): string {
-    return `http://127.0.0.1:${this.port}/api/`;
+    return `${this.origin}/api/`;
   }
 
   responseUrl(id: string): string {
-    return `http://127.0.0.1:${this.port}/respond/${id}`;
+    return `${this.origin}/respond/${id}`;
   }
 
   fail(method: string, f: Failure): void {
@@ -73,12 +90,13 @@ export class RecordingServer {
   }
 
   async start(): Promise<void> {
-    this.server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch((e: unknown) => {
         res.statusCode = 500;
         res.end(String(e));
       });
-    });
+    };
+    this.server = this.opts.tls ? createTlsServer(this.opts.tls, handler) : createServer(handler);
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     this.port = (this.server.address() as AddressInfo).port;
   }
@@ -142,7 +160,7 @@ export class RecordingServer {
         return json(200, { ok: true, message_ts: '1.000001' });
       case 'files.getUploadURLExternal': {
         const id = `F${++this.fileCounter}`;
-        return json(200, { ok: true, upload_url: `http://127.0.0.1:${this.port}/upload/${id}`, file_id: id });
+        return json(200, { ok: true, upload_url: `${this.origin}/upload/${id}`, file_id: id });
       }
       case 'files.completeUploadExternal':
         return json(200, { ok: true, files: (params.files as Array<{ id: string }>) ?? [] });
