@@ -33,6 +33,16 @@ describe('manifests/', () => {
     const spec = dep.spec!.template.spec!;
     expect(spec.serviceAccountName).toBe('icsp-bot');
     expect(spec.containers[0]!.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    // The cluster's trusted CA bundle: the labelled ConfigMap is mounted where NODE_EXTRA_CA_CERTS points.
+    const ca = await adminConfig().makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: 'icsp-bot-trusted-ca', namespace: 'icsp-bot' });
+    expect(ca.metadata!.labels).toMatchObject({ 'config.openshift.io/inject-trusted-cabundle': 'true' });
+    const env = spec.containers[0]!.env ?? [];
+    const caPath = env.find((e) => e.name === 'NODE_EXTRA_CA_CERTS')?.value ?? '';
+    const mount = spec.containers[0]!.volumeMounts!.find((m) => caPath.startsWith(`${m.mountPath}/`));
+    const volume = spec.volumes!.find((v) => v.name === mount?.name);
+    expect(volume?.configMap?.name).toBe('icsp-bot-trusted-ca');
+    expect(volume?.configMap?.items).toEqual([{ key: 'ca-bundle.crt', path: caPath.slice(mount!.mountPath.length + 1) }]);
+    expect(env.map((e) => e.name)).toEqual(expect.arrayContaining(['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY']));
     const pod: V1Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'icsp-bot-psa-check', namespace: 'icsp-bot' }, spec };
     // The namespace carries no Pod Security labels, so the cluster default ("restricted") applies.
     await adminConfig().makeApiClient(CoreV1Api).createNamespacedPod({ namespace: 'icsp-bot', body: pod, dryRun: 'All' });
@@ -54,6 +64,9 @@ describe('manifests/', () => {
         ICSP_METRICS_PORT: String(metricsPort),
         ICSP_METRICS_HOST: '127.0.0.1',
         ICSP_CLUSTER_NAME: 'deploy-test',
+        // A proxy that does not exist: Slack (plain http here) is not proxied by HTTPS_PROXY, and the Kubernetes
+        // API must be reached directly, so the bot still becomes ready.
+        HTTPS_PROXY: 'http://127.0.0.1:9',
         // Rollout notices on: the notifier's state ConfigMap and Lease must work with the manifests' RBAC too.
         ICSP_NOTIFY_CHANNEL: 'C0NOTIFY',
         ICSP_LEASE_NAME: 'icsp-bot-deploy-test',
