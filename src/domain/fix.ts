@@ -14,7 +14,7 @@ import { renderPolicies } from './render.ts';
 import type { RenderOptions } from './render.ts';
 import { isValidMirror } from './scope.ts';
 import { validateRegistriesConfScopes } from './mco-validate.ts';
-import type { ImageConfig, ImageMirrors, MirrorObject, MirrorSourcePolicy, ObjectMeta, PolicyObject } from '../types/openshift.ts';
+import type { ImageConfig, ImageMirrors, MirrorObject, MirrorSourcePolicy, ObjectMeta, PolicyObject, RegistrySources } from '../types/openshift.ts';
 
 export interface FixStep {
   /** The verdict or warning code this step remedies. */
@@ -129,11 +129,37 @@ function mirrorSet(p: PolicySet, kind: 'ImageDigestMirrorSet' | 'ImageTagMirrorS
 interface Remedy {
   objects: PolicyObject[];
   step: FixStep;
+  /** What the proof must reach: a verdict, or "served" (any verdict where a pull source serves and is allowed). */
+  intended?: VerdictCode | 'served';
+}
+
+/** Verdicts under which the node gets the image from somewhere and the policy lets it through. */
+const SERVED: ReadonlySet<VerdictCode> = new Set<VerdictCode>(['mirror-first', 'tag-pull-skips-digest-mirrors', 'digest-pull-skips-tag-mirrors', 'shadowed', 'source-only', 'no-mirror-configured']);
+
+/** rejected-by-policy: the image.config change that lets the logical name through policy.json. */
+function policyRemedy(e: Explanation, p: PolicySet): Remedy | { unfixable: string } {
+  const check = e.policy;
+  const image = p.image;
+  if (check === null || image === undefined) return { unfixable: 'the policy.json rejection does not come from image.config; nothing to change there' };
+  const rs = image.spec.registrySources ?? {};
+  let fixed: RegistrySources;
+  let description: string;
+  if (check.field === 'blockedRegistries' && check.entry !== null) {
+    fixed = { ...rs, blockedRegistries: (rs.blockedRegistries ?? []).filter((b) => b !== check.entry) };
+    description = `image.config cluster without blockedRegistries entry ${check.entry}: policy.json judges the name the pod asked for, so a blocked source is rejected even when a mirror serves it (to keep nodes off the source, use mirrorSourcePolicy: NeverContactSource instead)`;
+  } else if (check.field === 'allowedRegistries') {
+    const repo = refName(parsePullReference(e.input));
+    fixed = { ...rs, allowedRegistries: [...(rs.allowedRegistries ?? []), repo] };
+    description = `image.config cluster with ${repo} added to allowedRegistries (the repository as the pod names it, not the mirror host; the narrowest scope that admits it)`;
+  } else return { unfixable: 'policy.json rejects the image for a reason image.config does not set' };
+  const obj: ImageConfig = { apiVersion: image.apiVersion, kind: 'Image', metadata: applyableMeta(image.metadata), spec: { ...image.spec, registrySources: fixed } };
+  return { objects: [obj], step: { remedies: 'rejected-by-policy', description }, intended: 'served' };
 }
 
 /** The mirror set that remedies a verdict of `e` (explained against `p`, which the MCO accepts). */
 function remedyFor(e: Explanation, p: PolicySet, mirror: string | undefined): Remedy | null | { unfixable: string } {
   const code = e.verdict.code;
+  if (code === 'rejected-by-policy') return policyRemedy(e, p);
   const skippedBy = (reason: string): string[] => [...new Set(e.skippedMirrors.filter((s) => s.reason === reason).map((s) => s.location))];
   const source = e.matchedPrefix;
   const tagSkips = skippedBy('tag-pull-digest-only-mirror');
@@ -216,10 +242,11 @@ export function proposeFix(input: FixInput): FixResult {
   // The proof: the original objects with the fix applied, explained again from scratch. Only this image's hosts
   // are rendered (policy-subset.ts): the rest of the objects is unchanged and was accepted (or re-validated above).
   const after = explain({ reference: input.reference, policies: relevantSubset(overlayPolicies(input.policies, objects).policies, input.reference), render: opts });
-  const intended: VerdictCode = remedy !== null && !('unfixable' in remedy) ? 'mirror-first' : explained.verdict.code;
+  const intended: VerdictCode | 'served' = remedy !== null && !('unfixable' in remedy) ? (remedy.intended ?? 'mirror-first') : explained.verdict.code;
   const stillRefused = after.warnings.find((w) => w.code === 'mco-rejects-config');
   if (stillRefused !== undefined) return { fix: null, note: `the engine could not prove a fix: the MCO would refuse it (${stillRefused.message})` };
-  if (after.verdict.code !== intended) return { fix: null, note: `the engine could not prove a fix: with it, the verdict is ${after.verdict.code}, not ${intended}` };
+  const reached = intended === 'served' ? SERVED.has(after.verdict.code) : after.verdict.code === intended;
+  if (!reached) return { fix: null, note: `the engine could not prove a fix: with it, the verdict is ${after.verdict.code}, not ${intended === 'served' ? 'one where the image is served' : intended}` };
   return {
     fix: {
       yaml: objects.map((o) => dumpGoYaml(o)).join('---\n'),

@@ -15,6 +15,9 @@ import { confFromEntries } from './registries-conf.ts';
 import type { RegistriesConf, Registry } from './registries-conf.ts';
 import { diffRegistries } from './registries-diff.ts';
 import { renderPolicies, TEMPLATE_SEARCH_REGISTRIES } from './render.ts';
+import { evaluatePolicy } from './policy-eval.ts';
+import { renderPolicyJson, TEMPLATE_POLICY_JSON } from './policy-json.ts';
+import type { PolicyJson, PolicyRequirement } from './policy-json.ts';
 import type { RenderOptions } from './render.ts';
 import { RegistryIndex, resolveParsed } from './resolve.ts';
 import type { ImageUsage } from './running-images.ts';
@@ -33,7 +36,7 @@ export interface WhatIfInput {
   render?: RenderOptions;
 }
 
-export type RouteChange = 'becomes-pull-error' | 'pull-error-fixed' | 'becomes-blocked' | 'unblocked' | 'first-source-changed' | 'gains-mirror' | 'loses-mirror' | 'changed';
+export type RouteChange = 'becomes-pull-error' | 'pull-error-fixed' | 'becomes-blocked' | 'unblocked' | 'becomes-rejected' | 'no-longer-rejected' | 'first-source-changed' | 'gains-mirror' | 'loses-mirror' | 'changed';
 
 export interface Rerouted {
   image: string;
@@ -68,26 +71,47 @@ export interface WhatIfResult {
 
 interface Rendered {
   conf: RegistriesConf;
+  /** /etc/containers/policy.json as the MCO writes it (the template when image.config sets neither list). */
+  policy: PolicyJson;
   error: string | null;
 }
 
+/** registries.conf and policy.json of one configuration; the MCO refuses both when either refuses (one sync). */
 function renderConf(p: PolicySet, opts: RenderOptions): Rendered {
   try {
     const r = renderPolicies(p, opts);
-    return { conf: { ...confFromEntries(r.rendered ? r.registries : []), unqualifiedSearchRegistries: r.unqualifiedSearchRegistries }, error: null };
+    const policy = renderPolicyJson(p, r.payloadFilter).policy;
+    return { conf: { ...confFromEntries(r.rendered ? r.registries : []), unqualifiedSearchRegistries: r.unqualifiedSearchRegistries }, policy, error: null };
   } catch (e) {
     if (!(e instanceof EngineError) || e.stage !== 'render') throw e;
-    return { conf: { ...confFromEntries([]), unqualifiedSearchRegistries: [...TEMPLATE_SEARCH_REGISTRIES] }, error: e.message };
+    return { conf: { ...confFromEntries([]), unqualifiedSearchRegistries: [...TEMPLATE_SEARCH_REGISTRIES] }, policy: structuredClone(TEMPLATE_POLICY_JSON_OBJECT), error: e.message };
   }
 }
 
-function setDiff(label: string, before: readonly string[] | undefined, after: readonly string[] | undefined): string[] {
-  const b = new Set(before ?? []);
-  const a = new Set(after ?? []);
+/** The policy.json difference in scope terms: the default and each transports.docker scope. */
+function policyDiff(before: PolicyJson, after: PolicyJson): string[] {
+  const kind = (reqs: readonly PolicyRequirement[] | undefined): string => (reqs ?? []).map((r) => r.type).join('+') || '(none)';
   const out: string[] = [];
-  for (const x of a) if (!b.has(x)) out.push(`${label}: added ${x}`);
-  for (const x of b) if (!a.has(x)) out.push(`${label}: removed ${x}`);
+  if (kind(before.default) !== kind(after.default)) out.push(`default: ${kind(before.default)} -> ${kind(after.default)}`);
+  const b = before.transports['docker'] ?? {};
+  const a = after.transports['docker'] ?? {};
+  for (const s of Object.keys(a)) if (!(s in b)) out.push(`docker scope ${s}: added (${kind(a[s])})`);
+  for (const s of Object.keys(b)) {
+    if (!(s in a)) out.push(`docker scope ${s}: removed (was ${kind(b[s])})`);
+    else if (kind(a[s]) !== kind(b[s])) out.push(`docker scope ${s}: ${kind(b[s])} -> ${kind(a[s])}`);
+  }
   return out;
+}
+
+const TEMPLATE_POLICY_JSON_OBJECT = JSON.parse(TEMPLATE_POLICY_JSON) as PolicyJson;
+
+/** policy.json of a configuration the MCO refuses: what its objects mean (nodes have an older one). */
+function proposedPolicyFallback(p: PolicySet, opts: RenderOptions): PolicyJson {
+  try {
+    return renderPolicyJson(p, renderPolicies(p, { ...opts, skipValidation: true }).payloadFilter).policy;
+  } catch {
+    return structuredClone(TEMPLATE_POLICY_JSON_OBJECT);
+  }
 }
 
 const show = (s: PullSource): string => (s.blocked ? `${s.reference} (blocked)` : s.reference);
@@ -143,7 +167,7 @@ function plainCuts(name: string): string[] {
  * differ) lets most images be skipped without resolving: a plan can only change if an entry above the image's name
  * changed, or one above where its mirrors rewrite it to (the attempts' blocked flags). Without it, all resolve.
  */
-export function reroutes(before: RegistriesConf, after: RegistriesConf, images: ImageUsage, changedPrefixes?: ReadonlySet<string>): { rerouted: Rerouted[]; unparseable: string[] } {
+export function reroutes(before: RegistriesConf, after: RegistriesConf, images: ImageUsage, changedPrefixes?: ReadonlySet<string>, policies?: { before: PolicyJson; after: PolicyJson }): { rerouted: Rerouted[]; unparseable: string[] } {
   const bi = new RegistryIndex(before);
   const ai = new RegistryIndex(after);
   const rerouted: Rerouted[] = [];
@@ -169,7 +193,10 @@ export function reroutes(before: RegistriesConf, after: RegistriesConf, images: 
       unparseable.push(image);
       continue;
     }
-    if (prune) {
+    // policy.json judges the logical name: a changed policy can reject (or admit) an image whatever its route.
+    const rejected = policies === undefined ? null : { before: !evaluatePolicy(policies.before, ref).allowed, after: !evaluatePolicy(policies.after, ref).allowed };
+    const policyChanged = rejected !== null && rejected.before !== rejected.after;
+    if (prune && !policyChanged) {
       const name = refName(ref);
       if (!plainCuts(name).some((c) => changedPrefixes.has(c))) {
         const reg = bi.find(name);
@@ -178,8 +205,9 @@ export function reroutes(before: RegistriesConf, after: RegistriesConf, images: 
     }
     const b = plan(bi, ref);
     const a = plan(ai, ref);
-    if (planKey(b) === planKey(a)) continue;
-    const changes = classify(b, a);
+    if (planKey(b) === planKey(a) && !policyChanged) continue;
+    const changes = planKey(b) === planKey(a) ? [] : classify(b, a);
+    if (policyChanged) changes.unshift(rejected.after ? 'becomes-rejected' : 'no-longer-rejected');
     rerouted.push({
       image,
       namespaces: [...byNs].map(([namespace, pods]) => ({ namespace, pods })).sort((x, y) => (x.namespace < y.namespace ? -1 : 1)),
@@ -218,7 +246,9 @@ export function whatIf(input: WhatIfInput): WhatIfResult {
   const registriesChanges = diffs.map((d) => d.message);
   const rsBefore = input.current.image?.spec.registrySources;
   const rsAfter = overlay.policies.image?.spec.registrySources;
-  const policyJsonChanges = accepted ? [...setDiff('blockedRegistries', rsBefore?.blockedRegistries, rsAfter?.blockedRegistries), ...setDiff('allowedRegistries', rsBefore?.allowedRegistries, rsAfter?.allowedRegistries)] : [];
+  const beforePolicy = current.error === null ? current.policy : proposedPolicyFallback(input.current, opts);
+  const afterPolicy = accepted ? proposed.policy : beforePolicy;
+  const policyJsonChanges = policyDiff(beforePolicy, afterPolicy);
   const sb = rsBefore?.containerRuntimeSearchRegistries ?? [];
   const sa = rsAfter?.containerRuntimeSearchRegistries ?? [];
   const searchRegistriesChange = accepted && sb.join('\n') !== sa.join('\n') ? `containerRuntimeSearchRegistries: [${sb.join(', ')}] -> [${sa.join(', ')}]` : null;
@@ -231,7 +261,9 @@ export function whatIf(input: WhatIfInput): WhatIfResult {
 
   let rerouted: Rerouted[] = [];
   let unparseable: string[] = [];
-  if (input.images !== undefined && registriesChanges.length > 0) ({ rerouted, unparseable } = reroutes(before, after, input.images, new Set(diffs.map((d) => d.source))));
+  if (input.images !== undefined && (registriesChanges.length > 0 || policyJsonChanges.length > 0)) {
+    ({ rerouted, unparseable } = reroutes(before, after, input.images, new Set(diffs.map((d) => d.source)), policyJsonChanges.length > 0 ? { before: beforePolicy, after: afterPolicy } : undefined));
+  }
   else if (input.images !== undefined) unparseable = [...input.images.keys()].filter((i) => !parses(i));
   const byNs = new Map<string, { images: number; pods: number }>();
   for (const r of rerouted) {

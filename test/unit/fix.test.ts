@@ -122,6 +122,32 @@ describe('fix round trip', () => {
     expect(r.note).toContain('conflicting mirrorSourcePolicy');
   });
 
+  const imageConfig = (rs: Record<string, string[]>) => ({ apiVersion: 'config.openshift.io/v1' as const, kind: 'Image' as const, metadata: { name: 'cluster', resourceVersion: '9' }, spec: { registrySources: rs } });
+
+  it('rejected-by-policy (allowedRegistries lists only the mirror host): the repository as the pod names it is added, and the pull is served', () => {
+    const p = set({ idms: [idms('m', 'registry.example.com/team', ['mirror.local/team'])], image: imageConfig({ allowedRegistries: ['mirror.local', 'quay.io'] }) });
+    const image = `registry.example.com/team/app@${D}`;
+    const before = explain({ reference: image, policies: p });
+    expect(before.verdict.code).toBe('rejected-by-policy');
+    const r = proposeFix({ reference: image, policies: p, explanation: before });
+    expect(r.fix?.objects[0]).toMatchObject({ kind: 'Image', spec: { registrySources: { allowedRegistries: ['mirror.local', 'quay.io', 'registry.example.com/team/app'] } } });
+    expect(r.fix?.yaml).not.toContain('resourceVersion');
+    const after = roundTrip(image, p, r);
+    expect(after.verdict.code).toBe('mirror-first');
+    expect(after.policy?.allowed).toBe(true);
+  });
+
+  it('rejected-by-policy (blockedRegistries on a mirrored source): the entry is removed and the mirror serves', () => {
+    const p = set({ idms: [idms('m', 'registry.example.com/team', ['mirror.local/team'])], image: imageConfig({ blockedRegistries: ['registry.example.com/team'] }) });
+    const image = `registry.example.com/team/app@${D}`;
+    const r = proposeFix({ reference: image, policies: p });
+    expect(r.fix?.verdictBefore).toBe('rejected-by-policy');
+    expect(r.fix?.steps[0]?.description).toContain('NeverContactSource');
+    const after = roundTrip(image, p, r);
+    expect(after.verdict.code).toBe('mirror-first');
+    expect(after.pullSources[0]?.reference).toBe(`mirror.local/team/app@${D}`);
+  });
+
   it('mirror-first needs no fix; a bad --mirror is a one-line input error', () => {
     const p = set({ idms: [idms('m', 'quay.io/ns', ['mirror.local/ns'])] });
     expect(proposeFix({ reference: `quay.io/ns/app@${D}`, policies: p })).toEqual({ fix: null, note: null });

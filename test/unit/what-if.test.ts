@@ -127,8 +127,18 @@ describe('whatIf', () => {
     const image = (rs: object): PolicyObject => ({ apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: { registrySources: rs } });
     const r = whatIf({ current: set({ image: image({}) as never }), proposed: [image({ containerRuntimeSearchRegistries: ['registry.corp'], blockedRegistries: ['bad.io'] })] });
     expect(r.searchRegistriesChange).toContain('registry.corp');
-    expect(r.policyJsonChanges).toEqual(['blockedRegistries: added bad.io']);
+    expect(r.policyJsonChanges).toEqual(['docker scope bad.io: added (reject)']);
     expect(r.nodeAction).toMatchObject({ drain: true, reboot: true, services: [] });
+  });
+
+  it('allowedRegistries proposed: policy.json changes (CRI-O reload, no drain for that file) and every image outside it becomes rejected', () => {
+    const image = (rs: object): PolicyObject => ({ apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: { registrySources: rs } });
+    const images = parseImagesFile(`quay.io/ns/a@${D}\nregistry.example.com/x/y:1\n`, 'l');
+    const r = whatIf({ current: set({ ...base, image: image({}) as never }), proposed: [image({ allowedRegistries: ['quay.io'] })], images });
+    expect(r.policyJsonChanges).toEqual(['default: insecureAcceptAnything -> reject', 'docker scope quay.io: added (insecureAcceptAnything)']);
+    expect(r.registriesChanges).toEqual([]);
+    expect(r.nodeAction).toMatchObject({ drain: false, reboot: false, services: ['reload crio.service'] });
+    expect(r.rerouted.map((x) => [x.image, x.changes])).toEqual([['registry.example.com/x/y:1', ['becomes-rejected']]]);
   });
 
   it('no change at all: nothing happens', () => {
