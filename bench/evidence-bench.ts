@@ -1,5 +1,5 @@
 // Bench of the evidence parser: builds logs of 10 MB and 100 MB from the real captured podman/skopeo lines
-// (../shared/fixtures/podman/*/output.log, repeated), parses each in a fresh child process, and prints MB/s and
+// (test/fixtures/podman/*/output.log, the repository's copy of ../shared/fixtures/podman, repeated), parses each in a fresh child process, and prints MB/s and
 // peak memory. A fresh process per size makes each peak its own; the ratio shows memory does not grow with size.
 //   npx node bench/evidence-bench.ts [sizesMB...]      (default 10 100)
 import { spawnSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readEvidenceFromFile } from '../src/files/log-lines.ts';
 
-const FIXTURES = `${process.env['ICSP_SHARED_DIR'] ?? fileURLToPath(new URL('../../shared', import.meta.url))}/fixtures/podman/`;
+const FIXTURES = `${fileURLToPath(new URL('../test/fixtures/podman', import.meta.url))}/`;
 
 async function child(file: string): Promise<void> {
   const t0 = process.hrtime.bigint();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.ts';
-import { readSharedJson, repoRoot } from '../helpers/shared-dir.ts';
+import { readVectors, repoRoot } from '../helpers/shared-dir.ts';
 
 const example = join(repoRoot, 'examples');
 const tmp = mkdtempSync(join(tmpdir(), 'icsp-cli-'));
@@ -52,7 +52,7 @@ describe('icsp why on the bundled example', () => {
 });
 
 describe('icsp resolve', () => {
-  const v = readSharedJson<{ cases: Array<{ name: string; registriesConf: string; reference: string; expected?: unknown }> }>('conformance', 'resolve.json');
+  const v = readVectors<{ cases: Array<{ name: string; registriesConf: string; reference: string; expected?: unknown }> }>('resolve.json');
   const c = v.cases.find((x) => x.name.startsWith('IDMS wildcard source'))!;
   it('prints the conformance JSON for a registries.conf', async () => {
     const r = await runCli(['resolve', c.reference, '--registries-conf', file('w.conf', c.registriesConf), '--json']);
@@ -74,7 +74,7 @@ describe('icsp resolve', () => {
 });
 
 describe('icsp render', () => {
-  const v = readSharedJson<{ cases: Array<{ name: string; icsps: object[]; idms: object[]; itms: object[]; imageConfig?: object; expected?: { toml: string; registries: unknown } }> }>('conformance', 'render.json');
+  const v = readVectors<{ cases: Array<{ name: string; icsps: object[]; idms: object[]; itms: object[]; imageConfig?: object; expected?: { toml: string; registries: unknown } }> }>('render.json');
   const c = v.cases.find((x) => x.name === 'design doc: IDMS with NeverContactSource')!;
   const policies = file('dd.json', JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [...c.icsps, ...c.idms, ...c.itms, ...(c.imageConfig ? [c.imageConfig] : [])] }));
   it('prints the 4.19+ file byte for byte', async () => {
@@ -147,8 +147,8 @@ describe('the bin entry', () => {
 
 describe('icsp evidence --policies', () => {
   it('compares a real podman log with the plan rendered from policies', async () => {
-    const { sharedPath } = await import('../helpers/shared-dir.ts');
-    const log = sharedPath('fixtures', 'podman', 'b-digest-fallback-second-mirror', 'output.log');
+    const { podmanFixturePath } = await import('../helpers/shared-dir.ts');
+    const log = podmanFixturePath('b-digest-fallback-second-mirror', 'output.log');
     const matching = file('ev-ok.yaml', 'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: lab}\nspec:\n  imageDigestMirrors:\n  - source: 127.0.0.1:5001/repo\n    mirrors: [127.0.0.1:5002/empty/repo, 127.0.0.1:5003/mirror/repo]\n');
     const ok = await runCli(['evidence', log, '--policies', matching, '--json']);
     expect(ok.code).toBe(0);

@@ -1,4 +1,4 @@
-// Every case of ../shared/conformance/render.json, read from that folder.
+// Every case of test/conformance/vectors/render.json (the repository's byte-for-byte copy of ../shared/conformance).
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../src/domain/engine-error.ts';
 import { editRegistriesConfig, mirrorsAdjustedForNestedScope } from '../../src/domain/edit-registries.ts';
@@ -13,7 +13,7 @@ import { TopoGraph } from '../../src/domain/topo-sort.ts';
 import { icspToIdms, dumpIdmsYaml } from '../../src/domain/icsp-migration.ts';
 import type { PolicySet } from '../../src/domain/policy-set.ts';
 import type { ImageConfig, ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet } from '../../src/types/openshift.ts';
-import { readSharedJson } from '../helpers/shared-dir.ts';
+import { readVectors } from '../helpers/shared-dir.ts';
 
 interface RenderCase {
   name: string;
@@ -46,7 +46,7 @@ interface Vectors {
   icspToIdmsMigrationCases: Array<{ source: string; icsps?: ImageContentSourcePolicy[]; expectedYaml?: string }>;
 }
 
-const v = readSharedJson<Vectors>('conformance', 'render.json');
+const v = readVectors<Vectors>('render.json');
 
 function policySet(c: RenderCase): PolicySet {
   const p: PolicySet = { icsps: c.icsps, idms: c.idms, itms: c.itms };

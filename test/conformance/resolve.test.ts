@@ -1,10 +1,10 @@
-// Every case of ../shared/conformance/resolve.json, read from that folder.
+// Every case of test/conformance/vectors/resolve.json (the repository's byte-for-byte copy of ../shared/conformance).
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../src/domain/engine-error.ts';
 import { refMatchingPrefix } from '../../src/domain/prefix-match.ts';
 import { parseLocation, parseRegistriesConf } from '../../src/domain/registries-conf.ts';
 import { RegistryIndex, resolve, rewriteReference } from '../../src/domain/resolve.ts';
-import { readSharedJson } from '../helpers/shared-dir.ts';
+import { readVectors } from '../helpers/shared-dir.ts';
 
 interface ResolveCase {
   name: string;
@@ -22,7 +22,7 @@ interface Vectors {
   findRegistryCases: Array<{ ref: string; matched: { prefix: string; location: string } | null }>;
 }
 
-const v = readSharedJson<Vectors>('conformance', 'resolve.json');
+const v = readVectors<Vectors>('resolve.json');
 
 function run(c: ResolveCase): unknown {
   const conf = parseRegistriesConf(c.registriesConf, c.registriesConfD ?? []);

@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/run-cli.ts';
 import type { EvidenceJson } from '../../../src/domain/evidence/evidence-json.ts';
-import { sharedPath } from '../../helpers/shared-dir.ts';
+import { podmanFixturesDir } from '../../helpers/shared-dir.ts';
 
-const DIR = `${sharedPath('fixtures', 'podman')}/`;
+const DIR = `${podmanFixturesDir}/`;
 
 async function cli(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
   const r = await runCli(['evidence', ...args], stdin);

@@ -1,6 +1,6 @@
-// The captured podman/skopeo logs of ../shared/fixtures/podman (real runs of lab.sh) as parser tests: what the
+// The captured podman/skopeo logs of test/fixtures/podman (a byte-for-byte copy of ../shared/fixtures/podman; real runs of lab.sh) as parser tests: what the
 // parser reads must equal what lab.sh derived into outcome.json, and the engine's plan must order the candidates
-// as the tool did. Read from the shared folder, never copied.
+// as the tool did.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readEvidenceFromFile } from '../../../src/files/log-lines.ts';
@@ -10,9 +10,9 @@ import type { AttemptOutcome } from '../../../src/domain/evidence/evidence-types
 import { parseLogLine } from '../../../src/domain/evidence/log-line.ts';
 import { parseRegistriesConf } from '../../../src/domain/registries-conf.ts';
 import { resolve } from '../../../src/domain/resolve.ts';
-import { sharedPath } from '../../helpers/shared-dir.ts';
+import { podmanFixturesDir } from '../../helpers/shared-dir.ts';
 
-const DIR = `${sharedPath('fixtures', 'podman')}/`;
+const DIR = `${podmanFixturesDir}/`;
 
 interface Outcome {
   tool: string;

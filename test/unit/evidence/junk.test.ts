@@ -6,9 +6,9 @@ import { LineSplitter } from '../../../src/domain/evidence/line-splitter.ts';
 import { PodmanLogParser } from '../../../src/domain/evidence/podman-log-parser.ts';
 import { judgeEvidence } from '../../../src/domain/evidence/evidence-verdict.ts';
 import type { PullEvidence } from '../../../src/domain/evidence/evidence-types.ts';
-import { sharedPath } from '../../helpers/shared-dir.ts';
+import { podmanFixturesDir } from '../../helpers/shared-dir.ts';
 
-const DIR = `${sharedPath('fixtures', 'podman')}/`;
+const DIR = `${podmanFixturesDir}/`;
 const fixture = (s: string): string => readFileSync(`${DIR}${s}/output.log`, 'utf8');
 const B = 'b-digest-fallback-second-mirror';
 const MA_EMPTY = '127.0.0.1:5002/empty/repo/exampleimage@sha256:db51158598841bf2db6b05852f3b05cccf746576fa58658c49cb653eaefe27bb';
