@@ -6,6 +6,9 @@ import { EngineError } from './engine-error.ts';
 import type { PullFromMirror } from './pull-source.ts';
 import { isValidDomain } from './reference.ts';
 import { foldTomlKeys } from './toml-key-fold.ts';
+import { mergeAliases, parseAliasTable } from './short-name-aliases.ts';
+import type { AliasEntry } from './short-name-aliases.ts';
+import type { ShortNameMode } from './short-names.ts';
 
 export interface Endpoint {
   location: string;
@@ -30,6 +33,12 @@ export interface RegistriesConf {
   registries: Registry[];
   /** Files the configuration came from, in load order. */
   files: string[];
+  /** Merged [aliases] of the main file and the drop-ins, later files winning per key ("" = cancelled: value null). */
+  aliases?: Map<string, AliasEntry>;
+  /** short-name-mode of the files (the last that sets it): podman honours it, CRI-O >= 1.34 ignores it. */
+  shortNameMode?: ShortNameMode | null;
+  /** The file containers/image names for the search list: the last that set unqualified-search-registries, else the main file. */
+  searchOrigin?: string;
 }
 
 export interface ConfFile {
@@ -109,6 +118,15 @@ function decodeRegistry(t: Table, i: number): RawRegistry {
 interface PartialConf {
   unqualifiedSearchRegistries: string[] | null;
   registries: Registry[];
+  aliases?: Map<string, AliasEntry>;
+  shortNameMode?: ShortNameMode | null;
+}
+
+/** parseShortNameMode: the three modes containers/image knows; "" or unset is "not set here". */
+function shortNameModeOf(v: unknown): ShortNameMode | null {
+  if (v === undefined || v === '') return null;
+  if (v === 'disabled' || v === 'permissive' || v === 'enforcing') return v;
+  throw config(`invalid short-name mode: ${JSON.stringify(v)}`);
 }
 
 /** V1 format ([registries.search|insecure|block]) converted to v2 entries, in first-mention order. */
@@ -141,7 +159,7 @@ function hasV1Field(t: Table): boolean {
 }
 
 /** postProcessRegistries: normalize and check each entry, then de-duplicate prefixes and sort. */
-function postProcess(raw: RawRegistry[], search: string[] | null): PartialConf {
+function postProcess(raw: RawRegistry[], search: string[] | null, afterEntries?: () => void): PartialConf {
   for (const reg of raw) {
     reg.location = parseLocation(reg.location);
     if (reg.prefix === '') {
@@ -209,7 +227,8 @@ function postProcess(raw: RawRegistry[], search: string[] | null): PartialConf {
   }
   const registries = sortByPrefix([...unique.values()]);
   // Checked only after every entry, the conflicts and the search list (loadConfigFile, after postProcessRegistries),
-  // so another error in the same file is the one reported.
+  // so another error in the same file is the one reported. short-name-mode is parsed in between.
+  afterEntries?.();
   for (const reg of registries) {
     if (reg.prefix.startsWith('*.') && /[/@:]/.test(reg.prefix)) {
       throw config(`Wildcarded prefix should be in the format: *.example.com. Current prefix ${JSON.stringify(reg.prefix)} is incorrectly formatted`);
@@ -255,7 +274,18 @@ function loadFile(file: ConfFile, forceV2: boolean): PartialConf {
     if (!isTable(t)) throw config(`${file.name}: [[registry]] #${i + 1} must be a table`);
     return decodeRegistry(t, i);
   });
-  return postProcess(raw, strList(doc['unqualified-search-registries'], 'unqualified-search-registries'));
+  // loadConfigFile's order: registries, short-name-mode, the wildcard format, then the aliases (one bad alias fails the file).
+  let shortNameMode: ShortNameMode | null = null;
+  const part = postProcess(raw, strList(doc['unqualified-search-registries'], 'unqualified-search-registries'), () => {
+    shortNameMode = shortNameModeOf(doc['short-name-mode']);
+  });
+  part.shortNameMode = shortNameMode;
+  const aliases = parseAliasTable(doc['aliases'], file.name);
+  if ('error' in aliases) {
+    throw config(`loading ${forceV2 ? 'drop-in ' : ''}registries configuration ${JSON.stringify(file.name)}: validating short-name aliases: ${aliases.error}`);
+  }
+  part.aliases = aliases;
+  return part;
 }
 
 /**
@@ -266,14 +296,22 @@ export function parseRegistriesConf(mainToml: string, dropIns: ConfFile[] = [], 
   const main = loadFile({ name: mainName, toml: mainToml }, false);
   const byPrefix = new Map<string, Registry>(main.registries.map((r) => [r.prefix, r]));
   let search = main.unqualifiedSearchRegistries;
+  let searchOrigin = mainName;
+  let aliases = main.aliases ?? new Map<string, AliasEntry>();
+  let shortNameMode = main.shortNameMode ?? null;
   const files = [mainName];
   for (const d of [...dropIns].sort((a, b) => byteCompare(a.name, b.name))) {
     const part = loadFile(d, true);
     for (const r of part.registries) byPrefix.set(r.prefix, r);
-    if (part.unqualifiedSearchRegistries !== null) search = part.unqualifiedSearchRegistries;
+    if (part.unqualifiedSearchRegistries !== null) {
+      search = part.unqualifiedSearchRegistries;
+      searchOrigin = d.name;
+    }
+    if (part.aliases !== undefined) aliases = mergeAliases(aliases, part.aliases);
+    if (part.shortNameMode != null) shortNameMode = part.shortNameMode;
     files.push(d.name);
   }
-  return { unqualifiedSearchRegistries: search, registries: sortByPrefix([...byPrefix.values()]), files };
+  return { unqualifiedSearchRegistries: search, registries: sortByPrefix([...byPrefix.values()]), files, aliases, shortNameMode, searchOrigin };
 }
 
 /** A configuration from entries already in memory (a render), post-processed as if loaded from a file. */
