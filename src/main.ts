@@ -11,7 +11,7 @@ import { SlackChatSink } from './slack/chat-sink.ts';
 import { loadPolicyPaths } from './files/policy-files.ts';
 import { createLogger } from './observability/logger.ts';
 import type { Logger } from './observability/logger.ts';
-import { explain } from './domain/explain.ts';
+import { explainPull } from './domain/explain-pull.ts';
 import type { PolicySet } from './domain/policy-set.ts';
 import type { PolicySource } from './ports/live-check.ts';
 import { startHealthServer } from './observability/health-server.ts';
@@ -49,7 +49,7 @@ export function loadKubeConfig(env: Env = {}): KubeConfig {
 }
 
 export function filePolicySource(policies: PolicySet, label = 'offline (files)'): PolicySource {
-  return { cluster: label, explain: async (image) => explain({ reference: image, policies }), fixContext: async () => ({ policies }) };
+  return { cluster: label, explain: async (image) => explainPull({ reference: image, policies }), fixContext: async () => ({ policies }) };
 }
 
 export function policyLines(objects: PolicyObject[], filter: string | null): PolicyLine[] {

@@ -6,11 +6,11 @@ import type { ParseArgsConfig } from 'node:util';
 import { loadPolicyPaths, loadRegistriesConfFiles } from '../files/policy-files.ts';
 import { EngineError } from '../domain/engine-error.ts';
 import { describeBadPart } from '../domain/reference.ts';
-import { explain } from '../domain/explain.ts';
 import type { Explanation } from '../domain/explain.ts';
 import { fixJson, formatFix, proposeFix } from '../domain/fix.ts';
 import type { FixResult } from '../domain/fix.ts';
 import type { PolicySet } from '../domain/policy-set.ts';
+import { explainPull, searchRegistriesOf } from '../domain/explain-pull.ts';
 import { formatExplanation } from '../domain/explain-report.ts';
 import { dumpIdmsYaml, icspToIdms } from '../domain/icsp-migration.ts';
 import { renderPolicies } from '../domain/render.ts';
@@ -18,7 +18,12 @@ import { confFromEntries } from '../domain/registries-conf.ts';
 import { encodeRegistriesConf, TEMPLATE_REGISTRIES_CONF } from '../domain/registries-toml.ts';
 import type { RenderLayout } from '../domain/registries-toml.ts';
 import { registriesToJson } from '../domain/registries-json.ts';
-import { resolve } from '../domain/resolve.ts';
+import { resolvePull } from '../domain/resolve-pull.ts';
+import { checkPullReference } from '../domain/pull-reference.ts';
+import { isShortNameMode, shortNameConfigOf } from '../domain/short-names.ts';
+import type { ShortNameMode } from '../domain/short-names.ts';
+import { defaultModeDecision } from '../domain/explain-pull.ts';
+import type { ShortNameModeDecision } from '../domain/short-name-mode.ts';
 import type { CliIo } from './io.ts';
 import { EXIT } from './io.ts';
 import { evidenceCommand } from './evidence-command.ts';
@@ -32,15 +37,17 @@ import { readWhatIfClusterState } from '../cluster/what-if-state.ts';
 export const USAGE = `icsp — why an OpenShift node pulls an image from where it does (ICSP / IDMS / ITMS mirrors)
 
 Usage:
-  icsp why IMAGE --policies PATH... [--json]            explain the pull plan from policy YAML (files, dirs, - for stdin)
+  icsp why IMAGE --policies PATH... [--short-name-mode MODE] [--json]
+                                                        explain the pull plan from policy YAML (files, dirs, - for stdin)
   icsp why IMAGE --policies PATH... --fix [--mirror LOCATION] [--json]
                                                         plus the YAML that fixes the pull, proven by re-explaining with it
-  icsp why IMAGE --registries-conf FILE [--registries-conf-d DIR] [--json]
+  icsp why IMAGE --registries-conf FILE [--registries-conf-d DIR] [--short-name-mode MODE] [--json]
                                                         explain from a node's actual registries.conf
   icsp why IMAGE --live [--node NAME | --pool NAME | --nodes all|N] [--kubeconfig PATH] [--debug-image REF] [--json]
                                                         run the podman check on nodes in short-lived debug pods
-  icsp resolve IMAGE --registries-conf FILE [--registries-conf-d DIR] [--json]
-  icsp resolve IMAGE --policies PATH... [--json]        the ordered pull sources, as containers/image computes them
+  icsp resolve IMAGE --registries-conf FILE [--registries-conf-d DIR] [--short-name-mode MODE] [--json]
+  icsp resolve IMAGE --policies PATH... [--short-name-mode MODE] [--json]
+                                                        the ordered pull sources, as containers/image computes them
   icsp render --policies PATH... [--layout 4.19|4.13] [--json]
                                                         the /etc/containers/registries.conf the MCO writes
   icsp render --policies PATH... --policy-json [--json]  the /etc/containers/policy.json the MCO writes (exact bytes)
@@ -53,6 +60,10 @@ Usage:
   icsp migrate-icsp --policies PATH...                  ImageDigestMirrorSets for the ICSPs, as 'oc adm migrate icsp' writes them
   icsp help | --version
 
+A short name (busybox, synology/synology-csi:v1.2.0) is resolved as CRI-O does: an alias, else one candidate per
+unqualified-search registry. MODE is the node's short-name mode: enforcing (CRI-O 1.34 default: several candidates
+fail the pull), permissive or disabled (try them in order). Without it: the ClusterVersion's release, else disabled.
+
 Exit codes: 0 ok, 1 the pull itself would fail (config, reference, rewrite or render error), 2 bad usage or input.
 `;
 
@@ -62,6 +73,7 @@ const COMMON = {
   policies: { type: 'string', multiple: true },
   'registries-conf': { type: 'string' },
   'registries-conf-d': { type: 'string' },
+  'short-name-mode': { type: 'string' },
   json: { type: 'boolean', default: false },
   layout: { type: 'string' },
   'policy-json': { type: 'boolean', default: false },
@@ -111,11 +123,22 @@ async function sourceOf(p: Parsed, io: CliIo, command: string) {
   return { policies: loaded.policies };
 }
 
+/** --short-name-mode, or undefined (the engine then derives it from the cluster version). */
+function modeFlag(p: Parsed): ShortNameModeDecision | undefined {
+  const m = p.values['short-name-mode'];
+  if (m === undefined) return undefined;
+  if (!isShortNameMode(m)) throw new UsageError(`--short-name-mode must be enforcing, permissive or disabled, got ${JSON.stringify(m)}`);
+  return { mode: m as ShortNameMode, source: '--short-name-mode' };
+}
+
 async function why(p: Parsed, io: CliIo): Promise<number> {
   const image = oneImage(p, 'why');
   if (p.values.fix && p.values['registries-conf'] !== undefined) throw new UsageError('--fix needs --policies (the fix is a change to the policy objects, checked by rendering them)');
+  const mode = modeFlag(p);
+  // The node parses the name before it reads any configuration: a bad reference is reported first.
+  checkPullReference(image);
   const src = await sourceOf(p, io, 'why');
-  const e = explain({ reference: image, ...src });
+  const e = explainPull({ reference: image, ...src, ...(mode !== undefined ? { shortNameMode: mode } : {}) });
   const fix = fixFor(p, image, src.policies, e);
   if (p.values.json) write(io, 'stdout', JSON.stringify(fix === undefined ? e : { ...e, fix: fixJson(fix) }, null, 2) + '\n');
   else write(io, 'stdout', formatExplanation(e) + (fix === undefined ? '' : `\n${formatFix(fix, image)}`));
@@ -138,14 +161,24 @@ function fixFor(p: Parsed, image: string, policies: PolicySet | undefined, e: Ex
 
 async function resolveCmd(p: Parsed, io: CliIo): Promise<number> {
   const image = oneImage(p, 'resolve');
+  const mode = modeFlag(p);
+  checkPullReference(image);
   const src = await sourceOf(p, io, 'resolve');
   const conf = src.conf ?? confFromEntries(renderPolicies(src.policies!).registries);
-  const r = resolve(conf, image);
+  const search = searchRegistriesOf(src.policies);
+  const cfg = src.conf !== undefined ? shortNameConfigOf(src.conf) : { searchRegistries: search.registries, searchOrigin: search.origin };
+  const r = resolvePull(conf, image, cfg, (mode ?? defaultModeDecision(src.policies)).mode);
+  if ('error' in r) {
+    write(io, 'stderr', `icsp: ${oneLine(r.error.message)}\n`);
+    if (p.values.json) write(io, 'stdout', JSON.stringify({ error: { stage: r.error.stage, message: r.error.message }, shortName: r.shortName }, null, 2) + '\n');
+    return EXIT.pullFails;
+  }
   if (p.values.json) write(io, 'stdout', JSON.stringify(r, null, 2) + '\n');
   else {
+    if (r.shortName !== null) write(io, 'stdout', `short name ${image} (mode ${r.shortName.mode}): candidates ${r.shortName.candidates.join(', ')}\n`);
     write(io, 'stdout', `${r.normalizedReference} (matched ${r.matchedPrefix ?? 'no [[registry]]'}):\n`);
     r.pullSources.forEach((s, i) =>
-      write(io, 'stdout', `  ${i + 1}. ${s.reference}  ${s.mirror ? 'mirror' : 'source'}${s.insecure ? ' insecure' : ''}${s.pullFromMirror ? ` ${s.pullFromMirror}` : ''}${s.blocked ? ` BLOCKED by ${s.blockedBy}` : ''}\n`),
+      write(io, 'stdout', `  ${i + 1}. ${s.reference}  ${s.mirror ? 'mirror' : 'source'}${s.insecure ? ' insecure' : ''}${s.pullFromMirror ? ` ${s.pullFromMirror}` : ''}${s.blocked ? ` BLOCKED by ${s.blockedBy}` : ''}${s.candidate !== undefined && r.shortName !== null ? `  [candidate ${s.candidate}]` : ''}\n`),
     );
   }
   return EXIT.ok;

@@ -6,7 +6,7 @@ import type { Env } from '../settings/settings-reader.ts';
 import type { KubeConfig, V1Node } from '@kubernetes/client-node';
 import { parseCheckOutput } from '../domain/debug-pod.ts';
 import { EngineError } from '../domain/engine-error.ts';
-import { explain } from '../domain/explain.ts';
+import { explainPull } from '../domain/explain-pull.ts';
 import type { Explanation } from '../domain/explain.ts';
 import { parsePullReference, refString } from '../domain/reference.ts';
 import type { ImageReference } from '../domain/reference.ts';
@@ -76,7 +76,7 @@ function stalenessWarnings(snap: PolicySnapshot): Explanation['warnings'] {
 
 /** The plan from the live policies, rendered as the MCO does on a live cluster (no Image "cluster": nothing). */
 export function explainLive(snap: PolicySnapshot, image: string): Explanation {
-  const e = explain({ reference: image, policies: snap.policies, render: { requireImageConfig: true } });
+  const e = explainPull({ reference: image, policies: snap.policies, render: { requireImageConfig: true } });
   return { ...e, warnings: [...stalenessWarnings(snap), ...e.warnings] };
 }
 

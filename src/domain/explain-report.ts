@@ -1,6 +1,7 @@
 // The human answer to `icsp why`: verdict first, then the pull plan, the mirrors that will not be tried and
 // why, what the other kind of pull would do, what to do, and warnings. Plain text, no colour.
 import type { Explanation } from './explain.ts';
+import type { PullExplanation } from './explain-pull.ts';
 import type { PullSource } from './pull-source.ts';
 
 function attempt(s: PullSource & { from?: Array<{ kind: string; name: string }> }, i: number): string {
@@ -12,10 +13,27 @@ function attempt(s: PullSource & { from?: Array<{ kind: string; name: string }> 
   return `  ${i + 1}. ${s.reference}  (${tags.join('; ')})`;
 }
 
+/** A short name's candidates, each with its own plan (src/domain/explain-pull.ts). */
+function shortNameSection(e: PullExplanation, out: string[]): void {
+  const sn = e.shortName!;
+  out.push(`Short name: ${e.input}  (short-name mode ${sn.mode}${e.shortNameModeSource !== undefined ? `: ${e.shortNameModeSource}` : ''})`);
+  if (sn.alias !== null) out.push(`Alias:      ${sn.alias.name} = ${sn.alias.value}  (${sn.alias.origin})`);
+  out.push('', e.error === null ? 'Candidates, in the order CRI-O tries them, each with its own pull plan:' : 'Candidates (what each would try once written fully qualified):');
+  (e.candidatePlans ?? []).forEach((c, i) => {
+    out.push(`  ${i + 1}. ${c.candidate}  [${c.matchedPrefix === null ? 'no [[registry]] entry' : `[[registry]] prefix ${c.matchedPrefix}`}]`);
+    if (c.error !== null) out.push(`     fails: ${c.error.message}`);
+    c.pullSources.forEach((s, j) => out.push(`  ${attempt(s, j)}`));
+  });
+}
+
 export function formatExplanation(e: Explanation): string {
   const out: string[] = [];
   out.push(e.verdict.summary, '');
-  if (e.error !== null) {
+  const pull = e as Partial<PullExplanation>;
+  if (pull.shortName != null) {
+    if (e.error !== null) out.push(`Error (${e.error.stage}): ${e.error.message}`, '');
+    shortNameSection(e as PullExplanation, out);
+  } else if (e.error !== null) {
     out.push(`Error (${e.error.stage}): ${e.error.message}`);
   } else {
     out.push(`Image:    ${e.normalizedReference} (${e.pullKind} pull)`);

@@ -50,7 +50,10 @@ export type VerdictCode =
   | 'no-mirror-configured'
   | 'all-blocked'
   | 'rejected-by-policy'
-  | 'pull-error';
+  | 'pull-error'
+  // short names (src/domain/explain-pull.ts): enforcing mode with several candidates; candidates tried in order
+  | 'short-name-ambiguous'
+  | 'short-name-search';
 
 export interface Explanation {
   input: string;

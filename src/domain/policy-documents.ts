@@ -167,6 +167,8 @@ export function buildPolicySet(objects: readonly PolicyObject[], warnings: strin
         const img = (o as ClusterVersion).status?.desired?.image;
         if (o.metadata.name !== 'version') warnings.push(`ignored ClusterVersion/${o.metadata.name}: the MCO only reads ClusterVersion/version`);
         else if (img !== undefined) p.releaseImage = img;
+        const version = (o as ClusterVersion).status?.desired?.version;
+        if (o.metadata.name === 'version' && version !== undefined) p.clusterVersion = version;
         break;
       }
     }

@@ -9,4 +9,6 @@ export interface PolicySet {
   image?: ImageConfig;
   /** ClusterVersion status.desired.image: drives the payload filter of blockedRegistries. */
   releaseImage?: string;
+  /** ClusterVersion status.desired.version (e.g. 4.21.3): the short-name mode when no node is read. */
+  clusterVersion?: string;
 }
