@@ -14,6 +14,7 @@ import type { ImageReference } from './reference.ts';
 import { confFromEntries } from './registries-conf.ts';
 import type { Mirror, RegistriesConf, Registry } from './registries-conf.ts';
 import { renderPolicies } from './render.ts';
+import { mcoDroppedBlockedMessage } from './mco-tolerance.ts';
 import type { RenderOptions } from './render.ts';
 import type { PayloadFilterResult } from './payload-filter.ts';
 import { hostOf, RegistryIndex, resolveParsed, rewriteReference } from './resolve.ts';
@@ -186,7 +187,11 @@ function basisFromPolicies(p: PolicySet, opts: RenderOptions): Basis {
     });
   }
   if (!rendered.rendered && rendered.reason !== undefined) warnings.push({ code: 'nothing-rendered', message: `${rendered.reason}.` });
-  if (rendered.payloadFilter?.loggedError) {
+  const tolerated = rendered.payloadFilter?.toleratedError;
+  if (tolerated !== undefined) {
+    const dropped = p.image?.spec.registrySources?.blockedRegistries ?? [];
+    warnings.push({ code: 'mco-dropped-blocked-registries', message: mcoDroppedBlockedMessage(tolerated, dropped) });
+  } else if (rendered.payloadFilter?.loggedError) {
     warnings.push({ code: 'payload-registry-not-blocked', message: `The MCO drops a blocked registry that serves the release payload and has no unblocked mirror (${rendered.payloadFilter.loggedError}); only the controller log says so.` });
   }
   return { conf: confFromEntries(rendered.registries), warnings, confLabel: { kind: 'rendered', name: 'registries.conf' }, ...(rendered.payloadFilter ? { payloadFilter: rendered.payloadFilter } : {}) };

@@ -15,6 +15,12 @@ export interface PayloadFilterResult {
   allowedForPolicy: string[] | null;
   /** What the controller logs (and otherwise ignores) when it drops a blocked scope. */
   loggedError: string | null;
+  /**
+   * Set when the payload check itself failed for a reason other than a bad release image (a wildcard IDMS source
+   * over a blocked host, a mirror that rewrites the payload to a non-canonical name, ...): the MCO logs it, returns no
+   * blocked and no allowed registries at all, and still renders.
+   */
+  toleratedError?: string;
 }
 
 const orNull = (a: string[]): string[] | null => (a.length === 0 ? null : a);
@@ -44,7 +50,14 @@ export function applyPayloadFilter(
       policyBlocked.push(reg);
       continue;
     }
-    hasUnblockedMirror ??= payloadHasUnblockedSource(payload, insecure, blocked, digestSets);
+    try {
+      hasUnblockedMirror ??= payloadHasUnblockedSource(payload, insecure, blocked, digestSets);
+    } catch (e) {
+      // getValidBlockedAndAllowedRegistries returns (nil, nil, nil, err); syncImageConfig logs "%v, skipping...."
+      // unless err is errParsingReference, and renders with no blocked registries (and no allowed ones).
+      if (!(e instanceof EngineError)) throw e;
+      return { registriesBlocked: null, policyBlocked: null, allowedForPolicy: null, loggedError: e.message, toleratedError: e.message };
+    }
     if (!hasUnblockedMirror) {
       dropped.push(reg);
       continue;
