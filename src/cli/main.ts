@@ -169,7 +169,7 @@ async function resolveCmd(p: Parsed, io: CliIo): Promise<number> {
   const cfg = src.conf !== undefined ? shortNameConfigOf(src.conf) : { searchRegistries: search.registries, searchOrigin: search.origin };
   const r = resolvePull(conf, image, cfg, (mode ?? defaultModeDecision(src.policies)).mode);
   if ('error' in r) {
-    write(io, 'stderr', `icsp: ${oneLine(r.error.message)}\n`);
+    write(io, 'stderr', `icsp: ${foldLines(r.error.message)}\n`);
     if (p.values.json) write(io, 'stdout', JSON.stringify({ error: { stage: r.error.stage, message: r.error.message }, shortName: r.shortName }, null, 2) + '\n');
     return EXIT.pullFails;
   }

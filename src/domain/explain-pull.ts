@@ -33,6 +33,8 @@ export interface CandidatePlan {
   pullSources: Explanation['pullSources'];
   skippedMirrors: Explanation['skippedMirrors'];
   error: Explanation['error'];
+  /** policy.json's judgement of this candidate (each candidate is its own logical reference). */
+  policy: Explanation['policy'];
 }
 
 export interface PullExplanation extends Explanation {
@@ -98,6 +100,7 @@ function failure(input: PullExplainInput, code: 'short-name-ambiguous' | 'pull-e
     advice,
     warnings,
     error: { stage: error.stage, message: error.message },
+    policy: null,
     basis: basisOf(input),
     shortName,
     ...(plans.length > 0 ? { candidatePlans: plans } : {}),
@@ -106,12 +109,13 @@ function failure(input: PullExplainInput, code: 'short-name-ambiguous' | 'pull-e
 }
 
 function planOf(candidate: string, e: Explanation): CandidatePlan {
-  return { candidate, verdict: e.verdict, matchedPrefix: e.matchedPrefix, pullSources: e.pullSources, skippedMirrors: e.skippedMirrors, error: e.error };
+  return { candidate, verdict: e.verdict, matchedPrefix: e.matchedPrefix, pullSources: e.pullSources, skippedMirrors: e.skippedMirrors, error: e.error, policy: e.policy };
 }
 
 function describeFirst(plan: CandidatePlan): string {
   const first = plan.pullSources.find((s) => !s.blocked);
   if (plan.error !== null) return `${plan.candidate} fails (${plan.error.message})`;
+  if (plan.verdict.code === 'rejected-by-policy') return `${plan.candidate}, which policy.json rejects`;
   if (first === undefined) return `${plan.candidate} (every source blocked)`;
   return first.mirror ? `${plan.candidate} through mirror ${first.location || first.reference}` : `${plan.candidate} from ${first.reference.split('/')[0]} directly`;
 }
@@ -220,6 +224,7 @@ export function explainPull(input: PullExplainInput): PullExplanation {
     advice,
     warnings,
     error: null,
+    policy: first.e.policy,
     basis: first.e.basis,
     shortName: summary,
     candidatePlans: plans.map((p) => p.plan),
