@@ -32,6 +32,11 @@ import { SettingsReader } from './settings/settings-reader.ts';
 import { createSlackOutbound, proxySecrets, proxySettingsFromEnv } from './slack/outbound.ts';
 import type { BotConfig } from './slack/config.ts';
 import { errorText, messageOf } from './domain/error-text.ts';
+import { fleetFromContexts, fleetFromDirectory } from './cluster/fleet-kubeconfigs.ts';
+import type { FleetMember } from './cluster/fleet-kubeconfigs.ts';
+import { createFleet } from './composition/fleet.ts';
+import type { RunningFleet } from './composition/fleet.ts';
+import type { ReadinessCheck } from './observability/health-server.ts';
 
 /**
  * Cluster mode (no ICSP_POLICIES): the kubeconfig from KUBECONFIG, ~/.kube/config or the in-cluster
@@ -66,6 +71,26 @@ export function policyLines(objects: PolicyObject[], filter: string | null): Pol
   return lines;
 }
 
+function policyObjectsOf(checker: ClusterLiveChecker): PolicyObject[] {
+  const s = checker.policies.snapshot().policies;
+  return [...s.icsps, ...s.idms, ...s.itms];
+}
+
+/** A fleet is ready while at least one cluster answers; the others are named in /readyz. */
+function fleetReadiness(fleet: RunningFleet, size: number): ReadinessCheck {
+  return {
+    name: 'fleet',
+    check: () => {
+      const p = fleet.problems();
+      return p.length >= size ? `no cluster ready: ${p.map((x) => `${x.name}: ${x.problem}`).join('; ')}` : undefined;
+    },
+    info: () => {
+      const p = fleet.problems();
+      return p.length === 0 ? `${size} clusters ready` : `${size - p.length} of ${size} clusters ready; ${p.map((x) => `${x.name}: ${x.problem}`).join('; ')}`;
+    },
+  };
+}
+
 export interface Started {
   bot: SlackBot;
   port?: number;
@@ -87,12 +112,15 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   const processSettings = new SettingsReader(env);
   const metricsPort = processSettings.int('ICSP_METRICS_PORT', { min: 0, max: 65535 });
   const metricsHost = processSettings.text('ICSP_METRICS_HOST');
-  errors.push(...processSettings.errors);
   const rollout = rolloutSettingsFromEnv(env);
   errors.push(...rollout.errors);
   const { settings: proxy, errors: proxyErrors } = proxySettingsFromEnv(env);
   errors.push(...proxyErrors);
   const allowSharedApp = processSettings.oneOf('ICSP_ALLOW_SHARED_SLACK_APP', ['true', 'false']) === 'true';
+  const fleetDir = processSettings.raw('ICSP_KUBECONFIGS');
+  const fleetContexts = processSettings.raw('ICSP_KUBECONFIG_CONTEXTS');
+  const fleetTimeoutMs = processSettings.seconds('ICSP_FLEET_CONNECT_TIMEOUT_SECONDS', { min: 1, max: 600 }) * 1000;
+  errors.push(...processSettings.errors);
   if (!loaded.ok || errors.length > 0) return { errors };
   const config: BotConfig = loaded.config;
   const logger = createLogger({ level: config.logLevel, secrets: [config.botToken, config.appToken ?? '', config.signingSecret ?? '', ...proxySecrets(proxy)], name: 'icsp-bot' });
@@ -104,6 +132,8 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   let clusterChecker: ClusterLiveChecker | undefined;
   let kc: KubeConfig | undefined;
   let gauges: NodeJS.Timeout | undefined;
+  let fleet: RunningFleet | undefined;
+  let fleetMembers: FleetMember[] = [];
   if (config.policies.length > 0) {
     try {
       const p = await loadPolicyPaths(config.policies, process.stdin);
@@ -113,6 +143,27 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
     } catch (e) {
       return { errors: [`ICSP_POLICIES: ${messageOf(e)}`] };
     }
+  } else if (fleetDir !== undefined || fleetContexts !== undefined) {
+    // One bot, several clusters: each connects on its own; an unreachable one never holds up the others.
+    try {
+      fleetMembers = fleetDir !== undefined ? fleetFromDirectory(fleetDir) : fleetFromContexts(loadKubeConfig(env), fleetContexts ?? 'all');
+    } catch (e) {
+      return { errors: [errorText(e)] };
+    }
+    const running = createFleet(fleetMembers, {
+      connect: (k) => (hooks.createClusterChecker ?? createClusterChecker)(env, k),
+      poolStatus: async (k) => (await readPoolStatus(k)).lines,
+      policyLines: (c, f) => policyLines(policyObjectsOf(c), f),
+      instrument: (c) => instrumentLiveChecker(c, metrics),
+      connectTimeoutMs: fleetTimeoutMs,
+      log: (msg, fields) => (msg === 'cluster unreachable' ? logger.warn(fields, msg) : logger.info(fields, msg)),
+    });
+    fleet = running;
+    policySource = {
+      cluster: config.clusterName ?? `fleet of ${fleetMembers.length}`,
+      explain: () => Promise.reject(new Error('this bot serves several clusters: add cluster=NAME or cluster=all')),
+    };
+    objects = () => running.checkers().flatMap(({ checker }) => policyObjectsOf(checker));
   } else {
     try {
       kc = loadKubeConfig(env);
@@ -122,10 +173,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
     }
     const checker = clusterChecker;
     policySource = checker.policySource;
-    objects = () => {
-      const s = checker.policies.snapshot().policies;
-      return [...s.icsps, ...s.idms, ...s.itms];
-    };
+    objects = () => policyObjectsOf(checker);
     const refresh = (): void => {
       metrics.debugPodsInFlight.set(checker.pods.inFlight());
       metrics.watchRestarts.set({ source: 'policies' }, checker.policies.restarts);
@@ -136,10 +184,19 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   }
   // Rollout notices (ICSP_NOTIFY_CHANNEL) need the cluster; one replica notifies (Lease).
   let notifier: RolloutNotifier | undefined;
+  const fleetNotifiers: RolloutNotifier[] = [];
   if (rollout.settings !== null && kc !== undefined) {
     const chat = instrumentChatSink(new SlackChatSink({ token: config.botToken, fetch: outbound.fetch, ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}) }), metrics);
     notifier = createRolloutNotifier(kc, chat, { ...rollout.settings, cluster: config.clusterName ?? rollout.settings.cluster, logger });
     await notifier.start();
+  } else if (rollout.settings !== null && fleet !== undefined) {
+    // One notifier per cluster, each with its own state ConfigMap and Lease in that cluster, named in its notices.
+    const chat = instrumentChatSink(new SlackChatSink({ token: config.botToken, fetch: outbound.fetch, ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}) }), metrics);
+    for (const m of fleetMembers) {
+      const n = createRolloutNotifier(m.kubeConfig, chat, { ...rollout.settings, cluster: m.name, logger: logger.child({ cluster: m.name }) });
+      fleetNotifiers.push(n);
+      n.start().catch((e: unknown) => logger.warn({ cluster: m.name, err: errorText(e) }, 'rollout notices: cannot start for this cluster'));
+    }
   } else if (rollout.settings !== null) {
     logger.warn('ICSP_NOTIFY_CHANNEL is set but the bot runs offline (ICSP_POLICIES): rollout notices need a cluster');
   }
@@ -161,6 +218,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
     observeSlackCall: (event, error) => (event === 'retry' ? metrics.slackRetries.inc({ method: 'web-api' }) : metrics.slackApiErrors.inc({ method: 'web-api', error })),
     outbound,
     allowSharedApp,
+    ...(fleet === undefined ? {} : { fleet }),
   });
   const checker = clusterChecker;
   // Health first: while Slack cannot be reached (proxy, CA), /readyz already says why.
@@ -184,6 +242,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
       ...(checker === undefined
         ? []
         : [{ name: 'cluster', check: () => (!checker.policies.synced ? 'policy watches not synced yet' : checker.policies.stale ? 'policy watches are stale (no contact with the API server)' : undefined) }]),
+      ...(fleet === undefined ? [] : [fleetReadiness(fleet, fleetMembers.length)]),
     ],
   });
   const r = await bot.start().catch(async (e: unknown) => {
@@ -198,7 +257,9 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
       if (gauges !== undefined) clearInterval(gauges);
       // Pods first: they run as root on nodes and must not outlive the bot.
       await clusterChecker?.shutdown().catch((e: unknown) => logger.error({ err: messageOf(e) }, 'debug pod cleanup failed'));
+      await fleet?.shutdown();
       await notifier?.stop();
+      await Promise.allSettled(fleetNotifiers.map((n) => n.stop()));
       await bot.stop();
       await outbound.close().catch(() => undefined);
       await health.close();

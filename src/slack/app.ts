@@ -27,6 +27,10 @@ import type { SharedFile } from './what-if-answers.ts';
 import { fixAnswer, whatIfAnswer } from './what-if-flow.ts';
 import type { SlackOutbound } from './outbound.ts';
 import { watchHello } from './socket-hello.ts';
+import { extractClusterOption } from './cluster-option.ts';
+import { fleetAnchorMessage, fleetStatusText } from './fleet-blocks.ts';
+import type { FleetAnswer } from './fleet-blocks.ts';
+import type { Fleet } from '../ports/fleet.ts';
 import type { RetryPolicy } from './slack-call.ts';
 import type { PoolStatus } from '../domain/rollout-status.ts';
 
@@ -54,7 +58,12 @@ export interface SlackBotDeps {
   outbound?: SlackOutbound;
   /** Socket Mode: start even when Slack reports another open connection of this app (see the README's fleet section). */
   allowSharedApp?: boolean;
+  /** Several clusters (ICSP_KUBECONFIGS, contexts): commands name one with cluster=NAME, or all with cluster=all. */
+  fleet?: Fleet;
 }
+
+/** The cluster one command is aimed at: the bot's own, or one of its fleet. */
+type Scope = Pick<SlackBotDeps, 'policySource' | 'liveChecker' | 'poolStatus' | 'listPolicies' | 'whatIfState'> & { cluster: string };
 
 export interface SlackBot {
   app: BoltApp;
@@ -84,6 +93,8 @@ interface Target {
 
 /** What the buttons under a live answer need; not the logs (they can be megabytes per node). */
 interface LiveState {
+  /** The cluster the check ran on (its buttons run there again). */
+  cluster: string;
   image: string;
   selection: NodeSelection;
   channel: string;
@@ -141,6 +152,18 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
   const client = app.client;
 
   const cluster = config.clusterName ?? deps.policySource.cluster;
+  const home: Scope = { cluster, policySource: deps.policySource, liveChecker: deps.liveChecker, poolStatus: deps.poolStatus, listPolicies: deps.listPolicies, whatIfState: deps.whatIfState };
+  const clusterNames = (): readonly string[] => deps.fleet?.names() ?? [cluster];
+
+  /** One cluster by name; rejects with a sentence when it is unknown or unreachable. */
+  async function scopeOf(name: string): Promise<Scope> {
+    if (deps.fleet === undefined) {
+      if (name === cluster) return home;
+      throw new Error(`unknown cluster ${JSON.stringify(name)}: this bot serves ${cluster}`);
+    }
+    const h = await deps.fleet.get(name);
+    return { cluster: h.name, policySource: h.policySource, liveChecker: h.liveChecker, ...(h.poolStatus ? { poolStatus: h.poolStatus } : {}), ...(h.listPolicies ? { listPolicies: h.listPolicies } : {}) };
+  }
   const limiter = new RateLimiter(config.rateLimit.max, config.rateLimit.windowMs);
   const gate = new ConcurrencyGate(config.maxConcurrentChecks, config.maxConcurrentChecks * 4);
   const inflight = new InFlight<LiveCheckResult>();
@@ -224,39 +247,102 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     }
     const wait = limiter.take(t.user);
     if (wait > 0) return t.ephemeral(errorMessage(cluster, `rate limit: too many requests, try again in ${Math.ceil(wait / 1000)} s`));
-    const parsed = parseCommand(text);
+    const scoped = extractClusterOption(text);
+    if (!scoped.ok) return t.ephemeral(errorMessage(cluster, scoped.error));
+    const parsed = parseCommand(scoped.rest);
     if (!parsed.ok) return t.ephemeral(errorMessage(cluster, parsed.error));
-    await runCommand(t, parsed.command, files);
+    const c = parsed.command;
+    if (c.kind === 'help') return runCommand(t, c, files, home);
+    const names = clusterNames();
+    if (scoped.choice.kind === 'all' && names.length > 1) return runEverywhere(t, c, names);
+    let name: string;
+    if (scoped.choice.kind === 'one') name = scoped.choice.name;
+    else if (names.length === 1) name = names[0]!;
+    else return t.ephemeral(errorMessage(cluster, `this bot serves ${names.length} clusters (${names.join(', ')}): add cluster=NAME or cluster=all`));
+    let s: Scope;
+    try {
+      s = await scopeOf(name);
+    } catch (e) {
+      return t.ephemeral(errorMessage(cluster, errorText(e, ERROR_CHARS)));
+    }
+    await runCommand(t, c, files, s);
   }
 
-  async function runCommand(t: Target, c: Command, files?: SharedFile[]): Promise<void> {
+  /** cluster=all: every cluster at once (the answer waits for the slowest, not for the sum), in one thread. */
+  async function runEverywhere(t: Target, c: Command, names: readonly string[]): Promise<void> {
+    if (c.kind === 'status') {
+      const parts = await Promise.all(names.map(async (n): Promise<{ name: string; lines?: Awaited<ReturnType<NonNullable<Scope['poolStatus']>>>; error?: string }> => {
+        try {
+          const s = await scopeOf(n);
+          if (s.poolStatus === undefined) return { name: n, error: 'no pool status (offline)' };
+          return { name: n, lines: await s.poolStatus() };
+        } catch (e) {
+          return { name: n, error: errorText(e, ERROR_CHARS) };
+        }
+      }));
+      return t.info(noteMessage(cluster, fleetStatusText(parts)));
+    }
+    if (c.kind === 'policies') {
+      for (const n of names) {
+        try {
+          const s = await scopeOf(n);
+          await t.info(policiesMessage(n, c.filter, s.listPolicies === undefined ? [] : await s.listPolicies(c.filter)));
+        } catch (e) {
+          await t.info(errorMessage(n, errorText(e, ERROR_CHARS)));
+        }
+      }
+      return;
+    }
+    if (c.kind !== 'why' && c.kind !== 'plan') return t.ephemeral(errorMessage(cluster, `cluster=all works with why, plan, status and policies; name one cluster for ${c.kind} (cluster=NAME)`));
+    const answers: FleetAnswer[] = await Promise.all(names.map(async (n): Promise<FleetAnswer> => {
+      try {
+        const s = await scopeOf(n);
+        return { cluster: n, explanation: await s.policySource.explain(c.image) };
+      } catch (e) {
+        return { cluster: n, error: errorText(e, ERROR_CHARS) };
+      }
+    }));
+    const anchor = fleetAnchorMessage({ image: c.image, requester: t.user, answers });
+    let threadTs: string;
+    try {
+      threadTs = t.threadTs ?? (await post(t.channel, undefined, anchor));
+      if (t.threadTs !== undefined) await post(t.channel, threadTs, anchor);
+    } catch (e) {
+      const code = slackErrorCode(e);
+      if (code !== undefined && NOT_IN_CHANNEL.has(code)) return t.ephemeral(errorMessage(cluster, `I am not in this channel, so I cannot open a thread here: invite me with /invite @icsp-bot (${code})`));
+      throw e;
+    }
+    for (const a of answers) if (a.explanation !== undefined) await post(t.channel, threadTs, planMessage(a.cluster, a.explanation));
+  }
+
+  async function runCommand(t: Target, c: Command, files: SharedFile[] | undefined, s: Scope): Promise<void> {
     switch (c.kind) {
       case 'help':
-        return t.info(helpMessage(cluster, deps.liveChecker !== undefined));
+        return t.info(helpMessage(s.cluster, s.liveChecker !== undefined));
       case 'status':
-        if (deps.poolStatus === undefined) return t.ephemeral(errorMessage(cluster, 'status needs a cluster: this bot runs offline (policies from files), live checks are off'));
+        if (s.poolStatus === undefined) return t.ephemeral(errorMessage(s.cluster, 'status needs a cluster: this bot runs offline (policies from files), live checks are off'));
         {
-          const lines = await deps.poolStatus();
-          return t.info(noteMessage(cluster, lines.map((l) => `${l.upToDate ? '✓' : '…'} pool ${l.pool}: ${l.detail}`).join('\n') || 'no pools'));
+          const lines = await s.poolStatus();
+          return t.info(noteMessage(s.cluster, lines.map((l) => `${l.upToDate ? '✓' : '…'} pool ${l.pool}: ${l.detail}`).join('\n') || 'no pools'));
         }
       case 'policies': {
-        const list = deps.listPolicies === undefined ? [] : await deps.listPolicies(c.filter);
-        return t.info(policiesMessage(cluster, c.filter, list));
+        const list = s.listPolicies === undefined ? [] : await s.listPolicies(c.filter);
+        return t.info(policiesMessage(s.cluster, c.filter, list));
       }
       case 'plan':
       case 'why':
       case 'fix':
-        return explainAndCheck(t, c);
+        return explainAndCheck(t, c, s);
       case 'what-if':
-        return whatIfAnswer({ cluster, config, deps, post, upload, ephemeral: t.ephemeral, channel: t.channel, threadTs: t.threadTs, user: t.user }, c, files ?? []);
+        return whatIfAnswer({ cluster: s.cluster, config, deps: { ...deps, ...s }, post, upload, ephemeral: t.ephemeral, channel: t.channel, threadTs: t.threadTs, user: t.user }, c, files ?? []);
     }
   }
 
-  async function liveDecision(t: Target, c: Command & { kind: 'why' | 'plan' | 'fix' }): Promise<{ live: boolean; note: string }> {
+  async function liveDecision(t: Target, c: Command & { kind: 'why' | 'plan' | 'fix' }, s: Scope): Promise<{ live: boolean; note: string }> {
     if (c.kind === 'plan') return { live: false, note: 'plan only' };
     if (c.kind === 'fix') return { live: false, note: 'plan and fix, checked by the engine' };
     if (!c.live) return { live: false, note: 'live check skipped (--no-live)' };
-    if (deps.liveChecker === undefined) return { live: false, note: 'live checks are off: no cluster (offline mode, plan from policy files)' };
+    if (s.liveChecker === undefined) return { live: false, note: 'live checks are off: no cluster (offline mode, plan from policy files)' };
     let allowed: boolean;
     try {
       allowed = await liveAccess.mayRunLive(t.user);
@@ -268,16 +354,16 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     return { live: true, note: `live check on ${selectionText(c.selection)} follows in the thread` };
   }
 
-  async function explainAndCheck(t: Target, c: Command & { kind: 'why' | 'plan' | 'fix' }): Promise<void> {
+  async function explainAndCheck(t: Target, c: Command & { kind: 'why' | 'plan' | 'fix' }, s: Scope): Promise<void> {
     let plan: Explanation;
     try {
-      plan = await deps.policySource.explain(c.image);
+      plan = await s.policySource.explain(c.image);
     } catch (e) {
-      return t.ephemeral(errorMessage(cluster, `cannot read the policies: ${errorText(e, ERROR_CHARS)}`));
+      return t.ephemeral(errorMessage(s.cluster, `cannot read the policies: ${errorText(e, ERROR_CHARS)}`));
     }
-    const decision = await liveDecision(t, c);
-    const anchor = anchorMessage({ cluster, image: c.image, requester: t.user, explanation: plan, note: decision.note });
-    const planMsg = planMessage(cluster, plan);
+    const decision = await liveDecision(t, c, s);
+    const anchor = anchorMessage({ cluster: s.cluster, image: c.image, requester: t.user, explanation: plan, note: decision.note });
+    const planMsg = planMessage(s.cluster, plan);
     let threadTs: string;
     try {
       threadTs = t.threadTs ?? (await post(t.channel, undefined, anchor));
@@ -287,20 +373,20 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       if (code !== undefined && NOT_IN_CHANNEL.has(code)) {
         await t.ephemeral(anchor);
         await t.ephemeral(planMsg);
-        return t.ephemeral(errorMessage(cluster, `I am not in this channel, so I cannot open a thread or run live checks here: invite me with /invite @icsp-bot (${code})`));
+        return t.ephemeral(errorMessage(s.cluster, `I am not in this channel, so I cannot open a thread or run live checks here: invite me with /invite @icsp-bot (${code})`));
       }
       throw e;
     }
     await post(t.channel, threadTs, planMsg);
     if (planMsg.truncated) await upload(t.channel, threadTs, [{ filename: 'plan.txt', title: `Pull plan for ${c.image}`, content: formatExplanation(plan) }]);
-    if (c.kind === 'fix') await fixAnswer({ cluster, deps, post, upload, logger }, c.image, plan, threadTs, t.channel, c.mirror);
-    if (decision.live && c.kind === 'why') await runLive(t, c.image, c.selection, threadTs);
+    if (c.kind === 'fix') await fixAnswer({ cluster: s.cluster, deps: { ...deps, ...s }, post, upload, logger }, c.image, plan, threadTs, t.channel, c.mirror);
+    if (decision.live && c.kind === 'why') await runLive(t, c.image, c.selection, threadTs, s);
   }
 
-  async function runLive(t: Target, image: string, selection: NodeSelection, threadTs: string): Promise<void> {
-    const checker = deps.liveChecker;
+  async function runLive(t: Target, image: string, selection: NodeSelection, threadTs: string, s: Scope): Promise<void> {
+    const checker = s.liveChecker;
     if (checker === undefined) return;
-    const key = JSON.stringify([image, selection]);
+    const key = JSON.stringify([s.cluster, image, selection]);
     const started = Date.now();
     const { promise, shared } = inflight.run(key, () =>
       gate.run(() => checker.check({ image, selection, requestedBy: t.user }, AbortSignal.timeout(config.liveCheckTimeoutMs))),
@@ -312,8 +398,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       const line = errorText(e, ERROR_CHARS);
       audit.info({ who: t.user, what: { image, selection }, where: { channel: t.channel, threadTs }, shared, result: { error: line }, durationMs: Date.now() - started }, 'live check');
       const busy = e instanceof BusyError;
-      await post(t.channel, threadTs, noteMessage(cluster, `${busy ? 'Live check not started' : 'Live check failed'}: ${line}`));
-      return t.ephemeral(errorMessage(cluster, `live check on ${selectionText(selection)} failed: ${line}`));
+      await post(t.channel, threadTs, noteMessage(s.cluster, `${busy ? 'Live check not started' : 'Live check failed'}: ${line}`));
+      return t.ephemeral(errorMessage(s.cluster, `live check on ${selectionText(selection)} failed: ${line}`));
     }
     const durationMs = Date.now() - started;
     audit.info(
@@ -322,7 +408,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     );
     const requestId = `r${++seq}-${Date.now().toString(36)}`;
     const now = Date.now();
-    states.set(requestId, { image, selection, channel: t.channel, threadTs, nodes: result.nodes.map((n) => ({ node: n.node, configDifferences: n.configDifferences })), at: now });
+    states.set(requestId, { cluster: s.cluster, image, selection, channel: t.channel, threadTs, nodes: result.nodes.map((n) => ({ node: n.node, configDifferences: n.configDifferences })), at: now });
     // Oldest first (insertion order): drop the expired, and the oldest beyond the cap.
     for (const [id, st] of states) {
       if (states.size <= STATE_MAX && now - st.at <= STATE_TTL_MS) break;
@@ -405,12 +491,18 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     if (action.action_id === ACTIONS.showDiff) {
       const wait = limiter.take(t.user);
       if (wait > 0) return t.ephemeral(errorMessage(cluster, `rate limit: too many requests, try again in ${Math.ceil(wait / 1000)} s`));
-      for (const n of state.nodes) if (n.configDifferences.length > 0) await post(state.channel, state.threadTs, diffMessage(cluster, n.node, n.configDifferences));
+      for (const n of state.nodes) if (n.configDifferences.length > 0) await post(state.channel, state.threadTs, diffMessage(state.cluster, n.node, n.configDifferences));
       return;
     }
     const wait = limiter.take(t.user);
     if (wait > 0) return t.ephemeral(errorMessage(cluster, `rate limit: too many requests, try again in ${Math.ceil(wait / 1000)} s`));
-    if (deps.liveChecker === undefined) return t.ephemeral(errorMessage(cluster, 'live checks are off: no cluster'));
+    let s: Scope;
+    try {
+      s = await scopeOf(state.cluster);
+    } catch (e) {
+      return t.ephemeral(errorMessage(state.cluster, errorText(e, ERROR_CHARS)));
+    }
+    if (s.liveChecker === undefined) return t.ephemeral(errorMessage(cluster, 'live checks are off: no cluster'));
     if (!(await liveAccess.mayRunLive(t.user))) return t.ephemeral(errorMessage(cluster, 'live checks are limited to the users and groups in ICSP_LIVE_USERS'));
     let selection: NodeSelection;
     if (action.action_id === ACTIONS.runPool) {
@@ -420,8 +512,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       if (!parsed.ok || parsed.command.kind !== 'why') return t.ephemeral(errorMessage(cluster, parsed.ok ? 'bad node name' : parsed.error));
       selection = parsed.command.selection;
     }
-    await post(state.channel, state.threadTs, noteMessage(cluster, `Live check of ${state.image} on ${selectionText(selection)}, asked by <@${t.user}>…`));
-    await runLive({ ...t, channel: state.channel, threadTs: state.threadTs }, state.image, selection, state.threadTs);
+    await post(state.channel, state.threadTs, noteMessage(s.cluster, `Live check of ${state.image} on ${selectionText(selection)}, asked by <@${t.user}>…`));
+    await runLive({ ...t, channel: state.channel, threadTs: state.threadTs }, state.image, selection, state.threadTs, s);
   }
 
   /** Last line of defence of a request: log, and tell the user in one line. */

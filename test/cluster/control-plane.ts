@@ -33,6 +33,8 @@ export interface StartOptions {
   /** kube-apiserver --min-request-timeout in seconds: watches are closed after 1-2x this. */
   minRequestTimeoutSeconds?: number;
   readyTimeoutMs?: number;
+  /** Log file name under .cache/cluster-tests/ (a second control plane, e.g. the fleet test, needs its own). */
+  logName?: string;
 }
 
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -41,7 +43,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
   installReapers();
   const dir = mkdtempSync(join(tmpdir(), 'icsp-controlplane-'));
   removeOnExit(dir);
-  const logFile = join(repoRoot, '.cache', 'cluster-tests', 'controlplane.log');
+  const logFile = join(repoRoot, '.cache', 'cluster-tests', opts.logName ?? 'controlplane.log');
   mkdirSync(dirname(logFile), { recursive: true });
   writeFileSync(logFile, ''); // one run's log only
   const assets = process.env.KUBEBUILDER_ASSETS;

@@ -45,6 +45,9 @@ function variablesRead(): Set<string> {
   p.int('ICSP_METRICS_PORT', { min: 0, max: 65535 });
   p.text('ICSP_METRICS_HOST');
   p.oneOf('ICSP_ALLOW_SHARED_SLACK_APP', ['true', 'false']);
+  p.raw('ICSP_KUBECONFIGS');
+  p.raw('ICSP_KUBECONFIG_CONTEXTS');
+  p.seconds('ICSP_FLEET_CONNECT_TIMEOUT_SECONDS', { min: 1, max: 600 });
   proxySettingsFromEnv(env({}));
   try {
     loadKubeconfig({ env: env({}), hint: 'h', home: '/nonexistent', serviceAccountToken: '/nonexistent' });

@@ -1,0 +1,143 @@
+// One bot, two real clusters: the shared control plane of the suite ("prod-east") and a second one started here
+// ("prod-west"), each prepared like an installed cluster, plus a third name whose API server does not exist
+// ("prod-gone"). The real bot process (src/main.ts) gets them as a directory of kubeconfigs of its ServiceAccount
+// (ICSP_KUBECONFIGS, as a mounted Secret) and answers `cluster=NAME`, `cluster=all` and `status cluster=all`.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { RecordingServer } from '../slack/helpers/recording-server.ts';
+import { BOT_TOKEN, commandForm, postSigned, SIGNING_SECRET } from '../slack/helpers/slack-fixtures.ts';
+import { freePort } from '../slack/helpers/proxy-env.ts';
+import { adminConfig, clusterInfo } from './cluster-info.ts';
+import { startControlPlane } from './control-plane.ts';
+import type { ControlPlane } from './control-plane.ts';
+import { adminKubeConfig, tokenKubeConfig, uniqueName } from './kube.ts';
+import { prepareCluster } from './prepare-cluster.ts';
+import type { ClusterInfo } from './cluster-info.ts';
+
+const repo = uniqueName('fleet');
+const IMAGE = `quay.io/${repo}/app@sha256:${'a'.repeat(64)}`;
+const rec = new RecordingServer();
+let west: ControlPlane;
+let westInfo: ClusterInfo;
+let dir: string;
+let bot: { output(): string; stop(): Promise<number | null> };
+let port: number;
+
+const IMAGES = { group: 'config.openshift.io', version: 'v1', plural: 'images' };
+/** Without image.config.openshift.io/cluster the MCO renders nothing (P18): both clusters have one. */
+const imageCluster = { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: {} };
+let createdEastImage = false;
+
+function idms(name: string, mirror: string): object {
+  return { apiVersion: 'config.openshift.io/v1', kind: 'ImageDigestMirrorSet', metadata: { name }, spec: { imageDigestMirrors: [{ source: `quay.io/${repo}`, mirrors: [mirror] }] } };
+}
+
+async function ask(text: string, id: string): Promise<void> {
+  const r = await postSigned(port, commandForm({ text, responseUrl: rec.responseUrl(id) }), 'application/x-www-form-urlencoded');
+  expect(r.status).toBe(200);
+}
+
+beforeAll(async () => {
+  west = await startControlPlane({ minRequestTimeoutSeconds: 1800, logName: 'controlplane-fleet.log' });
+  westInfo = await prepareCluster(west);
+  const east = clusterInfo();
+  createdEastImage = await adminConfig().makeApiClient(CustomObjectsApi).createClusterCustomObject({ ...IMAGES, body: imageCluster }).then(() => true, () => false);
+  await adminKubeConfig(westInfo).makeApiClient(CustomObjectsApi).createClusterCustomObject({ ...IMAGES, body: imageCluster });
+  await adminConfig().makeApiClient(CustomObjectsApi).createClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'imagedigestmirrorsets', body: idms(repo, 'mirror.east.example/fleet') });
+  await adminKubeConfig(westInfo).makeApiClient(CustomObjectsApi).createClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'imagedigestmirrorsets', body: idms(repo, 'mirror.west.example/fleet') });
+  // A Secret of kubeconfigs, one key per cluster, as the Deployment mounts it.
+  dir = mkdtempSync(join(tmpdir(), 'icsp-fleet-'));
+  writeFileSync(join(dir, 'prod-east'), tokenKubeConfig(east, east.botToken, 'icsp-bot').exportConfig());
+  writeFileSync(join(dir, 'prod-west'), tokenKubeConfig(westInfo, westInfo.botToken, 'icsp-bot').exportConfig());
+  const gone = tokenKubeConfig(east, east.botToken, 'icsp-bot');
+  gone.clusters[0] = { ...gone.clusters[0]!, server: `https://127.0.0.1:${await freePort()}` };
+  writeFileSync(join(dir, 'prod-gone'), gone.exportConfig());
+  await rec.start();
+  port = await freePort();
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    env: {
+      PATH: process.env['PATH'] ?? '', ICSP_KUBECONFIGS: dir, SLACK_MODE: 'http', SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: rec.apiUrl, PORT: String(port), HOST: '127.0.0.1', ICSP_METRICS_PORT: '0', ICSP_METRICS_HOST: '127.0.0.1',
+      ICSP_FLEET_CONNECT_TIMEOUT_SECONDS: '3',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += String(d)));
+  child.stderr.on('data', (d) => (out += String(d)));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  bot = { output: () => out, stop: async () => (child.exitCode === null && child.kill('SIGTERM'), exited) };
+  const deadline = Date.now() + 30_000;
+  while (!out.includes('icsp-bot started')) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the bot did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}, 180_000);
+
+afterAll(async () => {
+  if (bot !== undefined) expect(await bot.stop()).toBe(0);
+  await rec.stop();
+  await adminConfig().makeApiClient(CustomObjectsApi).deleteClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'imagedigestmirrorsets', name: repo }).catch(() => undefined);
+  if (createdEastImage) await adminConfig().makeApiClient(CustomObjectsApi).deleteClusterCustomObject({ ...IMAGES, name: 'cluster' }).catch(() => undefined);
+  await west?.stop();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('one bot for a fleet (ICSP_KUBECONFIGS)', () => {
+  it('cluster=all: one anchor with a line per cluster, each cluster\'s plan in the thread, the unreachable one named', async () => {
+    rec.reset();
+    await ask(`why ${IMAGE} cluster=all`, 'all');
+    await rec.waitFor(() => rec.callsOf('chat.postMessage').length >= 3, 20_000);
+    const [anchor, ...thread] = rec.callsOf('chat.postMessage');
+    const text = String(anchor!.params.text);
+    expect(text).toContain('3 clusters');
+    expect(text).toMatch(/prod-east: `mirror-first`/);
+    expect(text).toMatch(/prod-west: `mirror-first`/);
+    expect(text).toMatch(/prod-gone: unreachable/);
+    expect(anchor!.params.thread_ts).toBeUndefined();
+    const plans = thread.map((p) => JSON.stringify(p.params));
+    expect(thread.every((p) => p.params.thread_ts !== undefined)).toBe(true);
+    expect(plans.some((p) => p.includes('mirror.east.example/fleet') && p.includes('prod-east'))).toBe(true);
+    expect(plans.some((p) => p.includes('mirror.west.example/fleet') && p.includes('prod-west'))).toBe(true);
+  });
+
+  it('cluster=NAME answers from that cluster only; no cluster= asks which; an unknown one is named', async () => {
+    rec.reset();
+    await ask(`why ${IMAGE} cluster=prod-west --no-live`, 'west');
+    await rec.waitFor(() => rec.callsOf('chat.postMessage').length >= 2, 20_000);
+    const all = JSON.stringify(rec.callsOf('chat.postMessage').map((c) => c.params));
+    expect(all).toContain('mirror.west.example/fleet');
+    expect(all).not.toContain('mirror.east.example/fleet');
+    expect(all).toContain('prod-west');
+
+    rec.reset();
+    await ask(`why ${IMAGE}`, 'none');
+    await rec.waitFor(() => rec.responses.length >= 1, 10_000);
+    expect(rec.responses[0]!.body.text).toContain('this bot serves 3 clusters (prod-east, prod-gone, prod-west): add cluster=NAME or cluster=all');
+
+    rec.reset();
+    await ask(`why ${IMAGE} cluster=prod-north`, 'north');
+    await rec.waitFor(() => rec.responses.length >= 1, 10_000);
+    expect(rec.responses[0]!.body.text).toContain('unknown cluster "prod-north": this bot serves prod-east, prod-gone, prod-west');
+  });
+
+  it('status cluster=all: each cluster\'s pools, the unreachable one with its reason', async () => {
+    rec.reset();
+    await ask('status cluster=all', 'status');
+    await rec.waitFor(() => rec.responses.length >= 1, 20_000);
+    const text = String(rec.responses[0]!.body.text);
+    expect(text).toMatch(/\*prod-east\*/);
+    expect(text).toMatch(/\*prod-west\*/);
+    expect(text).toMatch(/\*prod-gone\*: unreachable/);
+  });
+
+  it('the bot log names the unreachable cluster and never a token', () => {
+    expect(bot.output()).toContain('"cluster":"prod-gone"');
+    expect(bot.output()).not.toContain(clusterInfo().botToken);
+    expect(bot.output()).not.toContain(westInfo.botToken);
+  });
+});
