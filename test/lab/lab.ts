@@ -290,6 +290,14 @@ export class Lab {
     }
   }
 
+  /** A pull with registries.conf exactly as given (no header added): short-name scenarios set their own search list. */
+  async podmanPullConf(name: string, registriesConfText: string, ref: string, extra: string[] = []): Promise<RunResult> {
+    this.clearImages();
+    const registriesConf = join(this.dir, 'scenarios', `${name}.conf`);
+    writeFileSync(registriesConf, registriesConfText);
+    return this.capture(name, ['podman', 'pull', '--log-level', 'debug', ...extra, ref], { CONTAINERS_REGISTRIES_CONF: registriesConf }, registriesConf);
+  }
+
   /** skopeo 1.9 ignores CONTAINERS_REGISTRIES_CONF: it takes the hidden --registries-conf flag. */
   async skopeoInspect(name: string, conf: string, ref: string, extra: string[] = []): Promise<RunResult> {
     const registriesConf = this.writeConf(name, conf);
