@@ -36,6 +36,8 @@ export interface ReferenceAnswer {
 export interface ShortNameAnswer {
   input: string;
   error?: string;
+  /** The line CRI-O logs before pulling (Resolved.Description()); absent when empty. */
+  description?: string;
   candidates: Array<{ value: string; resolve: ResolutionAnswer }>;
 }
 

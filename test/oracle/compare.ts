@@ -65,7 +65,10 @@ export function compareAnswers(c: OracleCase, go: CaseAnswer, engine: CaseAnswer
       const e = engine.shortNames[i];
       add(`shortNames[${i}].error`, g?.error, e?.error, input);
       const cands = (x: typeof g): unknown => x?.candidates.map((k) => ({ value: k.value, resolve: resolution(k.resolve) }));
-      if (g?.error === undefined && e?.error === undefined) add(`shortNames[${i}].candidates`, cands(g), cands(e), input);
+      if (g?.error === undefined && e?.error === undefined) {
+        add(`shortNames[${i}].candidates`, cands(g), cands(e), input);
+        add(`shortNames[${i}].description`, g?.description, e?.description, input);
+      }
     });
   }
   return out;

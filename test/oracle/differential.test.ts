@@ -17,6 +17,8 @@ import { oracleBinary } from './oracle-info.ts';
 
 const DEFAULT_SEED = 20261129;
 const DEFAULT_CASES = 2000;
+/** Short names, aliases and the alias cache, through src/domain/short-names.ts. */
+const SHORT_NAMES = false;
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -43,7 +45,7 @@ interface Run {
 let run: Run;
 
 beforeAll(async () => {
-  const cases = Array.from({ length: count }, (_, i) => generateCase(seed, i, { shortNames: false }));
+  const cases = Array.from({ length: count }, (_, i) => generateCase(seed, i, { shortNames: SHORT_NAMES }));
   let t = performance.now();
   const go = await askOracle(oracleBinary(), cases);
   const goMs = performance.now() - t;
@@ -138,10 +140,31 @@ describe(`differential: containers/image v5.36.2 vs the engine (seed ${seed})`, 
         if (r.resolve.pullSources.some((s) => s.pullFromMirror === 'tag-only')) tagOnly++;
       }
     }
-    const coverage = { configErrors, dropInCases, v1Cases, referenceErrors, resolved, rewriteErrors, viaMirror, blocked, wildcard, insecure, digestOnly, tagOnly, withPort, nested };
-    console.log(`coverage: ${JSON.stringify(coverage)}`);
     // Floors well under what the default run produces (they scale with the case count).
     const floor = (share: number): number => Math.floor(count * share);
+    const coverage = { configErrors, dropInCases, v1Cases, referenceErrors, resolved, rewriteErrors, viaMirror, blocked, wildcard, insecure, digestOnly, tagOnly, withPort, nested };
+    console.log(`coverage: ${JSON.stringify(coverage)}`);
+    if (SHORT_NAMES) {
+      const sn = { candidates: 0, several: 0, alias: 0, aliasFromCache: 0, aliasFromDropIn: 0, ambiguous: 0, noSearch: 0, cacheError: 0, aliasConfigError: 0, viaMirror: 0 };
+      for (const c of run.cases) {
+        const g = run.go.get(c.id)!;
+        if (g.configError?.includes('validating short-name aliases') === true) sn.aliasConfigError++;
+        for (const s of g.shortNames) {
+          if (s.candidates.length > 0) sn.candidates++;
+          if (s.candidates.length > 1) sn.several++;
+          if (s.description?.includes('as an alias') === true) sn.alias++;
+          if (s.description?.includes('as an alias (short-name-aliases.conf)') === true) sn.aliasFromCache++;
+          if (s.description?.includes('as an alias (registries.conf.d/') === true) sn.aliasFromDropIn++;
+          if (s.error?.includes('returns ambiguous list') === true) sn.ambiguous++;
+          if (s.error?.includes('no unqualified-search registries') === true) sn.noSearch++;
+          if (s.error?.startsWith('loading short-name aliases config file') === true) sn.cacheError++;
+          if (s.candidates.some((k) => k.resolve.pullSources.some((p) => p.mirror))) sn.viaMirror++;
+        }
+      }
+      console.log(`short-name coverage: ${JSON.stringify(sn)}`);
+      expect(sn.candidates).toBeGreaterThanOrEqual(floor(0.5));
+      for (const [k, v] of Object.entries(sn)) expect(v, `short names: ${k}`).toBeGreaterThanOrEqual(floor(0.005));
+    }
     expect(resolved).toBeGreaterThanOrEqual(floor(0.8));
     for (const [k, v] of Object.entries({ configErrors, referenceErrors, viaMirror, blocked, wildcard, insecure, digestOnly, tagOnly, withPort, nested, dropInCases })) {
       expect(v, k).toBeGreaterThanOrEqual(floor(0.02));

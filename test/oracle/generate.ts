@@ -102,15 +102,19 @@ function genRegistry(r: Random, pools: { scopes: string[]; wildcards: string[] }
     reg.location = r.chance(0.7) && pools.scopes.length > 0 ? r.pick(pools.scopes) : scope(r);
   } else {
     // Malformed on purpose: the loader must refuse or normalize these.
-    const bad = r.int(7);
+    const bad = r.int(10);
     if (bad === 0) reg.prefix = r.pick(BAD_WILDCARDS);
     else if (bad === 1) reg.location = `https://${scope(r)}`;
     else if (bad === 2) reg.prefix = `${scope(r)}/`;
     else if (bad === 3) reg.prefix = scope(r); // location unset, not a wildcard
     else if (bad === 4) reg.location = `${scope(r)}//`;
     else if (bad === 5) reg.prefix = `http://${scope(r)}`;
+    else if (bad === 6) reg.location = `${scope(r, 1)}/NS`; // not canonical: every rewrite through it fails
+    else if (bad === 7) reg.location = r.pick([`${scope(r, 1)}:v1`, `${scope(r, 1)}@sha256:${'d'.repeat(64)}`, 'quay.io/a b']);
+    else if (bad === 8) reg.prefix = r.pick(['quay.io/ns:v1', `quay.io/ns@sha256:${'d'.repeat(64)}`, 'Quay.io/ns']);
     else reg.location = scope(r);
     if (bad !== 3 && reg.location === undefined && r.chance(0.5)) reg.location = scope(r);
+    if (bad === 8) reg.location = reg.prefix;
   }
   if (r.chance(0.15)) reg.insecure = true;
   if (r.chance(0.15)) reg.blocked = true;
@@ -339,6 +343,8 @@ function shortNameInput(r: Random): string {
 /** Short names, aliases (registries.conf, drop-ins, the machine cache) and a mode for the case. */
 function addShortNameMaterial(r: Random, c: OracleCase, pools: { scopes: string[] }): void {
   c.shortNameMode = r.pick(['enforcing', 'enforcing', 'disabled', 'permissive']);
+  // registries.conf's own mode does not decide for CRI-O, but an invalid one fails the whole file.
+  if (r.chance(0.03) && !c.registriesConf.includes('short-name-mode')) c.registriesConf = `short-name-mode = ${q(r.pick(['bogus', 'Enforcing', 'permissive']))}\n${c.registriesConf}`;
   c.shortNames = Array.from({ length: 3 }, () => shortNameInput(r));
   // Most nodes have a search list (OpenShift's template: registry.access.redhat.com, docker.io).
   if (!c.registriesConf.includes('unqualified-search-registries') && r.chance(0.7)) {

@@ -18,6 +18,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -83,9 +84,11 @@ type candidate struct {
 }
 
 type shortResult struct {
-	Input      string      `json:"input"`
-	Error      string      `json:"error,omitempty"`
-	Candidates []candidate `json:"candidates"`
+	Input string `json:"input"`
+	Error string `json:"error,omitempty"`
+	// Resolved.Description(), the line CRI-O logs before pulling ("" when there is none).
+	Description string      `json:"description,omitempty"`
+	Candidates  []candidate `json:"candidates"`
 }
 
 type output struct {
@@ -213,10 +216,11 @@ func runCase(work string, c input) (*output, error) {
 
 	for _, name := range c.ShortNames {
 		sr := shortResult{Input: name, Candidates: []candidate{}}
-		values, err := crioCandidates(sys, name)
+		values, desc, err := crioCandidates(sys, name)
 		if err != nil {
 			sr.Error = clean(err, dir)
 		} else {
+			sr.Description = clean(errors.New(desc), dir)
 			for _, v := range values {
 				sr.Candidates = append(sr.Candidates, candidate{Value: v.String(), Resolve: resolve(sys, v, dir)})
 			}
@@ -233,13 +237,13 @@ func runCase(work string, c input) (*output, error) {
 //     list" with the name as CRI-O received it (image.go:1021-1022);
 //   - each candidate goes through references.RegistryImageReferenceFromRaw, which drops the tag of a
 //     name:tag@digest candidate (internal/storage/references/registry_reference.go:36-43).
-func crioCandidates(sys *types.SystemContext, imageName string) ([]reference.Named, error) {
+func crioCandidates(sys *types.SystemContext, imageName string) ([]reference.Named, string, error) {
 	resolved, err := shortnames.Resolve(sys, imageName)
 	if err != nil {
 		if strings.Contains(err.Error(), "short-name resolution enforced but cannot prompt without a TTY") {
-			return nil, fmt.Errorf("short name mode is enforcing, but image name %s returns ambiguous list", imageName)
+			return nil, "", fmt.Errorf("short name mode is enforcing, but image name %s returns ambiguous list", imageName)
 		}
-		return nil, err
+		return nil, "", err
 	}
 	out := make([]reference.Named, 0, len(resolved.PullCandidates))
 	for _, pc := range resolved.PullCandidates {
@@ -248,13 +252,13 @@ func crioCandidates(sys *types.SystemContext, imageName string) ([]reference.Nam
 		if canonical, digested := v.(reference.Canonical); tagged && digested {
 			stripped, err := reference.WithDigest(reference.TrimNamed(v), canonical.Digest())
 			if err != nil {
-				return nil, err
+				return nil, "", err
 			}
 			v = stripped
 		}
 		out = append(out, v)
 	}
-	return out, nil
+	return out, resolved.Description(), nil
 }
 
 func parseMode(s string) (types.ShortNameMode, error) {
