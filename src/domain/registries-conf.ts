@@ -5,7 +5,7 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { EngineError } from './engine-error.ts';
 import type { PullFromMirror } from './pull-source.ts';
 import { isValidDomain } from './reference.ts';
-import { foldTomlKeys } from './toml-key-fold.ts';
+import { decodeRegistriesConf } from './registries-conf-decode.ts';
 import { mergeAliases, parseAliasTable } from './short-name-aliases.ts';
 import type { AliasEntry } from './short-name-aliases.ts';
 import type { ShortNameMode } from './short-names.ts';
@@ -249,8 +249,9 @@ export function byteCompare(a: string, b: string): number {
 function loadFile(file: ConfFile, forceV2: boolean): PartialConf {
   let doc: Table;
   try {
-    doc = foldTomlKeys(parseToml(file.toml) as Table);
+    doc = decodeRegistriesConf(parseToml(file.toml) as Table);
   } catch (e) {
+    if (e instanceof EngineError) throw config(`${file.name}: ${e.message}`);
     const msg = e instanceof TomlError ? e.message.split('\n')[0] : String(e);
     throw config(`${file.name}: invalid TOML: ${msg}`);
   }

@@ -186,6 +186,13 @@ function v2File(r: Random, pools: { scopes: string[]; wildcards: string[] }, max
   else if (broken < 0.03) text += '\n[[registry]]\nlocation = "x.io"\ninsecure = "yes"\n';
   else if (broken < 0.04) text += '\n[[registry]]\nlocation = 5\n';
   else if (broken < 0.05) text += '\nunqualified-search-registries = "quay.io"\n';
+  // Top-level keys the loader never uses again still have a type (and go before the first table).
+  const topLevel = r.next();
+  if (topLevel < 0.01) text = `credential-helpers = ${r.pick(['"x"', '["containers-auth.json"]', '[1]'])}\n${text}`;
+  else if (topLevel < 0.02) text = `additional-layer-store-auth-helper = ${r.pick(['5', '"helper"', 'true'])}\n${text}`;
+  else if (topLevel < 0.025) text = `registries = 5\n${text}`;
+  // A key in other capitals, alone (with both spellings Go's result depends on its map order).
+  else if (topLevel < 0.03 && !text.includes('unqualified-search-registries')) text = `Unqualified-Search-Registries = ["quay.io"]\n${text}`;
   return text;
 }
 

@@ -16,8 +16,15 @@ describe('findings of the differential test', () => {
     expect(conf.registries).toEqual([
       { prefix: 'quay.io/ns', location: 'mirror.local/ns', insecure: false, blocked: true, mirrorByDigestOnly: false, mirrors: [{ location: 'm.local/ns', insecure: false, pullFromMirror: 'digest-only' }] },
     ]);
-    // The exact spelling wins over a folded one; [aliases] keys are data and keep their case.
+    // Both spellings: Go's result depends on its map order; the engine keeps the exact one.
     expect(parseRegistriesConf('[[registry]]\nlocation = "a.io"\nLocation = "b.io"\n').registries[0]?.location).toBe('a.io');
+  });
+
+  it('refuses a value of the wrong type for a field the loader never reads again, as the Go decoder does', () => {
+    expect(() => parseRegistriesConf('credential-helpers = "x"\n')).toThrow('"credential-helpers" must be a list of strings');
+    expect(() => parseRegistriesConf('additional-layer-store-auth-helper = 5\n')).toThrow('"additional-layer-store-auth-helper" must be a string');
+    expect(() => parseRegistriesConf('[registries]\nsearch = 5\n')).toThrow('"registries.search" must be a table');
+    expect(parseRegistriesConf('credential-helpers = ["containers-auth.json"]\nunknown-key = 5\n').registries).toEqual([]);
   });
 
   it('keeps a name whose first component is not a host as a path (qua_y.io/ns/app): no leading "/"', () => {
