@@ -206,6 +206,7 @@ export function proposeFix(input: FixInput): FixResult {
   }
   const opts = input.render ?? {};
   const before = input.explanation ?? explain({ reference: input.reference, policies: input.policies, render: opts });
+  if (before.verdict.code === 'short-name-ambiguous') return shortNameFix(input, before, opts);
   if (before.error !== null) return { fix: null, note: before.error.stage === 'reference' ? 'the reference itself is refused; correct it as the advice says' : `no manifest fixes this ${before.error.stage} error; see the advice` };
 
   const objects: PolicyObject[] = [];
@@ -261,6 +262,33 @@ export function proposeFix(input: FixInput): FixResult {
   };
 }
 
+/**
+ * short-name-ambiguous: the fully qualified name to write in the pod spec. The first candidate (in CRI-O's order)
+ * whose pull is served: the image the pod got while the short-name mode was permissive. Proven by explaining it.
+ */
+function shortNameFix(input: FixInput, before: Explanation, opts: RenderOptions): FixResult {
+  const plans = (before as Explanation & { candidatePlans?: Array<{ candidate: string; verdict: { code: VerdictCode } }> }).candidatePlans ?? [];
+  const chosen = plans.find((p) => SERVED.has(p.verdict.code));
+  if (chosen === undefined) return { fix: null, note: `no candidate of ${input.reference} is served (${plans.map((p) => `${p.candidate}: ${p.verdict.code}`).join(', ') || 'none'}); write the fully qualified name of the registry that holds it` };
+  const after = explain({ reference: chosen.candidate, policies: relevantSubset(input.policies, chosen.candidate), render: opts });
+  if (!SERVED.has(after.verdict.code)) return { fix: null, note: `the engine could not prove a fix: ${chosen.candidate} gives ${after.verdict.code}` };
+  const others = plans.filter((p) => p !== chosen).map((p) => p.candidate);
+  return {
+    fix: {
+      yaml: `# In the pod spec (or the workload's template), instead of image: ${input.reference}
+image: ${chosen.candidate}
+`,
+      objects: [],
+      steps: [{ remedies: 'short-name-ambiguous', description: `write the fully qualified name ${chosen.candidate} in the pod spec: the first candidate CRI-O tries whose pull is served (what the pod got while the short-name mode was permissive)${others.length > 0 ? `; the other candidates: ${others.join(', ')}` : ''}` }],
+      verdictBefore: before.verdict.code,
+      verdictAfter: after.verdict.code,
+      firstSourceAfter: after.pullSources[0]?.reference ?? null,
+      applyCommand: `oc set image deployment/<name> <container>=${chosen.candidate}`,
+    },
+    note: null,
+  };
+}
+
 /** The text form for `icsp why --fix`: what it does, the proof, then the YAML. */
 export function formatFix(r: FixResult, image: string): string {
   if (r.fix === null) return `# No fix: ${r.note ?? 'the pull already uses its mirrors'}.\n`;
@@ -268,7 +296,7 @@ export function formatFix(r: FixResult, image: string): string {
   const lines = [
     `# Fix for ${image}, checked by the engine: ${f.verdictBefore} -> ${f.verdictAfter}${f.firstSourceAfter !== null ? ` (first tries ${f.firstSourceAfter})` : ''}.`,
     ...f.steps.map((s) => `#  - ${s.description}.`),
-    `# Apply with: ${f.applyCommand}   (preview first: icsp what-if --proposed fix.yaml ...)`,
+    `# Apply with: ${f.applyCommand}${f.objects.length > 0 ? '   (preview first: icsp what-if --proposed fix.yaml ...)' : ''}`,
   ];
   return `${lines.join('\n')}\n---\n${f.yaml}`;
 }

@@ -148,6 +148,21 @@ describe('fix round trip', () => {
     expect(after.pullSources[0]?.reference).toBe(`mirror.local/team/app@${D}`);
   });
 
+  it('short-name-ambiguous (enforcing mode, two search registries): the fully qualified name of the first candidate that is served, proven by explaining it', async () => {
+    const { explainPull } = await import('../../src/domain/explain-pull.ts');
+    const p = set({ idms: [idms('m', 'registry.access.redhat.com/ubi9', ['mirror.local/ubi9'])], itms: [itms('t', 'registry.access.redhat.com/ubi9', ['mirror.local/ubi9'])] });
+    const before = explainPull({ reference: 'ubi9', policies: p, shortNameMode: { mode: 'enforcing', source: 'test' } });
+    expect(before.verdict.code).toBe('short-name-ambiguous');
+    const r = proposeFix({ reference: 'ubi9', policies: p, explanation: before });
+    expect(r.fix?.yaml).toContain('image: registry.access.redhat.com/ubi9:latest');
+    expect(r.fix?.objects).toEqual([]);
+    expect(r.fix?.verdictAfter).toBe('mirror-first');
+    expect(r.fix?.firstSourceAfter).toBe('mirror.local/ubi9:latest');
+    // The name in the YAML, explained as the pod would pull it, is no longer ambiguous.
+    const name = /^image: (\S+)$/m.exec(r.fix!.yaml)![1]!;
+    expect(explainPull({ reference: name, policies: p, shortNameMode: { mode: 'enforcing', source: 'test' } }).verdict.code).toBe('mirror-first');
+  });
+
   it('mirror-first needs no fix; a bad --mirror is a one-line input error', () => {
     const p = set({ idms: [idms('m', 'quay.io/ns', ['mirror.local/ns'])] });
     expect(proposeFix({ reference: `quay.io/ns/app@${D}`, policies: p })).toEqual({ fix: null, note: null });
