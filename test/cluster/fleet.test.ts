@@ -63,6 +63,9 @@ beforeAll(async () => {
       PATH: process.env['PATH'] ?? '', ICSP_KUBECONFIGS: dir, SLACK_MODE: 'http', SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: rec.apiUrl, PORT: String(port), HOST: '127.0.0.1', ICSP_METRICS_PORT: '0', ICSP_METRICS_HOST: '127.0.0.1',
       ICSP_FLEET_CONNECT_TIMEOUT_SECONDS: '3',
+      // Rollout notices per cluster: state and Lease in each cluster, under names no other test file uses.
+      ICSP_NOTIFY_CHANNEL: 'C0FLEET', ICSP_COALESCE_SECONDS: '1', ICSP_STATE_CONFIGMAP: 'icsp-bot-fleet-test', ICSP_LEASE_NAME: 'icsp-bot-fleet-test',
+      POD_NAME: 'icsp-bot-fleet-test', POD_NAMESPACE: 'icsp-bot',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -133,6 +136,15 @@ describe('one bot for a fleet (ICSP_KUBECONFIGS)', () => {
     expect(text).toMatch(/\*prod-east\*/);
     expect(text).toMatch(/\*prod-west\*/);
     expect(text).toMatch(/\*prod-gone\*: unreachable/);
+  });
+
+  it('a mirror change in one cluster: a rollout notice in the channel that names that cluster', async () => {
+    rec.reset();
+    await adminKubeConfig(westInfo).makeApiClient(CustomObjectsApi).createClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'imagedigestmirrorsets', body: idms(`${repo}-change`, 'mirror2.west.example/fleet') });
+    await rec.waitFor(() => rec.callsOf('chat.postMessage').some((c) => c.params.channel === 'C0FLEET'), 30_000);
+    const notice = rec.callsOf('chat.postMessage').find((c) => c.params.channel === 'C0FLEET')!;
+    expect(String(notice.params.text)).toContain('prod-west');
+    expect(String(notice.params.text)).not.toContain('prod-east');
   });
 
   it('the bot log names the unreachable cluster and never a token', () => {
