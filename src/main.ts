@@ -37,15 +37,16 @@ import type { FleetMember } from './cluster/fleet-kubeconfigs.ts';
 import { createFleet } from './composition/fleet.ts';
 import type { RunningFleet } from './composition/fleet.ts';
 import type { ReadinessCheck } from './observability/health-server.ts';
+import type { LogSink } from './ports/logger.ts';
 
 /**
  * Cluster mode (no ICSP_POLICIES): the kubeconfig from KUBECONFIG, ~/.kube/config or the in-cluster
  * ServiceAccount; the checker starts the policy watches and sweeps leftover debug pods.
  */
-export async function createClusterChecker(env: Record<string, string | undefined>, kc: KubeConfig = loadKubeConfig()): Promise<ClusterLiveChecker> {
+export async function createClusterChecker(env: Record<string, string | undefined>, kc: KubeConfig = loadKubeConfig(env), logger?: LogSink): Promise<ClusterLiveChecker> {
   const { settings, errors } = liveCheckSettingsFromEnv(env);
   if (errors.length > 0) throw new Error(errors.join('; '));
-  return createClusterLiveChecker(kc, settings);
+  return createClusterLiveChecker(kc, { ...settings, ...(logger !== undefined ? { logger } : {}) });
 }
 
 /** KUBECONFIG, ~/.kube/config or the in-cluster ServiceAccount; one line when none is usable. */
@@ -102,7 +103,7 @@ export interface Started {
 }
 
 export interface StartHooks {
-  createClusterChecker?: (env: Record<string, string | undefined>, kc: KubeConfig) => Promise<ClusterLiveChecker>;
+  createClusterChecker?: (env: Record<string, string | undefined>, kc: KubeConfig, logger?: LogSink) => Promise<ClusterLiveChecker>;
 }
 
 /** Builds and starts the bot; returns the error lines instead when the settings are invalid. */
@@ -151,7 +152,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
       return { errors: [errorText(e)] };
     }
     const running = createFleet(fleetMembers, {
-      connect: (k) => (hooks.createClusterChecker ?? createClusterChecker)(env, k),
+      connect: (k) => (hooks.createClusterChecker ?? createClusterChecker)(env, k, logger.child({ component: 'live-checks' })),
       poolStatus: async (k) => (await readPoolStatus(k)).lines,
       policyLines: (c, f) => policyLines(policyObjectsOf(c), f),
       instrument: (c) => instrumentLiveChecker(c, metrics),
@@ -167,7 +168,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   } else {
     try {
       kc = loadKubeConfig(env);
-      clusterChecker = await (hooks.createClusterChecker ?? createClusterChecker)(env, kc);
+      clusterChecker = await (hooks.createClusterChecker ?? createClusterChecker)(env, kc, logger.child({ component: 'live-checks' }));
     } catch (e) {
       return { errors: [`cluster: ${errorText(e)}`] };
     }
@@ -187,7 +188,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   const fleetNotifiers: RolloutNotifier[] = [];
   if (rollout.settings !== null && kc !== undefined) {
     const chat = instrumentChatSink(new SlackChatSink({ token: config.botToken, fetch: outbound.fetch, ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}) }), metrics);
-    notifier = createRolloutNotifier(kc, chat, { ...rollout.settings, cluster: config.clusterName ?? rollout.settings.cluster, logger });
+    notifier = createRolloutNotifier(kc, chat, { ...rollout.settings, cluster: config.clusterName ?? rollout.settings.cluster, logger: logger.child({ component: 'rollout' }) });
     await notifier.start();
   } else if (rollout.settings !== null && fleet !== undefined) {
     // One notifier per cluster, each with its own state ConfigMap and Lease in that cluster, named in its notices.

@@ -214,7 +214,8 @@ async function migrate(p: Parsed, io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
-const COMMANDS: Record<string, (p: Parsed, io: CliIo) => Promise<number>> = { why, resolve: resolveCmd, render, 'migrate-icsp': migrate };
+type OfflineCommand = 'why' | 'resolve' | 'render' | 'migrate-icsp';
+const COMMANDS: Record<OfflineCommand, (p: Parsed, io: CliIo) => Promise<number>> = { why, resolve: resolveCmd, render, 'migrate-icsp': migrate };
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -230,7 +231,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (command === 'why' && rest.includes('--live')) return liveWhyCommand(rest, io);
   if (command === 'status') return statusCommand(rest, io);
   if (command === 'what-if') return whatIfCommand(rest, io, readWhatIfClusterState);
-  const handler = COMMANDS[command];
+  const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command as OfflineCommand] : undefined;
   const json = rest.includes('--json');
   if (handler === undefined) return fail(io, json, 'usage', `unknown command "${command}" (commands: why, resolve, render, evidence, status, what-if, migrate-icsp, help)`, EXIT.usage);
   let image: string | undefined;

@@ -8,6 +8,9 @@ import type { NotifierState } from '../domain/notifier-state.ts';
 import { StateConflictError } from '../ports/state-store.ts';
 import type { StateStore } from '../ports/state-store.ts';
 import { describeKubeError, kubeStatus } from './kube-errors.ts';
+import { errorText } from '../domain/error-text.ts';
+import { silentLog } from '../ports/logger.ts';
+import type { LogSink } from '../ports/logger.ts';
 
 const KEY = 'state.json';
 /** ConfigMaps hold at most 1 MiB; stay well below, dropping finished rollouts first. */
@@ -19,10 +22,13 @@ export class ConfigMapStateStore implements StateStore {
   readonly namespace: string;
   readonly name: string;
 
-  constructor(kc: KubeConfig, namespace: string, name: string) {
+  private readonly logger: LogSink;
+
+  constructor(kc: KubeConfig, namespace: string, name: string, logger: LogSink = silentLog) {
     this.api = kc.makeApiClient(CoreV1Api);
     this.namespace = namespace;
     this.name = name;
+    this.logger = logger;
   }
 
   async load(): Promise<NotifierState> {
@@ -39,12 +45,17 @@ export class ConfigMapStateStore implements StateStore {
     this.resourceVersion = cm.metadata?.resourceVersion;
     const raw = cm.data?.[KEY];
     if (raw === undefined) return emptyState();
+    // Unreadable state is not fatal (the notifier re-derives everything level-triggered), but it is said: the
+    // notices of rollouts in flight may be posted again.
+    const where = `${this.namespace}/${this.name}`;
     try {
       const s = JSON.parse(raw) as NotifierState;
-      return s.version === 1 ? s : emptyState();
-    } catch {
-      return emptyState();
+      if (s.version === 1) return s;
+      this.logger.warn({ configMap: where, version: (s as { version?: unknown }).version ?? null }, 'rollout state has an unknown version; starting from an empty state');
+    } catch (e) {
+      this.logger.warn({ configMap: where, err: errorText(e) }, 'rollout state is not readable JSON; starting from an empty state');
     }
+    return emptyState();
   }
 
   async save(state: NotifierState): Promise<void> {

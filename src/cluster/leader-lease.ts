@@ -5,6 +5,8 @@
 import { CoordinationV1Api, V1MicroTime } from '@kubernetes/client-node';
 import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
 import { describeKubeError, kubeStatus } from './kube-errors.ts';
+import { silentLog } from '../ports/logger.ts';
+import type { LogSink } from '../ports/logger.ts';
 
 export interface LeaderLeaseOptions {
   namespace: string;
@@ -14,12 +16,13 @@ export interface LeaderLeaseOptions {
   /** How often to try to acquire or renew (default a third of the lease duration). */
   retryPeriodMs?: number;
   now?: () => number;
-  onError?: (message: string) => void;
+  /** Failed acquire/renew/release (one line each); default: silent. */
+  logger?: LogSink;
 }
 
 export class LeaderLease {
   private readonly api: CoordinationV1Api;
-  private readonly opts: Required<Omit<LeaderLeaseOptions, 'onError'>> & Pick<LeaderLeaseOptions, 'onError'>;
+  private readonly opts: Required<LeaderLeaseOptions>;
   private timer: NodeJS.Timeout | undefined;
   private leader = false;
   private lastRenew = 0;
@@ -32,7 +35,7 @@ export class LeaderLease {
   constructor(kc: KubeConfig, opts: LeaderLeaseOptions) {
     this.api = kc.makeApiClient(CoordinationV1Api);
     const duration = opts.leaseDurationSeconds ?? 15;
-    this.opts = { leaseDurationSeconds: duration, retryPeriodMs: Math.max(200, Math.floor((duration * 1000) / 3)), now: Date.now, ...opts };
+    this.opts = { leaseDurationSeconds: duration, retryPeriodMs: Math.max(200, Math.floor((duration * 1000) / 3)), now: Date.now, logger: silentLog, ...opts };
   }
 
   get isLeader(): boolean {
@@ -78,7 +81,7 @@ export class LeaderLease {
         await this.api.replaceNamespacedLease({ name: this.opts.name, namespace: this.opts.namespace, body: lease });
       }
     } catch (e) {
-      this.opts.onError?.(describeKubeError(e, `release Lease ${this.opts.namespace}/${this.opts.name}`));
+      this.opts.logger.warn({ lease: `${this.opts.namespace}/${this.opts.name}`, err: describeKubeError(e, 'release the Lease') }, 'leader lease: release failed');
     }
   }
 
@@ -132,7 +135,7 @@ export class LeaderLease {
         this.setLeader(false);
         return;
       }
-      this.opts.onError?.(describeKubeError(e, `acquire or renew Lease ${namespace}/${name}`));
+      this.opts.logger.warn({ lease: `${namespace}/${name}`, err: describeKubeError(e, `acquire or renew Lease ${namespace}/${name}`) }, 'leader lease: acquire or renew failed');
       void this.isLeader; // steps down if the lease has run out
     }
   }

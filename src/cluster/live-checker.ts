@@ -21,6 +21,7 @@ import { expectedConfiguration, judgeLive } from '../domain/live-verdict.ts';
 import type { ExpectedConfiguration } from '../domain/live-verdict.ts';
 import { LiveCheckInputError, NodeSelector, nodeState } from './node-selection.ts';
 import { messageOf } from '../domain/error-text.ts';
+import type { LogSink } from '../ports/logger.ts';
 
 export { LiveCheckInputError } from './node-selection.ts';
 
@@ -41,7 +42,8 @@ export interface ClusterLiveCheckSettings extends Partial<DebugPodSettings> {
   policies?: LivePolicies;
   /** Called for each node run, with where the time went (benchmarks, debug logging). */
   onTimings?: (node: string, t: PodTimings) => void;
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Sweeps, and the policy watches' errors and restarts (default: silent). */
+  logger?: LogSink;
 }
 
 /** Settings from the environment (rules and defaults: src/settings/); problems come back as one line each. */
@@ -120,7 +122,7 @@ export class ClusterLiveChecker implements LiveChecker {
     this.pods = new DebugPods(kc, settings);
     this.selector = new NodeSelector(kc);
     this.ownsPolicies = settings.policies === undefined;
-    this.policies = settings.policies ?? new LivePolicies(kc);
+    this.policies = settings.policies ?? new LivePolicies(kc, settings.logger !== undefined ? { logger: settings.logger } : {});
     this.policySource = clusterPolicySource(this.policies, this.cluster);
   }
 
@@ -142,10 +144,10 @@ export class ClusterLiveChecker implements LiveChecker {
   private async sweepQuietly(): Promise<string[]> {
     try {
       const swept = await this.pods.sweep();
-      if (swept.length > 0) this.settings.log?.('swept leftover debug pods', { pods: swept });
+      if (swept.length > 0) this.settings.logger?.info({ pods: swept }, 'swept leftover debug pods');
       return swept;
     } catch (err) {
-      this.settings.log?.('sweep of leftover debug pods failed', { err: messageOf(err) });
+      this.settings.logger?.warn({ err: messageOf(err) }, 'sweep of leftover debug pods failed');
       return [];
     }
   }

@@ -4,6 +4,9 @@
 import { CoreV1Api, CustomObjectsApi, makeInformer } from '@kubernetes/client-node';
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { kubeStatus } from './kube-errors.ts';
+import { errorText } from '../domain/error-text.ts';
+import { silentLog } from '../ports/logger.ts';
+import type { LogSink } from '../ports/logger.ts';
 
 export interface ResourceSpec {
   /** "" for the core group. */
@@ -24,7 +27,8 @@ export interface WatchedCollectionOptions {
   staleAfterMs?: number;
   /** Periodic relist, to heal silent stalls (default 5 min; 0 disables). */
   resyncMs?: number;
-  onError?: (err: unknown) => void;
+  /** Watch errors, restarts and failed relists are logged here (default: silent). */
+  logger?: LogSink;
   now?: () => number;
 }
 
@@ -41,7 +45,7 @@ export class WatchedCollection<T extends KubernetesObject> {
   restarts = 0;
   private lastContact = 0;
   private readonly kc: KubeConfig;
-  private readonly opts: Required<Omit<WatchedCollectionOptions, 'onError'>> & Pick<WatchedCollectionOptions, 'onError'>;
+  private readonly opts: Required<WatchedCollectionOptions>;
   private informer: ReturnType<typeof makeInformer<T>> | undefined;
   private readonly listeners: Array<(e: CollectionEvent, obj?: T) => void> = [];
   private timers: NodeJS.Timeout[] = [];
@@ -51,7 +55,7 @@ export class WatchedCollection<T extends KubernetesObject> {
   constructor(kc: KubeConfig, spec: ResourceSpec, opts: WatchedCollectionOptions = {}) {
     this.kc = kc;
     this.spec = spec;
-    this.opts = { restartDelayMs: 5_000, staleAfterMs: 600_000, resyncMs: 300_000, now: Date.now, ...opts };
+    this.opts = { restartDelayMs: 5_000, staleAfterMs: 600_000, resyncMs: 300_000, now: Date.now, logger: silentLog, ...opts };
   }
 
   on(listener: (e: CollectionEvent, obj?: T) => void): void {
@@ -114,13 +118,13 @@ export class WatchedCollection<T extends KubernetesObject> {
         this.restartTimer = undefined;
         if (this.stopped) return;
         informer.start().catch((e: unknown) => {
-          this.opts.onError?.(e);
+          this.opts.logger.warn({ resource: resourcePath(this.spec), err: errorText(e), restartInMs: this.opts.restartDelayMs }, 'watch restart failed; retrying');
           scheduleRestart();
         });
       }, this.opts.restartDelayMs);
     };
     informer.on('error', (err) => {
-      this.opts.onError?.(err);
+      this.opts.logger.warn({ resource: resourcePath(this.spec), err: errorText(err), restartInMs: this.opts.restartDelayMs }, 'watch failed; restarting');
       scheduleRestart();
     });
     await informer.start();
@@ -131,7 +135,7 @@ export class WatchedCollection<T extends KubernetesObject> {
         // A relist proves the API is reachable and heals a watch that stalled silently.
         this.listOnce().then(
           () => this.emit('resync'),
-          (e: unknown) => this.opts.onError?.(e),
+          (e: unknown) => this.opts.logger.warn({ resource: resourcePath(this.spec), err: errorText(e) }, 'periodic relist failed'),
         );
       }, this.opts.resyncMs);
       t.unref();

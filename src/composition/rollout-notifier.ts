@@ -12,7 +12,8 @@ import { SettingsReader } from '../settings/settings-reader.ts';
 import type { Env } from '../settings/settings-reader.ts';
 import { settingSpec } from '../settings/settings-table.ts';
 import { RolloutNotifier } from '../rollout/notifier.ts';
-import type { NotifierLogger, NotifierSettings } from '../rollout/notifier.ts';
+import type { NotifierSettings } from '../rollout/notifier.ts';
+import type { LogSink } from '../ports/logger.ts';
 import { ClusterRolloutSources } from '../cluster/rollout-sources.ts';
 
 export { RolloutNotifier } from '../rollout/notifier.ts';
@@ -28,7 +29,7 @@ export interface RolloutSettings extends NotifierSettings {
   poolSelector?: string;
   watch?: WatchedCollectionOptions;
   clock?: Clock;
-  logger?: NotifierLogger;
+  logger?: LogSink;
 }
 
 /**
@@ -60,8 +61,8 @@ export function rolloutSettingsFromEnv(env: Env): { settings: RolloutSettings | 
 }
 
 export function createRolloutNotifier(kc: KubeConfig, chat: ChatSink, settings: RolloutSettings): RolloutNotifier {
-  const sources = new ClusterRolloutSources(kc, { ...settings.watch, ...(settings.poolSelector ? { poolSelector: settings.poolSelector } : {}) });
-  const store = new ConfigMapStateStore(kc, settings.namespace, settings.stateConfigMap);
+  const sources = new ClusterRolloutSources(kc, { ...settings.watch, ...(settings.poolSelector ? { poolSelector: settings.poolSelector } : {}), ...(settings.logger ? { logger: settings.logger } : {}) });
+  const store = new ConfigMapStateStore(kc, settings.namespace, settings.stateConfigMap, settings.logger);
   const leadership =
     settings.lease === null
       ? undefined
@@ -71,7 +72,7 @@ export function createRolloutNotifier(kc: KubeConfig, chat: ChatSink, settings: 
           identity: settings.lease.identity,
           leaseDurationSeconds: settings.lease.durationSeconds,
           ...(settings.clock ? { now: () => settings.clock!.now() } : {}),
-          ...(settings.logger ? { onError: (m: string) => settings.logger!.warn({ err: m }, 'leader lease') } : {}),
+          ...(settings.logger ? { logger: settings.logger } : {}),
         });
   return new RolloutNotifier({ sources, chat, store, ...(leadership ? { leadership } : {}), ...(settings.clock ? { clock: settings.clock } : {}), ...(settings.logger ? { logger: settings.logger } : {}) }, settings);
 }

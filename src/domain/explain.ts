@@ -37,24 +37,49 @@ export interface SkippedMirror {
   detail: string;
 }
 
+/** Every warning an explanation can carry (the live policy source adds the live-policies-* ones). */
+export const WARNING_CODES = [
+  'mco-rejects-config',
+  'nothing-rendered',
+  'payload-registry-not-blocked',
+  'implicit-latest',
+  'never-contact-source-tag-pull',
+  'source-tried-twice',
+  'host-prefix-matches-port',
+  'merged-mirror-order',
+  'mirror-insecure-not-inherited',
+  'wildcard-first-occurrence',
+  'mco-dropped-blocked-registries',
+  // short names and name:tag@digest (src/domain/explain-pull.ts)
+  'tag-and-digest',
+  'short-name-mode-uncertain',
+  'live-policies-stale',
+  'live-policies-missing-kinds',
+  'live-policies-input',
+] as const;
+export type WarningCode = (typeof WARNING_CODES)[number];
+
 export interface Warning {
-  code: string;
+  code: WarningCode;
   message: string;
 }
 
-export type VerdictCode =
-  | 'mirror-first'
-  | 'tag-pull-skips-digest-mirrors'
-  | 'digest-pull-skips-tag-mirrors'
-  | 'shadowed'
-  | 'source-only'
-  | 'no-mirror-configured'
-  | 'all-blocked'
-  | 'rejected-by-policy'
-  | 'pull-error'
+/** Every verdict of a plan: what the node will do with this pull. */
+export const VERDICT_CODES = [
+  'mirror-first',
+  'tag-pull-skips-digest-mirrors',
+  'digest-pull-skips-tag-mirrors',
+  'shadowed',
+  'source-only',
+  'no-mirror-configured',
+  'all-blocked',
+  'rejected-by-policy',
+  'pull-error',
   // short names (src/domain/explain-pull.ts): enforcing mode with several candidates; candidates tried in order
-  | 'short-name-ambiguous'
-  | 'short-name-search';
+  'short-name-ambiguous',
+  'short-name-search',
+] as const;
+export type VerdictCode = (typeof VERDICT_CODES)[number];
 
 export interface Explanation {
   input: string;

@@ -23,6 +23,7 @@ import type { NotifierState, RolloutRecord } from '../domain/notifier-state.ts';
 import { StateConflictError } from '../ports/state-store.ts';
 import type { StateStore } from '../ports/state-store.ts';
 import { errorText } from '../domain/error-text.ts';
+import type { LogSink } from '../ports/logger.ts';
 
 export interface NotifierSettings {
   channel: string;
@@ -53,10 +54,8 @@ export interface Leadership {
   stop(): Promise<void>;
 }
 
-export interface NotifierLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
+/** What the notifier logs through (a part of the LogSink port, src/ports/logger.ts). */
+export type NotifierLogger = Pick<LogSink, 'info' | 'warn'>;
 
 export interface NotifierDeps {
   sources: RolloutSources;

@@ -2,8 +2,8 @@
 // names the cluster, sets the fallback `text`, and passes fitMessage: at most 50 blocks, 3,000 characters per
 // section text, about 12,000 in all; whatever does not fit is flagged so the caller uploads it as a file.
 import { formatExplanation } from '../domain/explain-report.ts';
-import type { Explanation } from '../domain/explain.ts';
-import type { ConfigDifference, LiveCheckResult, NodeCheckResult, NodeSelection } from '../ports/live-check.ts';
+import type { Explanation, VerdictCode } from '../domain/explain.ts';
+import type { ConfigDifference, LiveCheckResult, LiveVerdictCode, NodeCheckResult, NodeSelection } from '../ports/live-check.ts';
 import type { Block, ButtonElement, SlackMessage, TextObject } from '../types/slack.ts';
 import { USAGE, USAGE_LINE } from './command-parser.ts';
 
@@ -135,7 +135,7 @@ function clusterLine(cluster: string, extra?: string): string {
   return `:globe_with_meridians: cluster *${esc(cluster)}*${extra === undefined ? '' : ` · ${extra}`}`;
 }
 
-const VERDICT_EMOJI: Record<string, string> = {
+const VERDICT_EMOJI: Record<VerdictCode | LiveVerdictCode, string> = {
   'mirror-first': ':white_check_mark:',
   'tag-pull-skips-digest-mirrors': ':warning:',
   'digest-pull-skips-tag-mirrors': ':warning:',
@@ -145,6 +145,8 @@ const VERDICT_EMOJI: Record<string, string> = {
   'all-blocked': ':no_entry:',
   'rejected-by-policy': ':no_entry_sign:',
   'pull-error': ':x:',
+  'short-name-ambiguous': ':x:',
+  'short-name-search': ':mag:',
   'mirror-hit': ':white_check_mark:',
   'source-fallback': ':warning:',
   'plan-mismatch': ':warning:',
@@ -163,7 +165,7 @@ export function selectionText(s: NodeSelection): string {
 /** The anchor: the plan's verdict; its thread carries the details and the live evidence. */
 export function anchorMessage(a: { cluster: string; image: string; requester: string; explanation: Explanation; note: string }): FittedMessage {
   const e = a.explanation;
-  const emoji = VERDICT_EMOJI[e.verdict.code] ?? ':information_source:';
+  const emoji = VERDICT_EMOJI[e.verdict.code];
   return fitMessage({
     text: `[${a.cluster}] ${a.image}: ${e.verdict.summary}`,
     blocks: [
@@ -181,7 +183,7 @@ export function planMessage(cluster: string, e: Explanation, note?: string): Fit
 }
 
 function nodeSection(n: NodeCheckResult): Block[] {
-  const emoji = VERDICT_EMOJI[n.verdict.code] ?? ':information_source:';
+  const emoji = VERDICT_EMOJI[n.verdict.code];
   const lines = [`${emoji} *${esc(n.node)}* — \`${n.verdict.code}\` (${(n.durationMs / 1000).toFixed(1)} s)`, esc(n.verdict.summary)];
   if (n.error !== undefined) lines.push(`:x: ${esc(n.error)}`);
   for (const r of n.verdict.reasons) lines.push(`• ${esc(r)}`);

@@ -40,7 +40,7 @@ export async function startNotifier(o: NotifierOptions): Promise<RolloutNotifier
     lease: o.lease === undefined || o.lease === null ? null : { ...o.lease, durationSeconds: 3 },
     poolSelector: o.selector,
     watch: { restartDelayMs: 300 },
-    ...(process.env.DEBUG_ROLLOUT ? { logger: { info: (o: object, m: string) => console.log(m, o), warn: (o: object, m: string) => console.log('WARN', m, o) } } : {}),
+    ...(process.env.DEBUG_ROLLOUT ? { logger: { debug: (o: object, m: string) => console.log('DEBUG', m, o), info: (o: object, m: string) => console.log(m, o), warn: (o: object, m: string) => console.log('WARN', m, o), error: (o: object, m: string) => console.log('ERROR', m, o) } } : {}),
   });
   await n.start();
   return n;
