@@ -20,7 +20,9 @@ import { renderPolicies } from './render.ts';
 import { resolve } from './resolve.ts';
 import type { ConfigDifference } from './registries-diff.ts';
 
-export type LiveVerdictCode = 'mirror-hit' | 'source-fallback' | 'plan-mismatch' | 'all-failed' | 'no-attempts' | 'rejected-by-policy' | 'check-failed';
+/** Every verdict of a live check on one node. */
+export const LIVE_VERDICT_CODES = ['mirror-hit', 'source-fallback', 'plan-mismatch', 'all-failed', 'no-attempts', 'rejected-by-policy', 'check-failed'] as const;
+export type LiveVerdictCode = (typeof LIVE_VERDICT_CODES)[number];
 
 /** One node's verdict: a code, a one-line summary and the reasons behind it. */
 export interface LiveVerdict {
