@@ -1,4 +1,4 @@
-// Every code `explain` and `judgeLive` can emit, one table row each, runnable anywhere (no root, Go or podman):
+// Every code `explain` (and `explainPull`, its short-name front) and `judgeLive` can emit, one table row each, runnable anywhere (no root, Go or podman):
 // the plan verdicts and warnings from policy objects or a registries.conf, the live verdicts from real podman logs
 // (../shared/fixtures/podman and test/fixtures/podman-lab). A code added to VERDICT_CODES, WARNING_CODES or
 // LIVE_VERDICT_CODES without a row here fails the coverage checks.
@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { explainLive } from '../../src/cluster/live-checker.ts';
 import type { CheckOutput } from '../../src/domain/debug-pod.ts';
 import { explain, VERDICT_CODES, WARNING_CODES } from '../../src/domain/explain.ts';
+import { explainPull } from '../../src/domain/explain-pull.ts';
 import type { Explanation, ExplainInput, VerdictCode, WarningCode } from '../../src/domain/explain.ts';
 import { judgeLive, LIVE_VERDICT_CODES, NODE_REGISTRIES_CONF } from '../../src/domain/live-verdict.ts';
 import type { ExpectedConfiguration, LiveVerdictCode } from '../../src/domain/live-verdict.ts';
@@ -66,6 +67,15 @@ const PLAN_ROWS: PlanRow[] = [
     input: () => explain({ reference: 'quay.io/ns/app:1', conf: conf('[[registry]]\nprefix = "quay.io/ns"\nlocation = "quay.io/ns"\n[[registry.mirror]]\nlocation = "mirror.local/ns"\n\n[[registry]]\nprefix = "mirror.local"\nlocation = "mirror.local"\ninsecure = true\n') }),
   },
   { name: 'a wildcard whose first occurrence is not the end of the host', warning: 'wildcard-first-occurrence', input: () => explain({ reference: 'a.example.com.example.com/app:1', conf: conf('[[registry]]\nprefix = "*.example.com"\nlocation = ""\n[[registry.mirror]]\nlocation = "mirror.local/any"\n') }) },
+  { name: 'a short name searched in every search registry (mode disabled)', verdict: 'short-name-search', input: () => explainPull({ reference: 'myapp:1', policies: set({}), shortNameMode: { mode: 'disabled', source: 'test' } }) },
+  { name: 'a short name with several search registries in enforcing mode', verdict: 'short-name-ambiguous', input: () => explainPull({ reference: 'myapp:1', policies: set({}), shortNameMode: { mode: 'enforcing', source: 'test' } }) },
+  { name: 'a short name without a known short-name mode', warning: 'short-name-mode-uncertain', input: () => explainPull({ reference: 'myapp:1', policies: set({}) }) },
+  { name: 'name:tag@digest: CRI-O pulls by digest', warning: 'tag-and-digest', input: () => explainPull({ reference: `quay.io/ns/app:1@${D}`, policies: set({}) }) },
+  {
+    name: 'the MCO tolerates a failed payload check and drops the blocked registries',
+    warning: 'mco-dropped-blocked-registries',
+    input: () => explainPull({ reference: 'evil.example.com/x/y:1', policies: set({ idms: [idms('m', '*.io', ['mirror.local'])], image: image({ blockedRegistries: ['quay.io', 'evil.example.com'] }), releaseImage: `quay.io/openshift-release-dev/ocp-release@sha256:${'e'.repeat(64)}` }) }),
+  },
   { name: 'live: the watches are stale', warning: 'live-policies-stale', input: () => explainLive({ policies: set({}), missingKinds: [], stale: true, warnings: [] }, 'quay.io/ns/app:1') },
   { name: 'live: a cluster without the IDMS/ITMS APIs', warning: 'live-policies-missing-kinds', input: () => explainLive({ policies: set({}), missingKinds: ['ImageDigestMirrorSet'], stale: false, warnings: [] }, 'quay.io/ns/app:1') },
   { name: 'live: an object the bot could not read', warning: 'live-policies-input', input: () => explainLive({ policies: set({}), missingKinds: [], stale: false, warnings: ['ImageDigestMirrorSet bad: spec is not an object'] }, 'quay.io/ns/app:1') },
