@@ -7,6 +7,7 @@ import { RegistryIndex, resolveParsed } from '../../src/domain/resolve.ts';
 import { parsePullReference, refName, refString } from '../../src/domain/reference.ts';
 import type { ImageReference } from '../../src/domain/reference.ts';
 import type { OracleCase } from './generate.ts';
+import { engineShortNames } from './short-name-answers.ts';
 
 export interface PullSourceAnswer {
   reference: string;
@@ -94,5 +95,6 @@ export function engineAnswer(c: OracleCase): CaseAnswer {
     if (parsed !== undefined && index !== undefined) ra.resolve = resolution(index, parsed);
     out.references.push(ra);
   }
+  if (conf !== undefined && index !== undefined && c.shortNames.length > 0) out.shortNames = engineShortNames(c, conf, index);
   return out;
 }

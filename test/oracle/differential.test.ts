@@ -1,5 +1,6 @@
-// The differential test: seeded random registries.conf files, drop-ins and references, answered by
-// containers/image v5.36.2 itself (test/oracle/cimage) and by the engine (src/domain). Any disagreement
+// The differential test: seeded random registries.conf files, drop-ins, references and short names (aliases in
+// the files, the machine alias cache, the mode), answered by containers/image v5.36.2 itself plus CRI-O 1.34's
+// glue around shortnames.Resolve (test/oracle/cimage) and by the engine (src/domain). Any disagreement
 // that is not a known difference (known-differences.ts, each with its upstream source line) fails,
 // printing the seed and the cases so the run can be repeated exactly.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { oracleBinary } from './oracle-info.ts';
 const DEFAULT_SEED = 20261129;
 const DEFAULT_CASES = 2000;
 /** Short names, aliases and the alias cache, through src/domain/short-names.ts. */
-const SHORT_NAMES = false;
+const SHORT_NAMES = true;
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];

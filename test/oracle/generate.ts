@@ -351,10 +351,10 @@ function shortNameInput(r: Random): string {
 function addShortNameMaterial(r: Random, c: OracleCase, pools: { scopes: string[] }): void {
   c.shortNameMode = r.pick(['enforcing', 'enforcing', 'disabled', 'permissive']);
   // registries.conf's own mode does not decide for CRI-O, but an invalid one fails the whole file.
-  if (r.chance(0.03) && !c.registriesConf.includes('short-name-mode')) c.registriesConf = `short-name-mode = ${q(r.pick(['bogus', 'Enforcing', 'permissive']))}\n${c.registriesConf}`;
+  if (r.chance(0.03) && !/short-name-mode/i.test(c.registriesConf)) c.registriesConf = `short-name-mode = ${q(r.pick(['bogus', 'Enforcing', 'permissive']))}\n${c.registriesConf}`;
   c.shortNames = Array.from({ length: 3 }, () => shortNameInput(r));
   // Most nodes have a search list (OpenShift's template: registry.access.redhat.com, docker.io).
-  if (!c.registriesConf.includes('unqualified-search-registries') && r.chance(0.7)) {
+  if (!/unqualified-search-registries/i.test(c.registriesConf) && r.chance(0.7)) {
     const list = r.chance(0.5) ? ['registry.access.redhat.com', 'docker.io'] : Array.from({ length: r.int(3) + 1 }, () => r.pick(SEARCH));
     c.registriesConf = `unqualified-search-registries = [${list.map(q).join(', ')}]\n${c.registriesConf}`;
   }
