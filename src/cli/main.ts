@@ -3,7 +3,7 @@
 // would fail, 2 bad usage or input.
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import { loadPolicyPaths, loadRegistriesConfFiles } from '../files/policy-files.ts';
+import { loadNodePolicyJson, loadPolicyPaths, loadRegistriesConfFiles } from '../files/policy-files.ts';
 import { EngineError } from '../domain/engine-error.ts';
 import { describeBadPart } from '../domain/reference.ts';
 import type { Explanation } from '../domain/explain.ts';
@@ -41,7 +41,7 @@ Usage:
                                                         explain the pull plan from policy YAML (files, dirs, - for stdin)
   icsp why IMAGE --policies PATH... --fix [--mirror LOCATION] [--json]
                                                         plus the YAML that fixes the pull, proven by re-explaining with it
-  icsp why IMAGE --registries-conf FILE [--registries-conf-d DIR] [--short-name-mode MODE] [--json]
+  icsp why IMAGE --registries-conf FILE [--registries-conf-d DIR] [--policy-json-file FILE] [--short-name-mode MODE] [--json]
                                                         explain from a node's actual registries.conf
   icsp why IMAGE --live [--node NAME | --pool NAME | --nodes all|N] [--kubeconfig PATH] [--debug-image REF] [--json]
                                                         run the podman check on nodes in short-lived debug pods
@@ -77,6 +77,7 @@ const COMMON = {
   json: { type: 'boolean', default: false },
   layout: { type: 'string' },
   'policy-json': { type: 'boolean', default: false },
+  'policy-json-file': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
   fix: { type: 'boolean', default: false },
   mirror: { type: 'string' },
@@ -117,7 +118,11 @@ async function sourceOf(p: Parsed, io: CliIo, command: string) {
   if (policies.length > 0 && conf !== undefined) throw new UsageError(`${command}: give --policies or --registries-conf, not both`);
   if (policies.length === 0 && conf === undefined) throw new UsageError(`${command} needs --policies PATH (ICSP/IDMS/ITMS YAML) or --registries-conf FILE`);
   if (p.values['registries-conf-d'] !== undefined && conf === undefined) throw new UsageError('--registries-conf-d goes with --registries-conf');
-  if (conf !== undefined) return { conf: await loadRegistriesConfFiles(conf, p.values['registries-conf-d']) };
+  if (p.values['policy-json-file'] !== undefined && (conf === undefined || command !== 'why')) throw new UsageError('--policy-json-file goes with why --registries-conf (a node\'s own policy.json)');
+  if (conf !== undefined) {
+    const nodePolicyFile = p.values['policy-json-file'];
+    return { conf: await loadRegistriesConfFiles(conf, p.values['registries-conf-d']), nodePolicy: nodePolicyFile !== undefined ? await loadNodePolicyJson(nodePolicyFile) : undefined };
+  }
   const loaded = await loadPolicyPaths(policies, io.stdin);
   for (const w of loaded.warnings) write(io, 'stderr', `icsp: warning: ${w}\n`);
   return { policies: loaded.policies };

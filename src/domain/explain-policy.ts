@@ -6,7 +6,7 @@ import { EngineError } from './engine-error.ts';
 import { evaluatePolicy } from './policy-eval.ts';
 import type { PayloadFilterResult } from './payload-filter.ts';
 import { renderPolicyJson } from './policy-json.ts';
-import type { PolicyField, PolicyJsonRender } from './policy-json.ts';
+import type { PolicyField, PolicyJson, PolicyJsonRender } from './policy-json.ts';
 import type { PolicySet } from './policy-set.ts';
 import type { PullSource } from './pull-source.ts';
 import { refName } from './reference.ts';
@@ -17,7 +17,8 @@ export const SOURCE_IMAGE_REJECTED = 'Source image rejected: ';
 
 /** `policy` in `why --json`. */
 export interface PolicyCheck {
-  file: typeof POLICY_JSON_PATH;
+  /** /etc/containers/policy.json as rendered, or the node's file given with --policy-json-file. */
+  file: string;
   /** True when the MCO writes policy.json from image.config; false: the template (accepts everything). */
   rendered: boolean;
   /** The logical reference the policy judges (docker transport identity), never a mirror. */
@@ -70,6 +71,37 @@ function cachedRender(p: PolicySet, payloadFilter: PayloadFilterResult | undefin
 export function policyFindings(p: PolicySet, payloadFilter: PayloadFilterResult | undefined, ref: ImageReference, pullSources: readonly PullSource[]): PolicyFindings {
   const render = cachedRender(p, payloadFilter);
   if (typeof render === 'string') return { ...NONE, refusal: render };
+  return findingsFor(render, ref, pullSources, POLICY_JSON_PATH);
+}
+
+/**
+ * A node's own policy.json (`why --registries-conf ... --policy-json-file`): judged the same way. Which
+ * image.config field made an entry is read back from its shape (the MCO writes accept entries under a default
+ * reject for allowedRegistries, reject entries for blockedRegistries). Signature requirements are not judged
+ * offline: the answer says so instead.
+ */
+export function nodePolicyFindings(node: { path: string; policy: PolicyJson }, ref: ImageReference, pullSources: readonly PullSource[]): PolicyFindings & { note: string | null } {
+  const docker = Object.hasOwn(node.policy.transports, 'docker') ? node.policy.transports.docker! : {};
+  const d = evaluatePolicy(node.policy, ref);
+  const other = d.requirements.find((r) => r.type !== 'reject' && r.type !== 'insecureAcceptAnything');
+  if (other !== undefined && !d.requirements.some((r) => r.type === 'reject')) {
+    return { ...NONE, note: `${node.path} requires ${other.type} for ${d.identity} (scope ${d.scope === null ? 'default' : JSON.stringify(d.scope)}): signature checks are not judged offline; the live check (icsp why --live) shows what the node does` };
+  }
+  const defaultRejects = node.policy.default.some((r) => r.type === 'reject');
+  const keys = Object.keys(docker).filter((k) => k !== '');
+  const render: PolicyJsonRender = {
+    rendered: true,
+    policy: node.policy,
+    inputs: {
+      allowed: defaultRejects ? keys.filter((k) => docker[k]!.every((r) => r.type === 'insecureAcceptAnything')) : null,
+      blocked: keys.filter((k) => docker[k]!.some((r) => r.type === 'reject')),
+    },
+    payloadRepo: null,
+  };
+  return { ...findingsFor(render, ref, pullSources, node.path), note: null };
+}
+
+function findingsFor(render: PolicyJsonRender, ref: ImageReference, pullSources: readonly PullSource[], path: string): PolicyFindings {
   const d = evaluatePolicy(render.policy, ref);
   const usable = pullSources.filter((s) => !s.blocked);
   const blockedList = render.inputs.blocked ?? [];
@@ -82,7 +114,7 @@ export function policyFindings(p: PolicySet, payloadFilter: PayloadFilterResult 
     } else if (d.scope === null && render.inputs.allowed !== null) field = 'allowedRegistries';
   }
   const check: PolicyCheck = {
-    file: POLICY_JSON_PATH,
+    file: path,
     rendered: render.rendered,
     identity: d.identity,
     scope: d.scope,

@@ -2,7 +2,8 @@
 // it will NOT try and why (each traced to the object it came from), what the other kind of pull would try, and
 // the pitfalls that apply. Pure: policies or a node's registries.conf in, a typed explanation out.
 import { EngineError } from './engine-error.ts';
-import { policyFindings, refusalWarning } from './explain-policy.ts';
+import { nodePolicyFindings, policyFindings, refusalWarning } from './explain-policy.ts';
+import type { PolicyJson } from './policy-json.ts';
 import type { PolicyCheck } from './explain-policy.ts';
 import type { EngineStage } from './engine-error.ts';
 import { registryScope } from './edit-registries.ts';
@@ -106,6 +107,8 @@ export interface ExplainInput {
   /** A node's registries.conf, already loaded; takes precedence over rendering the policies. */
   conf?: RegistriesConf;
   render?: RenderOptions;
+  /** A node's own policy.json, judged with conf (the policies' render is judged otherwise). */
+  nodePolicy?: { path: string; policy: PolicyJson };
 }
 
 /** The placeholder a digest plan is computed with, shown to humans as @sha256:<digest>. */
@@ -349,7 +352,9 @@ export function explain(input: ExplainInput): Explanation {
 
   addPitfallWarnings(warnings, { ref, plan, chosen, index, origins, digestPull });
   const decided = decideVerdict(ref, plan, chosen, skipped);
-  const pol = input.conf === undefined ? policyFindings(input.policies ?? { icsps: [], idms: [], itms: [] }, basis.payloadFilter, ref, plan.pullSources) : null;
+  const nodePol = input.conf !== undefined && input.nodePolicy !== undefined ? nodePolicyFindings(input.nodePolicy, ref, plan.pullSources) : null;
+  if (nodePol?.note) warnings.push({ code: 'policy-not-judged', message: nodePol.note });
+  const pol = input.conf === undefined ? policyFindings(input.policies ?? { icsps: [], idms: [], itms: [] }, basis.payloadFilter, ref, plan.pullSources) : nodePol;
   if (pol?.refusal && !warnings.some((w) => w.code === 'mco-rejects-config')) warnings.push(refusalWarning(pol.refusal));
   const verdict = pol?.verdict && decided.code !== 'all-blocked' ? pol.verdict : decided;
   const refused = warnings.find((w) => w.code === 'mco-rejects-config');

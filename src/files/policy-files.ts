@@ -1,5 +1,7 @@
 // Reads policy objects and registries.conf files from disk or stdin for the CLI (and the bot's offline mode).
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { parseNodePolicyJson } from '../domain/policy-json-parse.ts';
+import type { PolicyJson } from '../domain/policy-json.ts';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { EngineError } from '../domain/engine-error.ts';
@@ -82,4 +84,9 @@ export async function loadRegistriesConfFiles(main: string, dropInDir?: string):
     for (const n of names.sort()) dropIns.push({ name: join(dropInDir, n), toml: await readText(join(dropInDir, n)) });
   }
   return parseRegistriesConf(text, dropIns, main);
+}
+
+/** A node's /etc/containers/policy.json (why --registries-conf ... --policy-json-file FILE). */
+export async function loadNodePolicyJson(path: string): Promise<{ path: string; policy: PolicyJson }> {
+  return { path, policy: parseNodePolicyJson(await readText(path), path) };
 }

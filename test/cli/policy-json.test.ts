@@ -104,3 +104,49 @@ describe('the text report', () => {
     expect(none.stdout).not.toContain('Policy:');
   });
 });
+
+describe('icsp why --registries-conf --policy-json-file (a node\'s own files)', () => {
+  const lab = join(repoRoot, 'test/fixtures/podman-lab');
+  const digest = readFileSync(join(lab, 'image-digest.txt'), 'utf8').trim();
+
+  it('judges the node policy.json podman ran with: rejected-by-policy, exit 1, as podman did', async () => {
+    const dir = join(lab, 'policy-reject-via-mirror');
+    const r = await runCli(['why', `127.0.0.1:5001/repo/exampleimage@${digest}`, '--registries-conf', join(dir, 'registries.conf'), '--policy-json-file', join(dir, 'policy.json'), '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.verdict.code).toBe('rejected-by-policy');
+    expect(j.policy).toMatchObject({ file: join(dir, 'policy.json'), allowed: false, scope: null, field: 'allowedRegistries', identity: `127.0.0.1:5001/repo/exampleimage@${digest}` });
+    // the words podman printed for this very pull
+    expect(readFileSync(join(dir, 'output.log'), 'utf8')).toContain(`Error: ${j.policy.message}`);
+  });
+
+  it('the same files with an allowing policy: the plan verdict stays, exit 0', async () => {
+    const dir = join(lab, 'policy-allowed-source-not-mirror');
+    const r = await runCli(['why', `127.0.0.1:5001/repo/exampleimage@${digest}`, '--registries-conf', join(dir, 'registries.conf'), '--policy-json-file', join(dir, 'policy.json'), '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).policy).toMatchObject({ allowed: true, scope: '127.0.0.1:5001' });
+  });
+
+  it('signature requirements are not judged offline: a warning, no verdict change', async () => {
+    const signed = file('signed.json', JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }], transports: { docker: { 'quay.io': [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k' }] } } }));
+    const conf = file('r.conf', 'unqualified-search-registries = []\n');
+    const r = await runCli(['why', 'quay.io/ns/app:1', '--registries-conf', conf, '--policy-json-file', signed, '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.policy).toBeNull();
+    expect(j.warnings.find((w: { code: string }) => w.code === 'policy-not-judged').message).toContain('requires signedBy for quay.io/ns/app:1');
+  });
+
+  it('bad input and bad usage: one line, exit 2', async () => {
+    const conf = file('r2.conf', 'unqualified-search-registries = []\n');
+    const notJson = await runCli(['why', 'quay.io/ns/app:1', '--registries-conf', conf, '--policy-json-file', file('bad.json', 'nope')]);
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).toMatch(/^icsp: .*bad\.json: not JSON: .*\n$/);
+    const noDefault = await runCli(['why', 'quay.io/ns/app:1', '--registries-conf', conf, '--policy-json-file', file('nodefault.json', '{"transports":{}}')]);
+    expect(noDefault.code).toBe(2);
+    expect(noDefault.stderr).toContain('no "default" requirements');
+    const withPolicies = await runCli(['why', 'quay.io/ns/app:1', '--policies', file('p.yaml', IDMS), '--policy-json-file', file('ok.json', '{"default":[]}')]);
+    expect(withPolicies.code).toBe(2);
+    expect(withPolicies.stderr).toContain('--policy-json-file goes with why --registries-conf');
+  });
+});
