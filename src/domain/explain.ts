@@ -51,6 +51,8 @@ export const WARNING_CODES = [
   'mirror-insecure-not-inherited',
   'wildcard-first-occurrence',
   'mco-dropped-blocked-registries',
+  // a node's own policy.json asks for signatures (src/domain/explain-policy.ts)
+  'policy-not-judged',
   // short names and name:tag@digest (src/domain/explain-pull.ts)
   'tag-and-digest',
   'short-name-mode-uncertain',

@@ -66,6 +66,11 @@ const PLAN_ROWS: PlanRow[] = [
     warning: 'mirror-insecure-not-inherited',
     input: () => explain({ reference: 'quay.io/ns/app:1', conf: conf('[[registry]]\nprefix = "quay.io/ns"\nlocation = "quay.io/ns"\n[[registry.mirror]]\nlocation = "mirror.local/ns"\n\n[[registry]]\nprefix = "mirror.local"\nlocation = "mirror.local"\ninsecure = true\n') }),
   },
+  {
+    name: 'a node policy.json that asks for signatures is not judged offline',
+    warning: 'policy-not-judged',
+    input: () => explain({ reference: 'quay.io/ns/app:1', conf: conf('unqualified-search-registries = []\n'), nodePolicy: { path: '/etc/containers/policy.json', policy: { default: [{ type: 'insecureAcceptAnything' }], transports: { docker: { 'quay.io': [{ type: 'signedBy' } as never] } } } } }),
+  },
   { name: 'a wildcard whose first occurrence is not the end of the host', warning: 'wildcard-first-occurrence', input: () => explain({ reference: 'a.example.com.example.com/app:1', conf: conf('[[registry]]\nprefix = "*.example.com"\nlocation = ""\n[[registry.mirror]]\nlocation = "mirror.local/any"\n') }) },
   { name: 'a short name searched in every search registry (mode disabled)', verdict: 'short-name-search', input: () => explainPull({ reference: 'myapp:1', policies: set({}), shortNameMode: { mode: 'disabled', source: 'test' } }) },
   { name: 'a short name with several search registries in enforcing mode', verdict: 'short-name-ambiguous', input: () => explainPull({ reference: 'myapp:1', policies: set({}), shortNameMode: { mode: 'enforcing', source: 'test' } }) },
