@@ -7,6 +7,7 @@ import type { KubeConfig, V1Node } from '@kubernetes/client-node';
 import { parseCheckOutput } from '../domain/debug-pod.ts';
 import { EngineError } from '../domain/engine-error.ts';
 import { explainPull } from '../domain/explain-pull.ts';
+import { shortNameOnNode } from '../domain/short-name-node.ts';
 import type { Explanation } from '../domain/explain.ts';
 import { parsePullReference, refString } from '../domain/reference.ts';
 import type { ImageReference } from '../domain/reference.ts';
@@ -191,11 +192,11 @@ export class ClusterLiveChecker implements LiveChecker {
     if (debugImage.source === 'fallback') notes.push(`debug image ${debugImage.image} (oc debug's fallback: ${debugImage.note ?? 'no tools ImageStream'}); set ICSP_DEBUG_IMAGE to a mirrored image if nodes cannot pull it`);
     // One render for every node of this check: oc-mirror-sized policies take a fraction of a second each time.
     const expected = expectedConfiguration(snap.policies);
-    const results = await mapLimit(nodes, this.settings.concurrency ?? 5, (n) => this.checkNode(n, ref, image, debugImage.image, expected, notes, signal));
+    const results = await mapLimit(nodes, this.settings.concurrency ?? 5, (n) => this.checkNode(n, ref, image, debugImage.image, expected, notes, signal, req.image));
     return { cluster: this.cluster, plan, nodes: results };
   }
 
-  private async checkNode(node: V1Node, ref: ImageReference, image: string, debugImage: string, expected: ExpectedConfiguration, shared: string[], signal?: AbortSignal): Promise<NodeCheckResult> {
+  private async checkNode(node: V1Node, ref: ImageReference, image: string, debugImage: string, expected: ExpectedConfiguration, shared: string[], signal?: AbortSignal, asWritten = image): Promise<NodeCheckResult> {
     const t0 = Date.now();
     const name = node.metadata?.name ?? '';
     const state = nodeState(node);
@@ -220,10 +221,13 @@ export class ClusterLiveChecker implements LiveChecker {
       const error = `the check script failed on ${name} (exit code ${run.exitCode}): ${tailLines.slice(0, 300)}`;
       return { ...base, log: output.podmanLog || run.log, verdict: { code: 'check-failed', summary: error, reasons: notes }, durationMs: Date.now() - t0, error };
     }
+    // A short name: what this node's CRI-O does with it (its crio.conf mode, aliases, search list).
+    const shortName = shortNameOnNode(name, asWritten, node.status?.nodeInfo?.containerRuntimeVersion, output);
+    if (shortName !== null) notes.push(shortName.note);
     const j = judgeLive({ node: name, reference: image, output, expected, mco: state.mco, notes });
     return {
       node: name, verdict: j.verdict, evidence: j.evidence, log: output.podmanLog, nodeRegistriesConf: j.nodeRegistriesConf,
-      configDifferences: j.configDifferences, durationMs: Date.now() - t0,
+      configDifferences: j.configDifferences, durationMs: Date.now() - t0, ...(shortName !== null ? { shortName } : {}),
     };
   }
 

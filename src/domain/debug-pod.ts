@@ -20,6 +20,11 @@ export const MARK = {
   pullBegin: '=== icsp-check podman begin',
   pullEnd: '=== icsp-check podman end',
   summary: 'icsp-check-summary ',
+  // CRI-O's configuration (short_name_mode) and the machine alias cache: how this node resolves short names
+  crioBegin: '=== icsp-check crio.conf begin ',
+  crioEnd: '=== icsp-check crio.conf end',
+  aliasesBegin: '=== icsp-check short-name-aliases begin ',
+  aliasesEnd: '=== icsp-check short-name-aliases end',
 } as const;
 
 /**
@@ -35,6 +40,19 @@ for f in /etc/containers/registries.conf /etc/containers/registries.conf.d/*.con
   cat "$f"
   echo "${MARK.confEnd}"
 done
+# CRI-O reads crio.conf, then every file under crio.conf.d whatever its name (OpenShift: 00-default)
+{ [ -f /etc/crio/crio.conf ] && echo /etc/crio/crio.conf; [ -d /etc/crio/crio.conf.d ] && find /etc/crio/crio.conf.d -type f 2>/dev/null | LC_ALL=C sort; } | while IFS= read -r f; do
+  echo "${MARK.crioBegin}$f"
+  cat "$f"
+  echo
+  echo "${MARK.crioEnd}"
+done
+if [ -f /var/cache/containers/short-name-aliases.conf ]; then
+  echo "${MARK.aliasesBegin}/var/cache/containers/short-name-aliases.conf"
+  cat /var/cache/containers/short-name-aliases.conf
+  echo
+  echo "${MARK.aliasesEnd}"
+fi
 present=false
 if podman image exists "$img" 2>/dev/null; then present=true; fi
 echo "${MARK.pullBegin}"
@@ -121,6 +139,10 @@ export function buildDebugPod(o: DebugPodOptions): PodManifest {
 
 export interface CheckOutput {
   confFiles: Array<{ name: string; toml: string }>;
+  /** /etc/crio/crio.conf and the files of /etc/crio/crio.conf.d, as the node has them. */
+  crioFiles: Array<{ name: string; toml: string }>;
+  /** The machine alias cache /var/cache/containers/short-name-aliases.conf, or null when the node has none. */
+  aliasCache: string | null;
   podmanLog: string;
   summary: { pullExit: number; presentBefore: boolean; removed: boolean } | null;
 }
@@ -128,12 +150,23 @@ export interface CheckOutput {
 /** Splits the pod log into the node's registries.conf files, podman's debug log and the summary line. */
 export function parseCheckOutput(log: string): CheckOutput {
   const confFiles: CheckOutput['confFiles'] = [];
+  const crioFiles: CheckOutput['crioFiles'] = [];
+  let aliasCache: string | null = null;
+  let other: { kind: 'crio' | 'aliases'; name: string; lines: string[] } | null = null;
   const pull: string[] = [];
   let summary: CheckOutput['summary'] = null;
   let conf: { name: string; lines: string[] } | null = null;
   let inPull = false;
   for (const line of log.split(/\r?\n/)) {
-    if (conf !== null) {
+    if (other !== null) {
+      if (line === (other.kind === 'crio' ? MARK.crioEnd : MARK.aliasesEnd)) {
+        if (other.kind === 'crio') crioFiles.push({ name: other.name, toml: other.lines.join('\n') + '\n' });
+        else aliasCache = other.lines.join('\n') + '\n';
+        other = null;
+      } else other.lines.push(line);
+    } else if (!inPull && line.startsWith(MARK.crioBegin)) other = { kind: 'crio', name: line.slice(MARK.crioBegin.length), lines: [] };
+    else if (!inPull && line.startsWith(MARK.aliasesBegin)) other = { kind: 'aliases', name: line.slice(MARK.aliasesBegin.length), lines: [] };
+    else if (conf !== null) {
       if (line === MARK.confEnd) {
         confFiles.push({ name: conf.name, toml: conf.lines.join('\n') + '\n' });
         conf = null;
@@ -151,5 +184,5 @@ export function parseCheckOutput(log: string): CheckOutput {
       }
     }
   }
-  return { confFiles, podmanLog: pull.join('\n'), summary };
+  return { confFiles, crioFiles, aliasCache, podmanLog: pull.join('\n'), summary };
 }

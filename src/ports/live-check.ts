@@ -2,6 +2,7 @@
 // CLI only call it. Pure types: no Kubernetes or Slack import here.
 import type { EvidenceJson } from '../domain/evidence/evidence-json.ts';
 import type { Explanation } from '../domain/explain.ts';
+import type { NodeShortName } from '../domain/short-name-node.ts';
 import type { LiveVerdict, LiveVerdictCode } from '../domain/live-verdict.ts';
 import type { NodeSelection } from '../domain/node-selection.ts';
 import type { ConfigDifference } from '../domain/registries-diff.ts';
@@ -34,6 +35,8 @@ export interface NodeCheckResult {
   durationMs: number;
   /** Set when the check could not run (node NotReady, image pull of the debug image failed, forbidden...). */
   error?: string;
+  /** For a short name: how this node's CRI-O resolves it (mode from crio.conf / CRI-O version, candidates, error). */
+  shortName?: NodeShortName | null;
 }
 
 export interface LiveCheckResult {

@@ -118,6 +118,17 @@ describe('live check with real podman behind the fake kubelet', () => {
     expect(labImageExists()).toBe(false);
   });
 
+  it('a short name: the node result says how this node\'s CRI-O resolves it (mode from its CRI-O version and crio.conf)', async () => {
+    // The fake node reports cri-o://1.33.0 (status.nodeInfo): CRI-O < 1.34 always tries every search registry.
+    const r = await checker.check({ image: REPO, selection: { node: 'live-0' }, requestedBy: 'test' });
+    expect((r.plan as { shortName?: unknown }).shortName).toMatchObject({ mode: "disabled" });
+    const n = r.nodes[0]!;
+    expect(n.shortName).toMatchObject({ mode: 'disabled', error: null, candidates: [`registry.access.redhat.com/${REPO}:latest`, `docker.io/${REPO}:latest`] });
+    expect(n.shortName?.modeSource).toContain('CRI-O 1.33');
+    expect(n.verdict.reasons.join('\n')).toContain(`short name ${REPO} on live-0: mode disabled`);
+    expect(await debugPods()).toEqual([]);
+  });
+
   it('a node the rollout has not reached never tries the mirror: plan-mismatch naming the missing mirror', async () => {
     const r = await checker.check({ image: digestRef(), selection: { node: 'live-1' }, requestedBy: 'test' });
     const n = r.nodes[0]!;
