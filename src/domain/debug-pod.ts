@@ -140,9 +140,9 @@ export function buildDebugPod(o: DebugPodOptions): PodManifest {
 export interface CheckOutput {
   confFiles: Array<{ name: string; toml: string }>;
   /** /etc/crio/crio.conf and the files of /etc/crio/crio.conf.d, as the node has them. */
-  crioFiles: Array<{ name: string; toml: string }>;
+  crioFiles?: Array<{ name: string; toml: string }>;
   /** The machine alias cache /var/cache/containers/short-name-aliases.conf, or null when the node has none. */
-  aliasCache: string | null;
+  aliasCache?: string | null;
   podmanLog: string;
   summary: { pullExit: number; presentBefore: boolean; removed: boolean } | null;
 }
@@ -150,7 +150,7 @@ export interface CheckOutput {
 /** Splits the pod log into the node's registries.conf files, podman's debug log and the summary line. */
 export function parseCheckOutput(log: string): CheckOutput {
   const confFiles: CheckOutput['confFiles'] = [];
-  const crioFiles: CheckOutput['crioFiles'] = [];
+  const crioFiles: Array<{ name: string; toml: string }> = [];
   let aliasCache: string | null = null;
   let other: { kind: 'crio' | 'aliases'; name: string; lines: string[] } | null = null;
   const pull: string[] = [];

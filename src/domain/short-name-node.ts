@@ -27,7 +27,7 @@ export interface NodeShortName extends ShortNameSummary {
 /** Null for a fully qualified image; otherwise the node's short-name resolution of it. */
 export function shortNameOnNode(node: string, image: string, crioVersion: string | undefined, output: CheckOutput): NodeShortName | null {
   if (!isShortName(image)) return null;
-  const crio = crioShortNameMode(output.crioFiles);
+  const crio = crioShortNameMode(output.crioFiles ?? []);
   const decision = modeForNode(node, crioVersion, crio);
   if (decision === undefined) {
     const why = crio.problems.length > 0 ? `CRI-O would refuse its configuration (${crio.problems.join('; ')})` : 'unknown';
@@ -35,7 +35,7 @@ export function shortNameOnNode(node: string, image: string, crioVersion: string
   }
   let aliasCache: AliasTable | undefined;
   const notes: string[] = [];
-  if (output.aliasCache !== null) {
+  if (output.aliasCache != null) {
     try {
       aliasCache = parseAliasCache(output.aliasCache, ALIAS_CACHE_PATH);
     } catch (e) {
