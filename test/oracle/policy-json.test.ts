@@ -17,7 +17,8 @@ import type { ImageReference } from '../../src/domain/reference.ts';
 import { caseRandom } from './random.ts';
 import type { Random } from './random.ts';
 
-const SEED = Number(process.env.ICSP_ORACLE_SEED ?? Math.floor(Math.random() * 2 ** 31));
+// Fixed by default so CI is repeatable (as the resolve differential test); set ICSP_ORACLE_SEED to explore others.
+const SEED = Number(process.env.ICSP_ORACLE_SEED ?? 20261129);
 const CASES = Number(process.env.ICSP_ORACLE_CASES ?? 2000);
 
 interface PolicyCase {
