@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { readEvidenceFromFile } from '../src/files/log-lines.ts';
 
 const FIXTURES = `${fileURLToPath(new URL('../test/fixtures/podman', import.meta.url))}/`;
+const EVENTS = fileURLToPath(new URL('../test/fixtures/kubelet-events/', import.meta.url));
 
 async function child(file: string): Promise<void> {
   const t0 = process.hrtime.bigint();
@@ -20,13 +21,13 @@ async function child(file: string): Promise<void> {
   process.stdout.write(JSON.stringify({ bytes: r.bytes, seconds, peakKiB, lines: r.evidence.stats.lines, attempts: r.evidence.attempts.length, dropped: r.evidence.stats.droppedAttempts }));
 }
 
-function buildLog(dir: string, mb: number): string {
-  const logs = readdirSync(FIXTURES)
-    .map((s) => join(FIXTURES, s, 'output.log'))
-    .filter((f) => existsSync(f))
-    .map((f) => readFileSync(f));
-  if (logs.length === 0) throw new Error(`no fixture logs under ${FIXTURES}`);
-  const file = join(dir, `podman-${mb}MB.log`);
+/** Podman debug logs, or (events) the kubelet-event corpus: event texts, describe and get-events pastes. */
+function buildLog(dir: string, mb: number, kind: 'podman' | 'events' = 'podman'): string {
+  const logs = kind === 'podman'
+    ? readdirSync(FIXTURES).map((s) => join(FIXTURES, s, 'output.log')).filter((f) => existsSync(f)).map((f) => readFileSync(f))
+    : readdirSync(EVENTS).flatMap((s) => readdirSync(join(EVENTS, s)).filter((f) => f.endsWith('.txt')).map((f) => readFileSync(join(EVENTS, s, f))));
+  if (logs.length === 0) throw new Error(`no fixture logs under ${kind === 'podman' ? FIXTURES : EVENTS}`);
+  const file = join(dir, `${kind}-${mb}MB.log`);
   const fd = openSync(file, 'w');
   let written = 0;
   for (let i = 0; written < mb * 1024 * 1024; i++) {
@@ -75,6 +76,27 @@ async function main(): Promise<void> {
       const mbps = r.bytes / 1024 / 1024 / r.seconds;
       console.log(`${String(mb).padStart(4)} MB: ${r.lines} lines in ${r.seconds.toFixed(2)} s = ${mbps.toFixed(1)} MB/s; peak RSS ${(r.peakKiB / 1024).toFixed(1)} MiB (+${((r.peakKiB - base.peakKiB) / 1024).toFixed(1)} MiB over baseline); ${r.attempts} attempts kept, ${r.dropped} older ones dropped`);
     }
+    // the event parser (kubelet events, waiting messages, describe pastes) per byte against the log parser, on
+    // inputs of the same size; best of 3 alternating runs each, so a busy shared machine does not decide it
+    const evMb = mbs[0] ?? 10;
+    const evFile = buildLog(dir, evMb, 'events');
+    const logFile = buildLog(dir, evMb, 'podman');
+    let evRate = 0;
+    let logRate = 0;
+    let ev: ChildResult | null = null;
+    for (let i = 0; i < 3; i++) {
+      const e = runChild(evFile);
+      const l = runChild(logFile);
+      if (e.bytes / e.seconds > evRate) {
+        evRate = e.bytes / e.seconds;
+        ev = e;
+      }
+      logRate = Math.max(logRate, l.bytes / l.seconds);
+    }
+    rmSync(evFile);
+    rmSync(logFile);
+    console.log(`events ${evMb} MB: ${ev?.lines ?? 0} lines, ${(evRate / 1024 / 1024).toFixed(1)} MB/s vs the log parser's ${(logRate / 1024 / 1024).toFixed(1)} MB/s (best of 3); peak RSS ${((ev?.peakKiB ?? 0) / 1024).toFixed(1)} MiB; event/log speed per byte = ${(evRate / logRate).toFixed(2)} ${evRate >= logRate ? '(at least as fast)' : 'SLOWER THAN THE LOG PARSER'}`);
+    if (evRate < logRate) process.exitCode = 1;
     const first = results[0];
     const last = results[results.length - 1];
     if (first !== undefined && last !== undefined && first !== last) {

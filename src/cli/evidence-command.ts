@@ -1,5 +1,5 @@
 // `icsp evidence LOGFILE|- [--image REF] [--registries-conf FILE] [--json]`: reads a podman/skopeo debug log
-// (or CRI-O journal lines), says which candidates were tried, which one served, why the others failed, and
+// (or CRI-O journal lines, or what the kubelet said: an event, a waiting message, `oc describe pod`), says which candidates were tried, which one served, why the others failed, and
 // whether that matches the plan the engine predicts from the node's registries.conf.
 import { readFile } from 'node:fs/promises';
 import { readEvidenceFromFile, readEvidenceFromStream } from '../files/log-lines.ts';
@@ -121,7 +121,7 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
 
   let read: ReadEvidence;
   try {
-    read = parsed.log === '-' ? await readEvidenceFromStream(io.stdin) : await readEvidenceFromFile(parsed.log);
+    read = parsed.log === '-' ? await readEvidenceFromStream(io.stdin, parsed.image) : await readEvidenceFromFile(parsed.log, parsed.image);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : foldLines(String(err));
@@ -149,7 +149,7 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
 
   const judgement = judgeEvidence(e, plan, { image: parsed.image !== null ? ref : null });
   judgement.verdict.details.push(...planNotes);
-  const json = toEvidenceJson({ evidence: e, judgement, plan, image: ref, bytes: read.bytes, truncatedLines: read.truncatedLines });
+  const json = toEvidenceJson({ evidence: e, judgement, plan, image: ref, bytes: read.bytes, truncatedLines: read.truncatedLines, event: read.event });
   io.stdout.write(parsed.json ? `${JSON.stringify(json, null, 2)}\n` : renderEvidenceText(json));
   return json.verdict.code === 'all-failed' || json.verdict.code === 'rejected-by-policy' ? EXIT.pullFails : EXIT.ok;
 }

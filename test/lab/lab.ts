@@ -254,9 +254,16 @@ export class Lab {
     return f;
   }
 
-  private writeConf(name: string, body: string): string {
+  private writeConf(name: string, body: string, header = HEADER): string {
     const f = join(this.dir, 'scenarios', `${name}.conf`);
-    writeFileSync(f, HEADER + body);
+    writeFileSync(f, header + body);
+    return f;
+  }
+
+  /** Writes a file into the lab's scenario folder (e.g. a policy.json) and returns its path. */
+  writeScenarioFile(name: string, body: string): string {
+    const f = join(this.dir, 'scenarios', name);
+    writeFileSync(f, body);
     return f;
   }
 
@@ -265,9 +272,10 @@ export class Lab {
     spawnSync('nsenter', this.nsArgs(['podman', 'rmi', '--all', '--force']), { stdio: 'ignore', timeout: 60_000 });
   }
 
-  async podmanPull(name: string, conf: string, ref: string, extra: string[] = []): Promise<RunResult> {
+  /** `header` replaces the MCO header (search registries, short-name mode) for short-name scenarios. */
+  async podmanPull(name: string, conf: string, ref: string, extra: string[] = [], header = HEADER): Promise<RunResult> {
     this.clearImages();
-    const registriesConf = this.writeConf(name, conf);
+    const registriesConf = this.writeConf(name, conf, header);
     return this.capture(name, ['podman', 'pull', '--log-level', 'debug', ...extra, ref], { CONTAINERS_REGISTRIES_CONF: registriesConf }, registriesConf);
   }
 

@@ -2,6 +2,7 @@
 // only ever gain members; a breaking change bumps schemaVersion.
 import type { ResolveResult } from '../pull-source.ts';
 import type { AttemptOutcome, ForeignBlob, LogStats, LogTool, PullEvidence, ServedImage } from './evidence-types.ts';
+import type { EventContext } from './event-parser.ts';
 import type { Judgement, EvidenceVerdictCode } from './evidence-verdict.ts';
 
 export const EVIDENCE_SCHEMA_VERSION = 1;
@@ -41,6 +42,8 @@ export interface EvidenceJson {
   plan: EvidenceJsonPlanEntry[] | null;
   verdict: { code: EvidenceVerdictCode; summary: string; details: string[] };
   stats: LogStats & { bytes: number; truncatedLines: number };
+  /** What the kubelet said (tool "kubelet": an event, waiting message or describe paste); null for logs. */
+  event: EventContext | null;
 }
 
 export interface EvidenceJsonInput {
@@ -51,6 +54,7 @@ export interface EvidenceJsonInput {
   image: string | null;
   bytes: number;
   truncatedLines: number;
+  event?: EventContext | null;
 }
 
 export function toEvidenceJson(i: EvidenceJsonInput): EvidenceJson {
@@ -73,5 +77,6 @@ export function toEvidenceJson(i: EvidenceJsonInput): EvidenceJson {
     plan: i.plan === null ? null : i.plan.pullSources.map((s) => ({ reference: s.reference, location: s.location, mirror: s.mirror, blocked: s.blocked })),
     verdict: { code: i.judgement.verdict.code, summary: i.judgement.verdict.summary, details: i.judgement.verdict.details },
     stats: { ...e.stats, bytes: i.bytes, truncatedLines: i.truncatedLines },
+    event: i.event ?? null,
   };
 }

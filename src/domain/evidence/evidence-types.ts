@@ -4,10 +4,13 @@ export const ATTEMPT_OUTCOMES = [
   'served', 'manifest-unknown', 'unauthorized', 'forbidden', 'tls', 'unreachable', 'dns', 'timeout', 'blocked', 'other',
   // served the manifest, then /etc/containers/policy.json rejected the image ("Source image rejected: ...")
   'rejected-by-policy',
+  // read from kubelet events / CRI-O errors (also possible in logs): 429, short-name mode
+  'rate-limited', 'short-name-ambiguous',
 ] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 
-export type LogTool = 'podman' | 'skopeo' | 'cri-o' | 'unknown';
+/** 'kubelet': the text of a kubelet event or a container's waiting message (CRI-O's error, wrapped). */
+export type LogTool = 'podman' | 'skopeo' | 'cri-o' | 'kubelet' | 'unknown';
 
 export interface ObservedAttempt {
   /** 1-based; podman repeats the whole walk on retryable errors ("Failed, retrying in ..."). */

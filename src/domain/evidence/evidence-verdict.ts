@@ -67,6 +67,12 @@ export function outcomeHint(a: Pick<ObservedAttempt, 'outcome' | 'detail' | 'cre
       return `${h} did not answer in time (firewall dropping packets?)`;
     case 'blocked':
       return 'refused without contacting it: blocked in registries.conf (NeverContactSource or a blocked registry)';
+    case 'rate-limited':
+      return `${h} refused with "too many requests" (a pull rate limit); mirror the image or authenticate to raise the limit`;
+    case 'rejected-by-policy':
+      return 'the node\'s signature policy (/etc/containers/policy.json, ClusterImagePolicy/ImagePolicy or blockedRegistries) rejects this image';
+    case 'short-name-ambiguous':
+      return 'a short name with several search registries while short-name mode is enforcing: use the fully qualified name (registry/namespace/name)';
     case 'other':
       return a.detail !== '' ? a.detail : 'no outcome logged';
     case 'rejected-by-policy':
@@ -137,6 +143,8 @@ function noAttempts(e: PullEvidence, plan: ResolveResult | null): Verdict {
   let summary: string;
   if (e.stats.lines === 0 || (e.stats.lines === 1 && e.stats.framedLines === 0 && e.finalError === null && !e.pullProgressSeen && e.stats.evidenceLines === 0 && e.configFiles.length === 0)) {
     summary = e.stats.lines === 0 ? 'no-attempts: the log is empty' : 'no-attempts: the log holds a single line and no pull attempt';
+  } else if (e.tool === 'kubelet' && err === null) {
+    summary = 'no-attempts: the kubelet\'s text carries no pull error (only "Back-off pulling image"); kubelets before the cri-client put the error only into the Failed event: paste that event or the pod\'s `oc describe pod`';
   } else if (err !== null && /rewriting reference/.test(err)) {
     summary = 'no-attempts: no registry was contacted; the node\'s registries.conf turns this image into an invalid reference (rewriting reference failed), a configuration error, not a network one';
     details.push(`error: ${err}`);

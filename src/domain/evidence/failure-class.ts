@@ -3,7 +3,10 @@
 import type { AttemptOutcome } from './evidence-types.ts';
 
 const RULES: readonly [AttemptOutcome, RegExp][] = [
+  ['short-name-ambiguous', /short name mode is enforcing|short-name resolution enforced|returns ambiguous list/],
+  ['rejected-by-policy', /is rejected by policy|Source image rejected|signature validation failed|A signature was required/i],
   ['blocked', /\bis blocked in\b/],
+  ['rate-limited', /toomanyrequests|too many requests|status code 429|\b429 Too Many|rate limit/i],
   ['dns', /\blookup \S+( on \S+)?: |no such host|server misbehaving|Temporary failure in name resolution/i],
   ['timeout', /i\/o timeout|deadline exceeded|Client\.Timeout|handshake timeout|timed out/i],
   ['tls', /x509: |tls: |certificate (signed by unknown authority|has expired|is not valid)|server gave HTTP response to HTTPS client|first record does not look like a TLS handshake/i],

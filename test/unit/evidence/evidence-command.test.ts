@@ -1,4 +1,7 @@
 // `icsp evidence` end to end on the captured fixtures: text and JSON output, exit codes, one-line errors.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/run-cli.ts';
 import type { EvidenceJson } from '../../../src/domain/evidence/evidence-json.ts';
@@ -18,7 +21,7 @@ describe('icsp evidence', () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as EvidenceJson;
     expect(Object.keys(j)).toEqual(['schemaVersion', 'tool', 'image', 'configFiles', 'attempts', 'served', 'blobsFromOtherSources',
-      'finalError', 'credentialNotes', 'retries', 'policyCheck', 'plan', 'verdict', 'stats']);
+      'finalError', 'credentialNotes', 'retries', 'policyCheck', 'plan', 'verdict', 'stats', 'event']);
     expect(j.attempts.map((a) => [a.location, a.mirror, a.outcome])).toEqual([
       ['127.0.0.1:5002/empty/repo', true, 'manifest-unknown'], ['127.0.0.1:5003/mirror/repo', true, 'served']]);
     expect(Object.keys(j.attempts[0] ?? {})).toEqual(['walk', 'reference', 'location', 'mirror', 'outcome', 'detail', 'lines', 'credentials', 'planned']);
@@ -61,5 +64,22 @@ describe('icsp evidence', () => {
     const r = await cli(['-']);
     expect(r.code).toBe(0);
     expect(r.out.split('\n')[0]).toBe('no-attempts: the log is empty');
+  });
+
+  it('a kubelet event on stdin: the same JSON, tool kubelet, compared with the plan of --registries-conf', async () => {
+    const corpus = new URL('../../fixtures/kubelet-events/not-mirrored/', import.meta.url).pathname;
+    const scenario = JSON.parse(readFileSync(`${corpus}scenario.json`, 'utf8')) as { registriesConf: string; image: string };
+    const conf = join(mkdtempSync(join(tmpdir(), 'icsp-ev-')), 'registries.conf');
+    writeFileSync(conf, scenario.registriesConf);
+    const r = await cli(['-', '--registries-conf', conf, '--json'], readFileSync(`${corpus}cri-client.describe-pod.txt`, 'utf8'));
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out) as EvidenceJson;
+    expect(j.tool).toBe('kubelet');
+    expect(j.image).toBe(scenario.image);
+    expect(j.attempts.map((a) => [a.outcome, a.mirror, a.planned])).toEqual([
+      ['manifest-unknown', true, true], ['manifest-unknown', true, true], ['dns', false, true]]);
+    expect(j.attempts[0]?.location).toBe('127.0.0.1:5002/empty/repo');
+    expect(j.verdict.code).toBe('all-failed');
+    expect(j.event?.pod?.node).toBe('worker-1.lab.example');
   });
 });

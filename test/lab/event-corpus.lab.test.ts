@@ -1,0 +1,163 @@
+// The kubelet-event corpus comes from real podman runs: each main cause of a failed pull is pulled for real in
+// the lab, and its final `Error:` text (the containers/image error CRI-O also returns) is wrapped the ways CRI-O
+// and the kubelet wrap it. Every run checks that the event parser reads from the wrapped texts the same
+// candidates, in the same order and with the same outcomes, as the debug-log parser reads from the full log of
+// that same run. With CORPUS_WRITE=1 the texts are (re)written to test/fixtures/kubelet-events/, which the unit
+// tests read.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEvidenceFromFile } from '../../src/adapters/log-lines.ts';
+import { parseEventText } from '../../src/domain/evidence/event-parser.ts';
+import type { AttemptOutcome } from '../../src/domain/evidence/evidence-types.ts';
+import { describePod, getEvents, inspectFailedEvent, wrapPullError } from '../helpers/kubelet-wrap.ts';
+import type { KubeletGeneration } from '../helpers/kubelet-wrap.ts';
+import { HEADER, Lab, MA, MAUTH, MB, MDOWN, MUNTRUSTED, SRC } from './lab.ts';
+
+const OUT = join(import.meta.dirname, '../fixtures/kubelet-events');
+const WRITE = process.env.CORPUS_WRITE === '1';
+const DISCONNECTED = 'quay.nxdomain.test/repo';
+
+let lab: Lab;
+beforeAll(async () => {
+  lab = await Lab.start();
+}, 180_000);
+afterAll(async () => {
+  await lab?.stop();
+}, 60_000);
+
+function idms(location: string, blocked: boolean, ...mirrors: string[]): string {
+  return `\n[[registry]]\n  prefix = ""\n  location = "${location}"\n${blocked ? '  blocked = true\n' : ''}${mirrors.map((m) => `\n  [[registry.mirror]]\n    location = "${m}"\n    pull-from-mirror = "digest-only"\n`).join('')}`;
+}
+
+interface Scenario {
+  name: string;
+  what: string;
+  conf: string;
+  ref: () => string;
+  extra?: () => string[];
+  header?: string;
+  /** The cause the triage names; for podman logs without attempts (short names, policy) the single outcome. */
+  expect: AttemptOutcome[];
+}
+
+const D = (): string => lab.digest;
+const scenarios: Scenario[] = [
+  {
+    name: 'not-mirrored', what: 'digest pull, IDMS mirrors do not hold the image, the source is unresolvable (disconnected)',
+    conf: idms(DISCONNECTED, false, `${MA}/empty/repo`, `${MB}/empty/repo`), ref: () => `${DISCONNECTED}/exampleimage@${D()}`,
+    expect: ['manifest-unknown', 'manifest-unknown', 'dns'],
+  },
+  {
+    name: 'unauthorized', what: 'the mirror needs credentials the node does not have; NeverContactSource',
+    conf: idms(`${SRC}/repo`, true, `${MAUTH}/mirror/repo`), ref: () => `${SRC}/repo/exampleimage@${D()}`,
+    expect: ['unauthorized', 'blocked'],
+  },
+  {
+    name: 'x509', what: 'the mirror\'s certificate is not trusted by the node; NeverContactSource',
+    conf: idms(`${SRC}/repo`, true, `${MUNTRUSTED}/mirror/repo`), ref: () => `${SRC}/repo/exampleimage@${D()}`,
+    expect: ['tls', 'blocked'],
+  },
+  {
+    name: 'mirror-down', what: 'nothing listens at the mirror; NeverContactSource',
+    conf: idms(`${SRC}/repo`, true, `${MDOWN}/mirror/repo`), ref: () => `${SRC}/repo/exampleimage@${D()}`,
+    expect: ['unreachable', 'blocked'],
+  },
+  {
+    name: 'registry-down', what: 'no mirror; the source registry refuses connections (CRI-O: RegistryUnavailable)',
+    conf: '', ref: () => `${MDOWN}/repo/exampleimage@${D()}`,
+    expect: ['unreachable'],
+  },
+  {
+    name: 'tag-pull-digest-only-mirror', what: 'tag pull; the IDMS mirror holds the image but is digest-only; the source is unresolvable',
+    conf: idms(DISCONNECTED, false, `${MA}/mirror/repo`), ref: () => `${DISCONNECTED}/exampleimage:latest`,
+    expect: ['dns'],
+  },
+  {
+    name: 'blocked-source', what: 'tag pull; digest-only mirror; the source is blocked (NeverContactSource)',
+    conf: idms(`${SRC}/repo`, true, `${MA}/mirror/repo`), ref: () => `${SRC}/repo/exampleimage:latest`,
+    expect: ['blocked'],
+  },
+  {
+    name: 'all-candidates-fail', what: 'a digest that exists nowhere: manifest unknown, refused, untrusted TLS, manifest unknown',
+    conf: `\n[[registry]]\n  prefix = ""\n  location = "${SRC}/repo"\n  mirror-by-digest-only = true\n${[`${MA}/mirror/repo`, `${MDOWN}/mirror/repo`, `${MUNTRUSTED}/mirror/repo`].map((m) => `\n  [[registry.mirror]]\n    location = "${m}"\n`).join('')}`,
+    ref: () => `${SRC}/repo/exampleimage@sha256:6076a05fe8007697245a5ae8eb2d60029c924e553979e9791482909694e5bead`,
+    expect: ['manifest-unknown', 'unreachable', 'tls', 'manifest-unknown'],
+  },
+  {
+    name: 'short-name-ambiguous', what: 'short name, two search registries, short-name-mode enforcing, no TTY',
+    header: `unqualified-search-registries = ["${MA}", "${MB}"]\nshort-name-mode = "enforcing"\n`,
+    conf: '', ref: () => 'exampleimage:latest',
+    expect: ['short-name-ambiguous'],
+  },
+  {
+    name: 'rejected-by-policy', what: 'policy.json rejects the source repository (signature policy)',
+    conf: '', ref: () => `${SRC}/repo/exampleimage@${D()}`,
+    extra: () => ['--signature-policy', lab.writeScenarioFile('reject-policy.json', JSON.stringify({
+      default: [{ type: 'insecureAcceptAnything' }], transports: { docker: { [`${SRC}/repo`]: [{ type: 'reject' }] } },
+    }))],
+    expect: ['rejected-by-policy'],
+  },
+];
+
+/** podman's final error: from the last `Error: ` line to the end (multi-line when mirrors failed). */
+function finalError(log: string): string {
+  const at = log.lastIndexOf('\nError: ');
+  if (at < 0) throw new Error(`no final Error: line in\n${log.slice(-2000)}`);
+  return log.slice(at + '\nError: '.length).replace(/\n+$/, '');
+}
+
+const GENERATIONS: KubeletGeneration[] = ['grpc-prefix', 'cri-client'];
+
+describe('kubelet events built from real podman runs', () => {
+  for (const s of scenarios) {
+    it(s.name, async () => {
+      const ref = s.ref();
+      const r = await lab.podmanPull(`event-${s.name}`, s.conf, ref, s.extra?.() ?? [], s.header);
+      expect(r.exitCode, r.log.slice(-3000)).not.toBe(0);
+      const error = finalError(r.log);
+      const { evidence: fromLog } = await readEvidenceFromFile(r.logFile);
+
+      const walks = fromLog.attempts.map((a) => a.walk);
+      const lastWalk = fromLog.attempts.filter((a) => a.walk === Math.max(...walks));
+      const texts: Record<string, string> = { 'podman-error.txt': `${error}\n` };
+      const pod = { namespace: 'shop', name: `web-${s.name}-7d9f8b6c5-x2x4q`, node: 'worker-1.lab.example', container: 'web', image: ref };
+      for (const gen of GENERATIONS) {
+        const w = wrapPullError(error, ref, gen);
+        texts[`${gen}.event-failed.txt`] = `${w.failedEvent}\n`;
+        texts[`${gen}.waiting-errimagepull.txt`] = `${w.waitingErrImagePull.message}\n`;
+        texts[`${gen}.waiting-backoff.txt`] = `${w.waitingBackOff.message}\n`;
+        texts[`${gen}.describe-pod.txt`] = describePod(pod, w);
+        texts[`${gen}.get-events.txt`] = getEvents(pod, w);
+        if (s.name === 'short-name-ambiguous') texts[`${gen}.event-inspectfailed.txt`] = `${inspectFailedEvent(ref, gen)}\n`;
+      }
+
+      for (const [file, text] of Object.entries(texts)) {
+        // the old kubelet's back-off message carries no error: nothing to read there
+        if (file.endsWith('grpc-prefix.waiting-backoff.txt')) continue;
+        // podman's own text of a short-name failure does not name the image: the CLI takes it from --image
+        const e = parseEventText(text, file === 'podman-error.txt' ? ref : null);
+        const got = e.attempts.map((a) => a.outcome);
+        expect(got, `${file}:\n${text}`).toEqual(s.expect);
+        // a policy rejection comes after the manifest was fetched: the debug log shows that candidate serving
+        if (lastWalk.length > 0 && !s.expect.includes('rejected-by-policy')) {
+          // the same candidates, in the same order, as the full debug log of the same run shows (its last walk:
+          // podman repeats a walk whose last error is retryable; the error text is the last walk's)
+          expect(e.attempts.map((a) => [a.reference, a.outcome]), file).toEqual(lastWalk.map((a) => [a.reference, a.outcome]));
+        }
+      }
+
+      if (WRITE) {
+        const dir = join(OUT, s.name);
+        mkdirSync(dir, { recursive: true });
+        for (const [file, text] of Object.entries(texts)) writeFileSync(join(dir, file), text);
+        writeFileSync(join(dir, 'scenario.json'), `${JSON.stringify({
+          what: s.what, image: ref, registriesConf: (s.header ?? HEADER) + s.conf, command: r.command.join(' '), exitCode: r.exitCode,
+          outcomes: s.expect,
+          attempts: lastWalk.map((a) => ({ reference: a.reference, outcome: a.outcome })),
+          retries: fromLog.retries,
+        }, null, 2)}\n`);
+      }
+    }, 120_000);
+  }
+});
