@@ -74,7 +74,12 @@ const scenarios: Scenario[] = [
     expect: ['dns'],
   },
   {
-    name: 'blocked-source', what: 'tag pull; digest-only mirror; the source is blocked (NeverContactSource)',
+    name: 'blocked-source', what: 'digest pull; the source is blocked (image.config blockedRegistries) and no mirror is configured for it',
+    conf: `\n[[registry]]\n  prefix = ""\n  location = "${SRC}/repo"\n  blocked = true\n`, ref: () => `${SRC}/repo/exampleimage@${D()}`,
+    expect: ['blocked'],
+  },
+  {
+    name: 'tag-pull-blocked-source', what: 'tag pull; the IDMS mirror is digest-only; the source is blocked (NeverContactSource)',
     conf: idms(`${SRC}/repo`, true, `${MA}/mirror/repo`), ref: () => `${SRC}/repo/exampleimage:latest`,
     expect: ['blocked'],
   },
