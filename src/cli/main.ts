@@ -28,6 +28,7 @@ import type { CliIo } from './io.ts';
 import { EXIT } from './io.ts';
 import { evidenceCommand } from './evidence-command.ts';
 import { liveWhyCommand } from './live-why-command.ts';
+import { podWhyCommand } from './pod-why-command.ts';
 import { statusCommand, STATUS_USAGE } from './status-command.ts';
 import { foldLines } from '../domain/error-text.ts';
 import { writePolicyJson } from './policy-json-output.ts';
@@ -45,6 +46,8 @@ Usage:
                                                         explain from a node's actual registries.conf
   icsp why IMAGE --live [--node NAME | --pool NAME | --nodes all|N] [--kubeconfig PATH] [--debug-image REF] [--json]
                                                         run the podman check on nodes in short-lived debug pods
+  icsp why --pod NAMESPACE/NAME [--kubeconfig PATH] [--json]
+                                                        why a pod cannot pull: its events and its node's plan, no debug pod
   icsp resolve IMAGE --registries-conf FILE [--registries-conf-d DIR] [--short-name-mode MODE] [--json]
   icsp resolve IMAGE --policies PATH... [--short-name-mode MODE] [--json]
                                                         the ordered pull sources, as containers/image computes them
@@ -52,7 +55,8 @@ Usage:
                                                         the /etc/containers/registries.conf the MCO writes
   icsp render --policies PATH... --policy-json [--json]  the /etc/containers/policy.json the MCO writes (exact bytes)
   icsp evidence LOGFILE|- [--image REF] [--policies PATH... | --registries-conf FILE] [--json]
-                                                        read a 'podman pull --log-level debug' log into evidence
+                                                        read a 'podman pull --log-level debug' log, a kubelet event
+                                                        or an 'oc describe pod' paste into evidence
   ${STATUS_USAGE}
   icsp what-if --policies CURRENT... --proposed FILE_OR_DIR... [--remove KIND/NAME]... [--images FILE] [--pools FILE] [--json]
   icsp what-if --kubeconfig PATH --proposed FILE_OR_DIR... [--remove KIND/NAME]... [--json]
@@ -234,6 +238,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   if (command === 'evidence') return evidenceCommand(rest, io);
   if (command === 'why' && rest.includes('--live')) return liveWhyCommand(rest, io);
+  if (command === 'why' && rest.some((a) => a === '--pod' || a.startsWith('--pod='))) return podWhyCommand(rest, io);
   if (command === 'status') return statusCommand(rest, io);
   if (command === 'what-if') return whatIfCommand(rest, io, readWhatIfClusterState);
   const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command as OfflineCommand] : undefined;

@@ -28,8 +28,11 @@ export interface ContainerContext {
 export type ContainerResult =
   /** Runs: prints `logs` (after anything written live), runs `durationMs`, exits with `exitCode`. */
   | { logs?: string; exitCode: number; durationMs?: number }
-  /** Never starts: ErrImagePull, then ImagePullBackOff, with this message (pod stays Pending). */
-  | { imagePullError: string }
+  /** Never starts: ErrImagePull, then ImagePullBackOff, with this message (pod stays Pending). The kubelet's
+   * events are emitted as a kubelet does (image_manager.go, kuberuntime): Failed `Failed to pull image "X": <err>`
+   * (`pullEvent` overrides that text, e.g. the rpc-error form of older kubelets), Failed `Error: ErrImagePull`,
+   * BackOff `Back-off pulling image "X"`, Failed `Error: ImagePullBackOff`. */
+  | { imagePullError: string; pullEvent?: string; waitingReason?: string }
   /** Starts, prints `logs`, and runs until the pod is deleted. */
   | { hang: true; logs?: string };
 
@@ -259,14 +262,19 @@ export class FakeKubelet {
     }
     if (p.abort.signal.aborted) return;
     if ('imagePullError' in result) {
-      c.waitingReason = 'ErrImagePull';
+      const reason = result.waitingReason ?? 'ErrImagePull';
+      c.waitingReason = reason;
       c.waitingMessage = result.imagePullError;
       this.writeStatus(p);
+      await this.event(p, c, 'Warning', 'Failed', result.pullEvent ?? `Failed to pull image "${c.image}": ${result.imagePullError}`);
+      await this.event(p, c, 'Warning', 'Failed', `Error: ${reason}`);
       await sleep(this.opts.backOffDelayMs ?? 300);
       if (p.abort.signal.aborted) return;
       c.waitingReason = 'ImagePullBackOff';
-      c.waitingMessage = `Back-off pulling image "${c.image}": ErrImagePull: ${result.imagePullError}`;
+      c.waitingMessage = `Back-off pulling image "${c.image}": ${reason}: ${result.imagePullError}`;
       this.writeStatus(p);
+      await this.event(p, c, 'Normal', 'BackOff', `Back-off pulling image "${c.image}"`);
+      await this.event(p, c, 'Warning', 'Failed', 'Error: ImagePullBackOff');
       return;
     }
     start();
@@ -276,6 +284,22 @@ export class FakeKubelet {
     if (p.abort.signal.aborted) return;
     this.terminate(c, result.exitCode);
     this.writeStatus(p);
+  }
+
+  /** A core/v1 Event as the kubelet's recorder writes it (source kubelet, the container's fieldPath). */
+  private async event(p: PodState, c: ContainerState, type: string, reason: string, message: string): Promise<void> {
+    if (this.stopped || p.abort.signal.aborted) return;
+    const now = new Date();
+    const node = p.pod.spec?.nodeName ?? '';
+    await this.core.createNamespacedEvent({
+      namespace: p.namespace,
+      body: {
+        metadata: { name: `${p.name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`, namespace: p.namespace },
+        involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: p.namespace, name: p.name, uid: p.uid, fieldPath: `spec.containers{${c.name}}` },
+        reason, message, type, count: 1, firstTimestamp: now, lastTimestamp: now,
+        source: { component: 'kubelet', host: node }, reportingComponent: 'kubelet', reportingInstance: node,
+      },
+    }).catch(() => undefined);
   }
 
   private terminate(c: ContainerState, exitCode: number): void {

@@ -32,6 +32,15 @@ describe('RBAC: the bot as ServiceAccount icsp-bot', () => {
     await expect(botConfig().makeApiClient(CoreV1Api).listNode()).resolves.toBeDefined();
   });
 
+  it('triage: may read pods and events in every namespace, field-selected, and change none', async () => {
+    const core = botConfig().makeApiClient(CoreV1Api);
+    await expect(core.listPodForAllNamespaces({ limit: 1 })).resolves.toBeDefined();
+    await expect(core.listEventForAllNamespaces({ fieldSelector: 'involvedObject.kind=Pod,reason=Failed', limit: 1 })).resolves.toBeDefined();
+    expect((await expectApiError(core.deleteNamespacedPod({ namespace: 'default', name: 'any' }))).code).toBe(403);
+    expect((await expectApiError(core.createNamespacedEvent({ namespace: 'default', body: { metadata: { name: uniqueName('ev') }, involvedObject: {} } }))).code).toBe(403);
+    expect((await expectApiError(core.readNamespacedPodLog({ namespace: 'default', name: 'any' }))).code).toBe(403);
+  });
+
   it('may not change mirror policies', async () => {
     const status = await expectApiError(
       botConfig().makeApiClient(CustomObjectsApi).createClusterCustomObject({
