@@ -22,6 +22,7 @@ import type { WhatIfClusterState } from './ports/what-if.ts';
 import { createMetrics } from './observability/metrics.ts';
 import type { PolicyObject } from './types/openshift.ts';
 import { createSlackBot } from './slack/app.ts';
+import { ClusterPodTriager } from './cluster/pod-triager.ts';
 import type { SlackBot } from './slack/app.ts';
 import type { PolicyLine } from './slack/blocks.ts';
 import { loadConfig } from './slack/config.ts';
@@ -216,6 +217,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
     listPolicies: async (f) => policyLines(objects(), f),
     whatIfState,
     ...(notifier !== undefined ? { poolStatus: () => notifier.poolStatus() } : clusterKc !== undefined ? { poolStatus: async () => (await readPoolStatus(clusterKc)).lines } : {}),
+    ...(clusterKc !== undefined ? { podTriager: new ClusterPodTriager(clusterKc, { explainPolicies: (image) => policySource.explain(image) }) } : {}),
     observeSlackCall: (event, error) => (event === 'retry' ? metrics.slackRetries.inc({ method: 'web-api' }) : metrics.slackApiErrors.inc({ method: 'web-api', error })),
     outbound,
     allowSharedApp,

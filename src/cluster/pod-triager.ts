@@ -12,6 +12,9 @@ import { parseRegistriesConf } from '../domain/registries-conf.ts';
 import type { RegistriesConf } from '../domain/registries-conf.ts';
 import { TEMPLATE_REGISTRIES_CONF } from '../domain/registries-toml.ts';
 import { triagePod } from '../domain/triage/pod-triage.ts';
+import { parsePodRef as parseRef } from '../domain/triage/pod-ref.ts';
+import type { PodRef } from '../domain/triage/pod-ref.ts';
+import type { PodTriager } from '../ports/pod-triage.ts';
 import type { EventShape, PodShape, PodTriage } from '../domain/triage/pod-triage.ts';
 import type { NodeContext } from '../domain/triage/triage-verdict.ts';
 import type { MachineConfig } from '../types/machineconfig.ts';
@@ -19,16 +22,12 @@ import { describeKubeError, kubeStatus } from './kube-errors.ts';
 import { LiveCheckInputError } from './node-selection.ts';
 
 const MCO = { group: 'machineconfiguration.openshift.io', version: 'v1' };
-const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** NAMESPACE/NAME, both Kubernetes names; anything else is a one-line input error. */
-export function parsePodRef(s: string): { namespace: string; name: string } {
-  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(s.trim());
-  if (m === null) throw new LiveCheckInputError(`"${s.slice(0, 80)}" is not NAMESPACE/NAME`);
-  const [, namespace = '', name = ''] = m;
-  if (namespace.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)) throw new LiveCheckInputError(`"${namespace.slice(0, 80)}" is not a namespace name`);
-  if (name.length > 253 || !K8S_NAME.test(name)) throw new LiveCheckInputError(`"${name.slice(0, 80)}" is not a pod name`);
-  return { namespace, name };
+export function parsePodRef(s: string): PodRef {
+  const r = parseRef(s);
+  if ('error' in r) throw new LiveCheckInputError(r.error);
+  return r;
 }
 
 /** rendered-<pool>-<hash> -> pool (the MCO's naming); null for anything else. */
@@ -42,7 +41,7 @@ export interface PodTriagerDeps {
   explainPolicies: (image: string) => Promise<Explanation>;
 }
 
-export class ClusterPodTriager {
+export class ClusterPodTriager implements PodTriager {
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
   /** Rendered MC name -> its registries.conf (null: writes none). Immutable by name; bounded. */

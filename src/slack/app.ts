@@ -31,6 +31,9 @@ import { extractClusterOption } from './cluster-option.ts';
 import { fleetAnchorMessage, fleetStatusText } from './fleet-blocks.ts';
 import type { FleetAnswer } from './fleet-blocks.ts';
 import type { Fleet } from '../ports/fleet.ts';
+import type { PodTriager } from '../ports/pod-triage.ts';
+import { pasteTriageMessage, podTriageMessage, TRIAGE_ACTIONS } from './triage-blocks.ts';
+import { looksLikeKubeletText, triagePaste } from './triage-paste.ts';
 import type { RetryPolicy } from './slack-call.ts';
 import type { PoolStatus } from '../domain/rollout-status.ts';
 
@@ -50,6 +53,8 @@ export interface SlackBotDeps {
   poolStatus?: () => Promise<PoolStatus[]>;
   /** What a what-if reads from the cluster (offline: the policy files only). undefined: what-if is off. */
   whatIfState?: () => Promise<WhatIfClusterState>;
+  /** undefined: no cluster; `why pod` says it needs one. */
+  podTriager?: PodTriager;
   /** Test hook: overrides the sleep of 429 retries. */
   sleep?: (ms: number) => Promise<void>;
   /** Told of Slack Web API retries and failures (metrics). */
@@ -247,6 +252,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     }
     const wait = limiter.take(t.user);
     if (wait > 0) return t.ephemeral(errorMessage(cluster, `rate limit: too many requests, try again in ${Math.ceil(wait / 1000)} s`));
+    // a pasted kubelet event or `oc describe pod` output after @icsp-bot: the same answer as `why pod`
+    if (t.origin === 'mention' && looksLikeKubeletText(text)) return answerPaste(t, text);
     const scoped = extractClusterOption(text);
     if (!scoped.ok) return t.ephemeral(errorMessage(cluster, scoped.error));
     const parsed = parseCommand(scoped.rest);
@@ -315,6 +322,40 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     for (const a of answers) if (a.explanation !== undefined) await post(t.channel, threadTs, planMessage(a.cluster, a.explanation));
   }
 
+  async function answerPaste(t: Target, text: string): Promise<void> {
+    const r = await triagePaste(text, deps.podTriager, (image) => deps.policySource.explain(image));
+    if (r.kind === 'pod') return whyPod(t, r.namespace, r.name, home, r.triage);
+    if (r.kind === 'none') return t.ephemeral(errorMessage(cluster, r.error));
+    await post(t.channel, t.threadTs, pasteTriageMessage(cluster, r.verdict));
+  }
+
+  async function whyPod(t: Target, namespace: string, name: string, s: Scope, known?: Awaited<ReturnType<PodTriager['triage']>>): Promise<void> {
+    if (s.cluster !== cluster) return t.ephemeral(errorMessage(s.cluster, `why pod reads pods of the bot's own cluster (${cluster}) only`));
+    if (deps.podTriager === undefined && known === undefined) return t.ephemeral(errorMessage(cluster, 'why pod needs a cluster: this bot runs offline (policies from files)'));
+    let triage;
+    try {
+      triage = known ?? (await (deps.podTriager as PodTriager).triage(namespace, name));
+    } catch (e) {
+      return t.ephemeral(errorMessage(cluster, errorText(e, ERROR_CHARS)));
+    }
+    const c = triage.containers[0];
+    const live = c !== undefined && triage.node !== null && s.liveChecker !== undefined && (await liveAccess.mayRunLive(t.user).catch(() => false));
+    const requestId = `t${++seq}-${Date.now().toString(36)}`;
+    const msg = podTriageMessage(cluster, triage, live && triage.node !== null ? { requestId, node: triage.node } : null);
+    let ts: string;
+    try {
+      ts = await post(t.channel, t.threadTs, msg);
+    } catch (e) {
+      const code = slackErrorCode(e);
+      if (code !== undefined && NOT_IN_CHANNEL.has(code)) return t.ephemeral(msg);
+      throw e;
+    }
+    audit.info({ who: t.user, what: { pod: `${namespace}/${name}` }, where: { channel: t.channel }, result: triage.containers.map((x) => ({ image: x.image, cause: x.verdict.cause })) }, 'why pod');
+    if (live && c !== undefined && triage.node !== null) {
+      states.set(requestId, { cluster: s.cluster, image: c.image, selection: { node: triage.node }, channel: t.channel, threadTs: t.threadTs ?? ts, nodes: [], at: Date.now() });
+    }
+  }
+
   async function runCommand(t: Target, c: Command, files: SharedFile[] | undefined, s: Scope): Promise<void> {
     switch (c.kind) {
       case 'help':
@@ -335,6 +376,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
         return explainAndCheck(t, c, s);
       case 'what-if':
         return whatIfAnswer({ cluster: s.cluster, config, deps: { ...deps, ...s }, post, upload, ephemeral: t.ephemeral, channel: t.channel, threadTs: t.threadTs, user: t.user }, c, files ?? []);
+      case 'why-pod':
+        return whyPod(t, c.namespace, c.name, s);
     }
   }
 
@@ -460,7 +503,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     background('mention', () => guarded(t, () => handleText(t, ev.text, ev.files)));
   });
 
-  app.action(new RegExp(`^(${ACTIONS.runNode}|${ACTIONS.runPool}|${ACTIONS.showDiff})$`), async ({ ack, body, respond }: AllMiddlewareArgs & { ack: () => Promise<void>; body: unknown; respond: RespondFn }) => {
+  app.action(new RegExp(`^(${ACTIONS.runNode}|${ACTIONS.runPool}|${ACTIONS.showDiff}|${TRIAGE_ACTIONS.live})$`), async ({ ack, body, respond }: AllMiddlewareArgs & { ack: () => Promise<void>; body: unknown; respond: RespondFn }) => {
     await ack();
     const b = body as BlockActionPayload;
     const action = b.actions[0];
@@ -507,6 +550,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     let selection: NodeSelection;
     if (action.action_id === ACTIONS.runPool) {
       selection = 'pool' in state.selection ? { pool: state.selection.pool } : { nodes: 'all' };
+    } else if (action.action_id === TRIAGE_ACTIONS.live) {
+      selection = state.selection;
     } else {
       const parsed = parseCommand(`why ${state.image} node=${(action.value ?? '').trim()}`);
       if (!parsed.ok || parsed.command.kind !== 'why') return t.ephemeral(errorMessage(cluster, parsed.ok ? 'bad node name' : parsed.error));

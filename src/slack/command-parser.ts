@@ -9,9 +9,11 @@ import { parseObjectKey } from '../domain/policy-overlay.ts';
 import type { ObjectKey } from '../domain/policy-overlay.ts';
 import { isValidMirror } from '../domain/scope.ts';
 import { pastedYaml } from './pasted-yaml.ts';
+import { parsePodRef } from '../domain/triage/pod-ref.ts';
 
 export type Command =
   | { kind: 'why'; image: string; selection: NodeSelection; live: boolean }
+  | { kind: 'why-pod'; namespace: string; name: string }
   | { kind: 'plan'; image: string }
   | { kind: 'fix'; image: string; mirror?: string }
   | { kind: 'what-if'; yaml: string; remove: ObjectKey[] }
@@ -23,16 +25,17 @@ export type ParseResult = { ok: true; command: Command } | { ok: false; error: s
 
 export const USAGE = [
   '`/icsp why IMAGE [node=NAME | pool=NAME | nodes=all|N] [--no-live]` why a node pulls IMAGE from where it does (plan + live check)',
+  '`/icsp why pod NAMESPACE/NAME` why a pod cannot pull: what its node already said, against the plan of its pool (no debug pod)',
   '`/icsp plan IMAGE` the pull plan only, no live check',
   '`/icsp fix IMAGE [mirror=LOCATION]` the plan plus the YAML that fixes it, proven by the engine (mirror=: the repository that holds the image, when no mirror is configured)',
   '`/icsp what-if [remove=KIND/NAME]` + pasted YAML, or `@icsp-bot what-if` with a YAML file attached: what applying it does (MCO verdict, drain/reboot, rerouted images)',
   '`/icsp policies [FILTER]` the mirror policies (ICSP, IDMS, ITMS), optionally filtered',
   '`/icsp status` pools and whether the current mirror configuration has reached them',
   '`/icsp help` this text',
-  'The same words work as `@icsp-bot why IMAGE` in a channel or a thread.',
+  'The same words work as `@icsp-bot why IMAGE` in a channel or a thread; a pasted kubelet event or `oc describe pod` output after `@icsp-bot` gets the same answer as `why pod`.',
 ].join('\n');
 
-export const USAGE_LINE = 'usage: /icsp why IMAGE [node=NAME|pool=NAME|nodes=all|N] [--no-live] | plan IMAGE | fix IMAGE | what-if YAML | policies [FILTER] | status | help';
+export const USAGE_LINE = 'usage: /icsp why IMAGE [node=NAME|pool=NAME|nodes=all|N] [--no-live] | why pod NAMESPACE/NAME | plan IMAGE | fix IMAGE | what-if YAML | policies [FILTER] | status | help';
 
 /** Undoes Slack's formatting of message text: <@U…> mentions, <url|label> links, HTML entities, `code`. */
 export function normalizeSlackText(text: string): string {
@@ -107,6 +110,11 @@ export function parseCommand(text: string): ParseResult {
       return { ok: true, command: { kind: 'what-if', yaml, remove: keys } };
     }
     case 'why':
+      if (args[0]?.toLowerCase() === 'pod') {
+        if (args.length !== 2) return fail(`why pod takes exactly one NAMESPACE/NAME, got ${args.length - 1} words`);
+        const ref = parsePodRef(stripCode(args[1] ?? ''));
+        return 'error' in ref ? fail(`bad pod: ${ref.error}`) : { ok: true, command: { kind: 'why-pod', namespace: ref.namespace, name: ref.name } };
+      }
       return parseWhy(args);
     default:
       return fail(`unknown subcommand ${quoteInput(words[0] ?? '')}`);
