@@ -4,11 +4,12 @@
 // Exit 0 when no container waits on its image, 1 when one does (the verdict says why), 2 for bad input.
 import { parseArgs } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createClusterPolicySource } from '../cluster/live-checker.ts';
+import { clusterPolicySource } from '../cluster/live-checker.ts';
+import { LivePolicies } from '../cluster/live-policies.ts';
 import { LiveCheckInputError } from '../cluster/node-selection.ts';
 import { ClusterPodTriager, parsePodRef } from '../cluster/pod-triager.ts';
 import { formatPodTriage } from '../domain/triage/pod-triage.ts';
-import { oneLine } from '../domain/one-line.ts';
+import { errorText } from '../domain/error-text.ts';
 import { EXIT } from './io.ts';
 import type { CliIo } from './io.ts';
 import { CLI_KUBECONFIG_HINT, KubeconfigError, loadKubeconfig } from '../cluster/kubeconfig.ts';
@@ -21,7 +22,7 @@ export const POD_USAGE = `usage: icsp why --pod NAMESPACE/NAME [--kubeconfig PAT
 export async function podWhyCommand(args: string[], io: CliIo): Promise<number> {
   const json = args.includes('--json');
   const fail = (stage: string, message: string, code: number): number => {
-    io.stderr.write(`icsp: ${oneLine(message)}\n`);
+    io.stderr.write(`icsp: ${errorText(message, 2000)}\n`);
     if (json) io.stdout.write(`${JSON.stringify({ error: { stage, message } }, null, 2)}\n`);
     return code;
   };
@@ -44,9 +45,10 @@ export async function podWhyCommand(args: string[], io: CliIo): Promise<number> 
     if (e instanceof LiveCheckInputError || e instanceof KubeconfigError) return fail('input', e.message, EXIT.usage);
     return fail('usage', `${(e as Error).message.split('\n')[0] ?? ''} (see icsp why --pod --help)`, EXIT.usage);
   }
-  let source: Awaited<ReturnType<typeof createClusterPolicySource>> | undefined;
+  const policies = new LivePolicies(kc);
   try {
-    source = await createClusterPolicySource(kc);
+    await policies.start();
+    const source = clusterPolicySource(policies, kc.getCurrentCluster()?.name ?? 'cluster');
     const triager = new ClusterPodTriager(kc, { explainPolicies: source.explain });
     const t = await triager.triage(ref.namespace, ref.name);
     io.stdout.write(json ? `${JSON.stringify(t, null, 2)}\n` : formatPodTriage(t));
@@ -55,6 +57,6 @@ export async function podWhyCommand(args: string[], io: CliIo): Promise<number> 
     if (e instanceof LiveCheckInputError) return fail('input', e.message, EXIT.usage);
     return fail('cluster', e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e), EXIT.pullFails);
   } finally {
-    source?.policies.stop();
+    policies.stop();
   }
 }

@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEvidenceFromFile } from '../../src/adapters/log-lines.ts';
+import { readEvidenceFromFile } from '../../src/files/log-lines.ts';
 import { parseEventText } from '../../src/domain/evidence/event-parser.ts';
 import type { AttemptOutcome } from '../../src/domain/evidence/evidence-types.ts';
 import { describePod, getEvents, inspectFailedEvent, wrapPullError } from '../helpers/kubelet-wrap.ts';

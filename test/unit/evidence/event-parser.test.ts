@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readEvidenceFromStream } from '../../../src/adapters/log-lines.ts';
+import { readEvidenceFromStream } from '../../../src/files/log-lines.ts';
 import { parseEventText, parseCImageError } from '../../../src/domain/evidence/event-parser.ts';
 import { ATTEMPT_OUTCOMES } from '../../../src/domain/evidence/evidence-types.ts';
 import type { AttemptOutcome } from '../../../src/domain/evidence/evidence-types.ts';
