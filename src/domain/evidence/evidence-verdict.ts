@@ -69,8 +69,6 @@ export function outcomeHint(a: Pick<ObservedAttempt, 'outcome' | 'detail' | 'cre
       return 'refused without contacting it: blocked in registries.conf (NeverContactSource or a blocked registry)';
     case 'rate-limited':
       return `${h} refused with "too many requests" (a pull rate limit); mirror the image or authenticate to raise the limit`;
-    case 'rejected-by-policy':
-      return 'the node\'s signature policy (/etc/containers/policy.json, ClusterImagePolicy/ImagePolicy or blockedRegistries) rejects this image';
     case 'short-name-ambiguous':
       return 'a short name with several search registries while short-name mode is enforcing: use the fully qualified name (registry/namespace/name)';
     case 'other':

@@ -54,7 +54,7 @@ describe('kubelet event corpus (real podman errors, wrapped)', () => {
         expect(read.evidence.finalError).not.toBeNull();
         expect(read.evidence.finalError).not.toMatch(/^rpc error|^Failed to|^Back-off|^image pull failed|^RegistryUnavailable/);
         expect(read.event?.image).toBe(s.image);
-        expect(judgeEvidence(read.evidence, null).verdict.code).toBe('all-failed');
+        expect(judgeEvidence(read.evidence, null).verdict.code).toBe(name === 'rejected-by-policy' ? 'rejected-by-policy' : 'all-failed');
         if (file.includes('describe-pod')) {
           expect(read.event?.pod).toEqual({ namespace: 'shop', name: expect.stringContaining(name) as string, node: 'worker-1.lab.example' });
           expect(read.event?.reasons).toEqual(expect.arrayContaining(['ErrImagePull', 'ImagePullBackOff']));

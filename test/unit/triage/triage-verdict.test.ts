@@ -50,7 +50,7 @@ describe('triage of the corpus causes, against the node\'s own registries.conf',
         expect(v.fix.join('\n')).toMatch(fix);
         expect(v.evidence.tool).toBe('kubelet');
         // the node's events tried exactly what its own registries.conf predicts
-        expect(v.evidence.verdict.code).toBe('all-failed');
+        expect(v.evidence.verdict.code).toBe(name === 'rejected-by-policy' ? 'rejected-by-policy' : 'all-failed');
       });
     }
   }
