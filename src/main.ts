@@ -22,6 +22,8 @@ import type { WhatIfClusterState } from './ports/what-if.ts';
 import { createMetrics } from './observability/metrics.ts';
 import type { PolicyObject } from './types/openshift.ts';
 import { createSlackBot } from './slack/app.ts';
+import { createTriageChannel, triageSettingsFromEnv } from './composition/triage-notifier.ts';
+import type { TriageChannel } from './composition/triage-notifier.ts';
 import { ClusterPodTriager } from './cluster/pod-triager.ts';
 import type { SlackBot } from './slack/app.ts';
 import type { PolicyLine } from './slack/blocks.ts';
@@ -116,6 +118,8 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   const metricsHost = processSettings.text('ICSP_METRICS_HOST');
   const rollout = rolloutSettingsFromEnv(env);
   errors.push(...rollout.errors);
+  const triage = triageSettingsFromEnv(env);
+  errors.push(...triage.errors);
   const { settings: proxy, errors: proxyErrors } = proxySettingsFromEnv(env);
   errors.push(...proxyErrors);
   const allowSharedApp = processSettings.oneOf('ICSP_ALLOW_SHARED_SLACK_APP', ['true', 'false']) === 'true';
@@ -202,6 +206,19 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   } else if (rollout.settings !== null) {
     logger.warn('ICSP_NOTIFY_CHANNEL is set but the bot runs offline (ICSP_POLICIES): rollout notices need a cluster');
   }
+  // The triage channel (ICSP_TRIAGE_CHANNEL): the rollout notices' Lease decides who posts, when they run.
+  let triageChannel: TriageChannel | undefined;
+  if (triage.settings !== null && kc !== undefined) {
+    const chat = instrumentChatSink(new SlackChatSink({ token: config.botToken, ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}) }), metrics);
+    const rolloutNotifier = notifier;
+    triageChannel = createTriageChannel(kc, chat, { ...triage.settings, cluster: config.clusterName ?? triage.settings.cluster }, (image) => policySource.explain(image), {
+      logger,
+      ...(rolloutNotifier !== undefined ? { leadership: { get isLeader() { return rolloutNotifier.isLeader; } } } : {}),
+    });
+    await triageChannel.start();
+  } else if (triage.settings !== null) {
+    logger.warn('ICSP_TRIAGE_CHANNEL is set but the bot runs offline (ICSP_POLICIES): the triage channel needs a cluster');
+  }
   const clusterKc = kc;
   // what-if: against the cluster, the watched policies plus pools, MachineConfiguration and pods read once per request.
   const filePolicies = config.policies.length > 0 ? (await policySource.fixContext?.())?.policies : undefined;
@@ -262,6 +279,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
       await clusterChecker?.shutdown().catch((e: unknown) => logger.error({ err: messageOf(e) }, 'debug pod cleanup failed'));
       await fleet?.shutdown();
       await notifier?.stop();
+      await triageChannel?.stop();
       await Promise.allSettled(fleetNotifiers.map((n) => n.stop()));
       await bot.stop();
       await outbound.close().catch(() => undefined);

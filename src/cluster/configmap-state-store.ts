@@ -19,6 +19,8 @@ const MAX_BYTES = 900_000;
 export class ConfigMapStateStore implements StateStore {
   private readonly api: CoreV1Api;
   private resourceVersion: string | undefined;
+  /** The ConfigMap's other keys (the triage channel's triage.json): kept on every replace. */
+  private others: Record<string, string> = {};
   readonly namespace: string;
   readonly name: string;
 
@@ -43,6 +45,7 @@ export class ConfigMapStateStore implements StateStore {
       throw new Error(describeKubeError(e, `read ConfigMap ${this.namespace}/${this.name}`), { cause: e });
     }
     this.resourceVersion = cm.metadata?.resourceVersion;
+    this.others = Object.fromEntries(Object.entries(cm.data ?? {}).filter(([k]) => k !== KEY));
     const raw = cm.data?.[KEY];
     if (raw === undefined) return emptyState();
     // Unreadable state is not fatal (the notifier re-derives everything level-triggered), but it is said: the
@@ -69,7 +72,7 @@ export class ConfigMapStateStore implements StateStore {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: this.name, namespace: this.namespace, labels: { 'app.kubernetes.io/name': 'icsp-bot', 'app.kubernetes.io/component': 'rollout-notifier' }, ...(this.resourceVersion !== undefined ? { resourceVersion: this.resourceVersion } : {}) },
-      data: { [KEY]: text },
+      data: { ...this.others, [KEY]: text },
     };
     try {
       const r = this.resourceVersion === undefined ? await this.api.createNamespacedConfigMap({ namespace: this.namespace, body }) : await this.api.replaceNamespacedConfigMap({ name: this.name, namespace: this.namespace, body });

@@ -16,7 +16,9 @@ import { parsePodRef as parseRef } from '../domain/triage/pod-ref.ts';
 import type { PodRef } from '../domain/triage/pod-ref.ts';
 import type { PodTriager } from '../ports/pod-triage.ts';
 import type { EventShape, PodShape, PodTriage } from '../domain/triage/pod-triage.ts';
-import type { NodeContext } from '../domain/triage/triage-verdict.ts';
+import { triageImage } from '../domain/triage/triage-verdict.ts';
+import type { NodeContext, TriageVerdict } from '../domain/triage/triage-verdict.ts';
+import { EventTextParser } from '../domain/evidence/event-parser.ts';
 import type { MachineConfig } from '../types/machineconfig.ts';
 import { describeKubeError, kubeStatus } from './kube-errors.ts';
 import { LiveCheckInputError } from './node-selection.ts';
@@ -47,6 +49,8 @@ export class ClusterPodTriager implements PodTriager {
   /** Rendered MC name -> its registries.conf (null: writes none). Immutable by name; bounded. */
   private readonly rendered = new Map<string, RegistriesConf | null>();
   private readonly deps: PodTriagerDeps;
+  /** Node name -> its context and rendered registries.conf, for a few seconds (bursts of events on one node). */
+  private readonly nodes = new Map<string, { at: number; node: NodeContext; conf: RegistriesConf | null; notes: string[] }>();
 
   constructor(kc: KubeConfig, deps: PodTriagerDeps) {
     this.core = kc.makeApiClient(CoreV1Api);
@@ -71,26 +75,10 @@ export class ClusterPodTriager implements PodTriager {
       // the waiting message alone still says a lot
     }
     const nodeName = pod.spec?.nodeName ?? null;
-    const node: NodeContext = { node: nodeName, pool: null, mco: null };
-    let nodeConf: RegistriesConf | null = null;
-    const notes: string[] = [];
-    if (nodeName !== null) {
-      try {
-        const n = await this.core.readNode({ name: nodeName });
-        const a = n.metadata?.annotations ?? {};
-        const current = a['machineconfiguration.openshift.io/currentConfig'];
-        const desired = a['machineconfiguration.openshift.io/desiredConfig'];
-        const state = a['machineconfiguration.openshift.io/state'];
-        node.mco = { ...(current ? { current } : {}), ...(desired ? { desired } : {}), ...(state ? { state } : {}) };
-        node.pool = poolOfRendered(desired ?? current) ?? (n.metadata?.labels?.['node-role.kubernetes.io/master'] !== undefined ? 'master' : n.metadata?.labels?.['node-role.kubernetes.io/worker'] !== undefined ? 'worker' : null);
-        if (current !== undefined) {
-          nodeConf = await this.renderedConf(current);
-          if (nodeConf === null) notes.push(`the node's rendered config ${current} was not found: the plan is the live policies' render`);
-        } else notes.push(`node ${nodeName} carries no machine-config annotations: the plan is the live policies' render`);
-      } catch (err) {
-        notes.push(`could not read node ${nodeName} or its rendered config: ${describeKubeError(err, 'read node')}`);
-      }
-    }
+    const facts = await this.nodeFacts(nodeName);
+    const node = facts.node;
+    const nodeConf = facts.conf;
+    const notes = [...facts.notes];
     const plans = new Map<string, { nodePlan: Explanation | null; policyPlan: Explanation | null }>();
     for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
       const image = c.image;
@@ -102,6 +90,51 @@ export class ClusterPodTriager implements PodTriager {
     const t = triagePod(pod, events, node, (image) => plans.get(image) ?? { nodePlan: null, policyPlan: null });
     t.notes.push(...notes);
     return t;
+  }
+
+  /** The node's MCO context and the registries.conf of its current rendered config (cached 30 s). */
+  async nodeFacts(nodeName: string | null): Promise<{ node: NodeContext; conf: RegistriesConf | null; notes: string[] }> {
+    if (nodeName === null) return { node: { node: null, pool: null, mco: null }, conf: null, notes: [] };
+    const hit = this.nodes.get(nodeName);
+    if (hit !== undefined && Date.now() - hit.at < 30_000) return hit;
+    const node: NodeContext = { node: nodeName, pool: null, mco: null };
+    const notes: string[] = [];
+    let conf: RegistriesConf | null = null;
+    try {
+      const n = await this.core.readNode({ name: nodeName });
+      const a = n.metadata?.annotations ?? {};
+      const current = a['machineconfiguration.openshift.io/currentConfig'];
+      const desired = a['machineconfiguration.openshift.io/desiredConfig'];
+      const state = a['machineconfiguration.openshift.io/state'];
+      node.mco = { ...(current ? { current } : {}), ...(desired ? { desired } : {}), ...(state ? { state } : {}) };
+      node.pool = poolOfRendered(desired ?? current) ?? (n.metadata?.labels?.['node-role.kubernetes.io/master'] !== undefined ? 'master' : n.metadata?.labels?.['node-role.kubernetes.io/worker'] !== undefined ? 'worker' : null);
+      if (current !== undefined) {
+        conf = await this.renderedConf(current);
+        if (conf === null) notes.push(`the node's rendered config ${current} was not found: the plan is the live policies' render`);
+      } else notes.push(`node ${nodeName} carries no machine-config annotations: the plan is the live policies' render`);
+    } catch (err) {
+      notes.push(`could not read node ${nodeName} or its rendered config: ${describeKubeError(err, 'read node')}`);
+    }
+    const facts = { at: Date.now(), node, conf, notes };
+    if (this.nodes.size > 256) this.nodes.clear();
+    this.nodes.set(nodeName, facts);
+    return facts;
+  }
+
+  /** One image's verdict on one node from the kubelet's texts (the triage channel's classifier); null without an image. */
+  async verdictFor(nodeName: string | null, image: string | null, texts: string[]): Promise<TriageVerdict | null> {
+    let img = image;
+    if (img === null) {
+      const p = new EventTextParser();
+      for (const t of texts) for (const line of t.split('\n')) p.push(line);
+      const r = p.finish();
+      img = r.event.image ?? r.evidence.logicalReference;
+    }
+    if (img === null) return null;
+    const facts = await this.nodeFacts(nodeName);
+    const policyPlan = await this.deps.explainPolicies(img).catch(() => null);
+    const nodePlan = facts.conf !== null ? explain({ reference: img, conf: facts.conf }) : policyPlan;
+    return triageImage({ image: img, texts, node: facts.node, nodePlan, policyPlan });
   }
 
   private async renderedConf(name: string): Promise<RegistriesConf | null> {

@@ -102,6 +102,11 @@ export class RolloutNotifier {
     return this.deps.leadership?.isLeader ?? true;
   }
 
+  /** Whether this replica holds the Lease (the triage channel posts only then, too). */
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
   async start(): Promise<void> {
     const { sources, leadership } = this.deps;
     sources.onPolicyChange(() => {

@@ -3,7 +3,7 @@
 // settings-reader.ts refuse a variable that is not here, and take numeric defaults from here.
 
 /** Which part of the program reads the variable (docs/slack.md documents `slack` and `process`). */
-export type SettingArea = 'slack' | 'process' | 'live' | 'rollout';
+export type SettingArea = 'slack' | 'process' | 'live' | 'rollout' | 'triage';
 
 export interface SettingSpec {
   readonly name: string;
@@ -63,6 +63,12 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'ICSP_POOL_SELECTOR', area: 'rollout', default: '(all pools)', meaning: 'label selector of the MachineConfigPools followed' },
   { name: 'POD_NAME', area: 'rollout', default: 'the host name', meaning: 'identity in the Lease (the Deployment sets it)' },
   { name: 'POD_NAMESPACE', area: 'rollout', default: '(unset)', meaning: 'the bot\'s namespace (the Deployment sets it): the default of `ICSP_BOT_NAMESPACE`' },
+  { name: 'ICSP_TRIAGE_CHANNEL', area: 'triage', default: '(off)', meaning: 'channel ID for triage notices: pods that cannot pull, one message per (image, cause); unset = off' },
+  { name: 'ICSP_TRIAGE_NAMESPACES', area: 'triage', default: '(all)', meaning: 'comma-separated namespaces (or prefixes ending in `*`) the triage channel watches' },
+  { name: 'ICSP_TRIAGE_EXCLUDE_NAMESPACES', area: 'triage', default: '(none)', meaning: 'comma-separated namespaces (or prefixes ending in `*`) the triage channel never reports' },
+  { name: 'ICSP_TRIAGE_MAX_POSTS_PER_HOUR', area: 'triage', default: '10', meaning: 'new triage messages per hour; more causes are listed in one summary message' },
+  { name: 'ICSP_TRIAGE_UPDATE_SECONDS', area: 'triage', default: '10', meaning: 'a triage message is edited at most this often as its burst grows' },
+  { name: 'ICSP_TRIAGE_RESOLVE_SECONDS', area: 'triage', default: '30', meaning: 'how often the pods of open triage messages are checked for a successful pull' },
 ];
 
 const BY_NAME = new Map(SETTINGS.map((s) => [s.name, s]));

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { liveCheckSettingsFromEnv } from '../../src/cluster/live-checker.ts';
 import { loadKubeconfig } from '../../src/cluster/kubeconfig.ts';
+import { triageSettingsFromEnv } from '../../src/composition/triage-notifier.ts';
 import { rolloutSettingsFromEnv } from '../../src/composition/rollout-notifier.ts';
 import { SettingsReader } from '../../src/settings/settings-reader.ts';
 import { SETTINGS, settingSpec, settingsMarkdown } from '../../src/settings/settings-table.ts';
@@ -40,6 +41,7 @@ function variablesRead(): Set<string> {
   loadConfig(env({ SLACK_MODE: 'http' }));
   liveCheckSettingsFromEnv(env({ ICSP_DEBUG_IMAGE: 'quay.io/a/b:1', ICSP_CLUSTER_NAME: 'c' }));
   rolloutSettingsFromEnv(env({ ICSP_NOTIFY_CHANNEL: 'C1' }));
+  triageSettingsFromEnv(env({ ICSP_TRIAGE_CHANNEL: 'C2' }));
   // The process settings of src/main.ts.
   const p = new SettingsReader(env({}));
   p.int('ICSP_METRICS_PORT', { min: 0, max: 65535 });

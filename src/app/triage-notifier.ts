@@ -1,0 +1,224 @@
+// The triage channel (ICSP_TRIAGE_CHANNEL): tells the channel about pods that cannot pull before anyone asks.
+// Events of failed pulls arrive from a field-selected watch; each is classified (image, cause) from what the
+// node said and the plan of its pool; one message per (image, cause) gathers the burst and is edited as it
+// grows; when the pods pull (or are gone) the thread says so. State is persisted after every change (restart-safe:
+// a known pod or cause is never said twice), only the Lease holder posts, and a per-channel rate limit holds
+// back what exceeds it, listed in one summary message.
+import { applyPosted, applyUpdated, dueActions, emptyTriageState, groupCounts, podsToCheck, recordFailure, resolvePods } from '../domain/triage/triage-groups.ts';
+import type { PullFailure, TriageState } from '../domain/triage/triage-groups.ts';
+import type { ChatSink } from '../ports/chat-sink.ts';
+import type { Clock } from '../ports/clock.ts';
+import { systemClock } from '../ports/clock.ts';
+import type { KubeletPullEvent, PodPullProbe, PullEventSource, PullFailureClassifier, TriageStateStore } from '../ports/pull-events.ts';
+
+export interface TriageNotifierSettings {
+  channel: string;
+  cluster: string;
+  /** Namespaces watched (exact names or prefixes ending in *); empty: all. */
+  includeNamespaces: string[];
+  excludeNamespaces: string[];
+  maxPostsPerHour: number;
+  updateIntervalMs: number;
+  /** How often queued events are handled and messages sent. */
+  tickMs: number;
+  /** How often open groups' pods are checked for a successful pull. */
+  resolveIntervalMs: number;
+}
+
+export interface TriageLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface TriageNotifierDeps {
+  events: PullEventSource;
+  classifier: PullFailureClassifier;
+  probe: PodPullProbe;
+  chat: ChatSink;
+  store: TriageStateStore;
+  /** The rollout notices' Lease: only its holder posts. Absent: this is the only replica. */
+  leadership?: { readonly isLeader: boolean };
+  clock?: Clock;
+  logger?: TriageLogger;
+}
+
+const QUEUE_MAX = 10_000;
+const CACHE_MAX = 500;
+
+export function namespaceMatches(ns: string, patterns: string[]): boolean {
+  return patterns.some((p) => (p.endsWith('*') ? ns.startsWith(p.slice(0, -1)) : ns === p));
+}
+
+/** The quoted image of a kubelet message ("Back-off pulling image "X"", "Failed to pull image "X": …"). */
+function quotedImage(message: string): string | null {
+  const m = /(?:pulling|pull|inspect) image "([^"\s]+)"/.exec(message);
+  return m?.[1] ?? null;
+}
+
+export class TriageNotifier {
+  private readonly deps: TriageNotifierDeps & { clock: Clock };
+  private readonly settings: TriageNotifierSettings;
+  private state: TriageState = emptyTriageState();
+  private readonly queue: KubeletPullEvent[] = [];
+  private readonly classified = new Map<string, PullFailure | null>();
+  private timer: unknown;
+  private running = false;
+  private stopped = false;
+  private lastResolveAt = 0;
+  private dirty = false;
+  private wasLeader = false;
+  /** Events dropped because the queue was full. */
+  dropped = 0;
+  /** Passes done (tests wait on it). */
+  passes = 0;
+
+  constructor(deps: TriageNotifierDeps, settings: TriageNotifierSettings) {
+    this.deps = { ...deps, clock: deps.clock ?? systemClock };
+    this.settings = settings;
+  }
+
+  private get leader(): boolean {
+    return this.deps.leadership?.isLeader ?? true;
+  }
+
+  async start(): Promise<void> {
+    this.state = await this.deps.store.load();
+    this.wasLeader = this.leader;
+    await this.deps.events.start((e) => this.onEvent(e));
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.deps.events.stop();
+    if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
+  }
+
+  /** Runs one pass now (tests); resolves when it is done. */
+  async pass(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await this.work();
+    } finally {
+      this.running = false;
+      this.passes++;
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = this.deps.clock.setTimeout(() => {
+      void this.pass().finally(() => this.schedule());
+    }, this.settings.tickMs);
+  }
+
+  private onEvent(e: KubeletPullEvent): void {
+    if (this.settings.includeNamespaces.length > 0 && !namespaceMatches(e.namespace, this.settings.includeNamespaces)) return;
+    if (namespaceMatches(e.namespace, this.settings.excludeNamespaces)) return;
+    if (this.queue.length >= QUEUE_MAX) {
+      this.queue.shift();
+      this.dropped++;
+    }
+    this.queue.push(e);
+  }
+
+  private async work(): Promise<void> {
+    const leader = this.leader;
+    if (!leader) {
+      // another replica posts; what arrives here is its business
+      this.queue.length = 0;
+      this.wasLeader = false;
+      return;
+    }
+    if (!this.wasLeader) {
+      // just took over: the other replica may have written since
+      this.state = await this.deps.store.load();
+      this.wasLeader = true;
+    }
+    const now = this.deps.clock.now();
+    const chat = this.deps.chat;
+    const channel = this.settings.channel;
+    const replies: Array<{ ts: string; text: string }> = [];
+    while (this.queue.length > 0) {
+      const e = this.queue.shift() as KubeletPullEvent;
+      const failure = await this.classify(e);
+      if (failure !== null) {
+        const r = recordFailure(this.state, failure, now);
+        if (r !== 'known') this.dirty = true;
+        const g = this.state.groups[`${failure.cause} ${failure.image}`];
+        if (r === 'reopened' && g?.ts != null) replies.push({ ts: g.ts, text: `:rotating_light: failing again: ${e.namespace}/${e.pod} on ${e.node ?? 'its node'} (${failure.cause})` });
+        continue;
+      }
+      // a back-off without error text: a pod not yet known joins the open group of its image, when there is one
+      const image = e.reason === 'BackOff' ? quotedImage(e.message) : null;
+      if (image === null) continue;
+      const open = Object.values(this.state.groups).filter((g) => g.image === image && g.resolvedAt === null);
+      const g = open[0];
+      if (g === undefined || open.length !== 1 || open.some((x) => x.pods[`${e.namespace}/${e.pod}`] !== undefined)) continue;
+      const r = recordFailure(this.state, { namespace: e.namespace, pod: e.pod, container: e.container, node: e.node, image, cause: g.cause, headline: g.headline, fix: g.fix, rolloutLink: g.rolloutLink }, now);
+      if (r !== 'known') this.dirty = true;
+    }
+    if (now - this.lastResolveAt >= this.settings.resolveIntervalMs) {
+      this.lastResolveAt = now;
+      for (const { key, pods } of podsToCheck(this.state)) {
+        const done: string[] = [];
+        for (const p of pods) {
+          const s = await this.deps.probe.state(p.namespace, p.name, null).catch(() => 'failing' as const);
+          if (s !== 'failing') done.push(`${p.namespace}/${p.name}`);
+        }
+        if (done.length === 0) continue;
+        this.dirty = true;
+        const g = this.state.groups[key];
+        if (resolvePods(this.state, key, done, now) && g?.ts != null) {
+          replies.push({ ts: g.ts, text: `:white_check_mark: resolved: the ${groupCounts(g).pods} pod(s) that could not pull \`${g.image}\` (${g.cause}) pull now or are gone` });
+        }
+      }
+    }
+    try {
+      for (const a of dueActions(this.state, now, this.settings.cluster, this.settings)) {
+        if (a.kind === 'post') {
+          const p = await chat.post(channel, { text: a.text });
+          applyPosted(this.state, a.key, p.ts, a.text, now);
+          this.deps.logger?.info({ group: a.key, ts: p.ts }, 'triage: posted');
+        } else if (a.kind === 'update') {
+          const ts = this.state.groups[a.key]?.ts;
+          if (ts == null) continue;
+          await chat.update(channel, ts, { text: a.text });
+          applyUpdated(this.state, a.key, a.text, now);
+        } else if (this.state.summary.ts === null) {
+          this.state.summary.ts = (await chat.post(channel, { text: a.text })).ts;
+          this.state.summary.lastText = a.text;
+          this.state.posts.push(now);
+        } else {
+          await chat.update(channel, this.state.summary.ts, { text: a.text });
+          this.state.summary.lastText = a.text;
+        }
+        this.dirty = true;
+      }
+      for (const r of replies) await chat.reply(channel, r.ts, { text: r.text });
+    } catch (err) {
+      this.deps.logger?.warn({ err: err instanceof Error ? err.message.split('\n')[0] : String(err) }, 'triage: Slack call failed; retried next pass');
+    }
+    if (this.dirty) {
+      try {
+        await this.deps.store.save(this.state);
+        this.dirty = false;
+      } catch (err) {
+        this.deps.logger?.warn({ err: err instanceof Error ? err.message.split('\n')[0] : String(err) }, 'triage: state not saved; retried next pass');
+      }
+    }
+  }
+
+  private async classify(e: KubeletPullEvent): Promise<PullFailure | null> {
+    // a burst repeats one message on many pods: classify each (node, message) once
+    const key = `${e.node ?? ''}\n${e.reason}\n${e.message}`;
+    let f = this.classified.get(key);
+    if (f === undefined) {
+      f = await this.deps.classifier.classify(e).catch(() => null);
+      if (this.classified.size >= CACHE_MAX) this.classified.delete(this.classified.keys().next().value as string);
+      this.classified.set(key, f);
+    }
+    return f === null ? null : { ...f, namespace: e.namespace, pod: e.pod, container: e.container, node: e.node };
+  }
+}

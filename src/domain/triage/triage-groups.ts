@@ -1,0 +1,229 @@
+// The triage channel's memory and decisions (pure): one group per (image, cause) gathering every pod that fails
+// that way, the one message that says it (posted once, edited as the group grows, resolved in its thread), and a
+// per-channel rate limit with one summary message for what it holds back. The state is persisted (restart-safe),
+// so a cause is never said twice; a relist after a watch expiry re-adds pods already known, which changes nothing.
+import type { TriageCause } from './triage-verdict.ts';
+
+export interface PullFailure {
+  namespace: string;
+  pod: string;
+  container: string | null;
+  node: string | null;
+  image: string;
+  cause: TriageCause;
+  headline: string;
+  fix: string[];
+  /** The rollout notice to point at when the cause is a mirror change still rolling out. */
+  rolloutLink: string | null;
+}
+
+export interface PodEntry {
+  namespace: string;
+  name: string;
+  node: string | null;
+  resolved: boolean;
+}
+
+export interface TriageGroup {
+  key: string;
+  image: string;
+  cause: TriageCause;
+  headline: string;
+  fix: string[];
+  rolloutLink: string | null;
+  /** "ns/name" -> entry; bounded (MAX_PODS); pods beyond are counted in extraPods. */
+  pods: Record<string, PodEntry>;
+  extraPods: number;
+  /** The channel message; null until posted. */
+  ts: string | null;
+  /** The text last sent, so only real changes are edited in. */
+  lastText: string | null;
+  firstAt: number;
+  lastAt: number;
+  lastUpdateAt: number;
+  resolvedAt: number | null;
+  /** Held back by the rate limit (listed in the summary instead). */
+  held: boolean;
+}
+
+export interface TriageState {
+  version: 1;
+  groups: Record<string, TriageGroup>;
+  /** Times of the channel posts of the last hour (rate limit). */
+  posts: number[];
+  summary: { ts: string | null; lastText: string | null };
+}
+
+export const MAX_PODS = 200;
+export const MAX_GROUPS = 300;
+
+export const emptyTriageState = (): TriageState => ({ version: 1, groups: {}, posts: [], summary: { ts: null, lastText: null } });
+
+export function groupKey(image: string, cause: TriageCause): string {
+  return `${cause} ${image}`;
+}
+
+export type RecordResult = 'new-group' | 'new-pod' | 'known' | 'reopened';
+
+/** Adds a failing pod to its group; idempotent for pods already known (relists, repeated events). */
+export function recordFailure(s: TriageState, f: PullFailure, now: number): RecordResult {
+  const key = groupKey(f.image, f.cause);
+  let g = s.groups[key];
+  let result: RecordResult = 'known';
+  if (g === undefined) {
+    g = {
+      key, image: f.image, cause: f.cause, headline: f.headline, fix: f.fix, rolloutLink: f.rolloutLink, pods: {}, extraPods: 0,
+      ts: null, lastText: null, firstAt: now, lastAt: now, lastUpdateAt: 0, resolvedAt: null, held: false,
+    };
+    s.groups[key] = g;
+    result = 'new-group';
+  }
+  const podKey = `${f.namespace}/${f.pod}`;
+  const known = g.pods[podKey];
+  if (known === undefined) {
+    if (Object.keys(g.pods).length < MAX_PODS) g.pods[podKey] = { namespace: f.namespace, name: f.pod, node: f.node, resolved: false };
+    else g.extraPods++;
+    if (result === 'known') result = 'new-pod';
+  } else if (known.resolved) {
+    known.resolved = false;
+    if (result === 'known') result = 'new-pod';
+  }
+  if (g.resolvedAt !== null && result !== 'known') {
+    g.resolvedAt = null;
+    result = 'reopened';
+  }
+  if (f.rolloutLink !== null) g.rolloutLink = f.rolloutLink;
+  g.lastAt = now;
+  pruneGroups(s);
+  return result;
+}
+
+/** Resolved groups go first when the state grows too large. */
+function pruneGroups(s: TriageState): void {
+  const keys = Object.keys(s.groups);
+  if (keys.length <= MAX_GROUPS) return;
+  const byAge = keys.map((k) => s.groups[k] as TriageGroup).sort((a, b) => (a.resolvedAt === null ? 1 : 0) - (b.resolvedAt === null ? 1 : 0) || a.lastAt - b.lastAt);
+  for (const g of byAge.slice(0, keys.length - MAX_GROUPS)) delete s.groups[g.key];
+}
+
+export interface GroupCounts {
+  pods: number;
+  failing: number;
+  namespaces: string[];
+  nodes: string[];
+}
+
+export function groupCounts(g: TriageGroup): GroupCounts {
+  const pods = Object.values(g.pods);
+  return {
+    pods: pods.length + g.extraPods,
+    failing: pods.filter((p) => !p.resolved).length + g.extraPods,
+    namespaces: [...new Set(pods.map((p) => p.namespace))].sort(),
+    nodes: [...new Set(pods.map((p) => p.node).filter((n): n is string => n !== null))].sort(),
+  };
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function short(list: string[], max = 8): string {
+  return list.length <= max ? list.join(', ') : `${list.slice(0, max).join(', ')} and ${list.length - max} more`;
+}
+
+/** The channel message of a group (mrkdwn text). */
+export function groupText(g: TriageGroup, cluster: string): string {
+  const c = groupCounts(g);
+  const head = g.resolvedAt !== null
+    ? `:white_check_mark: *resolved*: \`${g.image}\` pulls again (${g.cause}; was ${plural(c.pods, 'pod')} in ${plural(c.namespaces.length, 'namespace')}, ${plural(c.nodes.length, 'node')})`
+    : `:rotating_light: \`${g.image}\` cannot be pulled: *${g.cause}* — ${plural(c.pods, 'pod')} in ${plural(c.namespaces.length, 'namespace')}, ${plural(c.nodes.length, 'node')}`;
+  const lines = [head, g.headline, ...g.fix.map((f) => `• ${f}`)];
+  if (g.cause === 'rollout-pending') lines.push(g.rolloutLink !== null ? `:hourglass_flowing_sand: a mirror change is still rolling out: <${g.rolloutLink}|the rollout notice>` : ':hourglass_flowing_sand: a mirror change is still rolling out (see the rollout notices)');
+  lines.push(`namespaces: ${short(c.namespaces)} · nodes: ${short(c.nodes) || '(none yet)'} · cluster ${cluster}`);
+  return lines.join('\n');
+}
+
+export interface TriageSettings {
+  /** New channel messages per hour; more are held and listed in one summary message. */
+  maxPostsPerHour: number;
+  /** Edits of one message at most this often. */
+  updateIntervalMs: number;
+}
+
+export type TriageAction =
+  | { kind: 'post'; key: string; text: string }
+  | { kind: 'update'; key: string; text: string }
+  | { kind: 'summary'; text: string };
+
+const HOUR = 3600_000;
+
+/**
+ * What to send now: posts for new groups (within the rate limit), edits of grown or resolved groups (throttled),
+ * and the summary of held groups. The caller applies each action's result with applyPosted / applyUpdated.
+ */
+export function dueActions(s: TriageState, now: number, cluster: string, o: TriageSettings): TriageAction[] {
+  s.posts = s.posts.filter((t) => now - t < HOUR);
+  const actions: TriageAction[] = [];
+  let budget = o.maxPostsPerHour - s.posts.length;
+  const groups = Object.values(s.groups).sort((a, b) => a.firstAt - b.firstAt);
+  for (const g of groups) {
+    const text = groupText(g, cluster);
+    if (g.ts === null) {
+      if (g.resolvedAt !== null) continue;
+      if (budget > 0) {
+        actions.push({ kind: 'post', key: g.key, text });
+        budget--;
+        g.held = false;
+      } else g.held = true;
+      continue;
+    }
+    if (text !== g.lastText && (now - g.lastUpdateAt >= o.updateIntervalMs || g.resolvedAt !== null)) actions.push({ kind: 'update', key: g.key, text });
+  }
+  const held = groups.filter((g) => g.ts === null && g.held && g.resolvedAt === null);
+  if (held.length > 0 || s.summary.ts !== null) {
+    const text = held.length === 0
+      ? ':information_source: the triage rate limit held nothing back any more'
+      : `:warning: triage rate limit (${o.maxPostsPerHour} new messages per hour) reached: ${plural(held.length, 'more cause')} not posted on their own:\n${held.slice(0, 20).map((g) => `• \`${g.image}\` — ${g.cause}, ${plural(groupCounts(g).pods, 'pod')}`).join('\n')}${held.length > 20 ? `\n… and ${held.length - 20} more` : ''}`;
+    if (text !== s.summary.lastText) actions.push({ kind: 'summary', text });
+  }
+  return actions;
+}
+
+export function applyPosted(s: TriageState, key: string, ts: string, text: string, now: number): void {
+  const g = s.groups[key];
+  if (g === undefined) return;
+  g.ts = ts;
+  g.lastText = text;
+  g.lastUpdateAt = now;
+  s.posts.push(now);
+}
+
+export function applyUpdated(s: TriageState, key: string, text: string, now: number): void {
+  const g = s.groups[key];
+  if (g === undefined) return;
+  g.lastText = text;
+  g.lastUpdateAt = now;
+}
+
+/** Marks pods that pull now (or are gone); returns the groups that became resolved by it. */
+export function resolvePods(s: TriageState, key: string, done: string[], now: number): boolean {
+  const g = s.groups[key];
+  if (g === undefined || g.resolvedAt !== null) return false;
+  for (const p of done) {
+    const e = g.pods[p];
+    if (e !== undefined) e.resolved = true;
+  }
+  if (Object.values(g.pods).every((p) => p.resolved)) {
+    g.extraPods = 0;
+    g.resolvedAt = now;
+    return true;
+  }
+  return false;
+}
+
+/** Open groups' pods still failing, for the resolution check (bounded). */
+export function podsToCheck(s: TriageState, perGroup = 50): Array<{ key: string; pods: PodEntry[] }> {
+  return Object.values(s.groups)
+    .filter((g) => g.resolvedAt === null && g.ts !== null)
+    .map((g) => ({ key: g.key, pods: Object.values(g.pods).filter((p) => !p.resolved).slice(0, perGroup) }));
+}
