@@ -51,6 +51,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await kubelet?.stop();
+  // cluster-scoped: other files (rbac) expect none left behind
+  await adminConfig().makeApiClient(CustomObjectsApi).deleteClusterCustomObject({ group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigs', name: RENDERED }).catch(() => undefined);
 });
 
 async function failingPod(name: string, scenario: string): Promise<void> {

@@ -89,6 +89,8 @@ afterAll(async () => {
   for (const c of channels) await c.stop();
   await kubelet?.stop();
   await rec.stop();
+  // cluster-scoped: other files (rbac) expect none left behind
+  await adminConfig().makeApiClient(CustomObjectsApi).deleteClusterCustomObject({ group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigs', name: RENDERED }).catch(() => undefined);
 });
 
 describe('the triage channel, on the real API server as the bot', () => {
