@@ -11,7 +11,6 @@ import { SlackChatSink } from './slack/chat-sink.ts';
 import { loadPolicyPaths } from './files/policy-files.ts';
 import { createLogger } from './observability/logger.ts';
 import type { Logger } from './observability/logger.ts';
-import { explainPull } from './domain/explain-pull.ts';
 import type { PolicySet } from './domain/policy-set.ts';
 import type { PolicySource } from './ports/live-check.ts';
 import { startHealthServer } from './observability/health-server.ts';
@@ -25,6 +24,7 @@ import { createSlackBot } from './slack/app.ts';
 import { createTriageChannel, triageSettingsFromEnv } from './composition/triage-notifier.ts';
 import type { TriageChannel } from './composition/triage-notifier.ts';
 import { ClusterPodTriager } from './cluster/pod-triager.ts';
+import { fixedPolicySource } from './app/why.ts';
 import type { SlackBot } from './slack/app.ts';
 import type { PolicyLine } from './slack/blocks.ts';
 import { loadConfig } from './slack/config.ts';
@@ -49,7 +49,8 @@ import type { LogSink } from './ports/logger.ts';
 export async function createClusterChecker(env: Record<string, string | undefined>, kc: KubeConfig = loadKubeConfig(env), logger?: LogSink): Promise<ClusterLiveChecker> {
   const { settings, errors } = liveCheckSettingsFromEnv(env);
   if (errors.length > 0) throw new Error(errors.join('; '));
-  return createClusterLiveChecker(kc, { ...settings, ...(logger !== undefined ? { logger } : {}) });
+  // The bot answers from a worker thread: rendering oc-mirror-sized policies must not hold the acks.
+  return createClusterLiveChecker(kc, { planEngine: 'worker', ...settings, ...(logger !== undefined ? { logger } : {}) });
 }
 
 /** KUBECONFIG, ~/.kube/config or the in-cluster ServiceAccount; one line when none is usable. */
@@ -57,8 +58,9 @@ export function loadKubeConfig(env: Env = {}): KubeConfig {
   return loadKubeconfig({ env, hint: 'set KUBECONFIG, run in the cluster, or set ICSP_POLICIES for offline mode' });
 }
 
+/** Offline: the files do not change while the bot runs, so one generation, built before Slack connects. */
 export function filePolicySource(policies: PolicySet, label = 'offline (files)'): PolicySource {
-  return { cluster: label, explain: async (image) => explainPull({ reference: image, policies }), fixContext: async () => ({ policies }) };
+  return { ...fixedPolicySource(label, { policies }), fixContext: async () => ({ policies }) };
 }
 
 export function policyLines(objects: PolicyObject[], filter: string | null): PolicyLine[] {
@@ -76,7 +78,8 @@ export function policyLines(objects: PolicyObject[], filter: string | null): Pol
 }
 
 function policyObjectsOf(checker: ClusterLiveChecker): PolicyObject[] {
-  const s = checker.policies.snapshot().policies;
+  // The generation answers come from (no new snapshot per /icsp policies).
+  const s = checker.generations.latest?.policies ?? checker.policies.snapshot().policies;
   return [...s.icsps, ...s.idms, ...s.itms];
 }
 

@@ -9,7 +9,10 @@ import { CLI_KUBECONFIG_HINT, KubeconfigError, loadKubeconfig } from '../cluster
 import { createClusterLiveChecker, LiveCheckInputError, liveCheckSettingsFromEnv } from '../cluster/live-checker.ts';
 import type { ClusterLiveCheckSettings, ClusterLiveChecker } from '../cluster/live-checker.ts';
 import { EngineError } from '../domain/engine-error.ts';
+import { toParsedReference } from '../domain/parsed-reference.ts';
+import type { ParsedReference } from '../domain/parsed-reference.ts';
 import { parsePullReference, refString } from '../domain/reference.ts';
+import { liveCheckRequest, planWhy } from '../app/why.ts';
 import type { LiveCheckResult, NodeCheckResult, NodeSelection } from '../ports/live-check.ts';
 import { parseNodeSelection } from '../domain/node-selection.ts';
 import { EXIT } from './io.ts';
@@ -25,7 +28,8 @@ export const LIVE_USAGE = `usage: icsp why IMAGE --live [--node NAME | --pool NA
 class Usage extends Error {}
 
 interface LiveArgs {
-  image: string;
+  /** Canonical (name:tag or name@digest), parsed once here. */
+  reference: ParsedReference;
   selection: NodeSelection;
   kubeconfig: string | undefined;
   debugImage: string | undefined;
@@ -66,9 +70,9 @@ function parse(args: string[]): LiveArgs | 'help' {
     if ('error' in parsed) throw new Usage(parsed.error);
     selection = parsed;
   }
-  let image: string;
+  let reference: ParsedReference;
   try {
-    image = refString(parsePullReference(p.positionals[0] ?? ''));
+    reference = toParsedReference(refString(parsePullReference(p.positionals[0] ?? '')));
   } catch (e) {
     throw new LiveCheckInputError(`${p.positionals[0]}: ${e instanceof EngineError ? e.message : String(e)}`);
   }
@@ -80,7 +84,7 @@ function parse(args: string[]): LiveArgs | 'help' {
       throw new Usage(`--debug-image ${debugImage}: ${e instanceof EngineError ? e.message : String(e)}`);
     }
   }
-  return { image, selection, kubeconfig: v.kubeconfig, debugImage, json: v.json };
+  return { reference, selection, kubeconfig: v.kubeconfig, debugImage, json: v.json };
 }
 
 /** A node pulled the image (whatever the path), so the pull itself works there. */
@@ -150,7 +154,14 @@ export async function liveWhyCommand(args: string[], io: CliIo): Promise<number>
   process.on('SIGINT', onSignal);
   try {
     checker = await createClusterLiveChecker(kc, settings);
-    const result = await checker.check({ image: parsed.image, selection: parsed.selection, requestedBy: 'cli' });
+    // The plan of the current policy generation; the check compares the nodes with that same plan.
+    const held = await planWhy(checker.policySource, parsed.reference);
+    let result: LiveCheckResult;
+    try {
+      result = await checker.check(liveCheckRequest(held, parsed.reference, parsed.selection, 'cli'));
+    } finally {
+      held.release();
+    }
     if (signalled !== undefined) {
       // The check ended because of the signal: exit only once its pods are deleted.
       await signalled.stopped;

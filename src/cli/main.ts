@@ -10,7 +10,7 @@ import type { Explanation } from '../domain/explain.ts';
 import { fixJson, formatFix, proposeFix } from '../domain/fix.ts';
 import type { FixResult } from '../domain/fix.ts';
 import type { PolicySet } from '../domain/policy-set.ts';
-import { explainPull, searchRegistriesOf } from '../domain/explain-pull.ts';
+import { searchRegistriesOf } from '../domain/explain-pull.ts';
 import { formatExplanation } from '../domain/explain-report.ts';
 import { dumpIdmsYaml, icspToIdms } from '../domain/icsp-migration.ts';
 import { renderPolicies } from '../domain/render.ts';
@@ -34,6 +34,7 @@ import { foldLines } from '../domain/error-text.ts';
 import { writePolicyJson } from './policy-json-output.ts';
 import { whatIfCommand } from './what-if-command.ts';
 import { readWhatIfClusterState } from '../cluster/what-if-state.ts';
+import { fixedPolicySource, planWhy } from '../app/why.ts';
 
 export const USAGE = `icsp — why an OpenShift node pulls an image from where it does (ICSP / IDMS / ITMS mirrors)
 
@@ -147,7 +148,7 @@ async function why(p: Parsed, io: CliIo): Promise<number> {
   // The node parses the name before it reads any configuration: a bad reference is reported first.
   checkPullReference(image);
   const src = await sourceOf(p, io, 'why');
-  const e = explainPull({ reference: image, ...src, ...(mode !== undefined ? { shortNameMode: mode } : {}) });
+  const { explanation: e } = await planWhy(fixedPolicySource('files', { ...src, ...(mode !== undefined ? { shortNameMode: mode } : {}) }), image);
   const fix = fixFor(p, image, src.policies, e);
   if (p.values.json) write(io, 'stdout', JSON.stringify(fix === undefined ? e : { ...e, fix: fixJson(fix) }, null, 2) + '\n');
   else write(io, 'stdout', formatExplanation(e) + (fix === undefined ? '' : `\n${formatFix(fix, image)}`));

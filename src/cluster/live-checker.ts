@@ -12,14 +12,16 @@ import type { Explanation } from '../domain/explain.ts';
 import { parsePullReference, refString } from '../domain/reference.ts';
 import type { ImageReference } from '../domain/reference.ts';
 import type { LiveCheckRequest, LiveCheckResult, LiveChecker, NodeCheckResult, PolicySource } from '../ports/live-check.ts';
+import { WorkerGenerationEngine } from './generation-worker.ts';
+import { InProcessGenerationEngine } from './policy-generation.ts';
+import { PolicyGenerations } from './policy-generations.ts';
+import type { GenerationInfo, GenerationLease } from './policy-generations.ts';
 import { resolveDebugImage } from './debug-image.ts';
 import type { DebugImage } from './debug-image.ts';
 import { bounded, DebugPods, DEFAULT_DEBUG_POD_SETTINGS } from './debug-pods.ts';
 import type { DebugPodSettings, PodTimings } from './debug-pods.ts';
 import { LivePolicies } from './live-policies.ts';
 import type { PolicySnapshot } from './live-policies.ts';
-import { expectedConfiguration, judgeLive } from '../domain/live-verdict.ts';
-import type { ExpectedConfiguration } from '../domain/live-verdict.ts';
 import { LiveCheckInputError, NodeSelector, nodeState } from './node-selection.ts';
 import { messageOf } from '../domain/error-text.ts';
 import type { LogSink } from '../ports/logger.ts';
@@ -41,6 +43,11 @@ export interface ClusterLiveCheckSettings extends Partial<DebugPodSettings> {
   sweepOnStart?: boolean;
   /** Reuse a running LivePolicies (otherwise one is created and started). */
   policies?: LivePolicies;
+  /**
+   * Where the policy generations are built and answered: 'worker' (the bot: a worker thread, never on the event
+   * loop that acks Slack) or 'in-process' (default: the CLI and tests, where nothing else waits).
+   */
+  planEngine?: 'worker' | 'in-process';
   /** Called for each node run, with where the time went (benchmarks, debug logging). */
   onTimings?: (node: string, t: PodTimings) => void;
   /** Sweeps, and the policy watches' errors and restarts (default: silent). */
@@ -69,7 +76,7 @@ export function liveCheckSettingsFromEnv(env: Env): { settings: ClusterLiveCheck
   return { settings, errors: r.errors };
 }
 
-function stalenessWarnings(snap: PolicySnapshot): Explanation['warnings'] {
+function stalenessWarnings(snap: Pick<PolicySnapshot, 'stale' | 'missingKinds' | 'warnings'>): Explanation['warnings'] {
   const w: Explanation['warnings'] = [];
   if (snap.stale) w.push({ code: 'live-policies-stale', message: 'The bot\'s view of the cluster\'s mirror policies may be stale: its watches have not heard from the API server recently (they keep retrying). The plan is from the last state seen.' });
   if (snap.missingKinds.length > 0) w.push({ code: 'live-policies-missing-kinds', message: `This cluster has no ${snap.missingKinds.join(', ')} API: none of those objects exist.` });
@@ -86,6 +93,43 @@ export function explainLive(snap: PolicySnapshot, image: string): Explanation {
 /** A PolicySource backed by the cluster's live policies (watch caches). */
 export function clusterPolicySource(policies: LivePolicies, cluster: string): PolicySource {
   return { cluster, explain: async (image) => explainLive(policies.snapshot(), image), fixContext: async () => ({ policies: policies.snapshot().policies, render: { requireImageConfig: true } }) };
+}
+
+/** The live warnings (staleness: now; missing kinds and input warnings: the generation's) before the answer's. */
+function withLiveWarnings(e: Explanation, g: GenerationInfo, stale: boolean): Explanation {
+  return { ...e, warnings: [...stalenessWarnings({ stale, missingKinds: g.missingKinds, warnings: g.warnings }), ...e.warnings] };
+}
+
+/** A PolicySource answering from the current policy generation; plan() keeps the generation for the live check. */
+export function generationsPolicySource(generations: PolicyGenerations, cluster: string): PolicySource {
+  const plan: NonNullable<PolicySource['plan']> = async (reference) => {
+    const lease = await generations.acquire();
+    try {
+      const explanation = withLiveWarnings(await lease.explain(reference), lease.generation, generations.stale);
+      return { generation: lease.generation.id, explanation, release: () => lease.release() };
+    } catch (e) {
+      lease.release();
+      throw e;
+    }
+  };
+  return {
+    cluster,
+    plan,
+    // The fix is proven against the policies of the current generation.
+    fixContext: async () => {
+      const lease = await generations.acquire();
+      lease.release();
+      return { policies: lease.generation.policies, render: { requireImageConfig: true } };
+    },
+    explain: async (image) => {
+      const lease = await generations.acquire();
+      try {
+        return withLiveWarnings(await lease.explain(image), lease.generation, generations.stale);
+      } finally {
+        lease.release();
+      }
+    },
+  };
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -107,6 +151,8 @@ export class ClusterLiveChecker implements LiveChecker {
   readonly cluster: string;
   readonly pods: DebugPods;
   readonly policies: LivePolicies;
+  /** One render, index and expected registries.conf per change of the policies, shared by every request. */
+  readonly generations: PolicyGenerations;
   readonly policySource: PolicySource;
   private readonly kc: KubeConfig;
   private readonly settings: ClusterLiveCheckSettings;
@@ -124,12 +170,16 @@ export class ClusterLiveChecker implements LiveChecker {
     this.selector = new NodeSelector(kc);
     this.ownsPolicies = settings.policies === undefined;
     this.policies = settings.policies ?? new LivePolicies(kc, settings.logger !== undefined ? { logger: settings.logger } : {});
-    this.policySource = clusterPolicySource(this.policies, this.cluster);
+    const engine = settings.planEngine === 'worker' ? new WorkerGenerationEngine() : new InProcessGenerationEngine();
+    const logger = settings.logger;
+    this.generations = new PolicyGenerations(this.policies, engine, logger !== undefined ? { log: (msg, fields) => logger.info(fields ?? {}, msg) } : {});
+    this.policySource = generationsPolicySource(this.generations, this.cluster);
   }
 
   /** Starts the policy watches (when owned) and sweeps leftover debug pods. */
   async start(): Promise<{ swept: string[] }> {
     if (this.ownsPolicies) await this.policies.start();
+    await this.generations.start();
     let swept: string[] = [];
     if (this.settings.sweepOnStart !== false) {
       swept = await this.sweepQuietly();
@@ -171,32 +221,42 @@ export class ClusterLiveChecker implements LiveChecker {
     if (this.pods.shuttingDown) throw new Error('the bot is shutting down: no new live checks');
     let ref: ImageReference;
     try {
-      ref = parsePullReference(req.image);
+      ref = req.reference?.ref ?? parsePullReference(req.image);
     } catch (e) {
       if (e instanceof EngineError) throw new LiveCheckInputError(`${req.image}: ${e.message}`);
       throw e;
     }
     const image = refString(ref);
-    const snap = this.policies.snapshot();
-    const plan = explainLive(snap, req.image);
+    // The requester's plan and its generation (pinned by the requester); otherwise the current generation.
+    const held = req.plan !== undefined ? this.generations.lease(req.plan.generation) : undefined;
+    const lease = held ?? (await this.generations.acquire());
+    try {
+      const plan = held !== undefined && req.plan !== undefined ? req.plan.explanation : withLiveWarnings(await lease.explain(req.reference ?? req.image), lease.generation, this.generations.stale);
+      const notes: string[] = [];
+      if (req.plan !== undefined && held === undefined) notes.push(`the mirror policies changed since the plan was shown: the nodes were compared with the current policies (generation ${lease.generation.id})`);
+      return await this.checkNodes(req, ref, image, plan, lease, notes, signal);
+    } finally {
+      lease.release();
+    }
+  }
+
+  private async checkNodes(req: LiveCheckRequest, ref: ImageReference, image: string, plan: Explanation, lease: GenerationLease, notes: string[], signal?: AbortSignal): Promise<LiveCheckResult> {
     const apiBound = this.pods.settings.apiTimeoutMs * 2;
     let nodes = await bounded(this.selector.select(req.selection), apiBound, 'select the nodes', signal);
-    const notes: string[] = [];
     const max = this.settings.maxNodes ?? 100;
     if (nodes.length > max) {
       notes.push(`only the first ${max} of ${nodes.length} selected nodes were checked (ICSP_LIVE_MAX_NODES)`);
       nodes = nodes.slice(0, max);
     }
-    if (snap.stale) notes.push('the live policies may be stale (the watches have not heard from the API server recently)');
+    if (this.generations.stale) notes.push('the live policies may be stale (the watches have not heard from the API server recently)');
     const debugImage = await bounded(this.debugImage(), apiBound, 'find the debug image', signal);
     if (debugImage.source === 'fallback') notes.push(`debug image ${debugImage.image} (oc debug's fallback: ${debugImage.note ?? 'no tools ImageStream'}); set ICSP_DEBUG_IMAGE to a mirrored image if nodes cannot pull it`);
-    // One render for every node of this check: oc-mirror-sized policies take a fraction of a second each time.
-    const expected = expectedConfiguration(snap.policies);
-    const results = await mapLimit(nodes, this.settings.concurrency ?? 5, (n) => this.checkNode(n, ref, image, debugImage.image, expected, notes, signal, req.image));
+    // Every node is judged against the generation's render (built once per change of the policies, off the loop).
+    const results = await mapLimit(nodes, this.settings.concurrency ?? 5, (n) => this.checkNode(n, ref, image, debugImage.image, lease, notes, signal, req.image));
     return { cluster: this.cluster, plan, nodes: results };
   }
 
-  private async checkNode(node: V1Node, ref: ImageReference, image: string, debugImage: string, expected: ExpectedConfiguration, shared: string[], signal?: AbortSignal, asWritten = image): Promise<NodeCheckResult> {
+  private async checkNode(node: V1Node, ref: ImageReference, image: string, debugImage: string, lease: GenerationLease, shared: string[], signal?: AbortSignal, asWritten = image): Promise<NodeCheckResult> {
     const t0 = Date.now();
     const name = node.metadata?.name ?? '';
     const state = nodeState(node);
@@ -224,7 +284,7 @@ export class ClusterLiveChecker implements LiveChecker {
     // A short name: what this node's CRI-O does with it (its crio.conf mode, aliases, search list).
     const shortName = shortNameOnNode(name, asWritten, node.status?.nodeInfo?.containerRuntimeVersion, output);
     if (shortName !== null) notes.push(shortName.note);
-    const j = judgeLive({ node: name, reference: image, output, expected, mco: state.mco, notes });
+    const j = await lease.judge({ node: name, reference: image, output, ...(state.mco !== undefined ? { mco: state.mco } : {}), notes });
     return {
       node: name, verdict: j.verdict, evidence: j.evidence, log: output.podmanLog, nodeRegistriesConf: j.nodeRegistriesConf,
       configDifferences: j.configDifferences, durationMs: Date.now() - t0, ...(shortName !== null ? { shortName } : {}),
@@ -239,6 +299,7 @@ export class ClusterLiveChecker implements LiveChecker {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled([...this.running]), new Promise<void>((r) => (timer = setTimeout(r, 2_000)))]);
     clearTimeout(timer);
+    await this.generations.stop();
     if (this.ownsPolicies) this.policies.stop();
   }
 }

@@ -45,7 +45,9 @@ export interface PullExplanation extends Explanation {
   shortNameModeSource?: string;
 }
 
-export interface PullExplainInput extends ExplainInput {
+export interface PullExplainInput extends Omit<ExplainInput, 'reference'> {
+  /** As written in the pod spec: a short name is resolved from the text, not from a normalized parse. */
+  reference: string;
   /** The mode and where it comes from (a node's crio.conf, the cluster version, --short-name-mode). */
   shortNameMode?: ShortNameModeDecision;
   /** The node's machine alias cache, when read. */

@@ -7,26 +7,23 @@ import type { PolicyJson } from './policy-json.ts';
 import type { PolicyCheck } from './explain-policy.ts';
 import type { EngineStage } from './engine-error.ts';
 import { registryScope } from './edit-registries.ts';
+import { nearMissCandidates, prepareExplainBasis, wildcardCandidates } from './explain-basis.ts';
+import type { ExplainBasis } from './explain-basis.ts';
+import type { MirrorKind, Origin, OriginIndex } from './origin-index.ts';
 import type { PolicySet } from './policy-set.ts';
 import { refMatchingPrefix } from './prefix-match.ts';
 import type { PullSource, ResolveResult } from './pull-source.ts';
+import type { ParsedReference } from './parsed-reference.ts';
 import { describeBadPart, ERR, parseNamed, parsePullReference, refName, refString } from './reference.ts';
 import type { ImageReference } from './reference.ts';
-import { confFromEntries } from './registries-conf.ts';
 import type { Mirror, RegistriesConf, Registry } from './registries-conf.ts';
-import { renderPolicies } from './render.ts';
-import { mcoDroppedBlockedMessage } from './mco-tolerance.ts';
 import type { RenderOptions } from './render.ts';
-import type { PayloadFilterResult } from './payload-filter.ts';
-import { hostOf, RegistryIndex, resolveParsed, rewriteReference } from './resolve.ts';
-import { scopeIsNestedInsideScope } from './scope.ts';
+import { hostOf, resolveParsed, rewriteReference } from './resolve.ts';
+import type { RegistryIndex } from './resolve.ts';
 
 export type SkipReason = 'tag-pull-digest-only-mirror' | 'digest-pull-tag-only-mirror' | 'shadowed-by-longer-prefix' | 'no-matching-source' | 'blocked';
 
-export interface Origin {
-  kind: string;
-  name: string;
-}
+export type { Origin } from './origin-index.ts';
 
 export interface SkippedMirror {
   location: string;
@@ -104,7 +101,10 @@ export interface Explanation {
 }
 
 export interface ExplainInput {
-  reference: string;
+  /** What the user typed, or the same already through the grammar (it is then not parsed again). */
+  reference: string | ParsedReference;
+  /** The policy generation's precomputed basis (prepareExplainBasis): policies, conf and render are then ignored. */
+  basis?: ExplainBasis;
   policies?: PolicySet;
   /** A node's registries.conf, already loaded; takes precedence over rendering the policies. */
   conf?: RegistriesConf;
@@ -117,114 +117,10 @@ export interface ExplainInput {
 const DUMMY_DIGEST = `sha256:${'0'.repeat(64)}`;
 export const DIGEST_PLACEHOLDER = 'sha256:<digest>';
 
-type MirrorKind = 'digest' | 'tag';
-
-/** Which objects configure mirror L for source S, by pull kind: to name the object behind every mirror. */
-class OriginIndex {
-  private readonly map = new Map<string, Origin[]>();
-  private readonly sources: string[] = [];
-  private readonly multiObjectSources = new Set<string>();
-
-  constructor(p: PolicySet | undefined) {
-    if (p === undefined) return;
-    const add = (kind: MirrorKind, source: string, mirrors: readonly string[] | undefined, o: Origin): void => {
-      if (!this.sources.includes(source)) this.sources.push(source);
-      for (const m of mirrors ?? []) {
-        const key = `${kind}\u0000${norm(source)}\u0000${norm(m)}`;
-        const list = this.map.get(key) ?? [];
-        if (!list.some((x) => x.kind === o.kind && x.name === o.name)) list.push(o);
-        this.map.set(key, list);
-      }
-    };
-    const perSource = new Map<string, Set<string>>();
-    const note = (source: string, o: Origin): void => {
-      const set = perSource.get(norm(source)) ?? new Set();
-      set.add(`${o.kind}/${o.name}`);
-      perSource.set(norm(source), set);
-    };
-    for (const o of p.idms) for (const r of o.spec.imageDigestMirrors ?? []) { add('digest', r.source, r.mirrors, { kind: o.kind, name: o.metadata.name }); note(r.source, { kind: o.kind, name: o.metadata.name }); }
-    for (const o of p.icsps) for (const r of o.spec.repositoryDigestMirrors ?? []) { add('digest', r.source, r.mirrors, { kind: o.kind, name: o.metadata.name }); note(r.source, { kind: o.kind, name: o.metadata.name }); }
-    for (const o of p.itms) for (const r of o.spec.imageTagMirrors ?? []) { add('tag', r.source, r.mirrors, { kind: o.kind, name: o.metadata.name }); note(r.source, { kind: o.kind, name: o.metadata.name }); }
-    for (const [s, set] of perSource) if (set.size > 1) this.multiObjectSources.add(s);
-  }
-
-  /** Objects behind mirror `location` of the entry for `scope`, including mirrors the MCO copied from an ancestor. */
-  lookup(kind: MirrorKind, scope: string, location: string): Origin[] {
-    const direct = this.map.get(`${kind}\u0000${scope}\u0000${location}`);
-    if (direct !== undefined) return direct;
-    for (const ancestor of this.sources) {
-      const a = norm(ancestor);
-      if (a === scope || !scopeIsNestedInsideScope(scope, a) || a.startsWith('*.')) continue;
-      const suffix = scope.slice(a.length);
-      if (!location.endsWith(suffix)) continue;
-      const found = this.map.get(`${kind}\u0000${a}\u0000${location.slice(0, location.length - suffix.length)}`);
-      if (found !== undefined) return found;
-    }
-    return [];
-  }
-
-  mergedFromSeveralObjects(scope: string): boolean {
-    return this.multiObjectSources.has(scope);
-  }
-}
-
-/** What containers/image does to a location on load, and what the lenient render applies to refused input. */
-function norm(s: string): string {
-  return s.trim().replace(/\/+$/, '');
-}
-
 function mirrorKind(m: Mirror, reg: Registry): MirrorKind | 'all' {
   if (reg.mirrorByDigestOnly || m.pullFromMirror === 'digest-only') return 'digest';
   if (m.pullFromMirror === 'tag-only') return 'tag';
   return 'all';
-}
-
-/** A copy of the policies with the whitespace and trailing slashes the MCO refuses trimmed away. */
-function lenientPolicies(p: PolicySet): PolicySet {
-  const fix = <T extends { source: string; mirrors?: string[] }>(r: T): T => ({ ...r, source: norm(r.source), ...(r.mirrors ? { mirrors: r.mirrors.map(norm) } : {}) });
-  return {
-    ...p,
-    icsps: p.icsps.map((o) => ({ ...o, spec: { repositoryDigestMirrors: (o.spec.repositoryDigestMirrors ?? []).map(fix) } })),
-    idms: p.idms.map((o) => ({ ...o, spec: { imageDigestMirrors: (o.spec.imageDigestMirrors ?? []).map(fix) } })),
-    itms: p.itms.map((o) => ({ ...o, spec: { imageTagMirrors: (o.spec.imageTagMirrors ?? []).map(fix) } })),
-  };
-}
-
-interface Basis {
-  conf: RegistriesConf;
-  warnings: Warning[];
-  confLabel: Origin;
-  payloadFilter?: PayloadFilterResult;
-}
-
-function basisFromPolicies(p: PolicySet, opts: RenderOptions): Basis {
-  const warnings: Warning[] = [];
-  let rendered;
-  try {
-    rendered = renderPolicies(p, opts);
-  } catch (e) {
-    if (!(e instanceof EngineError) || e.stage !== 'render') throw e;
-    // The MCO refuses the whole configuration and nodes keep their previous file. Explain what the objects
-    // were meant to do, and say loudly that it is not what nodes have.
-    try {
-      rendered = renderPolicies(lenientPolicies(p), { ...opts, skipValidation: true });
-    } catch {
-      throw e;
-    }
-    warnings.push({
-      code: 'mco-rejects-config',
-      message: `The Machine Config Operator (4.13+) refuses these objects: ${e.message}. Nothing of this configuration reaches the nodes (the error shows only in the machine-config-controller log); the plan below is what the objects intend once fixed.`,
-    });
-  }
-  if (!rendered.rendered && rendered.reason !== undefined) warnings.push({ code: 'nothing-rendered', message: `${rendered.reason}.` });
-  const tolerated = rendered.payloadFilter?.toleratedError;
-  if (tolerated !== undefined) {
-    const dropped = p.image?.spec.registrySources?.blockedRegistries ?? [];
-    warnings.push({ code: 'mco-dropped-blocked-registries', message: mcoDroppedBlockedMessage(tolerated, dropped) });
-  } else if (rendered.payloadFilter?.loggedError) {
-    warnings.push({ code: 'payload-registry-not-blocked', message: `The MCO drops a blocked registry that serves the release payload and has no unblocked mirror (${rendered.payloadFilter.loggedError}); only the controller log says so.` });
-  }
-  return { conf: confFromEntries(rendered.registries), warnings, confLabel: { kind: 'rendered', name: 'registries.conf' }, ...(rendered.payloadFilter ? { payloadFilter: rendered.payloadFilter } : {}) };
 }
 
 function describeSource(s: PullSource): string {
@@ -249,36 +145,34 @@ function errorExplanation(input: string, stage: EngineStage, message: string, ba
   };
 }
 
+/**
+ * The answer for one reference. With `basis` (one per policy generation) it costs the length of the reference
+ * plus the matched entry's mirrors, whatever the number of sources; without, the basis is built first (O(sources)).
+ */
 export function explain(input: ExplainInput): Explanation {
-  const origins = new OriginIndex(input.policies);
-  let basis: Basis;
-  if (input.conf !== undefined) basis = { conf: input.conf, warnings: [], confLabel: { kind: 'registries.conf', name: input.conf.files[0] ?? 'registries.conf' } };
-  else basis = basisFromPolicies(input.policies ?? { icsps: [], idms: [], itms: [] }, input.render ?? {});
-  const basisJson: Explanation['basis'] =
-    input.conf !== undefined
-      ? { kind: 'registries.conf', files: input.conf.files }
-      : { kind: 'policies', objects: (input.policies?.icsps.length ?? 0) + (input.policies?.idms.length ?? 0) + (input.policies?.itms.length ?? 0) + (input.policies?.image ? 1 : 0) };
+  const basis = input.basis ?? prepareExplainBasis(input);
+  const { origins, basisJson, index } = basis;
   const warnings = [...basis.warnings];
-  const index = new RegistryIndex(basis.conf);
+  const text = typeof input.reference === 'string' ? input.reference : input.reference.input;
 
   let ref: ImageReference;
   try {
-    ref = parsePullReference(input.reference);
+    ref = typeof input.reference === 'string' ? parsePullReference(text) : input.reference.ref;
   } catch (e) {
     if (!(e instanceof EngineError)) throw e;
-    const bad = e.message === ERR.tagAndDigest ? undefined : describeBadPart(input.reference);
+    const bad = e.message === ERR.tagAndDigest ? undefined : describeBadPart(text);
     const advice =
       e.message === ERR.tagAndDigest
         ? ['CRI-O (containers/image) refuses name:tag@digest; `podman pull` strips the tag and pulls by digest. Use name@digest in the pod spec.']
         : bad !== undefined
           ? [bad]
           : [];
-    return errorExplanation(input.reference, 'reference', e.message, basisJson, warnings, advice);
+    return errorExplanation(text, 'reference', e.message, basisJson, warnings, advice);
   }
   const name = refName(ref);
   const digestPull = ref.digest !== undefined;
   const kind: MirrorKind = digestPull ? 'digest' : 'tag';
-  if (input.reference !== refString(ref) && ref.tag === 'latest' && !/:[^/]*$/.test(input.reference.split('@')[0] ?? '')) {
+  if (text !== refString(ref) && ref.tag === 'latest' && !/:[^/]*$/.test(text.split('@')[0] ?? '')) {
     warnings.push({ code: 'implicit-latest', message: `No tag or digest given: ":latest" is implied, so this is a tag pull (${refString(ref)}).` });
   }
 
@@ -288,7 +182,7 @@ export function explain(input: ExplainInput): Explanation {
   } catch (e) {
     if (!(e instanceof EngineError)) throw e;
     const culprit = culpritOfRewrite(index, ref);
-    return errorExplanation(input.reference, e.stage, e.message, basisJson, warnings, culprit ? [culprit] : []);
+    return errorExplanation(text, e.stage, e.message, basisJson, warnings, culprit ? [culprit] : []);
   }
 
   const chosen = index.find(name);
@@ -326,7 +220,7 @@ export function explain(input: ExplainInput): Explanation {
       });
     }
   }
-  nearMisses(index, ref, chosen).forEach(({ reg, why }) => {
+  nearMisses(basis, ref, chosen).forEach(({ reg, why }) => {
     for (const m of reg.mirrors) {
       skipped.push({ location: m.location, from: fromOf(originOf(mirrorKind(m, reg), registryScope(reg), m.location)), reason: 'no-matching-source', source: reg.prefix, detail: why });
     }
@@ -352,18 +246,19 @@ export function explain(input: ExplainInput): Explanation {
     }
   }
 
-  addPitfallWarnings(warnings, { ref, plan, chosen, index, origins, digestPull });
+  addPitfallWarnings(warnings, { ref, plan, chosen, index, origins, digestPull, basis });
   const decided = decideVerdict(ref, plan, chosen, skipped);
-  const nodePol = input.conf !== undefined && input.nodePolicy !== undefined ? nodePolicyFindings(input.nodePolicy, ref, plan.pullSources) : null;
+  const fromFile = basis.basisJson.kind === 'registries.conf';
+  const nodePol = fromFile && input.nodePolicy !== undefined ? nodePolicyFindings(input.nodePolicy, ref, plan.pullSources) : null;
   if (nodePol?.note) warnings.push({ code: 'policy-not-judged', message: nodePol.note });
-  const pol = input.conf === undefined ? policyFindings(input.policies ?? { icsps: [], idms: [], itms: [] }, basis.payloadFilter, ref, plan.pullSources) : nodePol;
+  const pol = !fromFile ? policyFindings(basis.policies, basis.payloadFilter, ref, plan.pullSources) : nodePol;
   if (pol?.refusal && !warnings.some((w) => w.code === 'mco-rejects-config')) warnings.push(refusalWarning(pol.refusal));
   const verdict = pol?.verdict && decided.code !== 'all-blocked' ? pol.verdict : decided;
   const refused = warnings.find((w) => w.code === 'mco-rejects-config');
   if (refused !== undefined) verdict.summary += ' Also: the MCO refuses these objects, so none of this reaches the nodes until fixed (see warnings).';
   const advice = [...(verdict.code === 'rejected-by-policy' ? (pol?.advice ?? []) : []), ...adviceFor(decided.code, ref, chosen, skipped, plan)];
   return {
-    input: input.reference,
+    input: text,
     normalizedReference: plan.normalizedReference,
     pullKind: digestPull ? 'digest' : 'tag',
     matchedPrefix: plan.matchedPrefix,
@@ -394,10 +289,11 @@ function culpritOfRewrite(index: RegistryIndex, ref: ImageReference): string | u
 }
 
 /** Entries on the same host whose scope almost covers the reference: partial path components, docker.io/library. */
-function nearMisses(index: RegistryIndex, ref: ImageReference, chosen: Registry | undefined): Array<{ reg: Registry; why: string }> {
+function nearMisses(basis: ExplainBasis, ref: ImageReference, chosen: Registry | undefined): Array<{ reg: Registry; why: string }> {
   const name = refName(ref);
   const out: Array<{ reg: Registry; why: string }> = [];
-  for (const reg of index.conf.registries) {
+  const libraryAlias = ref.domain === 'docker.io' && ref.path.startsWith('library/') ? `docker.io/${ref.path.slice('library/'.length)}` : undefined;
+  for (const reg of nearMissCandidates(basis, name, libraryAlias)) {
     if (out.length >= 10) break;
     if (reg === chosen || reg.mirrors.length === 0 || reg.prefix.startsWith('*.')) continue;
     if (refMatchingPrefix(name, reg.prefix) !== -1) continue;
@@ -494,6 +390,7 @@ interface PitfallContext {
   index: RegistryIndex;
   origins: OriginIndex;
   digestPull: boolean;
+  basis: ExplainBasis;
 }
 
 function addPitfallWarnings(w: Warning[], c: PitfallContext): void {
@@ -522,9 +419,8 @@ function addPitfallWarnings(w: Warning[], c: PitfallContext): void {
       }
     }
   }
-  for (const reg of c.index.conf.registries) {
-    if (!reg.prefix.startsWith('*.')) continue;
-    const host = ref.domain.split(':')[0]!;
+  const host = ref.domain.split(':')[0]!;
+  for (const reg of wildcardCandidates(c.basis, host)) {
     if (host.endsWith(reg.prefix.slice(1)) && refMatchingPrefix(refName(ref), reg.prefix) === -1) {
       w.push({ code: 'wildcard-first-occurrence', message: `Wildcard ${reg.prefix} looks like it covers ${host}, but containers/image checks only the first "${reg.prefix.slice(1)}" in the name, which is not at the end of the host: it does not match.` });
     }

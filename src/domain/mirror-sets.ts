@@ -37,6 +37,14 @@ export function mergedMirrorSets(sets: readonly MirrorSetInput[]): MergedMirrorS
   }
   return [...groups.keys()].sort(byteCompare).map((source) => {
     const g = groups.get(source)!;
+    const only = g.lists.length === 1 ? g.lists[0]! : undefined;
+    if (only !== undefined && new Set(only).size === only.length) {
+      // One list without repeats (oc-mirror: every source once): the sort of a simple chain is the chain itself.
+      // Same result as the graph below, without building one per source.
+      const mirrors = [...only];
+      if (mirrors[mirrors.length - 1] === source) mirrors.pop();
+      return { source, mirrors, blockSource: g.blockSource };
+    }
     const graph = new TopoGraph();
     for (const list of g.lists) {
       for (let i = 0; i + 1 < list.length; i++) graph.addEdge(list[i]!, list[i + 1]!);

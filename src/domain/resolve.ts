@@ -21,6 +21,11 @@ export class RegistryIndex {
     for (const r of conf.registries) if (!this.byPrefix.has(r.prefix)) this.byPrefix.set(r.prefix, r);
   }
 
+  /** The entry with exactly this prefix. */
+  entry(prefix: string): Registry | undefined {
+    return this.byPrefix.get(prefix);
+  }
+
   /** findRegistry: longest prefix wins; on equal length the first in prefix order. */
   find(name: string): Registry | undefined {
     let best: Registry | undefined;

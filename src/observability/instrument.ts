@@ -22,6 +22,8 @@ async function measured<T>(m: BotMetrics, kind: 'plan' | 'live', run: () => Prom
 export function instrumentPolicySource(source: PolicySource, m: BotMetrics): PolicySource {
   const out: PolicySource = { cluster: source.cluster, explain: (image) => measured(m, 'plan', () => source.explain(image), (e) => [e.verdict.code]) };
   if (source.fixContext !== undefined) out.fixContext = source.fixContext.bind(source);
+  const plan = source.plan?.bind(source);
+  if (plan !== undefined) out.plan = (reference) => measured(m, 'plan', () => plan(reference), (p) => [p.explanation.verdict.code]);
   return out;
 }
 

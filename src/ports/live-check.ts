@@ -5,6 +5,7 @@ import type { Explanation } from '../domain/explain.ts';
 import type { NodeShortName } from '../domain/short-name-node.ts';
 import type { LiveVerdict, LiveVerdictCode } from '../domain/live-verdict.ts';
 import type { NodeSelection } from '../domain/node-selection.ts';
+import type { ParsedReference } from '../domain/parsed-reference.ts';
 import type { ConfigDifference } from '../domain/registries-diff.ts';
 import type { PolicySet } from '../domain/policy-set.ts';
 import type { RenderOptions } from '../domain/render.ts';
@@ -14,9 +15,24 @@ export type { NodeSelection };
 export interface LiveCheckRequest {
   /** A reference that already passed the grammar (parsePullReference). */
   image: string;
+  /** The same, parsed: when given, not parsed again. */
+  reference?: ParsedReference;
   selection: NodeSelection;
   /** Who asked, for the audit log. */
   requestedBy: string;
+  /** The plan the requester was shown: the check reports it and judges the nodes against its generation. */
+  plan?: PlanSnapshot;
+}
+
+/** One answer's plan and the policy generation it came from. */
+export interface PlanSnapshot {
+  generation: number;
+  explanation: Explanation;
+}
+
+/** A plan whose generation stays available (for the live check that follows) until release(). */
+export interface HeldPlan extends PlanSnapshot {
+  release(): void;
 }
 
 export type { ConfigDifference };
@@ -57,4 +73,6 @@ export interface PolicySource {
   explain(image: string): Promise<Explanation>;
   /** The policy objects behind explain() and how they are rendered: for the fix's proof. */
   fixContext?(): Promise<{ policies: PolicySet; render?: RenderOptions }>;
+  /** The plan from the current policy generation, held until release(); without it, explain() is used. */
+  plan?(reference: ParsedReference): Promise<HeldPlan>;
 }

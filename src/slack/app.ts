@@ -5,7 +5,6 @@ import { App, SocketModeReceiver } from '@slack/bolt';
 import type { AllMiddlewareArgs, App as BoltApp, LogLevel, RespondFn } from '@slack/bolt';
 import type { Server } from 'node:http';
 import type { Logger } from '../ports/logger.ts';
-import type { Explanation } from '../domain/explain.ts';
 import type { LiveChecker, LiveCheckResult, NodeSelection, PolicySource } from '../ports/live-check.ts';
 import type { AppMentionPayload, BlockActionPayload, SlashCommandPayload } from '../types/slack.ts';
 import { BusyError, channelAllowed, ConcurrencyGate, InFlight, LiveAccess, RateLimiter } from './access.ts';
@@ -35,6 +34,8 @@ import type { PodTriager } from '../ports/pod-triage.ts';
 import { pasteTriageMessage, podTriageMessage, TRIAGE_ACTIONS } from './triage-blocks.ts';
 import { looksLikeKubeletText, triagePaste } from './triage-paste.ts';
 import type { RetryPolicy } from './slack-call.ts';
+import { liveCheckRequest, planWhy } from '../app/why.ts';
+import type { WhyPlan } from '../app/why.ts';
 import type { PoolStatus } from '../domain/rollout-status.ts';
 
 const INFO = 'info' as LogLevel;
@@ -398,12 +399,22 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
   }
 
   async function explainAndCheck(t: Target, c: Command & { kind: 'why' | 'plan' | 'fix' }, s: Scope): Promise<void> {
-    let plan: Explanation;
+    let held: WhyPlan;
     try {
-      plan = await s.policySource.explain(c.image);
+      held = await planWhy(s.policySource, c.image);
     } catch (e) {
       return t.ephemeral(errorMessage(s.cluster, `cannot read the policies: ${errorText(e, ERROR_CHARS)}`));
     }
+    try {
+      await answerWhy(t, c, s, held);
+    } finally {
+      held.release();
+    }
+  }
+
+  /** The anchor and the plan from `held`; the live check (when allowed) compares the nodes with the same plan. */
+  async function answerWhy(t: Target, c: Command & { kind: 'why' | 'plan' | 'fix' }, s: Scope, held: WhyPlan): Promise<void> {
+    const plan = held.explanation;
     const decision = await liveDecision(t, c, s);
     const anchor = anchorMessage({ cluster: s.cluster, image: c.image, requester: t.user, explanation: plan, note: decision.note });
     const planMsg = planMessage(s.cluster, plan);
@@ -423,16 +434,19 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     await post(t.channel, threadTs, planMsg);
     if (planMsg.truncated) await upload(t.channel, threadTs, [{ filename: 'plan.txt', title: `Pull plan for ${c.image}`, content: formatExplanation(plan) }]);
     if (c.kind === 'fix') await fixAnswer({ cluster: s.cluster, deps: { ...deps, ...s }, post, upload, logger }, c.image, plan, threadTs, t.channel, c.mirror);
-    if (decision.live && c.kind === 'why') await runLive(t, c.image, c.selection, threadTs, s);
+    if (decision.live && c.kind === 'why') await runLive(t, c.image, c.selection, threadTs, s, held);
   }
 
-  async function runLive(t: Target, image: string, selection: NodeSelection, threadTs: string, s: Scope): Promise<void> {
+  async function runLive(t: Target, image: string, selection: NodeSelection, threadTs: string, s: Scope, held: WhyPlan): Promise<void> {
     const checker = s.liveChecker;
     if (checker === undefined) return;
-    const key = JSON.stringify([s.cluster, image, selection]);
+    const reference = held.reference;
+    if (reference === undefined) return;
+    // Checks of the same image, nodes and policy generation share one run (and so one plan).
+    const key = JSON.stringify([s.cluster, image, selection, held.generation]);
     const started = Date.now();
     const { promise, shared } = inflight.run(key, () =>
-      gate.run(() => checker.check({ image, selection, requestedBy: t.user }, AbortSignal.timeout(config.liveCheckTimeoutMs))),
+      gate.run(() => checker.check(liveCheckRequest(held, reference, selection, t.user), AbortSignal.timeout(config.liveCheckTimeoutMs))),
     );
     let result: LiveCheckResult;
     try {
@@ -558,7 +572,13 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       selection = parsed.command.selection;
     }
     await post(state.channel, state.threadTs, noteMessage(s.cluster, `Live check of ${state.image} on ${selectionText(selection)}, asked by <@${t.user}>…`));
-    await runLive({ ...t, channel: state.channel, threadTs: state.threadTs }, state.image, selection, state.threadTs, s);
+    // A button asks again: the plan of the current generation, as a new /icsp why would show.
+    const held = await planWhy(s.policySource, state.image);
+    try {
+      await runLive({ ...t, channel: state.channel, threadTs: state.threadTs }, state.image, selection, state.threadTs, s, held);
+    } finally {
+      held.release();
+    }
   }
 
   /** Last line of defence of a request: log, and tell the user in one line. */

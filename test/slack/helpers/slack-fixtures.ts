@@ -62,7 +62,9 @@ export function nodeResult(node: string, over: Partial<NodeCheckResult> = {}): N
 }
 
 export class FakeLiveChecker implements LiveChecker {
-  readonly requests: LiveCheckRequest[] = [];
+  /** What was asked (image, nodes, who); the plan each request carried is in `plans`. */
+  readonly requests: Array<Pick<LiveCheckRequest, 'image' | 'selection' | 'requestedBy'>> = [];
+  readonly plans: Array<LiveCheckRequest['plan']> = [];
   delayMs = 0;
   active = 0;
   maxActive = 0;
@@ -74,13 +76,15 @@ export class FakeLiveChecker implements LiveChecker {
   }
 
   async check(req: LiveCheckRequest): Promise<LiveCheckResult> {
-    this.requests.push(req);
+    this.requests.push({ image: req.image, selection: req.selection, requestedBy: req.requestedBy });
+    this.plans.push(req.plan);
     this.active += 1;
     this.maxActive = Math.max(this.maxActive, this.active);
     try {
       if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
       if (this.failWith !== undefined) throw new Error(this.failWith);
-      const plan: Explanation = await this.source.explain(req.image);
+      // As the cluster checker does: the requester's plan when it brings one.
+      const plan: Explanation = req.plan?.explanation ?? (await this.source.explain(req.image));
       const nodes = 'node' in req.selection ? [req.selection.node] : 'pool' in req.selection ? [`${req.selection.pool}-0`, `${req.selection.pool}-1`] : ['worker-0'];
       return { cluster: 'test-cluster', plan, nodes: nodes.map((n) => nodeResult(n)) };
     } finally {
