@@ -8,7 +8,7 @@ import { InProcessGenerationEngine } from '../../src/cluster/policy-generation.t
 import type { GenerationEngine } from '../../src/cluster/policy-generation.ts';
 import { PolicyGenerations } from '../../src/cluster/policy-generations.ts';
 import type { SnapshotSource } from '../../src/cluster/policy-generations.ts';
-import { explain } from '../../src/domain/explain.ts';
+import { explainPull } from '../../src/domain/explain-pull.ts';
 import type { PolicySet } from '../../src/domain/policy-set.ts';
 import { generatePolicies } from '../../bench/engine-bench.ts';
 
@@ -97,11 +97,11 @@ describe('policy generations', () => {
     expect(await firstMirror(g)).toBe('b.local/ns');
   });
 
-  it('the answer is the one explain gives from the same policies', async () => {
+  it('the answer is the one explainPull (the pull as CRI-O does it) gives from the same policies', async () => {
     const w = new FakeWatch(withMirror('a.local/ns'));
     const g = store(w, new InProcessGenerationEngine());
     const lease = await g.acquire();
-    expect(await lease.explain(REF)).toEqual(explain({ reference: REF, policies: w.policies, render: { requireImageConfig: true } }));
+    expect(await lease.explain(REF)).toEqual(explainPull({ reference: REF, policies: w.policies, render: { requireImageConfig: true } }));
     lease.release();
   });
 
@@ -199,7 +199,7 @@ describe('policy generations', () => {
     expect(await firstMirror(g)).toBe('a.local/ns');
   });
 
-  it('the worker engine builds 10,000 sources off the event loop (no slice of work over 50 ms) and answers like explain', async () => {
+  it('the worker engine builds 10,000 sources off the event loop (no slice of work over 50 ms) and answers like explainPull', async () => {
     const big = generatePolicies(10_000);
     const w = new FakeWatch(withMirror('a.local/ns'));
     const g = store(w, new WorkerGenerationEngine());
@@ -210,7 +210,7 @@ describe('policy generations', () => {
     const longest = slices.stop();
     const ref = `registry-3.example.com/ns-3/repo-3@${D}`;
     const lease = await g.acquire();
-    expect(await lease.explain(ref)).toEqual(explain({ reference: ref, policies: big, render: { requireImageConfig: true } }));
+    expect(await lease.explain(ref)).toEqual(explainPull({ reference: ref, policies: big, render: { requireImageConfig: true } }));
     lease.release();
     // The snapshot and the messages to the worker run on this thread; the render and the index do not.
     expect(longest).toBeLessThan(50);

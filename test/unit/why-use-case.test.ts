@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { explain } from '../../src/domain/explain.ts';
+import { explainPull } from '../../src/domain/explain-pull.ts';
 import type { PolicySet } from '../../src/domain/policy-set.ts';
 import { toParsedReference } from '../../src/domain/parsed-reference.ts';
 import type { ParsedReference } from '../../src/domain/parsed-reference.ts';
@@ -15,10 +16,10 @@ const policies: PolicySet = {
 describe('the why use case', () => {
   const files = fixedPolicySource('files', { policies });
 
-  it('plans what the user typed from one generation: the same answer as explain', async () => {
-    for (const text of [`quay.io/ns/app@${D}`, 'quay.io/ns/app', 'elsewhere.io/x:1']) {
+  it('plans what the user typed from one generation: the same answer as explainPull', async () => {
+    for (const text of [`quay.io/ns/app@${D}`, 'quay.io/ns/app', 'elsewhere.io/x:1', 'nginx']) {
       const p = await planWhy(files, text);
-      expect(p.explanation).toEqual(explain({ reference: text, policies }));
+      expect(p.explanation).toEqual(explainPull({ reference: text, policies }));
       expect(p.reference?.input).toBe(text);
       expect(p.generation).toBe(1);
     }
