@@ -9,6 +9,7 @@ import { createRolloutNotifier, rolloutSettingsFromEnv } from './composition/rol
 import type { RolloutNotifier } from './composition/rollout-notifier.ts';
 import { SlackChatSink } from './slack/chat-sink.ts';
 import { loadPolicyPaths } from './files/policy-files.ts';
+import { inputLimitsFromEnv } from './files/input-limits.ts';
 import { createLogger } from './observability/logger.ts';
 import type { Logger } from './observability/logger.ts';
 import type { PolicySet } from './domain/policy-set.ts';
@@ -145,7 +146,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   let fleetMembers: FleetMember[] = [];
   if (config.policies.length > 0) {
     try {
-      const p = await loadPolicyPaths(config.policies, process.stdin);
+      const p = await loadPolicyPaths(config.policies, process.stdin, inputLimitsFromEnv(env));
       for (const w of p.warnings) logger.warn({ warning: w }, 'policy files');
       objects = () => p.objects;
       policySource = filePolicySource(p.policies);

@@ -1,7 +1,9 @@
 // `icsp evidence LOGFILE|- [--image REF] [--registries-conf FILE] [--json]`: reads a podman/skopeo debug log
 // (or CRI-O journal lines, or what the kubelet said: an event, a waiting message, `oc describe pod`), says which candidates were tried, which one served, why the others failed, and
 // whether that matches the plan the engine predicts from the node's registries.conf.
-import { readFile } from 'node:fs/promises';
+import { ByteBudget, readFileBounded } from '../files/bounded-read.ts';
+import { inputLimitsFromEnv, InputLimitError } from '../files/input-limits.ts';
+import type { InputLimits } from '../files/input-limits.ts';
 import { readEvidenceFromFile, readEvidenceFromStream } from '../files/log-lines.ts';
 import type { ReadEvidence } from '../files/log-lines.ts';
 import { EngineError } from '../domain/engine-error.ts';
@@ -18,7 +20,7 @@ import type { RegistriesConf } from '../domain/registries-conf.ts';
 import { resolve } from '../domain/resolve.ts';
 import { EXIT } from './io.ts';
 import type { CliIo } from './io.ts';
-import { foldLines, messageOf } from '../domain/error-text.ts';
+import { foldLines as oneLine } from '../domain/error-text.ts';
 
 const USAGE = 'usage: icsp evidence LOGFILE|- [--image REF] [--policies PATH... | --registries-conf FILE] [--json]';
 
@@ -58,7 +60,14 @@ function parseArgs(args: string[]): EvidenceArgs | string {
       policies.push(v);
     } else if (a.startsWith('--policies=')) policies.push(a.slice('--policies='.length));
     else if (a === '-h' || a === '--help') return USAGE;
-    else if (a.startsWith('-') && a !== '-') return `unknown option ${a}`;
+    else if (a === '--') {
+      // Everything after "--" is positional (a log file whose name begins with "-").
+      for (const rest of args.slice(i + 1)) {
+        if (log === null) log = rest;
+        else return `unexpected argument ${rest}`;
+      }
+      break;
+    } else if (a.startsWith('--')) return `unknown option ${a}`;
     else if (log === null) log = a;
     else return `unexpected argument ${a}`;
   }
@@ -80,42 +89,64 @@ function planReference(image: string | null, e: PullEvidence): string | null {
   return m !== null ? ref + (m[1] ?? '') : ref;
 }
 
+/** One line on stderr and, with --json, the same {"error": {stage, message}} object as the other commands. */
+function fail(io: CliIo, json: boolean, stage: string, message: string, code: number): number {
+  const line = oneLine(message, 2000);
+  io.stderr.write(`icsp evidence: ${line}\n`);
+  if (json) io.stdout.write(`${JSON.stringify({ error: { stage, message: line } }, null, 2)}\n`);
+  return code;
+}
+
+const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
 export async function evidenceCommand(args: string[], io: CliIo): Promise<number> {
   const parsed = parseArgs(args);
   if (typeof parsed === 'string') {
-    io.stderr.write(`icsp evidence: ${parsed === USAGE ? USAGE : `${parsed}\n${USAGE}`}\n`);
-    return parsed === USAGE ? EXIT.ok : EXIT.usage;
+    if (parsed === USAGE) {
+      io.stdout.write(`${USAGE}\n`);
+      return EXIT.ok;
+    }
+    io.stderr.write(`icsp evidence: ${oneLine(parsed, 2000)} (${USAGE})\n`);
+    if (args.includes('--json')) io.stdout.write(`${JSON.stringify({ error: { stage: 'usage', message: oneLine(parsed, 2000) } }, null, 2)}\n`);
+    return EXIT.usage;
+  }
+  const asJson = parsed.json;
+  let limits: InputLimits;
+  try {
+    limits = inputLimitsFromEnv(io.env);
+  } catch (err) {
+    if (!(err instanceof InputLimitError)) throw err;
+    return fail(io, asJson, 'usage', err.message, EXIT.usage);
   }
 
   if (parsed.image !== null) {
     try {
       parsed.image = refString(parsePullReference(parsed.image));
     } catch (err) {
-      io.stderr.write(`icsp evidence: --image ${parsed.image}: ${foldLines(messageOf(err))}\n`);
-      return EXIT.usage;
+      return fail(io, asJson, 'reference', `--image ${parsed.image}: ${errText(err)}`, EXIT.usage);
     }
   }
 
   let conf: RegistriesConf | null = null;
   if (parsed.registriesConf !== null) {
     try {
-      conf = parseRegistriesConf(await readFile(parsed.registriesConf, 'utf8'), [], parsed.registriesConf);
+      const text = await readFileBounded(parsed.registriesConf, new ByteBudget(limits.maxInputBytes), true);
+      conf = parseRegistriesConf(text, [], parsed.registriesConf);
     } catch (err) {
-      io.stderr.write(`icsp evidence: ${parsed.registriesConf}: ${foldLines(messageOf(err))}\n`);
-      return EXIT.usage;
+      const m = errText(err);
+      return fail(io, asJson, err instanceof EngineError ? err.stage : 'input', m.startsWith(parsed.registriesConf) ? m : `${parsed.registriesConf}: ${m}`, EXIT.usage);
     }
   }
 
   if (parsed.policies.length > 0) {
     // The plan a node would follow once the policies are rendered by the MCO.
     try {
-      const loaded = await loadPolicyPaths(parsed.policies, io.stdin);
-      for (const w of loaded.warnings) io.stderr.write(`icsp evidence: warning: ${w}\n`);
+      const loaded = await loadPolicyPaths(parsed.policies, io.stdin, limits);
+      for (const w of loaded.warnings) io.stderr.write(`icsp evidence: warning: ${oneLine(w, 2000)}\n`);
       conf = confFromEntries(renderPolicies(loaded.policies).registries);
     } catch (err) {
       if (!(err instanceof EngineError)) throw err;
-      io.stderr.write(`icsp evidence: ${foldLines(err.message)}\n`);
-      return err.stage === 'render' ? EXIT.pullFails : EXIT.usage;
+      return fail(io, asJson, err.stage, err.message, err.stage === 'render' ? EXIT.pullFails : EXIT.usage);
     }
   }
 
@@ -124,9 +155,8 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
     read = parsed.log === '-' ? await readEvidenceFromStream(io.stdin, parsed.image) : await readEvidenceFromFile(parsed.log, parsed.image);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : foldLines(String(err));
-    io.stderr.write(`icsp evidence: ${parsed.log}: ${why}\n`);
-    return EXIT.usage;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : errText(err);
+    return fail(io, asJson, 'input', `${parsed.log}: ${why}`, EXIT.usage);
   }
   const e = read.evidence;
 

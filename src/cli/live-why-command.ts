@@ -18,6 +18,7 @@ import { parseNodeSelection } from '../domain/node-selection.ts';
 import { EXIT } from './io.ts';
 import type { CliIo } from './io.ts';
 import { errorText, foldLines } from '../domain/error-text.ts';
+import { positionalsLast } from './argv.ts';
 
 export const LIVE_USAGE = `usage: icsp why IMAGE --live [--node NAME | --pool NAME | --nodes all|N] [--kubeconfig PATH] [--debug-image REF] [--json]
   Runs 'podman pull --log-level debug' on the node(s) in a short-lived debug pod (namespace icsp-bot-debug) and
@@ -38,22 +39,18 @@ interface LiveArgs {
 
 function parse(args: string[]): LiveArgs | 'help' {
   let p;
+  const options = {
+    live: { type: 'boolean', default: false },
+    node: { type: 'string' },
+    pool: { type: 'string' },
+    nodes: { type: 'string' },
+    kubeconfig: { type: 'string' },
+    'debug-image': { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  } as const;
   try {
-    p = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        live: { type: 'boolean', default: false },
-        node: { type: 'string' },
-        pool: { type: 'string' },
-        nodes: { type: 'string' },
-        kubeconfig: { type: 'string' },
-        'debug-image': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    p = parseArgs({ args: positionalsLast(args, options), allowPositionals: true, strict: true, options });
   } catch (e) {
     throw new Usage((e as Error).message.split('\n')[0] ?? String(e));
   }
@@ -116,8 +113,8 @@ export function formatLiveResult(r: LiveCheckResult): string {
 export async function liveWhyCommand(args: string[], io: CliIo): Promise<number> {
   const json = args.includes('--json');
   const fail = (stage: string, message: string, code: number): number => {
-    io.stderr.write(`icsp: ${foldLines(message)}\n`);
-    if (json) io.stdout.write(`${JSON.stringify({ error: { stage, message } }, null, 2)}\n`);
+    io.stderr.write(`icsp: ${foldLines(message, 2000)}\n`);
+    if (json) io.stdout.write(`${JSON.stringify({ error: { stage, message: foldLines(message, 2000) } }, null, 2)}\n`);
     return code;
   };
   let parsed: LiveArgs | 'help';

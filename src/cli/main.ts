@@ -4,6 +4,8 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { loadNodePolicyJson, loadPolicyPaths, loadRegistriesConfFiles } from '../files/policy-files.ts';
+import { inputLimitsFromEnv, InputLimitError } from '../files/input-limits.ts';
+import { positionalsLast } from './argv.ts';
 import { EngineError } from '../domain/engine-error.ts';
 import { describeBadPart } from '../domain/reference.ts';
 import type { Explanation } from '../domain/explain.ts';
@@ -90,7 +92,7 @@ const COMMON = {
 
 function parse(args: string[]) {
   try {
-    return parseArgs({ args, options: COMMON, allowPositionals: true, strict: true });
+    return parseArgs({ args: positionalsLast(args, COMMON), options: COMMON, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0] ?? String(e));
   }
@@ -101,8 +103,8 @@ function write(io: CliIo, stream: 'stdout' | 'stderr', text: string): void {
 }
 
 function fail(io: CliIo, json: boolean, stage: string, message: string, code: number, hint?: string): number {
-  write(io, 'stderr', `icsp: ${foldLines(message)}${hint !== undefined ? `: ${hint}` : ''}\n`);
-  if (json) write(io, 'stdout', JSON.stringify({ error: { stage, message } }, null, 2) + '\n');
+  write(io, 'stderr', `icsp: ${foldLines(`${message}${hint !== undefined ? `: ${hint}` : ''}`, 2000)}\n`);
+  if (json) write(io, 'stdout', JSON.stringify({ error: { stage, message: foldLines(message, 2000) } }, null, 2) + '\n');
   return code;
 }
 
@@ -124,12 +126,14 @@ async function sourceOf(p: Parsed, io: CliIo, command: string) {
   if (policies.length === 0 && conf === undefined) throw new UsageError(`${command} needs --policies PATH (ICSP/IDMS/ITMS YAML) or --registries-conf FILE`);
   if (p.values['registries-conf-d'] !== undefined && conf === undefined) throw new UsageError('--registries-conf-d goes with --registries-conf');
   if (p.values['policy-json-file'] !== undefined && (conf === undefined || command !== 'why')) throw new UsageError('--policy-json-file goes with why --registries-conf (a node\'s own policy.json)');
+  const limits = inputLimitsFromEnv(io.env);
   if (conf !== undefined) {
     const nodePolicyFile = p.values['policy-json-file'];
-    return { conf: await loadRegistriesConfFiles(conf, p.values['registries-conf-d']), nodePolicy: nodePolicyFile !== undefined ? await loadNodePolicyJson(nodePolicyFile) : undefined };
+    return { conf: await loadRegistriesConfFiles(conf, p.values['registries-conf-d'], limits), nodePolicy: nodePolicyFile !== undefined ? await loadNodePolicyJson(nodePolicyFile, limits) : undefined };
   }
-  const loaded = await loadPolicyPaths(policies, io.stdin);
-  for (const w of loaded.warnings) write(io, 'stderr', `icsp: warning: ${w}\n`);
+  const loaded = await loadPolicyPaths(policies, io.stdin, limits);
+  for (const w of loaded.warnings) write(io, 'stderr', `icsp: warning: ${foldLines(w, 2000)}
+`);
   return { policies: loaded.policies };
 }
 
@@ -256,12 +260,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (p.values['policy-json'] && command !== 'render') throw new UsageError(`--policy-json goes with render (icsp render --policies PATH --policy-json), not with ${command}`);
     return await handler(p, io);
   } catch (e) {
-    if (e instanceof UsageError) return fail(io, json, 'usage', `${e.message}`, EXIT.usage);
+    if (e instanceof UsageError || e instanceof InputLimitError) return fail(io, json, 'usage', `${e.message}`, EXIT.usage);
     if (e instanceof EngineError) {
       // The upstream message stays as is (scripts match on it); the human line also names the bad part.
       const bad = e.stage === 'reference' && image !== undefined ? describeBadPart(image) : undefined;
       return fail(io, json, e.stage, e.message, exitFor(e), bad);
     }
-    return fail(io, json, 'internal', `internal error: ${(e as Error).stack ?? String(e)}`, EXIT.usage);
+    // No stack trace for users (and none in --json); the message says where to report it.
+    const what = e instanceof RangeError ? 'the input is nested too deeply or too large' : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return fail(io, json, 'internal', `internal error: ${what}; please report this with the input that caused it`, EXIT.usage);
   }
 }

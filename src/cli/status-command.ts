@@ -17,7 +17,9 @@ export async function statusCommand(args: string[], io: CliIo, makeKubeConfig: (
   try {
     values = parseArgs({ args, options: { json: { type: 'boolean', default: false }, 'pool-selector': { type: 'string' }, kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, allowPositionals: false, strict: true }).values;
   } catch (e) {
-    io.stderr.write(`icsp status: ${errorText(e)}\n${STATUS_USAGE}\n`);
+    const message = errorText(e, 2000);
+    io.stderr.write(`icsp status: ${message}\n${STATUS_USAGE}\n`);
+    if (args.includes('--json')) io.stdout.write(`${JSON.stringify({ error: { stage: 'usage', message } })}\n`);
     return EXIT.usage;
   }
   if (values.help === true) {

@@ -3,6 +3,8 @@
 // object's kind/name and the field path; an unknown kind is skipped with a warning.
 import { loadAll, YAMLException } from 'js-yaml';
 import { EngineError } from './engine-error.ts';
+import { checkExpandedSize, DEFAULT_YAML_LIMITS } from './yaml-limits.ts';
+import type { YamlLimits } from './yaml-limits.ts';
 import type { PolicySet } from './policy-set.ts';
 import type { ClusterVersion, ImageConfig, ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet, PolicyObject } from '../types/openshift.ts';
 
@@ -24,14 +26,26 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 class FieldError extends Error {}
 
+/** A short description of a user's value for a message: never the whole value (it may be huge or aliased). */
+export function brief(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}
+
+const short = (s: string): string => (s.length > 100 ? `${s.slice(0, 100)}…` : s);
+
 function expectString(v: unknown, path: string, required = true): void {
   if (v === undefined && !required) return;
-  if (typeof v !== 'string') throw new FieldError(`${path}: expected a string, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+  if (typeof v !== 'string') throw new FieldError(`${path}: expected a string, got ${brief(v)}`);
 }
 
 function expectStringList(v: unknown, path: string): void {
   if (v === undefined || v === null) return;
-  if (!Array.isArray(v)) throw new FieldError(`${path}: expected a list of strings`);
+  if (!Array.isArray(v)) throw new FieldError(`${path}: expected a list of strings, got ${brief(v)}`);
   v.forEach((x, i) => expectString(x, `${path}[${i}]`));
 }
 
@@ -40,11 +54,11 @@ function checkMirrorRules(list: unknown, path: string, withPolicy: boolean): voi
   if (!Array.isArray(list)) throw new FieldError(`${path}: expected a list`);
   list.forEach((rule, i) => {
     const p = `${path}[${i}]`;
-    if (!isObj(rule)) throw new FieldError(`${p}: expected an object with source and mirrors`);
+    if (!isObj(rule)) throw new FieldError(`${p}: expected an object with source and mirrors, got ${brief(rule)}`);
     expectString(rule['source'], `${p}.source`);
     expectStringList(rule['mirrors'], `${p}.mirrors`);
     if (withPolicy && rule['mirrorSourcePolicy'] !== undefined && rule['mirrorSourcePolicy'] !== 'NeverContactSource' && rule['mirrorSourcePolicy'] !== 'AllowContactingSource') {
-      throw new FieldError(`${p}.mirrorSourcePolicy: must be NeverContactSource or AllowContactingSource, got ${JSON.stringify(rule['mirrorSourcePolicy'])}`);
+      throw new FieldError(`${p}.mirrorSourcePolicy: must be NeverContactSource or AllowContactingSource, got ${brief(rule['mirrorSourcePolicy'])}`);
     }
   });
 }
@@ -52,7 +66,9 @@ function checkMirrorRules(list: unknown, path: string, withPolicy: boolean): voi
 function checkObject(o: Obj): void {
   const kind = o['kind'] as string;
   const spec = o['spec'];
-  if (spec !== undefined && spec !== null && !isObj(spec)) throw new FieldError('spec: expected an object');
+  // Every kind but ClusterVersion has a required spec (the CRDs say so); the engine reads it without checking again.
+  if (kind !== 'ClusterVersion' && (spec === undefined || spec === null)) throw new FieldError(`spec: missing (got ${brief(spec)}); a ${kind} needs a spec object`);
+  if (spec !== undefined && spec !== null && !isObj(spec)) throw new FieldError(`spec: expected an object, got ${brief(spec)}`);
   const s = (spec ?? {}) as Obj;
   switch (kind) {
     case 'ImageContentSourcePolicy':
@@ -67,7 +83,7 @@ function checkObject(o: Obj): void {
     case 'Image': {
       const rs = s['registrySources'];
       if (rs === undefined || rs === null) break;
-      if (!isObj(rs)) throw new FieldError('spec.registrySources: expected an object');
+      if (!isObj(rs)) throw new FieldError(`spec.registrySources: expected an object, got ${brief(rs)}`);
       for (const k of ['insecureRegistries', 'blockedRegistries', 'allowedRegistries', 'containerRuntimeSearchRegistries']) {
         expectStringList(rs[k], `spec.registrySources.${k}`);
       }
@@ -75,7 +91,12 @@ function checkObject(o: Obj): void {
     }
     case 'ClusterVersion': {
       const st = o['status'];
-      if (st !== undefined && isObj(st) && isObj(st['desired'])) expectString(st['desired']['image'], 'status.desired.image', false);
+      if (st === undefined || st === null) break;
+      if (!isObj(st)) throw new FieldError(`status: expected an object, got ${brief(st)}`);
+      const d = st['desired'];
+      if (d === undefined || d === null) break;
+      if (!isObj(d)) throw new FieldError(`status.desired: expected an object, got ${brief(d)}`);
+      expectString(d['image'], 'status.desired.image', false);
       break;
     }
   }
@@ -87,23 +108,27 @@ function collect(doc: unknown, file: string, out: ParsedDocuments, index: string
   const kind = doc['kind'];
   if (kind === 'List' || (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(doc['items']))) {
     const items = doc['items'];
-    if (!Array.isArray(items)) throw new EngineError('input', `${file}: ${kind}: items: expected a list`);
+    if (!Array.isArray(items)) throw new EngineError('input', `${file}: document ${index}: ${kind}: items: expected a list, got ${brief(items)}`);
     items.forEach((item, i) => collect(item, file, out, `${index} items[${i}]`));
     return;
   }
-  if (typeof kind !== 'string') throw new EngineError('input', `${file}: document ${index}: kind: missing; is this a Kubernetes object?`);
+  if (typeof kind !== 'string') throw new EngineError('input', `${file}: document ${index}: kind: ${kind === undefined ? 'missing; is this a Kubernetes object?' : `expected a string, got ${brief(kind)}`}`);
   const meta = doc['metadata'];
-  const name = isObj(meta) && typeof meta['name'] === 'string' ? meta['name'] : undefined;
-  const label = `${kind}/${name ?? '?'}`;
+  const name = isObj(meta) && typeof meta['name'] === 'string' && meta['name'] !== '' ? meta['name'] : undefined;
+  const label = `${short(kind)}/${name === undefined ? '?' : short(name)}`;
   const group = KNOWN[kind];
   if (group === undefined) {
     out.warnings.push(`${file}: skipped ${label}: not a kind icsp reads (ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet, Image, ClusterVersion)`);
     return;
   }
   if (doc['apiVersion'] !== group) {
-    throw new EngineError('input', `${file}: ${label}: apiVersion: expected ${group}, got ${JSON.stringify(doc['apiVersion'])}`);
+    throw new EngineError('input', `${file}: ${label}: apiVersion: expected ${group}, got ${brief(doc['apiVersion'])}`);
   }
-  if (name === undefined) throw new EngineError('input', `${file}: ${kind}: metadata.name: missing`);
+  if (meta !== undefined && !isObj(meta)) throw new EngineError('input', `${file}: document ${index}: ${kind}: metadata: expected an object, got ${brief(meta)}`);
+  if (name === undefined) {
+    const n = isObj(meta) ? meta['name'] : undefined;
+    throw new EngineError('input', `${file}: document ${index}: ${kind}: metadata.name: ${n === undefined ? 'missing' : `expected a non-empty string, got ${brief(n)}`}`);
+  }
   try {
     checkObject(doc);
   } catch (e) {
@@ -114,15 +139,18 @@ function collect(doc: unknown, file: string, out: ParsedDocuments, index: string
 }
 
 /** Parses one file's text (YAML is a superset of JSON, so both go through the YAML loader). */
-export function parsePolicyDocuments(text: string, file: string): ParsedDocuments {
+export function parsePolicyDocuments(text: string, file: string, limits: YamlLimits = DEFAULT_YAML_LIMITS): ParsedDocuments {
   const out: ParsedDocuments = { objects: [], warnings: [] };
   let docs: unknown[];
   try {
-    docs = loadAll(text, null, { filename: file });
+    docs = loadAll(text, { filename: file, maxAliases: limits.maxAliases });
   } catch (e) {
-    const msg = e instanceof YAMLException ? `${e.reason}${e.mark ? ` at line ${e.mark.line + 1}, column ${e.mark.column + 1}` : ""}` : String(e);
-    throw new EngineError('input', `${file}: invalid YAML: ${msg}`);
+    const msg = e instanceof YAMLException ? `${e.reason}${e.mark ? ` at line ${e.mark.line + 1}, column ${e.mark.column + 1}` : ''}` : e instanceof RangeError ? 'nested too deeply' : String(e);
+    const hint = msg.includes('maxAliases') ? ' (raise ICSP_YAML_MAX_ALIASES if this file is genuine)' : '';
+    throw new EngineError('input', `${file}: invalid YAML: ${msg}${hint}`);
   }
+  const tooBig = checkExpandedSize(docs, limits);
+  if (tooBig !== undefined) throw new EngineError('input', `${file}: refused: ${tooBig}; the limits are ICSP_YAML_MAX_ALIASES=${limits.maxAliases} and ICSP_YAML_MAX_ALIAS_NODES=${limits.maxAliasNodes}`);
   docs.forEach((d, i) => collect(d, file, out, `#${i + 1}`));
   return out;
 }

@@ -9,6 +9,7 @@ import { triageSettingsFromEnv } from '../../src/composition/triage-notifier.ts'
 import { rolloutSettingsFromEnv } from '../../src/composition/rollout-notifier.ts';
 import { SettingsReader } from '../../src/settings/settings-reader.ts';
 import { SETTINGS, settingSpec, settingsMarkdown } from '../../src/settings/settings-table.ts';
+import { inputLimitsFromEnv } from '../../src/files/input-limits.ts';
 import { loadConfig } from '../../src/slack/config.ts';
 import { proxySettingsFromEnv } from '../../src/slack/outbound.ts';
 
@@ -51,6 +52,8 @@ function variablesRead(): Set<string> {
   p.raw('ICSP_KUBECONFIG_CONTEXTS');
   p.seconds('ICSP_FLEET_CONNECT_TIMEOUT_SECONDS', { min: 1, max: 600 });
   proxySettingsFromEnv(env({}));
+  // The input limits of the CLI and the offline bot (src/files/input-limits.ts).
+  inputLimitsFromEnv(env({}));
   try {
     loadKubeconfig({ env: env({}), hint: 'h', home: '/nonexistent', serviceAccountToken: '/nonexistent' });
   } catch {
