@@ -78,12 +78,14 @@ export class SettingsReader {
     const raw = this.raw(name);
     if (raw === undefined) return undefined;
     let u: URL | undefined;
+    // Never echo credentials embedded in the URL (https://user:password@proxy/...), valid or not.
+    const shown = JSON.stringify(raw.replace(/\/\/[^/?#]*@/, '//***@').replace(/^[^/:]*:[^/]*@/, '***@').slice(0, 100));
     try {
       u = new URL(raw);
     } catch {
-      this.errors.push(`${name}: "${raw}" is not a URL`);
+      this.errors.push(`${name}: ${shown} is not a URL`);
     }
-    if (u !== undefined && u.protocol !== 'http:' && u.protocol !== 'https:') this.errors.push(`${name}: "${raw}" must be http(s)`);
+    if (u !== undefined && u.protocol !== 'http:' && u.protocol !== 'https:') this.errors.push(`${name}: ${shown} must be http(s)`);
     return raw.endsWith('/') ? raw : `${raw}/`;
   }
 

@@ -2,8 +2,9 @@
 // settings table is this table (test/unit/settings.test.ts fails when they differ); the readers in
 // settings-reader.ts refuse a variable that is not here, and take numeric defaults from here.
 
-/** Which part of the program reads the variable (docs/slack.md documents `slack` and `process`). */
-export type SettingArea = 'slack' | 'process' | 'live' | 'rollout' | 'triage';
+/** Which part of the program reads the variable (docs/slack.md documents `slack` and `process`; `input`: the bounds on
+ * policy files, stdin and registries.conf, read by the CLI and the offline bot, README "Security model"). */
+export type SettingArea = 'slack' | 'process' | 'live' | 'rollout' | 'triage' | 'input';
 
 export interface SettingSpec {
   readonly name: string;
@@ -24,9 +25,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'ICSP_ALLOWED_CHANNELS', area: 'slack', default: '(every channel)', meaning: 'comma-separated channel IDs (C…, G…, D…) the bot answers in' },
   { name: 'ICSP_LIVE_USERS', area: 'slack', default: '(nobody)', meaning: 'comma-separated user IDs (U…, W…) and user-group IDs (S…) allowed to run live checks' },
   { name: 'ICSP_POLICIES', area: 'process', default: '(none)', meaning: 'comma-separated policy files/directories: offline mode (plans from files, live checks off)' },
-  { name: 'ICSP_MAX_INPUT_BYTES', area: 'process', default: '67108864', meaning: 'bytes (64 MiB) of policy YAML/JSON, stdin and registries.conf one command (or the offline bot) reads, all files together; more is refused (exit 2) as soon as it is seen' },
-  { name: 'ICSP_YAML_MAX_ALIASES', area: 'process', default: '1000', meaning: 'YAML aliases (`*name`) per document; more is refused' },
-  { name: 'ICSP_YAML_MAX_ALIAS_NODES', area: 'process', default: '100000', meaning: 'nodes that aliases may add once expanded, per file ("billion laughs" is refused after this many); an alias to its own ancestor (a cycle) and an expanded nesting over 200 levels are always refused' },
+  { name: 'ICSP_MAX_INPUT_BYTES', area: 'input', default: '67108864', meaning: 'bytes (64 MiB) of policy YAML/JSON, stdin and registries.conf one command (or the offline bot) reads, all files together; more is refused (exit 2) as soon as it is seen' },
+  { name: 'ICSP_YAML_MAX_ALIASES', area: 'input', default: '1000', meaning: 'YAML aliases (`*name`) per document; more is refused' },
+  { name: 'ICSP_YAML_MAX_ALIAS_NODES', area: 'input', default: '100000', meaning: 'nodes that aliases may add once expanded, per file ("billion laughs" is refused after this many); an alias to its own ancestor (a cycle) and an expanded nesting over 200 levels are always refused' },
   { name: 'ICSP_CLUSTER_NAME', area: 'process', default: '(the policy source label)', meaning: 'cluster name shown in every message' },
   { name: 'ICSP_RATE_LIMIT', area: 'slack', default: '10/60', meaning: 'per-user limit: N requests per S seconds' },
   { name: 'ICSP_MAX_LIVE_CHECKS', area: 'slack', default: '2', meaning: 'global cap on concurrent live checks (more wait in a queue of 4x that size, then are refused)' },

@@ -1,7 +1,7 @@
 // The Bolt wiring: `/icsp` commands, @-mentions and the buttons of a live answer, in Socket Mode or HTTP. Every
 // listener acks first (within Slack's 3 s), then works in the background; every background task is tracked, and
 // every failure ends in a log line and, where a user waits, an ephemeral message. No unhandled rejection.
-import { App, SocketModeReceiver } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import type { AllMiddlewareArgs, App as BoltApp, LogLevel, RespondFn } from '@slack/bolt';
 import type { Server } from 'node:http';
 import type { Logger } from '../ports/logger.ts';
@@ -18,6 +18,9 @@ import { formatExplanation } from '../domain/explain-report.ts';
 import { safeFileName, uploadToThread } from './file-upload.ts';
 import type { UploadFile } from './file-upload.ts';
 import { SLASH_COMMAND } from './scopes.ts';
+import { frontDoor } from './front-door.ts';
+import { checkPayload } from './payload-check.ts';
+import { userFacing } from './user-facing.ts';
 import { WorkSlots } from './work-slots.ts';
 import { callSlack, ERROR_CHARS, slackErrorCode } from './slack-call.ts';
 import { errorText } from '../domain/error-text.ts';
@@ -153,7 +156,10 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     });
     app = new App({ token: config.botToken, receiver, clientOptions, logger: blog, logLevel: INFO });
   } else {
-    app = new App({ token: config.botToken, signingSecret: config.signingSecret, clientOptions, logger: blog, logLevel: INFO, port: config.port });
+    // Our own HTTPReceiver, so the front door (front-door.ts) sees every request before Bolt does.
+    const receiver = new HTTPReceiver({ signingSecret: config.signingSecret ?? '', port: config.port, logger: blog, logLevel: INFO });
+    receiver.requestListener = frontDoor(receiver.requestListener, { signingSecret: config.signingSecret ?? '', logger: logger.child({ component: 'front-door' }) });
+    app = new App({ token: config.botToken, receiver, clientOptions, logger: blog, logLevel: INFO });
   }
   const client = app.client;
 
@@ -403,7 +409,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     try {
       held = await planWhy(s.policySource, c.image);
     } catch (e) {
-      return t.ephemeral(errorMessage(s.cluster, `cannot read the policies: ${errorText(e, ERROR_CHARS)}`));
+      logger.error({ err: errorText(e, ERROR_CHARS) }, 'policies could not be read');
+      return t.ephemeral(errorMessage(s.cluster, `cannot read the policies: ${userFacing(e)}`));
     }
     try {
       await answerWhy(t, c, s, held);
@@ -452,7 +459,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     try {
       result = await slots.outside(promise);
     } catch (e) {
-      const line = errorText(e, ERROR_CHARS);
+      const line = userFacing(e);
       audit.info({ who: t.user, what: { image, selection }, where: { channel: t.channel, threadTs }, shared, result: { error: line }, durationMs: Date.now() - started }, 'live check');
       const busy = e instanceof BusyError;
       await post(t.channel, threadTs, noteMessage(s.cluster, `${busy ? 'Live check not started' : 'Live check failed'}: ${line}`));
@@ -486,6 +493,12 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
   // ---- listeners -------------------------------------------------------------------------------------------
 
   app.command(SLASH_COMMAND, async ({ ack, command, respond }) => {
+    // Socket Mode bypasses the HTTP front door: the same shape check here.
+    const shape = checkPayload(command);
+    if (!shape.ok) {
+      logger.warn({ error: shape.error }, 'malformed slash command refused');
+      return ack(`icsp-bot could not read this command: ${shape.error}.`);
+    }
     await ack();
     const cmd = command as unknown as SlashCommandPayload;
     const t: Target = {
@@ -499,8 +512,10 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     background(`command ${quoteInput(cmd.text, 40)}`, () => guarded(t, () => handleText(t, cmd.text)));
   });
 
-  app.event('app_mention', async ({ event }) => {
+  app.event('app_mention', async ({ event, body }) => {
     const ev = event as unknown as AppMentionPayload;
+    const shape = checkPayload(body);
+    if (!shape.ok) return void logger.warn({ error: shape.error }, 'malformed app_mention dropped');
     if (ev.user === undefined) return;
     const user = ev.user;
     const threadTs = ev.thread_ts ?? ev.ts;
@@ -519,6 +534,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
 
   app.action(new RegExp(`^(${ACTIONS.runNode}|${ACTIONS.runPool}|${ACTIONS.showDiff}|${TRIAGE_ACTIONS.live})$`), async ({ ack, body, respond }: AllMiddlewareArgs & { ack: () => Promise<void>; body: unknown; respond: RespondFn }) => {
     await ack();
+    const shape = checkPayload(body);
+    if (!shape.ok) return void logger.warn({ error: shape.error }, 'malformed block action dropped');
     const b = body as BlockActionPayload;
     const action = b.actions[0];
     const channel = b.channel?.id ?? b.container?.channel_id;
@@ -588,7 +605,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     } catch (e) {
       logger.error({ err: errorText(e, ERROR_CHARS), slackError: slackErrorCode(e), channel: t.channel, user: t.user, origin: t.origin }, 'request failed');
       try {
-        await t.ephemeral(errorMessage(cluster, `something went wrong: ${slackErrorCode(e) ?? errorText(e, ERROR_CHARS)}`));
+        await t.ephemeral(errorMessage(cluster, `something went wrong: ${slackErrorCode(e) ?? userFacing(e)}`));
       } catch (e2) {
         logger.error({ err: errorText(e2, ERROR_CHARS) }, 'could not report the failure to the user');
       }
