@@ -13,7 +13,6 @@ const reads: [plural: string, group: string, version: string][] = [
   ['images', 'config.openshift.io', 'v1'],
   ['clusterversions', 'config.openshift.io', 'v1'],
   ['machineconfigpools', 'machineconfiguration.openshift.io', 'v1'],
-  ['machineconfigs', 'machineconfiguration.openshift.io', 'v1'],
 ];
 
 describe('RBAC: the bot as ServiceAccount icsp-bot', () => {
@@ -26,6 +25,14 @@ describe('RBAC: the bot as ServiceAccount icsp-bot', () => {
   it.each(reads)('may list %s.%s', async (plural, group, version) => {
     const list = await botConfig().makeApiClient(CustomObjectsApi).listClusterCustomObject({ group, version, plural });
     expect(list).toMatchObject({ items: [] });
+  });
+
+  it('may get a MachineConfig by name but not list or watch them (the code reads the rendered one by name)', async () => {
+    const custom = botConfig().makeApiClient(CustomObjectsApi);
+    const mc = { group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigs' };
+    expect((await expectApiError(custom.getClusterCustomObject({ ...mc, name: uniqueName('rendered-worker') }))).code).toBe(404);
+    expect((await expectApiError(custom.listClusterCustomObject(mc))).code).toBe(403);
+    expect((await expectApiError(custom.listClusterCustomObject({ ...mc, watch: true }))).code).toBe(403);
   });
 
   it('may list nodes', async () => {
@@ -93,8 +100,11 @@ describe('RBAC: the bot as ServiceAccount icsp-bot', () => {
     await core.createNamespacedConfigMap({ namespace: 'icsp-bot', body: { metadata: { name }, data: { seen: '1' } } });
     await core.replaceNamespacedConfigMap({ namespace: 'icsp-bot', name, body: { metadata: { name }, data: { seen: '2' } } });
     expect((await core.readNamespacedConfigMap({ namespace: 'icsp-bot', name })).data).toEqual({ seen: '2' });
-    // No delete: state is overwritten, never removed.
+    // No delete: state is overwritten, never removed. No list, watch or patch: the code reads its one ConfigMap by name.
     expect((await expectApiError(core.deleteNamespacedConfigMap({ namespace: 'icsp-bot', name }))).code).toBe(403);
+    expect((await expectApiError(core.listNamespacedConfigMap({ namespace: 'icsp-bot' }))).code).toBe(403);
+    expect((await expectApiError(core.listNamespacedConfigMap({ namespace: 'icsp-bot', watch: true }))).code).toBe(403);
+    expect((await expectApiError(core.patchNamespacedConfigMap({ namespace: 'icsp-bot', name, body: [{ op: 'add', path: '/data/x', value: '1' }] }))).code).toBe(403);
     const elsewhere = await expectApiError(core.createNamespacedConfigMap({ namespace: debugNamespace, body: { metadata: { name } } }));
     expect(elsewhere.code).toBe(403);
   });
