@@ -10,13 +10,13 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { fuzzFor, fuzzSeed, mutate, nearValidObject, randomValue, within } from '../helpers/fuzz.ts';
 import type { Rng } from '../helpers/fuzz.ts';
-import { repoRoot, sharedPath } from '../helpers/shared-dir.ts';
+import { podmanFixturePath, repoRoot } from '../helpers/shared-dir.ts';
 
 const BUDGET_MS = Number(process.env['ICSP_FUZZ_MS'] ?? 8000);
 const tmp = mkdtempSync(join(tmpdir(), 'icsp-fuzz-'));
 const policySample = readFileSync(join(repoRoot, 'examples/ibm-cp-common-services-icsp.yaml'), 'utf8');
-const confSample = readFileSync(sharedPath('fixtures/podman/d2-tag-pull-digest-only-mirror-idms/registries.conf'), 'utf8');
-const logSample = readFileSync(sharedPath('fixtures/podman/b-digest-fallback-second-mirror/output.log'), 'utf8').slice(0, 20_000);
+const confSample = readFileSync(podmanFixturePath('d2-tag-pull-digest-only-mirror-idms/registries.conf'), 'utf8');
+const logSample = readFileSync(podmanFixturePath('b-digest-fallback-second-mirror/output.log'), 'utf8').slice(0, 20_000);
 const refs = ['imagestore.co/repo/exampleimage:latest', 'quay.io/a/b@sha256:' + 'a'.repeat(64), 'localhost:5000/x', 'ubuntu', 'registry-1.example.com/ns/app:v1', 'a/b:c@sha256:' + 'f'.repeat(64)];
 const REF_CHARS = 'abcxyz019.-_/:@ABC+ \n\u001b%~';
 
