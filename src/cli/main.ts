@@ -242,12 +242,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   if (command === 'evidence') return evidenceCommand(rest, io);
-  if (command === 'why' && rest.includes('--live')) return liveWhyCommand(rest, io);
-  if (command === 'why' && rest.some((a) => a === '--pod' || a.startsWith('--pod='))) return podWhyCommand(rest, io);
+  // Options are what precedes "--" (after it, "--json" or "--live" would be an IMAGE).
+  const options = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (command === 'why' && options.includes('--live')) return liveWhyCommand(rest, io);
+  if (command === 'why' && options.some((a) => a === '--pod' || a.startsWith('--pod='))) return podWhyCommand(rest, io);
   if (command === 'status') return statusCommand(rest, io);
   if (command === 'what-if') return whatIfCommand(rest, io, readWhatIfClusterState);
   const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command as OfflineCommand] : undefined;
-  const json = rest.includes('--json');
+  const json = options.includes('--json');
   if (handler === undefined) return fail(io, json, 'usage', `unknown command "${command}" (commands: why, resolve, render, evidence, status, what-if, migrate-icsp, help)`, EXIT.usage);
   let image: string | undefined;
   try {

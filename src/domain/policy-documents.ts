@@ -63,8 +63,31 @@ function checkMirrorRules(list: unknown, path: string, withPolicy: boolean): voi
   });
 }
 
+/**
+ * Drops fields whose value is null below `v`, as the API server prunes them from objects of a CRD whose schema does
+ * not make them nullable: `allowedRegistries: null` means unset, and the engine never meets a null field.
+ */
+function pruneNullFields(v: unknown): void {
+  const stack = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (typeof x !== 'object' || x === null) continue;
+    if (Array.isArray(x)) {
+      for (const e of x) stack.push(e);
+      continue;
+    }
+    const o = x as Obj;
+    for (const k of Object.keys(o)) {
+      if (o[k] === null) delete o[k];
+      else stack.push(o[k]);
+    }
+  }
+}
+
 function checkObject(o: Obj): void {
   const kind = o['kind'] as string;
+  if (isObj(o['spec'])) pruneNullFields(o['spec']);
+  if (isObj(o['status'])) pruneNullFields(o['status']);
   const spec = o['spec'];
   // Every kind but ClusterVersion has a required spec (the CRDs say so); the engine reads it without checking again.
   if (kind !== 'ClusterVersion' && (spec === undefined || spec === null)) throw new FieldError(`spec: missing (got ${brief(spec)}); a ${kind} needs a spec object`);

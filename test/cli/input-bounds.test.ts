@@ -167,6 +167,17 @@ describe('objects of the wrong shape', () => {
   }
 });
 
+describe('null fields', () => {
+  it('a null list (allowedRegistries: null) means unset, as the API server prunes it (found by the fuzz test)', async () => {
+    const p = file('null-list.yaml', 'apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec: {registrySources: {allowedRegistries: null, blockedRegistries: null}}\n');
+    for (const cmd of [['why', 'quay.io/a/b:1'], ['render']]) {
+      const r = await run([...cmd, '--policies', p, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).not.toContain('internal error');
+    }
+  });
+});
+
 describe('arguments and messages', () => {
   it('a reference that begins with "-" is a reference, not an option', async () => {
     const r = await run(['why', '-example.com/foo', '--policies', join(repoRoot, 'examples')]);
