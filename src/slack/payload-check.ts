@@ -20,8 +20,23 @@ const bad = (error: string): PayloadVerdict => ({ ok: false, error });
 
 const OUR_ACTIONS = new Set<string>([ACTIONS.runNode, ACTIONS.runPool, ACTIONS.showDiff]);
 
+/** Envelope fields Bolt itself reads before any listener (context, conversation, authorizations): absent or well-typed. */
+function envelopeError(body: Obj): string | undefined {
+  for (const k of ['team', 'enterprise', 'channel', 'container', 'message', 'view', 'state', 'user']) {
+    if (k in body && body[k] !== undefined && !isObj(body[k])) return `${k} is not an object`;
+  }
+  if ('authorizations' in body && !Array.isArray(body['authorizations'])) return 'authorizations is not a list';
+  if (Array.isArray(body['authorizations']) && body['authorizations'].some((a) => !isObj(a))) return 'authorizations has an entry that is not an object';
+  for (const k of ['team_id', 'enterprise_id', 'api_app_id', 'channel_id', 'user_id', 'type', 'token', 'event_id']) {
+    if (k in body && body[k] !== undefined && typeof body[k] !== 'string') return `${k} is not a string`;
+  }
+  return undefined;
+}
+
 export function checkPayload(body: unknown): PayloadVerdict {
   if (!isObj(body)) return bad(`the payload is ${body === null ? 'null' : Array.isArray(body) ? 'a list' : typeof body}, not an object`);
+  const envelope = envelopeError(body);
+  if (envelope !== undefined) return bad(`the payload's ${envelope}`);
   if (str(body['command'])) {
     if (body['command'] !== SLASH_COMMAND) return { ok: true, kind: 'ignored', why: `command ${body['command'].slice(0, 40)}` };
     if (!str(body['text'])) return bad('the slash command has no text');

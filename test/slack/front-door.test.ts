@@ -52,6 +52,8 @@ describe('malformed signed payloads get a 400 at once, never a hang or a 500', (
     ['two payload fields', 'payload=%7B%7D&payload=%7B%7D', FORM],
     ['block action without user', `payload=${encodeURIComponent(JSON.stringify({ ...blockAction({ actionId: 'icsp_run_pool', value: 'r1', threadTs: '1.1', messageTs: '1.1', responseUrl: 'http://x/' }), user: undefined }))}`, FORM],
     ['block action with user null', `payload=${encodeURIComponent(JSON.stringify({ ...blockAction({ actionId: 'icsp_show_diff', value: 'r1', threadTs: '1.1', messageTs: '1.1', responseUrl: 'http://x/' }), user: null }))}`, FORM],
+    ['block action with channel null (Bolt itself reads channel.id: found by the fuzz test)', `payload=${encodeURIComponent(JSON.stringify({ ...blockAction({ actionId: 'icsp_run_pool', value: 'r1', threadTs: '1.1', messageTs: '1.1', responseUrl: 'http://x/' }), channel: null }))}`, FORM],
+    ['event callback with authorizations null', JSON.stringify({ ...mentionEvent({ text: 'x' }), authorizations: null }), JSON_TYPE],
     ['block action with actions null', `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: 'U1' }, actions: null }))}`, FORM],
     ['block action with a numeric value', `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: 'U1' }, actions: [{ action_id: 'icsp_run_pool', value: 5 }] }))}`, FORM],
     ['slash command without text', commandForm({ text: '', responseUrl: 'http://x/' }).replace(/&text=[^&]*/, ''), FORM],

@@ -90,7 +90,7 @@ describe('fuzzing the Slack endpoint', () => {
     const statuses = new Map<number, number>();
     const n = await fuzzFor(BUDGET_MS, seed, async (r, i) => {
       const q = request(r);
-      const where = `seed=${seed} (ICSP_FUZZ_SEED=${seed} replays it) case #${i} ${q.what}: ${JSON.stringify(q.body.slice(0, 300))}`;
+      const where = `seed=${seed} (ICSP_FUZZ_SEED=${seed} replays it) case #${i} ${q.what}: ${JSON.stringify(q.body.slice(0, 3000))}`;
       const res = await within(5000, fetch(`http://127.0.0.1:${h.port!}/slack/events`, { method: 'POST', headers: { 'content-type': q.contentType, ...q.headers }, body: q.body }).then(async (x) => ({ status: x.status, text: await x.text() })), where);
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       expect([200, 400, 401, 413], `${where}\nstatus ${res.status}`).toContain(res.status);
