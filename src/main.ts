@@ -36,6 +36,7 @@ import { SettingsReader } from './settings/settings-reader.ts';
 import { createSlackOutbound, proxySecrets, proxySettingsFromEnv } from './slack/outbound.ts';
 import type { BotConfig } from './slack/config.ts';
 import { errorText, messageOf } from './domain/error-text.ts';
+import type { Explanation } from './domain/explain.ts';
 import { fleetFromContexts, fleetFromDirectory } from './cluster/fleet-kubeconfigs.ts';
 import type { FleetMember } from './cluster/fleet-kubeconfigs.ts';
 import { createFleet } from './composition/fleet.ts';
@@ -165,6 +166,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
       poolStatus: async (k) => (await readPoolStatus(k)).lines,
       policyLines: (c, f) => policyLines(policyObjectsOf(c), f),
       instrument: (c) => instrumentLiveChecker(c, metrics),
+      podTriager: (k, explainPolicies) => new ClusterPodTriager(k, { explainPolicies }),
       connectTimeoutMs: fleetTimeoutMs,
       log: (msg, fields) => (msg === 'cluster unreachable' ? logger.warn(fields, msg) : logger.info(fields, msg)),
     });
@@ -212,14 +214,29 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   }
   // The triage channel (ICSP_TRIAGE_CHANNEL): the rollout notices' Lease decides who posts, when they run.
   let triageChannel: TriageChannel | undefined;
+  const fleetTriage: TriageChannel[] = [];
   if (triage.settings !== null && kc !== undefined) {
-    const chat = instrumentChatSink(new SlackChatSink({ token: config.botToken, ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}) }), metrics);
+    const chat = instrumentChatSink(new SlackChatSink({ token: config.botToken, fetch: outbound.fetch, ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}) }), metrics);
     const rolloutNotifier = notifier;
     triageChannel = createTriageChannel(kc, chat, { ...triage.settings, cluster: config.clusterName ?? triage.settings.cluster }, (image) => policySource.explain(image), {
       logger,
       ...(rolloutNotifier !== undefined ? { leadership: { get isLeader() { return rolloutNotifier.isLeader; } } } : {}),
     });
     await triageChannel.start();
+  } else if (triage.settings !== null && fleet !== undefined) {
+    // One triage channel watch per cluster, each explaining with that cluster's policies and naming the cluster.
+    const chat = instrumentChatSink(new SlackChatSink({ token: config.botToken, fetch: outbound.fetch, ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}) }), metrics);
+    const running = fleet;
+    fleetMembers.forEach((m, i) => {
+      const rolloutNotifier = fleetNotifiers[i];
+      const explainHere = async (image: string): Promise<Explanation> => (await running.get(m.name)).policySource.explain(image);
+      const channel = createTriageChannel(m.kubeConfig, chat, { ...triage.settings!, cluster: m.name }, explainHere, {
+        logger: logger.child({ cluster: m.name }),
+        ...(rolloutNotifier !== undefined ? { leadership: { get isLeader() { return rolloutNotifier.isLeader; } } } : {}),
+      });
+      fleetTriage.push(channel);
+      channel.start().catch((e: unknown) => logger.warn({ cluster: m.name, err: errorText(e) }, 'triage channel: cannot start for this cluster'));
+    });
   } else if (triage.settings !== null) {
     logger.warn('ICSP_TRIAGE_CHANNEL is set but the bot runs offline (ICSP_POLICIES): the triage channel needs a cluster');
   }
@@ -284,6 +301,7 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
       await fleet?.shutdown();
       await notifier?.stop();
       await triageChannel?.stop();
+      await Promise.allSettled(fleetTriage.map((c) => c.stop()));
       await Promise.allSettled(fleetNotifiers.map((n) => n.stop()));
       await bot.stop();
       await outbound.close().catch(() => undefined);

@@ -72,7 +72,7 @@ export interface SlackBotDeps {
 }
 
 /** The cluster one command is aimed at: the bot's own, or one of its fleet. */
-type Scope = Pick<SlackBotDeps, 'policySource' | 'liveChecker' | 'poolStatus' | 'listPolicies' | 'whatIfState'> & { cluster: string };
+type Scope = Pick<SlackBotDeps, 'policySource' | 'liveChecker' | 'poolStatus' | 'listPolicies' | 'whatIfState' | 'podTriager'> & { cluster: string };
 
 export interface SlackBot {
   app: BoltApp;
@@ -164,7 +164,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
   const client = app.client;
 
   const cluster = config.clusterName ?? deps.policySource.cluster;
-  const home: Scope = { cluster, policySource: deps.policySource, liveChecker: deps.liveChecker, poolStatus: deps.poolStatus, listPolicies: deps.listPolicies, whatIfState: deps.whatIfState };
+  const home: Scope = { cluster, policySource: deps.policySource, liveChecker: deps.liveChecker, poolStatus: deps.poolStatus, listPolicies: deps.listPolicies, whatIfState: deps.whatIfState, podTriager: deps.podTriager };
   const clusterNames = (): readonly string[] => deps.fleet?.names() ?? [cluster];
 
   /** One cluster by name; rejects with a sentence when it is unknown or unreachable. */
@@ -174,7 +174,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       throw new Error(`unknown cluster ${JSON.stringify(name)}: this bot serves ${cluster}`);
     }
     const h = await deps.fleet.get(name);
-    return { cluster: h.name, policySource: h.policySource, liveChecker: h.liveChecker, ...(h.poolStatus ? { poolStatus: h.poolStatus } : {}), ...(h.listPolicies ? { listPolicies: h.listPolicies } : {}) };
+    return { cluster: h.name, policySource: h.policySource, liveChecker: h.liveChecker, ...(h.poolStatus ? { poolStatus: h.poolStatus } : {}), ...(h.listPolicies ? { listPolicies: h.listPolicies } : {}), ...(h.podTriager ? { podTriager: h.podTriager } : {}) };
   }
   const limiter = new RateLimiter(config.rateLimit.max, config.rateLimit.windowMs);
   const gate = new ConcurrencyGate(config.maxConcurrentChecks, config.maxConcurrentChecks * 4);
@@ -337,18 +337,18 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
   }
 
   async function whyPod(t: Target, namespace: string, name: string, s: Scope, known?: Awaited<ReturnType<PodTriager['triage']>>): Promise<void> {
-    if (s.cluster !== cluster) return t.ephemeral(errorMessage(s.cluster, `why pod reads pods of the bot's own cluster (${cluster}) only`));
-    if (deps.podTriager === undefined && known === undefined) return t.ephemeral(errorMessage(cluster, 'why pod needs a cluster: this bot runs offline (policies from files)'));
+    const triager = s.podTriager;
+    if (triager === undefined && known === undefined) return t.ephemeral(errorMessage(s.cluster, 'why pod needs a cluster: this bot runs offline (policies from files)'));
     let triage;
     try {
-      triage = known ?? (await (deps.podTriager as PodTriager).triage(namespace, name));
+      triage = known ?? (await (triager as PodTriager).triage(namespace, name));
     } catch (e) {
-      return t.ephemeral(errorMessage(cluster, errorText(e, ERROR_CHARS)));
+      return t.ephemeral(errorMessage(s.cluster, errorText(e, ERROR_CHARS)));
     }
     const c = triage.containers[0];
     const live = c !== undefined && triage.node !== null && s.liveChecker !== undefined && (await liveAccess.mayRunLive(t.user).catch(() => false));
     const requestId = `t${++seq}-${Date.now().toString(36)}`;
-    const msg = podTriageMessage(cluster, triage, live && triage.node !== null ? { requestId, node: triage.node } : null);
+    const msg = podTriageMessage(s.cluster, triage, live && triage.node !== null ? { requestId, node: triage.node } : null);
     let ts: string;
     try {
       ts = await post(t.channel, t.threadTs, msg);

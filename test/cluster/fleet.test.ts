@@ -7,14 +7,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { RecordingServer } from '../slack/helpers/recording-server.ts';
 import { BOT_TOKEN, commandForm, postSigned, SIGNING_SECRET } from '../slack/helpers/slack-fixtures.ts';
 import { freePort } from '../slack/helpers/proxy-env.ts';
 import { adminConfig, clusterInfo } from './cluster-info.ts';
 import { startControlPlane } from './control-plane.ts';
 import type { ControlPlane } from './control-plane.ts';
-import { adminKubeConfig, tokenKubeConfig, uniqueName } from './kube.ts';
+import { adminKubeConfig, createNamespace, tokenKubeConfig, uniqueName } from './kube.ts';
 import { prepareCluster } from './prepare-cluster.ts';
 import type { ClusterInfo } from './cluster-info.ts';
 
@@ -145,6 +145,19 @@ describe('one bot for a fleet (ICSP_KUBECONFIGS)', () => {
     const notice = rec.callsOf('chat.postMessage').find((c) => c.params.channel === 'C0FLEET')!;
     expect(String(notice.params.text)).toContain('prod-west');
     expect(String(notice.params.text)).not.toContain('prod-east');
+  });
+
+  it('why pod NS/NAME cluster=prod-west reads the pod from that cluster', async () => {
+    const west = adminKubeConfig(westInfo).makeApiClient(CoreV1Api);
+    await createNamespace(adminKubeConfig(westInfo), 'fleet-apps', { 'pod-security.kubernetes.io/enforce': 'baseline' });
+    await west.createNamespacedPod({ namespace: 'fleet-apps', body: { metadata: { name: 'web' }, spec: { containers: [{ name: 'web', image: IMAGE }] } } });
+    rec.reset();
+    await ask('why pod fleet-apps/web cluster=prod-west', 'pod');
+    await rec.waitFor(() => rec.callsOf('chat.postMessage').length + rec.responses.length >= 1, 20_000);
+    const said = JSON.stringify([...rec.callsOf('chat.postMessage').map((c) => c.params), ...rec.responses.map((r) => r.body)]);
+    expect(said).toContain('prod-west');
+    expect(said).toContain('fleet-apps/web');
+    expect(said).not.toContain('not found');
   });
 
   it('the bot log names the unreachable cluster and never a token', () => {
