@@ -40,8 +40,11 @@ function parseArgs(args: string[]): EvidenceArgs | string {
   let json = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
+    // An option's value is the next word, unless that word is another option (`--policies --json`): then the
+    // value is missing, as node's parseArgs says for the other commands (`--policies=--x` names such a file).
     const value = (): string | null => {
       const v = args[i + 1];
+      if (v !== undefined && v.startsWith('--')) return null;
       i++;
       return v === undefined || v === '' ? null : v;
     };
