@@ -19,7 +19,7 @@ import { safeFileName, uploadToThread } from './file-upload.ts';
 import type { UploadFile } from './file-upload.ts';
 import { SLASH_COMMAND } from './scopes.ts';
 import { frontDoor } from './front-door.ts';
-import { checkPayload } from './payload-check.ts';
+import { checkPayload, OUR_ACTIONS } from './payload-check.ts';
 import { userFacing } from './user-facing.ts';
 import { WorkSlots } from './work-slots.ts';
 import { callSlack, ERROR_CHARS, slackErrorCode } from './slack-call.ts';
@@ -532,7 +532,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     background('mention', () => guarded(t, () => handleText(t, ev.text, ev.files)));
   });
 
-  app.action(new RegExp(`^(${ACTIONS.runNode}|${ACTIONS.runPool}|${ACTIONS.showDiff}|${TRIAGE_ACTIONS.live})$`), async ({ ack, body, respond }: AllMiddlewareArgs & { ack: () => Promise<void>; body: unknown; respond: RespondFn }) => {
+  app.action(new RegExp(`^(${[...OUR_ACTIONS].join('|')})$`), async ({ ack, body, respond }: AllMiddlewareArgs & { ack: () => Promise<void>; body: unknown; respond: RespondFn }) => {
     await ack();
     const shape = checkPayload(body);
     if (!shape.ok) return void logger.warn({ error: shape.error }, 'malformed block action dropped');

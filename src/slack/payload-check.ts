@@ -2,6 +2,7 @@
 // else (a signed body of `null`, a block action without `user`, a command whose text is a number) is refused in
 // one sentence instead of reaching code that would throw a JS error at the user or leave the request unanswered.
 import { ACTIONS } from './blocks.ts';
+import { TRIAGE_ACTIONS } from './triage-blocks.ts';
 import { SLASH_COMMAND } from './scopes.ts';
 
 type Obj = Record<string, unknown>;
@@ -18,7 +19,8 @@ export type PayloadVerdict =
 
 const bad = (error: string): PayloadVerdict => ({ ok: false, error });
 
-const OUR_ACTIONS = new Set<string>([ACTIONS.runNode, ACTIONS.runPool, ACTIONS.showDiff]);
+/** Every block action the app listens to: the front door lets these through, app.ts registers exactly these. */
+export const OUR_ACTIONS: ReadonlySet<string> = new Set<string>([ACTIONS.runNode, ACTIONS.runPool, ACTIONS.showDiff, TRIAGE_ACTIONS.live]);
 
 /** Envelope fields Bolt itself reads before any listener (context, conversation, authorizations): absent or well-typed. */
 function envelopeError(body: Obj): string | undefined {
