@@ -18,14 +18,31 @@ async function child(file: string): Promise<void> {
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   // maxRSS is in KiB: the peak of this process, which did nothing but parse this file
   const peakKiB = process.resourceUsage().maxRSS;
-  process.stdout.write(JSON.stringify({ bytes: r.bytes, seconds, peakKiB, lines: r.evidence.stats.lines, attempts: r.evidence.attempts.length, dropped: r.evidence.stats.droppedAttempts }));
+  process.stdout.write(
+    JSON.stringify({
+      bytes: r.bytes,
+      seconds,
+      peakKiB,
+      lines: r.evidence.stats.lines,
+      attempts: r.evidence.attempts.length,
+      dropped: r.evidence.stats.droppedAttempts,
+    }),
+  );
 }
 
 /** Podman debug logs, or (events) the kubelet-event corpus: event texts, describe and get-events pastes. */
 function buildLog(dir: string, mb: number, kind: 'podman' | 'events' = 'podman'): string {
-  const logs = kind === 'podman'
-    ? readdirSync(FIXTURES).map((s) => join(FIXTURES, s, 'output.log')).filter((f) => existsSync(f)).map((f) => readFileSync(f))
-    : readdirSync(EVENTS).flatMap((s) => readdirSync(join(EVENTS, s)).filter((f) => f.endsWith('.txt')).map((f) => readFileSync(join(EVENTS, s, f))));
+  const logs =
+    kind === 'podman'
+      ? readdirSync(FIXTURES)
+          .map((s) => join(FIXTURES, s, 'output.log'))
+          .filter((f) => existsSync(f))
+          .map((f) => readFileSync(f))
+      : readdirSync(EVENTS).flatMap((s) =>
+          readdirSync(join(EVENTS, s))
+            .filter((f) => f.endsWith('.txt'))
+            .map((f) => readFileSync(join(EVENTS, s, f))),
+        );
   if (logs.length === 0) throw new Error(`no fixture logs under ${kind === 'podman' ? FIXTURES : EVENTS}`);
   const file = join(dir, `${kind}-${mb}MB.log`);
   const fd = openSync(file, 'w');
@@ -49,7 +66,10 @@ interface ChildResult {
 }
 
 function runChild(file: string): ChildResult {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', file], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   if (r.status !== 0) throw new Error(`bench child failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as ChildResult;
 }
@@ -59,7 +79,10 @@ async function main(): Promise<void> {
     await child(process.argv[3] ?? '');
     return;
   }
-  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => n > 0);
   const mbs = sizes.length > 0 ? sizes : [10, 100];
   const dir = mkdtempSync(join(tmpdir(), 'evidence-bench.'));
   try {
@@ -74,7 +97,9 @@ async function main(): Promise<void> {
       rmSync(file);
       results.push([mb, r]);
       const mbps = r.bytes / 1024 / 1024 / r.seconds;
-      console.log(`${String(mb).padStart(4)} MB: ${r.lines} lines in ${r.seconds.toFixed(2)} s = ${mbps.toFixed(1)} MB/s; peak RSS ${(r.peakKiB / 1024).toFixed(1)} MiB (+${((r.peakKiB - base.peakKiB) / 1024).toFixed(1)} MiB over baseline); ${r.attempts} attempts kept, ${r.dropped} older ones dropped`);
+      console.log(
+        `${String(mb).padStart(4)} MB: ${r.lines} lines in ${r.seconds.toFixed(2)} s = ${mbps.toFixed(1)} MB/s; peak RSS ${(r.peakKiB / 1024).toFixed(1)} MiB (+${((r.peakKiB - base.peakKiB) / 1024).toFixed(1)} MiB over baseline); ${r.attempts} attempts kept, ${r.dropped} older ones dropped`,
+      );
     }
     // the event parser (kubelet events, waiting messages, describe pastes) per byte against the log parser, on
     // inputs of the same size; best of 3 alternating runs each, so a busy shared machine does not decide it
@@ -95,13 +120,17 @@ async function main(): Promise<void> {
     }
     rmSync(evFile);
     rmSync(logFile);
-    console.log(`events ${evMb} MB: ${ev?.lines ?? 0} lines, ${(evRate / 1024 / 1024).toFixed(1)} MB/s vs the log parser's ${(logRate / 1024 / 1024).toFixed(1)} MB/s (best of 3); peak RSS ${((ev?.peakKiB ?? 0) / 1024).toFixed(1)} MiB; event/log speed per byte = ${(evRate / logRate).toFixed(2)} ${evRate >= logRate ? '(at least as fast)' : 'SLOWER THAN THE LOG PARSER'}`);
+    console.log(
+      `events ${evMb} MB: ${ev?.lines ?? 0} lines, ${(evRate / 1024 / 1024).toFixed(1)} MB/s vs the log parser's ${(logRate / 1024 / 1024).toFixed(1)} MB/s (best of 3); peak RSS ${((ev?.peakKiB ?? 0) / 1024).toFixed(1)} MiB; event/log speed per byte = ${(evRate / logRate).toFixed(2)} ${evRate >= logRate ? '(at least as fast)' : 'SLOWER THAN THE LOG PARSER'}`,
+    );
     if (evRate < logRate) process.exitCode = 1;
     const first = results[0];
     const last = results[results.length - 1];
     if (first !== undefined && last !== undefined && first !== last) {
       const ratio = last[1].peakKiB / first[1].peakKiB;
-      console.log(`peak RSS ratio ${last[0]} MB / ${first[0]} MB = ${ratio.toFixed(2)} (input ratio ${(last[0] / first[0]).toFixed(0)}): ${ratio < 1.5 ? 'memory does not grow with the log size' : 'MEMORY GROWS WITH THE LOG SIZE'}`);
+      console.log(
+        `peak RSS ratio ${last[0]} MB / ${first[0]} MB = ${ratio.toFixed(2)} (input ratio ${(last[0] / first[0]).toFixed(0)}): ${ratio < 1.5 ? 'memory does not grow with the log size' : 'MEMORY GROWS WITH THE LOG SIZE'}`,
+      );
       if (ratio >= 1.5) process.exitCode = 1;
     }
   } finally {

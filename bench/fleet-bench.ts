@@ -45,10 +45,22 @@ async function main(): Promise<number> {
   const cp = info;
   const admin = adminKubeConfig(cp);
   const api = admin.makeApiClient(CustomObjectsApi);
-  await api.createClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'images', body: { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: {} } });
   await api.createClusterCustomObject({
-    group: 'config.openshift.io', version: 'v1', plural: 'imagedigestmirrorsets',
-    body: { apiVersion: 'config.openshift.io/v1', kind: 'ImageDigestMirrorSet', metadata: { name: 'bench-fleet' }, spec: { imageDigestMirrors: [{ source: 'quay.io/bench-fleet', mirrors: ['mirror.example/bench-fleet'] }] } },
+    group: 'config.openshift.io',
+    version: 'v1',
+    plural: 'images',
+    body: { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: {} },
+  });
+  await api.createClusterCustomObject({
+    group: 'config.openshift.io',
+    version: 'v1',
+    plural: 'imagedigestmirrorsets',
+    body: {
+      apiVersion: 'config.openshift.io/v1',
+      kind: 'ImageDigestMirrorSet',
+      metadata: { name: 'bench-fleet' },
+      spec: { imageDigestMirrors: [{ source: 'quay.io/bench-fleet', mirrors: ['mirror.example/bench-fleet'] }] },
+    },
   });
   const apiPort = Number(new URL(cp.apiServerURL).port);
   const servers: Server[] = [];
@@ -65,7 +77,8 @@ async function main(): Promise<number> {
         members.push({ name: `c${i}`, kubeConfig: kc });
       }
       const fleet = createFleet(members, {
-        connect: (kc) => createClusterLiveChecker(kc, { debugImage: 'registry.example.com/tools:latest', sweepOnStart: false }),
+        connect: (kc) =>
+          createClusterLiveChecker(kc, { debugImage: 'registry.example.com/tools:latest', sweepOnStart: false }),
         poolStatus: async (kc) => (await readPoolStatus(kc)).lines,
         policyLines: () => [],
         connectTimeoutMs: 120_000,
@@ -78,32 +91,41 @@ async function main(): Promise<number> {
       for (let round = 0; round < ROUNDS; round++) {
         const own: number[] = [];
         let s = performance.now();
-        await Promise.all(names.map(async (n) => {
-          const t = performance.now();
-          const h = await fleet.get(n);
-          await h.poolStatus!();
-          own.push(performance.now() - t);
-        }));
+        await Promise.all(
+          names.map(async (n) => {
+            const t = performance.now();
+            const h = await fleet.get(n);
+            await h.poolStatus!();
+            own.push(performance.now() - t);
+          }),
+        );
         statusWalls.push(performance.now() - s);
         statusSums.push(own.reduce((a, b) => a + b, 0));
         s = performance.now();
         const plans = await Promise.all(names.map(async (n) => (await fleet.get(n)).policySource.explain(IMAGE)));
         whyWalls.push(performance.now() - s);
-        if (plans.some((p) => p.verdict.code !== 'mirror-first')) throw new Error(`unexpected verdicts: ${plans.map((p) => p.verdict.code).join(', ')}`);
+        if (plans.some((p) => p.verdict.code !== 'mirror-first'))
+          throw new Error(`unexpected verdicts: ${plans.map((p) => p.verdict.code).join(', ')}`);
       }
       await fleet.shutdown();
       results.push({ size, status: median(statusWalls), statusSum: median(statusSums), why: median(whyWalls) });
     }
     for (const r of results) {
-      console.log(`  ${String(r.size).padStart(2)} clusters (one at +${SLOW_MS} ms, the rest +${LATENCY_MS} ms per chunk), median of ${ROUNDS}: ` +
-        `status cluster=all ${r.status.toFixed(0)} ms (sum of the clusters' own times ${r.statusSum.toFixed(0)} ms), why cluster=all ${r.why.toFixed(1)} ms`);
+      console.log(
+        `  ${String(r.size).padStart(2)} clusters (one at +${SLOW_MS} ms, the rest +${LATENCY_MS} ms per chunk), median of ${ROUNDS}: ` +
+          `status cluster=all ${r.status.toFixed(0)} ms (sum of the clusters' own times ${r.statusSum.toFixed(0)} ms), why cluster=all ${r.why.toFixed(1)} ms`,
+      );
     }
-    const [small, large] = results as [typeof results[0], typeof results[0]];
+    const [small, large] = results as [(typeof results)[0], (typeof results)[0]];
     const wallRatio = large.status / small.status;
     const sumRatio = large.statusSum / small.statusSum;
-    console.log(`  ratio ${large.size}/${small.size} clusters: status wall ${wallRatio.toFixed(2)}x, sum of own times ${sumRatio.toFixed(2)}x (wall follows the slowest cluster, not the sum)`);
+    console.log(
+      `  ratio ${large.size}/${small.size} clusters: status wall ${wallRatio.toFixed(2)}x, sum of own times ${sumRatio.toFixed(2)}x (wall follows the slowest cluster, not the sum)`,
+    );
     if (wallRatio > 3) {
-      console.log(`  FAIL: status cluster=all grew ${wallRatio.toFixed(2)}x from ${small.size} to ${large.size} clusters (limit 3x)`);
+      console.log(
+        `  FAIL: status cluster=all grew ${wallRatio.toFixed(2)}x from ${small.size} to ${large.size} clusters (limit 3x)`,
+      );
       ok = false;
     }
   } finally {

@@ -32,7 +32,8 @@ if (process.argv[2] === '--child') {
 const tmp = mkdtempSync(join(tmpdir(), 'icsp-hostile-bench-'));
 function laughs(levels: number): string {
   const lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i < levels; i++) lines.push(`a${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(',')}]`);
+  for (let i = 1; i < levels; i++)
+    lines.push(`a${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(',')}]`);
   return `apiVersion: v1\nkind: List\n${lines.join('\n')}\nitems: [*a${levels - 1}, *a${levels - 1}]\n`;
 }
 const file = (name: string, text: string): string => {
@@ -66,7 +67,10 @@ console.log(`  a fresh process with the loader's modules: ${base.rssMb.toFixed(0
 const cases: Array<[string, string, string?]> = [
   ['alias bomb, 10^9 nodes (9 levels, 0.7 KB)', file('bomb9.yaml', laughs(9))],
   ['alias bomb, 10^12 nodes (12 levels, 1 KB)', file('bomb12.yaml', laughs(12))],
-  ['self-referencing anchor (a cycle)', file('cycle.yaml', 'kind: List\napiVersion: v1\nitems: &a [ {kind: List, items: *a} ]\n')],
+  [
+    'self-referencing anchor (a cycle)',
+    file('cycle.yaml', 'kind: List\napiVersion: v1\nitems: &a [ {kind: List, items: *a} ]\n'),
+  ],
   ['endless stdin (/dev/zero), cap 64 MiB', '-', '/dev/zero'],
   ['file of 100 MB', sparse('100m.yaml', 100 * 1024 * 1024)],
   ['file of 10 GB', sparse('10g.yaml', 10 * 1024 * 1024 * 1024)],
@@ -78,9 +82,13 @@ for (const [name, path, stdin] of cases) {
   ms.push(r.ms);
   const good = !r.refused.startsWith('NOT') && r.refused !== '' && r.ms < 1000 && r.rssMb < 300;
   if (!good) ok = false;
-  console.log(`  ${name.padEnd(44)} refused in ${r.ms.toFixed(1).padStart(6)} ms, peak RSS ${r.rssMb.toFixed(0).padStart(3)} MB${good ? '' : `  FAIL (limits: refused, 1000 ms, 300 MB): ${r.refused.slice(0, 120)}`}`);
+  console.log(
+    `  ${name.padEnd(44)} refused in ${r.ms.toFixed(1).padStart(6)} ms, peak RSS ${r.rssMb.toFixed(0).padStart(3)} MB${good ? '' : `  FAIL (limits: refused, 1000 ms, 300 MB): ${r.refused.slice(0, 120)}`}`,
+  );
 }
 const ratio = (a: number, b: number): string => `${(ms[a]! / Math.max(ms[b]!, 0.01)).toFixed(2)}x`;
-console.log(`  ratio 10^12/10^9 alias nodes: ${ratio(1, 0)} time; ratio 10 GB/100 MB file: ${ratio(5, 4)} time (bounded: no growth with the input)`);
+console.log(
+  `  ratio 10^12/10^9 alias nodes: ${ratio(1, 0)} time; ratio 10 GB/100 MB file: ${ratio(5, 4)} time (bounded: no growth with the input)`,
+);
 rmSync(tmp, { recursive: true, force: true });
 process.exitCode = ok ? 0 : 1;

@@ -20,8 +20,13 @@ const IMAGE = `quay.io/example/app@sha256:${'c'.repeat(64)}`;
 const OVERHEAD_LIMIT_MS = 1000;
 
 const CANNED = [
-  `${MARK.confBegin}/etc/containers/registries.conf`, 'unqualified-search-registries = []', MARK.confEnd,
-  MARK.pullBegin, MARK.pullEnd, `${MARK.summary}{"pullExit":125,"presentBefore":false,"removed":false}`, '',
+  `${MARK.confBegin}/etc/containers/registries.conf`,
+  'unqualified-search-registries = []',
+  MARK.confEnd,
+  MARK.pullBegin,
+  MARK.pullEnd,
+  `${MARK.summary}{"pullExit":125,"presentBefore":false,"removed":false}`,
+  '',
 ].join('\n');
 
 const median = (xs: number[]): number => {
@@ -38,11 +43,17 @@ async function main(): Promise<number> {
   const admin = adminKubeConfig(info);
   const nodes = Array.from({ length: Math.max(...SIZES) }, (_, i) => `bench-${i}`);
   const kubelet = await FakeKubelet.start(admin, {
-    nodes, certFile: info.kubeletCertFile, keyFile: info.kubeletKeyFile, startDelayMs: 0,
+    nodes,
+    certFile: info.kubeletCertFile,
+    keyFile: info.kubeletKeyFile,
+    startDelayMs: 0,
     behaviour: () => ({ logs: CANNED, exitCode: 0, durationMs: CHECK_MS }),
   });
   const timings: PodTimings[] = [];
-  const checker = new ClusterLiveChecker(tokenKubeConfig(info, info.botToken, 'icsp-bot'), { debugImage: 'registry.example.com/tools:latest', onTimings: (_n, t) => timings.push(t) });
+  const checker = new ClusterLiveChecker(tokenKubeConfig(info, info.botToken, 'icsp-bot'), {
+    debugImage: 'registry.example.com/tools:latest',
+    onTimings: (_n, t) => timings.push(t),
+  });
   await checker.start();
   let ok = true;
   try {
@@ -55,19 +66,28 @@ async function main(): Promise<number> {
       timings.length = 0;
       for (let r = 0; r < ROUNDS; r++) {
         const s = Date.now();
-        const res = await checker.check({ image: IMAGE, selection: size === 1 ? { node: nodes[0]! } : { nodes: size }, requestedBy: 'bench' });
+        const res = await checker.check({
+          image: IMAGE,
+          selection: size === 1 ? { node: nodes[0]! } : { nodes: size },
+          requestedBy: 'bench',
+        });
         walls.push(Date.now() - s);
-        if (res.nodes.length !== size || res.nodes.some((n) => n.error !== undefined)) throw new Error(`bench check failed: ${JSON.stringify(res.nodes.map((n) => n.error))}`);
+        if (res.nodes.length !== size || res.nodes.some((n) => n.error !== undefined))
+          throw new Error(`bench check failed: ${JSON.stringify(res.nodes.map((n) => n.error))}`);
         sums.push(res.nodes.reduce((a, n) => a + n.durationMs, 0));
         slowest.push(Math.max(...res.nodes.map((n) => n.durationMs)));
       }
       const part = (f: (t: PodTimings) => number): number => median(timings.map(f));
       const wall = median(walls);
-      console.log(`  ${size} node(s), pod run ${CHECK_MS} ms, median of ${ROUNDS}: wall ${wall} ms, overhead ${wall - CHECK_MS} ms ` +
-        `(create ${part((t) => t.created)} ms, wait beyond the run ${part((t) => (t.finished ?? 0) - t.created - CHECK_MS)} ms, ` +
-        `log ${part((t) => (t.logRead ?? 0) - (t.finished ?? 0))} ms, delete ${part((t) => (t.deleted ?? 0) - (t.logRead ?? 0))} ms)`);
+      console.log(
+        `  ${size} node(s), pod run ${CHECK_MS} ms, median of ${ROUNDS}: wall ${wall} ms, overhead ${wall - CHECK_MS} ms ` +
+          `(create ${part((t) => t.created)} ms, wait beyond the run ${part((t) => (t.finished ?? 0) - t.created - CHECK_MS)} ms, ` +
+          `log ${part((t) => (t.logRead ?? 0) - (t.finished ?? 0))} ms, delete ${part((t) => (t.deleted ?? 0) - (t.logRead ?? 0))} ms)`,
+      );
       if (size > 1) {
-        console.log(`    ${size} in parallel: wall ${wall} ms vs slowest node ${median(slowest)} ms vs sum of nodes ${median(sums)} ms (wall/sum ${(wall / median(sums)).toFixed(2)})`);
+        console.log(
+          `    ${size} in parallel: wall ${wall} ms vs slowest node ${median(slowest)} ms vs sum of nodes ${median(sums)} ms (wall/sum ${(wall / median(sums)).toFixed(2)})`,
+        );
         if (wall > median(sums) * 0.6) {
           console.log('    FAIL: parallel checks take close to the sum, not the slowest');
           ok = false;

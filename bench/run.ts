@@ -17,7 +17,9 @@ if (!engine.ok) {
   failed = true;
 }
 
-for (const f of readdirSync(here).filter((n) => n.endsWith('-bench.ts') && n !== 'engine-bench.ts').sort()) {
+for (const f of readdirSync(here)
+  .filter((n) => n.endsWith('-bench.ts') && n !== 'engine-bench.ts')
+  .sort()) {
   console.log(`== ${f.replace('-bench.ts', '')}`);
   const r = spawnSync(process.execPath, ['--expose-gc', join(here, f)], { stdio: 'inherit' });
   if (r.status !== 0) failed = true;

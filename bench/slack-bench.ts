@@ -18,7 +18,13 @@ import { createSlackBot } from '../src/slack/app.ts';
 import { loadConfig } from '../src/slack/config.ts';
 import { exampleSource } from '../test/slack/helpers/bot-harness.ts';
 import { RecordingServer } from '../test/slack/helpers/recording-server.ts';
-import { BOT_TOKEN, commandForm, FakeLiveChecker, postSigned, SIGNING_SECRET } from '../test/slack/helpers/slack-fixtures.ts';
+import {
+  BOT_TOKEN,
+  commandForm,
+  FakeLiveChecker,
+  postSigned,
+  SIGNING_SECRET,
+} from '../test/slack/helpers/slack-fixtures.ts';
 import { generatePolicies } from './engine-bench.ts';
 
 const N = 50;
@@ -52,13 +58,18 @@ async function slackSide(image: string): Promise<void> {
   await rec.start();
   port.postMessage({ apiUrl: rec.apiUrl });
   const botPort = await new Promise<number>((r) => port.once('message', (m: { botPort: number }) => r(m.botPort)));
-  const liveReplies = (): number => rec.callsOf('chat.postMessage').filter((c) => String(c.params.text).includes('live check of')).length;
+  const liveReplies = (): number =>
+    rec.callsOf('chat.postMessage').filter((c) => String(c.params.text).includes('live check of')).length;
   const fire = (tag: string, n: number, sent: Map<string, number>) =>
     Promise.all(
       Array.from({ length: n }, (_, i) => {
         const node = `${tag}-${i}`;
         sent.set(node, now());
-        return postSigned(botPort, commandForm({ text: `why ${image} node=${node}`, responseUrl: rec.responseUrl(node) }), FORM);
+        return postSigned(
+          botPort,
+          commandForm({ text: `why ${image} node=${node}`, responseUrl: rec.responseUrl(node) }),
+          FORM,
+        );
       }),
     );
   for (let i = 0; i < WARMUP_ROUNDS; i++) {
@@ -83,7 +94,14 @@ async function slackSide(image: string): Promise<void> {
       replies.set(m[1]!, (replies.get(m[1]!) ?? 0) + 1);
     }
   }
-  const result: Result = { ackMs: acks.map((a) => a.ms), replyMs, repliesPer: [...sent.keys()].map((k) => replies.get(k) ?? 0), calls: rec.calls.length, posts: rec.callsOf('chat.postMessage').length, uploads: rec.callsOf('files.completeUploadExternal').length };
+  const result: Result = {
+    ackMs: acks.map((a) => a.ms),
+    replyMs,
+    repliesPer: [...sent.keys()].map((k) => replies.get(k) ?? 0),
+    calls: rec.calls.length,
+    posts: rec.callsOf('chat.postMessage').length,
+    uploads: rec.callsOf('files.completeUploadExternal').length,
+  };
   port.postMessage({ result });
   await rec.stop();
 }
@@ -124,8 +142,18 @@ async function botSide(s: Scenario): Promise<{ ok: boolean; p99: number }> {
   const failed = new Promise<never>((_, reject) => worker.once('error', reject));
   const first = await Promise.race([new Promise<{ apiUrl: string }>((r) => worker.once('message', r)), failed]);
   const loaded = loadConfig({
-    SLACK_MODE: 'http', SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: first.apiUrl, PORT: '0', HOST: '127.0.0.1',
-    ICSP_LIVE_USERS: 'U0001', ICSP_RATE_LIMIT: '1000/60', ICSP_MAX_LIVE_CHECKS: String(N), ICSP_CLUSTER_NAME: 'bench', LOG_LEVEL: 'warn', ICSP_SLACK_WORKERS: process.env.ICSP_SLACK_WORKERS ?? '8',
+    SLACK_MODE: 'http',
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: first.apiUrl,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ICSP_LIVE_USERS: 'U0001',
+    ICSP_RATE_LIMIT: '1000/60',
+    ICSP_MAX_LIVE_CHECKS: String(N),
+    ICSP_CLUSTER_NAME: 'bench',
+    LOG_LEVEL: 'warn',
+    ICSP_SLACK_WORKERS: process.env.ICSP_SLACK_WORKERS ?? '8',
   });
   if (!loaded.ok) throw new Error(loaded.errors.join('; '));
   const logger = createLogger({ level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
@@ -149,10 +177,17 @@ async function botSide(s: Scenario): Promise<{ ok: boolean; p99: number }> {
     const { result: r } = await Promise.race([done, failed]);
     await bot.idle();
     const p99 = pct(r.ackMs, 99);
-    console.log(`  ${s.label}: ${N} concurrent /icsp why (signed HTTP → in-process Bolt; Slack side in a worker thread)`);
-    if (s.builds !== undefined) console.log(`  policy generations built during the round (in the worker): ${s.builds() - buildsBefore}`);
-    console.log(`  ack latency:            p50 ${pct(r.ackMs, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...r.ackMs).toFixed(1)} ms (limit p99 < ${ACK_P99_LIMIT_MS} ms)`);
-    console.log(`  command → thread reply: p50 ${pct(r.replyMs, 50).toFixed(0)} ms, p99 ${pct(r.replyMs, 99).toFixed(0)} ms (excluding the ${CHECK_MS} ms live check; anchor + plan + live reply)`);
+    console.log(
+      `  ${s.label}: ${N} concurrent /icsp why (signed HTTP → in-process Bolt; Slack side in a worker thread)`,
+    );
+    if (s.builds !== undefined)
+      console.log(`  policy generations built during the round (in the worker): ${s.builds() - buildsBefore}`);
+    console.log(
+      `  ack latency:            p50 ${pct(r.ackMs, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...r.ackMs).toFixed(1)} ms (limit p99 < ${ACK_P99_LIMIT_MS} ms)`,
+    );
+    console.log(
+      `  command → thread reply: p50 ${pct(r.replyMs, 50).toFixed(0)} ms, p99 ${pct(r.replyMs, 99).toFixed(0)} ms (excluding the ${CHECK_MS} ms live check; anchor + plan + live reply)`,
+    );
     console.log(`  Web API calls: ${r.calls} (${r.posts} chat.postMessage, ${r.uploads} file uploads of 2 files each)`);
     const once = r.repliesPer.every((n) => n === 1);
     console.log(`  live replies per command: ${once ? 'exactly 1 each' : `NOT once: ${r.repliesPer.join(',')}`}`);
@@ -174,18 +209,22 @@ async function scenarios(): Promise<boolean> {
   const generations = new PolicyGenerations(watch, new WorkerGenerationEngine(), { debounceMs: 0 });
   const t0 = performance.now();
   await generations.start();
-  console.log(`  ${SOURCES.toLocaleString('en-US')} sources: first generation built in the worker in ${(performance.now() - t0).toFixed(0)} ms`);
+  console.log(
+    `  ${SOURCES.toLocaleString('en-US')} sources: first generation built in the worker in ${(performance.now() - t0).toFixed(0)} ms`,
+  );
   try {
     const large = await botSide({
-        label: `${SOURCES.toLocaleString('en-US')} sources, policy generations in the worker`,
-        image: 'registry-3.example.com/ns-3/repo-3:latest',
-        source: generationsPolicySource(generations, 'bench'),
-        // A watch event as the commands arrive: the worker rebuilds 10,000 sources while the bot acks.
-        onFire: () => watch.change(generatePolicies(SOURCES)),
-        builds: () => generations.builds,
+      label: `${SOURCES.toLocaleString('en-US')} sources, policy generations in the worker`,
+      image: 'registry-3.example.com/ns-3/repo-3:latest',
+      source: generationsPolicySource(generations, 'bench'),
+      // A watch event as the commands arrive: the worker rebuilds 10,000 sources while the bot acks.
+      onFire: () => watch.change(generatePolicies(SOURCES)),
+      builds: () => generations.builds,
     });
     ok = large.ok && ok;
-    console.log(`  ack p99 ratio, ${SOURCES.toLocaleString('en-US')} sources (with a rebuild in flight) / example policies: ${(large.p99 / small.p99).toFixed(2)}x`);
+    console.log(
+      `  ack p99 ratio, ${SOURCES.toLocaleString('en-US')} sources (with a rebuild in flight) / example policies: ${(large.p99 / small.p99).toFixed(2)}x`,
+    );
   } finally {
     await generations.stop();
   }

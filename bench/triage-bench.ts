@@ -31,7 +31,10 @@ function mb(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(1);
 }
 
-async function memoryRun(events: number, pods: number): Promise<{ heap: number; rss: number; ms: number; posts: number }> {
+async function memoryRun(
+  events: number,
+  pods: number,
+): Promise<{ heap: number; rss: number; ms: number; posts: number }> {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const base = process.memoryUsage();
@@ -43,25 +46,55 @@ async function memoryRun(events: number, pods: number): Promise<{ heap: number; 
     reply: async (channel, ts) => ({ channel, ts }),
   };
   let state: TriageState = emptyTriageState();
-  const n = new TriageNotifier({
-    events: { start: async (l) => void (listener = l), stop: () => undefined, requests: 0 },
-    classifier: {
-      async classify(e): Promise<PullFailure | null> {
-        const img = /"([^"]+)"/.exec(e.message)?.[1] ?? '';
-        return { namespace: e.namespace, pod: e.pod, container: e.container, node: e.node, image: img, cause: img.endsWith('0') ? 'mirror-tls' : 'not-mirrored', headline: `the node tried mirror m: manifest unknown (${img})`, fix: ['mirror it with oc-mirror'], rolloutLink: null };
+  const n = new TriageNotifier(
+    {
+      events: { start: async (l) => void (listener = l), stop: () => undefined, requests: 0 },
+      classifier: {
+        async classify(e): Promise<PullFailure | null> {
+          const img = /"([^"]+)"/.exec(e.message)?.[1] ?? '';
+          return {
+            namespace: e.namespace,
+            pod: e.pod,
+            container: e.container,
+            node: e.node,
+            image: img,
+            cause: img.endsWith('0') ? 'mirror-tls' : 'not-mirrored',
+            headline: `the node tried mirror m: manifest unknown (${img})`,
+            fix: ['mirror it with oc-mirror'],
+            rolloutLink: null,
+          };
+        },
       },
+      probe: { state: async () => 'failing' },
+      chat,
+      store: { load: async () => structuredClone(state), save: async (s) => void (state = s) },
+      clock: { now: () => Date.now(), setTimeout: () => 0, clearTimeout: () => undefined },
     },
-    probe: { state: async () => 'failing' },
-    chat,
-    store: { load: async () => structuredClone(state), save: async (s) => void (state = s) },
-    clock: { now: () => Date.now(), setTimeout: () => 0, clearTimeout: () => undefined },
-  }, { channel: 'C', cluster: 'bench', includeNamespaces: [], excludeNamespaces: [], maxPostsPerHour: 10, updateIntervalMs: 10_000, tickMs: 500, resolveIntervalMs: 3_600_000 });
+    {
+      channel: 'C',
+      cluster: 'bench',
+      includeNamespaces: [],
+      excludeNamespaces: [],
+      maxPostsPerHour: 10,
+      updateIntervalMs: 10_000,
+      tickMs: 500,
+      resolveIntervalMs: 3_600_000,
+    },
+  );
   await n.start();
   const t0 = performance.now();
   let peakRss = 0;
   for (let i = 0; i < events; i++) {
     const p = i % pods;
-    listener!({ namespace: `ns-${p % 40}`, pod: `pod-${p}`, uid: null, container: 'app', node: `worker-${p % 25}`, reason: 'Failed', message: `Failed to pull image "quay.io/bench/app${p % 50}@sha256:${'0'.repeat(64)}": initializing source docker://quay.io/bench/app${p % 50}: (Mirrors also failed: [mirror.corp/bench/app${p % 50}: manifest unknown]): quay.io/bench/app${p % 50}: dial tcp: lookup quay.io: no such host` });
+    listener!({
+      namespace: `ns-${p % 40}`,
+      pod: `pod-${p}`,
+      uid: null,
+      container: 'app',
+      node: `worker-${p % 25}`,
+      reason: 'Failed',
+      message: `Failed to pull image "quay.io/bench/app${p % 50}@sha256:${'0'.repeat(64)}": initializing source docker://quay.io/bench/app${p % 50}: (Mirrors also failed: [mirror.corp/bench/app${p % 50}: manifest unknown]): quay.io/bench/app${p % 50}: dial tcp: lookup quay.io: no such host`,
+    });
     if (i % 1000 === 999) {
       await n.pass();
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -83,13 +116,33 @@ async function clusterRun(): Promise<void> {
     const admin = adminKubeConfig(cp.info);
     await createNamespace(admin, 'icsp-bot');
     await createNamespace(admin, 'bench', { 'pod-security.kubernetes.io/enforce': 'privileged' });
-    const kubelet = await FakeKubelet.start(admin, { nodes: ['bench-0'], certFile: cp.info.kubeletCertFile, keyFile: cp.info.kubeletKeyFile, backOffDelayMs: 200 });
+    const kubelet = await FakeKubelet.start(admin, {
+      nodes: ['bench-0'],
+      certFile: cp.info.kubeletCertFile,
+      keyFile: cp.info.kubeletKeyFile,
+      backOffDelayMs: 200,
+    });
     const chat = new SlackChatSink({ token: 'xoxb-bench', apiUrl: rec.apiUrl });
     const empty = parseRegistriesConf('', [], 'policies');
-    const channel = createTriageChannel(admin, chat, {
-      channel: 'CBENCH', cluster: 'bench', includeNamespaces: [], excludeNamespaces: [], maxPostsPerHour: 100, updateIntervalMs: 10_000,
-      tickMs: 200, resolveIntervalMs: 30_000, namespace: 'icsp-bot', stateConfigMap: 'bench-triage', lease: null, rolloutChannel: null,
-    }, async (image) => explain({ reference: image, conf: empty }));
+    const channel = createTriageChannel(
+      admin,
+      chat,
+      {
+        channel: 'CBENCH',
+        cluster: 'bench',
+        includeNamespaces: [],
+        excludeNamespaces: [],
+        maxPostsPerHour: 100,
+        updateIntervalMs: 10_000,
+        tickMs: 200,
+        resolveIntervalMs: 30_000,
+        namespace: 'icsp-bot',
+        stateConfigMap: 'bench-triage',
+        lease: null,
+        rolloutChannel: null,
+      },
+      async (image) => explain({ reference: image, conf: empty }),
+    );
     await channel.start();
     const scenarios = ['x509', 'not-mirrored', 'registry-down', 'unauthorized', 'short-name-ambiguous'];
     const delays: number[] = [];
@@ -103,9 +156,17 @@ async function clusterRun(): Promise<void> {
         t0 = Date.now();
         return { imagePullError: failed, pullEvent: failed };
       });
-      await core.createNamespacedPod({ namespace: 'bench', body: { metadata: { name: `p${i}` }, spec: { nodeName: 'bench-0', containers: [{ name: 'c', image: sc.image }] } } });
+      await core.createNamespacedPod({
+        namespace: 'bench',
+        body: {
+          metadata: { name: `p${i}` },
+          spec: { nodeName: 'bench-0', containers: [{ name: 'c', image: sc.image }] },
+        },
+      });
       const end = Date.now() + 15_000;
-      while (!rec.calls.slice(before).some((c) => c.method === 'chat.postMessage' && c.params.thread_ts === undefined)) {
+      while (
+        !rec.calls.slice(before).some((c) => c.method === 'chat.postMessage' && c.params.thread_ts === undefined)
+      ) {
         if (Date.now() > end) throw new Error(`no triage message for ${s}`);
         await new Promise((r) => setTimeout(r, 5));
       }
@@ -113,7 +174,9 @@ async function clusterRun(): Promise<void> {
       delays.push(at - t0);
     }
     const sorted = [...delays].sort((a, b) => a - b);
-    console.log(`  event -> Slack message: median ${sorted[2]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms over ${delays.length} causes (limit 5000 ms)`);
+    console.log(
+      `  event -> Slack message: median ${sorted[2]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms over ${delays.length} causes (limit 5000 ms)`,
+    );
     if (sorted.at(-1)! >= 5000) ok = false;
 
     // idle requests at two sizes of the cluster's pull-failure events
@@ -121,10 +184,26 @@ async function clusterRun(): Promise<void> {
     let created = 0;
     for (const size of [100, 1000]) {
       for (; created < size; created += 50) {
-        await Promise.all(Array.from({ length: 50 }, (_, k) => core.createNamespacedEvent({ namespace: 'bench', body: {
-          metadata: { name: `bench-ev-${created + k}` }, involvedObject: { kind: 'Pod', namespace: 'bench', name: `gone-${created + k}`, fieldPath: 'spec.containers{c}' },
-          reason: 'Failed', type: 'Warning', message: `Failed to pull image "quay.io/bench/old${(created + k) % 7}:1": initializing source docker://quay.io/bench/old${(created + k) % 7}:1: reading manifest 1 in quay.io/bench/old: manifest unknown`, source: { component: 'kubelet', host: 'bench-0' },
-        } })));
+        await Promise.all(
+          Array.from({ length: 50 }, (_, k) =>
+            core.createNamespacedEvent({
+              namespace: 'bench',
+              body: {
+                metadata: { name: `bench-ev-${created + k}` },
+                involvedObject: {
+                  kind: 'Pod',
+                  namespace: 'bench',
+                  name: `gone-${created + k}`,
+                  fieldPath: 'spec.containers{c}',
+                },
+                reason: 'Failed',
+                type: 'Warning',
+                message: `Failed to pull image "quay.io/bench/old${(created + k) % 7}:1": initializing source docker://quay.io/bench/old${(created + k) % 7}:1: reading manifest 1 in quay.io/bench/old: manifest unknown`,
+                source: { component: 'kubelet', host: 'bench-0' },
+              },
+            }),
+          ),
+        );
       }
       await new Promise((r) => setTimeout(r, 2000));
       const from = channel.events.requests + channel.probe.requests;
@@ -132,7 +211,9 @@ async function clusterRun(): Promise<void> {
       await new Promise((r) => setTimeout(r, IDLE_MS));
       perMin.push(((channel.events.requests + channel.probe.requests - from) * 60_000) / (Date.now() - t0));
     }
-    console.log(`  idle API requests (event watch + resolution probe): ${perMin[0]!.toFixed(1)}/min with 100 pull-failure events, ${perMin[1]!.toFixed(1)}/min with 1,000 (ratio ${perMin[0] === 0 ? (perMin[1] === 0 ? '1 (both 0)' : 'inf') : (perMin[1]! / perMin[0]!).toFixed(2)}); the 3 event watches stay open (resumed on the server's timeout); the probe reads only the ${scenarios.length} pods of the open messages, every ${30} s`);
+    console.log(
+      `  idle API requests (event watch + resolution probe): ${perMin[0]!.toFixed(1)}/min with 100 pull-failure events, ${perMin[1]!.toFixed(1)}/min with 1,000 (ratio ${perMin[0] === 0 ? (perMin[1] === 0 ? '1 (both 0)' : 'inf') : (perMin[1]! / perMin[0]!).toFixed(2)}); the 3 event watches stay open (resumed on the server's timeout); the probe reads only the ${scenarios.length} pods of the open messages, every ${30} s`,
+    );
     if (perMin[1]! > perMin[0]! + 1) ok = false;
     await channel.stop();
     await kubelet.stop();
@@ -144,7 +225,9 @@ async function clusterRun(): Promise<void> {
 
 const small = await memoryRun(1_000, 1_000);
 const large = await memoryRun(50_000, 10_000);
-console.log(`  notifier memory: ${mb(small.heap)} MB heap / +${mb(small.rss)} MB RSS after 1,000 events; ${mb(large.heap)} MB heap / +${mb(large.rss)} MB RSS after 50,000 events over 10,000 pods (${(50_000 / (large.ms / 1000)).toFixed(0)} events/s); heap ratio ${(large.heap / Math.max(small.heap, 1)).toFixed(2)} (limit 100 MB)`);
+console.log(
+  `  notifier memory: ${mb(small.heap)} MB heap / +${mb(small.rss)} MB RSS after 1,000 events; ${mb(large.heap)} MB heap / +${mb(large.rss)} MB RSS after 50,000 events over 10,000 pods (${(50_000 / (large.ms / 1000)).toFixed(0)} events/s); heap ratio ${(large.heap / Math.max(small.heap, 1)).toFixed(2)} (limit 100 MB)`,
+);
 if (large.rss > 100 * 1024 * 1024 || large.heap > 100 * 1024 * 1024) ok = false;
 if (process.env.TRIAGE_BENCH_NO_CLUSTER !== '1') await clusterRun();
 process.exitCode = ok ? 0 : 1;

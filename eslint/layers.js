@@ -20,9 +20,30 @@ export const LAYERS = {
   cluster: { layer: 'adapters', may: ['settings', 'ports', 'domain', 'types'] },
   observability: { layer: 'adapters', may: ['settings', 'ports', 'domain', 'types'] },
   slack: { layer: 'adapters', may: ['app', 'settings', 'ports', 'domain', 'types'] },
-  cli: { layer: 'adapters (and the CLI entry)', may: ['app', 'rollout', 'files', 'cluster', 'observability', 'settings', 'ports', 'domain', 'types'] },
-  composition: { layer: 'composition roots', may: ['app', 'rollout', 'files', 'cluster', 'observability', 'slack', 'settings', 'ports', 'domain', 'types'] },
-  main: { layer: 'composition roots', may: ['composition', 'app', 'rollout', 'files', 'cluster', 'observability', 'slack', 'settings', 'ports', 'domain', 'types'] },
+  cli: {
+    layer: 'adapters (and the CLI entry)',
+    may: ['app', 'rollout', 'files', 'cluster', 'observability', 'settings', 'ports', 'domain', 'types'],
+  },
+  composition: {
+    layer: 'composition roots',
+    may: ['app', 'rollout', 'files', 'cluster', 'observability', 'slack', 'settings', 'ports', 'domain', 'types'],
+  },
+  main: {
+    layer: 'composition roots',
+    may: [
+      'composition',
+      'app',
+      'rollout',
+      'files',
+      'cluster',
+      'observability',
+      'slack',
+      'settings',
+      'ports',
+      'domain',
+      'types',
+    ],
+  },
 };
 
 /** The src/ folder a file belongs to ('main' for src/main.ts), '' for a file directly in src/ that is not main.ts, null outside src/. */
@@ -62,7 +83,8 @@ export const layersPlugin = {
       create(context) {
         const srcDir = path.join(context.cwd, 'src');
         const check = (node, source) => {
-          if (source === null || source === undefined || source.type !== 'Literal' || typeof source.value !== 'string') return;
+          if (source === null || source === undefined || source.type !== 'Literal' || typeof source.value !== 'string')
+            return;
           const problem = importProblem(context.filename, source.value, srcDir);
           if (problem !== null) context.report({ node: source, message: problem });
         };

@@ -48,11 +48,19 @@ import type { LogSink } from './ports/logger.ts';
  * Cluster mode (no ICSP_POLICIES): the kubeconfig from KUBECONFIG, ~/.kube/config or the in-cluster
  * ServiceAccount; the checker starts the policy watches and sweeps leftover debug pods.
  */
-export async function createClusterChecker(env: Record<string, string | undefined>, kc: KubeConfig = loadKubeConfig(env), logger?: LogSink): Promise<ClusterLiveChecker> {
+export async function createClusterChecker(
+  env: Record<string, string | undefined>,
+  kc: KubeConfig = loadKubeConfig(env),
+  logger?: LogSink,
+): Promise<ClusterLiveChecker> {
   const { settings, errors } = liveCheckSettingsFromEnv(env);
   if (errors.length > 0) throw new Error(errors.join('; '));
   // The bot answers from a worker thread: rendering oc-mirror-sized policies must not hold the acks.
-  return createClusterLiveChecker(kc, { planEngine: 'worker', ...settings, ...(logger !== undefined ? { logger } : {}) });
+  return createClusterLiveChecker(kc, {
+    planEngine: 'worker',
+    ...settings,
+    ...(logger !== undefined ? { logger } : {}),
+  });
 }
 
 /** KUBECONFIG, ~/.kube/config or the in-cluster ServiceAccount; one line when none is usable. */
@@ -69,9 +77,20 @@ export function policyLines(objects: PolicyObject[], filter: string | null): Pol
   const lines: PolicyLine[] = [];
   for (const o of objects) {
     let rules: PolicyLine['rules'];
-    if (o.kind === 'ImageContentSourcePolicy') rules = (o.spec.repositoryDigestMirrors ?? []).map((r) => ({ source: r.source, mirrors: r.mirrors ?? [] }));
-    else if (o.kind === 'ImageDigestMirrorSet') rules = (o.spec.imageDigestMirrors ?? []).map((r) => ({ source: r.source, mirrors: r.mirrors ?? [], ...(r.mirrorSourcePolicy ? { policy: r.mirrorSourcePolicy } : {}) }));
-    else if (o.kind === 'ImageTagMirrorSet') rules = (o.spec.imageTagMirrors ?? []).map((r) => ({ source: r.source, mirrors: r.mirrors ?? [], ...(r.mirrorSourcePolicy ? { policy: r.mirrorSourcePolicy } : {}) }));
+    if (o.kind === 'ImageContentSourcePolicy')
+      rules = (o.spec.repositoryDigestMirrors ?? []).map((r) => ({ source: r.source, mirrors: r.mirrors ?? [] }));
+    else if (o.kind === 'ImageDigestMirrorSet')
+      rules = (o.spec.imageDigestMirrors ?? []).map((r) => ({
+        source: r.source,
+        mirrors: r.mirrors ?? [],
+        ...(r.mirrorSourcePolicy ? { policy: r.mirrorSourcePolicy } : {}),
+      }));
+    else if (o.kind === 'ImageTagMirrorSet')
+      rules = (o.spec.imageTagMirrors ?? []).map((r) => ({
+        source: r.source,
+        mirrors: r.mirrors ?? [],
+        ...(r.mirrorSourcePolicy ? { policy: r.mirrorSourcePolicy } : {}),
+      }));
     else continue;
     const line = { kind: o.kind, name: o.metadata.name, rules };
     if (filter === null || JSON.stringify(line).toLowerCase().includes(filter.toLowerCase())) lines.push(line);
@@ -95,7 +114,9 @@ function fleetReadiness(fleet: RunningFleet, size: number): ReadinessCheck {
     },
     info: () => {
       const p = fleet.problems();
-      return p.length === 0 ? `${size} clusters ready` : `${size - p.length} of ${size} clusters ready; ${p.map((x) => `${x.name}: ${x.problem}`).join('; ')}`;
+      return p.length === 0
+        ? `${size} clusters ready`
+        : `${size - p.length} of ${size} clusters ready; ${p.map((x) => `${x.name}: ${x.problem}`).join('; ')}`;
     },
   };
 }
@@ -111,11 +132,18 @@ export interface Started {
 }
 
 export interface StartHooks {
-  createClusterChecker?: (env: Record<string, string | undefined>, kc: KubeConfig, logger?: LogSink) => Promise<ClusterLiveChecker>;
+  createClusterChecker?: (
+    env: Record<string, string | undefined>,
+    kc: KubeConfig,
+    logger?: LogSink,
+  ) => Promise<ClusterLiveChecker>;
 }
 
 /** Builds and starts the bot; returns the error lines instead when the settings are invalid. */
-export async function startBot(env: Record<string, string | undefined>, hooks: StartHooks = { createClusterChecker }): Promise<Started | { errors: string[] }> {
+export async function startBot(
+  env: Record<string, string | undefined>,
+  hooks: StartHooks = { createClusterChecker },
+): Promise<Started | { errors: string[] }> {
   const loaded = loadConfig(env);
   const errors = loaded.ok ? [] : [...loaded.errors];
   const processSettings = new SettingsReader(env);
@@ -134,7 +162,11 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   errors.push(...processSettings.errors);
   if (!loaded.ok || errors.length > 0) return { errors };
   const config: BotConfig = loaded.config;
-  const logger = createLogger({ level: config.logLevel, secrets: [config.botToken, config.appToken ?? '', config.signingSecret ?? '', ...proxySecrets(proxy)], name: 'icsp-bot' });
+  const logger = createLogger({
+    level: config.logLevel,
+    secrets: [config.botToken, config.appToken ?? '', config.signingSecret ?? '', ...proxySecrets(proxy)],
+    name: 'icsp-bot',
+  });
   const outbound = createSlackOutbound(proxy);
   const slackUrl = config.apiUrl ?? 'https://slack.com/api/';
   const metrics = createMetrics();
@@ -157,12 +189,16 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   } else if (fleetDir !== undefined || fleetContexts !== undefined) {
     // One bot, several clusters: each connects on its own; an unreachable one never holds up the others.
     try {
-      fleetMembers = fleetDir !== undefined ? fleetFromDirectory(fleetDir) : fleetFromContexts(loadKubeConfig(env), fleetContexts ?? 'all');
+      fleetMembers =
+        fleetDir !== undefined
+          ? fleetFromDirectory(fleetDir)
+          : fleetFromContexts(loadKubeConfig(env), fleetContexts ?? 'all');
     } catch (e) {
       return { errors: [errorText(e)] };
     }
     const running = createFleet(fleetMembers, {
-      connect: (k) => (hooks.createClusterChecker ?? createClusterChecker)(env, k, logger.child({ component: 'live-checks' })),
+      connect: (k) =>
+        (hooks.createClusterChecker ?? createClusterChecker)(env, k, logger.child({ component: 'live-checks' })),
       poolStatus: async (k) => (await readPoolStatus(k)).lines,
       policyLines: (c, f) => policyLines(policyObjectsOf(c), f),
       instrument: (c) => instrumentLiveChecker(c, metrics),
@@ -179,7 +215,11 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   } else {
     try {
       kc = loadKubeConfig(env);
-      clusterChecker = await (hooks.createClusterChecker ?? createClusterChecker)(env, kc, logger.child({ component: 'live-checks' }));
+      clusterChecker = await (hooks.createClusterChecker ?? createClusterChecker)(
+        env,
+        kc,
+        logger.child({ component: 'live-checks' }),
+      );
     } catch (e) {
       return { errors: [`cluster: ${errorText(e)}`] };
     }
@@ -198,16 +238,40 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   let notifier: RolloutNotifier | undefined;
   const fleetNotifiers: RolloutNotifier[] = [];
   if (rollout.settings !== null && kc !== undefined) {
-    const chat = instrumentChatSink(new SlackChatSink({ token: config.botToken, fetch: outbound.fetch, ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}) }), metrics);
-    notifier = createRolloutNotifier(kc, chat, { ...rollout.settings, cluster: config.clusterName ?? rollout.settings.cluster, logger: logger.child({ component: 'rollout' }) });
+    const chat = instrumentChatSink(
+      new SlackChatSink({
+        token: config.botToken,
+        fetch: outbound.fetch,
+        ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}),
+      }),
+      metrics,
+    );
+    notifier = createRolloutNotifier(kc, chat, {
+      ...rollout.settings,
+      cluster: config.clusterName ?? rollout.settings.cluster,
+      logger: logger.child({ component: 'rollout' }),
+    });
     await notifier.start();
   } else if (rollout.settings !== null && fleet !== undefined) {
     // One notifier per cluster, each with its own state ConfigMap and Lease in that cluster, named in its notices.
-    const chat = instrumentChatSink(new SlackChatSink({ token: config.botToken, fetch: outbound.fetch, ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}) }), metrics);
+    const chat = instrumentChatSink(
+      new SlackChatSink({
+        token: config.botToken,
+        fetch: outbound.fetch,
+        ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}),
+      }),
+      metrics,
+    );
     for (const m of fleetMembers) {
-      const n = createRolloutNotifier(m.kubeConfig, chat, { ...rollout.settings, cluster: m.name, logger: logger.child({ cluster: m.name }) });
+      const n = createRolloutNotifier(m.kubeConfig, chat, {
+        ...rollout.settings,
+        cluster: m.name,
+        logger: logger.child({ cluster: m.name }),
+      });
       fleetNotifiers.push(n);
-      n.start().catch((e: unknown) => logger.warn({ cluster: m.name, err: errorText(e) }, 'rollout notices: cannot start for this cluster'));
+      n.start().catch((e: unknown) =>
+        logger.warn({ cluster: m.name, err: errorText(e) }, 'rollout notices: cannot start for this cluster'),
+      );
     }
   } else if (rollout.settings !== null) {
     logger.warn('ICSP_NOTIFY_CHANNEL is set but the bot runs offline (ICSP_POLICIES): rollout notices need a cluster');
@@ -216,36 +280,86 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
   let triageChannel: TriageChannel | undefined;
   const fleetTriage: TriageChannel[] = [];
   if (triage.settings !== null && kc !== undefined) {
-    const chat = instrumentChatSink(new SlackChatSink({ token: config.botToken, fetch: outbound.fetch, ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}) }), metrics);
+    const chat = instrumentChatSink(
+      new SlackChatSink({
+        token: config.botToken,
+        fetch: outbound.fetch,
+        ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}),
+      }),
+      metrics,
+    );
     const rolloutNotifier = notifier;
-    triageChannel = createTriageChannel(kc, chat, { ...triage.settings, cluster: config.clusterName ?? triage.settings.cluster }, (image) => policySource.explain(image), {
-      logger,
-      ...(rolloutNotifier !== undefined ? { leadership: { get isLeader() { return rolloutNotifier.isLeader; } } } : {}),
-    });
+    triageChannel = createTriageChannel(
+      kc,
+      chat,
+      { ...triage.settings, cluster: config.clusterName ?? triage.settings.cluster },
+      (image) => policySource.explain(image),
+      {
+        logger,
+        ...(rolloutNotifier !== undefined
+          ? {
+              leadership: {
+                get isLeader() {
+                  return rolloutNotifier.isLeader;
+                },
+              },
+            }
+          : {}),
+      },
+    );
     await triageChannel.start();
   } else if (triage.settings !== null && fleet !== undefined) {
     // One triage channel watch per cluster, each explaining with that cluster's policies and naming the cluster.
-    const chat = instrumentChatSink(new SlackChatSink({ token: config.botToken, fetch: outbound.fetch, ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}) }), metrics);
+    const chat = instrumentChatSink(
+      new SlackChatSink({
+        token: config.botToken,
+        fetch: outbound.fetch,
+        ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}),
+      }),
+      metrics,
+    );
     const running = fleet;
     fleetMembers.forEach((m, i) => {
       const rolloutNotifier = fleetNotifiers[i];
-      const explainHere = async (image: string): Promise<Explanation> => (await running.get(m.name)).policySource.explain(image);
+      const explainHere = async (image: string): Promise<Explanation> =>
+        (await running.get(m.name)).policySource.explain(image);
       const channel = createTriageChannel(m.kubeConfig, chat, { ...triage.settings!, cluster: m.name }, explainHere, {
         logger: logger.child({ cluster: m.name }),
-        ...(rolloutNotifier !== undefined ? { leadership: { get isLeader() { return rolloutNotifier.isLeader; } } } : {}),
+        ...(rolloutNotifier !== undefined
+          ? {
+              leadership: {
+                get isLeader() {
+                  return rolloutNotifier.isLeader;
+                },
+              },
+            }
+          : {}),
       });
       fleetTriage.push(channel);
-      channel.start().catch((e: unknown) => logger.warn({ cluster: m.name, err: errorText(e) }, 'triage channel: cannot start for this cluster'));
+      channel
+        .start()
+        .catch((e: unknown) =>
+          logger.warn({ cluster: m.name, err: errorText(e) }, 'triage channel: cannot start for this cluster'),
+        );
     });
   } else if (triage.settings !== null) {
-    logger.warn('ICSP_TRIAGE_CHANNEL is set but the bot runs offline (ICSP_POLICIES): the triage channel needs a cluster');
+    logger.warn(
+      'ICSP_TRIAGE_CHANNEL is set but the bot runs offline (ICSP_POLICIES): the triage channel needs a cluster',
+    );
   }
   const clusterKc = kc;
   // what-if: against the cluster, the watched policies plus pools, MachineConfiguration and pods read once per request.
   const filePolicies = config.policies.length > 0 ? (await policySource.fixContext?.())?.policies : undefined;
   const whatIfState = async (): Promise<WhatIfClusterState> => {
-    if (clusterKc !== undefined && clusterChecker !== undefined) return readWhatIfState(clusterKc, clusterChecker.policies.snapshot().policies);
-    return { policies: filePolicies ?? { icsps: [], idms: [], itms: [] }, images: new Map(), pools: [], machineConfiguration: null, notes: ['offline (policy files): no pods, pools or NodeDisruptionPolicy read'] };
+    if (clusterKc !== undefined && clusterChecker !== undefined)
+      return readWhatIfState(clusterKc, clusterChecker.policies.snapshot().policies);
+    return {
+      policies: filePolicies ?? { icsps: [], idms: [], itms: [] },
+      images: new Map(),
+      pools: [],
+      machineConfiguration: null,
+      notes: ['offline (policy files): no pods, pools or NodeDisruptionPolicy read'],
+    };
   };
   const bot = createSlackBot({
     config,
@@ -254,9 +368,18 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
     liveChecker: clusterChecker === undefined ? undefined : instrumentLiveChecker(clusterChecker, metrics),
     listPolicies: async (f) => policyLines(objects(), f),
     whatIfState,
-    ...(notifier !== undefined ? { poolStatus: () => notifier.poolStatus() } : clusterKc !== undefined ? { poolStatus: async () => (await readPoolStatus(clusterKc)).lines } : {}),
-    ...(clusterKc !== undefined ? { podTriager: new ClusterPodTriager(clusterKc, { explainPolicies: (image) => policySource.explain(image) }) } : {}),
-    observeSlackCall: (event, error) => (event === 'retry' ? metrics.slackRetries.inc({ method: 'web-api' }) : metrics.slackApiErrors.inc({ method: 'web-api', error })),
+    ...(notifier !== undefined
+      ? { poolStatus: () => notifier.poolStatus() }
+      : clusterKc !== undefined
+        ? { poolStatus: async () => (await readPoolStatus(clusterKc)).lines }
+        : {}),
+    ...(clusterKc !== undefined
+      ? { podTriager: new ClusterPodTriager(clusterKc, { explainPolicies: (image) => policySource.explain(image) }) }
+      : {}),
+    observeSlackCall: (event, error) =>
+      event === 'retry'
+        ? metrics.slackRetries.inc({ method: 'web-api' })
+        : metrics.slackApiErrors.inc({ method: 'web-api', error }),
     outbound,
     allowSharedApp,
     ...(fleet === undefined ? {} : { fleet }),
@@ -282,7 +405,17 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
       },
       ...(checker === undefined
         ? []
-        : [{ name: 'cluster', check: () => (!checker.policies.synced ? 'policy watches not synced yet' : checker.policies.stale ? 'policy watches are stale (no contact with the API server)' : undefined) }]),
+        : [
+            {
+              name: 'cluster',
+              check: () =>
+                !checker.policies.synced
+                  ? 'policy watches not synced yet'
+                  : checker.policies.stale
+                    ? 'policy watches are stale (no contact with the API server)'
+                    : undefined,
+            },
+          ]),
       ...(fleet === undefined ? [] : [fleetReadiness(fleet, fleetMembers.length)]),
     ],
   });
@@ -290,14 +423,27 @@ export async function startBot(env: Record<string, string | undefined>, hooks: S
     await health.close();
     throw e;
   });
-  logger.info({ mode: config.mode, slack: outbound.describe(slackUrl), port: r.port, metricsPort: health.port, cluster: config.clusterName ?? policySource.cluster, liveChecks: clusterChecker !== undefined, policyObjects: objects().length }, 'icsp-bot started');
+  logger.info(
+    {
+      mode: config.mode,
+      slack: outbound.describe(slackUrl),
+      port: r.port,
+      metricsPort: health.port,
+      cluster: config.clusterName ?? policySource.cluster,
+      liveChecks: clusterChecker !== undefined,
+      policyObjects: objects().length,
+    },
+    'icsp-bot started',
+  );
   let stopping: Promise<void> | undefined;
   const shutdown = (signal: string): Promise<void> => {
     stopping ??= (async () => {
       logger.info({ signal }, 'stopping: no new commands; deleting debug pods in flight');
       if (gauges !== undefined) clearInterval(gauges);
       // Pods first: they run as root on nodes and must not outlive the bot.
-      await clusterChecker?.shutdown().catch((e: unknown) => logger.error({ err: messageOf(e) }, 'debug pod cleanup failed'));
+      await clusterChecker
+        ?.shutdown()
+        .catch((e: unknown) => logger.error({ err: messageOf(e) }, 'debug pod cleanup failed'));
       await fleet?.shutdown();
       await notifier?.stop();
       await triageChannel?.stop();

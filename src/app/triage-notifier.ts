@@ -4,12 +4,27 @@
 // grows; when the pods pull (or are gone) the thread says so. State is persisted after every change (restart-safe:
 // a known pod or cause is never said twice), only the Lease holder posts, and a per-channel rate limit holds
 // back what exceeds it, listed in one summary message.
-import { applyPosted, applyUpdated, dueActions, emptyTriageState, groupCounts, podsToCheck, recordFailure, resolvePods } from '../domain/triage/triage-groups.ts';
+import {
+  applyPosted,
+  applyUpdated,
+  dueActions,
+  emptyTriageState,
+  groupCounts,
+  podsToCheck,
+  recordFailure,
+  resolvePods,
+} from '../domain/triage/triage-groups.ts';
 import type { PullFailure, TriageState } from '../domain/triage/triage-groups.ts';
 import type { ChatSink } from '../ports/chat-sink.ts';
 import type { Clock } from '../ports/clock.ts';
 import { systemClock } from '../ports/clock.ts';
-import type { KubeletPullEvent, PodPullProbe, PullEventSource, PullFailureClassifier, TriageStateStore } from '../ports/pull-events.ts';
+import type {
+  KubeletPullEvent,
+  PodPullProbe,
+  PullEventSource,
+  PullFailureClassifier,
+  TriageStateStore,
+} from '../ports/pull-events.ts';
 
 export interface TriageNotifierSettings {
   channel: string;
@@ -114,7 +129,8 @@ export class TriageNotifier {
   }
 
   private onEvent(e: KubeletPullEvent): void {
-    if (this.settings.includeNamespaces.length > 0 && !namespaceMatches(e.namespace, this.settings.includeNamespaces)) return;
+    if (this.settings.includeNamespaces.length > 0 && !namespaceMatches(e.namespace, this.settings.includeNamespaces))
+      return;
     if (namespaceMatches(e.namespace, this.settings.excludeNamespaces)) return;
     if (this.queue.length >= QUEUE_MAX) {
       this.queue.shift();
@@ -147,7 +163,11 @@ export class TriageNotifier {
         const r = recordFailure(this.state, failure, now);
         if (r !== 'known') this.dirty = true;
         const g = this.state.groups[`${failure.cause} ${failure.image}`];
-        if (r === 'reopened' && g?.ts != null) replies.push({ ts: g.ts, text: `:rotating_light: failing again: ${e.namespace}/${e.pod} on ${e.node ?? 'its node'} (${failure.cause})` });
+        if (r === 'reopened' && g?.ts != null)
+          replies.push({
+            ts: g.ts,
+            text: `:rotating_light: failing again: ${e.namespace}/${e.pod} on ${e.node ?? 'its node'} (${failure.cause})`,
+          });
         continue;
       }
       // a back-off without error text: a pod not yet known joins the open group of its image, when there is one
@@ -155,8 +175,23 @@ export class TriageNotifier {
       if (image === null) continue;
       const open = Object.values(this.state.groups).filter((g) => g.image === image && g.resolvedAt === null);
       const g = open[0];
-      if (g === undefined || open.length !== 1 || open.some((x) => x.pods[`${e.namespace}/${e.pod}`] !== undefined)) continue;
-      const r = recordFailure(this.state, { namespace: e.namespace, pod: e.pod, container: e.container, node: e.node, image, cause: g.cause, headline: g.headline, fix: g.fix, rolloutLink: g.rolloutLink }, now);
+      if (g === undefined || open.length !== 1 || open.some((x) => x.pods[`${e.namespace}/${e.pod}`] !== undefined))
+        continue;
+      const r = recordFailure(
+        this.state,
+        {
+          namespace: e.namespace,
+          pod: e.pod,
+          container: e.container,
+          node: e.node,
+          image,
+          cause: g.cause,
+          headline: g.headline,
+          fix: g.fix,
+          rolloutLink: g.rolloutLink,
+        },
+        now,
+      );
       if (r !== 'known') this.dirty = true;
     }
     if (now - this.lastResolveAt >= this.settings.resolveIntervalMs) {
@@ -171,7 +206,10 @@ export class TriageNotifier {
         this.dirty = true;
         const g = this.state.groups[key];
         if (resolvePods(this.state, key, done, now) && g?.ts != null) {
-          replies.push({ ts: g.ts, text: `:white_check_mark: resolved: the ${groupCounts(g).pods} pod(s) that could not pull \`${g.image}\` (${g.cause}) pull now or are gone` });
+          replies.push({
+            ts: g.ts,
+            text: `:white_check_mark: resolved: the ${groupCounts(g).pods} pod(s) that could not pull \`${g.image}\` (${g.cause}) pull now or are gone`,
+          });
         }
       }
     }
@@ -198,14 +236,20 @@ export class TriageNotifier {
       }
       for (const r of replies) await chat.reply(channel, r.ts, { text: r.text });
     } catch (err) {
-      this.deps.logger?.warn({ err: err instanceof Error ? err.message.split('\n')[0] : String(err) }, 'triage: Slack call failed; retried next pass');
+      this.deps.logger?.warn(
+        { err: err instanceof Error ? err.message.split('\n')[0] : String(err) },
+        'triage: Slack call failed; retried next pass',
+      );
     }
     if (this.dirty) {
       try {
         await this.deps.store.save(this.state);
         this.dirty = false;
       } catch (err) {
-        this.deps.logger?.warn({ err: err instanceof Error ? err.message.split('\n')[0] : String(err) }, 'triage: state not saved; retried next pass');
+        this.deps.logger?.warn(
+          { err: err instanceof Error ? err.message.split('\n')[0] : String(err) },
+          'triage: state not saved; retried next pass',
+        );
       }
     }
   }

@@ -26,15 +26,31 @@ export async function planWhy(source: PolicySource, input: ParsedReference | str
   } catch (e) {
     if (!(e instanceof EngineError)) throw e;
     // Not a reference: the engine's answer names the bad part; nothing to check live.
-    return { reference: undefined, generation: 0, explanation: await source.explain(input as string), release: NOTHING_HELD };
+    return {
+      reference: undefined,
+      generation: 0,
+      explanation: await source.explain(input as string),
+      release: NOTHING_HELD,
+    };
   }
   if (source.plan !== undefined) return { reference, ...(await source.plan(reference)) };
   return { reference, generation: 0, explanation: await source.explain(reference.input), release: NOTHING_HELD };
 }
 
 /** The live check of a plan: the same reference (parsed), the same plan, the same generation. */
-export function liveCheckRequest(plan: HeldPlan, reference: ParsedReference, selection: NodeSelection, requestedBy: string): LiveCheckRequest {
-  return { image: reference.input, reference, selection, requestedBy, plan: { generation: plan.generation, explanation: plan.explanation } };
+export function liveCheckRequest(
+  plan: HeldPlan,
+  reference: ParsedReference,
+  selection: NodeSelection,
+  requestedBy: string,
+): LiveCheckRequest {
+  return {
+    image: reference.input,
+    reference,
+    selection,
+    requestedBy,
+    plan: { generation: plan.generation, explanation: plan.explanation },
+  };
 }
 
 /** Whether the pull itself fails by the plan (CLI exit code 1). */
@@ -46,7 +62,10 @@ export function pullFails(e: Explanation): boolean {
  * Policies that do not change while the process runs (files, a node's registries.conf): one generation, built
  * here once, before any request; every answer then costs the length of the reference.
  */
-export function fixedPolicySource(cluster: string, input: ExplainBasisInput & Pick<PullExplainInput, 'shortNameMode' | 'aliasCache'>): PolicySource {
+export function fixedPolicySource(
+  cluster: string,
+  input: ExplainBasisInput & Pick<PullExplainInput, 'shortNameMode' | 'aliasCache'>,
+): PolicySource {
   const basis = prepareExplainBasis(input);
   // The pull as CRI-O does it (short names by their text), every candidate from the one basis.
   const answer = (text: string): Explanation => explainPull({ ...input, reference: text, basis });

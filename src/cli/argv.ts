@@ -10,7 +10,11 @@ export function positionalsLast(args: readonly string[], options: Options): stri
   const opts: string[] = [];
   const pos: string[] = [];
   const long = new Map(Object.entries(options));
-  const short = new Map(Object.entries(options).filter(([, o]) => o.short !== undefined).map(([n, o]) => [`-${o.short}`, n]));
+  const short = new Map(
+    Object.entries(options)
+      .filter(([, o]) => o.short !== undefined)
+      .map(([n, o]) => [`-${o.short}`, n]),
+  );
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--') {

@@ -110,7 +110,8 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
       return EXIT.ok;
     }
     io.stderr.write(`icsp evidence: ${oneLine(parsed, 2000)} (${USAGE})\n`);
-    if (args.includes('--json')) io.stdout.write(`${JSON.stringify({ error: { stage: 'usage', message: oneLine(parsed, 2000) } }, null, 2)}\n`);
+    if (args.includes('--json'))
+      io.stdout.write(`${JSON.stringify({ error: { stage: 'usage', message: oneLine(parsed, 2000) } }, null, 2)}\n`);
     return EXIT.usage;
   }
   const asJson = parsed.json;
@@ -137,7 +138,13 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
       conf = parseRegistriesConf(text, [], parsed.registriesConf);
     } catch (err) {
       const m = errText(err);
-      return fail(io, asJson, err instanceof EngineError ? err.stage : 'input', m.startsWith(parsed.registriesConf) ? m : `${parsed.registriesConf}: ${m}`, EXIT.usage);
+      return fail(
+        io,
+        asJson,
+        err instanceof EngineError ? err.stage : 'input',
+        m.startsWith(parsed.registriesConf) ? m : `${parsed.registriesConf}: ${m}`,
+        EXIT.usage,
+      );
     }
   }
 
@@ -155,10 +162,20 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
 
   let read: ReadEvidence;
   try {
-    read = parsed.log === '-' ? await readEvidenceFromStream(io.stdin, parsed.image) : await readEvidenceFromFile(parsed.log, parsed.image);
+    read =
+      parsed.log === '-'
+        ? await readEvidenceFromStream(io.stdin, parsed.image)
+        : await readEvidenceFromFile(parsed.log, parsed.image);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : errText(err);
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : errText(err);
     return fail(io, asJson, 'input', `${parsed.log}: ${why}`, EXIT.usage);
   }
   const e = read.evidence;
@@ -173,16 +190,26 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
         plan = resolve(conf, ref);
       } catch (err) {
         if (!(err instanceof EngineError)) throw err;
-        planNotes.push(err.stage === 'reference'
-          ? `no plan: ${ref} is not a valid pull reference (${err.message}); pass --image REF`
-          : `the engine predicts that this pull fails before any registry is contacted: ${err.message}`);
+        planNotes.push(
+          err.stage === 'reference'
+            ? `no plan: ${ref} is not a valid pull reference (${err.message}); pass --image REF`
+            : `the engine predicts that this pull fails before any registry is contacted: ${err.message}`,
+        );
       }
     }
   }
 
   const judgement = judgeEvidence(e, plan, { image: parsed.image !== null ? ref : null });
   judgement.verdict.details.push(...planNotes);
-  const json = toEvidenceJson({ evidence: e, judgement, plan, image: ref, bytes: read.bytes, truncatedLines: read.truncatedLines, event: read.event });
+  const json = toEvidenceJson({
+    evidence: e,
+    judgement,
+    plan,
+    image: ref,
+    bytes: read.bytes,
+    truncatedLines: read.truncatedLines,
+    event: read.event,
+  });
   io.stdout.write(parsed.json ? `${JSON.stringify(json, null, 2)}\n` : renderEvidenceText(json));
   return json.verdict.code === 'all-failed' || json.verdict.code === 'rejected-by-policy' ? EXIT.pullFails : EXIT.ok;
 }

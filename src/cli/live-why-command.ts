@@ -94,7 +94,9 @@ export function formatLiveResult(r: LiveCheckResult): string {
   out.push(`Cluster ${r.cluster}: ${r.plan.verdict.summary}`);
   if (r.plan.pullSources.length > 0) {
     out.push('', 'Plan from the live policies, in the order a node tries it:');
-    r.plan.pullSources.forEach((s, i) => out.push(`  ${i + 1}. ${s.reference}  (${s.mirror ? 'mirror' : 'source'}${s.blocked ? ', BLOCKED' : ''})`));
+    r.plan.pullSources.forEach((s, i) =>
+      out.push(`  ${i + 1}. ${s.reference}  (${s.mirror ? 'mirror' : 'source'}${s.blocked ? ', BLOCKED' : ''})`),
+    );
   }
   for (const w of r.plan.warnings) out.push(`  ! [${w.code}] ${w.message}`);
   for (const n of r.nodes) {
@@ -165,7 +167,8 @@ export async function liveWhyCommand(args: string[], io: CliIo): Promise<number>
       return signalExit(signalled.sig);
     }
     io.stdout.write(parsed.json ? `${JSON.stringify(result, null, 2)}\n` : formatLiveResult(result));
-    for (const n of result.nodes) if (n.error !== undefined) io.stderr.write(`icsp: ${n.node}: ${foldLines(n.error)}\n`);
+    for (const n of result.nodes)
+      if (n.error !== undefined) io.stderr.write(`icsp: ${n.node}: ${foldLines(n.error)}\n`);
     return result.nodes.every(nodePulled) ? EXIT.ok : EXIT.pullFails;
   } catch (e) {
     if (e instanceof LiveCheckInputError) return fail('input', e.message, EXIT.usage);

@@ -104,7 +104,8 @@ function write(io: CliIo, stream: 'stdout' | 'stderr', text: string): void {
 
 function fail(io: CliIo, json: boolean, stage: string, message: string, code: number, hint?: string): number {
   write(io, 'stderr', `icsp: ${foldLines(`${message}${hint !== undefined ? `: ${hint}` : ''}`, 2000)}\n`);
-  if (json) write(io, 'stdout', JSON.stringify({ error: { stage, message: foldLines(message, 2000) } }, null, 2) + '\n');
+  if (json)
+    write(io, 'stdout', JSON.stringify({ error: { stage, message: foldLines(message, 2000) } }, null, 2) + '\n');
   return code;
 }
 
@@ -115,25 +116,38 @@ function exitFor(e: EngineError): number {
 type Parsed = ReturnType<typeof parse>;
 
 function oneImage(p: Parsed, command: string): string {
-  if (p.positionals.length !== 1) throw new UsageError(`${command} takes exactly one IMAGE, got ${p.positionals.length} (see 'icsp help')`);
+  if (p.positionals.length !== 1)
+    throw new UsageError(`${command} takes exactly one IMAGE, got ${p.positionals.length} (see 'icsp help')`);
   return p.positionals[0]!;
 }
 
 async function sourceOf(p: Parsed, io: CliIo, command: string) {
   const policies = p.values.policies ?? [];
   const conf = p.values['registries-conf'];
-  if (policies.length > 0 && conf !== undefined) throw new UsageError(`${command}: give --policies or --registries-conf, not both`);
-  if (policies.length === 0 && conf === undefined) throw new UsageError(`${command} needs --policies PATH (ICSP/IDMS/ITMS YAML) or --registries-conf FILE`);
-  if (p.values['registries-conf-d'] !== undefined && conf === undefined) throw new UsageError('--registries-conf-d goes with --registries-conf');
-  if (p.values['policy-json-file'] !== undefined && (conf === undefined || command !== 'why')) throw new UsageError('--policy-json-file goes with why --registries-conf (a node\'s own policy.json)');
+  if (policies.length > 0 && conf !== undefined)
+    throw new UsageError(`${command}: give --policies or --registries-conf, not both`);
+  if (policies.length === 0 && conf === undefined)
+    throw new UsageError(`${command} needs --policies PATH (ICSP/IDMS/ITMS YAML) or --registries-conf FILE`);
+  if (p.values['registries-conf-d'] !== undefined && conf === undefined)
+    throw new UsageError('--registries-conf-d goes with --registries-conf');
+  if (p.values['policy-json-file'] !== undefined && (conf === undefined || command !== 'why'))
+    throw new UsageError("--policy-json-file goes with why --registries-conf (a node's own policy.json)");
   const limits = inputLimitsFromEnv(io.env);
   if (conf !== undefined) {
     const nodePolicyFile = p.values['policy-json-file'];
-    return { conf: await loadRegistriesConfFiles(conf, p.values['registries-conf-d'], limits), nodePolicy: nodePolicyFile !== undefined ? await loadNodePolicyJson(nodePolicyFile, limits) : undefined };
+    return {
+      conf: await loadRegistriesConfFiles(conf, p.values['registries-conf-d'], limits),
+      nodePolicy: nodePolicyFile !== undefined ? await loadNodePolicyJson(nodePolicyFile, limits) : undefined,
+    };
   }
   const loaded = await loadPolicyPaths(policies, io.stdin, limits);
-  for (const w of loaded.warnings) write(io, 'stderr', `icsp: warning: ${foldLines(w, 2000)}
-`);
+  for (const w of loaded.warnings)
+    write(
+      io,
+      'stderr',
+      `icsp: warning: ${foldLines(w, 2000)}
+`,
+    );
   return { policies: loaded.policies };
 }
 
@@ -141,23 +155,35 @@ async function sourceOf(p: Parsed, io: CliIo, command: string) {
 function modeFlag(p: Parsed): ShortNameModeDecision | undefined {
   const m = p.values['short-name-mode'];
   if (m === undefined) return undefined;
-  if (!isShortNameMode(m)) throw new UsageError(`--short-name-mode must be enforcing, permissive or disabled, got ${JSON.stringify(m)}`);
+  if (!isShortNameMode(m))
+    throw new UsageError(`--short-name-mode must be enforcing, permissive or disabled, got ${JSON.stringify(m)}`);
   return { mode: m as ShortNameMode, source: '--short-name-mode' };
 }
 
 async function why(p: Parsed, io: CliIo): Promise<number> {
   const image = oneImage(p, 'why');
-  if (p.values.fix && p.values['registries-conf'] !== undefined) throw new UsageError('--fix needs --policies (the fix is a change to the policy objects, checked by rendering them)');
+  if (p.values.fix && p.values['registries-conf'] !== undefined)
+    throw new UsageError(
+      '--fix needs --policies (the fix is a change to the policy objects, checked by rendering them)',
+    );
   const mode = modeFlag(p);
   // The node parses the name before it reads any configuration: a bad reference is reported first.
   checkPullReference(image);
   const src = await sourceOf(p, io, 'why');
-  const { explanation: e } = await planWhy(fixedPolicySource('files', { ...src, ...(mode !== undefined ? { shortNameMode: mode } : {}) }), image);
+  const { explanation: e } = await planWhy(
+    fixedPolicySource('files', { ...src, ...(mode !== undefined ? { shortNameMode: mode } : {}) }),
+    image,
+  );
   const fix = fixFor(p, image, src.policies, e);
-  if (p.values.json) write(io, 'stdout', JSON.stringify(fix === undefined ? e : { ...e, fix: fixJson(fix) }, null, 2) + '\n');
+  if (p.values.json)
+    write(io, 'stdout', JSON.stringify(fix === undefined ? e : { ...e, fix: fixJson(fix) }, null, 2) + '\n');
   else write(io, 'stdout', formatExplanation(e) + (fix === undefined ? '' : `\n${formatFix(fix, image)}`));
   if (e.error !== null) {
-    write(io, 'stderr', `icsp: ${foldLines(e.error.message)}${e.advice[0] !== undefined ? ` (${foldLines(e.advice[0])})` : ''}\n`);
+    write(
+      io,
+      'stderr',
+      `icsp: ${foldLines(e.error.message)}${e.advice[0] !== undefined ? ` (${foldLines(e.advice[0])})` : ''}\n`,
+    );
     return EXIT.pullFails;
   }
   return e.verdict.code === 'all-blocked' || e.verdict.code === 'rejected-by-policy' ? EXIT.pullFails : EXIT.ok;
@@ -169,8 +195,16 @@ function fixFor(p: Parsed, image: string, policies: PolicySet | undefined, e: Ex
     if (p.values.mirror !== undefined) throw new UsageError('--mirror goes with --fix');
     return undefined;
   }
-  if (policies === undefined) throw new UsageError('--fix needs --policies (the fix is a change to the policy objects, checked by rendering them)');
-  return proposeFix({ reference: image, policies, explanation: e, ...(p.values.mirror !== undefined ? { mirror: p.values.mirror } : {}) });
+  if (policies === undefined)
+    throw new UsageError(
+      '--fix needs --policies (the fix is a change to the policy objects, checked by rendering them)',
+    );
+  return proposeFix({
+    reference: image,
+    policies,
+    explanation: e,
+    ...(p.values.mirror !== undefined ? { mirror: p.values.mirror } : {}),
+  });
 }
 
 async function resolveCmd(p: Parsed, io: CliIo): Promise<number> {
@@ -180,19 +214,37 @@ async function resolveCmd(p: Parsed, io: CliIo): Promise<number> {
   const src = await sourceOf(p, io, 'resolve');
   const conf = src.conf ?? confFromEntries(renderPolicies(src.policies!).registries);
   const search = searchRegistriesOf(src.policies);
-  const cfg = src.conf !== undefined ? shortNameConfigOf(src.conf) : { searchRegistries: search.registries, searchOrigin: search.origin };
+  const cfg =
+    src.conf !== undefined
+      ? shortNameConfigOf(src.conf)
+      : { searchRegistries: search.registries, searchOrigin: search.origin };
   const r = resolvePull(conf, image, cfg, (mode ?? defaultModeDecision(src.policies)).mode);
   if ('error' in r) {
     write(io, 'stderr', `icsp: ${foldLines(r.error.message)}\n`);
-    if (p.values.json) write(io, 'stdout', JSON.stringify({ error: { stage: r.error.stage, message: r.error.message }, shortName: r.shortName }, null, 2) + '\n');
+    if (p.values.json)
+      write(
+        io,
+        'stdout',
+        JSON.stringify({ error: { stage: r.error.stage, message: r.error.message }, shortName: r.shortName }, null, 2) +
+          '\n',
+      );
     return EXIT.pullFails;
   }
   if (p.values.json) write(io, 'stdout', JSON.stringify(r, null, 2) + '\n');
   else {
-    if (r.shortName !== null) write(io, 'stdout', `short name ${image} (mode ${r.shortName.mode}): candidates ${r.shortName.candidates.join(', ')}\n`);
+    if (r.shortName !== null)
+      write(
+        io,
+        'stdout',
+        `short name ${image} (mode ${r.shortName.mode}): candidates ${r.shortName.candidates.join(', ')}\n`,
+      );
     write(io, 'stdout', `${r.normalizedReference} (matched ${r.matchedPrefix ?? 'no [[registry]]'}):\n`);
     r.pullSources.forEach((s, i) =>
-      write(io, 'stdout', `  ${i + 1}. ${s.reference}  ${s.mirror ? 'mirror' : 'source'}${s.insecure ? ' insecure' : ''}${s.pullFromMirror ? ` ${s.pullFromMirror}` : ''}${s.blocked ? ` BLOCKED by ${s.blockedBy}` : ''}${s.candidate !== undefined && r.shortName !== null ? `  [candidate ${s.candidate}]` : ''}\n`),
+      write(
+        io,
+        'stdout',
+        `  ${i + 1}. ${s.reference}  ${s.mirror ? 'mirror' : 'source'}${s.insecure ? ' insecure' : ''}${s.pullFromMirror ? ` ${s.pullFromMirror}` : ''}${s.blocked ? ` BLOCKED by ${s.blockedBy}` : ''}${s.candidate !== undefined && r.shortName !== null ? `  [candidate ${s.candidate}]` : ''}\n`,
+      ),
     );
   }
   return EXIT.ok;
@@ -202,34 +254,62 @@ async function render(p: Parsed, io: CliIo): Promise<number> {
   if (p.positionals.length > 0) throw new UsageError(`render takes no IMAGE (got ${p.positionals[0]})`);
   if ((p.values.policies ?? []).length === 0) throw new UsageError('render needs --policies PATH');
   const layout = p.values.layout ?? '4.19';
-  if (layout !== '4.19' && layout !== '4.13') throw new UsageError(`--layout must be 4.19 (OCP 4.19+) or 4.13 (OCP 4.13-4.18), got ${layout}`);
+  if (layout !== '4.19' && layout !== '4.13')
+    throw new UsageError(`--layout must be 4.19 (OCP 4.19+) or 4.13 (OCP 4.13-4.18), got ${layout}`);
   const { policies } = await sourceOf(p, io, 'render');
   if (p.values['policy-json']) {
-    if (p.values.layout !== undefined) throw new UsageError('--layout applies to registries.conf, not to --policy-json');
+    if (p.values.layout !== undefined)
+      throw new UsageError('--layout applies to registries.conf, not to --policy-json');
     writePolicyJson(policies!, io, p.values.json);
     return EXIT.ok;
   }
   const r = renderPolicies(policies!);
   if (!r.rendered) write(io, 'stderr', `icsp: note: ${r.reason}\n`);
-  if (r.payloadFilter?.loggedError) write(io, 'stderr', `icsp: note: the MCO logs and skips: ${r.payloadFilter.loggedError}\n`);
+  if (r.payloadFilter?.loggedError)
+    write(io, 'stderr', `icsp: note: the MCO logs and skips: ${r.payloadFilter.loggedError}\n`);
   if (p.values.json) {
-    write(io, 'stdout', JSON.stringify({ registries: registriesToJson(r.registries), rendered: r.rendered, ...(r.payloadFilter ? { payloadFilter: r.payloadFilter } : {}) }, null, 2) + '\n');
+    write(
+      io,
+      'stdout',
+      JSON.stringify(
+        {
+          registries: registriesToJson(r.registries),
+          rendered: r.rendered,
+          ...(r.payloadFilter ? { payloadFilter: r.payloadFilter } : {}),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   } else {
-    write(io, 'stdout', r.rendered ? encodeRegistriesConf(r.unqualifiedSearchRegistries, r.registries, layout as RenderLayout) : TEMPLATE_REGISTRIES_CONF);
+    write(
+      io,
+      'stdout',
+      r.rendered
+        ? encodeRegistriesConf(r.unqualifiedSearchRegistries, r.registries, layout as RenderLayout)
+        : TEMPLATE_REGISTRIES_CONF,
+    );
   }
   return EXIT.ok;
 }
 
 async function migrate(p: Parsed, io: CliIo): Promise<number> {
-  if ((p.values.policies ?? []).length === 0) throw new UsageError('migrate-icsp needs --policies PATH with ImageContentSourcePolicy objects');
+  if ((p.values.policies ?? []).length === 0)
+    throw new UsageError('migrate-icsp needs --policies PATH with ImageContentSourcePolicy objects');
   const { policies } = await sourceOf(p, io, 'migrate-icsp');
-  if (policies!.icsps.length === 0) throw new EngineError('input', 'no ImageContentSourcePolicy objects in the given --policies');
+  if (policies!.icsps.length === 0)
+    throw new EngineError('input', 'no ImageContentSourcePolicy objects in the given --policies');
   write(io, 'stdout', dumpIdmsYaml(policies!.icsps.map(icspToIdms)));
   return EXIT.ok;
 }
 
 type OfflineCommand = 'why' | 'resolve' | 'render' | 'migrate-icsp';
-const COMMANDS: Record<OfflineCommand, (p: Parsed, io: CliIo) => Promise<number>> = { why, resolve: resolveCmd, render, 'migrate-icsp': migrate };
+const COMMANDS: Record<OfflineCommand, (p: Parsed, io: CliIo) => Promise<number>> = {
+  why,
+  resolve: resolveCmd,
+  render,
+  'migrate-icsp': migrate,
+};
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -250,7 +330,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (command === 'what-if') return whatIfCommand(rest, io, readWhatIfClusterState);
   const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command as OfflineCommand] : undefined;
   const json = options.includes('--json');
-  if (handler === undefined) return fail(io, json, 'usage', `unknown command "${command}" (commands: why, resolve, render, evidence, status, what-if, migrate-icsp, help)`, EXIT.usage);
+  if (handler === undefined)
+    return fail(
+      io,
+      json,
+      'usage',
+      `unknown command "${command}" (commands: why, resolve, render, evidence, status, what-if, migrate-icsp, help)`,
+      EXIT.usage,
+    );
   let image: string | undefined;
   try {
     const p = parse(rest);
@@ -259,17 +346,32 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       write(io, 'stdout', USAGE);
       return EXIT.ok;
     }
-    if (p.values['policy-json'] && command !== 'render') throw new UsageError(`--policy-json goes with render (icsp render --policies PATH --policy-json), not with ${command}`);
+    if (p.values['policy-json'] && command !== 'render')
+      throw new UsageError(
+        `--policy-json goes with render (icsp render --policies PATH --policy-json), not with ${command}`,
+      );
     return await handler(p, io);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof InputLimitError) return fail(io, json, 'usage', `${e.message}`, EXIT.usage);
+    if (e instanceof UsageError || e instanceof InputLimitError)
+      return fail(io, json, 'usage', `${e.message}`, EXIT.usage);
     if (e instanceof EngineError) {
       // The upstream message stays as is (scripts match on it); the human line also names the bad part.
       const bad = e.stage === 'reference' && image !== undefined ? describeBadPart(image) : undefined;
       return fail(io, json, e.stage, e.message, exitFor(e), bad);
     }
     // No stack trace for users (and none in --json); the message says where to report it.
-    const what = e instanceof RangeError ? 'the input is nested too deeply or too large' : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    return fail(io, json, 'internal', `internal error: ${what}; please report this with the input that caused it`, EXIT.usage);
+    const what =
+      e instanceof RangeError
+        ? 'the input is nested too deeply or too large'
+        : e instanceof Error
+          ? `${e.name}: ${e.message}`
+          : String(e);
+    return fail(
+      io,
+      json,
+      'internal',
+      `internal error: ${what}; please report this with the input that caused it`,
+      EXIT.usage,
+    );
   }
 }

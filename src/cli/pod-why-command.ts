@@ -30,15 +30,28 @@ export async function podWhyCommand(args: string[], io: CliIo): Promise<number> 
   let kc: KubeConfig;
   try {
     const p = parseArgs({
-      args, allowPositionals: true, strict: true,
-      options: { pod: { type: 'string' }, kubeconfig: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        pod: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
     });
     if (p.values.help) {
       io.stdout.write(POD_USAGE);
       return EXIT.ok;
     }
-    if (p.positionals.length > 0) return fail('usage', `why --pod takes no IMAGE (got ${p.positionals[0]?.slice(0, 80)}); see icsp why --pod --help`, EXIT.usage);
-    if (p.values.pod === undefined || p.values.pod === '') return fail('usage', '--pod needs NAMESPACE/NAME', EXIT.usage);
+    if (p.positionals.length > 0)
+      return fail(
+        'usage',
+        `why --pod takes no IMAGE (got ${p.positionals[0]?.slice(0, 80)}); see icsp why --pod --help`,
+        EXIT.usage,
+      );
+    if (p.values.pod === undefined || p.values.pod === '')
+      return fail('usage', '--pod needs NAMESPACE/NAME', EXIT.usage);
     ref = parsePodRef(p.values.pod);
     kc = loadKubeconfig({ path: p.values.kubeconfig, env: io.env, hint: CLI_KUBECONFIG_HINT });
   } catch (e) {
@@ -55,7 +68,7 @@ export async function podWhyCommand(args: string[], io: CliIo): Promise<number> 
     return t.containers.length > 0 ? EXIT.pullFails : EXIT.ok;
   } catch (e) {
     if (e instanceof LiveCheckInputError) return fail('input', e.message, EXIT.usage);
-    return fail('cluster', e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e), EXIT.pullFails);
+    return fail('cluster', e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e), EXIT.pullFails);
   } finally {
     policies.stop();
   }

@@ -10,7 +10,21 @@ export function writePolicyJson(policies: PolicySet, io: CliIo, json: boolean): 
   const registries = renderPolicies(policies);
   const r = renderPolicyJson(policies, registries.payloadFilter);
   if (!r.rendered) io.stderr.write(`icsp: note: ${r.reason}\n`);
-  if (registries.payloadFilter?.loggedError) io.stderr.write(`icsp: note: the MCO logs and skips: ${registries.payloadFilter.loggedError}\n`);
-  if (json) io.stdout.write(JSON.stringify({ path: '/etc/containers/policy.json', rendered: r.rendered, policy: r.policy, inputs: r.inputs, text: policyJsonText(r) }, null, 2) + '\n');
+  if (registries.payloadFilter?.loggedError)
+    io.stderr.write(`icsp: note: the MCO logs and skips: ${registries.payloadFilter.loggedError}\n`);
+  if (json)
+    io.stdout.write(
+      JSON.stringify(
+        {
+          path: '/etc/containers/policy.json',
+          rendered: r.rendered,
+          policy: r.policy,
+          inputs: r.inputs,
+          text: policyJsonText(r),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   else io.stdout.write(policyJsonText(r));
 }

@@ -36,7 +36,10 @@ async function readText(path: string): Promise<string> {
     return await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new EngineError('input', `${path}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : String(e)}`);
+    throw new EngineError(
+      'input',
+      `${path}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : String(e)}`,
+    );
   }
 }
 
@@ -68,21 +71,33 @@ export async function whatIfCommand(args: string[], io: CliIo, readCluster?: Rea
       io.stdout.write(WHAT_IF_USAGE);
       return EXIT.ok;
     }
-    const live = v.kubeconfig !== undefined || (v.policies === undefined && io.env.KUBECONFIG !== undefined && readCluster !== undefined);
-    if ((v.proposed ?? []).length === 0 && (v.remove ?? []).length === 0) throw new Usage('what-if needs --proposed FILE_OR_DIR (or --remove KIND/NAME)');
-    if (!live && (v.policies ?? []).length === 0) throw new Usage('what-if needs the current objects: --policies PATH (offline) or --kubeconfig PATH (a cluster)');
-    if (live && (v.policies ?? []).length > 0) throw new Usage('give --policies (offline) or --kubeconfig (a cluster), not both');
-    if (live && (v.images !== undefined || v.pools !== undefined)) throw new Usage('--images and --pools are for offline use: against a cluster the pods and pools are read from it');
+    const live =
+      v.kubeconfig !== undefined ||
+      (v.policies === undefined && io.env.KUBECONFIG !== undefined && readCluster !== undefined);
+    if ((v.proposed ?? []).length === 0 && (v.remove ?? []).length === 0)
+      throw new Usage('what-if needs --proposed FILE_OR_DIR (or --remove KIND/NAME)');
+    if (!live && (v.policies ?? []).length === 0)
+      throw new Usage('what-if needs the current objects: --policies PATH (offline) or --kubeconfig PATH (a cluster)');
+    if (live && (v.policies ?? []).length > 0)
+      throw new Usage('give --policies (offline) or --kubeconfig (a cluster), not both');
+    if (live && (v.images !== undefined || v.pools !== undefined))
+      throw new Usage(
+        '--images and --pools are for offline use: against a cluster the pods and pools are read from it',
+      );
     const remove: ObjectKey[] = [];
     for (const r of v.remove ?? []) {
       const k = parseObjectKey(r);
-      if (k === null) throw new Usage(`--remove takes KIND/NAME (KIND: icsp, idms, itms, image), got ${JSON.stringify(r)}`);
+      if (k === null)
+        throw new Usage(`--remove takes KIND/NAME (KIND: icsp, idms, itms, image), got ${JSON.stringify(r)}`);
       remove.push(k);
     }
     const notes: string[] = [];
     const proposedLoaded = await loadPolicyPaths(v.proposed ?? [], io.stdin);
     // oc-mirror's cluster-resources/ also holds CatalogSources, ClusterCatalogs, signature ConfigMaps, UpdateServices.
-    for (const w of proposedLoaded.warnings) notes.push(`--proposed: ${w.replace(/^(.*): skipped (\S+): not a kind icsp reads.*$/, '$1: ignored $2 (not a mirror object)')}`);
+    for (const w of proposedLoaded.warnings)
+      notes.push(
+        `--proposed: ${w.replace(/^(.*): skipped (\S+): not a kind icsp reads.*$/, '$1: ignored $2 (not a mirror object)')}`,
+      );
     let current: PolicySet;
     let images: ImageUsage | undefined;
     let pools: PoolFacts[] | undefined;
@@ -100,19 +115,35 @@ export async function whatIfCommand(args: string[], io: CliIo, readCluster?: Rea
       for (const w of cur.warnings) io.stderr.write(`icsp: warning: ${w}\n`);
       current = cur.policies;
       if (v.images !== undefined) images = parseImagesFile(await readText(v.images), v.images);
-      if (v.pools !== undefined) ({ pools, machineConfiguration } = poolsFromDocuments(await readText(v.pools), v.pools));
+      if (v.pools !== undefined)
+        ({ pools, machineConfiguration } = poolsFromDocuments(await readText(v.pools), v.pools));
       if (pools !== undefined && pools.length === 0) pools = undefined;
     }
-    const r = whatIf({ current, proposed: proposedLoaded.objects, remove, ...(images !== undefined ? { images } : {}), ...(pools !== undefined ? { pools } : {}), machineConfiguration });
+    const r = whatIf({
+      current,
+      proposed: proposedLoaded.objects,
+      remove,
+      ...(images !== undefined ? { images } : {}),
+      ...(pools !== undefined ? { pools } : {}),
+      machineConfiguration,
+    });
     r.notes.unshift(...notes);
     io.stdout.write(json ? JSON.stringify(whatIfJson(r), null, 2) + '\n' : formatWhatIf(r));
-    if (!r.accepted) io.stderr.write(`icsp: the MCO refuses the proposed configuration: ${foldLines(r.mcoMessage ?? '')}\n`);
+    if (!r.accepted)
+      io.stderr.write(`icsp: the MCO refuses the proposed configuration: ${foldLines(r.mcoMessage ?? '')}\n`);
     return r.accepted ? EXIT.ok : EXIT.pullFails;
   } catch (e) {
     const usage = e instanceof Usage;
     const msg = usage || e instanceof EngineError ? e.message : foldLines(messageOf(e));
     io.stderr.write(`icsp: ${foldLines(msg)}${usage ? " (see 'icsp what-if --help')" : ''}\n`);
-    if (json) io.stdout.write(JSON.stringify({ error: { stage: usage ? 'usage' : e instanceof EngineError ? e.stage : 'cluster', message: msg } }, null, 2) + '\n');
+    if (json)
+      io.stdout.write(
+        JSON.stringify(
+          { error: { stage: usage ? 'usage' : e instanceof EngineError ? e.stage : 'cluster', message: msg } },
+          null,
+          2,
+        ) + '\n',
+      );
     return usage || (e instanceof EngineError && e.stage === 'input') ? EXIT.usage : EXIT.pullFails;
   }
 }

@@ -54,9 +54,15 @@ export class ConfigMapStateStore implements StateStore {
     try {
       const s = JSON.parse(raw) as NotifierState;
       if (s.version === 1) return s;
-      this.logger.warn({ configMap: where, version: (s as { version?: unknown }).version ?? null }, 'rollout state has an unknown version; starting from an empty state');
+      this.logger.warn(
+        { configMap: where, version: (s as { version?: unknown }).version ?? null },
+        'rollout state has an unknown version; starting from an empty state',
+      );
     } catch (e) {
-      this.logger.warn({ configMap: where, err: errorText(e) }, 'rollout state is not readable JSON; starting from an empty state');
+      this.logger.warn(
+        { configMap: where, err: errorText(e) },
+        'rollout state is not readable JSON; starting from an empty state',
+      );
     }
     return emptyState();
   }
@@ -71,15 +77,24 @@ export class ConfigMapStateStore implements StateStore {
     const body: V1ConfigMap = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: this.name, namespace: this.namespace, labels: { 'app.kubernetes.io/name': 'icsp-bot', 'app.kubernetes.io/component': 'rollout-notifier' }, ...(this.resourceVersion !== undefined ? { resourceVersion: this.resourceVersion } : {}) },
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        labels: { 'app.kubernetes.io/name': 'icsp-bot', 'app.kubernetes.io/component': 'rollout-notifier' },
+        ...(this.resourceVersion !== undefined ? { resourceVersion: this.resourceVersion } : {}),
+      },
       data: { ...this.others, [KEY]: text },
     };
     try {
-      const r = this.resourceVersion === undefined ? await this.api.createNamespacedConfigMap({ namespace: this.namespace, body }) : await this.api.replaceNamespacedConfigMap({ name: this.name, namespace: this.namespace, body });
+      const r =
+        this.resourceVersion === undefined
+          ? await this.api.createNamespacedConfigMap({ namespace: this.namespace, body })
+          : await this.api.replaceNamespacedConfigMap({ name: this.name, namespace: this.namespace, body });
       this.resourceVersion = r.metadata?.resourceVersion;
     } catch (e) {
       const code = kubeStatus(e)?.code;
-      if (code === 409) throw new StateConflictError(`ConfigMap ${this.namespace}/${this.name} was changed by someone else`);
+      if (code === 409)
+        throw new StateConflictError(`ConfigMap ${this.namespace}/${this.name} was changed by someone else`);
       throw new Error(describeKubeError(e, `write ConfigMap ${this.namespace}/${this.name}`), { cause: e });
     }
   }

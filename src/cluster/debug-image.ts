@@ -9,7 +9,14 @@ import { kubeStatus } from './kube-errors.ts';
 import { errorText } from '../domain/error-text.ts';
 
 export const FALLBACK_DEBUG_IMAGE = 'registry.redhat.io/rhel9/support-tools';
-const IMAGE_STREAM = { group: 'image.openshift.io', version: 'v1', namespace: 'openshift', plural: 'imagestreams', name: 'tools', tag: 'latest' };
+const IMAGE_STREAM = {
+  group: 'image.openshift.io',
+  version: 'v1',
+  namespace: 'openshift',
+  plural: 'imagestreams',
+  name: 'tools',
+  tag: 'latest',
+};
 
 export interface DebugImage {
   image: string;
@@ -22,7 +29,11 @@ interface ImageStream {
   status?: { tags?: Array<{ tag?: string; items?: Array<{ dockerImageReference?: string }> }> };
 }
 
-export async function resolveDebugImage(kc: KubeConfig, configured: string | undefined, fallback = FALLBACK_DEBUG_IMAGE): Promise<DebugImage> {
+export async function resolveDebugImage(
+  kc: KubeConfig,
+  configured: string | undefined,
+  fallback = FALLBACK_DEBUG_IMAGE,
+): Promise<DebugImage> {
   if (configured !== undefined && configured !== '') return { image: configured, source: 'configured' };
   const api = kc.makeApiClient(CustomObjectsApi);
   const { group, version, namespace, plural, name, tag } = IMAGE_STREAM;
@@ -34,11 +45,12 @@ export async function resolveDebugImage(kc: KubeConfig, configured: string | und
     note = `ImageStream ${namespace}/${name} has no resolved tag ${tag}`;
   } catch (err) {
     const code = kubeStatus(err)?.code;
-    note = code === 404
-      ? `no ImageStream ${namespace}/${name} (or no image.openshift.io API on this cluster)`
-      : code === 403
-        ? `not allowed to get ImageStream ${namespace}/${name} (optional Role icsp-bot-tools-image in manifests/rbac.yaml)`
-        : `cannot read ImageStream ${namespace}/${name}: ${errorText(err)}`;
+    note =
+      code === 404
+        ? `no ImageStream ${namespace}/${name} (or no image.openshift.io API on this cluster)`
+        : code === 403
+          ? `not allowed to get ImageStream ${namespace}/${name} (optional Role icsp-bot-tools-image in manifests/rbac.yaml)`
+          : `cannot read ImageStream ${namespace}/${name}: ${errorText(err)}`;
   }
   return { image: fallback, source: 'fallback', note };
 }

@@ -50,7 +50,14 @@ export type PodRun =
   | { ok: true; pod: string; log: string; exitCode: number; timings: PodTimings; notes: string[] }
   | { ok: false; pod: string | null; error: string; log: string; timings: PodTimings; notes: string[] };
 
-const IMAGE_PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable', 'SignatureValidationFailed']);
+const IMAGE_PULL_REASONS = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'RegistryUnavailable',
+  'SignatureValidationFailed',
+]);
 const START_FAILURE_REASONS = new Set(['CreateContainerConfigError', 'RunContainerError']);
 
 type Observation =
@@ -68,7 +75,10 @@ export function bounded<T>(p: Promise<T>, ms: number, what: string, signal?: Abo
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`cannot ${what}: no answer from the API server within ${Math.round(ms / 1000)} s`)), ms);
+    timer = setTimeout(
+      () => reject(new Error(`cannot ${what}: no answer from the API server within ${Math.round(ms / 1000)} s`)),
+      ms,
+    );
     if (signal !== undefined) {
       onAbort = () => reject(new Error(`cannot ${what}: ${abortReason(signal)}`));
       if (signal.aborted) onAbort();
@@ -96,23 +106,32 @@ function classify(pod: V1Pod): Observation | undefined {
     return { kind: 'done', pod };
   }
   const disruption = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget' && c.status === 'True');
-  if (disruption !== undefined) return { kind: 'disrupted', message: `${disruption.reason ?? ''}${disruption.message ? `: ${disruption.message}` : ''}` };
+  if (disruption !== undefined)
+    return {
+      kind: 'disrupted',
+      message: `${disruption.reason ?? ''}${disruption.message ? `: ${disruption.message}` : ''}`,
+    };
   for (const cs of pod.status?.containerStatuses ?? []) {
     const w = cs.state?.waiting;
-    if (w?.reason !== undefined && IMAGE_PULL_REASONS.has(w.reason)) return { kind: 'image-pull', reason: w.reason, message: w.message ?? '' };
-    if (w?.reason !== undefined && START_FAILURE_REASONS.has(w.reason)) return { kind: 'start-failure', reason: w.reason, message: w.message ?? '' };
+    if (w?.reason !== undefined && IMAGE_PULL_REASONS.has(w.reason))
+      return { kind: 'image-pull', reason: w.reason, message: w.message ?? '' };
+    if (w?.reason !== undefined && START_FAILURE_REASONS.has(w.reason))
+      return { kind: 'start-failure', reason: w.reason, message: w.message ?? '' };
   }
   return undefined;
 }
 
 function hasStarted(pod: V1Pod | undefined): boolean {
-  return (pod?.status?.containerStatuses ?? []).some((cs) => cs.state?.running !== undefined || cs.state?.terminated !== undefined);
+  return (pod?.status?.containerStatuses ?? []).some(
+    (cs) => cs.state?.running !== undefined || cs.state?.terminated !== undefined,
+  );
 }
 
 function lastWaiting(pod: V1Pod | undefined): string {
   if (pod === undefined) return 'the pod was never seen';
   const w = pod.status?.containerStatuses?.[0]?.state?.waiting;
-  if (w !== undefined) return `container waiting: ${w.reason ?? ''}${w.message ? ` (${foldLines(w.message, 200)})` : ''}`;
+  if (w !== undefined)
+    return `container waiting: ${w.reason ?? ''}${w.message ? ` (${foldLines(w.message, 200)})` : ''}`;
   if (pod.status?.containerStatuses?.[0]?.state?.running !== undefined) return 'the check was still running';
   return `phase ${pod.status?.phase ?? 'unknown'}`;
 }
@@ -185,10 +204,17 @@ export class DebugPods {
     const timings: PodTimings = { created: 0 };
     const at = (): number => Date.now() - t0;
     const notes: string[] = [];
-    if (this.closing) return { ok: false, pod: null, error: 'the bot is shutting down: no new debug pods', log: '', timings, notes };
+    if (this.closing)
+      return { ok: false, pod: null, error: 'the bot is shutting down: no new debug pods', log: '', timings, notes };
     const body = buildDebugPod({
-      node: o.node, namespace: s.namespace, serviceAccount: s.serviceAccount, image: o.image, reference: o.reference,
-      runId: this.runId, deadlineSeconds: s.deadlineSeconds, suffix: randomBytes(4).toString('hex').slice(0, 5),
+      node: o.node,
+      namespace: s.namespace,
+      serviceAccount: s.serviceAccount,
+      image: o.image,
+      reference: o.reference,
+      runId: this.runId,
+      deadlineSeconds: s.deadlineSeconds,
+      suffix: randomBytes(4).toString('hex').slice(0, 5),
     });
     const name = body.metadata.name;
     const abort = new AbortController();
@@ -203,13 +229,24 @@ export class DebugPods {
     try {
       let rv: string | undefined;
       try {
-        const p = await bounded(this.core.createNamespacedPod({ namespace: s.namespace, body: body as unknown as V1Pod }), s.apiTimeoutMs, `create the debug pod on ${o.node}`);
+        const p = await bounded(
+          this.core.createNamespacedPod({ namespace: s.namespace, body: body as unknown as V1Pod }),
+          s.apiTimeoutMs,
+          `create the debug pod on ${o.node}`,
+        );
         created = true;
         rv = p.metadata?.resourceVersion;
       } catch (err) {
         // A timed-out create may still land: the finally block deletes by name either way.
         created = kubeStatus(err) === undefined;
-        return { ok: false, pod: name, error: describeCreateError(err, o.node, s.namespace, s.serviceAccount), log: '', timings, notes };
+        return {
+          ok: false,
+          pod: name,
+          error: describeCreateError(err, o.node, s.namespace, s.serviceAccount),
+          log: '',
+          timings,
+          notes,
+        };
       }
       timings.created = at();
       const deadlineMs = s.deadlineSeconds * 1000 + s.waitSlackMs;
@@ -222,38 +259,96 @@ export class DebugPods {
           break;
         case 'image-pull':
           return {
-            ok: false, pod: name, log: '', timings, notes,
+            ok: false,
+            pod: name,
+            log: '',
+            timings,
+            notes,
             error: `the debug image ${o.image} cannot be pulled on ${o.node} (${seen.reason}${seen.message ? `: ${foldLines(seen.message, 300)}` : ''}): a mirror problem is suspected; set ICSP_DEBUG_IMAGE (CLI: --debug-image) to a debug image the node can pull (a mirrored tools or support-tools image)`,
           };
         case 'start-failure':
-          return { ok: false, pod: name, log: '', timings, notes, error: `the debug container cannot start on ${o.node} (${seen.reason}: ${foldLines(seen.message, 300)})` };
+          return {
+            ok: false,
+            pod: name,
+            log: '',
+            timings,
+            notes,
+            error: `the debug container cannot start on ${o.node} (${seen.reason}: ${foldLines(seen.message, 300)})`,
+          };
         case 'disrupted':
-          return { ok: false, pod: name, log: '', timings, notes, error: `the debug pod on ${o.node} was evicted or preempted before it finished (${foldLines(seen.message, 300)})` };
+          return {
+            ok: false,
+            pod: name,
+            log: '',
+            timings,
+            notes,
+            error: `the debug pod on ${o.node} was evicted or preempted before it finished (${foldLines(seen.message, 300)})`,
+          };
         case 'deadline':
-          return { ok: false, pod: name, log: await this.readLog(name).catch(() => ''), timings, notes, error: `the check on ${o.node} did not finish within its ${s.deadlineSeconds} s deadline (activeDeadlineSeconds): the pod was stopped and deleted` };
+          return {
+            ok: false,
+            pod: name,
+            log: await this.readLog(name).catch(() => ''),
+            timings,
+            notes,
+            error: `the check on ${o.node} did not finish within its ${s.deadlineSeconds} s deadline (activeDeadlineSeconds): the pod was stopped and deleted`,
+          };
         case 'timeout':
           return {
-            ok: false, pod: name, log: hasStarted(seen.pod) ? await this.readLog(name).catch(() => '') : '', timings, notes,
+            ok: false,
+            pod: name,
+            log: hasStarted(seen.pod) ? await this.readLog(name).catch(() => '') : '',
+            timings,
+            notes,
             error: `the check on ${o.node} did not finish within ${Math.round(deadlineMs / 1000)} s (deadline ${s.deadlineSeconds} s; ${lastWaiting(seen.pod)}): the pod was deleted`,
           };
         case 'gone':
-          return { ok: false, pod: name, log: '', timings, notes, error: `the debug pod on ${o.node} disappeared before it finished (deleted by someone else, or the node was removed)` };
+          return {
+            ok: false,
+            pod: name,
+            log: '',
+            timings,
+            notes,
+            error: `the debug pod on ${o.node} disappeared before it finished (deleted by someone else, or the node was removed)`,
+          };
         case 'aborted':
-          return { ok: false, pod: name, log: '', timings, notes, error: `${seen.reason}: the check on ${o.node} was stopped and its pod deleted` };
+          return {
+            ok: false,
+            pod: name,
+            log: '',
+            timings,
+            notes,
+            error: `${seen.reason}: the check on ${o.node} was stopped and its pod deleted`,
+          };
       }
       const pod = seen.pod;
       const term = pod.status?.containerStatuses?.[0]?.state?.terminated;
-      if (term?.startedAt !== undefined && term.finishedAt !== undefined) timings.containerRunMs = new Date(term.finishedAt).getTime() - new Date(term.startedAt).getTime();
+      if (term?.startedAt !== undefined && term.finishedAt !== undefined)
+        timings.containerRunMs = new Date(term.finishedAt).getTime() - new Date(term.startedAt).getTime();
       let log: string;
       try {
         log = await this.readLog(name);
       } catch (err) {
-        return { ok: false, pod: name, log: '', timings, notes, error: describeKubeError(err, `read the debug pod's log on ${o.node} (pods/log)`) };
+        return {
+          ok: false,
+          pod: name,
+          log: '',
+          timings,
+          notes,
+          error: describeKubeError(err, `read the debug pod's log on ${o.node} (pods/log)`),
+        };
       }
       timings.logRead = at();
       const exitCode = term?.exitCode ?? (pod.status?.phase === 'Succeeded' ? 0 : -1);
       if (pod.status?.phase === 'Failed' && term === undefined) {
-        return { ok: false, pod: name, log, timings, notes, error: `the debug pod on ${o.node} failed before its container ran (${pod.status.reason ?? ''}${pod.status.message ? `: ${foldLines(pod.status.message, 300)}` : ''})` };
+        return {
+          ok: false,
+          pod: name,
+          log,
+          timings,
+          notes,
+          error: `the debug pod on ${o.node} failed before its container ran (${pod.status.reason ?? ''}${pod.status.message ? `: ${foldLines(pod.status.message, 300)}` : ''})`,
+        };
       }
       return { ok: true, pod: name, log, exitCode, timings, notes };
     } finally {
@@ -269,7 +364,11 @@ export class DebugPods {
   private async readLog(name: string): Promise<string> {
     const s = this.settings;
     const read = (extra: { limitBytes?: number; tailLines?: number }): Promise<string> =>
-      bounded(this.core.readNamespacedPodLog({ name, namespace: s.namespace, container: 'container-00', ...extra }), s.apiTimeoutMs, `read the log of pod ${name}`);
+      bounded(
+        this.core.readNamespacedPodLog({ name, namespace: s.namespace, container: 'container-00', ...extra }),
+        s.apiTimeoutMs,
+        `read the log of pod ${name}`,
+      );
     const head = await read({ limitBytes: s.logLimitBytes });
     if (Buffer.byteLength(head) < s.logLimitBytes) return head;
     // Cut at the limit: the end of the log carries the script's summary line, so fetch the last lines as well.
@@ -280,7 +379,11 @@ export class DebugPods {
   /** Deletes a debug pod at once (grace 0). Returns a note when it could not (the sweep will). */
   async deletePod(name: string, namespace = this.settings.namespace): Promise<string | null> {
     try {
-      await bounded(this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0 } }), this.settings.apiTimeoutMs, `delete debug pod ${name}`);
+      await bounded(
+        this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0 } }),
+        this.settings.apiTimeoutMs,
+        `delete debug pod ${name}`,
+      );
       return null;
     } catch (err) {
       if (kubeStatus(err)?.code === 404) return null;
@@ -289,7 +392,13 @@ export class DebugPods {
   }
 
   /** Follows the pod until its status decides the run, it vanishes, the bound passes or `signal` fires. */
-  private follow(name: string, rv: string | undefined, boundMs: number, signal: AbortSignal, onStarted: () => void): Promise<Observation> {
+  private follow(
+    name: string,
+    rv: string | undefined,
+    boundMs: number,
+    signal: AbortSignal,
+    onStarted: () => void,
+  ): Promise<Observation> {
     const { namespace, pollMs } = this.settings;
     return new Promise<Observation>((resolveObs) => {
       let settled = false;
@@ -321,9 +430,12 @@ export class DebugPods {
       signal.addEventListener('abort', onAbort, { once: true });
       timers.push(setTimeout(() => finish({ kind: 'timeout', pod: lastSeen }), boundMs));
       const readOnce = (): void => {
-        bounded(this.core.readNamespacedPod({ name, namespace }), this.settings.apiTimeoutMs, `read pod ${name}`).then(consider, (err: unknown) => {
-          if (kubeStatus(err)?.code === 404) finish({ kind: 'gone' });
-        });
+        bounded(this.core.readNamespacedPod({ name, namespace }), this.settings.apiTimeoutMs, `read pod ${name}`).then(
+          consider,
+          (err: unknown) => {
+            if (kubeStatus(err)?.code === 404) finish({ kind: 'gone' });
+          },
+        );
       };
       timers.push(setInterval(readOnce, pollMs));
       const startWatch = (fromRv: string | undefined): void => {
@@ -331,17 +443,24 @@ export class DebugPods {
         const query: Record<string, string> = { fieldSelector: `metadata.name=${name}` };
         if (fromRv !== undefined) query.resourceVersion = fromRv;
         this.watcher
-          .watch(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, query, (type: string, obj: V1Pod) => {
-            if (type === 'DELETED') finish({ kind: 'gone' });
-            else if (type === 'ADDED' || type === 'MODIFIED') consider(obj);
-          }, () => {
-            // The watch ended (server timeout, 410, network): read once and watch again from now.
-            if (settled) return;
-            timers.push(setTimeout(() => {
-              readOnce();
-              startWatch(undefined);
-            }, 200));
-          })
+          .watch(
+            `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
+            query,
+            (type: string, obj: V1Pod) => {
+              if (type === 'DELETED') finish({ kind: 'gone' });
+              else if (type === 'ADDED' || type === 'MODIFIED') consider(obj);
+            },
+            () => {
+              // The watch ended (server timeout, 410, network): read once and watch again from now.
+              if (settled) return;
+              timers.push(
+                setTimeout(() => {
+                  readOnce();
+                  startWatch(undefined);
+                }, 200),
+              );
+            },
+          )
           .then(
             (c) => {
               if (settled) c.abort();
@@ -387,7 +506,11 @@ export class DebugPods {
     const now = opts.now ?? Date.now();
     let selector = `${DEBUG_POD_LABELS.managedBy}=${MANAGED_BY},${DEBUG_POD_LABELS.component}=${COMPONENT}`;
     if (opts.runId !== undefined) selector += `,${DEBUG_POD_LABELS.runId}=${opts.runId}`;
-    const list = await bounded(this.core.listNamespacedPod({ namespace: s.namespace, labelSelector: selector }), s.apiTimeoutMs, `list debug pods in ${s.namespace}`);
+    const list = await bounded(
+      this.core.listNamespacedPod({ namespace: s.namespace, labelSelector: selector }),
+      s.apiTimeoutMs,
+      `list debug pods in ${s.namespace}`,
+    );
     const old = list.items.filter((p) => {
       const created = p.metadata?.creationTimestamp;
       const name = p.metadata?.name;
@@ -396,10 +519,12 @@ export class DebugPods {
       return created === undefined || now - new Date(created).getTime() >= olderThanMs;
     });
     const deleted: string[] = [];
-    await Promise.all(old.map(async (p) => {
-      const name = p.metadata?.name ?? '';
-      if ((await this.deletePod(name)) === null) deleted.push(name);
-    }));
+    await Promise.all(
+      old.map(async (p) => {
+        const name = p.metadata?.name ?? '';
+        if ((await this.deletePod(name)) === null) deleted.push(name);
+      }),
+    );
     return deleted.sort();
   }
 }

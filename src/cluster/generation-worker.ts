@@ -29,7 +29,8 @@ const RULES_PER_MESSAGE = 2000;
 
 function rulesOf(p: PolicySet, list: RuleList, i: number): unknown[] {
   const spec = p[list][i]!.spec as Record<string, unknown>;
-  const field = list === 'icsps' ? 'repositoryDigestMirrors' : list === 'idms' ? 'imageDigestMirrors' : 'imageTagMirrors';
+  const field =
+    list === 'icsps' ? 'repositoryDigestMirrors' : list === 'idms' ? 'imageDigestMirrors' : 'imageTagMirrors';
   let rules = spec[field];
   if (!Array.isArray(rules)) {
     rules = [];
@@ -39,7 +40,9 @@ function rulesOf(p: PolicySet, list: RuleList, i: number): unknown[] {
 }
 
 /** The policies without their rule lists (small), and the lists in slices, to send one by one. */
-function* inParts(p: PolicySet): Generator<{ skeleton: PolicySet } | { list: RuleList; object: number; rules: unknown[] }> {
+function* inParts(
+  p: PolicySet,
+): Generator<{ skeleton: PolicySet } | { list: RuleList; object: number; rules: unknown[] }> {
   const field = { icsps: 'repositoryDigestMirrors', idms: 'imageDigestMirrors', itms: 'imageTagMirrors' } as const;
   const strip = <T extends { spec: object }>(o: T, f: string): T => ({ ...o, spec: { ...o.spec, [f]: [] } });
   const skeleton: PolicySet = {
@@ -52,7 +55,8 @@ function* inParts(p: PolicySet): Generator<{ skeleton: PolicySet } | { list: Rul
   for (const list of ['icsps', 'idms', 'itms'] as const) {
     for (let object = 0; object < p[list].length; object++) {
       const rules = ((p[list][object]!.spec as Record<string, unknown>)[field[list]] ?? []) as unknown[];
-      for (let k = 0; k < rules.length; k += RULES_PER_MESSAGE) yield { list, object, rules: rules.slice(k, k + RULES_PER_MESSAGE) };
+      for (let k = 0; k < rules.length; k += RULES_PER_MESSAGE)
+        yield { list, object, rules: rules.slice(k, k + RULES_PER_MESSAGE) };
     }
   }
 }
@@ -147,7 +151,11 @@ export class WorkerGenerationEngine implements GenerationEngine {
     // with a turn of the event loop between them: one clone of 40,000 rules would hold it for a few hundred ms.
     const sent: Array<Promise<unknown>> = [];
     for (const part of inParts(snap.policies)) {
-      sent.push('skeleton' in part ? this.call({ op: 'begin', id, skeleton: part.skeleton }) : this.call({ op: 'rules', id, ...part }));
+      sent.push(
+        'skeleton' in part
+          ? this.call({ op: 'begin', id, skeleton: part.skeleton })
+          : this.call({ op: 'rules', id, ...part }),
+      );
       await new Promise((r) => setImmediate(r));
     }
     await Promise.all(sent);

@@ -32,7 +32,13 @@ export interface KubeconfigOptions {
 
 export function loadKubeconfig(o: KubeconfigOptions): KubeConfig {
   const kc = new KubeConfig();
-  const files = o.path !== undefined ? [o.path] : (new SettingsReader(o.env).raw('KUBECONFIG')?.split(':').filter((f) => f !== '') ?? []);
+  const files =
+    o.path !== undefined
+      ? [o.path]
+      : (new SettingsReader(o.env)
+          .raw('KUBECONFIG')
+          ?.split(':')
+          .filter((f) => f !== '') ?? []);
   const userFile = join(o.home ?? homedir(), '.kube', 'config');
   if (files.length === 0 && existsSync(userFile)) files.push(userFile);
   if (files.length > 0) {
@@ -51,7 +57,8 @@ export function loadKubeconfig(o: KubeconfigOptions): KubeConfig {
         throw new KubeconfigError(`cannot load the kubeconfig ${file}: ${errorText(e)}`, { cause: e });
       }
     }
-    if (kc.getCurrentCluster() === null) throw new KubeconfigError(`the kubeconfig ${files.join(':')} has no current cluster: ${o.hint}`);
+    if (kc.getCurrentCluster() === null)
+      throw new KubeconfigError(`the kubeconfig ${files.join(':')} has no current cluster: ${o.hint}`);
     return kc;
   }
   if (existsSync(o.serviceAccountToken ?? SERVICE_ACCOUNT_TOKEN)) {

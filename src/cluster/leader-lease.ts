@@ -35,7 +35,13 @@ export class LeaderLease {
   constructor(kc: KubeConfig, opts: LeaderLeaseOptions) {
     this.api = kc.makeApiClient(CoordinationV1Api);
     const duration = opts.leaseDurationSeconds ?? 15;
-    this.opts = { leaseDurationSeconds: duration, retryPeriodMs: Math.max(200, Math.floor((duration * 1000) / 3)), now: Date.now, logger: silentLog, ...opts };
+    this.opts = {
+      leaseDurationSeconds: duration,
+      retryPeriodMs: Math.max(200, Math.floor((duration * 1000) / 3)),
+      now: Date.now,
+      logger: silentLog,
+      ...opts,
+    };
   }
 
   get isLeader(): boolean {
@@ -77,11 +83,20 @@ export class LeaderLease {
       const lease = await this.api.readNamespacedLease({ name: this.opts.name, namespace: this.opts.namespace });
       if (lease.spec?.holderIdentity === this.opts.identity) {
         const spec = lease.spec;
-        lease.spec = { ...spec, holderIdentity: '', leaseDurationSeconds: 1, ...(spec.acquireTime ? { acquireTime: new V1MicroTime(spec.acquireTime) } : {}), ...(spec.renewTime ? { renewTime: new V1MicroTime(spec.renewTime) } : {}) };
+        lease.spec = {
+          ...spec,
+          holderIdentity: '',
+          leaseDurationSeconds: 1,
+          ...(spec.acquireTime ? { acquireTime: new V1MicroTime(spec.acquireTime) } : {}),
+          ...(spec.renewTime ? { renewTime: new V1MicroTime(spec.renewTime) } : {}),
+        };
         await this.api.replaceNamespacedLease({ name: this.opts.name, namespace: this.opts.namespace, body: lease });
       }
     } catch (e) {
-      this.opts.logger.warn({ lease: `${this.opts.namespace}/${this.opts.name}`, err: describeKubeError(e, 'release the Lease') }, 'leader lease: release failed');
+      this.opts.logger.warn(
+        { lease: `${this.opts.namespace}/${this.opts.name}`, err: describeKubeError(e, 'release the Lease') },
+        'leader lease: release failed',
+      );
     }
   }
 
@@ -103,7 +118,21 @@ export class LeaderLease {
       }
       if (lease === undefined) {
         this.requests++;
-        this.held = await this.api.createNamespacedLease({ namespace, body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } } });
+        this.held = await this.api.createNamespacedLease({
+          namespace,
+          body: {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name, namespace },
+            spec: {
+              holderIdentity: identity,
+              leaseDurationSeconds,
+              acquireTime: now,
+              renewTime: now,
+              leaseTransitions: 0,
+            },
+          },
+        });
         this.lastRenew = now.getTime();
         this.setLeader(true);
         return;
@@ -135,7 +164,10 @@ export class LeaderLease {
         this.setLeader(false);
         return;
       }
-      this.opts.logger.warn({ lease: `${namespace}/${name}`, err: describeKubeError(e, `acquire or renew Lease ${namespace}/${name}`) }, 'leader lease: acquire or renew failed');
+      this.opts.logger.warn(
+        { lease: `${namespace}/${name}`, err: describeKubeError(e, `acquire or renew Lease ${namespace}/${name}`) },
+        'leader lease: acquire or renew failed',
+      );
       void this.isLeader; // steps down if the lease has run out
     }
   }

@@ -11,7 +11,13 @@ import { shortNameOnNode } from '../domain/short-name-node.ts';
 import type { Explanation } from '../domain/explain.ts';
 import { parsePullReference, refString } from '../domain/reference.ts';
 import type { ImageReference } from '../domain/reference.ts';
-import type { LiveCheckRequest, LiveCheckResult, LiveChecker, NodeCheckResult, PolicySource } from '../ports/live-check.ts';
+import type {
+  LiveCheckRequest,
+  LiveCheckResult,
+  LiveChecker,
+  NodeCheckResult,
+  PolicySource,
+} from '../ports/live-check.ts';
 import { WorkerGenerationEngine } from './generation-worker.ts';
 import { InProcessGenerationEngine } from './policy-generation.ts';
 import { PolicyGenerations } from './policy-generations.ts';
@@ -78,8 +84,17 @@ export function liveCheckSettingsFromEnv(env: Env): { settings: ClusterLiveCheck
 
 function stalenessWarnings(snap: Pick<PolicySnapshot, 'stale' | 'missingKinds' | 'warnings'>): Explanation['warnings'] {
   const w: Explanation['warnings'] = [];
-  if (snap.stale) w.push({ code: 'live-policies-stale', message: 'The bot\'s view of the cluster\'s mirror policies may be stale: its watches have not heard from the API server recently (they keep retrying). The plan is from the last state seen.' });
-  if (snap.missingKinds.length > 0) w.push({ code: 'live-policies-missing-kinds', message: `This cluster has no ${snap.missingKinds.join(', ')} API: none of those objects exist.` });
+  if (snap.stale)
+    w.push({
+      code: 'live-policies-stale',
+      message:
+        "The bot's view of the cluster's mirror policies may be stale: its watches have not heard from the API server recently (they keep retrying). The plan is from the last state seen.",
+    });
+  if (snap.missingKinds.length > 0)
+    w.push({
+      code: 'live-policies-missing-kinds',
+      message: `This cluster has no ${snap.missingKinds.join(', ')} API: none of those objects exist.`,
+    });
   for (const m of snap.warnings) w.push({ code: 'live-policies-input', message: m });
   return w;
 }
@@ -92,12 +107,19 @@ export function explainLive(snap: PolicySnapshot, image: string): Explanation {
 
 /** A PolicySource backed by the cluster's live policies (watch caches). */
 export function clusterPolicySource(policies: LivePolicies, cluster: string): PolicySource {
-  return { cluster, explain: async (image) => explainLive(policies.snapshot(), image), fixContext: async () => ({ policies: policies.snapshot().policies, render: { requireImageConfig: true } }) };
+  return {
+    cluster,
+    explain: async (image) => explainLive(policies.snapshot(), image),
+    fixContext: async () => ({ policies: policies.snapshot().policies, render: { requireImageConfig: true } }),
+  };
 }
 
 /** The live warnings (staleness: now; missing kinds and input warnings: the generation's) before the answer's. */
 function withLiveWarnings(e: Explanation, g: GenerationInfo, stale: boolean): Explanation {
-  return { ...e, warnings: [...stalenessWarnings({ stale, missingKinds: g.missingKinds, warnings: g.warnings }), ...e.warnings] };
+  return {
+    ...e,
+    warnings: [...stalenessWarnings({ stale, missingKinds: g.missingKinds, warnings: g.warnings }), ...e.warnings],
+  };
 }
 
 /** A PolicySource answering from the current policy generation; plan() keeps the generation for the live check. */
@@ -169,10 +191,15 @@ export class ClusterLiveChecker implements LiveChecker {
     this.pods = new DebugPods(kc, settings);
     this.selector = new NodeSelector(kc);
     this.ownsPolicies = settings.policies === undefined;
-    this.policies = settings.policies ?? new LivePolicies(kc, settings.logger !== undefined ? { logger: settings.logger } : {});
+    this.policies =
+      settings.policies ?? new LivePolicies(kc, settings.logger !== undefined ? { logger: settings.logger } : {});
     const engine = settings.planEngine === 'worker' ? new WorkerGenerationEngine() : new InProcessGenerationEngine();
     const logger = settings.logger;
-    this.generations = new PolicyGenerations(this.policies, engine, logger !== undefined ? { log: (msg, fields) => logger.info(fields ?? {}, msg) } : {});
+    this.generations = new PolicyGenerations(
+      this.policies,
+      engine,
+      logger !== undefined ? { log: (msg, fields) => logger.info(fields ?? {}, msg) } : {},
+    );
     this.policySource = generationsPolicySource(this.generations, this.cluster);
   }
 
@@ -231,16 +258,30 @@ export class ClusterLiveChecker implements LiveChecker {
     const held = req.plan !== undefined ? this.generations.lease(req.plan.generation) : undefined;
     const lease = held ?? (await this.generations.acquire());
     try {
-      const plan = held !== undefined && req.plan !== undefined ? req.plan.explanation : withLiveWarnings(await lease.explain(req.reference ?? req.image), lease.generation, this.generations.stale);
+      const plan =
+        held !== undefined && req.plan !== undefined
+          ? req.plan.explanation
+          : withLiveWarnings(await lease.explain(req.reference ?? req.image), lease.generation, this.generations.stale);
       const notes: string[] = [];
-      if (req.plan !== undefined && held === undefined) notes.push(`the mirror policies changed since the plan was shown: the nodes were compared with the current policies (generation ${lease.generation.id})`);
+      if (req.plan !== undefined && held === undefined)
+        notes.push(
+          `the mirror policies changed since the plan was shown: the nodes were compared with the current policies (generation ${lease.generation.id})`,
+        );
       return await this.checkNodes(req, ref, image, plan, lease, notes, signal);
     } finally {
       lease.release();
     }
   }
 
-  private async checkNodes(req: LiveCheckRequest, ref: ImageReference, image: string, plan: Explanation, lease: GenerationLease, notes: string[], signal?: AbortSignal): Promise<LiveCheckResult> {
+  private async checkNodes(
+    req: LiveCheckRequest,
+    ref: ImageReference,
+    image: string,
+    plan: Explanation,
+    lease: GenerationLease,
+    notes: string[],
+    signal?: AbortSignal,
+  ): Promise<LiveCheckResult> {
     const apiBound = this.pods.settings.apiTimeoutMs * 2;
     let nodes = await bounded(this.selector.select(req.selection), apiBound, 'select the nodes', signal);
     const max = this.settings.maxNodes ?? 100;
@@ -248,15 +289,30 @@ export class ClusterLiveChecker implements LiveChecker {
       notes.push(`only the first ${max} of ${nodes.length} selected nodes were checked (ICSP_LIVE_MAX_NODES)`);
       nodes = nodes.slice(0, max);
     }
-    if (this.generations.stale) notes.push('the live policies may be stale (the watches have not heard from the API server recently)');
+    if (this.generations.stale)
+      notes.push('the live policies may be stale (the watches have not heard from the API server recently)');
     const debugImage = await bounded(this.debugImage(), apiBound, 'find the debug image', signal);
-    if (debugImage.source === 'fallback') notes.push(`debug image ${debugImage.image} (oc debug's fallback: ${debugImage.note ?? 'no tools ImageStream'}); set ICSP_DEBUG_IMAGE to a mirrored image if nodes cannot pull it`);
+    if (debugImage.source === 'fallback')
+      notes.push(
+        `debug image ${debugImage.image} (oc debug's fallback: ${debugImage.note ?? 'no tools ImageStream'}); set ICSP_DEBUG_IMAGE to a mirrored image if nodes cannot pull it`,
+      );
     // Every node is judged against the generation's render (built once per change of the policies, off the loop).
-    const results = await mapLimit(nodes, this.settings.concurrency ?? 5, (n) => this.checkNode(n, ref, image, debugImage.image, lease, notes, signal, req.image));
+    const results = await mapLimit(nodes, this.settings.concurrency ?? 5, (n) =>
+      this.checkNode(n, ref, image, debugImage.image, lease, notes, signal, req.image),
+    );
     return { cluster: this.cluster, plan, nodes: results };
   }
 
-  private async checkNode(node: V1Node, ref: ImageReference, image: string, debugImage: string, lease: GenerationLease, shared: string[], signal?: AbortSignal, asWritten = image): Promise<NodeCheckResult> {
+  private async checkNode(
+    node: V1Node,
+    ref: ImageReference,
+    image: string,
+    debugImage: string,
+    lease: GenerationLease,
+    shared: string[],
+    signal?: AbortSignal,
+    asWritten = image,
+  ): Promise<NodeCheckResult> {
     const t0 = Date.now();
     const name = node.metadata?.name ?? '';
     const state = nodeState(node);
@@ -265,29 +321,66 @@ export class ClusterLiveChecker implements LiveChecker {
       // The pod tolerates every taint, but a NotReady kubelet does not report back: the check would only wait
       // for its deadline. Refuse at once, with the node's own reason.
       const error = `node ${name} is NotReady (${state.notReadyReason ?? 'unknown'}): not checked, a debug pod would not run or report there; check another node or fix the node first`;
-      return { ...base, verdict: { code: 'check-failed', summary: error, reasons: [...shared] }, durationMs: Date.now() - t0, error };
+      return {
+        ...base,
+        verdict: { code: 'check-failed', summary: error, reasons: [...shared] },
+        durationMs: Date.now() - t0,
+        error,
+      };
     }
     const notes = [...shared];
-    if (state.unschedulable) notes.push(`node ${name} is unschedulable (cordoned, e.g. by a MachineConfig rollout): checked anyway, the debug pod is pinned to it and tolerates every taint`);
-    const run = await this.pods.run({ node: name, image: debugImage, reference: ref, ...(signal !== undefined ? { signal } : {}) });
+    if (state.unschedulable)
+      notes.push(
+        `node ${name} is unschedulable (cordoned, e.g. by a MachineConfig rollout): checked anyway, the debug pod is pinned to it and tolerates every taint`,
+      );
+    const run = await this.pods.run({
+      node: name,
+      image: debugImage,
+      reference: ref,
+      ...(signal !== undefined ? { signal } : {}),
+    });
     this.settings.onTimings?.(name, run.timings);
     notes.push(...run.notes);
     if (!run.ok) {
-      return { ...base, log: run.log, verdict: { code: 'check-failed', summary: run.error, reasons: notes }, durationMs: Date.now() - t0, error: run.error };
+      return {
+        ...base,
+        log: run.log,
+        verdict: { code: 'check-failed', summary: run.error, reasons: notes },
+        durationMs: Date.now() - t0,
+        error: run.error,
+      };
     }
     const output = parseCheckOutput(run.log);
     if (run.exitCode !== 0) {
       const tailLines = run.log.trimEnd().split('\n').slice(-3).join(' | ');
       const error = `the check script failed on ${name} (exit code ${run.exitCode}): ${tailLines.slice(0, 300)}`;
-      return { ...base, log: output.podmanLog || run.log, verdict: { code: 'check-failed', summary: error, reasons: notes }, durationMs: Date.now() - t0, error };
+      return {
+        ...base,
+        log: output.podmanLog || run.log,
+        verdict: { code: 'check-failed', summary: error, reasons: notes },
+        durationMs: Date.now() - t0,
+        error,
+      };
     }
     // A short name: what this node's CRI-O does with it (its crio.conf mode, aliases, search list).
     const shortName = shortNameOnNode(name, asWritten, node.status?.nodeInfo?.containerRuntimeVersion, output);
     if (shortName !== null) notes.push(shortName.note);
-    const j = await lease.judge({ node: name, reference: image, output, ...(state.mco !== undefined ? { mco: state.mco } : {}), notes });
+    const j = await lease.judge({
+      node: name,
+      reference: image,
+      output,
+      ...(state.mco !== undefined ? { mco: state.mco } : {}),
+      notes,
+    });
     return {
-      node: name, verdict: j.verdict, evidence: j.evidence, log: output.podmanLog, nodeRegistriesConf: j.nodeRegistriesConf,
-      configDifferences: j.configDifferences, durationMs: Date.now() - t0, ...(shortName !== null ? { shortName } : {}),
+      node: name,
+      verdict: j.verdict,
+      evidence: j.evidence,
+      log: output.podmanLog,
+      nodeRegistriesConf: j.nodeRegistriesConf,
+      configDifferences: j.configDifferences,
+      durationMs: Date.now() - t0,
+      ...(shortName !== null ? { shortName } : {}),
     };
   }
 
@@ -297,7 +390,10 @@ export class ClusterLiveChecker implements LiveChecker {
     await this.pods.shutdown(timeoutMs);
     // Let the checks in flight finish their bookkeeping (their pods are gone already).
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.running]), new Promise<void>((r) => (timer = setTimeout(r, 2_000)))]);
+    await Promise.race([
+      Promise.allSettled([...this.running]),
+      new Promise<void>((r) => (timer = setTimeout(r, 2_000))),
+    ]);
     clearTimeout(timer);
     await this.generations.stop();
     if (this.ownsPolicies) this.policies.stop();
@@ -308,7 +404,10 @@ export class ClusterLiveChecker implements LiveChecker {
  * The factory for src/main.ts and the CLI: a started checker (policy watches synced, leftover pods swept) with
  * its cluster-backed PolicySource. Call `shutdown()` on SIGTERM: it deletes the debug pods in flight.
  */
-export async function createClusterLiveChecker(kc: KubeConfig, settings: ClusterLiveCheckSettings = {}): Promise<ClusterLiveChecker> {
+export async function createClusterLiveChecker(
+  kc: KubeConfig,
+  settings: ClusterLiveCheckSettings = {},
+): Promise<ClusterLiveChecker> {
   const checker = new ClusterLiveChecker(kc, settings);
   await checker.start();
   return checker;

@@ -9,7 +9,11 @@ import { WatchedCollection } from './watched-collection.ts';
 import type { ResourceSpec, WatchedCollectionOptions } from './watched-collection.ts';
 
 export const POLICY_RESOURCES: Record<string, ResourceSpec> = {
-  ImageContentSourcePolicy: { group: 'operator.openshift.io', version: 'v1alpha1', plural: 'imagecontentsourcepolicies' },
+  ImageContentSourcePolicy: {
+    group: 'operator.openshift.io',
+    version: 'v1alpha1',
+    plural: 'imagecontentsourcepolicies',
+  },
   ImageDigestMirrorSet: { group: 'config.openshift.io', version: 'v1', plural: 'imagedigestmirrorsets' },
   ImageTagMirrorSet: { group: 'config.openshift.io', version: 'v1', plural: 'imagetagmirrorsets' },
   Image: { group: 'config.openshift.io', version: 'v1', plural: 'images' },
@@ -48,7 +52,9 @@ export class LivePolicies {
       try {
         await c.start();
       } catch (err) {
-        throw new Error(describeKubeError(err, `list ${kind} objects (${c.spec.plural}.${c.spec.group})`), { cause: err });
+        throw new Error(describeKubeError(err, `list ${kind} objects (${c.spec.plural}.${c.spec.group})`), {
+          cause: err,
+        });
       }
     }
   }
@@ -76,7 +82,8 @@ export class LivePolicies {
     const stale = this.stale;
     for (const [kind, c] of this.collections) {
       if (c.missing) missingKinds.push(kind);
-      for (const o of c.list()) objects.push({ ...o, apiVersion: o.apiVersion ?? `${c.spec.group}/${c.spec.version}`, kind: o.kind ?? kind });
+      for (const o of c.list())
+        objects.push({ ...o, apiVersion: o.apiVersion ?? `${c.spec.group}/${c.spec.version}`, kind: o.kind ?? kind });
     }
     const parsed = acceptPolicyObjects(objects, 'cluster');
     const warnings = [...parsed.warnings];

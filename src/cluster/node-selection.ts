@@ -31,13 +31,24 @@ export function nodeState(n: V1Node): NodeState {
   const ready = c?.status === 'True';
   const a = n.metadata?.annotations ?? {};
   const mco = {
-    ...(a['machineconfiguration.openshift.io/currentConfig'] ? { current: a['machineconfiguration.openshift.io/currentConfig'] } : {}),
-    ...(a['machineconfiguration.openshift.io/desiredConfig'] ? { desired: a['machineconfiguration.openshift.io/desiredConfig'] } : {}),
+    ...(a['machineconfiguration.openshift.io/currentConfig']
+      ? { current: a['machineconfiguration.openshift.io/currentConfig'] }
+      : {}),
+    ...(a['machineconfiguration.openshift.io/desiredConfig']
+      ? { desired: a['machineconfiguration.openshift.io/desiredConfig'] }
+      : {}),
     ...(a['machineconfiguration.openshift.io/state'] ? { state: a['machineconfiguration.openshift.io/state'] } : {}),
   };
   return {
     ready,
-    ...(ready ? {} : { notReadyReason: c === undefined ? 'no Ready condition reported' : `Ready=${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}` }),
+    ...(ready
+      ? {}
+      : {
+          notReadyReason:
+            c === undefined
+              ? 'no Ready condition reported'
+              : `Ready=${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}`,
+        }),
     unschedulable: n.spec?.unschedulable === true,
     mco,
   };
@@ -92,7 +103,8 @@ export class NodeSelector {
       try {
         return [await this.core.readNode({ name: sel.node })];
       } catch (err) {
-        if (kubeStatus(err)?.code === 404) throw new LiveCheckInputError(`unknown node ${sel.node} (oc get nodes lists them)`);
+        if (kubeStatus(err)?.code === 404)
+          throw new LiveCheckInputError(`unknown node ${sel.node} (oc get nodes lists them)`);
         throw new Error(describeKubeError(err, `read node ${sel.node}`), { cause: err });
       }
     }
@@ -102,33 +114,45 @@ export class NodeSelector {
         pool = (await this.custom.getClusterCustomObject({ ...MCP, name: sel.pool })) as typeof pool;
       } catch (err) {
         const code = kubeStatus(err)?.code;
-        if (code === 404) throw new LiveCheckInputError(`unknown MachineConfigPool ${sel.pool}${await this.poolNames()}`);
+        if (code === 404)
+          throw new LiveCheckInputError(`unknown MachineConfigPool ${sel.pool}${await this.poolNames()}`);
         throw new Error(describeKubeError(err, `read MachineConfigPool ${sel.pool}`), { cause: err });
       }
       const ns = pool.spec?.nodeSelector;
-      if (ns === undefined || (Object.keys(ns.matchLabels ?? {}).length === 0 && (ns.matchExpressions ?? []).length === 0)) {
+      if (
+        ns === undefined ||
+        (Object.keys(ns.matchLabels ?? {}).length === 0 && (ns.matchExpressions ?? []).length === 0)
+      ) {
         throw new LiveCheckInputError(`MachineConfigPool ${sel.pool} has no spec.nodeSelector: it selects no nodes`);
       }
       const nodes = await this.list(selectorString(ns));
-      if (nodes.length === 0) throw new LiveCheckInputError(`MachineConfigPool ${sel.pool} selects no nodes (${selectorString(ns)})`);
+      if (nodes.length === 0)
+        throw new LiveCheckInputError(`MachineConfigPool ${sel.pool} selects no nodes (${selectorString(ns)})`);
       return nodes;
     }
     if ('nodes' in sel) {
       const all = await this.list();
       if (all.length === 0) throw new LiveCheckInputError('the cluster has no nodes');
       if (sel.nodes === 'all') return all;
-      if (!Number.isInteger(sel.nodes) || sel.nodes < 1) throw new LiveCheckInputError(`nodes=${sel.nodes}: give all or a count >= 1`);
+      if (!Number.isInteger(sel.nodes) || sel.nodes < 1)
+        throw new LiveCheckInputError(`nodes=${sel.nodes}: give all or a count >= 1`);
       // N nodes that can run the check: Ready and schedulable first (workers before others), then the rest.
       const workers = (n: V1Node): boolean => n.metadata?.labels?.[WORKER_ROLE_LABEL] !== undefined;
-      const ranked = [...all.filter((n) => usable(n) && workers(n)), ...all.filter((n) => usable(n) && !workers(n)), ...all.filter((n) => !usable(n))];
+      const ranked = [
+        ...all.filter((n) => usable(n) && workers(n)),
+        ...all.filter((n) => usable(n) && !workers(n)),
+        ...all.filter((n) => !usable(n)),
+      ];
       return ranked.slice(0, sel.nodes);
     }
     const workers = await this.list(WORKER_ROLE_LABEL);
     const pick = workers.find(usable);
     if (pick === undefined) {
-      throw new LiveCheckInputError(workers.length === 0
-        ? `no worker nodes (label ${WORKER_ROLE_LABEL}): name one with node=NAME`
-        : `no Ready, schedulable worker among ${workers.length}: name one with node=NAME`);
+      throw new LiveCheckInputError(
+        workers.length === 0
+          ? `no worker nodes (label ${WORKER_ROLE_LABEL}): name one with node=NAME`
+          : `no Ready, schedulable worker among ${workers.length}: name one with node=NAME`,
+      );
     }
     return [pick];
   }

@@ -19,7 +19,9 @@ export class ClusterPodPullProbe implements PodPullProbe {
     try {
       const p = await this.core.readNamespacedPod({ namespace, name });
       const statuses = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
-      const failing = statuses.some((s) => (container === null || s.name === container) && PULL_WAITING_REASONS.has(s.state?.waiting?.reason ?? ''));
+      const failing = statuses.some(
+        (s) => (container === null || s.name === container) && PULL_WAITING_REASONS.has(s.state?.waiting?.reason ?? ''),
+      );
       return failing ? 'failing' : 'pulled';
     } catch (e) {
       if (kubeStatus(e)?.code === 404) return 'gone';

@@ -50,7 +50,10 @@ export class ClusterPodTriager implements PodTriager {
   private readonly rendered = new Map<string, RegistriesConf | null>();
   private readonly deps: PodTriagerDeps;
   /** Node name -> its context and rendered registries.conf, for a few seconds (bursts of events on one node). */
-  private readonly nodes = new Map<string, { at: number; node: NodeContext; conf: RegistriesConf | null; notes: string[] }>();
+  private readonly nodes = new Map<
+    string,
+    { at: number; node: NodeContext; conf: RegistriesConf | null; notes: string[] }
+  >();
 
   constructor(kc: KubeConfig, deps: PodTriagerDeps) {
     this.core = kc.makeApiClient(CoreV1Api);
@@ -69,8 +72,13 @@ export class ClusterPodTriager implements PodTriager {
     const uid = pod.metadata?.uid;
     let events: EventShape[] = [];
     try {
-      const list = await this.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${name}` });
-      events = (list.items as EventShape[]).filter((e) => uid === undefined || e.involvedObject?.uid === undefined || e.involvedObject.uid === uid);
+      const list = await this.core.listNamespacedEvent({
+        namespace,
+        fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${name}`,
+      });
+      events = (list.items as EventShape[]).filter(
+        (e) => uid === undefined || e.involvedObject?.uid === undefined || e.involvedObject.uid === uid,
+      );
     } catch {
       // the waiting message alone still says a lot
     }
@@ -93,7 +101,9 @@ export class ClusterPodTriager implements PodTriager {
   }
 
   /** The node's MCO context and the registries.conf of its current rendered config (cached 30 s). */
-  async nodeFacts(nodeName: string | null): Promise<{ node: NodeContext; conf: RegistriesConf | null; notes: string[] }> {
+  async nodeFacts(
+    nodeName: string | null,
+  ): Promise<{ node: NodeContext; conf: RegistriesConf | null; notes: string[] }> {
     if (nodeName === null) return { node: { node: null, pool: null, mco: null }, conf: null, notes: [] };
     const hit = this.nodes.get(nodeName);
     if (hit !== undefined && Date.now() - hit.at < 30_000) return hit;
@@ -107,11 +117,19 @@ export class ClusterPodTriager implements PodTriager {
       const desired = a['machineconfiguration.openshift.io/desiredConfig'];
       const state = a['machineconfiguration.openshift.io/state'];
       node.mco = { ...(current ? { current } : {}), ...(desired ? { desired } : {}), ...(state ? { state } : {}) };
-      node.pool = poolOfRendered(desired ?? current) ?? (n.metadata?.labels?.['node-role.kubernetes.io/master'] !== undefined ? 'master' : n.metadata?.labels?.['node-role.kubernetes.io/worker'] !== undefined ? 'worker' : null);
+      node.pool =
+        poolOfRendered(desired ?? current) ??
+        (n.metadata?.labels?.['node-role.kubernetes.io/master'] !== undefined
+          ? 'master'
+          : n.metadata?.labels?.['node-role.kubernetes.io/worker'] !== undefined
+            ? 'worker'
+            : null);
       if (current !== undefined) {
         conf = await this.renderedConf(current);
-        if (conf === null) notes.push(`the node's rendered config ${current} was not found: the plan is the live policies' render`);
-      } else notes.push(`node ${nodeName} carries no machine-config annotations: the plan is the live policies' render`);
+        if (conf === null)
+          notes.push(`the node's rendered config ${current} was not found: the plan is the live policies' render`);
+      } else
+        notes.push(`node ${nodeName} carries no machine-config annotations: the plan is the live policies' render`);
     } catch (err) {
       notes.push(`could not read node ${nodeName} or its rendered config: ${describeKubeError(err, 'read node')}`);
     }
@@ -141,12 +159,17 @@ export class ClusterPodTriager implements PodTriager {
     if (this.rendered.has(name)) return this.rendered.get(name) ?? null;
     let conf: RegistriesConf | null = null;
     try {
-      const mc = (await this.custom.getClusterCustomObject({ ...MCO, plural: 'machineconfigs', name })) as MachineConfig;
+      const mc = (await this.custom.getClusterCustomObject({
+        ...MCO,
+        plural: 'machineconfigs',
+        name,
+      })) as MachineConfig;
       const text = machineConfigFile(mc);
       // a rendered config that writes no registries.conf leaves the MCO's template on the node
       conf = parseRegistriesConf(text ?? TEMPLATE_REGISTRIES_CONF, [], `${name}:/etc/containers/registries.conf`);
     } catch (err) {
-      if (err instanceof EngineError) throw new Error(`${name}: its registries.conf does not parse: ${err.message}`, { cause: err });
+      if (err instanceof EngineError)
+        throw new Error(`${name}: its registries.conf does not parse: ${err.message}`, { cause: err });
       if (kubeStatus(err)?.code !== 404) throw err;
     }
     if (this.rendered.size > 64) this.rendered.clear();

@@ -36,11 +36,19 @@ export function buildGeneration(id: number, snap: Pick<PolicySnapshot, 'policies
     rendered = undefined; // refused: each side renders its own fallback, as before
   }
   if (rendered === undefined) {
-    return { id, basis: prepareExplainBasis({ policies: snap.policies, render: LIVE_RENDER }), expected: expectedConfiguration(snap.policies) };
+    return {
+      id,
+      basis: prepareExplainBasis({ policies: snap.policies, render: LIVE_RENDER }),
+      expected: expectedConfiguration(snap.policies),
+    };
   }
   const basis = prepareExplainBasis({ policies: snap.policies, render: LIVE_RENDER, rendered });
   // The same confFromEntries(render) expectedConfiguration would compute; read-only from here on.
-  return { id, basis, expected: { conf: basis.conf, refusal: null, note: rendered.rendered ? null : (rendered.reason ?? null) } };
+  return {
+    id,
+    basis,
+    expected: { conf: basis.conf, refusal: null, note: rendered.rendered ? null : (rendered.reason ?? null) },
+  };
 }
 
 export interface GenerationEngine {
@@ -71,7 +79,12 @@ export class GenerationTable {
   /** The pull as CRI-O does it (short names included), from the generation's basis. */
   explain(id: number, reference: ParsedReference | string): Explanation {
     const { basis } = this.get(id);
-    return explainPull({ reference: typeof reference === 'string' ? reference : reference.input, basis, policies: basis.policies, render: LIVE_RENDER });
+    return explainPull({
+      reference: typeof reference === 'string' ? reference : reference.input,
+      basis,
+      policies: basis.policies,
+      render: LIVE_RENDER,
+    });
   }
 
   judge(id: number, input: GenerationJudgeInput): LiveJudgement {

@@ -105,19 +105,29 @@ export class PolicyGenerations {
             const { ms } = await this.engine.build(id, snap);
             this.builds += 1;
             const previous = this.current;
-            this.current = { id, missingKinds: snap.missingKinds, warnings: snap.warnings, policies: snap.policies, buildMs: ms };
+            this.current = {
+              id,
+              missingKinds: snap.missingKinds,
+              warnings: snap.warnings,
+              policies: snap.policies,
+              buildMs: ms,
+            };
             this.lastError = undefined;
             if (previous !== undefined && !this.pins.has(previous.id)) this.engine.drop(previous.id);
             this.log?.('policy generation built', { generation: id, ms: Math.round(ms) });
           } catch (e) {
             this.lastError = e instanceof Error ? e : new Error(String(e));
-            this.log?.('policy generation failed; answers keep the previous one', { generation: id, err: this.lastError.message });
+            this.log?.('policy generation failed; answers keep the previous one', {
+              generation: id,
+              err: this.lastError.message,
+            });
           }
           const waiters = this.waiters;
           this.waiters = [];
           for (const w of waiters) {
             if (this.current !== undefined) w.resolve();
-            else w.reject(new Error(`the mirror policies cannot be read: ${this.lastError?.message ?? 'no generation'}`));
+            else
+              w.reject(new Error(`the mirror policies cannot be read: ${this.lastError?.message ?? 'no generation'}`));
           }
         }
       } finally {

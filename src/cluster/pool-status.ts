@@ -27,8 +27,13 @@ export async function readPoolStatus(kc: KubeConfig, opts: { poolSelector?: stri
   const warnings: string[] = [];
   for (const [kind, spec] of Object.entries(POLICY_RESOURCES)) {
     try {
-      const list = (await custom.listClusterCustomObject({ group: spec.group, version: spec.version, plural: spec.plural })) as { items?: Array<Record<string, unknown>> };
-      for (const o of list.items ?? []) objects.push({ ...o, apiVersion: o.apiVersion ?? `${spec.group}/${spec.version}`, kind: o.kind ?? kind });
+      const list = (await custom.listClusterCustomObject({
+        group: spec.group,
+        version: spec.version,
+        plural: spec.plural,
+      })) as { items?: Array<Record<string, unknown>> };
+      for (const o of list.items ?? [])
+        objects.push({ ...o, apiVersion: o.apiVersion ?? `${spec.group}/${spec.version}`, kind: o.kind ?? kind });
     } catch (e) {
       if (kubeStatus(e)?.code === 404) {
         warnings.push(`${kind}: the cluster does not have this kind`);
@@ -42,7 +47,14 @@ export async function readPoolStatus(kc: KubeConfig, opts: { poolSelector?: stri
   const expected = renderForRollout(buildPolicySet(parsed.objects, warnings));
   let pools: MachineConfigPool[];
   try {
-    pools = ((await custom.listClusterCustomObject({ ...MCO, plural: 'machineconfigpools', ...(opts.poolSelector ? { labelSelector: opts.poolSelector } : {}) })) as { items?: MachineConfigPool[] }).items ?? [];
+    pools =
+      (
+        (await custom.listClusterCustomObject({
+          ...MCO,
+          plural: 'machineconfigpools',
+          ...(opts.poolSelector ? { labelSelector: opts.poolSelector } : {}),
+        })) as { items?: MachineConfigPool[] }
+      ).items ?? [];
   } catch (e) {
     throw new Error(describeKubeError(e, 'list MachineConfigPools'), { cause: e });
   }
@@ -57,7 +69,12 @@ export async function readPoolStatus(kc: KubeConfig, opts: { poolSelector?: stri
     const name = p.spec.configuration?.name;
     if (name === undefined || texts.has(name)) continue;
     try {
-      texts.set(name, machineConfigFile((await custom.getClusterCustomObject({ ...MCO, plural: 'machineconfigs', name })) as MachineConfig));
+      texts.set(
+        name,
+        machineConfigFile(
+          (await custom.getClusterCustomObject({ ...MCO, plural: 'machineconfigs', name })) as MachineConfig,
+        ),
+      );
     } catch (e) {
       warnings.push(describeKubeError(e, `read MachineConfig ${name}`));
     }

@@ -19,9 +19,18 @@ export function toPullEvent(e: CoreV1Event): KubeletPullEvent | null {
   const o = e.involvedObject;
   const reason = e.reason ?? '';
   const message = e.message ?? '';
-  if (o?.kind !== 'Pod' || o.name === undefined || o.namespace === undefined || !isPullMessage(reason, message)) return null;
+  if (o?.kind !== 'Pod' || o.name === undefined || o.namespace === undefined || !isPullMessage(reason, message))
+    return null;
   const c = /^spec\.(?:initContainers|containers)\{(.+)\}$/.exec(o.fieldPath ?? '');
-  return { namespace: o.namespace, pod: o.name, uid: o.uid ?? null, container: c?.[1] ?? null, node: e.source?.host ?? e.reportingInstance ?? null, reason, message };
+  return {
+    namespace: o.namespace,
+    pod: o.name,
+    uid: o.uid ?? null,
+    container: c?.[1] ?? null,
+    node: e.source?.host ?? e.reportingInstance ?? null,
+    reason,
+    message,
+  };
 }
 
 export interface PullEventWatchOptions {
@@ -50,7 +59,9 @@ export class PullEventWatch implements PullEventSource {
 
   async start(listener: (e: KubeletPullEvent) => void): Promise<void> {
     this.stopped = false;
-    await Promise.all(PULL_EVENT_REASONS.map((reason) => this.loop(reason, listener, this.opts.initialResourceVersion)));
+    await Promise.all(
+      PULL_EVENT_REASONS.map((reason) => this.loop(reason, listener, this.opts.initialResourceVersion)),
+    );
   }
 
   stop(): void {
@@ -112,7 +123,9 @@ export class PullEventWatch implements PullEventSource {
         (err: unknown) => {
           if (abort !== undefined) this.aborts.delete(abort);
           if (this.stopped) return;
-          const code = (err as { statusCode?: number; code?: number } | null)?.statusCode ?? (err as { code?: number } | null)?.code;
+          const code =
+            (err as { statusCode?: number; code?: number } | null)?.statusCode ??
+            (err as { code?: number } | null)?.code;
           if (gone || code === 410) {
             this.relists++;
             void this.loop(reason, listener, undefined);

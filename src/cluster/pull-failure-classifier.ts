@@ -21,7 +21,14 @@ export class ClusterPullFailureClassifier implements PullFailureClassifier {
     const v = await this.triager.verdictFor(e.node, m[1] || null, [e.message]);
     if (v === null || v.cause === 'no-error-text') return null;
     return {
-      namespace: e.namespace, pod: e.pod, container: e.container, node: e.node, image: v.image, cause: v.cause, headline: v.headline, fix: v.fix,
+      namespace: e.namespace,
+      pod: e.pod,
+      container: e.container,
+      node: e.node,
+      image: v.image,
+      cause: v.cause,
+      headline: v.headline,
+      fix: v.fix,
       rolloutLink: v.cause === 'rollout-pending' ? await this.rolloutLink() : null,
     };
   }

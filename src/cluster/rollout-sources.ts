@@ -35,7 +35,11 @@ export class ClusterRolloutSources implements RolloutSources {
   constructor(kc: KubeConfig, opts: WatcherOptions = {}) {
     const { poolSelector, mcCacheSize, ...wopts } = opts;
     this.livePolicies = new LivePolicies(kc, wopts);
-    this.poolCache = new WatchedCollection(kc, { ...MCO_GROUP, plural: 'machineconfigpools', ...(poolSelector ? { labelSelector: poolSelector } : {}) }, wopts);
+    this.poolCache = new WatchedCollection(
+      kc,
+      { ...MCO_GROUP, plural: 'machineconfigpools', ...(poolSelector ? { labelSelector: poolSelector } : {}) },
+      wopts,
+    );
     this.nodeCache = new WatchedCollection(kc, { group: '', version: 'v1', plural: 'nodes' }, wopts);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.mcCacheSize = mcCacheSize ?? 64;
@@ -80,7 +84,11 @@ export class ClusterRolloutSources implements RolloutSources {
     let mc: MachineConfig;
     try {
       this.mcReads++;
-      mc = (await this.custom.getClusterCustomObject({ ...MCO_GROUP, plural: 'machineconfigs', name })) as MachineConfig;
+      mc = (await this.custom.getClusterCustomObject({
+        ...MCO_GROUP,
+        plural: 'machineconfigs',
+        name,
+      })) as MachineConfig;
     } catch (e) {
       if (kubeStatus(e)?.code === 404) return undefined;
       throw e;

@@ -55,7 +55,9 @@ export class ConfigMapTriageStateStore implements TriageStateStore {
     if (text.length > MAX_BYTES) {
       // resolved groups go first
       const s = structuredClone(state);
-      for (const g of Object.values(s.groups).filter((x) => x.resolvedAt !== null).sort((a, b) => a.lastAt - b.lastAt)) {
+      for (const g of Object.values(s.groups)
+        .filter((x) => x.resolvedAt !== null)
+        .sort((a, b) => a.lastAt - b.lastAt)) {
         delete s.groups[g.key];
         text = JSON.stringify(s);
         if (text.length <= MAX_BYTES) break;
@@ -65,20 +67,32 @@ export class ConfigMapTriageStateStore implements TriageStateStore {
       if (!this.exists) {
         const r = await this.api.createNamespacedConfigMap({
           namespace: this.namespace,
-          body: { metadata: { name: this.name, namespace: this.namespace, labels: { 'app.kubernetes.io/name': 'icsp-bot', 'app.kubernetes.io/component': 'notifier' } }, data: { [TRIAGE_STATE_KEY]: text } },
+          body: {
+            metadata: {
+              name: this.name,
+              namespace: this.namespace,
+              labels: { 'app.kubernetes.io/name': 'icsp-bot', 'app.kubernetes.io/component': 'notifier' },
+            },
+            data: { [TRIAGE_STATE_KEY]: text },
+          },
         });
         this.exists = true;
         this.resourceVersion = r.metadata?.resourceVersion;
         return;
       }
       const r = await this.api.patchNamespacedConfigMap(
-        { name: this.name, namespace: this.namespace, body: { metadata: { resourceVersion: this.resourceVersion }, data: { [TRIAGE_STATE_KEY]: text } } },
+        {
+          name: this.name,
+          namespace: this.namespace,
+          body: { metadata: { resourceVersion: this.resourceVersion }, data: { [TRIAGE_STATE_KEY]: text } },
+        },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
       this.resourceVersion = r.metadata?.resourceVersion;
     } catch (e) {
       const code = kubeStatus(e)?.code;
-      if (code === 409) throw new TriageStateConflictError(`ConfigMap ${this.namespace}/${this.name} was changed by someone else`);
+      if (code === 409)
+        throw new TriageStateConflictError(`ConfigMap ${this.namespace}/${this.name} was changed by someone else`);
       throw new Error(describeKubeError(e, `write ConfigMap ${this.namespace}/${this.name}`), { cause: e });
     }
   }

@@ -55,7 +55,14 @@ export class WatchedCollection<T extends KubernetesObject> {
   constructor(kc: KubeConfig, spec: ResourceSpec, opts: WatchedCollectionOptions = {}) {
     this.kc = kc;
     this.spec = spec;
-    this.opts = { restartDelayMs: 5_000, staleAfterMs: 600_000, resyncMs: 300_000, now: Date.now, logger: silentLog, ...opts };
+    this.opts = {
+      restartDelayMs: 5_000,
+      staleAfterMs: 600_000,
+      resyncMs: 300_000,
+      now: Date.now,
+      logger: silentLog,
+      ...opts,
+    };
   }
 
   on(listener: (e: CollectionEvent, obj?: T) => void): void {
@@ -75,14 +82,18 @@ export class WatchedCollection<T extends KubernetesObject> {
       let res: unknown;
       if (plural === 'nodes') res = await core.listNode(sel);
       else if (plural === 'pods' && namespace !== undefined) res = await core.listNamespacedPod({ namespace, ...sel });
-      else if (plural === 'configmaps' && namespace !== undefined) res = await core.listNamespacedConfigMap({ namespace, ...sel });
+      else if (plural === 'configmaps' && namespace !== undefined)
+        res = await core.listNamespacedConfigMap({ namespace, ...sel });
       else throw new Error(`WatchedCollection: core resource ${plural} is not supported`);
       this.lastContact = this.opts.now();
       return res as KubernetesListObject<T>;
     }
     const api = this.kc.makeApiClient(CustomObjectsApi);
     const args = { group, version, plural, ...(labelSelector ? { labelSelector } : {}) };
-    const res = namespace !== undefined ? await api.listNamespacedCustomObject({ ...args, namespace }) : await api.listClusterCustomObject(args);
+    const res =
+      namespace !== undefined
+        ? await api.listNamespacedCustomObject({ ...args, namespace })
+        : await api.listClusterCustomObject(args);
     this.lastContact = this.opts.now();
     return res as KubernetesListObject<T>;
   }
@@ -118,13 +129,19 @@ export class WatchedCollection<T extends KubernetesObject> {
         this.restartTimer = undefined;
         if (this.stopped) return;
         informer.start().catch((e: unknown) => {
-          this.opts.logger.warn({ resource: resourcePath(this.spec), err: errorText(e), restartInMs: this.opts.restartDelayMs }, 'watch restart failed; retrying');
+          this.opts.logger.warn(
+            { resource: resourcePath(this.spec), err: errorText(e), restartInMs: this.opts.restartDelayMs },
+            'watch restart failed; retrying',
+          );
           scheduleRestart();
         });
       }, this.opts.restartDelayMs);
     };
     informer.on('error', (err) => {
-      this.opts.logger.warn({ resource: resourcePath(this.spec), err: errorText(err), restartInMs: this.opts.restartDelayMs }, 'watch failed; restarting');
+      this.opts.logger.warn(
+        { resource: resourcePath(this.spec), err: errorText(err), restartInMs: this.opts.restartDelayMs },
+        'watch failed; restarting',
+      );
       scheduleRestart();
     });
     await informer.start();
@@ -135,7 +152,8 @@ export class WatchedCollection<T extends KubernetesObject> {
         // A relist proves the API is reachable and heals a watch that stalled silently.
         this.listOnce().then(
           () => this.emit('resync'),
-          (e: unknown) => this.opts.logger.warn({ resource: resourcePath(this.spec), err: errorText(e) }, 'periodic relist failed'),
+          (e: unknown) =>
+            this.opts.logger.warn({ resource: resourcePath(this.spec), err: errorText(e) }, 'periodic relist failed'),
         );
       }, this.opts.resyncMs);
       t.unref();

@@ -35,7 +35,8 @@ export async function readRunningImages(kc: KubeConfig): Promise<ImageUsage> {
     }
     for (const pod of page.items as V1Pod[]) {
       if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
-      for (const img of podImages(pod as Parameters<typeof podImages>[0])) addUse(usage, img, pod.metadata?.namespace ?? '');
+      for (const img of podImages(pod as Parameters<typeof podImages>[0]))
+        addUse(usage, img, pod.metadata?.namespace ?? '');
     }
     cont = page.metadata?._continue || undefined;
   } while (cont !== undefined);
@@ -43,7 +44,10 @@ export async function readRunningImages(kc: KubeConfig): Promise<ImageUsage> {
 }
 
 /** The CLI's reader: a kubeconfig file (or KUBECONFIG / ~/.kube/config / in-cluster). */
-export async function readWhatIfClusterState(kubeconfig: string | undefined, env: NodeJS.ProcessEnv): Promise<WhatIfClusterState> {
+export async function readWhatIfClusterState(
+  kubeconfig: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<WhatIfClusterState> {
   let kc: KubeConfig;
   try {
     kc = loadKubeconfig({ path: kubeconfig, env, hint: CLI_KUBECONFIG_HINT });
@@ -75,8 +79,13 @@ async function listPolicies(custom: CustomObjectsApi, notes: string[]): Promise<
   const objects: unknown[] = [];
   for (const [kind, spec] of Object.entries(POLICY_RESOURCES)) {
     try {
-      const list = (await custom.listClusterCustomObject({ group: spec.group, version: spec.version, plural: spec.plural })) as { items?: Array<Record<string, unknown>> };
-      for (const o of list.items ?? []) objects.push({ ...o, apiVersion: o.apiVersion ?? `${spec.group}/${spec.version}`, kind: o.kind ?? kind });
+      const list = (await custom.listClusterCustomObject({
+        group: spec.group,
+        version: spec.version,
+        plural: spec.plural,
+      })) as { items?: Array<Record<string, unknown>> };
+      for (const o of list.items ?? [])
+        objects.push({ ...o, apiVersion: o.apiVersion ?? `${spec.group}/${spec.version}`, kind: o.kind ?? kind });
     } catch (e) {
       if (kubeStatus(e)?.code === 404) {
         notes.push(`${kind}: the cluster does not have this kind`);
@@ -93,16 +102,25 @@ async function listPolicies(custom: CustomObjectsApi, notes: string[]): Promise<
 async function readPools(custom: CustomObjectsApi, notes: string[]): Promise<PoolFacts[]> {
   const pools: PoolFacts[] = [];
   try {
-    const list = ((await custom.listClusterCustomObject({ ...MCO, plural: 'machineconfigpools' })) as { items?: MachineConfigPool[] }).items ?? [];
+    const list =
+      (
+        (await custom.listClusterCustomObject({ ...MCO, plural: 'machineconfigpools' })) as {
+          items?: MachineConfigPool[];
+        }
+      ).items ?? [];
     for (const p of list) {
       let created: string | null = null;
       const rendered = p.status?.configuration?.name;
       if (rendered !== undefined) {
         try {
-          const mc = (await custom.getClusterCustomObject({ ...MCO, plural: 'machineconfigs', name: rendered })) as { metadata?: { creationTimestamp?: string } };
+          const mc = (await custom.getClusterCustomObject({ ...MCO, plural: 'machineconfigs', name: rendered })) as {
+            metadata?: { creationTimestamp?: string };
+          };
           created = mc.metadata?.creationTimestamp ?? null;
         } catch (e) {
-          notes.push(describeKubeError(e, `read MachineConfig ${rendered} (to date the last rollout of ${p.metadata.name})`));
+          notes.push(
+            describeKubeError(e, `read MachineConfig ${rendered} (to date the last rollout of ${p.metadata.name})`),
+          );
         }
       }
       pools.push(poolFacts(p, created));
@@ -113,13 +131,24 @@ async function readPools(custom: CustomObjectsApi, notes: string[]): Promise<Poo
   return pools;
 }
 
-async function readMachineConfiguration(custom: CustomObjectsApi, notes: string[]): Promise<MachineConfiguration | null> {
+async function readMachineConfiguration(
+  custom: CustomObjectsApi,
+  notes: string[],
+): Promise<MachineConfiguration | null> {
   let machineConfiguration: MachineConfiguration | null = null;
   try {
-    machineConfiguration = (await custom.getClusterCustomObject({ group: 'operator.openshift.io', version: 'v1', plural: 'machineconfigurations', name: 'cluster' })) as MachineConfiguration;
+    machineConfiguration = (await custom.getClusterCustomObject({
+      group: 'operator.openshift.io',
+      version: 'v1',
+      plural: 'machineconfigurations',
+      name: 'cluster',
+    })) as MachineConfiguration;
   } catch (e) {
     const code = kubeStatus(e)?.code;
-    if (code !== 404) notes.push(`${describeKubeError(e, 'read MachineConfiguration cluster')}: disruption per the MCO rules without a NodeDisruptionPolicy`);
+    if (code !== 404)
+      notes.push(
+        `${describeKubeError(e, 'read MachineConfiguration cluster')}: disruption per the MCO rules without a NodeDisruptionPolicy`,
+      );
   }
   return machineConfiguration;
 }

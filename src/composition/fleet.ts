@@ -49,7 +49,12 @@ function oneLineOf(e: unknown): string {
 export function createFleet(members: readonly FleetMember[], opts: FleetOptions): RunningFleet {
   const timeoutMs = opts.connectTimeoutMs ?? 20_000;
   const retryAfterMs = opts.retryAfterMs ?? 30_000;
-  const slots = new Map<string, Slot>(members.map((m) => [m.name, { member: m, connecting: undefined, checker: undefined, failedAt: 0, failure: undefined }]));
+  const slots = new Map<string, Slot>(
+    members.map((m) => [
+      m.name,
+      { member: m, connecting: undefined, checker: undefined, failedAt: 0, failure: undefined },
+    ]),
+  );
   let stopped = false;
 
   function connect(slot: Slot): Promise<ClusterLiveChecker> {
@@ -79,7 +84,10 @@ export function createFleet(members: readonly FleetMember[], opts: FleetOptions)
     }
     const pending = slot.connecting;
     return new Promise<ClusterLiveChecker>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no answer from its API server within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+      const t = setTimeout(
+        () => reject(new Error(`no answer from its API server within ${Math.round(timeoutMs / 1000)} s`)),
+        timeoutMs,
+      );
       t.unref();
       pending.then(
         (c) => {
@@ -113,8 +121,14 @@ export function createFleet(members: readonly FleetMember[], opts: FleetOptions)
     names: () => [...slots.keys()],
     async get(name) {
       const slot = slots.get(name);
-      if (slot === undefined) throw new Error(`unknown cluster ${JSON.stringify(name)}: this bot serves ${[...slots.keys()].join(', ')}`);
-      if (slot.checker === undefined && slot.connecting === undefined && slot.failure !== undefined && Date.now() - slot.failedAt < retryAfterMs) {
+      if (slot === undefined)
+        throw new Error(`unknown cluster ${JSON.stringify(name)}: this bot serves ${[...slots.keys()].join(', ')}`);
+      if (
+        slot.checker === undefined &&
+        slot.connecting === undefined &&
+        slot.failure !== undefined &&
+        Date.now() - slot.failedAt < retryAfterMs
+      ) {
         throw new Error(`cluster ${name} is unreachable: ${slot.failure}`);
       }
       try {
@@ -123,13 +137,20 @@ export function createFleet(members: readonly FleetMember[], opts: FleetOptions)
         throw new Error(`cluster ${name} is unreachable: ${oneLineOf(e)}`, { cause: e });
       }
     },
-    checkers: () => [...slots.values()].flatMap((s) => (s.checker === undefined ? [] : [{ name: s.member.name, checker: s.checker }])),
+    checkers: () =>
+      [...slots.values()].flatMap((s) =>
+        s.checker === undefined ? [] : [{ name: s.member.name, checker: s.checker }],
+      ),
     problems: () =>
       [...slots.values()].flatMap((s) => {
-        if (s.checker === undefined) return [{ name: s.member.name, problem: s.failure === undefined ? 'connecting' : `unreachable: ${s.failure}` }];
+        if (s.checker === undefined)
+          return [
+            { name: s.member.name, problem: s.failure === undefined ? 'connecting' : `unreachable: ${s.failure}` },
+          ];
         const p = s.checker.policies;
         if (!p.synced) return [{ name: s.member.name, problem: 'policy watches not synced yet' }];
-        if (p.stale) return [{ name: s.member.name, problem: 'policy watches are stale (no contact with the API server)' }];
+        if (p.stale)
+          return [{ name: s.member.name, problem: 'policy watches are stale (no contact with the API server)' }];
         return [];
       }),
     async shutdown() {

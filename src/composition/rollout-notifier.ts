@@ -54,14 +54,25 @@ export function rolloutSettingsFromEnv(env: Env): { settings: RolloutSettings | 
     updateIntervalMs: r.seconds('ICSP_UPDATE_INTERVAL_SECONDS', { min: 0, max: 86_400 }) * 1000,
     namespace: r.raw('ICSP_BOT_NAMESPACE') ?? r.raw('POD_NAMESPACE') ?? 'icsp-bot',
     stateConfigMap: r.text('ICSP_STATE_CONFIGMAP'),
-    lease: leaseName === '' ? null : { name: leaseName, identity: r.raw('POD_NAME') ?? hostname(), durationSeconds: r.seconds('ICSP_LEASE_SECONDS', { min: 2, max: 3600 }) },
+    lease:
+      leaseName === ''
+        ? null
+        : {
+            name: leaseName,
+            identity: r.raw('POD_NAME') ?? hostname(),
+            durationSeconds: r.seconds('ICSP_LEASE_SECONDS', { min: 2, max: 3600 }),
+          },
     ...(poolSelector !== undefined ? { poolSelector } : {}),
   };
   return { settings, errors: r.errors };
 }
 
 export function createRolloutNotifier(kc: KubeConfig, chat: ChatSink, settings: RolloutSettings): RolloutNotifier {
-  const sources = new ClusterRolloutSources(kc, { ...settings.watch, ...(settings.poolSelector ? { poolSelector: settings.poolSelector } : {}), ...(settings.logger ? { logger: settings.logger } : {}) });
+  const sources = new ClusterRolloutSources(kc, {
+    ...settings.watch,
+    ...(settings.poolSelector ? { poolSelector: settings.poolSelector } : {}),
+    ...(settings.logger ? { logger: settings.logger } : {}),
+  });
   const store = new ConfigMapStateStore(kc, settings.namespace, settings.stateConfigMap, settings.logger);
   const leadership =
     settings.lease === null
@@ -74,5 +85,15 @@ export function createRolloutNotifier(kc: KubeConfig, chat: ChatSink, settings: 
           ...(settings.clock ? { now: () => settings.clock!.now() } : {}),
           ...(settings.logger ? { logger: settings.logger } : {}),
         });
-  return new RolloutNotifier({ sources, chat, store, ...(leadership ? { leadership } : {}), ...(settings.clock ? { clock: settings.clock } : {}), ...(settings.logger ? { logger: settings.logger } : {}) }, settings);
+  return new RolloutNotifier(
+    {
+      sources,
+      chat,
+      store,
+      ...(leadership ? { leadership } : {}),
+      ...(settings.clock ? { clock: settings.clock } : {}),
+      ...(settings.logger ? { logger: settings.logger } : {}),
+    },
+    settings,
+  );
 }

@@ -36,7 +36,8 @@ export function triageSettingsFromEnv(env: Env): { settings: TriageChannelSettin
   const errors: string[] = [];
   const names = (v: string): string[] => {
     const l = r.list(v);
-    for (const n of l) if (!NS.test(n)) errors.push(`${v}: "${n.slice(0, 80)}" is not a namespace name or a prefix ending in *`);
+    for (const n of l)
+      if (!NS.test(n)) errors.push(`${v}: "${n.slice(0, 80)}" is not a namespace name or a prefix ending in *`);
     return l;
   };
   const leaseName = r.exact('ICSP_LEASE_NAME') ?? settingSpec('ICSP_LEASE_NAME').default;
@@ -51,7 +52,14 @@ export function triageSettingsFromEnv(env: Env): { settings: TriageChannelSettin
     tickMs: 500,
     namespace: r.raw('ICSP_BOT_NAMESPACE') ?? r.raw('POD_NAMESPACE') ?? 'icsp-bot',
     stateConfigMap: r.text('ICSP_STATE_CONFIGMAP'),
-    lease: leaseName === '' ? null : { name: leaseName, identity: r.raw('POD_NAME') ?? hostname(), durationSeconds: r.seconds('ICSP_LEASE_SECONDS', { min: 2, max: 3600 }) },
+    lease:
+      leaseName === ''
+        ? null
+        : {
+            name: leaseName,
+            identity: r.raw('POD_NAME') ?? hostname(),
+            durationSeconds: r.seconds('ICSP_LEASE_SECONDS', { min: 2, max: 3600 }),
+          },
     rolloutChannel: r.raw('ICSP_NOTIFY_CHANNEL') ?? null,
   };
   return { settings, errors: [...r.errors, ...errors] };
@@ -68,8 +76,25 @@ export interface TriageChannel {
 /**
  * @param leadership the rollout notifier's Lease when it runs (shared: one leader for both); else one is made here
  */
-export function createTriageChannel(kc: KubeConfig, chat: ChatSink, s: TriageChannelSettings, explainPolicies: (image: string) => Promise<Explanation>, opts: { leadership?: { readonly isLeader: boolean }; logger?: TriageLogger; watchFrom?: string } = {}): TriageChannel {
-  const events = new PullEventWatch(kc, { ...(opts.watchFrom !== undefined ? { initialResourceVersion: opts.watchFrom } : {}), ...(opts.logger ? { onError: (e: unknown) => opts.logger!.warn({ err: e instanceof Error ? e.message.split('\n')[0] : String(e) }, 'triage: event watch') } : {}) });
+export function createTriageChannel(
+  kc: KubeConfig,
+  chat: ChatSink,
+  s: TriageChannelSettings,
+  explainPolicies: (image: string) => Promise<Explanation>,
+  opts: { leadership?: { readonly isLeader: boolean }; logger?: TriageLogger; watchFrom?: string } = {},
+): TriageChannel {
+  const events = new PullEventWatch(kc, {
+    ...(opts.watchFrom !== undefined ? { initialResourceVersion: opts.watchFrom } : {}),
+    ...(opts.logger
+      ? {
+          onError: (e: unknown) =>
+            opts.logger!.warn(
+              { err: e instanceof Error ? e.message.split('\n')[0] : String(e) },
+              'triage: event watch',
+            ),
+        }
+      : {}),
+  });
   const rolloutState = new ConfigMapStateStore(kc, s.namespace, s.stateConfigMap);
   const rolloutLink = async (): Promise<string | null> => {
     if (s.rolloutChannel === null) return null;
@@ -78,15 +103,29 @@ export function createTriageChannel(kc: KubeConfig, chat: ChatSink, s: TriageCha
     return active?.ts == null ? null : `https://slack.com/archives/${active.channel}/p${active.ts.replace('.', '')}`;
   };
   const classifier = new ClusterPullFailureClassifier(new ClusterPodTriager(kc, { explainPolicies }), rolloutLink);
-  const own = opts.leadership === undefined && s.lease !== null
-    ? new LeaderLease(kc, { namespace: s.namespace, name: s.lease.name, identity: s.lease.identity, leaseDurationSeconds: s.lease.durationSeconds })
-    : undefined;
+  const own =
+    opts.leadership === undefined && s.lease !== null
+      ? new LeaderLease(kc, {
+          namespace: s.namespace,
+          name: s.lease.name,
+          identity: s.lease.identity,
+          leaseDurationSeconds: s.lease.durationSeconds,
+        })
+      : undefined;
   const leadership = opts.leadership ?? own;
   const probe = new ClusterPodPullProbe(kc);
-  const notifier = new TriageNotifier({
-    events, classifier, probe, chat, store: new ConfigMapTriageStateStore(kc, s.namespace, s.stateConfigMap),
-    ...(leadership !== undefined ? { leadership } : {}), ...(opts.logger ? { logger: opts.logger } : {}),
-  }, s);
+  const notifier = new TriageNotifier(
+    {
+      events,
+      classifier,
+      probe,
+      chat,
+      store: new ConfigMapTriageStateStore(kc, s.namespace, s.stateConfigMap),
+      ...(leadership !== undefined ? { leadership } : {}),
+      ...(opts.logger ? { logger: opts.logger } : {}),
+    },
+    s,
+  );
   return {
     notifier,
     events,

@@ -53,7 +53,8 @@ export function crioShortNameMode(files: readonly CrioConfFile[]): CrioShortName
     }
     const crio = doc['crio'];
     const image = typeof crio === 'object' && crio !== null ? (crio as Record<string, unknown>)['image'] : undefined;
-    const v = typeof image === 'object' && image !== null ? (image as Record<string, unknown>)['short_name_mode'] : undefined;
+    const v =
+      typeof image === 'object' && image !== null ? (image as Record<string, unknown>)['short_name_mode'] : undefined;
     if (v === undefined) continue;
     if (typeof v !== 'string') {
       problems.push(`unable to decode configuration ${f.name}: short_name_mode must be a string`);
@@ -62,7 +63,8 @@ export function crioShortNameMode(files: readonly CrioConfFile[]): CrioShortName
     value = v;
     setBy = f.name;
   }
-  if (value !== '' && value !== 'enforcing' && value !== 'disabled') problems.push(`invalid short name mode ${JSON.stringify(value)}`);
+  if (value !== '' && value !== 'enforcing' && value !== 'disabled')
+    problems.push(`invalid short name mode ${JSON.stringify(value)}`);
   const mode = problems.length > 0 ? null : value === 'disabled' ? 'disabled' : 'enforcing';
   return { mode, value, setBy, problems };
 }

@@ -84,7 +84,12 @@ export interface DebugPodOptions {
 
 /** oc's MakeSimpleName: lower case, only [-a-z0-9], trimmed of "-", at most 63 characters. */
 export function simpleName(s: string): string {
-  return s.toLowerCase().replace(/[^-a-z0-9]/g, '').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+  return s
+    .toLowerCase()
+    .replace(/[^-a-z0-9]/g, '')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
 }
 
 export interface PodManifest {
@@ -102,7 +107,11 @@ export function buildDebugPod(o: DebugPodOptions): PodManifest {
     metadata: {
       name,
       namespace: o.namespace,
-      labels: { [DEBUG_POD_LABELS.managedBy]: MANAGED_BY, [DEBUG_POD_LABELS.component]: COMPONENT, [DEBUG_POD_LABELS.runId]: o.runId },
+      labels: {
+        [DEBUG_POD_LABELS.managedBy]: MANAGED_BY,
+        [DEBUG_POD_LABELS.component]: COMPONENT,
+        [DEBUG_POD_LABELS.runId]: o.runId,
+      },
       annotations: {
         'debug.openshift.io/source-resource': `nodes/${o.node}`,
         'openshift.io/required-scc': 'privileged',
@@ -164,8 +173,10 @@ export function parseCheckOutput(log: string): CheckOutput {
         else aliasCache = other.lines.join('\n') + '\n';
         other = null;
       } else other.lines.push(line);
-    } else if (!inPull && line.startsWith(MARK.crioBegin)) other = { kind: 'crio', name: line.slice(MARK.crioBegin.length), lines: [] };
-    else if (!inPull && line.startsWith(MARK.aliasesBegin)) other = { kind: 'aliases', name: line.slice(MARK.aliasesBegin.length), lines: [] };
+    } else if (!inPull && line.startsWith(MARK.crioBegin))
+      other = { kind: 'crio', name: line.slice(MARK.crioBegin.length), lines: [] };
+    else if (!inPull && line.startsWith(MARK.aliasesBegin))
+      other = { kind: 'aliases', name: line.slice(MARK.aliasesBegin.length), lines: [] };
     else if (conf !== null) {
       if (line === MARK.confEnd) {
         confFiles.push({ name: conf.name, toml: conf.lines.join('\n') + '\n' });

@@ -14,7 +14,8 @@ export function forecastDisruption(before: RegistriesConf, after: RegistriesConf
   const reasons: string[] = [];
   const b = before.unqualifiedSearchRegistries ?? [];
   const a = after.unqualifiedSearchRegistries ?? [];
-  if (a.length < b.length || b.some((x, i) => a[i] !== x)) reasons.push('unqualified-search-registries changed other than by appending');
+  if (a.length < b.length || b.some((x, i) => a[i] !== x))
+    reasons.push('unqualified-search-registries changed other than by appending');
   const afterBy = new Map(after.registries.map((r) => [key(r), r]));
   const beforeBy = new Map(before.registries.map((r) => [key(r), r]));
   for (const old of before.registries) {
@@ -23,11 +24,13 @@ export function forecastDisruption(before: RegistriesConf, after: RegistriesConf
       reasons.push(`[[registry]] ${key(old)} removed`);
       continue;
     }
-    if (cur.prefix !== old.prefix || cur.location !== old.location) reasons.push(`${key(old)}: prefix or location changed`);
+    if (cur.prefix !== old.prefix || cur.location !== old.location)
+      reasons.push(`${key(old)}: prefix or location changed`);
     if (cur.blocked !== old.blocked) reasons.push(`${key(old)}: blocked changed`);
     if (cur.insecure !== old.insecure) reasons.push(`${key(old)}: insecure changed`);
     for (const m of old.mirrors) {
-      if (!cur.mirrors.some((x) => x.location === m.location)) reasons.push(`${key(old)}: mirror ${m.location} removed`);
+      if (!cur.mirrors.some((x) => x.location === m.location))
+        reasons.push(`${key(old)}: mirror ${m.location} removed`);
     }
     // Upstream walks the NEW mirrors and compares each with the first old mirror of the same location
     // (searchRegistryMirror), so a tag-only mirror added beside a digest-only one of the same location (an ITMS
@@ -35,7 +38,10 @@ export function forecastDisruption(before: RegistriesConf, after: RegistriesConf
     for (const m of cur.mirrors) {
       const was = old.mirrors.find((x) => x.location === m.location);
       if (was !== undefined) {
-        if (m.pullFromMirror !== was.pullFromMirror && m.pullFromMirror !== 'digest-only') reasons.push(`${key(old)}: mirror ${m.location} pull-from-mirror ${was.pullFromMirror || 'all'} -> ${m.pullFromMirror || 'all'}`);
+        if (m.pullFromMirror !== was.pullFromMirror && m.pullFromMirror !== 'digest-only')
+          reasons.push(
+            `${key(old)}: mirror ${m.location} pull-from-mirror ${was.pullFromMirror || 'all'} -> ${m.pullFromMirror || 'all'}`,
+          );
       } else if (m.pullFromMirror !== 'digest-only' && !cur.mirrorByDigestOnly) {
         reasons.push(`${key(old)}: added mirror ${m.location} is not digest-only`);
       }
@@ -43,8 +49,10 @@ export function forecastDisruption(before: RegistriesConf, after: RegistriesConf
   }
   for (const cur of after.registries) {
     if (beforeBy.has(key(cur))) continue;
-    if (cur.mirrors.length === 0 && !cur.mirrorByDigestOnly) reasons.push(`new [[registry]] ${key(cur)} without digest-only mirrors (insecure or blocked scope)`);
-    else if (!cur.mirrorByDigestOnly && cur.mirrors.some((m) => m.pullFromMirror !== 'digest-only')) reasons.push(`new [[registry]] ${key(cur)} has mirrors that are not digest-only`);
+    if (cur.mirrors.length === 0 && !cur.mirrorByDigestOnly)
+      reasons.push(`new [[registry]] ${key(cur)} without digest-only mirrors (insecure or blocked scope)`);
+    else if (!cur.mirrorByDigestOnly && cur.mirrors.some((m) => m.pullFromMirror !== 'digest-only'))
+      reasons.push(`new [[registry]] ${key(cur)} has mirrors that are not digest-only`);
   }
   return { drain: reasons.length > 0, reasons };
 }

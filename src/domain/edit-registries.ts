@@ -7,12 +7,26 @@ import type { Mirror, Registry } from './registries-conf.ts';
 import { scopeIsNestedInsideScope } from './scope.ts';
 
 /** mirrorsAdjustedForNestedScope: the mirrors of mirroredScope, re-pointed at subScope below it. */
-export function mirrorsAdjustedForNestedScope(mirroredScope: string, subScope: string, mirrors: readonly string[]): string[] {
+export function mirrorsAdjustedForNestedScope(
+  mirroredScope: string,
+  subScope: string,
+  mirrors: readonly string[],
+): string[] {
   if (mirroredScope.startsWith('*.')) {
-    throw new EngineError('render', `internal error: mirrorsAdjustedForNestedScope for a wildcard scope ${JSON.stringify(mirroredScope)}`);
+    throw new EngineError(
+      'render',
+      `internal error: mirrorsAdjustedForNestedScope for a wildcard scope ${JSON.stringify(mirroredScope)}`,
+    );
   }
-  if (!(subScope.length > mirroredScope.length && subScope.startsWith(mirroredScope) && subScope[mirroredScope.length] === '/')) {
-    throw new EngineError('render', `internal error: mirrorsAdjustedForNestedScope(${JSON.stringify(mirroredScope)}, ${JSON.stringify(subScope)}) not nested`);
+  if (!(
+    subScope.length > mirroredScope.length &&
+    subScope.startsWith(mirroredScope) &&
+    subScope[mirroredScope.length] === '/'
+  )) {
+    throw new EngineError(
+      'render',
+      `internal error: mirrorsAdjustedForNestedScope(${JSON.stringify(mirroredScope)}, ${JSON.stringify(subScope)}) not nested`,
+    );
   }
   const suffix = subScope.slice(mirroredScope.length);
   return mirrors.map((m) => m + suffix);
@@ -24,11 +38,23 @@ export function registryScope(r: Registry): string {
 
 function newEntry(scope: string): Registry {
   const wildcard = scope.startsWith('*.');
-  return { prefix: wildcard ? scope : '', location: wildcard ? '' : scope, insecure: false, blocked: false, mirrorByDigestOnly: false, mirrors: [] };
+  return {
+    prefix: wildcard ? scope : '',
+    location: wildcard ? '' : scope,
+    insecure: false,
+    blocked: false,
+    mirrorByDigestOnly: false,
+    mirrors: [],
+  };
 }
 
 /** EditRegistriesConfig on an empty template: the [[registry]] entries in file order. */
-export function editRegistriesConfig(insecure: readonly string[], blocked: readonly string[], digest: readonly MirrorSetInput[], tag: readonly MirrorSetInput[]): Registry[] {
+export function editRegistriesConfig(
+  insecure: readonly string[],
+  blocked: readonly string[],
+  digest: readonly MirrorSetInput[],
+  tag: readonly MirrorSetInput[],
+): Registry[] {
   const regs: Registry[] = [];
   const byScope = new Map<string, Registry>();
   const entry = (scope: string): Registry => {
@@ -72,12 +98,16 @@ export function editRegistriesConfig(insecure: readonly string[], blocked: reado
     const src = byScope.get(set.source)!;
     for (const r of mirrorless) {
       const scope = registryScope(r);
-      if (r === src || r.mirrors.length > 0 || scope === set.source || !scopeIsNestedInsideScope(scope, set.source)) continue;
-      const locations = mirrorsAdjustedForNestedScope(set.source, scope, src.mirrors.map((m) => m.location));
+      if (r === src || r.mirrors.length > 0 || scope === set.source || !scopeIsNestedInsideScope(scope, set.source))
+        continue;
+      const locations = mirrorsAdjustedForNestedScope(
+        set.source,
+        scope,
+        src.mirrors.map((m) => m.location),
+      );
       r.mirrors = src.mirrors.map((m, i) => ({ ...m, location: locations[i]! }));
     }
     mirrorless = mirrorless.filter((r) => r.mirrors.length === 0);
   }
   return regs;
 }
-

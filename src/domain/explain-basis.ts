@@ -47,16 +47,27 @@ const EMPTY: PolicySet = { icsps: [], idms: [], itms: [] };
 
 /** A copy of the policies with the whitespace and trailing slashes the MCO refuses trimmed away. */
 function lenientPolicies(p: PolicySet): PolicySet {
-  const fix = <T extends { source: string; mirrors?: string[] }>(r: T): T => ({ ...r, source: normalizeLocation(r.source), ...(r.mirrors ? { mirrors: r.mirrors.map(normalizeLocation) } : {}) });
+  const fix = <T extends { source: string; mirrors?: string[] }>(r: T): T => ({
+    ...r,
+    source: normalizeLocation(r.source),
+    ...(r.mirrors ? { mirrors: r.mirrors.map(normalizeLocation) } : {}),
+  });
   return {
     ...p,
-    icsps: p.icsps.map((o) => ({ ...o, spec: { repositoryDigestMirrors: (o.spec.repositoryDigestMirrors ?? []).map(fix) } })),
+    icsps: p.icsps.map((o) => ({
+      ...o,
+      spec: { repositoryDigestMirrors: (o.spec.repositoryDigestMirrors ?? []).map(fix) },
+    })),
     idms: p.idms.map((o) => ({ ...o, spec: { imageDigestMirrors: (o.spec.imageDigestMirrors ?? []).map(fix) } })),
     itms: p.itms.map((o) => ({ ...o, spec: { imageTagMirrors: (o.spec.imageTagMirrors ?? []).map(fix) } })),
   };
 }
 
-function basisFromPolicies(p: PolicySet, opts: RenderOptions, given?: RenderResult): { conf: RegistriesConf; warnings: Warning[]; payloadFilter?: PayloadFilterResult } {
+function basisFromPolicies(
+  p: PolicySet,
+  opts: RenderOptions,
+  given?: RenderResult,
+): { conf: RegistriesConf; warnings: Warning[]; payloadFilter?: PayloadFilterResult } {
   const warnings: Warning[] = [];
   let rendered = given;
   if (rendered === undefined) {
@@ -77,15 +88,23 @@ function basisFromPolicies(p: PolicySet, opts: RenderOptions, given?: RenderResu
       });
     }
   }
-  if (!rendered.rendered && rendered.reason !== undefined) warnings.push({ code: 'nothing-rendered', message: `${rendered.reason}.` });
+  if (!rendered.rendered && rendered.reason !== undefined)
+    warnings.push({ code: 'nothing-rendered', message: `${rendered.reason}.` });
   const tolerated = rendered.payloadFilter?.toleratedError;
   if (tolerated !== undefined) {
     const dropped = p.image?.spec.registrySources?.blockedRegistries ?? [];
     warnings.push({ code: 'mco-dropped-blocked-registries', message: mcoDroppedBlockedMessage(tolerated, dropped) });
   } else if (rendered.payloadFilter?.loggedError) {
-    warnings.push({ code: 'payload-registry-not-blocked', message: `The MCO drops a blocked registry that serves the release payload and has no unblocked mirror (${rendered.payloadFilter.loggedError}); only the controller log says so.` });
+    warnings.push({
+      code: 'payload-registry-not-blocked',
+      message: `The MCO drops a blocked registry that serves the release payload and has no unblocked mirror (${rendered.payloadFilter.loggedError}); only the controller log says so.`,
+    });
   }
-  return { conf: confFromEntries(rendered.registries), warnings, ...(rendered.payloadFilter ? { payloadFilter: rendered.payloadFilter } : {}) };
+  return {
+    conf: confFromEntries(rendered.registries),
+    warnings,
+    ...(rendered.payloadFilter ? { payloadFilter: rendered.payloadFilter } : {}),
+  };
 }
 
 /** Everything an answer needs besides the reference; O(sources), once per generation of the policies. */
@@ -100,14 +119,21 @@ export function prepareExplainBasis(input: ExplainBasisInput): ExplainBasis {
     warnings = [];
     confLabel = { kind: 'registries.conf', name: input.conf.files[0] ?? 'registries.conf' };
   } else {
-    ({ conf, warnings, payloadFilter } = basisFromPolicies(input.policies ?? EMPTY, input.render ?? {}, input.rendered));
+    ({ conf, warnings, payloadFilter } = basisFromPolicies(
+      input.policies ?? EMPTY,
+      input.render ?? {},
+      input.rendered,
+    ));
     confLabel = { kind: 'rendered', name: 'registries.conf' };
   }
   const p = input.policies;
   const basisJson: Explanation['basis'] =
     input.conf !== undefined
       ? { kind: 'registries.conf', files: input.conf.files }
-      : { kind: 'policies', objects: (p?.icsps.length ?? 0) + (p?.idms.length ?? 0) + (p?.itms.length ?? 0) + (p?.image ? 1 : 0) };
+      : {
+          kind: 'policies',
+          objects: (p?.icsps.length ?? 0) + (p?.idms.length ?? 0) + (p?.itms.length ?? 0) + (p?.image ? 1 : 0),
+        };
   const mirrored: Registry[] = [];
   const wildcards = new Map<string, Registry>();
   for (const reg of conf.registries) {
@@ -117,11 +143,26 @@ export function prepareExplainBasis(input: ExplainBasisInput): ExplainBasis {
   }
   // A loaded configuration is sorted already; sort anyway, the range search below depends on it.
   mirrored.sort((a, b) => byteCompare(a.prefix, b.prefix));
-  return { conf, index: new RegistryIndex(conf), origins, warnings, confLabel, basisJson, mirrored, wildcards, policies: input.policies ?? EMPTY, ...(payloadFilter !== undefined ? { payloadFilter } : {}) };
+  return {
+    conf,
+    index: new RegistryIndex(conf),
+    origins,
+    warnings,
+    confLabel,
+    basisJson,
+    mirrored,
+    wildcards,
+    policies: input.policies ?? EMPTY,
+    ...(payloadFilter !== undefined ? { payloadFilter } : {}),
+  };
 }
 
 /** The entries a near-miss check has to look at for `name`, in prefix order: O(length of name + log n). */
-export function nearMissCandidates(basis: ExplainBasis, name: string, dockerLibraryAlias: string | undefined): Registry[] {
+export function nearMissCandidates(
+  basis: ExplainBasis,
+  name: string,
+  dockerLibraryAlias: string | undefined,
+): Registry[] {
   const found = new Map<string, Registry>();
   const add = (reg: Registry | undefined): void => {
     if (reg !== undefined && !reg.prefix.startsWith('*.') && reg.mirrors.length > 0) found.set(reg.prefix, reg);
@@ -138,7 +179,8 @@ export function nearMissCandidates(basis: ExplainBasis, name: string, dockerLibr
     if (byteCompare(basis.mirrored[mid]!.prefix, below) < 0) lo = mid + 1;
     else hi = mid;
   }
-  for (let i = lo, n = 0; i < basis.mirrored.length && n < 10 && basis.mirrored[i]!.prefix.startsWith(below); i++, n++) add(basis.mirrored[i]);
+  for (let i = lo, n = 0; i < basis.mirrored.length && n < 10 && basis.mirrored[i]!.prefix.startsWith(below); i++, n++)
+    add(basis.mirrored[i]);
   return [...found.values()].sort((a, b) => byteCompare(a.prefix, b.prefix));
 }
 

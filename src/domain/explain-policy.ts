@@ -68,7 +68,12 @@ function cachedRender(p: PolicySet, payloadFilter: PayloadFilterResult | undefin
   return r;
 }
 
-export function policyFindings(p: PolicySet, payloadFilter: PayloadFilterResult | undefined, ref: ImageReference, pullSources: readonly PullSource[]): PolicyFindings {
+export function policyFindings(
+  p: PolicySet,
+  payloadFilter: PayloadFilterResult | undefined,
+  ref: ImageReference,
+  pullSources: readonly PullSource[],
+): PolicyFindings {
   const render = cachedRender(p, payloadFilter);
   if (typeof render === 'string') return { ...NONE, refusal: render };
   return findingsFor(render, ref, pullSources, POLICY_JSON_PATH);
@@ -80,12 +85,19 @@ export function policyFindings(p: PolicySet, payloadFilter: PayloadFilterResult 
  * reject for allowedRegistries, reject entries for blockedRegistries). Signature requirements are not judged
  * offline: the answer says so instead.
  */
-export function nodePolicyFindings(node: { path: string; policy: PolicyJson }, ref: ImageReference, pullSources: readonly PullSource[]): PolicyFindings & { note: string | null } {
+export function nodePolicyFindings(
+  node: { path: string; policy: PolicyJson },
+  ref: ImageReference,
+  pullSources: readonly PullSource[],
+): PolicyFindings & { note: string | null } {
   const docker = Object.hasOwn(node.policy.transports, 'docker') ? node.policy.transports.docker! : {};
   const d = evaluatePolicy(node.policy, ref);
   const other = d.requirements.find((r) => r.type !== 'reject' && r.type !== 'insecureAcceptAnything');
   if (other !== undefined && !d.requirements.some((r) => r.type === 'reject')) {
-    return { ...NONE, note: `${node.path} requires ${other.type} for ${d.identity} (scope ${d.scope === null ? 'default' : JSON.stringify(d.scope)}): signature checks are not judged offline; the live check (icsp why --live) shows what the node does` };
+    return {
+      ...NONE,
+      note: `${node.path} requires ${other.type} for ${d.identity} (scope ${d.scope === null ? 'default' : JSON.stringify(d.scope)}): signature checks are not judged offline; the live check (icsp why --live) shows what the node does`,
+    };
   }
   const defaultRejects = node.policy.default.some((r) => r.type === 'reject');
   const keys = Object.keys(docker).filter((k) => k !== '');
@@ -101,7 +113,12 @@ export function nodePolicyFindings(node: { path: string; policy: PolicyJson }, r
   return { ...findingsFor(render, ref, pullSources, node.path), note: null };
 }
 
-function findingsFor(render: PolicyJsonRender, ref: ImageReference, pullSources: readonly PullSource[], path: string): PolicyFindings {
+function findingsFor(
+  render: PolicyJsonRender,
+  ref: ImageReference,
+  pullSources: readonly PullSource[],
+  path: string,
+): PolicyFindings {
   const d = evaluatePolicy(render.policy, ref);
   const usable = pullSources.filter((s) => !s.blocked);
   const blockedList = render.inputs.blocked ?? [];
@@ -128,23 +145,34 @@ function findingsFor(render: PolicyJsonRender, ref: ImageReference, pullSources:
 
   const name = refName(ref);
   const first = usable[0]!;
-  const mirrorHosts = [...new Set(usable.filter((s) => s.mirror).map((s) => (s.location || s.reference).split('/')[0]!))];
+  const mirrorHosts = [
+    ...new Set(usable.filter((s) => s.mirror).map((s) => (s.location || s.reference).split('/')[0]!)),
+  ];
   const served = first.mirror ? `mirror ${first.location || first.reference}` : `source ${ref.domain}`;
   const upstream = `"${check.message}"`;
   let summary: string;
   const advice: string[] = [];
   if (field === 'blockedRegistries') {
     summary = `${name} is rejected by policy.json: image.config blockedRegistries entry ${entry} covers it.`;
-    summary += mirrorHosts.length > 0
-      ? ` Its mirrors serve the manifest (${served} first; registries.conf blocks only the source), but the policy judges the name the pod asked for, not the mirror, so the pull fails with ${upstream}`
-      : ` The node gets the manifest from the ${served}, then fails with ${upstream}`;
-    advice.push(`Remove ${entry} from image.config spec.registrySources.blockedRegistries: a blocked source is rejected by policy.json even when a mirror serves it.`);
-    if (mirrorHosts.length > 0) advice.push('To keep nodes off the source but use its mirrors, drop the blockedRegistries entry and set mirrorSourcePolicy: NeverContactSource on the ImageDigestMirrorSet / ImageTagMirrorSet instead (that blocks the source in registries.conf only).');
+    summary +=
+      mirrorHosts.length > 0
+        ? ` Its mirrors serve the manifest (${served} first; registries.conf blocks only the source), but the policy judges the name the pod asked for, not the mirror, so the pull fails with ${upstream}`
+        : ` The node gets the manifest from the ${served}, then fails with ${upstream}`;
+    advice.push(
+      `Remove ${entry} from image.config spec.registrySources.blockedRegistries: a blocked source is rejected by policy.json even when a mirror serves it.`,
+    );
+    if (mirrorHosts.length > 0)
+      advice.push(
+        'To keep nodes off the source but use its mirrors, drop the blockedRegistries entry and set mirrorSourcePolicy: NeverContactSource on the ImageDigestMirrorSet / ImageTagMirrorSet instead (that blocks the source in registries.conf only).',
+      );
   } else {
     const allowedList = (render.inputs.allowed ?? []).join(', ');
     summary = `${name} is rejected by policy.json: nothing in image.config allowedRegistries (${allowedList}) covers it, so the default "reject" applies. The node gets the manifest from ${usable.length > 1 ? `the first pull source that has it (${served} first)` : `the ${served}`}, then fails with ${upstream}`;
-    if (mirrorHosts.length > 0) summary += ` The policy judges the name the pod asked for (${ref.domain}), never the mirror: adding the mirror host ${mirrorHosts.join(', ')} does not help.`;
-    advice.push(`Add ${ref.domain} (or the repository ${name}) to image.config spec.registrySources.allowedRegistries: the source name as the pod spec writes it, not the mirror host. Scopes match whole path components; a host without port does not cover host:port; *.example.com does not cover example.com.`);
+    if (mirrorHosts.length > 0)
+      summary += ` The policy judges the name the pod asked for (${ref.domain}), never the mirror: adding the mirror host ${mirrorHosts.join(', ')} does not help.`;
+    advice.push(
+      `Add ${ref.domain} (or the repository ${name}) to image.config spec.registrySources.allowedRegistries: the source name as the pod spec writes it, not the mirror host. Scopes match whole path components; a host without port does not cover host:port; *.example.com does not cover example.com.`,
+    );
   }
   return { check, verdict: { code: 'rejected-by-policy', summary }, advice, refusal: null };
 }

@@ -57,7 +57,8 @@ export interface PullExplainInput extends Omit<ExplainInput, 'reference'> {
 /** The unqualified-search registries the MCO gives nodes: image.config containerRuntimeSearchRegistries (a drop-in), else the template's. */
 export function searchRegistriesOf(p: PolicySet | undefined): { registries: string[]; origin: string } {
   const custom = p?.image?.spec.registrySources?.containerRuntimeSearchRegistries;
-  if (custom !== undefined && custom.length > 0) return { registries: [...custom], origin: '/etc/containers/registries.conf.d/01-image-searchRegistries.conf' };
+  if (custom !== undefined && custom.length > 0)
+    return { registries: [...custom], origin: '/etc/containers/registries.conf.d/01-image-searchRegistries.conf' };
   return { registries: [...TEMPLATE_SEARCH_REGISTRIES], origin: '/etc/containers/registries.conf' };
 }
 
@@ -68,14 +69,19 @@ export function defaultModeDecision(p: PolicySet | undefined): ShortNameModeDeci
   return {
     mode: 'disabled',
     source: 'assumed: no node read, no cluster version known',
-    caveat: 'OpenShift ≤ 4.20, ≥ 4.22 and 4.21 z-streams with OCPBUGS-76356 resolve short names with every search registry ("disabled"); earlier 4.21 (CRI-O 1.34) enforces. Pass --short-name-mode, a ClusterVersion, or use --live to read the node',
+    caveat:
+      'OpenShift ≤ 4.20, ≥ 4.22 and 4.21 z-streams with OCPBUGS-76356 resolve short names with every search registry ("disabled"); earlier 4.21 (CRI-O 1.34) enforces. Pass --short-name-mode, a ClusterVersion, or use --live to read the node',
   };
 }
 
 function shortNameConfig(input: PullExplainInput): ShortNameConfig {
   if (input.conf !== undefined) return shortNameConfigOf(input.conf, input.aliasCache);
   const search = searchRegistriesOf(input.policies);
-  return { searchRegistries: search.registries, searchOrigin: search.origin, ...(input.aliasCache !== undefined ? { aliasCache: input.aliasCache } : {}) };
+  return {
+    searchRegistries: search.registries,
+    searchOrigin: search.origin,
+    ...(input.aliasCache !== undefined ? { aliasCache: input.aliasCache } : {}),
+  };
 }
 
 function withShortName(e: Explanation, shortName: ShortNameSummary | null): PullExplanation {
@@ -85,11 +91,24 @@ function withShortName(e: Explanation, shortName: ShortNameSummary | null): Pull
 function basisOf(input: PullExplainInput): Explanation['basis'] {
   if (input.conf !== undefined) return { kind: 'registries.conf', files: input.conf.files };
   const p = input.policies;
-  return { kind: 'policies', objects: (p?.icsps.length ?? 0) + (p?.idms.length ?? 0) + (p?.itms.length ?? 0) + (p?.image ? 1 : 0) };
+  return {
+    kind: 'policies',
+    objects: (p?.icsps.length ?? 0) + (p?.idms.length ?? 0) + (p?.itms.length ?? 0) + (p?.image ? 1 : 0),
+  };
 }
 
 /** The answer for a pull that fails while the name is resolved, before any registry is contacted. */
-function failure(input: PullExplainInput, code: 'short-name-ambiguous' | 'pull-error', summary: string, error: EngineError, advice: string[], warnings: Warning[], shortName: ShortNameSummary | null, plans: CandidatePlan[], modeSource?: string): PullExplanation {
+function failure(
+  input: PullExplainInput,
+  code: 'short-name-ambiguous' | 'pull-error',
+  summary: string,
+  error: EngineError,
+  advice: string[],
+  warnings: Warning[],
+  shortName: ShortNameSummary | null,
+  plans: CandidatePlan[],
+  modeSource?: string,
+): PullExplanation {
   return {
     input: input.reference,
     normalizedReference: null,
@@ -111,7 +130,15 @@ function failure(input: PullExplainInput, code: 'short-name-ambiguous' | 'pull-e
 }
 
 function planOf(candidate: string, e: Explanation): CandidatePlan {
-  return { candidate, verdict: e.verdict, matchedPrefix: e.matchedPrefix, pullSources: e.pullSources, skippedMirrors: e.skippedMirrors, error: e.error, policy: e.policy };
+  return {
+    candidate,
+    verdict: e.verdict,
+    matchedPrefix: e.matchedPrefix,
+    pullSources: e.pullSources,
+    skippedMirrors: e.skippedMirrors,
+    error: e.error,
+    policy: e.policy,
+  };
 }
 
 function describeFirst(plan: CandidatePlan): string {
@@ -119,7 +146,9 @@ function describeFirst(plan: CandidatePlan): string {
   if (plan.error !== null) return `${plan.candidate} fails (${plan.error.message})`;
   if (plan.verdict.code === 'rejected-by-policy') return `${plan.candidate}, which policy.json rejects`;
   if (first === undefined) return `${plan.candidate} (every source blocked)`;
-  return first.mirror ? `${plan.candidate} through mirror ${first.location || first.reference}` : `${plan.candidate} from ${first.reference.split('/')[0]} directly`;
+  return first.mirror
+    ? `${plan.candidate} through mirror ${first.location || first.reference}`
+    : `${plan.candidate} from ${first.reference.split('/')[0]} directly`;
 }
 
 /** Explains one pull the way CRI-O performs it; see the file comment. */
@@ -147,13 +176,23 @@ export function explainPull(input: PullExplainInput): PullExplanation {
       ...e,
       input: input.reference,
       shortName: null,
-      warnings: [{ code: 'tag-and-digest', message: `CRI-O pulls ${input.reference} by digest (${byDigest}): the tag is ignored. podman strips it the same way; skopeo and other containers/image tools refuse name:tag@digest.` }, ...e.warnings],
+      warnings: [
+        {
+          code: 'tag-and-digest',
+          message: `CRI-O pulls ${input.reference} by digest (${byDigest}): the tag is ignored. podman strips it the same way; skopeo and other containers/image tools refuse name:tag@digest.`,
+        },
+        ...e.warnings,
+      ],
     };
   }
 
   const decision = input.shortNameMode ?? defaultModeDecision(input.policies);
   const modeWarnings: Warning[] = [];
-  if (decision.caveat !== undefined) modeWarnings.push({ code: 'short-name-mode-uncertain', message: `Short-name mode ${decision.mode} (${decision.source}). ${decision.caveat}.` });
+  if (decision.caveat !== undefined)
+    modeWarnings.push({
+      code: 'short-name-mode-uncertain',
+      message: `Short-name mode ${decision.mode} (${decision.source}). ${decision.caveat}.`,
+    });
   // What CRI-O receives from the kubelet ("nginx" arrives as "nginx:latest"); it names that string in its errors.
   const received = kubeletImageName(input.reference);
   let res: ShortNameResolution;
@@ -161,7 +200,17 @@ export function explainPull(input: PullExplainInput): PullExplanation {
     res = resolveShortName(received, shortNameConfig(input), decision.mode);
   } catch (e) {
     if (!(e instanceof EngineError)) throw e;
-    return failure(input, 'pull-error', `The pull fails before any registry is contacted: ${e.message}`, e, [], modeWarnings, null, [], decision.source);
+    return failure(
+      input,
+      'pull-error',
+      `The pull fails before any registry is contacted: ${e.message}`,
+      e,
+      [],
+      modeWarnings,
+      null,
+      [],
+      decision.source,
+    );
   }
   const summary: ShortNameSummary = { mode: res.mode, candidates: res.candidates, alias: res.alias };
   const plans = res.candidates.map((c) => {
@@ -171,9 +220,19 @@ export function explainPull(input: PullExplainInput): PullExplanation {
   const candidateWarnings = dedupe(plans.flatMap((p) => p.e.warnings));
 
   if (res.error !== null && res.candidates.length === 0) {
-    return failure(input, 'pull-error', `The pull fails before any registry is contacted: ${res.error.message}`, res.error, [
-      `Use a fully qualified name (registry/repository:tag) in the pod spec, or define unqualified-search-registries (image.config spec.registrySources.containerRuntimeSearchRegistries) or an alias.`,
-    ], modeWarnings, summary, [], decision.source);
+    return failure(
+      input,
+      'pull-error',
+      `The pull fails before any registry is contacted: ${res.error.message}`,
+      res.error,
+      [
+        `Use a fully qualified name (registry/repository:tag) in the pod spec, or define unqualified-search-registries (image.config spec.registrySources.containerRuntimeSearchRegistries) or an alias.`,
+      ],
+      modeWarnings,
+      summary,
+      [],
+      decision.source,
+    );
   }
   if (res.error !== null) {
     const list = res.candidates.map((c, i) => `${i + 1}. ${c}`).join(', ');
@@ -194,24 +253,36 @@ export function explainPull(input: PullExplainInput): PullExplanation {
     );
   }
 
-  const pullSources: Array<PullSource & { candidate?: string }> = plans.flatMap((p) => p.plan.pullSources.map((s) => ({ ...s, candidate: p.plan.candidate })));
+  const pullSources: Array<PullSource & { candidate?: string }> = plans.flatMap((p) =>
+    p.plan.pullSources.map((s) => ({ ...s, candidate: p.plan.candidate })),
+  );
   const first = plans[0]!;
   const warnings = [...modeWarnings, ...candidateWarnings];
   let verdict: Explanation['verdict'];
   let advice: string[];
   if (res.alias !== null) {
-    verdict = { code: first.e.verdict.code, summary: `${input.reference} is a short name with an alias: ${res.alias.name} = ${res.alias.value} (${res.alias.origin}), the only candidate in every mode. ${first.e.verdict.summary}` };
+    verdict = {
+      code: first.e.verdict.code,
+      summary: `${input.reference} is a short name with an alias: ${res.alias.name} = ${res.alias.value} (${res.alias.origin}), the only candidate in every mode. ${first.e.verdict.summary}`,
+    };
     advice = first.e.advice;
   } else {
     const order = plans.map((p) => describeFirst(p.plan)).join('; if that fails, ');
-    const others = plans.length > 1 ? ` Each candidate has its own mirrors; a failure of one moves to the next, and the pull fails with the last candidate's error.` : '';
+    const others =
+      plans.length > 1
+        ? ` Each candidate has its own mirrors; a failure of one moves to the next, and the pull fails with the last candidate's error.`
+        : '';
     verdict = {
       code: 'short-name-search',
       summary: `${input.reference} is a short name: with short-name mode ${res.mode} (${decision.source}) CRI-O tries ${plans.length === 1 ? 'one candidate' : `${plans.length} candidates in order`}: ${order}.${others}`,
     };
     advice = [
       `Prefer a fully qualified name in the pod spec (${res.candidates[res.candidates.length - 1]} if the image lives there): the search order depends on the node's configuration, and a same-named image on an earlier registry wins.`,
-      ...(plans.length > 1 ? [`Under short-name mode enforcing (CRI-O 1.34 default, OpenShift 4.21 before OCPBUGS-76356) this pull would fail: "short name mode is enforcing, but image name ${received} returns ambiguous list".`] : []),
+      ...(plans.length > 1
+        ? [
+            `Under short-name mode enforcing (CRI-O 1.34 default, OpenShift 4.21 before OCPBUGS-76356) this pull would fail: "short name mode is enforcing, but image name ${received} returns ambiguous list".`,
+          ]
+        : []),
     ];
   }
   return {
@@ -254,6 +325,11 @@ function dedupe(ws: Warning[]): Warning[] {
 }
 
 /** For callers holding a loaded registries.conf: the same answer from the node's files. */
-export function explainPullFromConf(reference: string, conf: RegistriesConf, mode: ShortNameModeDecision, aliasCache?: AliasTable): PullExplanation {
+export function explainPullFromConf(
+  reference: string,
+  conf: RegistriesConf,
+  mode: ShortNameModeDecision,
+  aliasCache?: AliasTable,
+): PullExplanation {
   return explainPull({ reference, conf, shortNameMode: mode, ...(aliasCache !== undefined ? { aliasCache } : {}) });
 }

@@ -14,7 +14,15 @@ import { renderPolicies } from './render.ts';
 import type { RenderOptions } from './render.ts';
 import { isValidMirror } from './scope.ts';
 import { validateRegistriesConfScopes } from './mco-validate.ts';
-import type { ImageConfig, ImageMirrors, MirrorObject, MirrorSourcePolicy, ObjectMeta, PolicyObject, RegistrySources } from '../types/openshift.ts';
+import type {
+  ImageConfig,
+  ImageMirrors,
+  MirrorObject,
+  MirrorSourcePolicy,
+  ObjectMeta,
+  PolicyObject,
+  RegistrySources,
+} from '../types/openshift.ts';
 
 export interface FixStep {
   /** The verdict or warning code this step remedies. */
@@ -58,15 +66,22 @@ const clean = (s: string): string => s.trim().replace(/\/+$/, '');
 
 /** Metadata `oc apply` accepts back: name, labels, annotations (no uid, resourceVersion, managedFields). */
 function applyableMeta(m: ObjectMeta): ObjectMeta {
-  return { name: m.name, ...(m.labels ? { labels: { ...m.labels } } : {}), ...(m.annotations ? { annotations: { ...m.annotations } } : {}) };
+  return {
+    name: m.name,
+    ...(m.labels ? { labels: { ...m.labels } } : {}),
+    ...(m.annotations ? { annotations: { ...m.annotations } } : {}),
+  };
 }
 
-function cleanRules<T extends { source: string; mirrors?: string[]; mirrorSourcePolicy?: MirrorSourcePolicy }>(rules: readonly T[]): T[] {
+function cleanRules<T extends { source: string; mirrors?: string[]; mirrorSourcePolicy?: MirrorSourcePolicy }>(
+  rules: readonly T[],
+): T[] {
   return rules.map((r) => {
     const source = clean(r.source);
     let mirrors = r.mirrors === undefined ? undefined : [...new Set(r.mirrors.map(clean))];
     // NeverContactSource with the source among the mirrors is refused; the source as a mirror is tried anyway last.
-    if (mirrors !== undefined && r.mirrorSourcePolicy === 'NeverContactSource') mirrors = mirrors.filter((m) => m !== source);
+    if (mirrors !== undefined && r.mirrorSourcePolicy === 'NeverContactSource')
+      mirrors = mirrors.filter((m) => m !== source);
     return { ...r, source, ...(mirrors !== undefined ? { mirrors } : {}) };
   });
 }
@@ -77,15 +92,33 @@ function correctRefused(p: PolicySet): PolicyObject[] {
   const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
   for (const o of p.icsps) {
     const rules = cleanRules(o.spec.repositoryDigestMirrors ?? []);
-    if (!same(rules, o.spec.repositoryDigestMirrors ?? [])) out.push({ apiVersion: o.apiVersion, kind: o.kind, metadata: applyableMeta(o.metadata), spec: { repositoryDigestMirrors: rules } });
+    if (!same(rules, o.spec.repositoryDigestMirrors ?? []))
+      out.push({
+        apiVersion: o.apiVersion,
+        kind: o.kind,
+        metadata: applyableMeta(o.metadata),
+        spec: { repositoryDigestMirrors: rules },
+      });
   }
   for (const o of p.idms) {
     const rules = cleanRules(o.spec.imageDigestMirrors ?? []);
-    if (!same(rules, o.spec.imageDigestMirrors ?? [])) out.push({ apiVersion: o.apiVersion, kind: o.kind, metadata: applyableMeta(o.metadata), spec: { imageDigestMirrors: rules } });
+    if (!same(rules, o.spec.imageDigestMirrors ?? []))
+      out.push({
+        apiVersion: o.apiVersion,
+        kind: o.kind,
+        metadata: applyableMeta(o.metadata),
+        spec: { imageDigestMirrors: rules },
+      });
   }
   for (const o of p.itms) {
     const rules = cleanRules(o.spec.imageTagMirrors ?? []);
-    if (!same(rules, o.spec.imageTagMirrors ?? [])) out.push({ apiVersion: o.apiVersion, kind: o.kind, metadata: applyableMeta(o.metadata), spec: { imageTagMirrors: rules } });
+    if (!same(rules, o.spec.imageTagMirrors ?? []))
+      out.push({
+        apiVersion: o.apiVersion,
+        kind: o.kind,
+        metadata: applyableMeta(o.metadata),
+        spec: { imageTagMirrors: rules },
+      });
   }
   const rs = p.image?.spec.registrySources;
   if (p.image !== undefined && rs !== undefined) {
@@ -94,7 +127,13 @@ function correctRefused(p: PolicySet): PolicyObject[] {
       const list = rs[k];
       if (list !== undefined) fixed[k] = [...new Set(list.map(clean).filter((s) => s !== ''))];
     }
-    if (!same(fixed, rs)) out.push({ apiVersion: p.image.apiVersion, kind: 'Image', metadata: applyableMeta(p.image.metadata), spec: { ...p.image.spec, registrySources: fixed } } satisfies ImageConfig);
+    if (!same(fixed, rs))
+      out.push({
+        apiVersion: p.image.apiVersion,
+        kind: 'Image',
+        metadata: applyableMeta(p.image.metadata),
+        spec: { ...p.image.spec, registrySources: fixed },
+      } satisfies ImageConfig);
   }
   return out;
 }
@@ -102,14 +141,21 @@ function correctRefused(p: PolicySet): PolicyObject[] {
 /** The mirrorSourcePolicy the MCO requires a new rule for `source` to carry: the one its other rules have. */
 function policyOf(p: PolicySet, source: string): MirrorSourcePolicy | undefined {
   for (const list of [...p.idms.map((o) => o.spec.imageDigestMirrors), ...p.itms.map((o) => o.spec.imageTagMirrors)]) {
-    for (const r of list ?? []) if (r.source === source && r.mirrorSourcePolicy === 'NeverContactSource') return 'NeverContactSource';
+    for (const r of list ?? [])
+      if (r.source === source && r.mirrorSourcePolicy === 'NeverContactSource') return 'NeverContactSource';
   }
   return undefined;
 }
 
 /** A DNS-1123 object name from a source scope, not used yet by an object of that kind. */
 function objectName(p: PolicySet, kind: 'ImageDigestMirrorSet' | 'ImageTagMirrorSet', source: string): string {
-  const slug = source.toLowerCase().replace(/^\*\./, 'wildcard-').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 200) || 'source';
+  const slug =
+    source
+      .toLowerCase()
+      .replace(/^\*\./, 'wildcard-')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 200) || 'source';
   const taken = new Set((kind === 'ImageDigestMirrorSet' ? p.idms : p.itms).map((o) => o.metadata.name));
   const base = `icsp-fix-${slug}`.replace(/-+$/, '');
   let name = base;
@@ -117,9 +163,18 @@ function objectName(p: PolicySet, kind: 'ImageDigestMirrorSet' | 'ImageTagMirror
   return name;
 }
 
-function mirrorSet(p: PolicySet, kind: 'ImageDigestMirrorSet' | 'ImageTagMirrorSet', source: string, mirrors: readonly string[]): MirrorObject {
+function mirrorSet(
+  p: PolicySet,
+  kind: 'ImageDigestMirrorSet' | 'ImageTagMirrorSet',
+  source: string,
+  mirrors: readonly string[],
+): MirrorObject {
   const policy = policyOf(p, source);
-  const rule: ImageMirrors = { source, mirrors: [...new Set(mirrors)], ...(policy !== undefined ? { mirrorSourcePolicy: policy } : {}) };
+  const rule: ImageMirrors = {
+    source,
+    mirrors: [...new Set(mirrors)],
+    ...(policy !== undefined ? { mirrorSourcePolicy: policy } : {}),
+  };
   const metadata: ObjectMeta = { name: objectName(p, kind, source), annotations: { 'icsp-bot/fix-for': source } };
   return kind === 'ImageTagMirrorSet'
     ? { apiVersion: 'config.openshift.io/v1', kind, metadata, spec: { imageTagMirrors: [rule] } }
@@ -134,13 +189,21 @@ interface Remedy {
 }
 
 /** Verdicts under which the node gets the image from somewhere and the policy lets it through. */
-const SERVED: ReadonlySet<VerdictCode> = new Set<VerdictCode>(['mirror-first', 'tag-pull-skips-digest-mirrors', 'digest-pull-skips-tag-mirrors', 'shadowed', 'source-only', 'no-mirror-configured']);
+const SERVED: ReadonlySet<VerdictCode> = new Set<VerdictCode>([
+  'mirror-first',
+  'tag-pull-skips-digest-mirrors',
+  'digest-pull-skips-tag-mirrors',
+  'shadowed',
+  'source-only',
+  'no-mirror-configured',
+]);
 
 /** rejected-by-policy: the image.config change that lets the logical name through policy.json. */
 function policyRemedy(e: Explanation, p: PolicySet): Remedy | { unfixable: string } {
   const check = e.policy;
   const image = p.image;
-  if (check === null || image === undefined) return { unfixable: 'the policy.json rejection does not come from image.config; nothing to change there' };
+  if (check === null || image === undefined)
+    return { unfixable: 'the policy.json rejection does not come from image.config; nothing to change there' };
   const rs = image.spec.registrySources ?? {};
   let fixed: RegistrySources;
   let description: string;
@@ -152,7 +215,12 @@ function policyRemedy(e: Explanation, p: PolicySet): Remedy | { unfixable: strin
     fixed = { ...rs, allowedRegistries: [...(rs.allowedRegistries ?? []), repo] };
     description = `image.config cluster with ${repo} added to allowedRegistries (the repository as the pod names it, not the mirror host; the narrowest scope that admits it)`;
   } else return { unfixable: 'policy.json rejects the image for a reason image.config does not set' };
-  const obj: ImageConfig = { apiVersion: image.apiVersion, kind: 'Image', metadata: applyableMeta(image.metadata), spec: { ...image.spec, registrySources: fixed } };
+  const obj: ImageConfig = {
+    apiVersion: image.apiVersion,
+    kind: 'Image',
+    metadata: applyableMeta(image.metadata),
+    spec: { ...image.spec, registrySources: fixed },
+  };
   return { objects: [obj], step: { remedies: 'rejected-by-policy', description }, intended: 'served' };
 }
 
@@ -160,30 +228,44 @@ function policyRemedy(e: Explanation, p: PolicySet): Remedy | { unfixable: strin
 function remedyFor(e: Explanation, p: PolicySet, mirror: string | undefined): Remedy | null | { unfixable: string } {
   const code = e.verdict.code;
   if (code === 'rejected-by-policy') return policyRemedy(e, p);
-  const skippedBy = (reason: string): string[] => [...new Set(e.skippedMirrors.filter((s) => s.reason === reason).map((s) => s.location))];
+  const skippedBy = (reason: string): string[] => [
+    ...new Set(e.skippedMirrors.filter((s) => s.reason === reason).map((s) => s.location)),
+  ];
   const source = e.matchedPrefix;
   const tagSkips = skippedBy('tag-pull-digest-only-mirror');
   if ((code === 'tag-pull-skips-digest-mirrors' || code === 'all-blocked') && tagSkips.length > 0 && source !== null) {
     return {
       objects: [mirrorSet(p, 'ImageTagMirrorSet', source, tagSkips)],
-      step: { remedies: code, description: `ImageTagMirrorSet for source ${source} with the digest-only mirrors ${tagSkips.join(', ')}, so tag pulls use them (adding tag-only mirrors drains nodes; see icsp what-if)` },
+      step: {
+        remedies: code,
+        description: `ImageTagMirrorSet for source ${source} with the digest-only mirrors ${tagSkips.join(', ')}, so tag pulls use them (adding tag-only mirrors drains nodes; see icsp what-if)`,
+      },
     };
   }
   const digestSkips = skippedBy('digest-pull-tag-only-mirror');
   if (code === 'digest-pull-skips-tag-mirrors' && digestSkips.length > 0 && source !== null) {
     return {
       objects: [mirrorSet(p, 'ImageDigestMirrorSet', source, digestSkips)],
-      step: { remedies: code, description: `ImageDigestMirrorSet for source ${source} with the tag-only mirrors ${digestSkips.join(', ')}, so digest pulls use them (adding digest-only mirrors needs no drain)` },
+      step: {
+        remedies: code,
+        description: `ImageDigestMirrorSet for source ${source} with the tag-only mirrors ${digestSkips.join(', ')}, so digest pulls use them (adding digest-only mirrors needs no drain)`,
+      },
     };
   }
   if (code === 'shadowed' && source !== null) {
-    const shadowed = e.skippedMirrors.filter((s) => s.reason === 'shadowed-by-longer-prefix' && !s.source.startsWith('*.'));
+    const shadowed = e.skippedMirrors.filter(
+      (s) => s.reason === 'shadowed-by-longer-prefix' && !s.source.startsWith('*.'),
+    );
     const mirrors = shadowed.map((s) => s.location + source.slice(s.source.length)).filter(isValidMirror);
-    if (mirrors.length === 0) return { unfixable: `the shadowed mirrors come from a wildcard source; add mirrors for ${source} by hand` };
+    if (mirrors.length === 0)
+      return { unfixable: `the shadowed mirrors come from a wildcard source; add mirrors for ${source} by hand` };
     const kind = e.pullKind === 'digest' ? 'ImageDigestMirrorSet' : 'ImageTagMirrorSet';
     return {
       objects: [mirrorSet(p, kind, source, mirrors)],
-      step: { remedies: code, description: `${kind} for the longer prefix ${source} with the shadowed mirrors re-pointed below it (${[...new Set(mirrors)].join(', ')}): only the longest matching prefix counts` },
+      step: {
+        remedies: code,
+        description: `${kind} for the longer prefix ${source} with the shadowed mirrors re-pointed below it (${[...new Set(mirrors)].join(', ')}): only the longest matching prefix counts`,
+      },
     };
   }
   if ((code === 'no-mirror-configured' || code === 'source-only') && mirror !== undefined) {
@@ -192,22 +274,39 @@ function remedyFor(e: Explanation, p: PolicySet, mirror: string | undefined): Re
     const kind = isDigested(ref) ? 'ImageDigestMirrorSet' : 'ImageTagMirrorSet';
     return {
       objects: [mirrorSet(p, kind, src, [mirror])],
-      step: { remedies: code, description: `${kind} for ${src} with the mirror you named, ${mirror} (scoped to this repository so no other image changes route)` },
+      step: {
+        remedies: code,
+        description: `${kind} for ${src} with the mirror you named, ${mirror} (scoped to this repository so no other image changes route)`,
+      },
     };
   }
-  if (code === 'no-mirror-configured' || code === 'source-only') return { unfixable: 'no mirror is configured for this image: name the repository that holds it with --mirror (Slack: mirror=) and the fix is an ImageTagMirrorSet or ImageDigestMirrorSet for it' };
+  if (code === 'no-mirror-configured' || code === 'source-only')
+    return {
+      unfixable:
+        'no mirror is configured for this image: name the repository that holds it with --mirror (Slack: mirror=) and the fix is an ImageTagMirrorSet or ImageDigestMirrorSet for it',
+    };
   return null;
 }
 
 /** Proposes and proves the fix for one image against policy objects. */
 export function proposeFix(input: FixInput): FixResult {
   if (input.mirror !== undefined && !isValidMirror(input.mirror)) {
-    throw new EngineError('input', `--mirror ${JSON.stringify(input.mirror)} is not a mirror location (host[:port][/path], lowercase path, no tag or scheme)`);
+    throw new EngineError(
+      'input',
+      `--mirror ${JSON.stringify(input.mirror)} is not a mirror location (host[:port][/path], lowercase path, no tag or scheme)`,
+    );
   }
   const opts = input.render ?? {};
   const before = input.explanation ?? explain({ reference: input.reference, policies: input.policies, render: opts });
   if (before.verdict.code === 'short-name-ambiguous') return shortNameFix(input, before, opts);
-  if (before.error !== null) return { fix: null, note: before.error.stage === 'reference' ? 'the reference itself is refused; correct it as the advice says' : `no manifest fixes this ${before.error.stage} error; see the advice` };
+  if (before.error !== null)
+    return {
+      fix: null,
+      note:
+        before.error.stage === 'reference'
+          ? 'the reference itself is refused; correct it as the advice says'
+          : `no manifest fixes this ${before.error.stage} error; see the advice`,
+    };
 
   const objects: PolicyObject[] = [];
   const steps: FixStep[] = [];
@@ -219,16 +318,30 @@ export function proposeFix(input: FixInput): FixResult {
     const candidate = overlayPolicies(input.policies, corrected).policies;
     try {
       // The whole set once: a refusal may sit in any object. The explain below renders only this image's hosts.
-      validateRegistriesConfScopes(candidate.image?.spec.registrySources?.insecureRegistries ?? [], candidate.image?.spec.registrySources?.blockedRegistries ?? [], candidate);
+      validateRegistriesConfScopes(
+        candidate.image?.spec.registrySources?.insecureRegistries ?? [],
+        candidate.image?.spec.registrySources?.blockedRegistries ?? [],
+        candidate,
+      );
       renderPolicies(relevantSubset(candidate, input.reference), opts);
     } catch (e) {
       if (!(e instanceof EngineError)) throw e;
-      return { fix: null, note: `the MCO refuses these objects (${e.message}) for a reason no automatic correction removes: correct that object by hand, then ask again` };
+      return {
+        fix: null,
+        note: `the MCO refuses these objects (${e.message}) for a reason no automatic correction removes: correct that object by hand, then ask again`,
+      };
     }
     objects.push(...corrected);
-    steps.push({ remedies: 'mco-rejects-config', description: `corrected ${corrected.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}: trailing "/" and whitespace removed, as the MCO's source and mirror patterns require` });
+    steps.push({
+      remedies: 'mco-rejects-config',
+      description: `corrected ${corrected.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}: trailing "/" and whitespace removed, as the MCO's source and mirror patterns require`,
+    });
     current = candidate;
-    explained = explain({ reference: input.reference, policies: relevantSubset(current, input.reference), render: opts });
+    explained = explain({
+      reference: input.reference,
+      policies: relevantSubset(current, input.reference),
+      render: opts,
+    });
   }
 
   const remedy = remedyFor(explained, current, input.mirror);
@@ -238,16 +351,30 @@ export function proposeFix(input: FixInput): FixResult {
     objects.push(...remedy.objects);
     steps.push(remedy.step);
   }
-  if (objects.length === 0) return { fix: null, note: before.verdict.code === 'mirror-first' ? null : `no manifest remedies ${before.verdict.code}` };
+  if (objects.length === 0)
+    return {
+      fix: null,
+      note: before.verdict.code === 'mirror-first' ? null : `no manifest remedies ${before.verdict.code}`,
+    };
 
   // The proof: the original objects with the fix applied, explained again from scratch. Only this image's hosts
   // are rendered (policy-subset.ts): the rest of the objects is unchanged and was accepted (or re-validated above).
-  const after = explain({ reference: input.reference, policies: relevantSubset(overlayPolicies(input.policies, objects).policies, input.reference), render: opts });
-  const intended: VerdictCode | 'served' = remedy !== null && !('unfixable' in remedy) ? (remedy.intended ?? 'mirror-first') : explained.verdict.code;
+  const after = explain({
+    reference: input.reference,
+    policies: relevantSubset(overlayPolicies(input.policies, objects).policies, input.reference),
+    render: opts,
+  });
+  const intended: VerdictCode | 'served' =
+    remedy !== null && !('unfixable' in remedy) ? (remedy.intended ?? 'mirror-first') : explained.verdict.code;
   const stillRefused = after.warnings.find((w) => w.code === 'mco-rejects-config');
-  if (stillRefused !== undefined) return { fix: null, note: `the engine could not prove a fix: the MCO would refuse it (${stillRefused.message})` };
+  if (stillRefused !== undefined)
+    return { fix: null, note: `the engine could not prove a fix: the MCO would refuse it (${stillRefused.message})` };
   const reached = intended === 'served' ? SERVED.has(after.verdict.code) : after.verdict.code === intended;
-  if (!reached) return { fix: null, note: `the engine could not prove a fix: with it, the verdict is ${after.verdict.code}, not ${intended === 'served' ? 'one where the image is served' : intended}` };
+  if (!reached)
+    return {
+      fix: null,
+      note: `the engine could not prove a fix: with it, the verdict is ${after.verdict.code}, not ${intended === 'served' ? 'one where the image is served' : intended}`,
+    };
   return {
     fix: {
       yaml: objects.map((o) => dumpGoYaml(o)).join('---\n'),
@@ -267,11 +394,22 @@ export function proposeFix(input: FixInput): FixResult {
  * whose pull is served: the image the pod got while the short-name mode was permissive. Proven by explaining it.
  */
 function shortNameFix(input: FixInput, before: Explanation, opts: RenderOptions): FixResult {
-  const plans = (before as Explanation & { candidatePlans?: Array<{ candidate: string; verdict: { code: VerdictCode } }> }).candidatePlans ?? [];
+  const plans =
+    (before as Explanation & { candidatePlans?: Array<{ candidate: string; verdict: { code: VerdictCode } }> })
+      .candidatePlans ?? [];
   const chosen = plans.find((p) => SERVED.has(p.verdict.code));
-  if (chosen === undefined) return { fix: null, note: `no candidate of ${input.reference} is served (${plans.map((p) => `${p.candidate}: ${p.verdict.code}`).join(', ') || 'none'}); write the fully qualified name of the registry that holds it` };
-  const after = explain({ reference: chosen.candidate, policies: relevantSubset(input.policies, chosen.candidate), render: opts });
-  if (!SERVED.has(after.verdict.code)) return { fix: null, note: `the engine could not prove a fix: ${chosen.candidate} gives ${after.verdict.code}` };
+  if (chosen === undefined)
+    return {
+      fix: null,
+      note: `no candidate of ${input.reference} is served (${plans.map((p) => `${p.candidate}: ${p.verdict.code}`).join(', ') || 'none'}); write the fully qualified name of the registry that holds it`,
+    };
+  const after = explain({
+    reference: chosen.candidate,
+    policies: relevantSubset(input.policies, chosen.candidate),
+    render: opts,
+  });
+  if (!SERVED.has(after.verdict.code))
+    return { fix: null, note: `the engine could not prove a fix: ${chosen.candidate} gives ${after.verdict.code}` };
   const others = plans.filter((p) => p !== chosen).map((p) => p.candidate);
   return {
     fix: {
@@ -279,7 +417,12 @@ function shortNameFix(input: FixInput, before: Explanation, opts: RenderOptions)
 image: ${chosen.candidate}
 `,
       objects: [],
-      steps: [{ remedies: 'short-name-ambiguous', description: `write the fully qualified name ${chosen.candidate} in the pod spec: the first candidate CRI-O tries whose pull is served (what the pod got while the short-name mode was permissive)${others.length > 0 ? `; the other candidates: ${others.join(', ')}` : ''}` }],
+      steps: [
+        {
+          remedies: 'short-name-ambiguous',
+          description: `write the fully qualified name ${chosen.candidate} in the pod spec: the first candidate CRI-O tries whose pull is served (what the pod got while the short-name mode was permissive)${others.length > 0 ? `; the other candidates: ${others.join(', ')}` : ''}`,
+        },
+      ],
       verdictBefore: before.verdict.code,
       verdictAfter: after.verdict.code,
       firstSourceAfter: after.pullSources[0]?.reference ?? null,
@@ -302,6 +445,20 @@ export function formatFix(r: FixResult, image: string): string {
 }
 
 /** The JSON member of `why --json --fix`: the YAML and the proven verdict, or null. */
-export function fixJson(r: FixResult): { yaml: string; verdictAfter: VerdictCode; verdictBefore: VerdictCode; steps: FixStep[]; applyCommand: string } | null {
-  return r.fix === null ? null : { yaml: r.fix.yaml, verdictAfter: r.fix.verdictAfter, verdictBefore: r.fix.verdictBefore, steps: r.fix.steps, applyCommand: r.fix.applyCommand };
+export function fixJson(r: FixResult): {
+  yaml: string;
+  verdictAfter: VerdictCode;
+  verdictBefore: VerdictCode;
+  steps: FixStep[];
+  applyCommand: string;
+} | null {
+  return r.fix === null
+    ? null
+    : {
+        yaml: r.fix.yaml,
+        verdictAfter: r.fix.verdictAfter,
+        verdictBefore: r.fix.verdictBefore,
+        steps: r.fix.steps,
+        applyCommand: r.fix.applyCommand,
+      };
 }

@@ -30,5 +30,8 @@ export function machineConfigFile(mc: MachineConfig, path: string = REGISTRIES_C
   const compression = f.contents?.compression ?? '';
   if (compression === '') return raw.toString('utf8');
   if (compression === 'gzip') return gunzipSync(raw).toString('utf8');
-  throw new EngineError('input', `${mc.metadata.name}: ${path}: unsupported compression ${JSON.stringify(compression)}`);
+  throw new EngineError(
+    'input',
+    `${mc.metadata.name}: ${path}: unsupported compression ${JSON.stringify(compression)}`,
+  );
 }

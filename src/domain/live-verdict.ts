@@ -21,7 +21,15 @@ import { resolve } from './resolve.ts';
 import type { ConfigDifference } from './registries-diff.ts';
 
 /** Every verdict of a live check on one node. */
-export const LIVE_VERDICT_CODES = ['mirror-hit', 'source-fallback', 'plan-mismatch', 'all-failed', 'no-attempts', 'rejected-by-policy', 'check-failed'] as const;
+export const LIVE_VERDICT_CODES = [
+  'mirror-hit',
+  'source-fallback',
+  'plan-mismatch',
+  'all-failed',
+  'no-attempts',
+  'rejected-by-policy',
+  'check-failed',
+] as const;
 export type LiveVerdictCode = (typeof LIVE_VERDICT_CODES)[number];
 
 /** One node's verdict: a code, a one-line summary and the reasons behind it. */
@@ -85,7 +93,11 @@ export function expectedConfiguration(policies: PolicySet): ExpectedConfiguratio
   return { conf: e.registries !== null ? confFromEntries(e.registries) : null, refusal: e.refusal, note: e.note };
 }
 
-function expectedRegistries(policies: PolicySet): { registries: Registry[] | null; refusal: string | null; note: string | null } {
+function expectedRegistries(policies: PolicySet): {
+  registries: Registry[] | null;
+  refusal: string | null;
+  note: string | null;
+} {
   try {
     const r = renderPolicies(policies, { requireImageConfig: true });
     return { registries: r.registries, refusal: null, note: r.rendered ? null : (r.reason ?? null) };
@@ -110,7 +122,11 @@ function safeResolve(conf: RegistriesConf, ref: string): { plan: ResolveResult |
   }
 }
 
-const failed = (summary: string, reasons: string[]): LiveJudgement['verdict'] => ({ code: 'check-failed', summary, reasons });
+const failed = (summary: string, reasons: string[]): LiveJudgement['verdict'] => ({
+  code: 'check-failed',
+  summary,
+  reasons,
+});
 
 export function judgeLive(i: LiveJudgeInput): LiveJudgement {
   const notes = [...(i.notes ?? [])];
@@ -122,46 +138,88 @@ export function judgeLive(i: LiveJudgeInput): LiveJudgement {
   let nodeConfError: string | null = null;
   const main = i.output.confFiles.find((f) => f.name === NODE_REGISTRIES_CONF);
   try {
-    nodeConf = parseRegistriesConf(main?.toml ?? '', i.output.confFiles.filter((f) => f !== main), NODE_REGISTRIES_CONF);
+    nodeConf = parseRegistriesConf(
+      main?.toml ?? '',
+      i.output.confFiles.filter((f) => f !== main),
+      NODE_REGISTRIES_CONF,
+    );
   } catch (e) {
     if (!(e instanceof EngineError)) throw e;
     nodeConfError = e.message;
   }
   const expected = i.expected;
   const expectedConf = expected.conf;
-  const configDifferences: ConfigDifference[] = expectedConf !== null && nodeConf !== null ? diffRegistries(expectedConf.registries, nodeConf.registries, 'node') : [];
+  const configDifferences: ConfigDifference[] =
+    expectedConf !== null && nodeConf !== null
+      ? diffRegistries(expectedConf.registries, nodeConf.registries, 'node')
+      : [];
 
   const nodePlan = nodeConf !== null ? safeResolve(nodeConf, i.reference) : { plan: null, error: null };
   const policyPlan = expectedConf !== null ? safeResolve(expectedConf, i.reference) : { plan: null, error: null };
   const byNode = judgeEvidence(ev, nodePlan.plan, { image: i.reference });
-  const byPolicies: Judgement | null = policyPlan.plan !== null ? judgeEvidence(ev, policyPlan.plan, { image: i.reference }) : null;
-  const evidence: EvidenceJson = toEvidenceJson({ evidence: ev, judgement: byNode, plan: nodePlan.plan, image: i.reference, bytes, truncatedLines });
+  const byPolicies: Judgement | null =
+    policyPlan.plan !== null ? judgeEvidence(ev, policyPlan.plan, { image: i.reference }) : null;
+  const evidence: EvidenceJson = toEvidenceJson({
+    evidence: ev,
+    judgement: byNode,
+    plan: nodePlan.plan,
+    image: i.reference,
+    bytes,
+    truncatedLines,
+  });
   const pulled = i.output.summary?.pullExit === 0 || ev.served !== null;
 
   // The differences that bear on this image: the entries either plan matched.
-  const relevantSources = new Set([nodePlan.plan?.matchedPrefix, policyPlan.plan?.matchedPrefix].filter((p): p is string => typeof p === 'string'));
+  const relevantSources = new Set(
+    [nodePlan.plan?.matchedPrefix, policyPlan.plan?.matchedPrefix].filter((p): p is string => typeof p === 'string'),
+  );
   const relevant = configDifferences.filter((d) => relevantSources.has(d.source));
   const others = configDifferences.length - relevant.length;
 
   const context: string[] = [];
-  if (expected.refusal !== null) context.push(`the MCO refuses the live policies (${expected.refusal}): none of them reaches any node, nodes keep their previous registries.conf (the error shows only in the machine-config-controller log)`);
+  if (expected.refusal !== null)
+    context.push(
+      `the MCO refuses the live policies (${expected.refusal}): none of them reaches any node, nodes keep their previous registries.conf (the error shows only in the machine-config-controller log)`,
+    );
   if (expected.note !== null) context.push(`${expected.note}`);
-  if (nodeConfError !== null) context.push(`the node's registries.conf does not load (${nodeConfError}): podman and CRI-O fail on it too`);
-  if (nodePlan.error !== null) context.push(`from the node's own registries.conf this pull fails before any registry is contacted: ${nodePlan.error}`);
+  if (nodeConfError !== null)
+    context.push(`the node's registries.conf does not load (${nodeConfError}): podman and CRI-O fail on it too`);
+  if (nodePlan.error !== null)
+    context.push(
+      `from the node's own registries.conf this pull fails before any registry is contacted: ${nodePlan.error}`,
+    );
   if (i.output.summary !== null) {
     const s = i.output.summary;
-    context.push(s.presentBefore
-      ? 'the image was already in the node\'s storage before the check and was left there'
-      : s.removed ? 'the image was not on the node before the check and was removed after it' : 'the image was not on the node before the check');
+    context.push(
+      s.presentBefore
+        ? "the image was already in the node's storage before the check and was left there"
+        : s.removed
+          ? 'the image was not on the node before the check and was removed after it'
+          : 'the image was not on the node before the check',
+    );
   }
   const tail = [
     ...relevant.map((d) => d.message),
-    ...(others > 0 ? [`${others} other difference(s) between the node's registries.conf and the policies, for other sources (see configDifferences)`] : []),
+    ...(others > 0
+      ? [
+          `${others} other difference(s) between the node's registries.conf and the policies, for other sources (see configDifferences)`,
+        ]
+      : []),
     ...context,
   ];
 
   if (i.output.summary === null) {
-    return { verdict: failed(`the check on ${i.node} did not complete: its output has no summary line (cut off?)`, [...notes, ...byNode.verdict.details.slice(0, 5), ...tail]), evidence, nodeRegistriesConf, configDifferences, pulled };
+    return {
+      verdict: failed(`the check on ${i.node} did not complete: its output has no summary line (cut off?)`, [
+        ...notes,
+        ...byNode.verdict.details.slice(0, 5),
+        ...tail,
+      ]),
+      evidence,
+      nodeRegistriesConf,
+      configDifferences,
+      pulled,
+    };
   }
 
   let code: LiveVerdictCode;
@@ -172,16 +230,25 @@ export function judgeLive(i: LiveJudgeInput): LiveJudgement {
     code = 'plan-mismatch';
     const lacks = relevant.filter((d) => d.kind === 'missing-mirror' || d.kind === 'missing-entry');
     let why: string;
-    if (expected.refusal !== null) why = 'the MCO did not accept the policies, so the node keeps its old registries.conf';
+    if (expected.refusal !== null)
+      why = 'the MCO did not accept the policies, so the node keeps its old registries.conf';
     else if (i.mco?.desired !== undefined && i.mco.current !== undefined && i.mco.desired !== i.mco.current) {
       why = `the rollout has not reached this node yet: it is updating from ${i.mco.current} to ${i.mco.desired}${i.mco.state ? ` (state ${i.mco.state})` : ''}`;
     } else {
-      why = 'the rollout has not reached this node (or the MCO has not rendered the change: check the pool\'s rendered config and the machine-config-controller log)';
+      why =
+        "the rollout has not reached this node (or the MCO has not rendered the change: check the pool's rendered config and the machine-config-controller log)";
     }
-    summary = lacks.length > 0
-      ? `${i.node} never tried an expected mirror: ${lacks.map((d) => d.message).join('; ')}: ${why}`
-      : `${i.node} did not walk the plan the live policies predict (its registries.conf differs from their render): ${why}`;
-    reasons = [...notes, byPolicies.verdict.summary, ...tail, `what the node did: ${byNode.verdict.summary}`, ...byNode.verdict.details];
+    summary =
+      lacks.length > 0
+        ? `${i.node} never tried an expected mirror: ${lacks.map((d) => d.message).join('; ')}: ${why}`
+        : `${i.node} did not walk the plan the live policies predict (its registries.conf differs from their render): ${why}`;
+    reasons = [
+      ...notes,
+      byPolicies.verdict.summary,
+      ...tail,
+      `what the node did: ${byNode.verdict.summary}`,
+      ...byNode.verdict.details,
+    ];
   } else if (byNode.verdict.code === 'plan-mismatch') {
     code = 'plan-mismatch';
     summary = `podman on ${i.node} walked differently from what its own registries.conf predicts (${byNode.verdict.summary})`;

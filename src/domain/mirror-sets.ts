@@ -60,10 +60,15 @@ export function mergedMirrorSets(sets: readonly MirrorSetInput[]): MergedMirrorS
 /** Digest sets (IDMS, then ICSP) and tag sets (ITMS) as EditRegistriesConfig receives them. */
 export function mirrorSetInputs(p: PolicySet): { digest: MirrorSetInput[]; tag: MirrorSetInput[] } {
   const digest: MirrorSetInput[] = [];
-  for (const o of p.idms) for (const m of o.spec.imageDigestMirrors ?? []) digest.push({ source: m.source, mirrors: m.mirrors ?? [], policy: m.mirrorSourcePolicy ?? '' });
-  for (const o of p.icsps) for (const m of o.spec.repositoryDigestMirrors ?? []) digest.push({ source: m.source, mirrors: m.mirrors ?? [], policy: '' });
+  for (const o of p.idms)
+    for (const m of o.spec.imageDigestMirrors ?? [])
+      digest.push({ source: m.source, mirrors: m.mirrors ?? [], policy: m.mirrorSourcePolicy ?? '' });
+  for (const o of p.icsps)
+    for (const m of o.spec.repositoryDigestMirrors ?? [])
+      digest.push({ source: m.source, mirrors: m.mirrors ?? [], policy: '' });
   const tag: MirrorSetInput[] = [];
-  for (const o of p.itms) for (const m of o.spec.imageTagMirrors ?? []) tag.push({ source: m.source, mirrors: m.mirrors ?? [], policy: m.mirrorSourcePolicy ?? '' });
+  for (const o of p.itms)
+    for (const m of o.spec.imageTagMirrors ?? [])
+      tag.push({ source: m.source, mirrors: m.mirrors ?? [], policy: m.mirrorSourcePolicy ?? '' });
   return { digest, tag };
 }
-

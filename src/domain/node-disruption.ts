@@ -24,7 +24,9 @@ export interface MachineConfiguration {
   kind: 'MachineConfiguration';
   metadata: { name: string };
   spec?: { nodeDisruptionPolicy?: { files?: Array<{ path: string; actions: DisruptionAction[] }> } };
-  status?: { nodeDisruptionPolicyStatus?: { clusterPolicies?: { files?: Array<{ path: string; actions: DisruptionAction[] }> } } };
+  status?: {
+    nodeDisruptionPolicyStatus?: { clusterPolicies?: { files?: Array<{ path: string; actions: DisruptionAction[] }> } };
+  };
 }
 
 /** The cluster defaults for the files a mirror change writes (docs/NodeDisruptionPolicy.md, apihelpers). */
@@ -60,18 +62,37 @@ export interface ChangedFiles {
 }
 
 /** The node action for a rendered change; `before`/`after` decide the registries.conf "safe change" drain rule. */
-export function nodeAction(files: ChangedFiles, before: RegistriesConf, after: RegistriesConf, mc: MachineConfiguration | null): NodeAction {
-  const paths = [files.registriesConf ? REGISTRIES_CONF : null, files.policyJson ? POLICY_JSON : null, files.searchRegistries ? SEARCH_REGISTRIES : null].filter((p): p is string => p !== null);
-  const out: NodeAction = { drain: false, reboot: false, services: [], reasons: [], rules: mc === null ? 'legacy' : 'NodeDisruptionPolicy' };
+export function nodeAction(
+  files: ChangedFiles,
+  before: RegistriesConf,
+  after: RegistriesConf,
+  mc: MachineConfiguration | null,
+): NodeAction {
+  const paths = [
+    files.registriesConf ? REGISTRIES_CONF : null,
+    files.policyJson ? POLICY_JSON : null,
+    files.searchRegistries ? SEARCH_REGISTRIES : null,
+  ].filter((p): p is string => p !== null);
+  const out: NodeAction = {
+    drain: false,
+    reboot: false,
+    services: [],
+    reasons: [],
+    rules: mc === null ? 'legacy' : 'NodeDisruptionPolicy',
+  };
   if (paths.length === 0) {
-    out.reasons.push('no file of the rendered MachineConfig changes: no new rendered config, nothing happens on the nodes');
+    out.reasons.push(
+      'no file of the rendered MachineConfig changes: no new rendered config, nothing happens on the nodes',
+    );
     return out;
   }
   const registriesDrain = (): void => {
     const f = forecastDisruption(before, after);
     if (f.drain) {
       out.drain = true;
-      out.reasons.push(`registries.conf change is not "safe" (drain): ${f.reasons.slice(0, 3).join('; ')}${f.reasons.length > 3 ? `; and ${f.reasons.length - 3} more` : ''}`);
+      out.reasons.push(
+        `registries.conf change is not "safe" (drain): ${f.reasons.slice(0, 3).join('; ')}${f.reasons.length > 3 ? `; and ${f.reasons.length - 3} more` : ''}`,
+      );
     } else out.reasons.push('registries.conf change is purely additive digest-only: no drain');
   };
   const addService = (s: string): void => {
@@ -90,7 +111,9 @@ export function nodeAction(files: ChangedFiles, before: RegistriesConf, after: R
       } else {
         out.reboot = true;
         out.drain = true;
-        out.reasons.push(`${path} changes and no disruption policy covers it: drain and reboot (set a NodeDisruptionPolicy for this path to avoid it)`);
+        out.reasons.push(
+          `${path} changes and no disruption policy covers it: drain and reboot (set a NodeDisruptionPolicy for this path to avoid it)`,
+        );
       }
       continue;
     }
@@ -172,11 +195,25 @@ export function forecastPool(p: PoolFacts, action: NodeAction, anyChange: boolea
   let estimateBasis = 'no earlier rollout of this pool seen: duration unknown';
   if (!anyChange) estimateBasis = 'nothing to roll out';
   else if (p.lastRollout != null && p.lastRollout.durationMs > 0 && batches !== null) {
-    const lastBatches = Math.max(1, Math.ceil(p.lastRollout.nodes / scaledMaxUnavailable(p.maxUnavailable, p.lastRollout.nodes)));
+    const lastBatches = Math.max(
+      1,
+      Math.ceil(p.lastRollout.nodes / scaledMaxUnavailable(p.maxUnavailable, p.lastRollout.nodes)),
+    );
     estimateMs = Math.round((p.lastRollout.durationMs / lastBatches) * batches);
     estimateBasis = `the last rollout of ${p.name} took ${formatDuration(p.lastRollout.durationMs)} for ${p.lastRollout.nodes} node(s)`;
   }
-  return { pool: p.name, nodes, maxUnavailable, batches, paused: p.paused === true, drain: anyChange && action.drain, reboot: anyChange && action.reboot, services: anyChange ? action.services : [], estimateMs, estimateBasis };
+  return {
+    pool: p.name,
+    nodes,
+    maxUnavailable,
+    batches,
+    paused: p.paused === true,
+    drain: anyChange && action.drain,
+    reboot: anyChange && action.reboot,
+    services: anyChange ? action.services : [],
+    estimateMs,
+    estimateBasis,
+  };
 }
 
 export function formatDuration(ms: number): string {

@@ -25,9 +25,11 @@ export function quoteInput(s: string, max = 80): string {
 export function parseNodeSelection(key: SelectionKey, value: string, label: string): NodeSelection | { error: string } {
   if (key === 'nodes') {
     if (value === 'all') return { nodes: 'all' };
-    if (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_SELECTED_NODES) return { nodes: Number(value) };
+    if (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_SELECTED_NODES)
+      return { nodes: Number(value) };
     return { error: `${label} takes "all" or a number 1..${MAX_SELECTED_NODES}, got ${quoteInput(value)}` };
   }
-  if (value.length === 0 || value.length > 253 || !K8S_NAME.test(value)) return { error: `${label} takes a ${key} name (lowercase letters, digits, "-" and "."), got ${quoteInput(value)}` };
+  if (value.length === 0 || value.length > 253 || !K8S_NAME.test(value))
+    return { error: `${label} takes a ${key} name (lowercase letters, digits, "-" and "."), got ${quoteInput(value)}` };
   return key === 'node' ? { node: value } : { pool: value };
 }

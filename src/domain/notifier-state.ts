@@ -42,6 +42,9 @@ export const isActive = (r: RolloutRecord): boolean => r.doneAt === null && !r.s
 /** Finished rollouts kept for reference (newest first), bounded. */
 export function pruneState(s: NotifierState, keepFinished = 20): NotifierState {
   const active = s.rollouts.filter(isActive);
-  const finished = s.rollouts.filter((r) => !isActive(r)).sort((a, b) => b.startedAt - a.startedAt).slice(0, keepFinished);
+  const finished = s.rollouts
+    .filter((r) => !isActive(r))
+    .sort((a, b) => b.startedAt - a.startedAt)
+    .slice(0, keepFinished);
   return { ...s, rollouts: [...active, ...finished].sort((a, b) => a.startedAt - b.startedAt) };
 }

@@ -44,9 +44,15 @@ export class OriginIndex {
       if (objects === undefined) perSource.set(s, new Set([`${o.kind}/${o.name}`]));
       else objects.add(`${o.kind}/${o.name}`);
     };
-    for (const o of p.idms) for (const r of o.spec.imageDigestMirrors ?? []) add('digest', r.source, r.mirrors, { kind: o.kind, name: o.metadata.name });
-    for (const o of p.icsps) for (const r of o.spec.repositoryDigestMirrors ?? []) add('digest', r.source, r.mirrors, { kind: o.kind, name: o.metadata.name });
-    for (const o of p.itms) for (const r of o.spec.imageTagMirrors ?? []) add('tag', r.source, r.mirrors, { kind: o.kind, name: o.metadata.name });
+    for (const o of p.idms)
+      for (const r of o.spec.imageDigestMirrors ?? [])
+        add('digest', r.source, r.mirrors, { kind: o.kind, name: o.metadata.name });
+    for (const o of p.icsps)
+      for (const r of o.spec.repositoryDigestMirrors ?? [])
+        add('digest', r.source, r.mirrors, { kind: o.kind, name: o.metadata.name });
+    for (const o of p.itms)
+      for (const r of o.spec.imageTagMirrors ?? [])
+        add('tag', r.source, r.mirrors, { kind: o.kind, name: o.metadata.name });
     for (const [s, objects] of perSource) if (objects.size > 1) this.multiObjectSources.add(s);
   }
 

@@ -56,7 +56,13 @@ export function applyPayloadFilter(
       // getValidBlockedAndAllowedRegistries returns (nil, nil, nil, err); syncImageConfig logs "%v, skipping...."
       // unless err is errParsingReference, and renders with no blocked registries (and no allowed ones).
       if (!(e instanceof EngineError)) throw e;
-      return { registriesBlocked: null, policyBlocked: null, allowedForPolicy: null, loggedError: e.message, toleratedError: e.message };
+      return {
+        registriesBlocked: null,
+        policyBlocked: null,
+        allowedForPolicy: null,
+        loggedError: e.message,
+        toleratedError: e.message,
+      };
     }
     if (!hasUnblockedMirror) {
       dropped.push(reg);
@@ -71,12 +77,20 @@ export function applyPayloadFilter(
     registriesBlocked: orNull(registriesBlocked),
     policyBlocked: orNull(policyBlocked),
     allowedForPolicy: orNull(allowed),
-    loggedError: dropped.length === 0 ? null : `error adding [${dropped.map((d) => JSON.stringify(d)).join(' ')}] to blocked registries, cannot block the repository being used by the payload`,
+    loggedError:
+      dropped.length === 0
+        ? null
+        : `error adding [${dropped.map((d) => JSON.stringify(d)).join(' ')}] to blocked registries, cannot block the repository being used by the payload`,
   };
 }
 
 /** Renders a temporary configuration (no ITMS: the payload is pulled by digest) and looks for a usable source. */
-function payloadHasUnblockedSource(payload: ReturnType<typeof parseNamed>, insecure: readonly string[], blocked: readonly string[], digestSets: readonly MirrorSetInput[]): boolean {
+function payloadHasUnblockedSource(
+  payload: ReturnType<typeof parseNamed>,
+  insecure: readonly string[],
+  blocked: readonly string[],
+  digestSets: readonly MirrorSetInput[],
+): boolean {
   const conf = confFromEntries(editRegistriesConfig(insecure, blocked, digestSets, []));
   const index = new RegistryIndex(conf);
   if (index.find(refName(payload)) === undefined) return false;

@@ -6,7 +6,14 @@ import { EngineError } from './engine-error.ts';
 import { checkExpandedSize, DEFAULT_YAML_LIMITS } from './yaml-limits.ts';
 import type { YamlLimits } from './yaml-limits.ts';
 import type { PolicySet } from './policy-set.ts';
-import type { ClusterVersion, ImageConfig, ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet, PolicyObject } from '../types/openshift.ts';
+import type {
+  ClusterVersion,
+  ImageConfig,
+  ImageContentSourcePolicy,
+  ImageDigestMirrorSet,
+  ImageTagMirrorSet,
+  PolicyObject,
+} from '../types/openshift.ts';
 
 export interface ParsedDocuments {
   objects: PolicyObject[];
@@ -57,8 +64,15 @@ function checkMirrorRules(list: unknown, path: string, withPolicy: boolean): voi
     if (!isObj(rule)) throw new FieldError(`${p}: expected an object with source and mirrors, got ${brief(rule)}`);
     expectString(rule['source'], `${p}.source`);
     expectStringList(rule['mirrors'], `${p}.mirrors`);
-    if (withPolicy && rule['mirrorSourcePolicy'] !== undefined && rule['mirrorSourcePolicy'] !== 'NeverContactSource' && rule['mirrorSourcePolicy'] !== 'AllowContactingSource') {
-      throw new FieldError(`${p}.mirrorSourcePolicy: must be NeverContactSource or AllowContactingSource, got ${brief(rule['mirrorSourcePolicy'])}`);
+    if (
+      withPolicy &&
+      rule['mirrorSourcePolicy'] !== undefined &&
+      rule['mirrorSourcePolicy'] !== 'NeverContactSource' &&
+      rule['mirrorSourcePolicy'] !== 'AllowContactingSource'
+    ) {
+      throw new FieldError(
+        `${p}.mirrorSourcePolicy: must be NeverContactSource or AllowContactingSource, got ${brief(rule['mirrorSourcePolicy'])}`,
+      );
     }
   });
 }
@@ -90,8 +104,10 @@ function checkObject(o: Obj): void {
   if (isObj(o['status'])) pruneNullFields(o['status']);
   const spec = o['spec'];
   // Every kind but ClusterVersion has a required spec (the CRDs say so); the engine reads it without checking again.
-  if (kind !== 'ClusterVersion' && (spec === undefined || spec === null)) throw new FieldError(`spec: missing (got ${brief(spec)}); a ${kind} needs a spec object`);
-  if (spec !== undefined && spec !== null && !isObj(spec)) throw new FieldError(`spec: expected an object, got ${brief(spec)}`);
+  if (kind !== 'ClusterVersion' && (spec === undefined || spec === null))
+    throw new FieldError(`spec: missing (got ${brief(spec)}); a ${kind} needs a spec object`);
+  if (spec !== undefined && spec !== null && !isObj(spec))
+    throw new FieldError(`spec: expected an object, got ${brief(spec)}`);
   const s = (spec ?? {}) as Obj;
   switch (kind) {
     case 'ImageContentSourcePolicy':
@@ -107,7 +123,12 @@ function checkObject(o: Obj): void {
       const rs = s['registrySources'];
       if (rs === undefined || rs === null) break;
       if (!isObj(rs)) throw new FieldError(`spec.registrySources: expected an object, got ${brief(rs)}`);
-      for (const k of ['insecureRegistries', 'blockedRegistries', 'allowedRegistries', 'containerRuntimeSearchRegistries']) {
+      for (const k of [
+        'insecureRegistries',
+        'blockedRegistries',
+        'allowedRegistries',
+        'containerRuntimeSearchRegistries',
+      ]) {
         expectStringList(rs[k], `spec.registrySources.${k}`);
       }
       break;
@@ -127,30 +148,51 @@ function checkObject(o: Obj): void {
 
 function collect(doc: unknown, file: string, out: ParsedDocuments, index: string): void {
   if (doc === null || doc === undefined) return;
-  if (!isObj(doc)) throw new EngineError('input', `${file}: document ${index}: expected a Kubernetes object, got ${Array.isArray(doc) ? 'a list' : typeof doc}`);
+  if (!isObj(doc))
+    throw new EngineError(
+      'input',
+      `${file}: document ${index}: expected a Kubernetes object, got ${Array.isArray(doc) ? 'a list' : typeof doc}`,
+    );
   const kind = doc['kind'];
   if (kind === 'List' || (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(doc['items']))) {
     const items = doc['items'];
-    if (!Array.isArray(items)) throw new EngineError('input', `${file}: document ${index}: ${kind}: items: expected a list, got ${brief(items)}`);
+    if (!Array.isArray(items))
+      throw new EngineError(
+        'input',
+        `${file}: document ${index}: ${kind}: items: expected a list, got ${brief(items)}`,
+      );
     items.forEach((item, i) => collect(item, file, out, `${index} items[${i}]`));
     return;
   }
-  if (typeof kind !== 'string') throw new EngineError('input', `${file}: document ${index}: kind: ${kind === undefined ? 'missing; is this a Kubernetes object?' : `expected a string, got ${brief(kind)}`}`);
+  if (typeof kind !== 'string')
+    throw new EngineError(
+      'input',
+      `${file}: document ${index}: kind: ${kind === undefined ? 'missing; is this a Kubernetes object?' : `expected a string, got ${brief(kind)}`}`,
+    );
   const meta = doc['metadata'];
   const name = isObj(meta) && typeof meta['name'] === 'string' && meta['name'] !== '' ? meta['name'] : undefined;
   const label = `${short(kind)}/${name === undefined ? '?' : short(name)}`;
   const group = KNOWN[kind];
   if (group === undefined) {
-    out.warnings.push(`${file}: skipped ${label}: not a kind icsp reads (ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet, Image, ClusterVersion)`);
+    out.warnings.push(
+      `${file}: skipped ${label}: not a kind icsp reads (ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet, Image, ClusterVersion)`,
+    );
     return;
   }
   if (doc['apiVersion'] !== group) {
     throw new EngineError('input', `${file}: ${label}: apiVersion: expected ${group}, got ${brief(doc['apiVersion'])}`);
   }
-  if (meta !== undefined && !isObj(meta)) throw new EngineError('input', `${file}: document ${index}: ${kind}: metadata: expected an object, got ${brief(meta)}`);
+  if (meta !== undefined && !isObj(meta))
+    throw new EngineError(
+      'input',
+      `${file}: document ${index}: ${kind}: metadata: expected an object, got ${brief(meta)}`,
+    );
   if (name === undefined) {
     const n = isObj(meta) ? meta['name'] : undefined;
-    throw new EngineError('input', `${file}: document ${index}: ${kind}: metadata.name: ${n === undefined ? 'missing' : `expected a non-empty string, got ${brief(n)}`}`);
+    throw new EngineError(
+      'input',
+      `${file}: document ${index}: ${kind}: metadata.name: ${n === undefined ? 'missing' : `expected a non-empty string, got ${brief(n)}`}`,
+    );
   }
   try {
     checkObject(doc);
@@ -162,18 +204,31 @@ function collect(doc: unknown, file: string, out: ParsedDocuments, index: string
 }
 
 /** Parses one file's text (YAML is a superset of JSON, so both go through the YAML loader). */
-export function parsePolicyDocuments(text: string, file: string, limits: YamlLimits = DEFAULT_YAML_LIMITS): ParsedDocuments {
+export function parsePolicyDocuments(
+  text: string,
+  file: string,
+  limits: YamlLimits = DEFAULT_YAML_LIMITS,
+): ParsedDocuments {
   const out: ParsedDocuments = { objects: [], warnings: [] };
   let docs: unknown[];
   try {
     docs = loadAll(text, { filename: file, maxAliases: limits.maxAliases });
   } catch (e) {
-    const msg = e instanceof YAMLException ? `${e.reason}${e.mark ? ` at line ${e.mark.line + 1}, column ${e.mark.column + 1}` : ''}` : e instanceof RangeError ? 'nested too deeply' : String(e);
+    const msg =
+      e instanceof YAMLException
+        ? `${e.reason}${e.mark ? ` at line ${e.mark.line + 1}, column ${e.mark.column + 1}` : ''}`
+        : e instanceof RangeError
+          ? 'nested too deeply'
+          : String(e);
     const hint = msg.includes('maxAliases') ? ' (raise ICSP_YAML_MAX_ALIASES if this file is genuine)' : '';
     throw new EngineError('input', `${file}: invalid YAML: ${msg}${hint}`);
   }
   const tooBig = checkExpandedSize(docs, limits);
-  if (tooBig !== undefined) throw new EngineError('input', `${file}: refused: ${tooBig}; the limits are ICSP_YAML_MAX_ALIASES=${limits.maxAliases} and ICSP_YAML_MAX_ALIAS_NODES=${limits.maxAliasNodes}`);
+  if (tooBig !== undefined)
+    throw new EngineError(
+      'input',
+      `${file}: refused: ${tooBig}; the limits are ICSP_YAML_MAX_ALIASES=${limits.maxAliases} and ICSP_YAML_MAX_ALIAS_NODES=${limits.maxAliasNodes}`,
+    );
   docs.forEach((d, i) => collect(d, file, out, `#${i + 1}`));
   return out;
 }
@@ -216,7 +271,8 @@ export function buildPolicySet(objects: readonly PolicyObject[], warnings: strin
         break;
       case 'ClusterVersion': {
         const img = (o as ClusterVersion).status?.desired?.image;
-        if (o.metadata.name !== 'version') warnings.push(`ignored ClusterVersion/${o.metadata.name}: the MCO only reads ClusterVersion/version`);
+        if (o.metadata.name !== 'version')
+          warnings.push(`ignored ClusterVersion/${o.metadata.name}: the MCO only reads ClusterVersion/version`);
         else if (img !== undefined) p.releaseImage = img;
         const version = (o as ClusterVersion).status?.desired?.version;
         if (o.metadata.name === 'version' && version !== undefined) p.clusterVersion = version;

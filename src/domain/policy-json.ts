@@ -59,8 +59,12 @@ const TEMPLATE_POLICY: PolicyJson = {
 const fail = (msg: string): EngineError => new EngineError('render', msg);
 
 /** The two lists updatePolicyJSON receives: from the payload filter, or (no ClusterVersion) the spec as given. */
-export function policyInputs(p: PolicySet, payloadFilter: PayloadFilterResult | undefined): { allowed: string[] | null; blocked: string[] | null } {
-  if (payloadFilter !== undefined) return { allowed: payloadFilter.allowedForPolicy, blocked: payloadFilter.policyBlocked };
+export function policyInputs(
+  p: PolicySet,
+  payloadFilter: PayloadFilterResult | undefined,
+): { allowed: string[] | null; blocked: string[] | null } {
+  if (payloadFilter !== undefined)
+    return { allowed: payloadFilter.allowedForPolicy, blocked: payloadFilter.policyBlocked };
   const s = p.image?.spec.registrySources ?? {};
   // Go: append(nil, empty...) stays nil, so an empty list counts as unset.
   const orNull = (a: string[] | undefined): string[] | null => (a === undefined || a.length === 0 ? null : [...a]);
@@ -93,14 +97,17 @@ export function renderPolicyJson(p: PolicySet, payloadFilter: PayloadFilterResul
   if (allowed === null && blocked === null) {
     return {
       rendered: false,
-      reason: 'neither allowedRegistries nor blockedRegistries is set: the MCO ships no policy.json, nodes keep the template',
+      reason:
+        'neither allowedRegistries nor blockedRegistries is set: the MCO ships no policy.json, nodes keep the template',
       policy: structuredClone(TEMPLATE_POLICY),
       inputs,
       payloadRepo,
     };
   }
-  for (const s of blocked ?? []) if (!isValidRegistriesConfScope(s)) throw fail(`invalid entry for blocked registries ${JSON.stringify(s)}`);
-  for (const s of allowed ?? []) if (!isValidRegistriesConfScope(s)) throw fail(`invalid entry for allowed registries ${JSON.stringify(s)}`);
+  for (const s of blocked ?? [])
+    if (!isValidRegistriesConfScope(s)) throw fail(`invalid entry for blocked registries ${JSON.stringify(s)}`);
+  for (const s of allowed ?? [])
+    if (!isValidRegistriesConfScope(s)) throw fail(`invalid entry for allowed registries ${JSON.stringify(s)}`);
 
   const policy = structuredClone(TEMPLATE_POLICY);
   // a Map while filling (a plain object with thousands of keys is slow to grow), one object at the end
@@ -149,8 +156,10 @@ export function goJsonString(s: string): string {
     else if (ch === '\t') out += '\\t';
     else if (ch === '\b') out += '\\b';
     else if (ch === '\f') out += '\\f';
-    else if (c < 0x20 || ch === '<' || ch === '>' || ch === '&' || c === 0x2028 || c === 0x2029) out += `\\u${c.toString(16).padStart(4, '0')}`;
-    else if (c >= 0xd800 && c <= 0xdfff) out += '\\ufffd'; // a lone surrogate is invalid UTF-8: Go writes U+FFFD
+    else if (c < 0x20 || ch === '<' || ch === '>' || ch === '&' || c === 0x2028 || c === 0x2029)
+      out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else if (c >= 0xd800 && c <= 0xdfff)
+      out += '\\ufffd'; // a lone surrogate is invalid UTF-8: Go writes U+FFFD
     else out += ch;
   }
   return `${out}"`;

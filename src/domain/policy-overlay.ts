@@ -48,7 +48,11 @@ export interface Overlay {
 }
 
 /** The policies after applying `proposed` and deleting `remove`; the release image is kept. */
-export function overlayPolicies(base: PolicySet, proposed: readonly PolicyObject[], remove: readonly ObjectKey[] = []): Overlay {
+export function overlayPolicies(
+  base: PolicySet,
+  proposed: readonly PolicyObject[],
+  remove: readonly ObjectKey[] = [],
+): Overlay {
   const byKey = new Map<string, PolicyObject>();
   for (const o of policyObjectsOf(base)) byKey.set(keyOf(o), o);
   const actions: Overlay['actions'] = [];

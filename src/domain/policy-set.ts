@@ -1,5 +1,10 @@
 // Everything the MCO renders registries.conf from, gathered in one value.
-import type { ImageConfig, ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet } from '../types/openshift.ts';
+import type {
+  ImageConfig,
+  ImageContentSourcePolicy,
+  ImageDigestMirrorSet,
+  ImageTagMirrorSet,
+} from '../types/openshift.ts';
 
 export interface PolicySet {
   icsps: ImageContentSourcePolicy[];

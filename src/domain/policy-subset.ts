@@ -49,7 +49,8 @@ export function relevantSubset(p: PolicySet, reference: string): PolicySet {
   for (const o of p.idms) lists.push(o.spec.imageDigestMirrors ?? []);
   for (const o of p.itms) lists.push(o.spec.imageTagMirrors ?? []);
   // A plain string prefix covers both the MCO's nesting and containers/image's "/", ":" or "@" boundary.
-  const above = (source: string, list: readonly string[]): boolean => source.startsWith('*.') || list.some((n) => n.startsWith(source));
+  const above = (source: string, list: readonly string[]): boolean =>
+    source.startsWith('*.') || list.some((n) => n.startsWith(source));
   const sources = new Set<string>();
   const attempts: string[] = [];
   for (const list of lists) {
@@ -57,12 +58,16 @@ export function relevantSubset(p: PolicySet, reference: string): PolicySet {
       const s = clean(r.source);
       if (!above(s, names)) continue;
       sources.add(r.source);
-      for (const n of names) if (s.startsWith('*.') || n.startsWith(s)) for (const m of r.mirrors ?? []) attempts.push(rewritten(n, s, m));
+      for (const n of names)
+        if (s.startsWith('*.') || n.startsWith(s)) for (const m of r.mirrors ?? []) attempts.push(rewritten(n, s, m));
     }
   }
-  if (attempts.length > 0) for (const list of lists) for (const r of list) if (!sources.has(r.source) && above(clean(r.source), attempts)) sources.add(r.source);
+  if (attempts.length > 0)
+    for (const list of lists)
+      for (const r of list) if (!sources.has(r.source) && above(clean(r.source), attempts)) sources.add(r.source);
   // Objects stay even when emptied: whether any mirror object exists decides whether the MCO renders at all.
-  const keep = <T extends Rule>(list: readonly T[] | undefined): T[] => (list ?? []).filter((r) => sources.has(r.source));
+  const keep = <T extends Rule>(list: readonly T[] | undefined): T[] =>
+    (list ?? []).filter((r) => sources.has(r.source));
   return {
     ...p,
     icsps: p.icsps.map((o) => ({ ...o, spec: { repositoryDigestMirrors: keep(o.spec.repositoryDigestMirrors) } })),

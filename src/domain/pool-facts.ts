@@ -7,7 +7,10 @@ import { foldLines, messageOf } from './error-text.ts';
 import type { MachineConfigPool } from '../types/machineconfig.ts';
 
 /** Pools (and MachineConfiguration cluster) from `oc get mcp -o yaml|json` output. */
-export function poolsFromDocuments(text: string, file: string): { pools: PoolFacts[]; machineConfiguration: MachineConfiguration | null } {
+export function poolsFromDocuments(
+  text: string,
+  file: string,
+): { pools: PoolFacts[]; machineConfiguration: MachineConfiguration | null } {
   let docs: unknown[];
   try {
     docs = loadAll(text);
@@ -27,7 +30,11 @@ export function poolsFromDocuments(text: string, file: string): { pools: PoolFac
     else if (o.kind === 'MachineConfiguration' && o.metadata?.name === 'cluster') mc = d as MachineConfiguration;
   };
   docs.forEach(visit);
-  if (pools.length === 0 && mc === null) throw new EngineError('input', `${file}: no MachineConfigPool or MachineConfiguration objects (give 'oc get mcp -o yaml' output)`);
+  if (pools.length === 0 && mc === null)
+    throw new EngineError(
+      'input',
+      `${file}: no MachineConfigPool or MachineConfiguration objects (give 'oc get mcp -o yaml' output)`,
+    );
   return { pools, machineConfiguration: mc };
 }
 

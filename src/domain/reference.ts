@@ -52,7 +52,9 @@ export function refName(ref: ImageReference): string {
 
 /** The full string: name[:tag][@digest]. */
 export function refString(ref: ImageReference): string {
-  return refName(ref) + (ref.tag !== undefined ? `:${ref.tag}` : '') + (ref.digest !== undefined ? `@${ref.digest}` : '');
+  return (
+    refName(ref) + (ref.tag !== undefined ? `:${ref.tag}` : '') + (ref.digest !== undefined ? `@${ref.digest}` : '')
+  );
 }
 
 export function isDigested(ref: ImageReference): boolean {
@@ -150,17 +152,20 @@ export function describeBadPart(input: string): string | undefined {
   if (input.length === 0) return 'the reference is empty';
   // eslint-disable-next-line no-control-regex
   const ctl = /[\u0000-\u0020\u007f]/.exec(input);
-  if (ctl !== null) return `character ${JSON.stringify(ctl[0])} at position ${ctl.index + 1} is not allowed (no spaces or control characters)`;
+  if (ctl !== null)
+    return `character ${JSON.stringify(ctl[0])} at position ${ctl.index + 1} is not allowed (no spaces or control characters)`;
   if (input.includes('://')) return 'drop the URL scheme: a reference is host/path:tag, not a URL';
   const at = input.indexOf('@');
   const namePart = at >= 0 ? input.slice(0, at) : input;
   const digest = at >= 0 ? input.slice(at + 1) : undefined;
   if (digest !== undefined) {
-    if (!new RegExp(`^${digestPattern}$`).test(digest)) return `digest "${digest}" is not algorithm:hex with at least 32 hex digits`;
+    if (!new RegExp(`^${digestPattern}$`).test(digest))
+      return `digest "${digest}" is not algorithm:hex with at least 32 hex digits`;
     const [alg, hex] = digest.split(':');
     const len = DIGEST_HEX_LENGTH[alg ?? ''];
     if (len === undefined) return `digest algorithm "${alg}" is not one of sha256, sha384, sha512`;
-    if ((hex ?? '').length !== len) return `${alg} digest must have ${len} hex digits, "${digest}" has ${(hex ?? '').length}`;
+    if ((hex ?? '').length !== len)
+      return `${alg} digest must have ${len} hex digits, "${digest}" has ${(hex ?? '').length}`;
     if (!/^[a-f0-9]+$/.test(hex ?? '')) return `digest hex must be lowercase: "${digest}"`;
   }
   const lastSlash = namePart.lastIndexOf('/');
@@ -171,13 +176,15 @@ export function describeBadPart(input: string): string | undefined {
     return `tag "${tag}" must be 1-128 characters of letters, digits, "_", "." or "-", not starting with "." or "-"`;
   }
   const [domain, remainder] = splitDockerDomain(name);
-  if (name !== remainder && name.startsWith(domain) && !anchoredDomainRe.test(domain)) return `registry host "${domain}" is not a valid host[:port]`;
+  if (name !== remainder && name.startsWith(domain) && !anchoredDomainRe.test(domain))
+    return `registry host "${domain}" is not a valid host[:port]`;
   if (remainder.toLowerCase() !== remainder) return `repository path "${remainder}" must be lowercase`;
   for (const component of remainder.split('/')) {
     if (!new RegExp(`^${pathComponent}$`).test(component)) {
       return `path component "${component}" must be lowercase letters and digits joined by ".", "_", "__" or "-"`;
     }
   }
-  if (`${domain}/${remainder}`.length > NAME_TOTAL_LENGTH_MAX) return `the name is longer than ${NAME_TOTAL_LENGTH_MAX} characters`;
+  if (`${domain}/${remainder}`.length > NAME_TOTAL_LENGTH_MAX)
+    return `the name is longer than ${NAME_TOTAL_LENGTH_MAX} characters`;
   return undefined;
 }

@@ -18,7 +18,15 @@ type Field = null | 'string' | 'strings' | 'stringMap' | { table: Shape } | { li
 type Shape = Record<string, Field>;
 
 const mirror: Shape = { location: null, insecure: null, 'pull-from-mirror': null };
-const registry: Shape = { prefix: null, location: null, insecure: null, 'pull-from-mirror': null, blocked: null, 'mirror-by-digest-only': null, mirror: { list: mirror } };
+const registry: Shape = {
+  prefix: null,
+  location: null,
+  insecure: null,
+  'pull-from-mirror': null,
+  blocked: null,
+  'mirror-by-digest-only': null,
+  mirror: { list: mirror },
+};
 const v1List: Field = { table: { registries: 'strings' } };
 
 /** V2RegistriesConf and V1RegistriesConf, decoded together. */
@@ -34,7 +42,10 @@ const REGISTRIES_CONF: Shape = {
 
 /** Go's strings.EqualFold for these ASCII field names: ASCII case, plus the two non-ASCII letters that fold to s and k. */
 function fold(s: string): string {
-  return s.replace(/\u017f/g, 's').replace(/\u212a/g, 'k').toLowerCase();
+  return s
+    .replace(/\u017f/g, 's')
+    .replace(/\u212a/g, 'k')
+    .toLowerCase();
 }
 
 function isTable(v: unknown): v is Table {

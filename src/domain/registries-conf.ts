@@ -142,7 +142,16 @@ function convertV1(v1: Table): PartialConf {
     const location = parseLocation(loc);
     let reg = byLocation.get(location);
     if (reg === undefined) {
-      reg = { prefix: location, location, insecure: false, blocked: false, mirrorByDigestOnly: false, mirrors: [], ownPullFromMirror: '', rawMirrorPull: [] };
+      reg = {
+        prefix: location,
+        location,
+        insecure: false,
+        blocked: false,
+        mirrorByDigestOnly: false,
+        mirrors: [],
+        ownPullFromMirror: '',
+        rawMirrorPull: [],
+      };
       byLocation.set(location, reg);
     }
     return reg;
@@ -184,7 +193,9 @@ function postProcess(raw: RawRegistry[], search: string[] | null, afterEntries?:
         );
       }
       if (pfm !== '' && pfm !== 'all' && pfm !== 'digest-only' && pfm !== 'tag-only') {
-        throw config(`unsupported pull-from-mirror value ${JSON.stringify(pfm)} for mirror ${JSON.stringify(mir.location)}`);
+        throw config(
+          `unsupported pull-from-mirror value ${JSON.stringify(pfm)} for mirror ${JSON.stringify(mir.location)}`,
+        );
       }
       mir.pullFromMirror = pfm as PullFromMirror | '';
     });
@@ -199,8 +210,10 @@ function postProcess(raw: RawRegistry[], search: string[] | null, afterEntries?:
   }
   for (const reg of raw) {
     for (const other of byKey.get(reg.location === '' ? reg.prefix : reg.location) ?? []) {
-      if (reg.insecure !== other.insecure) throw config(`registry '${reg.location}' is defined multiple times with conflicting 'insecure' setting`);
-      if (reg.blocked !== other.blocked) throw config(`registry '${reg.location}' is defined multiple times with conflicting 'blocked' setting`);
+      if (reg.insecure !== other.insecure)
+        throw config(`registry '${reg.location}' is defined multiple times with conflicting 'insecure' setting`);
+      if (reg.blocked !== other.blocked)
+        throw config(`registry '${reg.location}' is defined multiple times with conflicting 'blocked' setting`);
     }
   }
   let unqualified = search;
@@ -231,7 +244,9 @@ function postProcess(raw: RawRegistry[], search: string[] | null, afterEntries?:
   afterEntries?.();
   for (const reg of registries) {
     if (reg.prefix.startsWith('*.') && /[/@:]/.test(reg.prefix)) {
-      throw config(`Wildcarded prefix should be in the format: *.example.com. Current prefix ${JSON.stringify(reg.prefix)} is incorrectly formatted`);
+      throw config(
+        `Wildcarded prefix should be in the format: *.example.com. Current prefix ${JSON.stringify(reg.prefix)} is incorrectly formatted`,
+      );
     }
   }
   return { unqualifiedSearchRegistries: unqualified, registries };
@@ -270,7 +285,8 @@ function loadFile(file: ConfFile, forceV2: boolean): PartialConf {
     const v1 = convertV1(doc['registries'] as Table);
     return postProcess(v1.registries as RawRegistry[], v1.unqualifiedSearchRegistries);
   }
-  if (v2Raw !== undefined && !Array.isArray(v2Raw)) throw config(`${file.name}: "registry" must be an array of tables ([[registry]])`);
+  if (v2Raw !== undefined && !Array.isArray(v2Raw))
+    throw config(`${file.name}: "registry" must be an array of tables ([[registry]])`);
   const raw = ((v2Raw ?? []) as unknown[]).map((t, i) => {
     if (!isTable(t)) throw config(`${file.name}: [[registry]] #${i + 1} must be a table`);
     return decodeRegistry(t, i);
@@ -283,7 +299,9 @@ function loadFile(file: ConfFile, forceV2: boolean): PartialConf {
   part.shortNameMode = shortNameMode;
   const aliases = parseAliasTable(doc['aliases'], file.name);
   if ('error' in aliases) {
-    throw config(`loading ${forceV2 ? 'drop-in ' : ''}registries configuration ${JSON.stringify(file.name)}: validating short-name aliases: ${aliases.error}`);
+    throw config(
+      `loading ${forceV2 ? 'drop-in ' : ''}registries configuration ${JSON.stringify(file.name)}: validating short-name aliases: ${aliases.error}`,
+    );
   }
   part.aliases = aliases;
   return part;
@@ -293,7 +311,11 @@ function loadFile(file: ConfFile, forceV2: boolean): PartialConf {
  * Loads the main file and then the drop-ins in name order, as containers/image does: a drop-in entry replaces
  * the whole entry with the same prefix; a drop-in's search list replaces the main one.
  */
-export function parseRegistriesConf(mainToml: string, dropIns: ConfFile[] = [], mainName = '/etc/containers/registries.conf'): RegistriesConf {
+export function parseRegistriesConf(
+  mainToml: string,
+  dropIns: ConfFile[] = [],
+  mainName = '/etc/containers/registries.conf',
+): RegistriesConf {
   const main = loadFile({ name: mainName, toml: mainToml }, false);
   const byPrefix = new Map<string, Registry>(main.registries.map((r) => [r.prefix, r]));
   let search = main.unqualifiedSearchRegistries;
@@ -312,7 +334,14 @@ export function parseRegistriesConf(mainToml: string, dropIns: ConfFile[] = [], 
     if (part.shortNameMode != null) shortNameMode = part.shortNameMode;
     files.push(d.name);
   }
-  return { unqualifiedSearchRegistries: search, registries: sortByPrefix([...byPrefix.values()]), files, aliases, shortNameMode, searchOrigin };
+  return {
+    unqualifiedSearchRegistries: search,
+    registries: sortByPrefix([...byPrefix.values()]),
+    files,
+    aliases,
+    shortNameMode,
+    searchOrigin,
+  };
 }
 
 /** A configuration from entries already in memory (a render), post-processed as if loaded from a file. */

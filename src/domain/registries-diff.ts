@@ -19,7 +19,14 @@ function mirrorLabel(m: Mirror): string {
 
 /** Cheap check first: most entries of a 10,000-source render are unchanged. */
 function sameEntry(e: Registry, a: Registry): boolean {
-  if (e.location !== a.location || e.blocked !== a.blocked || e.insecure !== a.insecure || e.mirrorByDigestOnly !== a.mirrorByDigestOnly || e.mirrors.length !== a.mirrors.length) return false;
+  if (
+    e.location !== a.location ||
+    e.blocked !== a.blocked ||
+    e.insecure !== a.insecure ||
+    e.mirrorByDigestOnly !== a.mirrorByDigestOnly ||
+    e.mirrors.length !== a.mirrors.length
+  )
+    return false;
   for (let i = 0; i < e.mirrors.length; i++) {
     const x = e.mirrors[i]!;
     const y = a.mirrors[i]!;
@@ -34,11 +41,33 @@ const mirrorKey = (m: Mirror): string => `${m.location}\u0000${m.pullFromMirror}
  * `expected` is the reference side (the policies' render, or the configuration after a change); `actual` the
  * other (the node's file, or the configuration before). Entries are matched by prefix, as containers/image does.
  */
-export function diffRegistries(expected: readonly Registry[], actual: readonly Registry[], perspective: DiffPerspective = 'node'): ConfigDifference[] {
+export function diffRegistries(
+  expected: readonly Registry[],
+  actual: readonly Registry[],
+  perspective: DiffPerspective = 'node',
+): ConfigDifference[] {
   const words =
     perspective === 'node'
-      ? { missingMirror: 'node lacks mirror', extraMirror: 'node has mirror', extraTail: 'that the policies do not configure', missingEntry: 'node has no [[registry]] for', extraEntry: 'node has a [[registry]] the policies do not render:', flagOn: 'the policies set', flagOff: 'the policies do not set', onNode: 'the node' }
-      : { missingMirror: 'mirror added:', extraMirror: 'mirror removed:', extraTail: '', missingEntry: 'new source', extraEntry: 'source removed:', flagOn: 'now', flagOff: 'no longer', onNode: 'before' };
+      ? {
+          missingMirror: 'node lacks mirror',
+          extraMirror: 'node has mirror',
+          extraTail: 'that the policies do not configure',
+          missingEntry: 'node has no [[registry]] for',
+          extraEntry: 'node has a [[registry]] the policies do not render:',
+          flagOn: 'the policies set',
+          flagOff: 'the policies do not set',
+          onNode: 'the node',
+        }
+      : {
+          missingMirror: 'mirror added:',
+          extraMirror: 'mirror removed:',
+          extraTail: '',
+          missingEntry: 'new source',
+          extraEntry: 'source removed:',
+          flagOn: 'now',
+          flagOff: 'no longer',
+          onNode: 'before',
+        };
   const out: ConfigDifference[] = [];
   const actualBy = new Map(actual.map((r) => [r.prefix, r]));
   const expectedBy = new Map(expected.map((r) => [r.prefix, r]));
@@ -52,22 +81,50 @@ export function diffRegistries(expected: readonly Registry[], actual: readonly R
     if (sameEntry(e, a)) continue;
     const aKeys = new Set(a.mirrors.map(mirrorKey));
     const eKeys = new Set(e.mirrors.map(mirrorKey));
-    for (const m of e.mirrors) if (!aKeys.has(mirrorKey(m))) out.push({ source: e.prefix, kind: 'missing-mirror', message: `${words.missingMirror} ${mirrorLabel(m)} for source ${e.prefix}` });
-    for (const m of a.mirrors) if (!eKeys.has(mirrorKey(m))) out.push({ source: e.prefix, kind: 'extra-mirror', message: `${words.extraMirror} ${mirrorLabel(m)} for source ${e.prefix}${words.extraTail ? ` ${words.extraTail}` : ''}` });
+    for (const m of e.mirrors)
+      if (!aKeys.has(mirrorKey(m)))
+        out.push({
+          source: e.prefix,
+          kind: 'missing-mirror',
+          message: `${words.missingMirror} ${mirrorLabel(m)} for source ${e.prefix}`,
+        });
+    for (const m of a.mirrors)
+      if (!eKeys.has(mirrorKey(m)))
+        out.push({
+          source: e.prefix,
+          kind: 'extra-mirror',
+          message: `${words.extraMirror} ${mirrorLabel(m)} for source ${e.prefix}${words.extraTail ? ` ${words.extraTail}` : ''}`,
+        });
     const common = (list: Mirror[], other: Set<string>): string[] => list.map(mirrorKey).filter((k) => other.has(k));
     const eOrder = common(e.mirrors, aKeys);
     const aOrder = common(a.mirrors, eKeys);
     if (eOrder.join('\n') !== aOrder.join('\n')) {
-      out.push({ source: e.prefix, kind: 'order', message: `mirror order for ${e.prefix} differs: ${e.mirrors.map((m) => m.location).join(' > ')} vs ${words.onNode}: ${a.mirrors.map((m) => m.location).join(' > ')}` });
+      out.push({
+        source: e.prefix,
+        kind: 'order',
+        message: `mirror order for ${e.prefix} differs: ${e.mirrors.map((m) => m.location).join(' > ')} vs ${words.onNode}: ${a.mirrors.map((m) => m.location).join(' > ')}`,
+      });
     }
     const flag = (name: string, ev: boolean, av: boolean, meaning: string): void => {
-      if (ev !== av) out.push({ source: e.prefix, kind: 'flag', message: `${e.prefix}: ${ev ? words.flagOn : words.flagOff} ${name} (${meaning})` });
+      if (ev !== av)
+        out.push({
+          source: e.prefix,
+          kind: 'flag',
+          message: `${e.prefix}: ${ev ? words.flagOn : words.flagOff} ${name} (${meaning})`,
+        });
     };
     flag('blocked', e.blocked, a.blocked, 'NeverContactSource or blockedRegistries');
     flag('insecure', e.insecure, a.insecure, 'insecureRegistries');
     flag('mirror-by-digest-only', e.mirrorByDigestOnly, a.mirrorByDigestOnly, 'the OCP <= 4.12 rendering of ICSP');
-    if (e.location !== a.location) out.push({ source: e.prefix, kind: 'flag', message: `${e.prefix}: location ${a.location} changed to ${e.location}` });
+    if (e.location !== a.location)
+      out.push({
+        source: e.prefix,
+        kind: 'flag',
+        message: `${e.prefix}: location ${a.location} changed to ${e.location}`,
+      });
   }
-  for (const a of actual) if (!expectedBy.has(a.prefix)) out.push({ source: a.prefix, kind: 'extra-entry', message: `${words.extraEntry} ${a.prefix}` });
+  for (const a of actual)
+    if (!expectedBy.has(a.prefix))
+      out.push({ source: a.prefix, kind: 'extra-entry', message: `${words.extraEntry} ${a.prefix}` });
   return out;
 }

@@ -20,7 +20,11 @@ function quote(s: string): string {
   return `${out}"`;
 }
 
-export function encodeRegistriesConf(search: readonly string[], registries: readonly Registry[], layout: RenderLayout = '4.19'): string {
+export function encodeRegistriesConf(
+  search: readonly string[],
+  registries: readonly Registry[],
+  layout: RenderLayout = '4.19',
+): string {
   const lines: string[] = [];
   lines.push(`unqualified-search-registries = [${search.map(quote).join(', ')}]`);
   lines.push('short-name-mode = ""');

@@ -31,7 +31,11 @@ export const TEMPLATE_SEARCH_REGISTRIES = ['registry.access.redhat.com', 'docker
 export function renderPolicies(p: PolicySet, opts: RenderOptions = {}): RenderResult {
   const base = { registries: [] as Registry[], unqualifiedSearchRegistries: [...TEMPLATE_SEARCH_REGISTRIES] };
   if (p.image === undefined && opts.requireImageConfig === true) {
-    return { ...base, rendered: false, reason: 'image.config.openshift.io/cluster does not exist: the MCO renders no registries.conf at all' };
+    return {
+      ...base,
+      rendered: false,
+      reason: 'image.config.openshift.io/cluster does not exist: the MCO renders no registries.conf at all',
+    };
   }
   const sources = p.image?.spec.registrySources ?? {};
   const insecure = sources.insecureRegistries ?? [];
@@ -45,7 +49,13 @@ export function renderPolicies(p: PolicySet, opts: RenderOptions = {}): RenderRe
   if (opts.skipValidation !== true) validateRegistriesConfScopes(insecure, blocked, p);
   const anyMirrorObject = p.icsps.length + p.idms.length + p.itms.length > 0;
   if (sources.insecureRegistries === undefined && blocked.length === 0 && !anyMirrorObject) {
-    return { ...base, rendered: false, reason: 'no mirror objects and no insecure or blocked registries: the MCO ships no registries.conf, nodes keep the template', ...(payloadFilter ? { payloadFilter } : {}) };
+    return {
+      ...base,
+      rendered: false,
+      reason:
+        'no mirror objects and no insecure or blocked registries: the MCO ships no registries.conf, nodes keep the template',
+      ...(payloadFilter ? { payloadFilter } : {}),
+    };
   }
   const registries = editRegistriesConfig(insecure, blocked, digest, tag);
   return { ...base, rendered: true, registries, ...(payloadFilter ? { payloadFilter } : {}) };

@@ -15,7 +15,12 @@ export interface PullResolveResult extends ResolveResult {
 }
 
 /** The candidates' pull sources, or the resolution error (with the candidates it concerns) when the pull fails there. */
-export function resolvePull(conf: RegistriesConf, reference: string, cfg: ShortNameConfig, mode: ShortNameMode): PullResolveResult | { error: EngineError; shortName: ShortNameSummary } {
+export function resolvePull(
+  conf: RegistriesConf,
+  reference: string,
+  cfg: ShortNameConfig,
+  mode: ShortNameMode,
+): PullResolveResult | { error: EngineError; shortName: ShortNameSummary } {
   const r = resolveShortName(reference, cfg, mode);
   const index = new RegistryIndex(conf);
   if (!r.short) return { ...resolve(index, r.candidates[0]!), shortName: null };

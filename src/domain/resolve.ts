@@ -30,7 +30,11 @@ export class RegistryIndex {
   find(name: string): Registry | undefined {
     let best: Registry | undefined;
     for (const reg of this.findAll(name)) {
-      if (best === undefined || reg.prefix.length > best.prefix.length || (reg.prefix.length === best.prefix.length && reg.prefix < best.prefix)) {
+      if (
+        best === undefined ||
+        reg.prefix.length > best.prefix.length ||
+        (reg.prefix.length === best.prefix.length && reg.prefix < best.prefix)
+      ) {
         best = reg;
       }
     }
@@ -69,7 +73,10 @@ export function rewriteReference(ref: string, prefix: string, location: string):
   if (prefixLen === -1) throw new EngineError('rewrite', `invalid prefix '${prefix}' for reference '${ref}'`);
   if (location === '') {
     if (!prefix.startsWith('*.')) {
-      throw new EngineError('rewrite', `invalid prefix '${prefix}' for empty location, should be in the format: *.example.com`);
+      throw new EngineError(
+        'rewrite',
+        `invalid prefix '${prefix}' for empty location, should be in the format: *.example.com`,
+      );
     }
     return ref;
   }
@@ -83,7 +90,10 @@ export function rewriteReference(ref: string, prefix: string, location: string):
 }
 
 /** The endpoints a registry entry offers for this kind of pull, primary last (PullSourcesFromReference). */
-export function selectEndpoints(reg: Registry, digestPull: boolean): Array<Endpoint & { mirror: boolean; pullFromMirror: Mirror['pullFromMirror'] }> {
+export function selectEndpoints(
+  reg: Registry,
+  digestPull: boolean,
+): Array<Endpoint & { mirror: boolean; pullFromMirror: Mirror['pullFromMirror'] }> {
   const out: Array<Endpoint & { mirror: boolean; pullFromMirror: Mirror['pullFromMirror'] }> = [];
   if (reg.mirrorByDigestOnly) {
     if (digestPull) for (const m of reg.mirrors) out.push({ ...m, mirror: true });
@@ -103,10 +113,23 @@ export function resolveParsed(index: RegistryIndex, ref: ImageReference): Resolv
   const full = refString(ref);
   const matched = index.find(refName(ref));
   // No entry: containers/image builds a default one whose location is the whole reference.
-  const reg: Registry = matched ?? { prefix: full, location: full, insecure: false, blocked: false, mirrorByDigestOnly: false, mirrors: [] };
+  const reg: Registry = matched ?? {
+    prefix: full,
+    location: full,
+    insecure: false,
+    blocked: false,
+    mirrorByDigestOnly: false,
+    mirrors: [],
+  };
   const pullSources: PullSource[] = selectEndpoints(reg, isDigested(ref)).map((ep) => {
     const reference = rewriteReference(full, reg.prefix, ep.location);
-    const source: PullSource = { reference, location: ep.location, mirror: ep.mirror, insecure: ep.insecure, blocked: false };
+    const source: PullSource = {
+      reference,
+      location: ep.location,
+      mirror: ep.mirror,
+      insecure: ep.insecure,
+      blocked: false,
+    };
     if (ep.pullFromMirror !== '') source.pullFromMirror = ep.pullFromMirror;
     return source;
   });

@@ -59,7 +59,13 @@ export interface ChangeDescription {
 export function renderForRollout(p: PolicySet): RenderedConfig {
   try {
     const r = renderPolicies(p, { requireImageConfig: true });
-    return { rendered: r.rendered, registries: r.registries, search: r.unqualifiedSearchRegistries, error: null, payloadDropped: r.payloadFilter?.loggedError ?? null };
+    return {
+      rendered: r.rendered,
+      registries: r.registries,
+      search: r.unqualifiedSearchRegistries,
+      error: null,
+      payloadDropped: r.payloadFilter?.loggedError ?? null,
+    };
   } catch (e) {
     if (!(e instanceof EngineError)) throw e;
     // Describe what the objects intend; the MCO itself writes nothing, so nodes keep the previous file.
@@ -69,13 +75,31 @@ export function renderForRollout(p: PolicySet): RenderedConfig {
     } catch {
       intent = undefined;
     }
-    return { rendered: intent?.rendered ?? false, registries: intent?.registries ?? [], search: intent?.unqualifiedSearchRegistries ?? [...TEMPLATE_SEARCH_REGISTRIES], error: e.message, payloadDropped: intent?.payloadFilter?.loggedError ?? null };
+    return {
+      rendered: intent?.rendered ?? false,
+      registries: intent?.registries ?? [],
+      search: intent?.unqualifiedSearchRegistries ?? [...TEMPLATE_SEARCH_REGISTRIES],
+      error: e.message,
+      payloadDropped: intent?.payloadFilter?.loggedError ?? null,
+    };
   }
 }
 
 /** A stable content key of a rendered configuration (12 hex digits). */
 export function configKey(c: RenderedConfig): string {
-  const canon = JSON.stringify({ r: c.rendered, e: c.error, s: c.search, g: c.registries.map((r) => [r.prefix, r.location, r.blocked, r.insecure, r.mirrorByDigestOnly, r.mirrors.map((m) => [m.location, m.insecure, m.pullFromMirror])]) });
+  const canon = JSON.stringify({
+    r: c.rendered,
+    e: c.error,
+    s: c.search,
+    g: c.registries.map((r) => [
+      r.prefix,
+      r.location,
+      r.blocked,
+      r.insecure,
+      r.mirrorByDigestOnly,
+      r.mirrors.map((m) => [m.location, m.insecure, m.pullFromMirror]),
+    ]),
+  });
   return createHash('sha256').update(canon).digest('hex').slice(0, 12);
 }
 
@@ -107,7 +131,10 @@ export function policyState(p: PolicySet): PolicyState {
   return { config: renderForRollout(p), objects: policyObjects(p) };
 }
 
-const conf = (c: RenderedConfig): RegistriesConf => ({ ...confFromEntries(c.rendered ? c.registries : []), unqualifiedSearchRegistries: c.search });
+const conf = (c: RenderedConfig): RegistriesConf => ({
+  ...confFromEntries(c.rendered ? c.registries : []),
+  unqualifiedSearchRegistries: c.search,
+});
 
 function changedObjects(before: readonly ObjectRef[], after: readonly ObjectRef[]): ChangedObject[] {
   const id = (o: ObjectRef): string => `${o.kind}/${o.name}`;
@@ -116,7 +143,8 @@ function changedObjects(before: readonly ObjectRef[], after: readonly ObjectRef[
   const out: ChangedObject[] = [];
   for (const o of after) {
     const old = b.get(id(o));
-    if (old === undefined || (old.uid !== undefined && o.uid !== undefined && old.uid !== o.uid)) out.push({ ...o, action: 'created' });
+    if (old === undefined || (old.uid !== undefined && o.uid !== undefined && old.uid !== o.uid))
+      out.push({ ...o, action: 'created' });
     else if (old.generation !== o.generation) out.push({ ...o, action: 'changed' });
   }
   for (const o of before) if (!a.has(id(o))) out.push({ kind: o.kind, name: o.name, action: 'deleted' });
@@ -145,7 +173,11 @@ export function describeChange(before: PolicyState, after: PolicyState): ChangeD
  * change: parsed structurally and compared with the expected render for the changed sources only, so that a later
  * unrelated change does not hide that this one arrived. Without `changedSources`, every difference counts.
  */
-export function renderedHasChange(mcRegistriesConf: string | null, expected: RenderedConfig, changedSources?: readonly string[]): boolean {
+export function renderedHasChange(
+  mcRegistriesConf: string | null,
+  expected: RenderedConfig,
+  changedSources?: readonly string[],
+): boolean {
   let actual: Registry[];
   try {
     actual = mcRegistriesConf === null ? [] : parseRegistriesConf(mcRegistriesConf).registries;
@@ -161,8 +193,10 @@ export function renderedHasChange(mcRegistriesConf: string | null, expected: Ren
 
 /** The likely reason a rendered config never picked the change up (MCO validation, payload filter). */
 export function likelyRejection(c: RenderedConfig): string {
-  if (c.error !== null) return `the MCO refuses this configuration: ${c.error} (shown only in the machine-config-controller log: oc logs -n openshift-machine-config-operator deploy/machine-config-controller)`;
+  if (c.error !== null)
+    return `the MCO refuses this configuration: ${c.error} (shown only in the machine-config-controller log: oc logs -n openshift-machine-config-operator deploy/machine-config-controller)`;
   if (c.payloadDropped !== null) return `the MCO drops a blocked registry: ${c.payloadDropped}`;
-  if (!c.rendered) return 'the MCO renders nothing (no image.config.openshift.io/cluster?); check oc logs -n openshift-machine-config-operator deploy/machine-config-controller';
+  if (!c.rendered)
+    return 'the MCO renders nothing (no image.config.openshift.io/cluster?); check oc logs -n openshift-machine-config-operator deploy/machine-config-controller';
   return 'the machine-config-controller has not re-rendered: check oc logs -n openshift-machine-config-operator deploy/machine-config-controller';
 }

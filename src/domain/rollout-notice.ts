@@ -41,13 +41,28 @@ function objectLine(o: ChangedObject): string {
 }
 
 export function poolLine(p: PoolRollout): string {
-  const mark = p.state === 'done' ? '✓' : p.state === 'empty' ? '–' : p.state === 'paused' ? '⏸' : p.state === 'degraded' ? '⚠' : '…';
-  const what = p.state === 'empty' ? 'no machines' : p.state === 'waiting-render' ? `${p.updated}/${p.total} (waiting for a rendered config with the change)` : `${p.updated}/${p.total} updated`;
+  const mark =
+    p.state === 'done'
+      ? '✓'
+      : p.state === 'empty'
+        ? '–'
+        : p.state === 'paused'
+          ? '⏸'
+          : p.state === 'degraded'
+            ? '⚠'
+            : '…';
+  const what =
+    p.state === 'empty'
+      ? 'no machines'
+      : p.state === 'waiting-render'
+        ? `${p.updated}/${p.total} (waiting for a rendered config with the change)`
+        : `${p.updated}/${p.total} updated`;
   return `${mark} ${p.pool}: ${what}${p.state === 'paused' ? ' (paused)' : p.state === 'degraded' ? ' (degraded)' : ''}`;
 }
 
 export function disruptionLine(c: ChangeDescription): string {
-  if (c.disruption.drain) return `drain expected (${c.disruption.reasons.slice(0, 3).join('; ')}${c.disruption.reasons.length > 3 ? '; …' : ''}); reboot not expected per MCO code (CRI-O reload)`;
+  if (c.disruption.drain)
+    return `drain expected (${c.disruption.reasons.slice(0, 3).join('; ')}${c.disruption.reasons.length > 3 ? '; …' : ''}); reboot not expected per MCO code (CRI-O reload)`;
   return 'no drain expected (only safe, additive digest-only changes); reboot not expected per MCO code (CRI-O reload)';
 }
 
@@ -62,12 +77,19 @@ const HEAD: Record<NoticePhase, string> = {
 export function noticeMessage(n: NoticeInput): NoticeMessage {
   const c = n.change;
   const head = `${HEAD[n.phase]} on ${n.cluster}${n.phase === 'done' && n.doneAt !== undefined ? ` (${formatDuration(n.doneAt - n.startedAt)})` : ''}`;
-  const objects = c.objects.length > 0 ? c.objects.map(objectLine).join('; ') : 'no object change recorded (the bot found the configuration changed at start)';
+  const objects =
+    c.objects.length > 0
+      ? c.objects.map(objectLine).join('; ')
+      : 'no object change recorded (the bot found the configuration changed at start)';
   const shown = c.changes.slice(0, MAX_CHANGE_LINES).map((l) => `• ${l}`);
   if (c.changes.length > MAX_CHANGE_LINES) shown.push(`• … and ${c.changes.length - MAX_CHANGE_LINES} more`);
   const warnings: string[] = [];
-  if (c.after.error !== null) warnings.push(`:no_entry: the MCO refuses this configuration: ${c.after.error}. Nothing of it reaches the nodes until fixed.`);
-  if (c.after.payloadDropped !== null) warnings.push(`:information_source: ${c.after.payloadDropped} (the MCO skips it)`);
+  if (c.after.error !== null)
+    warnings.push(
+      `:no_entry: the MCO refuses this configuration: ${c.after.error}. Nothing of it reaches the nodes until fixed.`,
+    );
+  if (c.after.payloadDropped !== null)
+    warnings.push(`:information_source: ${c.after.payloadDropped} (the MCO skips it)`);
   const pools = n.pools.length > 0 ? n.pools.map(poolLine).join('\n') : 'no MachineConfigPools found';
   const body = [
     `*Objects:* ${objects}`,
@@ -87,7 +109,10 @@ export function noticeMessage(n: NoticeInput): NoticeMessage {
   };
 }
 
-const plain = (text: string): NoticeMessage => ({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text) } }] });
+const plain = (text: string): NoticeMessage => ({
+  text,
+  blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text) } }],
+});
 
 export function stuckReply(text: string): NoticeMessage {
   return plain(`:warning: Stuck: ${text}`);
@@ -99,9 +124,13 @@ export function resolvedReply(text: string): NoticeMessage {
 
 export function doneReply(pools: readonly PoolRollout[], durationMs: number): NoticeMessage {
   const counted = pools.filter((p) => p.state === 'done').map((p) => `${p.pool} ${p.updated}/${p.total}`);
-  return plain(`:white_check_mark: Done: the change reached every node${counted.length > 0 ? ` (${counted.join(', ')})` : ''} in ${formatDuration(durationMs)}; each pool's rendered config carries it.`);
+  return plain(
+    `:white_check_mark: Done: the change reached every node${counted.length > 0 ? ` (${counted.join(', ')})` : ''} in ${formatDuration(durationMs)}; each pool's rendered config carries it.`,
+  );
 }
 
 export function supersededReply(): NoticeMessage {
-  return plain(':fast_forward: Superseded: a newer mirror change touches the same sources; it is followed in its own message.');
+  return plain(
+    ':fast_forward: Superseded: a newer mirror change touches the same sources; it is followed in its own message.',
+  );
 }

@@ -87,10 +87,14 @@ export function stuckNode(n: NodeLite): StuckItem | undefined {
   const state = a[MCO_ANNOTATIONS.state];
   if (state !== 'Degraded' && state !== 'Unreconcilable') return undefined;
   const reason = a[MCO_ANNOTATIONS.reason];
-  return { key: `node:${n.metadata.name}`, text: `node ${n.metadata.name} is ${state}${reason ? `: ${reason}` : ''} (desired ${a[MCO_ANNOTATIONS.desiredConfig] ?? '?'}, current ${a[MCO_ANNOTATIONS.currentConfig] ?? '?'})` };
+  return {
+    key: `node:${n.metadata.name}`,
+    text: `node ${n.metadata.name} is ${state}${reason ? `: ${reason}` : ''} (desired ${a[MCO_ANNOTATIONS.desiredConfig] ?? '?'}, current ${a[MCO_ANNOTATIONS.currentConfig] ?? '?'})`,
+  };
 }
 
-const ann = (n: NodeLite, k: keyof typeof MCO_ANNOTATIONS): string | undefined => n.metadata.annotations?.[MCO_ANNOTATIONS[k]];
+const ann = (n: NodeLite, k: keyof typeof MCO_ANNOTATIONS): string | undefined =>
+  n.metadata.annotations?.[MCO_ANNOTATIONS[k]];
 
 /** The machine-config daemon is applying a config: state Working and currentConfig != desiredConfig. */
 function workingTowards(n: NodeLite): string | undefined {
@@ -100,17 +104,25 @@ function workingTowards(n: NodeLite): string | undefined {
 }
 
 /** A node is done with target `t`: current == desired == t and state Done. */
-const nodeOnTarget = (n: NodeLite, t: string | null): boolean => t !== null && ann(n, 'currentConfig') === t && ann(n, 'desiredConfig') === t && ann(n, 'state') === 'Done';
+const nodeOnTarget = (n: NodeLite, t: string | null): boolean =>
+  t !== null && ann(n, 'currentConfig') === t && ann(n, 'desiredConfig') === t && ann(n, 'state') === 'Done';
 
 /** Pools of the input, each with its evaluation (same order as assessRollout). */
-function evaluated(input: Pick<ProgressInput, 'pools' | 'targetHasChange'>): Array<{ pool: MachineConfigPool; r: PoolRollout }> {
-  return [...input.pools].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1)).map((pool) => ({ pool, r: evaluatePool(pool, input.targetHasChange(pool.spec.configuration?.name)) }));
+function evaluated(
+  input: Pick<ProgressInput, 'pools' | 'targetHasChange'>,
+): Array<{ pool: MachineConfigPool; r: PoolRollout }> {
+  return [...input.pools]
+    .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))
+    .map((pool) => ({ pool, r: evaluatePool(pool, input.targetHasChange(pool.spec.configuration?.name)) }));
 }
 
 /** The progress fingerprint of a pool: it changes when the target moves, the updated count moves or a node finishes. */
 export function progressMark(pool: MachineConfigPool, nodes: readonly NodeLite[]): string {
   const target = pool.spec.configuration?.name ?? null;
-  const done = nodesOfPool(pool, nodes).filter((n) => nodeOnTarget(n, target)).map((n) => n.metadata.name).sort();
+  const done = nodesOfPool(pool, nodes)
+    .filter((n) => nodeOnTarget(n, target))
+    .map((n) => n.metadata.name)
+    .sort();
   return JSON.stringify([target, pool.status?.updatedMachineCount ?? 0, done]);
 }
 
@@ -120,7 +132,11 @@ export function progressMark(pool: MachineConfigPool, nodes: readonly NodeLite[]
  * waiting for a render) are not tracked, so the clock starts again when they resume. A node keeps its Working
  * `since` while it works towards the same desired config. The result equals `prev` (same JSON) when nothing moved.
  */
-export function trackProgress(prev: ProgressMarks | undefined, input: Pick<ProgressInput, 'pools' | 'nodes' | 'targetHasChange'>, now: number): ProgressMarks {
+export function trackProgress(
+  prev: ProgressMarks | undefined,
+  input: Pick<ProgressInput, 'pools' | 'nodes' | 'targetHasChange'>,
+  now: number,
+): ProgressMarks {
   const next = emptyMarks();
   for (const { pool, r } of evaluated(input)) {
     if (r.state !== 'progressing') continue;
@@ -139,18 +155,25 @@ export function trackProgress(prev: ProgressMarks | undefined, input: Pick<Progr
     next.working[name] = old !== undefined && old.desired === desired ? old : { desired, since: now };
   }
   // Stable key order: the caller compares JSON to decide whether to persist.
-  return { pools: Object.fromEntries(Object.entries(next.pools).sort(([a], [b]) => (a < b ? -1 : 1))), working: Object.fromEntries(Object.entries(next.working).sort(([a], [b]) => (a < b ? -1 : 1))) };
+  return {
+    pools: Object.fromEntries(Object.entries(next.pools).sort(([a], [b]) => (a < b ? -1 : 1))),
+    working: Object.fromEntries(Object.entries(next.working).sort(([a], [b]) => (a < b ? -1 : 1))),
+  };
 }
 
 /** The next instant at which a stall item can appear (a wake-up for the level-triggered check), or null. */
 export function nextStallCheck(marks: ProgressMarks, limitMs: number, now: number): number | null {
-  const due = [...Object.values(marks.pools), ...Object.values(marks.working)].map((m) => m.since + limitMs).filter((t) => t > now);
+  const due = [...Object.values(marks.pools), ...Object.values(marks.working)]
+    .map((m) => m.since + limitMs)
+    .filter((t) => t > now);
   return due.length === 0 ? null : Math.min(...due);
 }
 
 /** "30 min", "1 h 5 min", "45 s": a rounded span for stuck texts. */
 export function shortDuration(ms: number): string {
-  return formatDuration(ms).replace(/ 0 s$/, '').replace(/ 0 min$/, '');
+  return formatDuration(ms)
+    .replace(/ 0 s$/, '')
+    .replace(/ 0 min$/, '');
 }
 
 const iso = (t: number): string => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -163,15 +186,21 @@ function stallItems(input: ProgressInput, pools: Array<{ pool: MachineConfigPool
     const m = marks.pools[r.pool];
     if (r.state !== 'progressing' || m === undefined || now - m.since < limitMs) continue;
     const members = nodesOfPool(pool, input.nodes);
-    const updating = members.filter((n) => ann(n, 'desiredConfig') === r.target && !nodeOnTarget(n, r.target)).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+    const updating = members
+      .filter((n) => ann(n, 'desiredConfig') === r.target && !nodeOnTarget(n, r.target))
+      .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
     const waiting = members.filter((n) => ann(n, 'desiredConfig') !== r.target).length;
     const described = updating.map((n) => {
       const w = marks.working[n.metadata.name];
       const state = ann(n, 'state') ?? 'unknown';
       return `${n.metadata.name} (state ${state}${w !== undefined && state === 'Working' ? ` since ${iso(w.since)}` : ''})`;
     });
-    const still = described.length > 0 ? described.join(', ') : 'none (the node controller has not started the next node)';
-    out.push({ key: `stalled:${r.pool}`, text: `pool ${r.pool}: no progress for ${shortDuration(now - m.since)} at ${r.updated}/${r.total} updated; nodes still updating: ${still}${waiting > 0 ? `; ${waiting} node(s) not yet given the new config` : ''}` });
+    const still =
+      described.length > 0 ? described.join(', ') : 'none (the node controller has not started the next node)';
+    out.push({
+      key: `stalled:${r.pool}`,
+      text: `pool ${r.pool}: no progress for ${shortDuration(now - m.since)} at ${r.updated}/${r.total} updated; nodes still updating: ${still}${waiting > 0 ? `; ${waiting} node(s) not yet given the new config` : ''}`,
+    });
   }
   const seen = new Set<string>();
   for (const pool of input.pools) {
@@ -180,7 +209,10 @@ function stallItems(input: ProgressInput, pools: Array<{ pool: MachineConfigPool
       const w = marks.working[name];
       if (seen.has(name) || w === undefined || workingTowards(n) !== w.desired || now - w.since < limitMs) continue;
       seen.add(name);
-      out.push({ key: `working:${name}`, text: `node ${name} is stuck in its update: state Working for ${shortDuration(now - w.since)} (since ${iso(w.since)}), desired ${w.desired}, current ${ann(n, 'currentConfig') ?? '?'} [pool ${pool.metadata.name}]` });
+      out.push({
+        key: `working:${name}`,
+        text: `node ${name} is stuck in its update: state Working for ${shortDuration(now - w.since)} (since ${iso(w.since)}), desired ${w.desired}, current ${ann(n, 'currentConfig') ?? '?'} [pool ${pool.metadata.name}]`,
+      });
     }
   }
   return out;
@@ -192,7 +224,8 @@ export function assessRollout(input: ProgressInput): RolloutProgress {
   const stuck: StuckItem[] = [];
   for (const p of pools) {
     if (p.state === 'paused') stuck.push({ key: `paused:${p.pool}`, text: p.reasons.join('; ') });
-    if (p.state === 'degraded') stuck.push({ key: `degraded:${p.pool}`, text: `pool ${p.pool} is degraded: ${p.reasons.join('; ')}` });
+    if (p.state === 'degraded')
+      stuck.push({ key: `degraded:${p.pool}`, text: `pool ${p.pool} is degraded: ${p.reasons.join('; ')}` });
   }
   const seen = new Set<string>();
   for (const pool of input.pools) {
@@ -205,8 +238,13 @@ export function assessRollout(input: ProgressInput): RolloutProgress {
     }
   }
   if (input.renderOverdue && pools.some((p) => p.state === 'waiting-render')) {
-    const waiting = pools.filter((p) => p.state === 'waiting-render').map((p) => `${p.pool} (${p.target ?? 'no target'})`);
-    stuck.push({ key: 'render', text: `the rendered config of ${waiting.join(', ')} never picked the change up: ${input.rejection}` });
+    const waiting = pools
+      .filter((p) => p.state === 'waiting-render')
+      .map((p) => `${p.pool} (${p.target ?? 'no target'})`);
+    stuck.push({
+      key: 'render',
+      text: `the rendered config of ${waiting.join(', ')} never picked the change up: ${input.rejection}`,
+    });
   }
   if (input.stall !== undefined) stuck.push(...stallItems(input, withPools));
   return { pools, complete: pools.length > 0 && rolloutComplete(pools), stuck };

@@ -14,7 +14,8 @@ export interface PoolRollout {
   reasons: string[];
 }
 
-const cond = (p: MachineConfigPool, type: string): Condition | undefined => p.status?.conditions?.find((c) => c.type === type);
+const cond = (p: MachineConfigPool, type: string): Condition | undefined =>
+  p.status?.conditions?.find((c) => c.type === type);
 const isTrue = (p: MachineConfigPool, type: string): boolean => cond(p, type)?.status === 'True';
 
 /**
@@ -34,12 +35,28 @@ export function evaluatePool(p: MachineConfigPool, targetHasChange: boolean): Po
   }
   // A pool without machines has nothing to update: complete even when paused (spec §3.3.2).
   if (total === 0) return { ...base, state: 'empty', reasons: [] };
-  if (p.spec.paused === true) return { ...base, state: 'paused', reasons: [`pool ${p.metadata.name} is paused: it will not update until unpaused (oc patch mcp ${p.metadata.name} --type merge -p '{"spec":{"paused":false}}')`] };
-  if (!targetHasChange) return { ...base, state: 'waiting-render', reasons: [`target ${base.target ?? '(none)'} does not contain the change yet`] };
+  if (p.spec.paused === true)
+    return {
+      ...base,
+      state: 'paused',
+      reasons: [
+        `pool ${p.metadata.name} is paused: it will not update until unpaused (oc patch mcp ${p.metadata.name} --type merge -p '{"spec":{"paused":false}}')`,
+      ],
+    };
+  if (!targetHasChange)
+    return {
+      ...base,
+      state: 'waiting-render',
+      reasons: [`target ${base.target ?? '(none)'} does not contain the change yet`],
+    };
   const reasons: string[] = [];
   if (s.observedGeneration !== p.metadata.generation) reasons.push('status has not observed the latest generation');
-  if (s.configuration?.name !== p.spec.configuration?.name) reasons.push(`nodes still on ${s.configuration?.name ?? '(none)'}`);
-  if (updated !== total || (s.readyMachineCount ?? 0) !== total || (s.unavailableMachineCount ?? 0) !== 0) reasons.push(`${updated}/${total} updated, ${s.readyMachineCount ?? 0} ready, ${s.unavailableMachineCount ?? 0} unavailable`);
+  if (s.configuration?.name !== p.spec.configuration?.name)
+    reasons.push(`nodes still on ${s.configuration?.name ?? '(none)'}`);
+  if (updated !== total || (s.readyMachineCount ?? 0) !== total || (s.unavailableMachineCount ?? 0) !== 0)
+    reasons.push(
+      `${updated}/${total} updated, ${s.readyMachineCount ?? 0} ready, ${s.unavailableMachineCount ?? 0} unavailable`,
+    );
   if (!isTrue(p, 'Updated') || isTrue(p, 'Updating')) reasons.push('conditions: not Updated yet');
   return { ...base, state: reasons.length === 0 ? 'done' : 'progressing', reasons };
 }
@@ -50,6 +67,10 @@ export function rolloutComplete(pools: readonly PoolRollout[]): boolean {
 }
 
 /** Stuck states are said once per rollout; progress is reported as updated/total. */
-export function stuckReasons(pools: readonly PoolRollout[]): Array<{ pool: string; kind: 'paused' | 'degraded'; text: string }> {
-  return pools.filter((p) => p.state === 'paused' || p.state === 'degraded').map((p) => ({ pool: p.pool, kind: p.state as 'paused' | 'degraded', text: p.reasons.join('; ') }));
+export function stuckReasons(
+  pools: readonly PoolRollout[],
+): Array<{ pool: string; kind: 'paused' | 'degraded'; text: string }> {
+  return pools
+    .filter((p) => p.state === 'paused' || p.state === 'degraded')
+    .map((p) => ({ pool: p.pool, kind: p.state as 'paused' | 'degraded', text: p.reasons.join('; ') }));
 }

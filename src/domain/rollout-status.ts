@@ -19,7 +19,12 @@ export interface PoolStatus {
  * `targetConf(name)`: the registries.conf text of rendered MC `name` (null: it writes none); undefined when the MC
  * could not be read.
  */
-export function poolStatusLines(pools: readonly MachineConfigPool[], nodes: readonly NodeLite[], expected: RenderedConfig, targetConf: (name: string) => string | null | undefined): PoolStatus[] {
+export function poolStatusLines(
+  pools: readonly MachineConfigPool[],
+  nodes: readonly NodeLite[],
+  expected: RenderedConfig,
+  targetConf: (name: string) => string | null | undefined,
+): PoolStatus[] {
   return [...pools]
     .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))
     .map((p) => {
@@ -28,7 +33,10 @@ export function poolStatusLines(pools: readonly MachineConfigPool[], nodes: read
       const has = text !== undefined && renderedHasChange(text, expected);
       const r = evaluatePool(p, has);
       const upToDate = r.state === 'done' || r.state === 'empty';
-      const parts = [`${r.updated}/${r.total} updated`, `target ${r.target ?? '(none)'}${text === undefined && target !== undefined ? ' (unreadable)' : has ? ' carries the current mirror config' : ' lacks the current mirror config'}`];
+      const parts = [
+        `${r.updated}/${r.total} updated`,
+        `target ${r.target ?? '(none)'}${text === undefined && target !== undefined ? ' (unreadable)' : has ? ' carries the current mirror config' : ' lacks the current mirror config'}`,
+      ];
       if (r.state === 'done') parts.push('rolled out');
       else if (r.state === 'empty') parts.push('no machines');
       else parts.push(`${r.state}: ${r.reasons.join('; ')}`);

@@ -15,7 +15,11 @@ export type ImageUsage = Map<string, Map<string, number>>;
 
 interface PodLike {
   metadata?: { namespace?: string };
-  spec?: { containers?: Array<{ image?: unknown }>; initContainers?: Array<{ image?: unknown }>; ephemeralContainers?: Array<{ image?: unknown }> };
+  spec?: {
+    containers?: Array<{ image?: unknown }>;
+    initContainers?: Array<{ image?: unknown }>;
+    ephemeralContainers?: Array<{ image?: unknown }>;
+  };
 }
 
 /** The distinct images of one pod (a pod counts once per image, however many containers run it). */
@@ -47,11 +51,24 @@ export function parseImagesFile(text: string, file: string): ImageUsage {
     try {
       doc = JSON.parse(trimmed);
     } catch (e) {
-      throw new EngineError('input', `${file}: looks like JSON but does not parse (${(e as Error).message.split('\n')[0]}); give 'oc get pods -A -o json' output or one image per line`);
+      throw new EngineError(
+        'input',
+        `${file}: looks like JSON but does not parse (${(e as Error).message.split('\n')[0]}); give 'oc get pods -A -o json' output or one image per line`,
+      );
     }
     const items = (doc as { items?: unknown }).items;
-    if (!Array.isArray(items)) throw new EngineError('input', `${file}: JSON without "items": give 'oc get pods -A -o json' output or one image per line`);
-    return usageFromPods(items.filter((i): i is PodLike => typeof i === 'object' && i !== null && (i as { kind?: unknown }).kind !== undefined ? (i as { kind?: unknown }).kind === 'Pod' : true));
+    if (!Array.isArray(items))
+      throw new EngineError(
+        'input',
+        `${file}: JSON without "items": give 'oc get pods -A -o json' output or one image per line`,
+      );
+    return usageFromPods(
+      items.filter((i): i is PodLike =>
+        typeof i === 'object' && i !== null && (i as { kind?: unknown }).kind !== undefined
+          ? (i as { kind?: unknown }).kind === 'Pod'
+          : true,
+      ),
+    );
   }
   const u: ImageUsage = new Map();
   for (const raw of text.split('\n')) {

@@ -52,7 +52,8 @@ export function parseAliasValue(alias: string): { value: string } | { error: str
   const ref = parseReference(alias);
   if (ref.digest !== undefined) return { error: `invalid alias ${JSON.stringify(alias)}: must not contain digest` };
   if (ref.tag !== undefined) return { error: `invalid alias ${JSON.stringify(alias)}: must not contain tag` };
-  if (!isRegistryDomain(ref.domain)) return { error: `invalid alias ${JSON.stringify(alias)}: must contain registry and repository` };
+  if (!isRegistryDomain(ref.domain))
+    return { error: `invalid alias ${JSON.stringify(alias)}: must contain registry and repository` };
   try {
     return { value: refString(parseNormalizedNamed(alias)) };
   } catch (e) {
@@ -68,7 +69,8 @@ export function parseAliasValue(alias: string): { value: string } | { error: str
 export function parseAliasTable(raw: unknown, origin: string): Map<string, AliasEntry> | { error: string } {
   const out = new Map<string, AliasEntry>();
   if (raw === undefined) return out;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { error: '[aliases] must be a table of "short-name" = "registry/repository"' };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { error: '[aliases] must be a table of "short-name" = "registry/repository"' };
   const errors: string[] = [];
   for (const name of Object.keys(raw).sort()) {
     const v = (raw as Record<string, unknown>)[name];
@@ -90,7 +92,10 @@ export function parseAliasTable(raw: unknown, origin: string): Map<string, Alias
 }
 
 /** updateWithConfigurationFrom for aliases: per key, the later file wins (a "" entry included). */
-export function mergeAliases(base: ReadonlyMap<string, AliasEntry>, later: ReadonlyMap<string, AliasEntry>): Map<string, AliasEntry> {
+export function mergeAliases(
+  base: ReadonlyMap<string, AliasEntry>,
+  later: ReadonlyMap<string, AliasEntry>,
+): Map<string, AliasEntry> {
   const out = new Map(base);
   for (const [k, v] of later) out.set(k, v);
   return out;
@@ -109,6 +114,7 @@ export function parseAliasCache(toml: string, path = ALIAS_CACHE_PATH): Map<stri
     throw new EngineError('config', `loading short-name aliases config file ${JSON.stringify(path)}: ${msg}`);
   }
   const table = parseAliasTable(doc['aliases'], path);
-  if ('error' in table) throw new EngineError('config', `loading short-name aliases config file ${JSON.stringify(path)}: ${table.error}`);
+  if ('error' in table)
+    throw new EngineError('config', `loading short-name aliases config file ${JSON.stringify(path)}: ${table.error}`);
   return table;
 }

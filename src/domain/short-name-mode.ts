@@ -31,23 +31,42 @@ export function modeForOpenShiftVersion(version: string): ShortNameModeDecision 
   const mm = majorMinor(version);
   if (mm === undefined || mm[0] !== 4) return undefined;
   const source = `OpenShift ${version} (ClusterVersion; no node read)`;
-  if (mm[1] <= 20) return { mode: 'disabled', source: `${source}: CRI-O ≤ 1.33 always resolves short names with every search registry` };
+  if (mm[1] <= 20)
+    return {
+      mode: 'disabled',
+      source: `${source}: CRI-O ≤ 1.33 always resolves short names with every search registry`,
+    };
   if (mm[1] === 21) {
     return {
       mode: 'enforcing',
       source: `${source}: CRI-O 1.34 enforces short names by default`,
-      caveat: 'OpenShift 4.21 z-streams that carry OCPBUGS-76356 (MCO PR #5636) set short_name_mode = "disabled" in /etc/crio/crio.conf.d/00-default; run the live check (--live) to read the node',
+      caveat:
+        'OpenShift 4.21 z-streams that carry OCPBUGS-76356 (MCO PR #5636) set short_name_mode = "disabled" in /etc/crio/crio.conf.d/00-default; run the live check (--live) to read the node',
     };
   }
-  return { mode: 'disabled', source: `${source}: the MCO sets short_name_mode = "disabled" (OCPBUGS-75916, MCO PR #5628)` };
+  return {
+    mode: 'disabled',
+    source: `${source}: the MCO sets short_name_mode = "disabled" (OCPBUGS-75916, MCO PR #5628)`,
+  };
 }
 
 /** The mode from a node: its CRI-O version (status.nodeInfo.containerRuntimeVersion) and its crio.conf files. */
-export function modeForNode(node: string, crioVersion: string | undefined, conf: CrioShortNameMode | undefined): ShortNameModeDecision | undefined {
+export function modeForNode(
+  node: string,
+  crioVersion: string | undefined,
+  conf: CrioShortNameMode | undefined,
+): ShortNameModeDecision | undefined {
   const mm = crioVersion === undefined ? undefined : majorMinor(crioVersion);
-  if (mm !== undefined && mm[0] === 1 && mm[1] < 34) return { mode: 'disabled', source: `node ${node} runs CRI-O ${mm.join('.')}, which always resolves short names with every search registry` };
+  if (mm !== undefined && mm[0] === 1 && mm[1] < 34)
+    return {
+      mode: 'disabled',
+      source: `node ${node} runs CRI-O ${mm.join('.')}, which always resolves short names with every search registry`,
+    };
   if (conf === undefined) return undefined;
   if (conf.mode === null) return undefined;
-  const where = conf.setBy === null ? 'no short_name_mode in /etc/crio/crio.conf or crio.conf.d: CRI-O 1.34 defaults to enforcing' : `short_name_mode = ${JSON.stringify(conf.value)} in ${conf.setBy}`;
+  const where =
+    conf.setBy === null
+      ? 'no short_name_mode in /etc/crio/crio.conf or crio.conf.d: CRI-O 1.34 defaults to enforcing'
+      : `short_name_mode = ${JSON.stringify(conf.value)} in ${conf.setBy}`;
   return { mode: conf.mode, source: `node ${node}: ${where}` };
 }

@@ -25,13 +25,26 @@ export interface NodeShortName extends ShortNameSummary {
 }
 
 /** Null for a fully qualified image; otherwise the node's short-name resolution of it. */
-export function shortNameOnNode(node: string, image: string, crioVersion: string | undefined, output: CheckOutput): NodeShortName | null {
+export function shortNameOnNode(
+  node: string,
+  image: string,
+  crioVersion: string | undefined,
+  output: CheckOutput,
+): NodeShortName | null {
   if (!isShortName(image)) return null;
   const crio = crioShortNameMode(output.crioFiles ?? []);
   const decision = modeForNode(node, crioVersion, crio);
   if (decision === undefined) {
-    const why = crio.problems.length > 0 ? `CRI-O would refuse its configuration (${crio.problems.join('; ')})` : 'unknown';
-    return { mode: 'enforcing', candidates: [], alias: null, modeSource: why, error: null, note: `short name ${image} on ${node}: short-name mode unknown: ${why}` };
+    const why =
+      crio.problems.length > 0 ? `CRI-O would refuse its configuration (${crio.problems.join('; ')})` : 'unknown';
+    return {
+      mode: 'enforcing',
+      candidates: [],
+      alias: null,
+      modeSource: why,
+      error: null,
+      note: `short name ${image} on ${node}: short-name mode unknown: ${why}`,
+    };
   }
   let aliasCache: AliasTable | undefined;
   const notes: string[] = [];
@@ -46,19 +59,36 @@ export function shortNameOnNode(node: string, image: string, crioVersion: string
   const main = output.confFiles.find((f) => f.name === NODE_REGISTRIES_CONF);
   let e;
   try {
-    const conf = parseRegistriesConf(main?.toml ?? '', output.confFiles.filter((f) => f !== main), NODE_REGISTRIES_CONF);
-    e = explainPull({ reference: image, conf, shortNameMode: decision, ...(aliasCache !== undefined ? { aliasCache } : {}) });
+    const conf = parseRegistriesConf(
+      main?.toml ?? '',
+      output.confFiles.filter((f) => f !== main),
+      NODE_REGISTRIES_CONF,
+    );
+    e = explainPull({
+      reference: image,
+      conf,
+      shortNameMode: decision,
+      ...(aliasCache !== undefined ? { aliasCache } : {}),
+    });
   } catch (err) {
     if (!(err instanceof EngineError)) throw err;
-    return { mode: decision.mode, candidates: [], alias: null, modeSource: decision.source, error: err.message, note: `short name ${image} on ${node}: ${err.message}` };
+    return {
+      mode: decision.mode,
+      candidates: [],
+      alias: null,
+      modeSource: decision.source,
+      error: err.message,
+      note: `short name ${image} on ${node}: ${err.message}`,
+    };
   }
   const sn = e.shortName ?? { mode: decision.mode, candidates: [], alias: null };
   const error = e.error?.message ?? null;
-  const what = error !== null
-    ? `CRI-O fails this pull: ${error}`
-    : sn.alias !== null
-      ? `alias ${sn.alias.name} = ${sn.alias.value} (${sn.alias.origin}) is the only candidate`
-      : `CRI-O tries ${sn.candidates.join(', then ')}`;
+  const what =
+    error !== null
+      ? `CRI-O fails this pull: ${error}`
+      : sn.alias !== null
+        ? `alias ${sn.alias.name} = ${sn.alias.value} (${sn.alias.origin}) is the only candidate`
+        : `CRI-O tries ${sn.candidates.join(', then ')}`;
   const note = `short name ${image} on ${node}: mode ${sn.mode} (${decision.source}): ${what}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`;
   return { ...sn, modeSource: decision.source, error, note };
 }

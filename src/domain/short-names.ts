@@ -91,7 +91,8 @@ function tagNameOnly(ref: ImageReference): ImageReference {
 
 /** references.RegistryImageReferenceFromRaw: CRI-O pulls name:tag@digest by digest. */
 function crioCandidate(ref: ImageReference): string {
-  if (ref.tag !== undefined && ref.digest !== undefined) return refString({ domain: ref.domain, path: ref.path, digest: ref.digest });
+  if (ref.tag !== undefined && ref.digest !== undefined)
+    return refString({ domain: ref.domain, path: ref.path, digest: ref.digest });
   return refString(ref);
 }
 
@@ -113,7 +114,12 @@ export function isShortName(input: string): boolean {
  * shortnames.Resolve as CRI-O calls it. Throws an EngineError (stage "reference") only when the name does not parse;
  * every other failure comes back in `error`, with the candidates it concerns still listed.
  */
-export function resolveShortName(input: string, cfg: ShortNameConfig, mode: ShortNameMode, runtime: ShortNameRuntime = 'cri-o'): ShortNameResolution {
+export function resolveShortName(
+  input: string,
+  cfg: ShortNameConfig,
+  mode: ShortNameMode,
+  runtime: ShortNameRuntime = 'cri-o',
+): ShortNameResolution {
   let parsed: ImageReference;
   try {
     parsed = parseReference(input);
@@ -137,7 +143,12 @@ export function resolveShortName(input: string, cfg: ShortNameConfig, mode: Shor
   const entry = cfg.aliasCache?.has(key) === true ? cfg.aliasCache.get(key) : cfg.aliases?.get(key);
   if (entry !== undefined && entry.value !== null) {
     const value = parseNormalizedNamed(entry.value);
-    const ref = tagNameOnly({ domain: value.domain, path: value.path, ...(parsed.tag !== undefined ? { tag: parsed.tag } : {}), ...(parsed.digest !== undefined ? { digest: parsed.digest } : {}) });
+    const ref = tagNameOnly({
+      domain: value.domain,
+      path: value.path,
+      ...(parsed.tag !== undefined ? { tag: parsed.tag } : {}),
+      ...(parsed.digest !== undefined ? { digest: parsed.digest } : {}),
+    });
     return {
       ...base,
       short: true,
@@ -177,14 +188,21 @@ export function resolveShortName(input: string, cfg: ShortNameConfig, mode: Shor
  * The API CRI-O exposes (ImageServer.CandidatesForPotentiallyShortImageName): the fully qualified names to try, in
  * order, or the error the pull fails with. Never an empty list on success.
  */
-export function candidatesForPotentiallyShortImageName(input: string, cfg: ShortNameConfig, mode: ShortNameMode): string[] {
+export function candidatesForPotentiallyShortImageName(
+  input: string,
+  cfg: ShortNameConfig,
+  mode: ShortNameMode,
+): string[] {
   const r = resolveShortName(input, cfg, mode, 'cri-o');
   if (r.error !== null) throw r.error;
   return r.candidates;
 }
 
 /** The short-name inputs of a loaded registries.conf (plus, on a node, the machine alias cache). */
-export function shortNameConfigOf(conf: { unqualifiedSearchRegistries: string[] | null; aliases?: AliasTable; searchOrigin?: string; files: string[] }, aliasCache?: AliasTable): ShortNameConfig {
+export function shortNameConfigOf(
+  conf: { unqualifiedSearchRegistries: string[] | null; aliases?: AliasTable; searchOrigin?: string; files: string[] },
+  aliasCache?: AliasTable,
+): ShortNameConfig {
   return {
     searchRegistries: conf.unqualifiedSearchRegistries,
     ...(conf.aliases !== undefined ? { aliases: conf.aliases } : {}),

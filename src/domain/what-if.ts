@@ -36,7 +36,17 @@ export interface WhatIfInput {
   render?: RenderOptions;
 }
 
-export type RouteChange = 'becomes-pull-error' | 'pull-error-fixed' | 'becomes-blocked' | 'unblocked' | 'becomes-rejected' | 'no-longer-rejected' | 'first-source-changed' | 'gains-mirror' | 'loses-mirror' | 'changed';
+export type RouteChange =
+  | 'becomes-pull-error'
+  | 'pull-error-fixed'
+  | 'becomes-blocked'
+  | 'unblocked'
+  | 'becomes-rejected'
+  | 'no-longer-rejected'
+  | 'first-source-changed'
+  | 'gains-mirror'
+  | 'loses-mirror'
+  | 'changed';
 
 export interface Rerouted {
   image: string;
@@ -81,18 +91,31 @@ function renderConf(p: PolicySet, opts: RenderOptions): Rendered {
   try {
     const r = renderPolicies(p, opts);
     const policy = renderPolicyJson(p, r.payloadFilter).policy;
-    return { conf: { ...confFromEntries(r.rendered ? r.registries : []), unqualifiedSearchRegistries: r.unqualifiedSearchRegistries }, policy, error: null };
+    return {
+      conf: {
+        ...confFromEntries(r.rendered ? r.registries : []),
+        unqualifiedSearchRegistries: r.unqualifiedSearchRegistries,
+      },
+      policy,
+      error: null,
+    };
   } catch (e) {
     if (!(e instanceof EngineError) || e.stage !== 'render') throw e;
-    return { conf: { ...confFromEntries([]), unqualifiedSearchRegistries: [...TEMPLATE_SEARCH_REGISTRIES] }, policy: structuredClone(TEMPLATE_POLICY_JSON_OBJECT), error: e.message };
+    return {
+      conf: { ...confFromEntries([]), unqualifiedSearchRegistries: [...TEMPLATE_SEARCH_REGISTRIES] },
+      policy: structuredClone(TEMPLATE_POLICY_JSON_OBJECT),
+      error: e.message,
+    };
   }
 }
 
 /** The policy.json difference in scope terms: the default and each transports.docker scope. */
 function policyDiff(before: PolicyJson, after: PolicyJson): string[] {
-  const kind = (reqs: readonly PolicyRequirement[] | undefined): string => (reqs ?? []).map((r) => r.type).join('+') || '(none)';
+  const kind = (reqs: readonly PolicyRequirement[] | undefined): string =>
+    (reqs ?? []).map((r) => r.type).join('+') || '(none)';
   const out: string[] = [];
-  if (kind(before.default) !== kind(after.default)) out.push(`default: ${kind(before.default)} -> ${kind(after.default)}`);
+  if (kind(before.default) !== kind(after.default))
+    out.push(`default: ${kind(before.default)} -> ${kind(after.default)}`);
   const b = before.transports['docker'] ?? {};
   const a = after.transports['docker'] ?? {};
   for (const s of Object.keys(a)) if (!(s in b)) out.push(`docker scope ${s}: added (${kind(a[s])})`);
@@ -130,7 +153,8 @@ function plan(index: RegistryIndex, ref: ImageReference): Plan {
   }
 }
 
-const planKey = (p: Plan): string => (p.sources === null ? `!${p.error}` : p.sources.map((s) => `${s.reference}\u0000${s.blocked}`).join('\n'));
+const planKey = (p: Plan): string =>
+  p.sources === null ? `!${p.error}` : p.sources.map((s) => `${s.reference}\u0000${s.blocked}`).join('\n');
 
 function classify(b: Plan, a: Plan): RouteChange[] {
   if (b.sources === null) return ['pull-error-fixed'];
@@ -142,7 +166,12 @@ function classify(b: Plan, a: Plan): RouteChange[] {
   if (ua.length === 0 && ub.length > 0) out.push('becomes-blocked');
   if (ub.length === 0 && ua.length > 0) out.push('unblocked');
   if (ua.length > 0 && ub.length > 0 && ua[0]!.reference !== ub[0]!.reference) out.push('first-source-changed');
-  const mirrors = (p: PullSource[]): Set<string> => new Set(usable(p).filter((s) => s.mirror).map((s) => s.reference));
+  const mirrors = (p: PullSource[]): Set<string> =>
+    new Set(
+      usable(p)
+        .filter((s) => s.mirror)
+        .map((s) => s.reference),
+    );
   const mb = mirrors(b.sources);
   const ma = mirrors(a.sources);
   if ([...ma].some((m) => !mb.has(m))) out.push('gains-mirror');
@@ -167,7 +196,13 @@ function plainCuts(name: string): string[] {
  * differ) lets most images be skipped without resolving: a plan can only change if an entry above the image's name
  * changed, or one above where its mirrors rewrite it to (the attempts' blocked flags). Without it, all resolve.
  */
-export function reroutes(before: RegistriesConf, after: RegistriesConf, images: ImageUsage, changedPrefixes?: ReadonlySet<string>, policies?: { before: PolicyJson; after: PolicyJson }): { rerouted: Rerouted[]; unparseable: string[] } {
+export function reroutes(
+  before: RegistriesConf,
+  after: RegistriesConf,
+  images: ImageUsage,
+  changedPrefixes?: ReadonlySet<string>,
+  policies?: { before: PolicyJson; after: PolicyJson },
+): { rerouted: Rerouted[]; unparseable: string[] } {
   const bi = new RegistryIndex(before);
   const ai = new RegistryIndex(after);
   const rerouted: Rerouted[] = [];
@@ -180,7 +215,9 @@ export function reroutes(before: RegistriesConf, after: RegistriesConf, images: 
   const affected = (reg: Registry): boolean => {
     let v = entryAffected.get(reg);
     if (v === undefined) {
-      v = reg.mirrors.some((m) => changedAncestors.has(m.location) || plainCuts(m.location).some((c) => changedPrefixes!.has(c)));
+      v = reg.mirrors.some(
+        (m) => changedAncestors.has(m.location) || plainCuts(m.location).some((c) => changedPrefixes!.has(c)),
+      );
       entryAffected.set(reg, v);
     }
     return v;
@@ -194,7 +231,13 @@ export function reroutes(before: RegistriesConf, after: RegistriesConf, images: 
       continue;
     }
     // policy.json judges the logical name: a changed policy can reject (or admit) an image whatever its route.
-    const rejected = policies === undefined ? null : { before: !evaluatePolicy(policies.before, ref).allowed, after: !evaluatePolicy(policies.after, ref).allowed };
+    const rejected =
+      policies === undefined
+        ? null
+        : {
+            before: !evaluatePolicy(policies.before, ref).allowed,
+            after: !evaluatePolicy(policies.after, ref).allowed,
+          };
     const policyChanged = rejected !== null && rejected.before !== rejected.after;
     if (prune && !policyChanged) {
       const name = refName(ref);
@@ -210,7 +253,9 @@ export function reroutes(before: RegistriesConf, after: RegistriesConf, images: 
     if (policyChanged) changes.unshift(rejected.after ? 'becomes-rejected' : 'no-longer-rejected');
     rerouted.push({
       image,
-      namespaces: [...byNs].map(([namespace, pods]) => ({ namespace, pods })).sort((x, y) => (x.namespace < y.namespace ? -1 : 1)),
+      namespaces: [...byNs]
+        .map(([namespace, pods]) => ({ namespace, pods }))
+        .sort((x, y) => (x.namespace < y.namespace ? -1 : 1)),
       before: b.sources === null ? [`error: ${b.error}`] : b.sources.map(show),
       after: a.sources === null ? [`error: ${a.error}`] : a.sources.map(show),
       change: changes[0]!,
@@ -230,13 +275,16 @@ export function whatIf(input: WhatIfInput): WhatIfResult {
   const opts = input.render ?? {};
   const notes: string[] = [];
   const overlay = overlayPolicies(input.current, input.proposed, input.remove ?? []);
-  for (const a of overlay.actions) if (a.action === 'not-found') notes.push(`--remove ${a.kind}/${a.name}: no such object in the current policies`);
+  for (const a of overlay.actions)
+    if (a.action === 'not-found') notes.push(`--remove ${a.kind}/${a.name}: no such object in the current policies`);
   const current = renderConf(input.current, opts);
   let before = current.conf;
   if (current.error !== null) {
     // Nodes keep whatever the MCO last accepted; compare with what the current objects mean.
     before = renderConf(input.current, { ...opts, skipValidation: true }).conf;
-    notes.push(`The MCO already refuses the current objects (${current.error}): nodes run an older configuration than they say; the difference below is against what the current objects mean.`);
+    notes.push(
+      `The MCO already refuses the current objects (${current.error}): nodes run an older configuration than they say; the difference below is against what the current objects mean.`,
+    );
   }
   const proposed = renderConf(overlay.policies, opts);
   const accepted = proposed.error === null;
@@ -251,20 +299,38 @@ export function whatIf(input: WhatIfInput): WhatIfResult {
   const policyJsonChanges = policyDiff(beforePolicy, afterPolicy);
   const sb = rsBefore?.containerRuntimeSearchRegistries ?? [];
   const sa = rsAfter?.containerRuntimeSearchRegistries ?? [];
-  const searchRegistriesChange = accepted && sb.join('\n') !== sa.join('\n') ? `containerRuntimeSearchRegistries: [${sb.join(', ')}] -> [${sa.join(', ')}]` : null;
-  const files = { registriesConf: registriesChanges.length > 0, policyJson: policyJsonChanges.length > 0, searchRegistries: searchRegistriesChange !== null };
+  const searchRegistriesChange =
+    accepted && sb.join('\n') !== sa.join('\n')
+      ? `containerRuntimeSearchRegistries: [${sb.join(', ')}] -> [${sa.join(', ')}]`
+      : null;
+  const files = {
+    registriesConf: registriesChanges.length > 0,
+    policyJson: policyJsonChanges.length > 0,
+    searchRegistries: searchRegistriesChange !== null,
+  };
   const anyChange = files.registriesConf || files.policyJson || files.searchRegistries;
   const action = nodeAction(files, before, after, input.machineConfiguration ?? null);
   const pools = (input.pools ?? DEFAULT_POOLS).map((p) => forecastPool(p, action, anyChange));
-  if (!accepted) notes.push('The MCO refuses the proposed objects: it writes no new MachineConfig, so nodes keep their current file and nothing rolls out; the error shows only in the machine-config-controller log.');
-  if (anyChange && action.drain && !action.reboot) notes.push('Drain expected; reboot not expected per MCO code (openshift-docs says some mirror changes reboot: verify on your release).');
+  if (!accepted)
+    notes.push(
+      'The MCO refuses the proposed objects: it writes no new MachineConfig, so nodes keep their current file and nothing rolls out; the error shows only in the machine-config-controller log.',
+    );
+  if (anyChange && action.drain && !action.reboot)
+    notes.push(
+      'Drain expected; reboot not expected per MCO code (openshift-docs says some mirror changes reboot: verify on your release).',
+    );
 
   let rerouted: Rerouted[] = [];
   let unparseable: string[] = [];
   if (input.images !== undefined && (registriesChanges.length > 0 || policyJsonChanges.length > 0)) {
-    ({ rerouted, unparseable } = reroutes(before, after, input.images, new Set(diffs.map((d) => d.source)), policyJsonChanges.length > 0 ? { before: beforePolicy, after: afterPolicy } : undefined));
-  }
-  else if (input.images !== undefined) unparseable = [...input.images.keys()].filter((i) => !parses(i));
+    ({ rerouted, unparseable } = reroutes(
+      before,
+      after,
+      input.images,
+      new Set(diffs.map((d) => d.source)),
+      policyJsonChanges.length > 0 ? { before: beforePolicy, after: afterPolicy } : undefined,
+    ));
+  } else if (input.images !== undefined) unparseable = [...input.images.keys()].filter((i) => !parses(i));
   const byNs = new Map<string, { images: number; pods: number }>();
   for (const r of rerouted) {
     for (const n of r.namespaces) {
@@ -274,7 +340,9 @@ export function whatIf(input: WhatIfInput): WhatIfResult {
       byNs.set(n.namespace, e);
     }
   }
-  const reroutedByNamespace = [...byNs].map(([namespace, v]) => ({ namespace, ...v })).sort((a, b) => b.images - a.images || (a.namespace < b.namespace ? -1 : 1));
+  const reroutedByNamespace = [...byNs]
+    .map(([namespace, v]) => ({ namespace, ...v }))
+    .sort((a, b) => b.images - a.images || (a.namespace < b.namespace ? -1 : 1));
   return {
     objects: overlay.actions,
     accepted,

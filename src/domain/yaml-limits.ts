@@ -41,7 +41,8 @@ export function checkExpandedSize(docs: readonly unknown[], limits: YamlLimits):
     onPath.add(v);
     stack.push({ leave: v });
     const children: unknown[] = Array.isArray(v) ? v : Object.values(v as Record<string, unknown>);
-    for (let i = children.length - 1; i >= 0; i--) stack.push({ v: children[i], depth: depth + 1, insideAlias: insideAlias || again });
+    for (let i = children.length - 1; i >= 0; i--)
+      stack.push({ v: children[i], depth: depth + 1, insideAlias: insideAlias || again });
   }
   return undefined;
 }

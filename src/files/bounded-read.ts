@@ -18,7 +18,10 @@ export class ByteBudget {
   take(n: number, what: string): void {
     this.used += n;
     if (this.used > this.max) {
-      throw new EngineError('input', `${what}: input larger than ${size(this.max)} (all files and stdin together); raise ICSP_MAX_INPUT_BYTES if it is genuine`);
+      throw new EngineError(
+        'input',
+        `${what}: input larger than ${size(this.max)} (all files and stdin together); raise ICSP_MAX_INPUT_BYTES if it is genuine`,
+      );
     }
   }
 }
@@ -71,7 +74,8 @@ export async function readFileBounded(path: string, budget: ByteBudget, regularO
     const st = await fh.stat();
     if (st.isDirectory()) throw new EngineError('input', `${path}: is a directory`);
     if (!st.isFile()) {
-      if (regularOnly || !st.isFIFO()) throw new EngineError('input', `${path}: not a regular file (a FIFO, socket or device); give a file`);
+      if (regularOnly || !st.isFIFO())
+        throw new EngineError('input', `${path}: not a regular file (a FIFO, socket or device); give a file`);
       await fh.close();
       fh = await open(path, constants.O_RDONLY);
       return await readStreamBounded(fh.createReadStream({ autoClose: false }), path, budget);

@@ -69,7 +69,11 @@ export interface LoadedPolicies {
 }
 
 /** Loads every --policies PATH ("-" reads stdin once), within the input limits. */
-export async function loadPolicyPaths(paths: readonly string[], stdin: Readable, limits: InputLimits = DEFAULT_INPUT_LIMITS): Promise<LoadedPolicies> {
+export async function loadPolicyPaths(
+  paths: readonly string[],
+  stdin: Readable,
+  limits: InputLimits = DEFAULT_INPUT_LIMITS,
+): Promise<LoadedPolicies> {
   const objects: PolicyObject[] = [];
   const warnings: string[] = [];
   const budget = new ByteBudget(limits.maxInputBytes);
@@ -77,7 +81,10 @@ export async function loadPolicyPaths(paths: readonly string[], stdin: Readable,
     const files = p === '-' ? [{ path: '-', regularOnly: false }] : await expand(p, warnings);
     if (files.length === 0) warnings.push(`${p}: no .yaml, .yml or .json files in this directory`);
     for (const f of files) {
-      const text = f.path === '-' ? await readStreamBounded(stdin, '<stdin>', budget) : await readFileBounded(f.path, budget, f.regularOnly);
+      const text =
+        f.path === '-'
+          ? await readStreamBounded(stdin, '<stdin>', budget)
+          : await readFileBounded(f.path, budget, f.regularOnly);
       const parsed = parsePolicyDocuments(text, f.path === '-' ? '<stdin>' : f.path, limits);
       // A loop, not push(...spread): a file of 330k documents would exceed the argument limit.
       for (const o of parsed.objects) objects.push(o);
@@ -88,23 +95,36 @@ export async function loadPolicyPaths(paths: readonly string[], stdin: Readable,
 }
 
 /** Loads a registries.conf and its drop-in directory (*.conf in name order), as containers/image does. Regular files only. */
-export async function loadRegistriesConfFiles(main: string, dropInDir?: string, limits: InputLimits = DEFAULT_INPUT_LIMITS): Promise<RegistriesConf> {
+export async function loadRegistriesConfFiles(
+  main: string,
+  dropInDir?: string,
+  limits: InputLimits = DEFAULT_INPUT_LIMITS,
+): Promise<RegistriesConf> {
   const budget = new ByteBudget(limits.maxInputBytes);
   const text = await readFileBounded(main, budget, true);
   const dropIns: ConfFile[] = [];
   if (dropInDir !== undefined) {
     let names: string[];
     try {
-      names = (await readdir(dropInDir, { withFileTypes: true })).filter((e) => (e.isFile() || e.isSymbolicLink()) && e.name.endsWith('.conf')).map((e) => e.name);
+      names = (await readdir(dropInDir, { withFileTypes: true }))
+        .filter((e) => (e.isFile() || e.isSymbolicLink()) && e.name.endsWith('.conf'))
+        .map((e) => e.name);
     } catch {
       throw new EngineError('input', `${dropInDir}: cannot read the drop-in directory`);
     }
-    for (const n of names.sort()) dropIns.push({ name: join(dropInDir, n), toml: await readFileBounded(join(dropInDir, n), budget, true) });
+    for (const n of names.sort())
+      dropIns.push({ name: join(dropInDir, n), toml: await readFileBounded(join(dropInDir, n), budget, true) });
   }
   return parseRegistriesConf(text, dropIns, main);
 }
 
 /** A node's /etc/containers/policy.json (why --registries-conf ... --policy-json-file FILE). */
-export async function loadNodePolicyJson(path: string, limits: InputLimits = DEFAULT_INPUT_LIMITS): Promise<{ path: string; policy: PolicyJson }> {
-  return { path, policy: parseNodePolicyJson(await readFileBounded(path, new ByteBudget(limits.maxInputBytes), true), path) };
+export async function loadNodePolicyJson(
+  path: string,
+  limits: InputLimits = DEFAULT_INPUT_LIMITS,
+): Promise<{ path: string; policy: PolicyJson }> {
+  return {
+    path,
+    policy: parseNodePolicyJson(await readFileBounded(path, new ByteBudget(limits.maxInputBytes), true), path),
+  };
 }

@@ -19,7 +19,12 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export async function startHealthServer(opts: { port: number; host: string; registry: Registry; checks: () => readonly ReadinessCheck[] }): Promise<HealthServer> {
+export async function startHealthServer(opts: {
+  port: number;
+  host: string;
+  registry: Registry;
+  checks: () => readonly ReadinessCheck[];
+}): Promise<HealthServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -34,8 +39,11 @@ export async function startHealthServer(opts: { port: number; host: string; regi
         const why = c.check();
         return why === undefined ? [] : [`${c.name}: ${why}`];
       });
-      const infos = failing.length === 0 ? checks.flatMap((c) => (c.info === undefined ? [] : [`${c.name}: ${c.info()}`])) : [];
-      res.writeHead(failing.length === 0 ? 200 : 503, { 'content-type': 'text/plain' }).end(failing.length === 0 ? ['ready', ...infos, ''].join('\n') : `${failing.join('\n')}\n`);
+      const infos =
+        failing.length === 0 ? checks.flatMap((c) => (c.info === undefined ? [] : [`${c.name}: ${c.info()}`])) : [];
+      res
+        .writeHead(failing.length === 0 ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(failing.length === 0 ? ['ready', ...infos, ''].join('\n') : `${failing.join('\n')}\n`);
     } else if (path === '/metrics') {
       opts.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': opts.registry.contentType }).end(text),

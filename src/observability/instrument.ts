@@ -4,7 +4,12 @@ import type { LiveChecker, PolicySource } from '../ports/live-check.ts';
 import type { BotMetrics } from './metrics.ts';
 
 /** Counts one check of `kind` and times it; `verdicts` reads the verdict codes off the result. */
-async function measured<T>(m: BotMetrics, kind: 'plan' | 'live', run: () => Promise<T>, verdicts: (r: T) => string[]): Promise<T> {
+async function measured<T>(
+  m: BotMetrics,
+  kind: 'plan' | 'live',
+  run: () => Promise<T>,
+  verdicts: (r: T) => string[],
+): Promise<T> {
   m.checksStarted.inc({ kind });
   const end = m.checkDuration.startTimer({ kind });
   try {
@@ -20,15 +25,39 @@ async function measured<T>(m: BotMetrics, kind: 'plan' | 'live', run: () => Prom
 }
 
 export function instrumentPolicySource(source: PolicySource, m: BotMetrics): PolicySource {
-  const out: PolicySource = { cluster: source.cluster, explain: (image) => measured(m, 'plan', () => source.explain(image), (e) => [e.verdict.code]) };
+  const out: PolicySource = {
+    cluster: source.cluster,
+    explain: (image) =>
+      measured(
+        m,
+        'plan',
+        () => source.explain(image),
+        (e) => [e.verdict.code],
+      ),
+  };
   if (source.fixContext !== undefined) out.fixContext = source.fixContext.bind(source);
   const plan = source.plan?.bind(source);
-  if (plan !== undefined) out.plan = (reference) => measured(m, 'plan', () => plan(reference), (p) => [p.explanation.verdict.code]);
+  if (plan !== undefined)
+    out.plan = (reference) =>
+      measured(
+        m,
+        'plan',
+        () => plan(reference),
+        (p) => [p.explanation.verdict.code],
+      );
   return out;
 }
 
 export function instrumentLiveChecker(checker: LiveChecker, m: BotMetrics): LiveChecker {
-  return { check: (req, signal) => measured(m, 'live', () => checker.check(req, signal), (r) => r.nodes.map((n) => n.verdict.code)) };
+  return {
+    check: (req, signal) =>
+      measured(
+        m,
+        'live',
+        () => checker.check(req, signal),
+        (r) => r.nodes.map((n) => n.verdict.code),
+      ),
+  };
 }
 
 /** Counts rollout notices by what happened to the channel: a new notice, an in-place update, a thread reply. */

@@ -7,12 +7,29 @@ import type { DestinationStream, Logger } from 'pino';
 export type { Logger } from '../ports/logger.ts';
 
 export const REDACT_PATHS = [
-  'token', '*.token', '*.*.token',
-  'botToken', '*.botToken', 'appToken', '*.appToken',
-  'signingSecret', '*.signingSecret', 'secret', '*.secret', 'clientSecret', '*.clientSecret',
-  'password', '*.password',
-  'authorization', '*.authorization', 'Authorization', '*.Authorization',
-  'headers.authorization', '*.headers.authorization', 'headers["x-slack-signature"]', '*.headers["x-slack-signature"]',
+  'token',
+  '*.token',
+  '*.*.token',
+  'botToken',
+  '*.botToken',
+  'appToken',
+  '*.appToken',
+  'signingSecret',
+  '*.signingSecret',
+  'secret',
+  '*.secret',
+  'clientSecret',
+  '*.clientSecret',
+  'password',
+  '*.password',
+  'authorization',
+  '*.authorization',
+  'Authorization',
+  '*.Authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'headers["x-slack-signature"]',
+  '*.headers["x-slack-signature"]',
 ];
 
 const TOKEN_RE = /\bx(?:ox[abposre]|app)-[A-Za-z0-9-]+/g;

@@ -14,4 +14,9 @@ export interface LogSink {
 }
 
 /** For components whose caller passes no logger (tests, one-shot CLI runs). */
-export const silentLog: LogSink = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+export const silentLog: LogSink = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};

@@ -7,7 +7,13 @@
 // neither re-posts nor misses anything; with a leader lease only the leader acts.
 import { assessRollout, emptyMarks, nextStallCheck, trackProgress } from '../domain/rollout-progress.ts';
 import type { RolloutProgress } from '../domain/rollout-progress.ts';
-import { describeChange, likelyRejection, policyState, renderedHasChange, renderForRollout } from '../domain/rollout-change.ts';
+import {
+  describeChange,
+  likelyRejection,
+  policyState,
+  renderedHasChange,
+  renderForRollout,
+} from '../domain/rollout-change.ts';
 import type { PolicyState } from '../domain/rollout-change.ts';
 import { doneReply, noticeMessage, resolvedReply, stuckReply, supersededReply } from '../domain/rollout-notice.ts';
 import type { NoticePhase } from '../domain/rollout-notice.ts';
@@ -92,10 +98,15 @@ export class RolloutNotifier {
   constructor(deps: NotifierDeps, settings: NotifierSettings) {
     this.deps = { clock: systemClock, logger: silent, ...deps };
     this.settings = { coalesceMaxMs: settings.coalesceMs * 3, retryMs: 15_000, stallMs: 1_800_000, ...settings };
-    this.coalescer = new Coalescer(this.settings.coalesceMs, () => {
-      this.flushPending = true;
-      this.schedule();
-    }, this.deps.clock, this.settings.coalesceMaxMs);
+    this.coalescer = new Coalescer(
+      this.settings.coalesceMs,
+      () => {
+        this.flushPending = true;
+        this.schedule();
+      },
+      this.deps.clock,
+      this.settings.coalesceMaxMs,
+    );
   }
 
   private get leader(): boolean {
@@ -117,7 +128,10 @@ export class RolloutNotifier {
     this.sourcesReady = true;
     if (leadership !== undefined) {
       leadership.onChange((leader) => {
-        this.deps.logger.info({ leader }, leader ? 'rollout notifier: became the leader' : 'rollout notifier: no longer the leader');
+        this.deps.logger.info(
+          { leader },
+          leader ? 'rollout notifier: became the leader' : 'rollout notifier: no longer the leader',
+        );
         // A new leader reads the state afresh: another replica may have written it meanwhile.
         this.state = null;
         if (leader) this.schedule();
@@ -166,10 +180,13 @@ export class RolloutNotifier {
 
   private after(ms: number): void {
     if (this.stopped) return;
-    const t = this.deps.clock.setTimeout(() => {
-      this.timers.delete(t);
-      this.schedule();
-    }, Math.max(0, ms));
+    const t = this.deps.clock.setTimeout(
+      () => {
+        this.timers.delete(t);
+        this.schedule();
+      },
+      Math.max(0, ms),
+    );
     this.timers.add(t);
   }
 
@@ -177,11 +194,14 @@ export class RolloutNotifier {
   private afterOnce(key: string, ms: number): void {
     if (this.stopped || this.keyed.has(key)) return;
     this.keyed.add(key);
-    const t = this.deps.clock.setTimeout(() => {
-      this.timers.delete(t);
-      this.keyed.delete(key);
-      this.schedule();
-    }, Math.max(0, ms));
+    const t = this.deps.clock.setTimeout(
+      () => {
+        this.timers.delete(t);
+        this.keyed.delete(key);
+        this.schedule();
+      },
+      Math.max(0, ms),
+    );
     this.timers.add(t);
   }
 
@@ -194,11 +214,14 @@ export class RolloutNotifier {
       this.deps.clock.clearTimeout(pending.t);
       this.timers.delete(pending.t);
     }
-    const t = this.deps.clock.setTimeout(() => {
-      this.timers.delete(t);
-      if (this.wakeAts.get(key)?.t === t) this.wakeAts.delete(key);
-      this.schedule();
-    }, Math.max(0, at - this.deps.clock.now()));
+    const t = this.deps.clock.setTimeout(
+      () => {
+        this.timers.delete(t);
+        if (this.wakeAts.get(key)?.t === t) this.wakeAts.delete(key);
+        this.schedule();
+      },
+      Math.max(0, at - this.deps.clock.now()),
+    );
     this.timers.add(t);
     this.wakeAts.set(key, { at, t });
   }
@@ -273,11 +296,26 @@ export class RolloutNotifier {
       r.superseded = true;
       delete r.marks;
     }
-    const rec: RolloutRecord = { id: `${change.key}-${now.toString(36)}`, change, startedAt: now, channel: this.settings.channel, ts: null, lastHeader: null, lastUpdateAt: 0, openStuck: {}, doneAt: null, doneTargets: null, superseded: false };
+    const rec: RolloutRecord = {
+      id: `${change.key}-${now.toString(36)}`,
+      change,
+      startedAt: now,
+      channel: this.settings.channel,
+      ts: null,
+      lastHeader: null,
+      lastUpdateAt: 0,
+      openStuck: {},
+      doneAt: null,
+      doneTargets: null,
+      superseded: false,
+    };
     state.rollouts.push(rec);
     // Recorded before posting: a restart after this point follows this rollout and never announces it twice.
     await this.save();
-    this.deps.logger.info({ rollout: rec.id, objects: change.objects.length, changes: change.changes.length }, 'rollout notifier: new mirror rollout');
+    this.deps.logger.info(
+      { rollout: rec.id, objects: change.objects.length, changes: change.changes.length },
+      'rollout notifier: new mirror rollout',
+    );
     for (const r of superseded) await this.closeSuperseded(r);
   }
 
@@ -285,7 +323,13 @@ export class RolloutNotifier {
     if (r.ts === null) return;
     const { chat } = this.deps;
     await chat.reply(r.channel, r.ts, supersededReply());
-    const msg = noticeMessage({ cluster: this.settings.cluster, change: r.change, pools: [], phase: 'superseded', startedAt: r.startedAt });
+    const msg = noticeMessage({
+      cluster: this.settings.cluster,
+      change: r.change,
+      pools: [],
+      phase: 'superseded',
+      startedAt: r.startedAt,
+    });
     await chat.update(r.channel, r.ts, msg);
     r.lastHeader = msg.text;
     await this.save();
@@ -295,14 +339,17 @@ export class RolloutNotifier {
     const { sources, clock } = this.deps;
     const pools = sources.pools();
     const texts = new Map<string, string | null>();
-    for (const name of new Set(pools.map((p) => p.spec.configuration?.name).filter((n): n is string => n !== undefined))) {
+    for (const name of new Set(
+      pools.map((p) => p.spec.configuration?.name).filter((n): n is string => n !== undefined),
+    )) {
       const t = await sources.renderedRegistriesConf(name);
       if (t !== undefined) texts.set(name, t);
     }
     const now = clock.now();
     const age = now - r.startedAt;
     const nodes = sources.nodes();
-    const targetHasChange = (t: string | undefined): boolean => t !== undefined && texts.has(t) && renderedHasChange(texts.get(t)!, r.change.after, r.change.changedSources);
+    const targetHasChange = (t: string | undefined): boolean =>
+      t !== undefined && texts.has(t) && renderedHasChange(texts.get(t)!, r.change.after, r.change.changedSources);
     // The stall check's memory: recomputed from the caches every pass, persisted only when it moved.
     const marks = trackProgress(r.marks, { pools, nodes, targetHasChange }, now);
     if (JSON.stringify(marks) !== JSON.stringify(r.marks ?? emptyMarks())) {
@@ -317,7 +364,12 @@ export class RolloutNotifier {
       rejection: likelyRejection(r.change.after),
       stall: { marks, now, limitMs: this.settings.stallMs },
     });
-    if (!progress.complete && age < this.settings.renderTimeoutMs && progress.pools.some((p) => p.state === 'waiting-render')) this.afterOnce(`render:${r.id}`, this.settings.renderTimeoutMs - age + 10);
+    if (
+      !progress.complete &&
+      age < this.settings.renderTimeoutMs &&
+      progress.pools.some((p) => p.state === 'waiting-render')
+    )
+      this.afterOnce(`render:${r.id}`, this.settings.renderTimeoutMs - age + 10);
     const stallAt = progress.complete ? null : nextStallCheck(marks, this.settings.stallMs, now);
     if (stallAt !== null) this.wakeAt(`stall:${r.id}`, stallAt + 10);
     return progress;
@@ -328,7 +380,13 @@ export class RolloutNotifier {
     const { chat, clock } = this.deps;
     const progress = await this.progressOf(r);
     if (r.ts === null) {
-      const msg = noticeMessage({ cluster: this.settings.cluster, change: r.change, pools: progress.pools, phase: 'rolling-out', startedAt: r.startedAt });
+      const msg = noticeMessage({
+        cluster: this.settings.cluster,
+        change: r.change,
+        pools: progress.pools,
+        phase: 'rolling-out',
+        startedAt: r.startedAt,
+      });
       const posted = await chat.post(r.channel, msg);
       r.ts = posted.ts;
       r.channel = posted.channel;
@@ -355,12 +413,22 @@ export class RolloutNotifier {
       const doneAt = clock.now();
       await chat.reply(r.channel, ts, doneReply(progress.pools, doneAt - r.startedAt));
       r.doneAt = doneAt;
-      r.doneTargets = Object.fromEntries(progress.pools.filter((p) => p.target !== null).map((p) => [p.pool, p.target!]));
+      r.doneTargets = Object.fromEntries(
+        progress.pools.filter((p) => p.target !== null).map((p) => [p.pool, p.target!]),
+      );
       delete r.marks;
       await this.save();
     }
-    const phase: NoticePhase = r.doneAt !== null ? 'done' : Object.keys(r.openStuck).length > 0 ? 'stuck' : 'rolling-out';
-    const msg = noticeMessage({ cluster: this.settings.cluster, change: r.change, pools: progress.pools, phase, startedAt: r.startedAt, ...(r.doneAt !== null ? { doneAt: r.doneAt } : {}) });
+    const phase: NoticePhase =
+      r.doneAt !== null ? 'done' : Object.keys(r.openStuck).length > 0 ? 'stuck' : 'rolling-out';
+    const msg = noticeMessage({
+      cluster: this.settings.cluster,
+      change: r.change,
+      pools: progress.pools,
+      phase,
+      startedAt: r.startedAt,
+      ...(r.doneAt !== null ? { doneAt: r.doneAt } : {}),
+    });
     if (msg.text === r.lastHeader) return;
     const phaseChanged = r.lastHeader?.split('\n')[0] !== msg.text.split('\n')[0];
     const wait = r.lastUpdateAt + this.settings.updateIntervalMs - clock.now();
@@ -392,7 +460,12 @@ export class RolloutNotifier {
     }
     const lines = poolStatusLines(pools, sources.nodes(), expected, (n) => texts.get(n));
     const open = (this.state?.rollouts ?? []).filter(isActive).flatMap((r) => Object.values(r.openStuck));
-    return open.length === 0 ? lines : lines.map((l) => ({ ...l, detail: `${l.detail}${open.some((t) => t.includes(`pool ${l.pool}`) || t.includes(`[pool ${l.pool}]`)) ? ' (stuck, see the rollout thread)' : ''}` }));
+    return open.length === 0
+      ? lines
+      : lines.map((l) => ({
+          ...l,
+          detail: `${l.detail}${open.some((t) => t.includes(`pool ${l.pool}`) || t.includes(`[pool ${l.pool}]`)) ? ' (stuck, see the rollout thread)' : ''}`,
+        }));
   }
 
   /** The state as last loaded or written (tests). */

@@ -52,7 +52,10 @@ export class SettingsReader {
 
   /** Comma-separated, trimmed, empty items dropped. */
   list(name: string): string[] {
-    return (this.exact(name) ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    return (this.exact(name) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
   }
 
   /** A list whose every item matches `pattern`. */
@@ -79,13 +82,19 @@ export class SettingsReader {
     if (raw === undefined) return undefined;
     let u: URL | undefined;
     // Never echo credentials embedded in the URL (https://user:password@proxy/...), valid or not.
-    const shown = JSON.stringify(raw.replace(/\/\/[^/?#]*@/, '//***@').replace(/^[^/:]*:[^/]*@/, '***@').slice(0, 100));
+    const shown = JSON.stringify(
+      raw
+        .replace(/\/\/[^/?#]*@/, '//***@')
+        .replace(/^[^/:]*:[^/]*@/, '***@')
+        .slice(0, 100),
+    );
     try {
       u = new URL(raw);
     } catch {
       this.errors.push(`${name}: ${shown} is not a URL`);
     }
-    if (u !== undefined && u.protocol !== 'http:' && u.protocol !== 'https:') this.errors.push(`${name}: ${shown} must be http(s)`);
+    if (u !== undefined && u.protocol !== 'http:' && u.protocol !== 'https:')
+      this.errors.push(`${name}: ${shown} must be http(s)`);
     return raw.endsWith('/') ? raw : `${raw}/`;
   }
 
@@ -93,14 +102,17 @@ export class SettingsReader {
   rate(name: string): { max: number; windowMs: number } {
     const parse = (s: string): { max: number; windowMs: number } | null => {
       const m = /^(\d+)\/(\d+)$/.exec(s);
-      return m === null || Number(m[1]) < 1 || Number(m[2]) < 1 ? null : { max: Number(m[1]), windowMs: Number(m[2]) * 1000 };
+      return m === null || Number(m[1]) < 1 || Number(m[2]) < 1
+        ? null
+        : { max: Number(m[1]), windowMs: Number(m[2]) * 1000 };
     };
     const dflt = parse(settingSpec(name).default);
     if (dflt === null) throw new Error(`${name}: the table's default is not N/S`);
     const raw = this.raw(name);
     if (raw === undefined) return dflt;
     const r = parse(raw);
-    if (r === null) this.errors.push(`${name}: "${raw}" is not N/SECONDS with N, SECONDS >= 1 (e.g. ${settingSpec(name).default})`);
+    if (r === null)
+      this.errors.push(`${name}: "${raw}" is not N/SECONDS with N, SECONDS >= 1 (e.g. ${settingSpec(name).default})`);
     return r ?? dflt;
   }
 

@@ -31,7 +31,8 @@ export class RateLimiter {
     }
     list.push(t);
     this.hits.set(user, list);
-    if (this.hits.size > 10_000) for (const [u, l] of this.hits) if (l.every((h) => h <= t - this.windowMs)) this.hits.delete(u);
+    if (this.hits.size > 10_000)
+      for (const [u, l] of this.hits) if (l.every((h) => h <= t - this.windowMs)) this.hits.delete(u);
     return 0;
   }
 }
@@ -65,7 +66,10 @@ export class ConcurrencyGate {
 
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.running >= this.max) {
-      if (this.queue.length >= this.maxQueue) throw new BusyError(`too many live checks running (${this.running}) and waiting (${this.queue.length}); try again in a minute`);
+      if (this.queue.length >= this.maxQueue)
+        throw new BusyError(
+          `too many live checks running (${this.running}) and waiting (${this.queue.length}); try again in a minute`,
+        );
       await new Promise<void>((resolve) => this.queue.push(resolve));
     } else {
       this.running += 1;
@@ -107,7 +111,12 @@ export class LiveAccess {
   private readonly ttlMs: number;
   private readonly now: Clock;
 
-  constructor(entries: Iterable<string>, lookup: (groupId: string) => Promise<string[]>, ttlMs: number, now: Clock = Date.now) {
+  constructor(
+    entries: Iterable<string>,
+    lookup: (groupId: string) => Promise<string[]>,
+    ttlMs: number,
+    now: Clock = Date.now,
+  ) {
     const all = [...entries];
     this.users = new Set(all.filter((e) => !e.startsWith('S')));
     this.groups = all.filter((e) => e.startsWith('S'));

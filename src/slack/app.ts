@@ -8,7 +8,18 @@ import type { Logger } from '../ports/logger.ts';
 import type { LiveChecker, LiveCheckResult, NodeSelection, PolicySource } from '../ports/live-check.ts';
 import type { AppMentionPayload, BlockActionPayload, SlashCommandPayload } from '../types/slack.ts';
 import { BusyError, channelAllowed, ConcurrencyGate, InFlight, LiveAccess, RateLimiter } from './access.ts';
-import { ACTIONS, anchorMessage, diffMessage, errorMessage, helpMessage, liveMessage, noteMessage, planMessage, policiesMessage, selectionText } from './blocks.ts';
+import {
+  ACTIONS,
+  anchorMessage,
+  diffMessage,
+  errorMessage,
+  helpMessage,
+  liveMessage,
+  noteMessage,
+  planMessage,
+  policiesMessage,
+  selectionText,
+} from './blocks.ts';
 import type { FittedMessage, PolicyLine } from './blocks.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { parseCommand, quoteInput } from './command-parser.ts';
@@ -72,7 +83,10 @@ export interface SlackBotDeps {
 }
 
 /** The cluster one command is aimed at: the bot's own, or one of its fleet. */
-type Scope = Pick<SlackBotDeps, 'policySource' | 'liveChecker' | 'poolStatus' | 'listPolicies' | 'whatIfState' | 'podTriager'> & { cluster: string };
+type Scope = Pick<
+  SlackBotDeps,
+  'policySource' | 'liveChecker' | 'poolStatus' | 'listPolicies' | 'whatIfState' | 'podTriager'
+> & { cluster: string };
 
 export interface SlackBot {
   app: BoltApp;
@@ -146,25 +160,50 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       logLevel: INFO,
       // apps.connections.open on (re)connect: keep retrying through an outage (a network error is not retried by the
       // Socket Mode client itself, so a short retry budget would leave the bot disconnected for good).
-      installerOptions: { clientOptions: { ...clientOptions, retryConfig: { retries: 100_000, factor: 1.5, minTimeout: 1000, maxTimeout: 30_000 } } },
+      installerOptions: {
+        clientOptions: {
+          ...clientOptions,
+          retryConfig: { retries: 100_000, factor: 1.5, minTimeout: 1000, maxTimeout: 30_000 },
+        },
+      },
       ...(deps.outbound === undefined ? {} : { dispatcher: deps.outbound.dispatcher }),
     });
     socketClient = (receiver as unknown as { client: SocketClientLike }).client;
     watchHello(socketClient, (n) => {
       helloConnections = n;
-      if (n > 1) logger.error({ connections: n }, 'Slack reports another open Socket Mode connection of this app: events go to either connection at random; run one app per cluster or HTTP mode behind one route');
+      if (n > 1)
+        logger.error(
+          { connections: n },
+          'Slack reports another open Socket Mode connection of this app: events go to either connection at random; run one app per cluster or HTTP mode behind one route',
+        );
     });
     app = new App({ token: config.botToken, receiver, clientOptions, logger: blog, logLevel: INFO });
   } else {
     // Our own HTTPReceiver, so the front door (front-door.ts) sees every request before Bolt does.
-    const receiver = new HTTPReceiver({ signingSecret: config.signingSecret ?? '', port: config.port, logger: blog, logLevel: INFO });
-    receiver.requestListener = frontDoor(receiver.requestListener, { signingSecret: config.signingSecret ?? '', logger: logger.child({ component: 'front-door' }) });
+    const receiver = new HTTPReceiver({
+      signingSecret: config.signingSecret ?? '',
+      port: config.port,
+      logger: blog,
+      logLevel: INFO,
+    });
+    receiver.requestListener = frontDoor(receiver.requestListener, {
+      signingSecret: config.signingSecret ?? '',
+      logger: logger.child({ component: 'front-door' }),
+    });
     app = new App({ token: config.botToken, receiver, clientOptions, logger: blog, logLevel: INFO });
   }
   const client = app.client;
 
   const cluster = config.clusterName ?? deps.policySource.cluster;
-  const home: Scope = { cluster, policySource: deps.policySource, liveChecker: deps.liveChecker, poolStatus: deps.poolStatus, listPolicies: deps.listPolicies, whatIfState: deps.whatIfState, podTriager: deps.podTriager };
+  const home: Scope = {
+    cluster,
+    policySource: deps.policySource,
+    liveChecker: deps.liveChecker,
+    poolStatus: deps.poolStatus,
+    listPolicies: deps.listPolicies,
+    whatIfState: deps.whatIfState,
+    podTriager: deps.podTriager,
+  };
   const clusterNames = (): readonly string[] => deps.fleet?.names() ?? [cluster];
 
   /** One cluster by name; rejects with a sentence when it is unknown or unreachable. */
@@ -174,7 +213,14 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       throw new Error(`unknown cluster ${JSON.stringify(name)}: this bot serves ${cluster}`);
     }
     const h = await deps.fleet.get(name);
-    return { cluster: h.name, policySource: h.policySource, liveChecker: h.liveChecker, ...(h.poolStatus ? { poolStatus: h.poolStatus } : {}), ...(h.listPolicies ? { listPolicies: h.listPolicies } : {}), ...(h.podTriager ? { podTriager: h.podTriager } : {}) };
+    return {
+      cluster: h.name,
+      policySource: h.policySource,
+      liveChecker: h.liveChecker,
+      ...(h.poolStatus ? { poolStatus: h.poolStatus } : {}),
+      ...(h.listPolicies ? { listPolicies: h.listPolicies } : {}),
+      ...(h.podTriager ? { podTriager: h.podTriager } : {}),
+    };
   }
   const limiter = new RateLimiter(config.rateLimit.max, config.rateLimit.windowMs);
   const gate = new ConcurrencyGate(config.maxConcurrentChecks, config.maxConcurrentChecks * 4);
@@ -216,19 +262,44 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
   app.use(async ({ body, context, next }) => {
     const b = body as { event_id?: string; type?: string };
     if (typeof b.event_id === 'string' && !firstSeen(`event:${b.event_id}`)) {
-      logger.info({ eventId: b.event_id, retryNum: context.retryNum, retryReason: context.retryReason }, 'duplicate event dropped (Slack retry)');
+      logger.info(
+        { eventId: b.event_id, retryNum: context.retryNum, retryReason: context.retryReason },
+        'duplicate event dropped (Slack retry)',
+      );
       return;
     }
     await next();
   });
 
   async function post(channel: string, threadTs: string | undefined, m: FittedMessage): Promise<string> {
-    const r = await callSlack(retry, () => client.chat.postMessage({ channel, text: m.text, blocks: m.blocks, ...(threadTs === undefined ? {} : { thread_ts: threadTs }), unfurl_links: false, unfurl_media: false }));
+    const r = await callSlack(retry, () =>
+      client.chat.postMessage({
+        channel,
+        text: m.text,
+        blocks: m.blocks,
+        ...(threadTs === undefined ? {} : { thread_ts: threadTs }),
+        unfurl_links: false,
+        unfurl_media: false,
+      }),
+    );
     return r.ts ?? '';
   }
 
-  async function postEphemeral(channel: string, user: string, threadTs: string | undefined, m: FittedMessage): Promise<void> {
-    await callSlack(retry, () => client.chat.postEphemeral({ channel, user, text: m.text, blocks: m.blocks, ...(threadTs === undefined ? {} : { thread_ts: threadTs }) }));
+  async function postEphemeral(
+    channel: string,
+    user: string,
+    threadTs: string | undefined,
+    m: FittedMessage,
+  ): Promise<void> {
+    await callSlack(retry, () =>
+      client.chat.postEphemeral({
+        channel,
+        user,
+        text: m.text,
+        blocks: m.blocks,
+        ...(threadTs === undefined ? {} : { thread_ts: threadTs }),
+      }),
+    );
   }
 
   async function respondWith(respond: RespondFn, m: FittedMessage): Promise<void> {
@@ -247,18 +318,36 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     try {
       await uploadToThread(client, retry, channel, threadTs, files);
     } catch (e) {
-      logger.error({ err: errorText(e, ERROR_CHARS), channel, files: files.map((f) => f.filename) }, 'file upload failed');
-      await post(channel, threadTs, noteMessage(cluster, `Could not upload ${files.map((f) => f.filename).join(', ')}: ${slackErrorCode(e) ?? errorText(e, ERROR_CHARS)}`));
+      logger.error(
+        { err: errorText(e, ERROR_CHARS), channel, files: files.map((f) => f.filename) },
+        'file upload failed',
+      );
+      await post(
+        channel,
+        threadTs,
+        noteMessage(
+          cluster,
+          `Could not upload ${files.map((f) => f.filename).join(', ')}: ${slackErrorCode(e) ?? errorText(e, ERROR_CHARS)}`,
+        ),
+      );
     }
   }
 
   async function handleText(t: Target, text: string, files?: SharedFile[]): Promise<void> {
     // Channel and rate limit first: nothing a user types is even parsed where the bot does not answer.
     if (!channelAllowed(config.allowedChannels, t.channel)) {
-      return t.ephemeral(errorMessage(cluster, `icsp-bot does not answer in this channel (${t.channel}); ask the bot's admin to add it to ICSP_ALLOWED_CHANNELS`));
+      return t.ephemeral(
+        errorMessage(
+          cluster,
+          `icsp-bot does not answer in this channel (${t.channel}); ask the bot's admin to add it to ICSP_ALLOWED_CHANNELS`,
+        ),
+      );
     }
     const wait = limiter.take(t.user);
-    if (wait > 0) return t.ephemeral(errorMessage(cluster, `rate limit: too many requests, try again in ${Math.ceil(wait / 1000)} s`));
+    if (wait > 0)
+      return t.ephemeral(
+        errorMessage(cluster, `rate limit: too many requests, try again in ${Math.ceil(wait / 1000)} s`),
+      );
     // a pasted kubelet event or `oc describe pod` output after @icsp-bot: the same answer as `why pod`
     if (t.origin === 'mention' && looksLikeKubeletText(text)) return answerPaste(t, text);
     const scoped = extractClusterOption(text);
@@ -272,7 +361,13 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     let name: string;
     if (scoped.choice.kind === 'one') name = scoped.choice.name;
     else if (names.length === 1) name = names[0]!;
-    else return t.ephemeral(errorMessage(cluster, `this bot serves ${names.length} clusters (${names.join(', ')}): add cluster=NAME or cluster=all`));
+    else
+      return t.ephemeral(
+        errorMessage(
+          cluster,
+          `this bot serves ${names.length} clusters (${names.join(', ')}): add cluster=NAME or cluster=all`,
+        ),
+      );
     let s: Scope;
     try {
       s = await scopeOf(name);
@@ -285,37 +380,57 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
   /** cluster=all: every cluster at once (the answer waits for the slowest, not for the sum), in one thread. */
   async function runEverywhere(t: Target, c: Command, names: readonly string[]): Promise<void> {
     if (c.kind === 'status') {
-      const parts = await Promise.all(names.map(async (n): Promise<{ name: string; lines?: Awaited<ReturnType<NonNullable<Scope['poolStatus']>>>; error?: string }> => {
-        try {
-          const s = await scopeOf(n);
-          if (s.poolStatus === undefined) return { name: n, error: 'no pool status (offline)' };
-          return { name: n, lines: await s.poolStatus() };
-        } catch (e) {
-          return { name: n, error: errorText(e, ERROR_CHARS) };
-        }
-      }));
+      const parts = await Promise.all(
+        names.map(
+          async (
+            n,
+          ): Promise<{
+            name: string;
+            lines?: Awaited<ReturnType<NonNullable<Scope['poolStatus']>>>;
+            error?: string;
+          }> => {
+            try {
+              const s = await scopeOf(n);
+              if (s.poolStatus === undefined) return { name: n, error: 'no pool status (offline)' };
+              return { name: n, lines: await s.poolStatus() };
+            } catch (e) {
+              return { name: n, error: errorText(e, ERROR_CHARS) };
+            }
+          },
+        ),
+      );
       return t.info(noteMessage(cluster, fleetStatusText(parts)));
     }
     if (c.kind === 'policies') {
       for (const n of names) {
         try {
           const s = await scopeOf(n);
-          await t.info(policiesMessage(n, c.filter, s.listPolicies === undefined ? [] : await s.listPolicies(c.filter)));
+          await t.info(
+            policiesMessage(n, c.filter, s.listPolicies === undefined ? [] : await s.listPolicies(c.filter)),
+          );
         } catch (e) {
           await t.info(errorMessage(n, errorText(e, ERROR_CHARS)));
         }
       }
       return;
     }
-    if (c.kind !== 'why' && c.kind !== 'plan') return t.ephemeral(errorMessage(cluster, `cluster=all works with why, plan, status and policies; name one cluster for ${c.kind} (cluster=NAME)`));
-    const answers: FleetAnswer[] = await Promise.all(names.map(async (n): Promise<FleetAnswer> => {
-      try {
-        const s = await scopeOf(n);
-        return { cluster: n, explanation: await s.policySource.explain(c.image) };
-      } catch (e) {
-        return { cluster: n, error: errorText(e, ERROR_CHARS) };
-      }
-    }));
+    if (c.kind !== 'why' && c.kind !== 'plan')
+      return t.ephemeral(
+        errorMessage(
+          cluster,
+          `cluster=all works with why, plan, status and policies; name one cluster for ${c.kind} (cluster=NAME)`,
+        ),
+      );
+    const answers: FleetAnswer[] = await Promise.all(
+      names.map(async (n): Promise<FleetAnswer> => {
+        try {
+          const s = await scopeOf(n);
+          return { cluster: n, explanation: await s.policySource.explain(c.image) };
+        } catch (e) {
+          return { cluster: n, error: errorText(e, ERROR_CHARS) };
+        }
+      }),
+    );
     const anchor = fleetAnchorMessage({ image: c.image, requester: t.user, answers });
     let threadTs: string;
     try {
@@ -323,10 +438,17 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       if (t.threadTs !== undefined) await post(t.channel, threadTs, anchor);
     } catch (e) {
       const code = slackErrorCode(e);
-      if (code !== undefined && NOT_IN_CHANNEL.has(code)) return t.ephemeral(errorMessage(cluster, `I am not in this channel, so I cannot open a thread here: invite me with /invite @icsp-bot (${code})`));
+      if (code !== undefined && NOT_IN_CHANNEL.has(code))
+        return t.ephemeral(
+          errorMessage(
+            cluster,
+            `I am not in this channel, so I cannot open a thread here: invite me with /invite @icsp-bot (${code})`,
+          ),
+        );
       throw e;
     }
-    for (const a of answers) if (a.explanation !== undefined) await post(t.channel, threadTs, planMessage(a.cluster, a.explanation));
+    for (const a of answers)
+      if (a.explanation !== undefined) await post(t.channel, threadTs, planMessage(a.cluster, a.explanation));
   }
 
   async function answerPaste(t: Target, text: string): Promise<void> {
@@ -336,9 +458,18 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     await post(t.channel, t.threadTs, pasteTriageMessage(cluster, r.verdict));
   }
 
-  async function whyPod(t: Target, namespace: string, name: string, s: Scope, known?: Awaited<ReturnType<PodTriager['triage']>>): Promise<void> {
+  async function whyPod(
+    t: Target,
+    namespace: string,
+    name: string,
+    s: Scope,
+    known?: Awaited<ReturnType<PodTriager['triage']>>,
+  ): Promise<void> {
     const triager = s.podTriager;
-    if (triager === undefined && known === undefined) return t.ephemeral(errorMessage(s.cluster, 'why pod needs a cluster: this bot runs offline (policies from files)'));
+    if (triager === undefined && known === undefined)
+      return t.ephemeral(
+        errorMessage(s.cluster, 'why pod needs a cluster: this bot runs offline (policies from files)'),
+      );
     let triage;
     try {
       triage = known ?? (await (triager as PodTriager).triage(namespace, name));
@@ -346,9 +477,17 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       return t.ephemeral(errorMessage(s.cluster, errorText(e, ERROR_CHARS)));
     }
     const c = triage.containers[0];
-    const live = c !== undefined && triage.node !== null && s.liveChecker !== undefined && (await liveAccess.mayRunLive(t.user).catch(() => false));
+    const live =
+      c !== undefined &&
+      triage.node !== null &&
+      s.liveChecker !== undefined &&
+      (await liveAccess.mayRunLive(t.user).catch(() => false));
     const requestId = `t${++seq}-${Date.now().toString(36)}`;
-    const msg = podTriageMessage(s.cluster, triage, live && triage.node !== null ? { requestId, node: triage.node } : null);
+    const msg = podTriageMessage(
+      s.cluster,
+      triage,
+      live && triage.node !== null ? { requestId, node: triage.node } : null,
+    );
     let ts: string;
     try {
       ts = await post(t.channel, t.threadTs, msg);
@@ -357,9 +496,25 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       if (code !== undefined && NOT_IN_CHANNEL.has(code)) return t.ephemeral(msg);
       throw e;
     }
-    audit.info({ who: t.user, what: { pod: `${namespace}/${name}` }, where: { channel: t.channel }, result: triage.containers.map((x) => ({ image: x.image, cause: x.verdict.cause })) }, 'why pod');
+    audit.info(
+      {
+        who: t.user,
+        what: { pod: `${namespace}/${name}` },
+        where: { channel: t.channel },
+        result: triage.containers.map((x) => ({ image: x.image, cause: x.verdict.cause })),
+      },
+      'why pod',
+    );
     if (live && c !== undefined && triage.node !== null) {
-      states.set(requestId, { cluster: s.cluster, image: c.image, selection: { node: triage.node }, channel: t.channel, threadTs: t.threadTs ?? ts, nodes: [], at: Date.now() });
+      states.set(requestId, {
+        cluster: s.cluster,
+        image: c.image,
+        selection: { node: triage.node },
+        channel: t.channel,
+        threadTs: t.threadTs ?? ts,
+        nodes: [],
+        at: Date.now(),
+      });
     }
   }
 
@@ -368,10 +523,21 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       case 'help':
         return t.info(helpMessage(s.cluster, s.liveChecker !== undefined));
       case 'status':
-        if (s.poolStatus === undefined) return t.ephemeral(errorMessage(s.cluster, 'status needs a cluster: this bot runs offline (policies from files), live checks are off'));
+        if (s.poolStatus === undefined)
+          return t.ephemeral(
+            errorMessage(
+              s.cluster,
+              'status needs a cluster: this bot runs offline (policies from files), live checks are off',
+            ),
+          );
         {
           const lines = await s.poolStatus();
-          return t.info(noteMessage(s.cluster, lines.map((l) => `${l.upToDate ? '✓' : '…'} pool ${l.pool}: ${l.detail}`).join('\n') || 'no pools'));
+          return t.info(
+            noteMessage(
+              s.cluster,
+              lines.map((l) => `${l.upToDate ? '✓' : '…'} pool ${l.pool}: ${l.detail}`).join('\n') || 'no pools',
+            ),
+          );
         }
       case 'policies': {
         const list = s.listPolicies === undefined ? [] : await s.listPolicies(c.filter);
@@ -382,17 +548,36 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       case 'fix':
         return explainAndCheck(t, c, s);
       case 'what-if':
-        return whatIfAnswer({ cluster: s.cluster, config, deps: { ...deps, ...s }, post, upload, ephemeral: t.ephemeral, channel: t.channel, threadTs: t.threadTs, user: t.user }, c, files ?? []);
+        return whatIfAnswer(
+          {
+            cluster: s.cluster,
+            config,
+            deps: { ...deps, ...s },
+            post,
+            upload,
+            ephemeral: t.ephemeral,
+            channel: t.channel,
+            threadTs: t.threadTs,
+            user: t.user,
+          },
+          c,
+          files ?? [],
+        );
       case 'why-pod':
         return whyPod(t, c.namespace, c.name, s);
     }
   }
 
-  async function liveDecision(t: Target, c: Command & { kind: 'why' | 'plan' | 'fix' }, s: Scope): Promise<{ live: boolean; note: string }> {
+  async function liveDecision(
+    t: Target,
+    c: Command & { kind: 'why' | 'plan' | 'fix' },
+    s: Scope,
+  ): Promise<{ live: boolean; note: string }> {
     if (c.kind === 'plan') return { live: false, note: 'plan only' };
     if (c.kind === 'fix') return { live: false, note: 'plan and fix, checked by the engine' };
     if (!c.live) return { live: false, note: 'live check skipped (--no-live)' };
-    if (s.liveChecker === undefined) return { live: false, note: 'live checks are off: no cluster (offline mode, plan from policy files)' };
+    if (s.liveChecker === undefined)
+      return { live: false, note: 'live checks are off: no cluster (offline mode, plan from policy files)' };
     let allowed: boolean;
     try {
       allowed = await liveAccess.mayRunLive(t.user);
@@ -400,7 +585,11 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       logger.warn({ err: errorText(e, ERROR_CHARS) }, 'user-group lookup failed');
       return { live: false, note: 'live check skipped: could not resolve your user groups, plan only' };
     }
-    if (!allowed) return { live: false, note: 'live checks are limited to the users and groups in ICSP_LIVE_USERS; here is the plan' };
+    if (!allowed)
+      return {
+        live: false,
+        note: 'live checks are limited to the users and groups in ICSP_LIVE_USERS; here is the plan',
+      };
     return { live: true, note: `live check on ${selectionText(c.selection)} follows in the thread` };
   }
 
@@ -420,10 +609,21 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
   }
 
   /** The anchor and the plan from `held`; the live check (when allowed) compares the nodes with the same plan. */
-  async function answerWhy(t: Target, c: Command & { kind: 'why' | 'plan' | 'fix' }, s: Scope, held: WhyPlan): Promise<void> {
+  async function answerWhy(
+    t: Target,
+    c: Command & { kind: 'why' | 'plan' | 'fix' },
+    s: Scope,
+    held: WhyPlan,
+  ): Promise<void> {
     const plan = held.explanation;
     const decision = await liveDecision(t, c, s);
-    const anchor = anchorMessage({ cluster: s.cluster, image: c.image, requester: t.user, explanation: plan, note: decision.note });
+    const anchor = anchorMessage({
+      cluster: s.cluster,
+      image: c.image,
+      requester: t.user,
+      explanation: plan,
+      note: decision.note,
+    });
     const planMsg = planMessage(s.cluster, plan);
     let threadTs: string;
     try {
@@ -434,17 +634,40 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       if (code !== undefined && NOT_IN_CHANNEL.has(code)) {
         await t.ephemeral(anchor);
         await t.ephemeral(planMsg);
-        return t.ephemeral(errorMessage(s.cluster, `I am not in this channel, so I cannot open a thread or run live checks here: invite me with /invite @icsp-bot (${code})`));
+        return t.ephemeral(
+          errorMessage(
+            s.cluster,
+            `I am not in this channel, so I cannot open a thread or run live checks here: invite me with /invite @icsp-bot (${code})`,
+          ),
+        );
       }
       throw e;
     }
     await post(t.channel, threadTs, planMsg);
-    if (planMsg.truncated) await upload(t.channel, threadTs, [{ filename: 'plan.txt', title: `Pull plan for ${c.image}`, content: formatExplanation(plan) }]);
-    if (c.kind === 'fix') await fixAnswer({ cluster: s.cluster, deps: { ...deps, ...s }, post, upload, logger }, c.image, plan, threadTs, t.channel, c.mirror);
+    if (planMsg.truncated)
+      await upload(t.channel, threadTs, [
+        { filename: 'plan.txt', title: `Pull plan for ${c.image}`, content: formatExplanation(plan) },
+      ]);
+    if (c.kind === 'fix')
+      await fixAnswer(
+        { cluster: s.cluster, deps: { ...deps, ...s }, post, upload, logger },
+        c.image,
+        plan,
+        threadTs,
+        t.channel,
+        c.mirror,
+      );
     if (decision.live && c.kind === 'why') await runLive(t, c.image, c.selection, threadTs, s, held);
   }
 
-  async function runLive(t: Target, image: string, selection: NodeSelection, threadTs: string, s: Scope, held: WhyPlan): Promise<void> {
+  async function runLive(
+    t: Target,
+    image: string,
+    selection: NodeSelection,
+    threadTs: string,
+    s: Scope,
+    held: WhyPlan,
+  ): Promise<void> {
     const checker = s.liveChecker;
     if (checker === undefined) return;
     const reference = held.reference;
@@ -453,40 +676,92 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     const key = JSON.stringify([s.cluster, image, selection, held.generation]);
     const started = Date.now();
     const { promise, shared } = inflight.run(key, () =>
-      gate.run(() => checker.check(liveCheckRequest(held, reference, selection, t.user), AbortSignal.timeout(config.liveCheckTimeoutMs))),
+      gate.run(() =>
+        checker.check(
+          liveCheckRequest(held, reference, selection, t.user),
+          AbortSignal.timeout(config.liveCheckTimeoutMs),
+        ),
+      ),
     );
     let result: LiveCheckResult;
     try {
       result = await slots.outside(promise);
     } catch (e) {
       const line = userFacing(e);
-      audit.info({ who: t.user, what: { image, selection }, where: { channel: t.channel, threadTs }, shared, result: { error: line }, durationMs: Date.now() - started }, 'live check');
+      audit.info(
+        {
+          who: t.user,
+          what: { image, selection },
+          where: { channel: t.channel, threadTs },
+          shared,
+          result: { error: line },
+          durationMs: Date.now() - started,
+        },
+        'live check',
+      );
       const busy = e instanceof BusyError;
-      await post(t.channel, threadTs, noteMessage(s.cluster, `${busy ? 'Live check not started' : 'Live check failed'}: ${line}`));
+      await post(
+        t.channel,
+        threadTs,
+        noteMessage(s.cluster, `${busy ? 'Live check not started' : 'Live check failed'}: ${line}`),
+      );
       return t.ephemeral(errorMessage(s.cluster, `live check on ${selectionText(selection)} failed: ${line}`));
     }
     const durationMs = Date.now() - started;
     audit.info(
-      { who: t.user, what: { image, selection }, where: { channel: t.channel, threadTs }, shared, result: result.nodes.map((n) => ({ node: n.node, verdict: n.verdict.code, error: n.error })), durationMs },
+      {
+        who: t.user,
+        what: { image, selection },
+        where: { channel: t.channel, threadTs },
+        shared,
+        result: result.nodes.map((n) => ({ node: n.node, verdict: n.verdict.code, error: n.error })),
+        durationMs,
+      },
       'live check',
     );
     const requestId = `r${++seq}-${Date.now().toString(36)}`;
     const now = Date.now();
-    states.set(requestId, { cluster: s.cluster, image, selection, channel: t.channel, threadTs, nodes: result.nodes.map((n) => ({ node: n.node, configDifferences: n.configDifferences })), at: now });
+    states.set(requestId, {
+      cluster: s.cluster,
+      image,
+      selection,
+      channel: t.channel,
+      threadTs,
+      nodes: result.nodes.map((n) => ({ node: n.node, configDifferences: n.configDifferences })),
+      at: now,
+    });
     // Oldest first (insertion order): drop the expired, and the oldest beyond the cap.
     for (const [id, st] of states) {
       if (states.size <= STATE_MAX && now - st.at <= STATE_TTL_MS) break;
       states.delete(id);
     }
     const pool = 'pool' in selection ? selection.pool : undefined;
-    const msg = liveMessage(result, { requestId, pool, hasDifferences: result.nodes.some((n) => n.configDifferences.length > 0) }, durationMs);
+    const msg = liveMessage(
+      result,
+      { requestId, pool, hasDifferences: result.nodes.some((n) => n.configDifferences.length > 0) },
+      durationMs,
+    );
     await post(t.channel, threadTs, msg);
     const files: UploadFile[] = [];
     for (const n of result.nodes) {
-      files.push({ filename: `${safeFileName(n.node)}-podman-debug.log`, title: `podman pull --log-level debug on ${n.node}`, content: n.log });
-      if (n.nodeRegistriesConf !== null) files.push({ filename: `${safeFileName(n.node)}-registries.conf`, title: `/etc/containers/registries.conf on ${n.node}`, content: n.nodeRegistriesConf });
+      files.push({
+        filename: `${safeFileName(n.node)}-podman-debug.log`,
+        title: `podman pull --log-level debug on ${n.node}`,
+        content: n.log,
+      });
+      if (n.nodeRegistriesConf !== null)
+        files.push({
+          filename: `${safeFileName(n.node)}-registries.conf`,
+          title: `/etc/containers/registries.conf on ${n.node}`,
+          content: n.nodeRegistriesConf,
+        });
     }
-    if (msg.truncated) files.push({ filename: 'live-check.json', title: 'The full live check result', content: JSON.stringify(result, null, 2) });
+    if (msg.truncated)
+      files.push({
+        filename: 'live-check.json',
+        title: 'The full live check result',
+        content: JSON.stringify(result, null, 2),
+      });
     await upload(t.channel, threadTs, files);
   }
 
@@ -532,44 +807,74 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     background('mention', () => guarded(t, () => handleText(t, ev.text, ev.files)));
   });
 
-  app.action(new RegExp(`^(${[...OUR_ACTIONS].join('|')})$`), async ({ ack, body, respond }: AllMiddlewareArgs & { ack: () => Promise<void>; body: unknown; respond: RespondFn }) => {
-    await ack();
-    const shape = checkPayload(body);
-    if (!shape.ok) return void logger.warn({ error: shape.error }, 'malformed block action dropped');
-    const b = body as BlockActionPayload;
-    const action = b.actions[0];
-    const channel = b.channel?.id ?? b.container?.channel_id;
-    if (action === undefined || channel === undefined) return;
-    const user = b.user.id;
-    const dedupeKey = `action:${b.container?.message_ts ?? ''}:${action.action_id}:${user}:${(action as { action_ts?: string }).action_ts ?? ''}`;
-    if (!firstSeen(dedupeKey)) return;
-    const threadTs = b.container?.thread_ts ?? b.message?.thread_ts ?? b.message?.ts;
-    const t: Target = {
-      channel,
-      user,
-      threadTs,
-      ephemeral: (m) => (b.response_url !== undefined ? respondWith(respond, m) : postEphemeral(channel, user, threadTs, m)),
-      info: async (m) => {
-        await post(channel, threadTs, m);
-      },
-      origin: 'action',
-    };
-    background(`action ${action.action_id}`, () => guarded(t, () => handleAction(t, b, action)));
-  });
+  app.action(
+    new RegExp(`^(${[...OUR_ACTIONS].join('|')})$`),
+    async ({
+      ack,
+      body,
+      respond,
+    }: AllMiddlewareArgs & { ack: () => Promise<void>; body: unknown; respond: RespondFn }) => {
+      await ack();
+      const shape = checkPayload(body);
+      if (!shape.ok) return void logger.warn({ error: shape.error }, 'malformed block action dropped');
+      const b = body as BlockActionPayload;
+      const action = b.actions[0];
+      const channel = b.channel?.id ?? b.container?.channel_id;
+      if (action === undefined || channel === undefined) return;
+      const user = b.user.id;
+      const dedupeKey = `action:${b.container?.message_ts ?? ''}:${action.action_id}:${user}:${(action as { action_ts?: string }).action_ts ?? ''}`;
+      if (!firstSeen(dedupeKey)) return;
+      const threadTs = b.container?.thread_ts ?? b.message?.thread_ts ?? b.message?.ts;
+      const t: Target = {
+        channel,
+        user,
+        threadTs,
+        ephemeral: (m) =>
+          b.response_url !== undefined ? respondWith(respond, m) : postEphemeral(channel, user, threadTs, m),
+        info: async (m) => {
+          await post(channel, threadTs, m);
+        },
+        origin: 'action',
+      };
+      background(`action ${action.action_id}`, () => guarded(t, () => handleAction(t, b, action)));
+    },
+  );
 
-  async function handleAction(t: Target, b: BlockActionPayload, action: BlockActionPayload['actions'][number]): Promise<void> {
-    const requestId = action.action_id === ACTIONS.runNode ? (b as unknown as { actions: Array<{ block_id?: string }> }).actions[0]?.block_id?.split(':')[1] : action.value;
+  async function handleAction(
+    t: Target,
+    b: BlockActionPayload,
+    action: BlockActionPayload['actions'][number],
+  ): Promise<void> {
+    const requestId =
+      action.action_id === ACTIONS.runNode
+        ? (b as unknown as { actions: Array<{ block_id?: string }> }).actions[0]?.block_id?.split(':')[1]
+        : action.value;
     const state = requestId === undefined ? undefined : states.get(requestId);
-    if (state === undefined || Date.now() - state.at > STATE_TTL_MS) return t.ephemeral(errorMessage(cluster, 'this answer has expired (the bot restarted or it is older than a day); ask again with /icsp why IMAGE'));
-    if (!channelAllowed(config.allowedChannels, t.channel)) return t.ephemeral(errorMessage(cluster, 'icsp-bot does not answer in this channel'));
+    if (state === undefined || Date.now() - state.at > STATE_TTL_MS)
+      return t.ephemeral(
+        errorMessage(
+          cluster,
+          'this answer has expired (the bot restarted or it is older than a day); ask again with /icsp why IMAGE',
+        ),
+      );
+    if (!channelAllowed(config.allowedChannels, t.channel))
+      return t.ephemeral(errorMessage(cluster, 'icsp-bot does not answer in this channel'));
     if (action.action_id === ACTIONS.showDiff) {
       const wait = limiter.take(t.user);
-      if (wait > 0) return t.ephemeral(errorMessage(cluster, `rate limit: too many requests, try again in ${Math.ceil(wait / 1000)} s`));
-      for (const n of state.nodes) if (n.configDifferences.length > 0) await post(state.channel, state.threadTs, diffMessage(state.cluster, n.node, n.configDifferences));
+      if (wait > 0)
+        return t.ephemeral(
+          errorMessage(cluster, `rate limit: too many requests, try again in ${Math.ceil(wait / 1000)} s`),
+        );
+      for (const n of state.nodes)
+        if (n.configDifferences.length > 0)
+          await post(state.channel, state.threadTs, diffMessage(state.cluster, n.node, n.configDifferences));
       return;
     }
     const wait = limiter.take(t.user);
-    if (wait > 0) return t.ephemeral(errorMessage(cluster, `rate limit: too many requests, try again in ${Math.ceil(wait / 1000)} s`));
+    if (wait > 0)
+      return t.ephemeral(
+        errorMessage(cluster, `rate limit: too many requests, try again in ${Math.ceil(wait / 1000)} s`),
+      );
     let s: Scope;
     try {
       s = await scopeOf(state.cluster);
@@ -577,7 +882,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       return t.ephemeral(errorMessage(state.cluster, errorText(e, ERROR_CHARS)));
     }
     if (s.liveChecker === undefined) return t.ephemeral(errorMessage(cluster, 'live checks are off: no cluster'));
-    if (!(await liveAccess.mayRunLive(t.user))) return t.ephemeral(errorMessage(cluster, 'live checks are limited to the users and groups in ICSP_LIVE_USERS'));
+    if (!(await liveAccess.mayRunLive(t.user)))
+      return t.ephemeral(errorMessage(cluster, 'live checks are limited to the users and groups in ICSP_LIVE_USERS'));
     let selection: NodeSelection;
     if (action.action_id === ACTIONS.runPool) {
       selection = 'pool' in state.selection ? { pool: state.selection.pool } : { nodes: 'all' };
@@ -585,14 +891,26 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       selection = state.selection;
     } else {
       const parsed = parseCommand(`why ${state.image} node=${(action.value ?? '').trim()}`);
-      if (!parsed.ok || parsed.command.kind !== 'why') return t.ephemeral(errorMessage(cluster, parsed.ok ? 'bad node name' : parsed.error));
+      if (!parsed.ok || parsed.command.kind !== 'why')
+        return t.ephemeral(errorMessage(cluster, parsed.ok ? 'bad node name' : parsed.error));
       selection = parsed.command.selection;
     }
-    await post(state.channel, state.threadTs, noteMessage(s.cluster, `Live check of ${state.image} on ${selectionText(selection)}, asked by <@${t.user}>…`));
+    await post(
+      state.channel,
+      state.threadTs,
+      noteMessage(s.cluster, `Live check of ${state.image} on ${selectionText(selection)}, asked by <@${t.user}>…`),
+    );
     // A button asks again: the plan of the current generation, as a new /icsp why would show.
     const held = await planWhy(s.policySource, state.image);
     try {
-      await runLive({ ...t, channel: state.channel, threadTs: state.threadTs }, state.image, selection, state.threadTs, s, held);
+      await runLive(
+        { ...t, channel: state.channel, threadTs: state.threadTs },
+        state.image,
+        selection,
+        state.threadTs,
+        s,
+        held,
+      );
     } finally {
       held.release();
     }
@@ -603,7 +921,16 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     try {
       await work();
     } catch (e) {
-      logger.error({ err: errorText(e, ERROR_CHARS), slackError: slackErrorCode(e), channel: t.channel, user: t.user, origin: t.origin }, 'request failed');
+      logger.error(
+        {
+          err: errorText(e, ERROR_CHARS),
+          slackError: slackErrorCode(e),
+          channel: t.channel,
+          user: t.user,
+          origin: t.origin,
+        },
+        'request failed',
+      );
       try {
         await t.ephemeral(errorMessage(cluster, `something went wrong: ${slackErrorCode(e) ?? userFacing(e)}`));
       } catch (e2) {
@@ -618,13 +945,17 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
 
   let up = false;
   const shared = (): string | undefined =>
-    helloConnections > 1 ? `Slack reports ${helloConnections} open Socket Mode connections of this app: another bot answers too` : undefined;
+    helloConnections > 1
+      ? `Slack reports ${helloConnections} open Socket Mode connections of this app: another bot answers too`
+      : undefined;
   return {
     app,
     connected: () => up,
     sharedConnectionWarning: shared,
     async start() {
-      const r = (config.mode === 'http' ? await app.start({ port: config.port, host: config.host }) : await app.start()) as unknown;
+      const r = (
+        config.mode === 'http' ? await app.start({ port: config.port, host: config.host }) : await app.start()
+      ) as unknown;
       up = true;
       if (socketClient !== undefined) {
         // The Socket Mode client reports the WebSocket's state.
@@ -635,7 +966,9 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
         if (why !== undefined && deps.allowSharedApp !== true) {
           up = false;
           await app.stop();
-          throw new Error(`${why}; one Slack app must not be shared by several bots in Socket Mode (Slack delivers each event to one connection at random): use one Slack app per cluster, or HTTP mode behind one route, or one bot for the fleet (ICSP_KUBECONFIGS); ICSP_ALLOW_SHARED_SLACK_APP=true starts anyway`);
+          throw new Error(
+            `${why}; one Slack app must not be shared by several bots in Socket Mode (Slack delivers each event to one connection at random): use one Slack app per cluster, or HTTP mode behind one route, or one bot for the fleet (ICSP_KUBECONFIGS); ICSP_ALLOW_SHARED_SLACK_APP=true starts anyway`,
+          );
         }
       }
       if (config.mode === 'http') {

@@ -3,11 +3,23 @@
 // section text, about 12,000 in all; whatever does not fit is flagged so the caller uploads it as a file.
 import { formatExplanation } from '../domain/explain-report.ts';
 import type { Explanation, VerdictCode } from '../domain/explain.ts';
-import type { ConfigDifference, LiveCheckResult, LiveVerdictCode, NodeCheckResult, NodeSelection } from '../ports/live-check.ts';
+import type {
+  ConfigDifference,
+  LiveCheckResult,
+  LiveVerdictCode,
+  NodeCheckResult,
+  NodeSelection,
+} from '../ports/live-check.ts';
 import type { Block, ButtonElement, SlackMessage, TextObject } from '../types/slack.ts';
 import { USAGE, USAGE_LINE } from './command-parser.ts';
 
-export const LIMITS = { blocks: 50, sectionText: 3000, totalChars: 12_000, fallbackText: 3000, buttonText: 75 } as const;
+export const LIMITS = {
+  blocks: 50,
+  sectionText: 3000,
+  totalChars: 12_000,
+  fallbackText: 3000,
+  buttonText: 75,
+} as const;
 
 export const ACTIONS = {
   runNode: 'icsp_run_node',
@@ -26,7 +38,8 @@ export function esc(s: string): string {
 }
 
 const md = (text: string): TextObject => ({ type: 'mrkdwn', text });
-const section = (text: string, block_id?: string): Block => (block_id === undefined ? { type: 'section', text: md(text) } : { type: 'section', block_id, text: md(text) });
+const section = (text: string, block_id?: string): Block =>
+  block_id === undefined ? { type: 'section', text: md(text) } : { type: 'section', block_id, text: md(text) };
 const context = (text: string): Block => ({ type: 'context', elements: [md(text)] });
 
 function clip(s: string, max: number, marker = '…'): string {
@@ -94,7 +107,8 @@ export function fitMessage(m: SlackMessage): FittedMessage {
     return c;
   });
   // Kept whatever happens: the first block (the verdict), buttons and inputs, and the last (the cluster line).
-  const essential = (b: Block, i: number): boolean => i === 0 || i === blocks.length - 1 || b.type === 'actions' || b.type === 'input';
+  const essential = (b: Block, i: number): boolean =>
+    i === 0 || i === blocks.length - 1 || b.type === 'actions' || b.type === 'input';
   const reservedChars = blocks.reduce((n, b, i) => n + (essential(b, i) ? blockChars(b) : 0), 0) + 100;
   const reservedBlocks = blocks.filter(essential).length + 1;
   let chars = reservedChars;
@@ -122,7 +136,9 @@ export function fitMessage(m: SlackMessage): FittedMessage {
   });
   if (dropped > 0) {
     truncated = true;
-    const firstNonSection = kept.findIndex((b, i) => i > 0 && (b.type === 'actions' || b.type === 'input' || i === kept.length - 1));
+    const firstNonSection = kept.findIndex(
+      (b, i) => i > 0 && (b.type === 'actions' || b.type === 'input' || i === kept.length - 1),
+    );
     const note = context(':page_facing_up: The message was too long for Slack; the full text is in the attached file.');
     if (firstNonSection < 0) kept.push(note);
     else kept.splice(firstNonSection, 0, note);
@@ -163,7 +179,13 @@ export function selectionText(s: NodeSelection): string {
 }
 
 /** The anchor: the plan's verdict; its thread carries the details and the live evidence. */
-export function anchorMessage(a: { cluster: string; image: string; requester: string; explanation: Explanation; note: string }): FittedMessage {
+export function anchorMessage(a: {
+  cluster: string;
+  image: string;
+  requester: string;
+  explanation: Explanation;
+  note: string;
+}): FittedMessage {
   const e = a.explanation;
   const emoji = VERDICT_EMOJI[e.verdict.code];
   return fitMessage({
@@ -177,26 +199,40 @@ export function anchorMessage(a: { cluster: string; image: string; requester: st
 
 /** The plan in full (the CLI's text report), for the thread. */
 export function planMessage(cluster: string, e: Explanation, note?: string): FittedMessage {
-  const blocks: Block[] = [section(`*Pull plan* for \`${esc(e.normalizedReference ?? e.input)}\` — \`${e.verdict.code}\``), ...codeSections(formatExplanation(e))];
+  const blocks: Block[] = [
+    section(`*Pull plan* for \`${esc(e.normalizedReference ?? e.input)}\` — \`${e.verdict.code}\``),
+    ...codeSections(formatExplanation(e)),
+  ];
   blocks.push(context(clusterLine(cluster, note === undefined ? undefined : esc(note))));
   return fitMessage({ text: `[${cluster}] plan for ${e.input}: ${e.verdict.summary}`, blocks });
 }
 
 function nodeSection(n: NodeCheckResult): Block[] {
   const emoji = VERDICT_EMOJI[n.verdict.code];
-  const lines = [`${emoji} *${esc(n.node)}* — \`${n.verdict.code}\` (${(n.durationMs / 1000).toFixed(1)} s)`, esc(n.verdict.summary)];
+  const lines = [
+    `${emoji} *${esc(n.node)}* — \`${n.verdict.code}\` (${(n.durationMs / 1000).toFixed(1)} s)`,
+    esc(n.verdict.summary),
+  ];
   if (n.error !== undefined) lines.push(`:x: ${esc(n.error)}`);
   for (const r of n.verdict.reasons) lines.push(`• ${esc(r)}`);
   const out: Block[] = [section(lines.join('\n'))];
   const ev = n.evidence;
   if (ev !== null && ev.attempts.length > 0) {
-    const at = ev.attempts.map((t, i) => `${i + 1}. ${t.mirror ? 'mirror' : 'source'} \`${esc(t.location)}\` → *${t.outcome}*${t.detail ? `: ${esc(t.detail)}` : ''}`);
-    if (ev.served !== null) at.push(`Served by \`${esc(ev.served.reference)}\`${ev.served.digest ? ` (${esc(ev.served.digest)})` : ''}`);
+    const at = ev.attempts.map(
+      (t, i) =>
+        `${i + 1}. ${t.mirror ? 'mirror' : 'source'} \`${esc(t.location)}\` → *${t.outcome}*${t.detail ? `: ${esc(t.detail)}` : ''}`,
+    );
+    if (ev.served !== null)
+      at.push(`Served by \`${esc(ev.served.reference)}\`${ev.served.digest ? ` (${esc(ev.served.digest)})` : ''}`);
     if (ev.finalError !== null) at.push(`Final error: ${esc(ev.finalError)}`);
     out.push(section(`*What the node tried* (podman debug log):\n${at.join('\n')}`));
   }
   if (n.configDifferences.length > 0) {
-    out.push(section(`:mag: ${n.configDifferences.length} difference(s) between the node's registries.conf and the render of the live policies — press *Show registries.conf difference*.`));
+    out.push(
+      section(
+        `:mag: ${n.configDifferences.length} difference(s) between the node's registries.conf and the render of the live policies — press *Show registries.conf difference*.`,
+      ),
+    );
   }
   return out;
 }
@@ -210,23 +246,51 @@ export interface LiveButtons {
 
 /** The live evidence and verdict per node, with the follow-up buttons. */
 export function liveMessage(r: LiveCheckResult, buttons: LiveButtons | undefined, durationMs?: number): FittedMessage {
-  const blocks: Block[] = [section(`*Live check* of \`${esc(r.plan.normalizedReference ?? r.plan.input)}\` on ${r.nodes.length} node(s)`)];
+  const blocks: Block[] = [
+    section(`*Live check* of \`${esc(r.plan.normalizedReference ?? r.plan.input)}\` on ${r.nodes.length} node(s)`),
+  ];
   for (const n of r.nodes) blocks.push(...nodeSection(n), { type: 'divider' });
   if (buttons !== undefined) {
     const elements: ButtonElement[] = [
-      { type: 'button', action_id: ACTIONS.runPool, text: { type: 'plain_text', text: buttons.pool === undefined ? 'Run on every node' : clip(`Run on every node of pool ${buttons.pool}`, LIMITS.buttonText) }, value: buttons.requestId },
+      {
+        type: 'button',
+        action_id: ACTIONS.runPool,
+        text: {
+          type: 'plain_text',
+          text:
+            buttons.pool === undefined
+              ? 'Run on every node'
+              : clip(`Run on every node of pool ${buttons.pool}`, LIMITS.buttonText),
+        },
+        value: buttons.requestId,
+      },
     ];
-    if (buttons.hasDifferences) elements.push({ type: 'button', action_id: ACTIONS.showDiff, text: { type: 'plain_text', text: 'Show registries.conf difference' }, value: buttons.requestId });
+    if (buttons.hasDifferences)
+      elements.push({
+        type: 'button',
+        action_id: ACTIONS.showDiff,
+        text: { type: 'plain_text', text: 'Show registries.conf difference' },
+        value: buttons.requestId,
+      });
     blocks.push({ type: 'actions', block_id: 'icsp_live_actions', elements });
     blocks.push({
       type: 'input',
       block_id: `icsp_node_input:${buttons.requestId}`,
       dispatch_action: true,
       label: { type: 'plain_text', text: 'Run on another node' },
-      element: { type: 'plain_text_input', action_id: ACTIONS.runNode, placeholder: { type: 'plain_text', text: 'node name, then Enter' }, dispatch_action_config: { trigger_actions_on: ['on_enter_pressed'] } },
+      element: {
+        type: 'plain_text_input',
+        action_id: ACTIONS.runNode,
+        placeholder: { type: 'plain_text', text: 'node name, then Enter' },
+        dispatch_action_config: { trigger_actions_on: ['on_enter_pressed'] },
+      },
     });
   }
-  blocks.push(context(clusterLine(r.cluster, durationMs === undefined ? undefined : `live check ${(durationMs / 1000).toFixed(1)} s`)));
+  blocks.push(
+    context(
+      clusterLine(r.cluster, durationMs === undefined ? undefined : `live check ${(durationMs / 1000).toFixed(1)} s`),
+    ),
+  );
   const summary = r.nodes.map((n) => `${n.node}: ${n.verdict.code}`).join(', ');
   return fitMessage({ text: `[${r.cluster}] live check of ${r.plan.input}: ${summary}`, blocks });
 }
@@ -236,7 +300,9 @@ export function diffMessage(cluster: string, node: string, diffs: ConfigDifferen
   return fitMessage({
     text: `[${cluster}] ${node}: ${diffs.length} registries.conf difference(s)`,
     blocks: [
-      section(`*${esc(node)}*: the node's registries.conf vs the render of the live policies (${diffs.length} difference(s))`),
+      section(
+        `*${esc(node)}*: the node's registries.conf vs the render of the live policies (${diffs.length} difference(s))`,
+      ),
       ...(diffs.length === 0 ? [section('No difference.')] : [section(lines.join('\n'))]),
       context(clusterLine(cluster)),
     ],
@@ -258,7 +324,12 @@ export function noteMessage(cluster: string, line: string): FittedMessage {
 export function helpMessage(cluster: string, liveOn: boolean): FittedMessage {
   return fitMessage({
     text: `icsp-bot: ${USAGE_LINE}`,
-    blocks: [section(`*icsp-bot* tells you why a node pulls an image from where it does (ICSP / IDMS / ITMS mirrors).\n${USAGE}`), context(clusterLine(cluster, liveOn ? 'live checks on' : 'live checks off'))],
+    blocks: [
+      section(
+        `*icsp-bot* tells you why a node pulls an image from where it does (ICSP / IDMS / ITMS mirrors).\n${USAGE}`,
+      ),
+      context(clusterLine(cluster, liveOn ? 'live checks on' : 'live checks off')),
+    ],
   });
 }
 
@@ -269,11 +340,19 @@ export interface PolicyLine {
 }
 
 export function policiesMessage(cluster: string, filter: string | null, policies: PolicyLine[]): FittedMessage {
-  const head = section(`*Mirror policies*${filter === null ? '' : ` matching \`${esc(filter)}\``}: ${policies.length} object(s)`);
+  const head = section(
+    `*Mirror policies*${filter === null ? '' : ` matching \`${esc(filter)}\``}: ${policies.length} object(s)`,
+  );
   const body = policies.map((p) => {
-    const rules = p.rules.map((r) => `    ${r.source} → ${r.mirrors.join(', ') || '(no mirrors)'}${r.policy ? ` [${r.policy}]` : ''}`);
+    const rules = p.rules.map(
+      (r) => `    ${r.source} → ${r.mirrors.join(', ') || '(no mirrors)'}${r.policy ? ` [${r.policy}]` : ''}`,
+    );
     return [`${p.kind}/${p.name}`, ...rules].join('\n');
   });
-  const blocks = [head, ...(body.length === 0 ? [section('None.')] : codeSections(body.join('\n'))), context(clusterLine(cluster))];
+  const blocks = [
+    head,
+    ...(body.length === 0 ? [section('None.')] : codeSections(body.join('\n'))),
+    context(clusterLine(cluster)),
+  ];
   return fitMessage({ text: `[${cluster}] ${policies.length} mirror policies`, blocks });
 }

@@ -6,7 +6,8 @@ const toPino: Record<string, string> = { debug: 'debug', info: 'info', warn: 'wa
 
 export function boltLogger(base: Logger): BoltLogger {
   let log = base;
-  const text = (msgs: unknown[]): string => msgs.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
+  const text = (msgs: unknown[]): string =>
+    msgs.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
   return {
     // The level check first: Bolt debug-logs whole payloads, which must cost nothing when debug is off.
     debug: (...m: unknown[]) => log.isLevelEnabled('debug') && log.debug(text(m)),

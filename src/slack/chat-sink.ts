@@ -42,7 +42,9 @@ export class SlackChatSink implements ChatSink {
   }
 
   async post(channel: string, message: ChatMessage): Promise<PostedMessage> {
-    const r = (await callSlack(this.retry, () => this.client.chat.postMessage({ channel, ...SlackChatSink.body(message), unfurl_links: false }))) as PostResult;
+    const r = (await callSlack(this.retry, () =>
+      this.client.chat.postMessage({ channel, ...SlackChatSink.body(message), unfurl_links: false }),
+    )) as PostResult;
     return { channel: r.channel ?? channel, ts: String(r.ts) };
   }
 
@@ -51,7 +53,14 @@ export class SlackChatSink implements ChatSink {
   }
 
   async reply(channel: string, threadTs: string, message: ChatMessage): Promise<PostedMessage> {
-    const r = (await callSlack(this.retry, () => this.client.chat.postMessage({ channel, thread_ts: threadTs, ...SlackChatSink.body(message), unfurl_links: false }))) as PostResult;
+    const r = (await callSlack(this.retry, () =>
+      this.client.chat.postMessage({
+        channel,
+        thread_ts: threadTs,
+        ...SlackChatSink.body(message),
+        unfurl_links: false,
+      }),
+    )) as PostResult;
     return { channel: r.channel ?? channel, ts: String(r.ts) };
   }
 }

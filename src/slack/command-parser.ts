@@ -35,7 +35,8 @@ export const USAGE = [
   'The same words work as `@icsp-bot why IMAGE` in a channel or a thread; a pasted kubelet event or `oc describe pod` output after `@icsp-bot` gets the same answer as `why pod`.',
 ].join('\n');
 
-export const USAGE_LINE = 'usage: /icsp why IMAGE [node=NAME|pool=NAME|nodes=all|N] [--no-live] | why pod NAMESPACE/NAME | plan IMAGE | fix IMAGE | what-if YAML | policies [FILTER] | status | help';
+export const USAGE_LINE =
+  'usage: /icsp why IMAGE [node=NAME|pool=NAME|nodes=all|N] [--no-live] | why pod NAMESPACE/NAME | plan IMAGE | fix IMAGE | what-if YAML | policies [FILTER] | status | help';
 
 /** Undoes Slack's formatting of message text: <@U…> mentions, <url|label> links, HTML entities, `code`. */
 export function normalizeSlackText(text: string): string {
@@ -72,7 +73,9 @@ function fail(error: string): ParseResult {
 }
 
 export function parseCommand(text: string): ParseResult {
-  const words = normalizeSlackText(text).split(/\s+/).filter((w) => w.length > 0);
+  const words = normalizeSlackText(text)
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
   const sub = (words[0] ?? 'help').toLowerCase();
   const args = words.slice(1);
   switch (sub) {
@@ -94,9 +97,12 @@ export function parseCommand(text: string): ParseResult {
     case 'fix': {
       const mirror = takeMirror(args);
       if (typeof mirror === 'object') return fail(mirror.error);
-      if (args.length !== 1) return fail(`fix takes exactly one IMAGE (and optionally mirror=LOCATION), got ${args.length} words`);
+      if (args.length !== 1)
+        return fail(`fix takes exactly one IMAGE (and optionally mirror=LOCATION), got ${args.length} words`);
       const image = checkImage(args[0]!);
-      return typeof image === 'string' ? { ok: true, command: { kind: 'fix', image, ...(mirror !== undefined ? { mirror } : {}) } } : fail(image.error);
+      return typeof image === 'string'
+        ? { ok: true, command: { kind: 'fix', image, ...(mirror !== undefined ? { mirror } : {}) } }
+        : fail(image.error);
     }
     case 'what-if':
     case 'whatif': {
@@ -113,7 +119,9 @@ export function parseCommand(text: string): ParseResult {
       if (args[0]?.toLowerCase() === 'pod') {
         if (args.length !== 2) return fail(`why pod takes exactly one NAMESPACE/NAME, got ${args.length - 1} words`);
         const ref = parsePodRef(stripCode(args[1] ?? ''));
-        return 'error' in ref ? fail(`bad pod: ${ref.error}`) : { ok: true, command: { kind: 'why-pod', namespace: ref.namespace, name: ref.name } };
+        return 'error' in ref
+          ? fail(`bad pod: ${ref.error}`)
+          : { ok: true, command: { kind: 'why-pod', namespace: ref.namespace, name: ref.name } };
       }
       return parseWhy(args);
     default:
@@ -127,7 +135,8 @@ function takeMirror(args: string[]): string | undefined | { error: string } {
   if (i === -1) return undefined;
   const value = stripCode(args[i]!.slice('mirror='.length));
   args.splice(i, 1);
-  if (!isValidMirror(value)) return { error: `mirror= takes a repository location (host[:port]/path, lowercase), got ${quoteInput(value)}` };
+  if (!isValidMirror(value))
+    return { error: `mirror= takes a repository location (host[:port]/path, lowercase), got ${quoteInput(value)}` };
   return value;
 }
 

@@ -56,11 +56,15 @@ export function loadConfig(env: Env): ConfigResult {
 
   const appToken = r.raw('SLACK_APP_TOKEN');
   if (mode === 'socket') {
-    if (appToken === undefined) errors.push('SLACK_APP_TOKEN: missing, required in socket mode (an app-level token xapp-... with connections:write)');
+    if (appToken === undefined)
+      errors.push(
+        'SLACK_APP_TOKEN: missing, required in socket mode (an app-level token xapp-... with connections:write)',
+      );
     else if (!appToken.startsWith('xapp-')) errors.push('SLACK_APP_TOKEN: must start with xapp- (value not shown)');
   }
   const signingSecret = r.raw('SLACK_SIGNING_SECRET');
-  if (mode === 'http' && signingSecret === undefined) errors.push('SLACK_SIGNING_SECRET: missing, required in http mode');
+  if (mode === 'http' && signingSecret === undefined)
+    errors.push('SLACK_SIGNING_SECRET: missing, required in http mode');
 
   const apiUrl = r.url('SLACK_API_URL');
   const port = r.int('PORT', { min: 0, max: 65535 });

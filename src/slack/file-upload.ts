@@ -11,7 +11,13 @@ export interface UploadFile {
 }
 
 /** Uploads the non-empty files in one uploadV2 call; throws (after 429 retries) on failure. */
-export async function uploadToThread(client: App['client'], retry: RetryPolicy, channel: string, threadTs: string, files: UploadFile[]): Promise<number> {
+export async function uploadToThread(
+  client: App['client'],
+  retry: RetryPolicy,
+  channel: string,
+  threadTs: string,
+  files: UploadFile[],
+): Promise<number> {
   const nonEmpty = files.filter((f) => f.content.length > 0);
   if (nonEmpty.length === 0) return 0;
   await callSlack(retry, () =>

@@ -25,21 +25,41 @@ export function fleetLines(answers: readonly FleetAnswer[]): string[] {
   });
 }
 
-export function fleetAnchorMessage(a: { image: string; requester: string; answers: readonly FleetAnswer[] }): FittedMessage {
+export function fleetAnchorMessage(a: {
+  image: string;
+  requester: string;
+  answers: readonly FleetAnswer[];
+}): FittedMessage {
   const lines = fleetLines(a.answers);
   const failing = a.answers.filter((x) => x.explanation === undefined).length;
   const head = `${a.image} across ${a.answers.length} clusters${failing > 0 ? ` (${failing} could not answer)` : ''}`;
   return fitMessage({
     text: `${head}\n${lines.join('\n')}`,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `*${esc(a.image)}* across ${a.answers.length} clusters${failing > 0 ? ` — ${failing} could not answer` : ''}` } },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `*${esc(a.image)}* across ${a.answers.length} clusters${failing > 0 ? ` — ${failing} could not answer` : ''}`,
+        },
+      },
       { type: 'section', text: { type: 'mrkdwn', text: lines.map((l) => `• ${esc(l)}`).join('\n') } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `asked by <@${a.requester}> · each cluster's plan follows in the thread · live checks: add cluster=NAME` }] },
+      {
+        type: 'context',
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: `asked by <@${a.requester}> · each cluster's plan follows in the thread · live checks: add cluster=NAME`,
+          },
+        ],
+      },
     ],
   });
 }
 
-export function fleetStatusText(parts: ReadonlyArray<{ name: string; lines?: readonly PoolStatus[]; error?: string }>): string {
+export function fleetStatusText(
+  parts: ReadonlyArray<{ name: string; lines?: readonly PoolStatus[]; error?: string }>,
+): string {
   return parts
     .map((p) => {
       if (p.lines === undefined) return `*${p.name}*: unreachable — ${p.error ?? 'no answer'}`;

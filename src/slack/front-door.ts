@@ -112,12 +112,21 @@ export function frontDoor(bolt: Listener, o: FrontDoorOptions): Listener {
     const raw = body.toString('utf8');
     const contentType = header(req, 'content-type');
     // Slack's ssl_check carries no signature; Bolt answers it and strips anything else in the body.
-    if (contentType === 'application/x-www-form-urlencoded' && parseQuery(raw)['ssl_check'] === '1') return bolt(req, res);
+    if (contentType === 'application/x-www-form-urlencoded' && parseQuery(raw)['ssl_check'] === '1')
+      return bolt(req, res);
 
     const signature = header(req, 'x-slack-signature');
     const tsText = header(req, 'x-slack-request-timestamp');
-    if (signature === undefined || tsText === undefined || !/^v0=[0-9a-f]{64}$/.test(signature) || !/^[0-9]{1,12}$/.test(tsText)) {
-      o.logger.warn({ remote: req.socket.remoteAddress }, 'slack request refused: missing or malformed signature headers');
+    if (
+      signature === undefined ||
+      tsText === undefined ||
+      !/^v0=[0-9a-f]{64}$/.test(signature) ||
+      !/^[0-9]{1,12}$/.test(tsText)
+    ) {
+      o.logger.warn(
+        { remote: req.socket.remoteAddress },
+        'slack request refused: missing or malformed signature headers',
+      );
       return answer(res, 401);
     }
     const nowSec = Math.floor(now() / 1000);
@@ -133,7 +142,10 @@ export function frontDoor(bolt: Listener, o: FrontDoorOptions): Listener {
     }
     if (!replays.firstTime(signature, nowSec)) {
       // 200: a replay (or a proxy's resend) must not be retried; it is simply not run a second time.
-      o.logger.warn({ retryNum: header(req, 'x-slack-retry-num') }, 'duplicate event dropped: identical signed request already received (a replay, or a Slack retry)');
+      o.logger.warn(
+        { retryNum: header(req, 'x-slack-retry-num') },
+        'duplicate event dropped: identical signed request already received (a replay, or a Slack retry)',
+      );
       return answer(res, 200);
     }
     const parsed = parseBody(raw, contentType);

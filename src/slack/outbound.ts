@@ -123,9 +123,13 @@ function covered(entries: readonly NoProxyEntry[], hostname: string, port: numbe
 /** Which proxy (if any) a connection to `url` uses under these settings. */
 export function routeFor(settings: ProxySettings, url: string): Route {
   const u = new URL(url);
-  const hostname = u.hostname.replace(/^\[(.+)\]$/, '$1').replace(/\.$/, '').toLowerCase();
+  const hostname = u.hostname
+    .replace(/^\[(.+)\]$/, '$1')
+    .replace(/\.$/, '')
+    .toLowerCase();
   const port = u.port === '' ? (DEFAULT_PORTS[u.protocol] ?? 0) : Number(u.port);
-  if (settings.noProxy !== undefined && covered(parseNoProxy(settings.noProxy), hostname, port)) return { proxy: undefined };
+  if (settings.noProxy !== undefined && covered(parseNoProxy(settings.noProxy), hostname, port))
+    return { proxy: undefined };
   const secure = u.protocol === 'https:' || u.protocol === 'wss:';
   const proxy = secure ? (settings.httpsProxy ?? settings.httpProxy) : settings.httpProxy;
   return { proxy: proxy === undefined || proxy === '' ? undefined : proxy };
@@ -140,7 +144,11 @@ export function describeRoute(r: Route): string {
 export function proxySettingsFromEnv(env: Env): { settings: ProxySettings; errors: string[] } {
   const r = new SettingsReader(env);
   const pick = (lower: string, upper: string): string | undefined => r.raw(lower) ?? r.raw(upper);
-  const settings = { httpProxy: pick('http_proxy', 'HTTP_PROXY'), httpsProxy: pick('https_proxy', 'HTTPS_PROXY'), noProxy: pick('no_proxy', 'NO_PROXY') };
+  const settings = {
+    httpProxy: pick('http_proxy', 'HTTP_PROXY'),
+    httpsProxy: pick('https_proxy', 'HTTPS_PROXY'),
+    noProxy: pick('no_proxy', 'NO_PROXY'),
+  };
   return { settings, errors: [...r.errors, ...proxySettingsErrors(settings)] };
 }
 
@@ -159,7 +167,10 @@ export function proxySecrets(s: ProxySettings): string[] {
 /** Checks proxy URLs up front so a typo is a start-up error, not a mystery at the first Slack call. */
 export function proxySettingsErrors(s: ProxySettings): string[] {
   const errors: string[] = [];
-  for (const [name, v] of [['HTTPS_PROXY', s.httpsProxy], ['HTTP_PROXY', s.httpProxy]] as const) {
+  for (const [name, v] of [
+    ['HTTPS_PROXY', s.httpsProxy],
+    ['HTTP_PROXY', s.httpProxy],
+  ] as const) {
     if (v === undefined || v === '') continue;
     let u: URL;
     try {
@@ -168,7 +179,8 @@ export function proxySettingsErrors(s: ProxySettings): string[] {
       errors.push(`${name}: not a URL (${redactProxyUrl(v)}): use http://host:port or https://host:port`);
       continue;
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') errors.push(`${name}: scheme ${u.protocol} is not supported: use http:// or https://`);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      errors.push(`${name}: scheme ${u.protocol} is not supported: use http:// or https://`);
   }
   return errors;
 }

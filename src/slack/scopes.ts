@@ -27,9 +27,27 @@ export const RECEIVE_SCOPES: Readonly<Record<string, readonly string[]>> = {
 /** The Web API methods each handler may call (files.uploadV2 is the two files.* methods). */
 export const HANDLER_METHODS: Readonly<Record<string, readonly string[]>> = {
   startup: ['auth.test'],
-  [`command:${SLASH_COMMAND}`]: ['chat.postMessage', 'files.getUploadURLExternal', 'files.completeUploadExternal', 'usergroups.users.list'],
-  'event:app_mention': ['chat.postMessage', 'chat.postEphemeral', 'files.getUploadURLExternal', 'files.completeUploadExternal', 'usergroups.users.list', 'files.download'],
-  'action:block_actions': ['chat.postMessage', 'chat.postEphemeral', 'files.getUploadURLExternal', 'files.completeUploadExternal', 'usergroups.users.list'],
+  [`command:${SLASH_COMMAND}`]: [
+    'chat.postMessage',
+    'files.getUploadURLExternal',
+    'files.completeUploadExternal',
+    'usergroups.users.list',
+  ],
+  'event:app_mention': [
+    'chat.postMessage',
+    'chat.postEphemeral',
+    'files.getUploadURLExternal',
+    'files.completeUploadExternal',
+    'usergroups.users.list',
+    'files.download',
+  ],
+  'action:block_actions': [
+    'chat.postMessage',
+    'chat.postEphemeral',
+    'files.getUploadURLExternal',
+    'files.completeUploadExternal',
+    'usergroups.users.list',
+  ],
 };
 
 /** The bot scopes the handlers need: what the manifest must declare, exactly. */

@@ -11,7 +11,8 @@ interface HelloEmitter {
 export function helloConnections(data: unknown): number | undefined {
   let text: string;
   if (typeof data === 'string') text = data;
-  else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) text = new TextDecoder().decode(data as ArrayBuffer);
+  else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data))
+    text = new TextDecoder().decode(data as ArrayBuffer);
   else return undefined;
   if (!text.includes('"hello"')) return undefined;
   try {

@@ -10,9 +10,15 @@ import type { FittedMessage } from './blocks.ts';
 export const TRIAGE_ACTIONS = { live: 'icsp_triage_live' } as const;
 
 const CAUSE_EMOJI: Record<string, string> = {
-  'not-mirrored': ':package:', 'mirror-unauthorized': ':key:', 'mirror-tls': ':lock:', 'mirror-down': ':electric_plug:',
-  'rollout-pending': ':hourglass_flowing_sand:', 'short-name-ambiguous': ':question:', 'rejected-by-policy': ':no_entry:',
-  'tag-pull-digest-only-mirror': ':label:', 'source-blocked': ':no_entry_sign:',
+  'not-mirrored': ':package:',
+  'mirror-unauthorized': ':key:',
+  'mirror-tls': ':lock:',
+  'mirror-down': ':electric_plug:',
+  'rollout-pending': ':hourglass_flowing_sand:',
+  'short-name-ambiguous': ':question:',
+  'rejected-by-policy': ':no_entry:',
+  'tag-pull-digest-only-mirror': ':label:',
+  'source-blocked': ':no_entry_sign:',
 };
 
 const md = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text } });
@@ -29,7 +35,9 @@ export function verdictText(v: TriageVerdict, label: string): string {
 }
 
 export function factsText(v: TriageVerdict): string {
-  return v.facts.length === 0 ? '' : `\`\`\`${v.facts.map((f) => (f.length > 600 ? `${f.slice(0, 600)}…` : f)).join('\n')}\`\`\``;
+  return v.facts.length === 0
+    ? ''
+    : `\`\`\`${v.facts.map((f) => (f.length > 600 ? `${f.slice(0, 600)}…` : f)).join('\n')}\`\`\``;
 }
 
 export interface TriageButtons {
@@ -38,7 +46,12 @@ export interface TriageButtons {
   node: string;
 }
 
-export function podTriageMessage(cluster: string, t: PodTriage, buttons: TriageButtons | null, source = 'what the node already said'): FittedMessage {
+export function podTriageMessage(
+  cluster: string,
+  t: PodTriage,
+  buttons: TriageButtons | null,
+  source = 'what the node already said',
+): FittedMessage {
   const head = `*Pod* \`${esc(t.namespace)}/${esc(t.name)}\` on ${t.node === null ? 'no node' : `node \`${esc(t.node)}\``}${t.pool !== null ? ` (pool \`${esc(t.pool)}\`)` : ''}: ${t.containers.length === 0 ? 'no container waits on its image' : `${t.containers.length} container(s) cannot pull`}`;
   const blocks: Block[] = [md(head)];
   for (const n of t.notes) blocks.push(ctx(`:information_source: ${esc(n)}`));
@@ -48,12 +61,20 @@ export function podTriageMessage(cluster: string, t: PodTriage, buttons: TriageB
     if (facts !== '') blocks.push(md(facts));
   }
   if (buttons !== null && t.containers.length > 0) {
-    const b: ButtonElement = { type: 'button', action_id: TRIAGE_ACTIONS.live, text: { type: 'plain_text', text: `Run the live check on ${buttons.node}`.slice(0, 75) }, value: buttons.requestId };
+    const b: ButtonElement = {
+      type: 'button',
+      action_id: TRIAGE_ACTIONS.live,
+      text: { type: 'plain_text', text: `Run the live check on ${buttons.node}`.slice(0, 75) },
+      value: buttons.requestId,
+    };
     blocks.push({ type: 'actions', block_id: 'icsp_triage_actions', elements: [b] });
   }
   blocks.push(ctx(`:globe_with_meridians: cluster *${esc(cluster)}* · from ${esc(source)}, no debug pod`));
   const first = t.containers[0]?.verdict;
-  return fitMessage({ text: `[${cluster}] ${t.namespace}/${t.name}: ${first !== undefined ? `${first.cause}: ${first.headline}` : 'no container waits on its image'}`, blocks });
+  return fitMessage({
+    text: `[${cluster}] ${t.namespace}/${t.name}: ${first !== undefined ? `${first.cause}: ${first.headline}` : 'no container waits on its image'}`,
+    blocks,
+  });
 }
 
 /** A pasted event / describe output without a pod the bot can read: the verdict from the text and the policies. */
@@ -61,6 +82,8 @@ export function pasteTriageMessage(cluster: string, v: TriageVerdict): FittedMes
   const blocks: Block[] = [md(verdictText(v, 'image'))];
   const facts = factsText(v);
   if (facts !== '') blocks.push(md(facts));
-  blocks.push(ctx(`:globe_with_meridians: cluster *${esc(cluster)}* · from the pasted text and the live policies' plan`));
+  blocks.push(
+    ctx(`:globe_with_meridians: cluster *${esc(cluster)}* · from the pasted text and the live policies' plan`),
+  );
   return fitMessage({ text: `[${cluster}] ${v.image}: ${v.cause}: ${v.headline}`, blocks });
 }

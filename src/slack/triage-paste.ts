@@ -18,7 +18,9 @@ function plain(text: string): string {
 }
 
 export function looksLikeKubeletText(text: string): boolean {
-  return plain(text).split('\n', 200).some((l) => EVENT_MARKER_RE.test(l.trim()));
+  return plain(text)
+    .split('\n', 200)
+    .some((l) => EVENT_MARKER_RE.test(l.trim()));
 }
 
 export type PasteAnswer =
@@ -26,7 +28,11 @@ export type PasteAnswer =
   | { kind: 'image'; verdict: TriageVerdict }
   | { kind: 'none'; error: string };
 
-export async function triagePaste(text: string, triager: PodTriager | undefined, explainPolicies: (image: string) => Promise<Explanation>): Promise<PasteAnswer> {
+export async function triagePaste(
+  text: string,
+  triager: PodTriager | undefined,
+  explainPolicies: (image: string) => Promise<Explanation>,
+): Promise<PasteAnswer> {
   const body = plain(text);
   const parser = new EventTextParser();
   for (const line of body.split('\n')) parser.push(line.trim());
@@ -35,14 +41,30 @@ export async function triagePaste(text: string, triager: PodTriager | undefined,
   const ref = pod?.namespace != null && pod.name !== null ? parsePodRef(`${pod.namespace}/${pod.name}`) : null;
   if (triager !== undefined && ref !== null && !('error' in ref)) {
     try {
-      return { kind: 'pod', namespace: ref.namespace, name: ref.name, triage: await triager.triage(ref.namespace, ref.name) };
+      return {
+        kind: 'pod',
+        namespace: ref.namespace,
+        name: ref.name,
+        triage: await triager.triage(ref.namespace, ref.name),
+      };
     } catch {
       // the pod is gone or unreadable: answer from the text
     }
   }
   const image = read.event.image;
-  if (image === null) return { kind: 'none', error: 'the pasted text names no image: paste the whole event (Failed to pull image "…": …) or `oc describe pod` output' };
+  if (image === null)
+    return {
+      kind: 'none',
+      error:
+        'the pasted text names no image: paste the whole event (Failed to pull image "…": …) or `oc describe pod` output',
+    };
   const policyPlan = await explainPolicies(image).catch(() => null);
-  const verdict = triageImage({ image, texts: [body], node: { node: pod?.node ?? null, pool: null, mco: null }, nodePlan: policyPlan, policyPlan });
+  const verdict = triageImage({
+    image,
+    texts: [body],
+    node: { node: pod?.node ?? null, pool: null, mco: null },
+    nodePlan: policyPlan,
+    policyPlan,
+  });
   return { kind: 'image', verdict };
 }

@@ -6,7 +6,7 @@ const JS_ERRORS = [TypeError, RangeError, ReferenceError, SyntaxError, EvalError
 
 export function userFacing(e: unknown): string {
   if (!(e instanceof Error) || JS_ERRORS.some((k) => e instanceof k) || e.message.trim() === '') {
-    return 'an internal error in the bot (it is logged); try again, or tell the bot\'s admin if it persists.';
+    return "an internal error in the bot (it is logged); try again, or tell the bot's admin if it persists.";
   }
   return foldLines(e.message, 300);
 }

@@ -20,7 +20,12 @@ export interface SharedFile {
 }
 
 /** Downloads a file shared with the mention: only from Slack's file host (the bot token goes nowhere else). */
-export async function downloadSharedFile(f: SharedFile, token: string, allowedHosts: readonly string[], signal?: AbortSignal): Promise<string> {
+export async function downloadSharedFile(
+  f: SharedFile,
+  token: string,
+  allowedHosts: readonly string[],
+  signal?: AbortSignal,
+): Promise<string> {
   const url = f.url_private_download ?? f.url_private;
   if (url === undefined) throw new Error(`file ${f.name ?? '?'} has no download URL`);
   let u: URL;
@@ -29,14 +34,26 @@ export async function downloadSharedFile(f: SharedFile, token: string, allowedHo
   } catch {
     throw new Error(`file ${f.name ?? '?'}: not a URL`);
   }
-  if (!allowedHosts.includes(u.hostname) || (u.protocol !== 'https:' && !(u.protocol === 'http:' && (u.hostname === '127.0.0.1' || u.hostname === 'localhost')))) {
+  if (
+    !allowedHosts.includes(u.hostname) ||
+    (u.protocol !== 'https:' && !(u.protocol === 'http:' && (u.hostname === '127.0.0.1' || u.hostname === 'localhost')))
+  ) {
     throw new Error(`file ${f.name ?? '?'} is not on Slack's file host; not downloaded`);
   }
-  if (f.size !== undefined && f.size > MAX_PROPOSED_BYTES) throw new Error(`file ${f.name ?? '?'} is ${f.size} bytes; what-if reads at most ${MAX_PROPOSED_BYTES}`);
-  const res = await fetch(u, { headers: { authorization: `Bearer ${token}` }, redirect: 'error', ...(signal ? { signal } : {}) });
-  if (!res.ok) throw new Error(`file ${f.name ?? '?'}: download failed with HTTP ${res.status} (the app needs the files:read scope)`);
+  if (f.size !== undefined && f.size > MAX_PROPOSED_BYTES)
+    throw new Error(`file ${f.name ?? '?'} is ${f.size} bytes; what-if reads at most ${MAX_PROPOSED_BYTES}`);
+  const res = await fetch(u, {
+    headers: { authorization: `Bearer ${token}` },
+    redirect: 'error',
+    ...(signal ? { signal } : {}),
+  });
+  if (!res.ok)
+    throw new Error(
+      `file ${f.name ?? '?'}: download failed with HTTP ${res.status} (the app needs the files:read scope)`,
+    );
   const buf = Buffer.from(await res.arrayBuffer());
-  if (buf.length > MAX_PROPOSED_BYTES) throw new Error(`file ${f.name ?? '?'} is over ${MAX_PROPOSED_BYTES} bytes; what-if reads at most that`);
+  if (buf.length > MAX_PROPOSED_BYTES)
+    throw new Error(`file ${f.name ?? '?'} is over ${MAX_PROPOSED_BYTES} bytes; what-if reads at most that`);
   return buf.toString('utf8');
 }
 
@@ -53,28 +70,54 @@ export function fixMessage(cluster: string, image: string, r: FixResult): Fitted
     ...f.steps.map((s) => `• ${esc(s.description)}`),
     `Apply with \`${f.applyCommand}\` (the YAML is below and attached as fix.yaml). Preview first: \`@icsp-bot what-if\` with fix.yaml attached, or \`/icsp what-if\` with the YAML pasted.`,
   ];
-  const m: SlackMessage = { text: `[${cluster}] fix for ${image}: ${f.verdictBefore} -> ${f.verdictAfter}`, blocks: [section(lines.join('\n')), ...codeSections(f.yaml), context(`cluster *${esc(cluster)}*`)] };
+  const m: SlackMessage = {
+    text: `[${cluster}] fix for ${image}: ${f.verdictBefore} -> ${f.verdictAfter}`,
+    blocks: [section(lines.join('\n')), ...codeSections(f.yaml), context(`cluster *${esc(cluster)}*`)],
+  };
   return fitMessage(m);
 }
 
 /** The what-if verdict: MCO, disruption, reroutes in a few lines; the full report follows in the thread. */
 export function whatIfMessage(cluster: string, r: WhatIfResult): FittedMessage {
-  const head = r.accepted ? ':white_check_mark: *What-if*: the MCO accepts the result.' : `:no_entry: *What-if*: the MCO REFUSES the result: \`${esc(r.mcoMessage ?? '')}\` (only in the machine-config-controller log; nothing rolls out).`;
+  const head = r.accepted
+    ? ':white_check_mark: *What-if*: the MCO accepts the result.'
+    : `:no_entry: *What-if*: the MCO REFUSES the result: \`${esc(r.mcoMessage ?? '')}\` (only in the machine-config-controller log; nothing rolls out).`;
   const pools = r.pools.map((p) => {
-    const what = !p.drain && !p.reboot && p.services.length === 0 ? 'nothing' : [p.drain ? '*drain*' : 'no drain', p.reboot ? '*reboot*' : 'no reboot'].join(', ');
-    const size = p.nodes === null ? '' : ` (${p.nodes} node(s), ${p.maxUnavailable} at a time${p.estimateMs !== null ? `, about ${formatDuration(p.estimateMs)}` : ''})`;
+    const what =
+      !p.drain && !p.reboot && p.services.length === 0
+        ? 'nothing'
+        : [p.drain ? '*drain*' : 'no drain', p.reboot ? '*reboot*' : 'no reboot'].join(', ');
+    const size =
+      p.nodes === null
+        ? ''
+        : ` (${p.nodes} node(s), ${p.maxUnavailable} at a time${p.estimateMs !== null ? `, about ${formatDuration(p.estimateMs)}` : ''})`;
     return `${esc(p.pool)}: ${what}${size}`;
   });
   const lines = [
     head,
     `Files: ${r.registriesChanges.length} registries.conf change(s)${r.policyJsonChanges.length > 0 ? `, ${r.policyJsonChanges.length} policy.json` : ''}${r.searchRegistriesChange !== null ? ', search registries' : ''}.`,
     `Nodes: ${pools.join(' · ')}`,
-    r.imagesChecked === 0 ? 'Images: none read.' : `Images: *${r.rerouted.length}* of ${r.imagesChecked} running image(s) change route${r.reroutedByNamespace.length > 0 ? ` (${r.reroutedByNamespace.slice(0, 8).map((n) => `${esc(n.namespace || '-')} ${n.images}`).join(', ')}${r.reroutedByNamespace.length > 8 ? ', …' : ''})` : ''}.`,
+    r.imagesChecked === 0
+      ? 'Images: none read.'
+      : `Images: *${r.rerouted.length}* of ${r.imagesChecked} running image(s) change route${
+          r.reroutedByNamespace.length > 0
+            ? ` (${r.reroutedByNamespace
+                .slice(0, 8)
+                .map((n) => `${esc(n.namespace || '-')} ${n.images}`)
+                .join(', ')}${r.reroutedByNamespace.length > 8 ? ', …' : ''})`
+            : ''
+        }.`,
   ];
-  return fitMessage({ text: `[${cluster}] what-if: ${r.accepted ? 'accepted' : 'refused'}, ${r.rerouted.length} image(s) rerouted`, blocks: [section(lines.join('\n')), context(`cluster *${esc(cluster)}*`)] });
+  return fitMessage({
+    text: `[${cluster}] what-if: ${r.accepted ? 'accepted' : 'refused'}, ${r.rerouted.length} image(s) rerouted`,
+    blocks: [section(lines.join('\n')), context(`cluster *${esc(cluster)}*`)],
+  });
 }
 
 /** The full report for the thread (and a file when it does not fit). */
 export function whatIfReport(cluster: string, r: WhatIfResult): FittedMessage {
-  return fitMessage({ text: `[${cluster}] what-if report`, blocks: [...codeSections(formatWhatIf(r)), context(`cluster *${esc(cluster)}*`)] });
+  return fitMessage({
+    text: `[${cluster}] what-if report`,
+    blocks: [...codeSections(formatWhatIf(r)), context(`cluster *${esc(cluster)}*`)],
+  });
 }

@@ -30,7 +30,14 @@ export interface FixContext {
 }
 
 /** Under a plan: the fix, proven, as a snippet with the command to apply it; or why there is none. */
-export async function fixAnswer(ctx: FixContext, image: string, plan: Explanation, threadTs: string, channel: string, mirror?: string): Promise<void> {
+export async function fixAnswer(
+  ctx: FixContext,
+  image: string,
+  plan: Explanation,
+  threadTs: string,
+  channel: string,
+  mirror?: string,
+): Promise<void> {
   const source = ctx.deps.policySource;
   if (source.fixContext === undefined) return;
   const refused = plan.warnings.some((w) => w.code === 'mco-rejects-config');
@@ -38,7 +45,13 @@ export async function fixAnswer(ctx: FixContext, image: string, plan: Explanatio
   let r;
   try {
     const fc = await source.fixContext();
-    r = proposeFix({ reference: image, policies: fc.policies, explanation: plan, ...(fc.render !== undefined ? { render: fc.render } : {}), ...(mirror !== undefined ? { mirror } : {}) });
+    r = proposeFix({
+      reference: image,
+      policies: fc.policies,
+      explanation: plan,
+      ...(fc.render !== undefined ? { render: fc.render } : {}),
+      ...(mirror !== undefined ? { mirror } : {}),
+    });
   } catch (e) {
     ctx.logger.warn({ err: foldLines(messageOf(e)) }, 'fix failed');
     await ctx.post(channel, threadTs, noteMessage(ctx.cluster, `Could not compute a fix: ${foldLines(messageOf(e))}`));
@@ -50,7 +63,9 @@ export async function fixAnswer(ctx: FixContext, image: string, plan: Explanatio
     return;
   }
   await ctx.post(channel, threadTs, m);
-  await ctx.upload(channel, threadTs, [{ filename: 'fix.yaml', title: `Fix for ${image} (oc apply -f fix.yaml)`, content: r.fix!.yaml }]);
+  await ctx.upload(channel, threadTs, [
+    { filename: 'fix.yaml', title: `Fix for ${image} (oc apply -f fix.yaml)`, content: r.fix!.yaml },
+  ]);
 }
 
 export interface WhatIfContext {
@@ -68,29 +83,47 @@ export interface WhatIfContext {
 const YAML_NAME = /\.(ya?ml|json)$/i;
 
 /** `what-if`: proposed objects from the snippet and the attached YAML files, answered in a thread. */
-export async function whatIfAnswer(ctx: WhatIfContext, c: Command & { kind: 'what-if' }, files: SharedFile[]): Promise<void> {
-  if (ctx.deps.whatIfState === undefined) return ctx.ephemeral(errorMessage(ctx.cluster, 'what-if is not available on this bot'));
+export async function whatIfAnswer(
+  ctx: WhatIfContext,
+  c: Command & { kind: 'what-if' },
+  files: SharedFile[],
+): Promise<void> {
+  if (ctx.deps.whatIfState === undefined)
+    return ctx.ephemeral(errorMessage(ctx.cluster, 'what-if is not available on this bot'));
   const texts: Array<{ name: string; text: string }> = [];
   if (c.yaml.trim() !== '') texts.push({ name: 'snippet', text: c.yaml });
-  const allowedHosts = ['files.slack.com', ...(ctx.config.apiUrl !== undefined ? [new URL(ctx.config.apiUrl).hostname] : [])];
+  const allowedHosts = [
+    'files.slack.com',
+    ...(ctx.config.apiUrl !== undefined ? [new URL(ctx.config.apiUrl).hostname] : []),
+  ];
   for (const f of files.filter((x) => x.name === undefined || YAML_NAME.test(x.name)).slice(0, 5)) {
     try {
-      texts.push({ name: f.name ?? 'file', text: await downloadSharedFile(f, ctx.config.botToken, allowedHosts, AbortSignal.timeout(20_000)) });
+      texts.push({
+        name: f.name ?? 'file',
+        text: await downloadSharedFile(f, ctx.config.botToken, allowedHosts, AbortSignal.timeout(20_000)),
+      });
     } catch (e) {
       return ctx.ephemeral(errorMessage(ctx.cluster, `what-if: ${foldLines(messageOf(e))}`));
     }
   }
   if (texts.length === 0 && c.remove.length === 0) {
-    return ctx.ephemeral(errorMessage(ctx.cluster, 'what-if needs the proposed objects: paste the YAML after `/icsp what-if`, or attach a .yaml file to `@icsp-bot what-if`'));
+    return ctx.ephemeral(
+      errorMessage(
+        ctx.cluster,
+        'what-if needs the proposed objects: paste the YAML after `/icsp what-if`, or attach a .yaml file to `@icsp-bot what-if`',
+      ),
+    );
   }
-  if (texts.reduce((n, t) => n + t.text.length, 0) > MAX_PROPOSED_BYTES) return ctx.ephemeral(errorMessage(ctx.cluster, `what-if reads at most ${MAX_PROPOSED_BYTES} bytes of YAML`));
+  if (texts.reduce((n, t) => n + t.text.length, 0) > MAX_PROPOSED_BYTES)
+    return ctx.ephemeral(errorMessage(ctx.cluster, `what-if reads at most ${MAX_PROPOSED_BYTES} bytes of YAML`));
   const proposed = [];
   const notes: string[] = [];
   try {
     for (const t of texts) {
       const parsed = parsePolicyDocuments(t.text, t.name);
       proposed.push(...parsed.objects);
-      for (const w of parsed.warnings) notes.push(w.replace(/^(.*): skipped (\S+): not a kind icsp reads.*$/, '$1: ignored $2 (not a mirror object)'));
+      for (const w of parsed.warnings)
+        notes.push(w.replace(/^(.*): skipped (\S+): not a kind icsp reads.*$/, '$1: ignored $2 (not a mirror object)'));
     }
   } catch (e) {
     if (e instanceof EngineError) return ctx.ephemeral(errorMessage(ctx.cluster, `what-if: ${foldLines(e.message)}`));
@@ -102,14 +135,24 @@ export async function whatIfAnswer(ctx: WhatIfContext, c: Command & { kind: 'wha
   } catch (e) {
     return ctx.ephemeral(errorMessage(ctx.cluster, `what-if cannot read the cluster: ${foldLines(messageOf(e))}`));
   }
-  const r = whatIf({ current: state.policies, proposed, remove: c.remove, images: state.images, ...(state.pools.length > 0 ? { pools: state.pools } : {}), machineConfiguration: state.machineConfiguration });
+  const r = whatIf({
+    current: state.policies,
+    proposed,
+    remove: c.remove,
+    images: state.images,
+    ...(state.pools.length > 0 ? { pools: state.pools } : {}),
+    machineConfiguration: state.machineConfiguration,
+  });
   r.notes.unshift(...notes, ...state.notes);
   const head = whatIfMessage(ctx.cluster, r);
   const threadTs = ctx.threadTs ?? (await ctx.post(ctx.channel, undefined, head));
   if (ctx.threadTs !== undefined) await ctx.post(ctx.channel, threadTs, head);
   const report = whatIfReport(ctx.cluster, r);
   await ctx.post(ctx.channel, threadTs, report);
-  const upload: UploadFile[] = [{ filename: 'what-if.json', title: 'What-if, machine-readable', content: JSON.stringify(whatIfJson(r), null, 2) }];
-  if (report.truncated) upload.unshift({ filename: 'what-if.txt', title: 'What-if, the full report', content: formatWhatIf(r) });
+  const upload: UploadFile[] = [
+    { filename: 'what-if.json', title: 'What-if, machine-readable', content: JSON.stringify(whatIfJson(r), null, 2) },
+  ];
+  if (report.truncated)
+    upload.unshift({ filename: 'what-if.txt', title: 'What-if, the full report', content: formatWhatIf(r) });
   await ctx.upload(ctx.channel, threadTs, upload);
 }

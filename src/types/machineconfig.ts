@@ -16,7 +16,10 @@ export interface MachineConfigPool {
   spec: {
     paused?: boolean;
     configuration?: { name?: string; source?: Array<{ name: string; kind?: string }> };
-    nodeSelector?: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> };
+    nodeSelector?: {
+      matchLabels?: Record<string, string>;
+      matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+    };
     machineConfigSelector?: { matchLabels?: Record<string, string> };
     maxUnavailable?: number | string;
   };

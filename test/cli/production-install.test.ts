@@ -13,19 +13,38 @@ const run = promisify(execFile);
 describe('the production install (what the Dockerfile copies)', () => {
   it('runs the CLI and starts the bot with production dependencies only, from a read-only tree', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'icsp-prod-'));
-    for (const f of ['package.json', 'package-lock.json', 'bin', 'src', 'examples']) cpSync(join(repoRoot, f), join(dir, f), { recursive: true });
-    await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, timeout: 240_000 });
+    for (const f of ['package.json', 'package-lock.json', 'bin', 'src', 'examples'])
+      cpSync(join(repoRoot, f), join(dir, f), { recursive: true });
+    await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], {
+      cwd: dir,
+      timeout: 240_000,
+    });
     // Read-only from here on, as the image's root filesystem, and run as a non-root UID with group 0, as
     // OpenShift's restricted SCC runs the image (root would ignore the permission bits).
     await run('chmod', ['-R', 'a-w,a+rX', dir]);
     const asUser = process.getuid?.() === 0 ? { uid: 1001, gid: 0 } : {};
     try {
-      const { stdout } = await run(process.execPath, ['bin/icsp.js', 'why', 'imagestore.co/repo/exampleimage:latest', '--policies', 'examples/', '--json'], { cwd: dir, ...asUser });
+      const { stdout } = await run(
+        process.execPath,
+        ['bin/icsp.js', 'why', 'imagestore.co/repo/exampleimage:latest', '--policies', 'examples/', '--json'],
+        { cwd: dir, ...asUser },
+      );
       expect(JSON.parse(stdout).verdict.code).toBe('tag-pull-skips-digest-mirrors');
       // The bot starts (offline mode, HTTP) and stops cleanly on SIGTERM.
       const child = spawn(process.execPath, ['src/main.ts'], {
         cwd: dir,
-        env: { PATH: process.env['PATH'] ?? '', SLACK_MODE: 'http', SLACK_BOT_TOKEN: 'xoxb-1-2-prodtest', SLACK_SIGNING_SECRET: 'prod-test-secret-123456', PORT: '0', HOST: '127.0.0.1', ICSP_METRICS_PORT: '0', ICSP_METRICS_HOST: '127.0.0.1', ICSP_POLICIES: 'examples/', HOME: '/nonexistent' },
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          SLACK_MODE: 'http',
+          SLACK_BOT_TOKEN: 'xoxb-1-2-prodtest',
+          SLACK_SIGNING_SECRET: 'prod-test-secret-123456',
+          PORT: '0',
+          HOST: '127.0.0.1',
+          ICSP_METRICS_PORT: '0',
+          ICSP_METRICS_HOST: '127.0.0.1',
+          ICSP_POLICIES: 'examples/',
+          HOME: '/nonexistent',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
         ...asUser,
       });

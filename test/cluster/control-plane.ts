@@ -7,7 +7,16 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, existsSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { startFromAssets } from './envtest-assets.ts';
-import { forgetDir, installReapers, removeOnExit, spawnLogged, stopAll, stopChild, track, waitFor } from './processes.ts';
+import {
+  forgetDir,
+  installReapers,
+  removeOnExit,
+  spawnLogged,
+  stopAll,
+  stopChild,
+  track,
+  waitFor,
+} from './processes.ts';
 
 /** What the harness knows about a running control plane (DIR/ready.json of the Go binary). */
 export interface ReadyInfo {
@@ -67,9 +76,20 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
   };
 }
 
-async function startBinary(dir: string, logFile: string, opts: StartOptions): Promise<{ info: ReadyInfo; children: ChildProcess[] }> {
+async function startBinary(
+  dir: string,
+  logFile: string,
+  opts: StartOptions,
+): Promise<{ info: ReadyInfo; children: ChildProcess[] }> {
   const binary = controlPlaneBinary();
-  const args = ['run', '--dir', dir, '--remove-dir-on-exit', '--min-request-timeout', String(opts.minRequestTimeoutSeconds ?? 1800)];
+  const args = [
+    'run',
+    '--dir',
+    dir,
+    '--remove-dir-on-exit',
+    '--min-request-timeout',
+    String(opts.minRequestTimeoutSeconds ?? 1800),
+  ];
   const child = track(spawnLogged(binary, args, logFile));
   const readyFile = join(dir, 'ready.json');
   await waitFor(() => existsSync(readyFile), child, logFile, opts.readyTimeoutMs ?? 120_000);

@@ -29,23 +29,40 @@ afterAll(() => rec.stop());
 
 describe('manifests/', () => {
   it('the Deployment is applied and its pod passes Pod Security "restricted"', async () => {
-    const dep = await adminConfig().makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'icsp-bot', namespace: 'icsp-bot' });
+    const dep = await adminConfig()
+      .makeApiClient(AppsV1Api)
+      .readNamespacedDeployment({ name: 'icsp-bot', namespace: 'icsp-bot' });
     const spec = dep.spec!.template.spec!;
     expect(spec.serviceAccountName).toBe('icsp-bot');
-    expect(spec.containers[0]!.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(spec.containers[0]!.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
     // The cluster's trusted CA bundle: the labelled ConfigMap is mounted where NODE_EXTRA_CA_CERTS points.
-    const ca = await adminConfig().makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: 'icsp-bot-trusted-ca', namespace: 'icsp-bot' });
+    const ca = await adminConfig()
+      .makeApiClient(CoreV1Api)
+      .readNamespacedConfigMap({ name: 'icsp-bot-trusted-ca', namespace: 'icsp-bot' });
     expect(ca.metadata!.labels).toMatchObject({ 'config.openshift.io/inject-trusted-cabundle': 'true' });
     const env = spec.containers[0]!.env ?? [];
     const caPath = env.find((e) => e.name === 'NODE_EXTRA_CA_CERTS')?.value ?? '';
     const mount = spec.containers[0]!.volumeMounts!.find((m) => caPath.startsWith(`${m.mountPath}/`));
     const volume = spec.volumes!.find((v) => v.name === mount?.name);
     expect(volume?.configMap?.name).toBe('icsp-bot-trusted-ca');
-    expect(volume?.configMap?.items).toEqual([{ key: 'ca-bundle.crt', path: caPath.slice(mount!.mountPath.length + 1) }]);
+    expect(volume?.configMap?.items).toEqual([
+      { key: 'ca-bundle.crt', path: caPath.slice(mount!.mountPath.length + 1) },
+    ]);
     expect(env.map((e) => e.name)).toEqual(expect.arrayContaining(['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY']));
-    const pod: V1Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'icsp-bot-psa-check', namespace: 'icsp-bot' }, spec };
+    const pod: V1Pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'icsp-bot-psa-check', namespace: 'icsp-bot' },
+      spec,
+    };
     // The namespace carries no Pod Security labels, so the cluster default ("restricted") applies.
-    await adminConfig().makeApiClient(CoreV1Api).createNamespacedPod({ namespace: 'icsp-bot', body: pod, dryRun: 'All' });
+    await adminConfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespacedPod({ namespace: 'icsp-bot', body: pod, dryRun: 'All' });
   });
 
   it('the bot starts as its ServiceAccount, becomes ready, answers, and exits 0 on SIGTERM', async () => {
@@ -82,17 +99,29 @@ describe('manifests/', () => {
     try {
       let ready = false;
       for (let i = 0; i < 100 && !ready; i++) {
-        ready = await fetch(`http://127.0.0.1:${metricsPort}/readyz`).then((r) => r.status === 200, () => false);
+        ready = await fetch(`http://127.0.0.1:${metricsPort}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
         if (!ready) await new Promise((r) => setTimeout(r, 200));
       }
       expect(ready, `the bot never became ready:\n${output}`).toBe(true);
-      expect(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()).toContain('icsp_bot_checks_started_total');
-      const r = await postSigned(port, commandForm({ text: 'plan quay.io/ns/app:1', responseUrl: rec.responseUrl('deploy') }), 'application/x-www-form-urlencoded');
+      expect(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()).toContain(
+        'icsp_bot_checks_started_total',
+      );
+      const r = await postSigned(
+        port,
+        commandForm({ text: 'plan quay.io/ns/app:1', responseUrl: rec.responseUrl('deploy') }),
+        'application/x-www-form-urlencoded',
+      );
       expect(r.status).toBe(200);
-      for (let i = 0; i < 50 && rec.callsOf('chat.postMessage').length === 0; i++) await new Promise((res) => setTimeout(res, 100));
+      for (let i = 0; i < 50 && rec.callsOf('chat.postMessage').length === 0; i++)
+        await new Promise((res) => setTimeout(res, 100));
       expect(JSON.stringify(rec.callsOf('chat.postMessage')[0]?.params)).toContain('deploy-test');
       // The notifier took the Lease as the bot.
-      const lease = await adminConfig().makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'icsp-bot-deploy-test', namespace: 'icsp-bot' });
+      const lease = await adminConfig()
+        .makeApiClient(CoordinationV1Api)
+        .readNamespacedLease({ name: 'icsp-bot-deploy-test', namespace: 'icsp-bot' });
       expect(lease.spec?.holderIdentity).toBe('icsp-bot-deploy-test');
     } finally {
       child.kill('SIGTERM');

@@ -9,7 +9,14 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, PatchStrategy, makeInformer, setHeaderOptions } from '@kubernetes/client-node';
-import type { KubeConfig, V1Container, V1ContainerStatus, V1Node, V1Pod, V1PodCondition } from '@kubernetes/client-node';
+import type {
+  KubeConfig,
+  V1Container,
+  V1ContainerStatus,
+  V1Node,
+  V1Pod,
+  V1PodCondition,
+} from '@kubernetes/client-node';
 import { apiStatus } from './kube.ts';
 
 /** Handed to a behaviour for one container of one pod. */
@@ -97,7 +104,12 @@ export class FakeKubelet {
   private readonly opts: FakeKubeletOptions;
   private readonly informer: ReturnType<typeof makeInformer<V1Pod>>;
 
-  private constructor(kc: KubeConfig, server: Server, opts: FakeKubeletOptions, informer: ReturnType<typeof makeInformer<V1Pod>>) {
+  private constructor(
+    kc: KubeConfig,
+    server: Server,
+    opts: FakeKubeletOptions,
+    informer: ReturnType<typeof makeInformer<V1Pod>>,
+  ) {
     this.server = server;
     this.opts = opts;
     this.informer = informer;
@@ -110,13 +122,10 @@ export class FakeKubelet {
   static async start(adminKc: KubeConfig, opts: FakeKubeletOptions): Promise<FakeKubelet> {
     // The server exists before the kubelet object that answers its requests.
     const ref: { kubelet?: FakeKubelet } = {};
-    const server = createServer(
-      { cert: readFileSync(opts.certFile), key: readFileSync(opts.keyFile) },
-      (req, res) => {
-        if (ref.kubelet) ref.kubelet.serve(req, res);
-        else res.writeHead(503).end();
-      },
-    );
+    const server = createServer({ cert: readFileSync(opts.certFile), key: readFileSync(opts.keyFile) }, (req, res) => {
+      if (ref.kubelet) ref.kubelet.serve(req, res);
+      else res.writeHead(503).end();
+    });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     const core = adminKc.makeApiClient(CoreV1Api);
     const informer = makeInformer<V1Pod>(adminKc, '/api/v1/pods', () => core.listPodForAllNamespaces());
@@ -166,7 +175,13 @@ export class FakeKubelet {
           name,
           // kubernetes.io/hostname as on a real node: harmless only because the API server
           // prefers InternalIP (--kubelet-preferred-address-types), as the tests then prove.
-          labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'node-role.kubernetes.io/worker': '', ...extra.labels },
+          labels: {
+            'kubernetes.io/hostname': name,
+            'kubernetes.io/os': 'linux',
+            'kubernetes.io/arch': 'amd64',
+            'node-role.kubernetes.io/worker': '',
+            ...extra.labels,
+          },
           annotations: { ...extra.annotations },
         },
       };
@@ -174,15 +189,35 @@ export class FakeKubelet {
       const status = {
         addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
         daemonEndpoints: { kubeletEndpoint: { Port: this.port } },
-        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'KubeletReady',
+            message: 'kubelet is posting ready status',
+            lastHeartbeatTime: now,
+            lastTransitionTime: now,
+          },
+        ],
         capacity: { cpu: '4', memory: '16Gi', pods: '250', 'ephemeral-storage': '100Gi' },
         allocatable: { cpu: '3500m', memory: '15Gi', pods: '250', 'ephemeral-storage': '90Gi' },
         nodeInfo: {
-          machineID: name, systemUUID: name, bootID: name, kernelVersion: '5.14.0', osImage: 'Red Hat Enterprise Linux CoreOS (fake kubelet)',
-          containerRuntimeVersion: 'cri-o://1.33.0', kubeletVersion: 'v1.33.0-fake', kubeProxyVersion: '', operatingSystem: 'linux', architecture: 'amd64',
+          machineID: name,
+          systemUUID: name,
+          bootID: name,
+          kernelVersion: '5.14.0',
+          osImage: 'Red Hat Enterprise Linux CoreOS (fake kubelet)',
+          containerRuntimeVersion: 'cri-o://1.33.0',
+          kubeletVersion: 'v1.33.0-fake',
+          kubeProxyVersion: '',
+          operatingSystem: 'linux',
+          architecture: 'amd64',
         },
       };
-      await this.core.patchNodeStatus({ name, body: { status } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await this.core.patchNodeStatus(
+        { name, body: { status } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
     }
   }
 
@@ -225,7 +260,12 @@ export class FakeKubelet {
       pod,
       startTime: new Date(),
       containers: (pod.spec?.containers ?? []).map((c) => ({
-        name: c.name, image: c.image ?? '', state: 'waiting', waitingReason: 'ContainerCreating', logs: [], listeners: new Set(),
+        name: c.name,
+        image: c.image ?? '',
+        state: 'waiting',
+        waitingReason: 'ContainerCreating',
+        logs: [],
+        listeners: new Set(),
       })),
       abort: new AbortController(),
       writes: Promise.resolve(),
@@ -235,12 +275,19 @@ export class FakeKubelet {
     this.writeStatus(p);
     const behaviour = this.perPod.get(key) ?? this.opts.behaviour ?? (() => ({ exitCode: 0 }));
     void sleep(this.opts.startDelayMs ?? 50).then(() =>
-      Promise.all(p.containers.map((c, i) => this.runContainer(p, c, pod.spec?.containers?.[i] as V1Container, behaviour))),
+      Promise.all(
+        p.containers.map((c, i) => this.runContainer(p, c, pod.spec?.containers?.[i] as V1Container, behaviour)),
+      ),
     );
     return p;
   }
 
-  private async runContainer(p: PodState, c: ContainerState, spec: V1Container, behaviour: PodBehaviour): Promise<void> {
+  private async runContainer(
+    p: PodState,
+    c: ContainerState,
+    spec: V1Container,
+    behaviour: PodBehaviour,
+  ): Promise<void> {
     if (p.abort.signal.aborted) return;
     const start = (): void => {
       if (c.state !== 'waiting' || p.abort.signal.aborted) return;
@@ -266,7 +313,13 @@ export class FakeKubelet {
       c.waitingReason = reason;
       c.waitingMessage = result.imagePullError;
       this.writeStatus(p);
-      await this.event(p, c, 'Warning', 'Failed', result.pullEvent ?? `Failed to pull image "${c.image}": ${result.imagePullError}`);
+      await this.event(
+        p,
+        c,
+        'Warning',
+        'Failed',
+        result.pullEvent ?? `Failed to pull image "${c.image}": ${result.imagePullError}`,
+      );
       await this.event(p, c, 'Warning', 'Failed', `Error: ${reason}`);
       await sleep(this.opts.backOffDelayMs ?? 300);
       if (p.abort.signal.aborted) return;
@@ -291,15 +344,34 @@ export class FakeKubelet {
     if (this.stopped || p.abort.signal.aborted) return;
     const now = new Date();
     const node = p.pod.spec?.nodeName ?? '';
-    await this.core.createNamespacedEvent({
-      namespace: p.namespace,
-      body: {
-        metadata: { name: `${p.name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`, namespace: p.namespace },
-        involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: p.namespace, name: p.name, uid: p.uid, fieldPath: `spec.containers{${c.name}}` },
-        reason, message, type, count: 1, firstTimestamp: now, lastTimestamp: now,
-        source: { component: 'kubelet', host: node }, reportingComponent: 'kubelet', reportingInstance: node,
-      },
-    }).catch(() => undefined);
+    await this.core
+      .createNamespacedEvent({
+        namespace: p.namespace,
+        body: {
+          metadata: {
+            name: `${p.name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`,
+            namespace: p.namespace,
+          },
+          involvedObject: {
+            kind: 'Pod',
+            apiVersion: 'v1',
+            namespace: p.namespace,
+            name: p.name,
+            uid: p.uid,
+            fieldPath: `spec.containers{${c.name}}`,
+          },
+          reason,
+          message,
+          type,
+          count: 1,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          source: { component: 'kubelet', host: node },
+          reportingComponent: 'kubelet',
+          reportingInstance: node,
+        },
+      })
+      .catch(() => undefined);
   }
 
   private terminate(c: ContainerState, exitCode: number): void {
@@ -317,7 +389,12 @@ export class FakeKubelet {
     this.writeStatus(p);
     await p.writes;
     await this.core
-      .deleteNamespacedPod({ name: p.name, namespace: p.namespace, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid: p.uid } } })
+      .deleteNamespacedPod({
+        name: p.name,
+        namespace: p.namespace,
+        gracePeriodSeconds: 0,
+        body: { gracePeriodSeconds: 0, preconditions: { uid: p.uid } },
+      })
       .catch((err: unknown) => {
         if (apiStatus(err)?.code !== 404 && apiStatus(err)?.code !== 409) throw err;
       });
@@ -357,29 +434,48 @@ export class FakeKubelet {
     }
     const c = p.containers.find((x) => x.name === containerName);
     if (!c) {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`container "${containerName}" not found in pod "${podName}"\n`);
+      res
+        .writeHead(404, { 'Content-Type': 'text/plain' })
+        .end(`container "${containerName}" not found in pod "${podName}"\n`);
       return;
     }
     if (c.state === 'waiting' || !c.startedAt) {
       // The kubelet's wording; the API server turns a 400 into a BadRequest Status with it.
-      const why = c.waitingReason === 'ErrImagePull' || c.waitingReason === 'ImagePullBackOff' ? 'trying and failing to pull image' : c.waitingReason;
-      res.writeHead(400, { 'Content-Type': 'text/plain' }).end(`container "${containerName}" in pod "${podName}" is waiting to start: ${why}`);
+      const why =
+        c.waitingReason === 'ErrImagePull' || c.waitingReason === 'ImagePullBackOff'
+          ? 'trying and failing to pull image'
+          : c.waitingReason;
+      res
+        .writeHead(400, { 'Content-Type': 'text/plain' })
+        .end(`container "${containerName}" in pod "${podName}" is waiting to start: ${why}`);
       return;
     }
     streamLogs(url.searchParams, p, c, req, res);
   }
 }
 
-function streamLogs(q: URLSearchParams, p: PodState, c: ContainerState, req: IncomingMessage, res: ServerResponse): void {
+function streamLogs(
+  q: URLSearchParams,
+  p: PodState,
+  c: ContainerState,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
   const follow = q.get('follow') === 'true';
   const timestamps = q.get('timestamps') === 'true';
   const tailLines = q.has('tailLines') ? Number(q.get('tailLines')) : undefined;
   let bytesLeft = q.has('limitBytes') ? Number(q.get('limitBytes')) : Infinity;
-  const since = q.has('sinceTime') ? new Date(q.get('sinceTime') ?? '') : q.has('sinceSeconds') ? new Date(Date.now() - Number(q.get('sinceSeconds')) * 1000) : undefined;
+  const since = q.has('sinceTime')
+    ? new Date(q.get('sinceTime') ?? '')
+    : q.has('sinceSeconds')
+      ? new Date(Date.now() - Number(q.get('sinceSeconds')) * 1000)
+      : undefined;
 
   res.writeHead(200, { 'Content-Type': 'text/plain' });
   const render = (chunks: LogChunk[], tail?: number): string => {
-    let lines = chunks.filter((ch) => !since || ch.time >= since).flatMap((ch) => splitLines(ch.text).map((l) => ({ time: ch.time, l })));
+    let lines = chunks
+      .filter((ch) => !since || ch.time >= since)
+      .flatMap((ch) => splitLines(ch.text).map((l) => ({ time: ch.time, l })));
     if (tail !== undefined) lines = tail <= 0 ? [] : lines.slice(-tail);
     return lines.map(({ time, l }) => (timestamps ? `${time.toISOString()} ${l}` : l)).join('');
   };
@@ -428,35 +524,48 @@ function podStatus(p: PodState): Record<string, unknown> {
   const cs = p.containers;
   const allDone = cs.every((c) => c.state === 'terminated');
   const anyStarted = cs.some((c) => c.startedAt);
-  const phase = allDone ? (cs.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed') : anyStarted ? 'Running' : 'Pending';
+  const phase = allDone
+    ? cs.every((c) => c.exitCode === 0)
+      ? 'Succeeded'
+      : 'Failed'
+    : anyStarted
+      ? 'Running'
+      : 'Pending';
   const ready = cs.every((c) => c.state === 'running');
   const now = rfc3339(new Date());
-  const cond = (type: string, ok: boolean, reason?: string): V1PodCondition =>
-    ({ type, status: ok ? 'True' : 'False', lastTransitionTime: now as unknown as Date, ...(ok || !reason ? {} : { reason }) });
+  const cond = (type: string, ok: boolean, reason?: string): V1PodCondition => ({
+    type,
+    status: ok ? 'True' : 'False',
+    lastTransitionTime: now as unknown as Date,
+    ...(ok || !reason ? {} : { reason }),
+  });
   const hostNetwork = p.pod.spec?.hostNetwork === true;
   const podIP = hostNetwork ? '127.0.0.1' : `10.128.${(hashCode(p.uid) >> 8) & 255}.${(hashCode(p.uid) & 253) + 2}`;
-  const statuses: V1ContainerStatus[] = cs.map((c) => ({
-    name: c.name,
-    image: c.image,
-    imageID: c.startedAt ? `${c.image.split('@')[0]}@sha256:${'0'.repeat(64)}` : '',
-    containerID: c.startedAt ? `cri-o://${p.uid.replace(/-/g, '')}${c.name}` : undefined,
-    ready: c.state === 'running',
-    started: c.state === 'running',
-    restartCount: 0,
-    state:
-      c.state === 'waiting'
-        ? { waiting: { reason: c.waitingReason, ...(c.waitingMessage ? { message: c.waitingMessage } : {}) } }
-        : c.state === 'running'
-          ? { running: { startedAt: rfc3339(c.startedAt ?? new Date()) } }
-          : {
-              terminated: {
-                exitCode: c.exitCode ?? 0,
-                reason: c.exitCode === 0 ? 'Completed' : 'Error',
-                ...(c.startedAt ? { startedAt: rfc3339(c.startedAt) } : {}),
-                finishedAt: rfc3339(c.finishedAt ?? new Date()),
-              },
-            },
-  }) as unknown as V1ContainerStatus);
+  const statuses: V1ContainerStatus[] = cs.map(
+    (c) =>
+      ({
+        name: c.name,
+        image: c.image,
+        imageID: c.startedAt ? `${c.image.split('@')[0]}@sha256:${'0'.repeat(64)}` : '',
+        containerID: c.startedAt ? `cri-o://${p.uid.replace(/-/g, '')}${c.name}` : undefined,
+        ready: c.state === 'running',
+        started: c.state === 'running',
+        restartCount: 0,
+        state:
+          c.state === 'waiting'
+            ? { waiting: { reason: c.waitingReason, ...(c.waitingMessage ? { message: c.waitingMessage } : {}) } }
+            : c.state === 'running'
+              ? { running: { startedAt: rfc3339(c.startedAt ?? new Date()) } }
+              : {
+                  terminated: {
+                    exitCode: c.exitCode ?? 0,
+                    reason: c.exitCode === 0 ? 'Completed' : 'Error',
+                    ...(c.startedAt ? { startedAt: rfc3339(c.startedAt) } : {}),
+                    finishedAt: rfc3339(c.finishedAt ?? new Date()),
+                  },
+                },
+      }) as unknown as V1ContainerStatus,
+  );
   return {
     phase,
     conditions: [

@@ -33,11 +33,20 @@ const imageCluster = { apiVersion: 'config.openshift.io/v1', kind: 'Image', meta
 let createdEastImage = false;
 
 function idms(name: string, mirror: string): object {
-  return { apiVersion: 'config.openshift.io/v1', kind: 'ImageDigestMirrorSet', metadata: { name }, spec: { imageDigestMirrors: [{ source: `quay.io/${repo}`, mirrors: [mirror] }] } };
+  return {
+    apiVersion: 'config.openshift.io/v1',
+    kind: 'ImageDigestMirrorSet',
+    metadata: { name },
+    spec: { imageDigestMirrors: [{ source: `quay.io/${repo}`, mirrors: [mirror] }] },
+  };
 }
 
 async function ask(text: string, id: string): Promise<void> {
-  const r = await postSigned(port, commandForm({ text, responseUrl: rec.responseUrl(id) }), 'application/x-www-form-urlencoded');
+  const r = await postSigned(
+    port,
+    commandForm({ text, responseUrl: rec.responseUrl(id) }),
+    'application/x-www-form-urlencoded',
+  );
   expect(r.status).toBe(200);
 }
 
@@ -45,10 +54,32 @@ beforeAll(async () => {
   west = await startControlPlane({ minRequestTimeoutSeconds: 1800, logName: 'controlplane-fleet.log' });
   westInfo = await prepareCluster(west);
   const east = clusterInfo();
-  createdEastImage = await adminConfig().makeApiClient(CustomObjectsApi).createClusterCustomObject({ ...IMAGES, body: imageCluster }).then(() => true, () => false);
-  await adminKubeConfig(westInfo).makeApiClient(CustomObjectsApi).createClusterCustomObject({ ...IMAGES, body: imageCluster });
-  await adminConfig().makeApiClient(CustomObjectsApi).createClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'imagedigestmirrorsets', body: idms(repo, 'mirror.east.example/fleet') });
-  await adminKubeConfig(westInfo).makeApiClient(CustomObjectsApi).createClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'imagedigestmirrorsets', body: idms(repo, 'mirror.west.example/fleet') });
+  createdEastImage = await adminConfig()
+    .makeApiClient(CustomObjectsApi)
+    .createClusterCustomObject({ ...IMAGES, body: imageCluster })
+    .then(
+      () => true,
+      () => false,
+    );
+  await adminKubeConfig(westInfo)
+    .makeApiClient(CustomObjectsApi)
+    .createClusterCustomObject({ ...IMAGES, body: imageCluster });
+  await adminConfig()
+    .makeApiClient(CustomObjectsApi)
+    .createClusterCustomObject({
+      group: 'config.openshift.io',
+      version: 'v1',
+      plural: 'imagedigestmirrorsets',
+      body: idms(repo, 'mirror.east.example/fleet'),
+    });
+  await adminKubeConfig(westInfo)
+    .makeApiClient(CustomObjectsApi)
+    .createClusterCustomObject({
+      group: 'config.openshift.io',
+      version: 'v1',
+      plural: 'imagedigestmirrorsets',
+      body: idms(repo, 'mirror.west.example/fleet'),
+    });
   // A Secret of kubeconfigs, one key per cluster, as the Deployment mounts it.
   dir = mkdtempSync(join(tmpdir(), 'icsp-fleet-'));
   writeFileSync(join(dir, 'prod-east'), tokenKubeConfig(east, east.botToken, 'icsp-bot').exportConfig());
@@ -60,12 +91,24 @@ beforeAll(async () => {
   port = await freePort();
   const child = spawn(process.execPath, ['src/main.ts'], {
     env: {
-      PATH: process.env['PATH'] ?? '', ICSP_KUBECONFIGS: dir, SLACK_MODE: 'http', SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: rec.apiUrl, PORT: String(port), HOST: '127.0.0.1', ICSP_METRICS_PORT: '0', ICSP_METRICS_HOST: '127.0.0.1',
+      PATH: process.env['PATH'] ?? '',
+      ICSP_KUBECONFIGS: dir,
+      SLACK_MODE: 'http',
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: rec.apiUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ICSP_METRICS_PORT: '0',
+      ICSP_METRICS_HOST: '127.0.0.1',
       ICSP_FLEET_CONNECT_TIMEOUT_SECONDS: '3',
       // Rollout notices per cluster: state and Lease in each cluster, under names no other test file uses.
-      ICSP_NOTIFY_CHANNEL: 'C0FLEET', ICSP_COALESCE_SECONDS: '1', ICSP_STATE_CONFIGMAP: 'icsp-bot-fleet-test', ICSP_LEASE_NAME: 'icsp-bot-fleet-test',
-      POD_NAME: 'icsp-bot-fleet-test', POD_NAMESPACE: 'icsp-bot',
+      ICSP_NOTIFY_CHANNEL: 'C0FLEET',
+      ICSP_COALESCE_SECONDS: '1',
+      ICSP_STATE_CONFIGMAP: 'icsp-bot-fleet-test',
+      ICSP_LEASE_NAME: 'icsp-bot-fleet-test',
+      POD_NAME: 'icsp-bot-fleet-test',
+      POD_NAMESPACE: 'icsp-bot',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -84,14 +127,26 @@ beforeAll(async () => {
 afterAll(async () => {
   if (bot !== undefined) expect(await bot.stop()).toBe(0);
   await rec.stop();
-  await adminConfig().makeApiClient(CustomObjectsApi).deleteClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'imagedigestmirrorsets', name: repo }).catch(() => undefined);
-  if (createdEastImage) await adminConfig().makeApiClient(CustomObjectsApi).deleteClusterCustomObject({ ...IMAGES, name: 'cluster' }).catch(() => undefined);
+  await adminConfig()
+    .makeApiClient(CustomObjectsApi)
+    .deleteClusterCustomObject({
+      group: 'config.openshift.io',
+      version: 'v1',
+      plural: 'imagedigestmirrorsets',
+      name: repo,
+    })
+    .catch(() => undefined);
+  if (createdEastImage)
+    await adminConfig()
+      .makeApiClient(CustomObjectsApi)
+      .deleteClusterCustomObject({ ...IMAGES, name: 'cluster' })
+      .catch(() => undefined);
   await west?.stop();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
 describe('one bot for a fleet (ICSP_KUBECONFIGS)', () => {
-  it('cluster=all: one anchor with a line per cluster, each cluster\'s plan in the thread, the unreachable one named', async () => {
+  it("cluster=all: one anchor with a line per cluster, each cluster's plan in the thread, the unreachable one named", async () => {
     rec.reset();
     await ask(`why ${IMAGE} cluster=all`, 'all');
     await rec.waitFor(() => rec.callsOf('chat.postMessage').length >= 3, 20_000);
@@ -120,15 +175,19 @@ describe('one bot for a fleet (ICSP_KUBECONFIGS)', () => {
     rec.reset();
     await ask(`why ${IMAGE}`, 'none');
     await rec.waitFor(() => rec.responses.length >= 1, 10_000);
-    expect(rec.responses[0]!.body.text).toContain('this bot serves 3 clusters (prod-east, prod-gone, prod-west): add cluster=NAME or cluster=all');
+    expect(rec.responses[0]!.body.text).toContain(
+      'this bot serves 3 clusters (prod-east, prod-gone, prod-west): add cluster=NAME or cluster=all',
+    );
 
     rec.reset();
     await ask(`why ${IMAGE} cluster=prod-north`, 'north');
     await rec.waitFor(() => rec.responses.length >= 1, 10_000);
-    expect(rec.responses[0]!.body.text).toContain('unknown cluster "prod-north": this bot serves prod-east, prod-gone, prod-west');
+    expect(rec.responses[0]!.body.text).toContain(
+      'unknown cluster "prod-north": this bot serves prod-east, prod-gone, prod-west',
+    );
   });
 
-  it('status cluster=all: each cluster\'s pools, the unreachable one with its reason', async () => {
+  it("status cluster=all: each cluster's pools, the unreachable one with its reason", async () => {
     rec.reset();
     await ask('status cluster=all', 'status');
     await rec.waitFor(() => rec.responses.length >= 1, 20_000);
@@ -140,7 +199,14 @@ describe('one bot for a fleet (ICSP_KUBECONFIGS)', () => {
 
   it('a mirror change in one cluster: a rollout notice in the channel that names that cluster', async () => {
     rec.reset();
-    await adminKubeConfig(westInfo).makeApiClient(CustomObjectsApi).createClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'imagedigestmirrorsets', body: idms(`${repo}-change`, 'mirror2.west.example/fleet') });
+    await adminKubeConfig(westInfo)
+      .makeApiClient(CustomObjectsApi)
+      .createClusterCustomObject({
+        group: 'config.openshift.io',
+        version: 'v1',
+        plural: 'imagedigestmirrorsets',
+        body: idms(`${repo}-change`, 'mirror2.west.example/fleet'),
+      });
     await rec.waitFor(() => rec.callsOf('chat.postMessage').some((c) => c.params.channel === 'C0FLEET'), 30_000);
     const notice = rec.callsOf('chat.postMessage').find((c) => c.params.channel === 'C0FLEET')!;
     expect(String(notice.params.text)).toContain('prod-west');
@@ -149,12 +215,20 @@ describe('one bot for a fleet (ICSP_KUBECONFIGS)', () => {
 
   it('why pod NS/NAME cluster=prod-west reads the pod from that cluster', async () => {
     const west = adminKubeConfig(westInfo).makeApiClient(CoreV1Api);
-    await createNamespace(adminKubeConfig(westInfo), 'fleet-apps', { 'pod-security.kubernetes.io/enforce': 'baseline' });
-    await west.createNamespacedPod({ namespace: 'fleet-apps', body: { metadata: { name: 'web' }, spec: { containers: [{ name: 'web', image: IMAGE }] } } });
+    await createNamespace(adminKubeConfig(westInfo), 'fleet-apps', {
+      'pod-security.kubernetes.io/enforce': 'baseline',
+    });
+    await west.createNamespacedPod({
+      namespace: 'fleet-apps',
+      body: { metadata: { name: 'web' }, spec: { containers: [{ name: 'web', image: IMAGE }] } },
+    });
     rec.reset();
     await ask('why pod fleet-apps/web cluster=prod-west', 'pod');
     await rec.waitFor(() => rec.callsOf('chat.postMessage').length + rec.responses.length >= 1, 20_000);
-    const said = JSON.stringify([...rec.callsOf('chat.postMessage').map((c) => c.params), ...rec.responses.map((r) => r.body)]);
+    const said = JSON.stringify([
+      ...rec.callsOf('chat.postMessage').map((c) => c.params),
+      ...rec.responses.map((r) => r.body),
+    ]);
     expect(said).toContain('prod-west');
     expect(said).toContain('fleet-apps/web');
     expect(said).not.toContain('not found');

@@ -2,7 +2,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiException, ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, loadAllYaml } from '@kubernetes/client-node';
+import {
+  ApiException,
+  ApiextensionsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  loadAllYaml,
+} from '@kubernetes/client-node';
 import type { KubernetesObject, V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { load } from 'js-yaml';
 import type { ReadyInfo } from './control-plane.ts';
@@ -19,7 +28,10 @@ export function tokenKubeConfig(info: ReadyInfo, token: string, name = 'token'):
   return kubeConfig(info, { name, token });
 }
 
-function kubeConfig(info: ReadyInfo, user: { name: string; token?: string; certFile?: string; keyFile?: string }): KubeConfig {
+function kubeConfig(
+  info: ReadyInfo,
+  user: { name: string; token?: string; certFile?: string; keyFile?: string },
+): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'controlplane', server: info.apiServerURL, caFile: info.caFile, skipTLSVerify: false }],
@@ -78,7 +90,9 @@ export async function apply(kc: KubeConfig, objects: KubernetesObject[]): Promis
  * know, so plain js-yaml objects lose the CRDs' x-kubernetes-* schema extensions on the way out.
  */
 export function readYamlObjects(file: string): KubernetesObject[] {
-  return (loadAllYaml(readFileSync(file, 'utf8')) as (KubernetesObject | null)[]).filter((o): o is KubernetesObject => o !== null);
+  return (loadAllYaml(readFileSync(file, 'utf8')) as (KubernetesObject | null)[]).filter(
+    (o): o is KubernetesObject => o !== null,
+  );
 }
 
 /** The objects of a kustomization's `resources:` files, in order (plain files only: no patches). */
@@ -107,15 +121,19 @@ export async function installCrds(kc: KubeConfig, files: string[]): Promise<V1Cu
   for (const crd of crds) {
     const spec = crd.spec;
     const version = spec.versions.find((v) => v.storage)?.name ?? '';
-    await eventually(async () => {
-      try {
-        await custom.listClusterCustomObject({ group: spec.group, version, plural: spec.names.plural, limit: 1 });
-        return true;
-      } catch (err) {
-        if (apiStatus(err)?.code === 429) return undefined;
-        throw err;
-      }
-    }, 30_000, `${spec.names.plural}.${spec.group} to be served`);
+    await eventually(
+      async () => {
+        try {
+          await custom.listClusterCustomObject({ group: spec.group, version, plural: spec.names.plural, limit: 1 });
+          return true;
+        } catch (err) {
+          if (apiStatus(err)?.code === 429) return undefined;
+          throw err;
+        }
+      },
+      30_000,
+      `${spec.names.plural}.${spec.group} to be served`,
+    );
   }
   return crds;
 }
@@ -124,7 +142,11 @@ export async function installCrds(kc: KubeConfig, files: string[]): Promise<V1Cu
  * Creates a namespace plus its `default` ServiceAccount: kube-controller-manager, which would
  * create that SA, does not run here, and ServiceAccount admission rejects pods without it.
  */
-export async function createNamespace(kc: KubeConfig, name: string, labels: Record<string, string> = {}): Promise<void> {
+export async function createNamespace(
+  kc: KubeConfig,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<void> {
   await apply(kc, [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: name } },
@@ -132,7 +154,12 @@ export async function createNamespace(kc: KubeConfig, name: string, labels: Reco
 }
 
 /** A bound ServiceAccount token from the TokenRequest API (no token controller needed). */
-export async function mintToken(kc: KubeConfig, namespace: string, serviceAccount: string, expirationSeconds = 3600): Promise<string> {
+export async function mintToken(
+  kc: KubeConfig,
+  namespace: string,
+  serviceAccount: string,
+  expirationSeconds = 3600,
+): Promise<string> {
   const api = kc.makeApiClient(CoreV1Api);
   const tr = await api.createNamespacedServiceAccountToken({
     name: serviceAccount,
@@ -145,7 +172,11 @@ export async function mintToken(kc: KubeConfig, namespace: string, serviceAccoun
 }
 
 /** Polls until `check` returns a value other than undefined (or throws after timeoutMs). */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

@@ -39,7 +39,12 @@ const nodeConf: Record<string, string> = {};
 const argvSeen: Array<{ node: string; argv: string[] }> = [];
 
 const policyObjects = [
-  { apiVersion: 'config.openshift.io/v1', kind: 'ImageDigestMirrorSet', metadata: { name: idmsName }, spec: { imageDigestMirrors: [{ source: `${SRC}/repo`, mirrors: [`${MA}/mirror/repo`] }] } },
+  {
+    apiVersion: 'config.openshift.io/v1',
+    kind: 'ImageDigestMirrorSet',
+    metadata: { name: idmsName },
+    spec: { imageDigestMirrors: [{ source: `${SRC}/repo`, mirrors: [`${MA}/mirror/repo`] }] },
+  },
   { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: {} },
 ];
 
@@ -54,9 +59,14 @@ beforeAll(async () => {
   lab = await Lab.start();
   // live-0 has what the MCO renders from the policies; live-1 still has the template (the rollout has not
   // reached it).
-  const rendered = renderPolicies(buildPolicySet(acceptPolicyObjects(policyObjects, 'test').objects), { requireImageConfig: true });
+  const rendered = renderPolicies(buildPolicySet(acceptPolicyObjects(policyObjects, 'test').objects), {
+    requireImageConfig: true,
+  });
   nodeConf['live-0'] = join(confDir, 'live-0.conf');
-  writeFileSync(nodeConf['live-0'], encodeRegistriesConf(rendered.unqualifiedSearchRegistries, rendered.registries, '4.19'));
+  writeFileSync(
+    nodeConf['live-0'],
+    encodeRegistriesConf(rendered.unqualifiedSearchRegistries, rendered.registries, '4.19'),
+  );
   nodeConf['live-1'] = join(confDir, 'live-1.conf');
   writeFileSync(nodeConf['live-1'], HEADER);
 
@@ -65,22 +75,44 @@ beforeAll(async () => {
     nodes: NODES,
     certFile: info.kubeletCertFile,
     keyFile: info.kubeletKeyFile,
-    behaviour: podmanBehaviour(lab, (node) => nodeConf[node] ?? '/nonexistent', (node, argv) => argvSeen.push({ node, argv })),
+    behaviour: podmanBehaviour(
+      lab,
+      (node) => nodeConf[node] ?? '/nonexistent',
+      (node, argv) => argvSeen.push({ node, argv }),
+    ),
   });
   for (const o of policyObjects) {
     const api = o.kind === 'Image' ? IMAGE : IDMS;
-    await admin().deleteClusterCustomObject({ ...api, name: o.metadata.name }).catch(() => undefined);
+    await admin()
+      .deleteClusterCustomObject({ ...api, name: o.metadata.name })
+      .catch(() => undefined);
     await admin().createClusterCustomObject({ ...api, body: o });
   }
-  await admin().deleteClusterCustomObject({ ...MCP, name: poolName }).catch(() => undefined);
+  await admin()
+    .deleteClusterCustomObject({ ...MCP, name: poolName })
+    .catch(() => undefined);
   await admin().createClusterCustomObject({
     ...MCP,
-    body: { apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', metadata: { name: poolName }, spec: { nodeSelector: { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: NODES }] } } },
+    body: {
+      apiVersion: 'machineconfiguration.openshift.io/v1',
+      kind: 'MachineConfigPool',
+      metadata: { name: poolName },
+      spec: { nodeSelector: { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: NODES }] } },
+    },
   });
   policies = new LivePolicies(botConfig(), { resyncMs: 0 });
   await policies.start();
-  await eventually(async () => (policies.snapshot().policies.idms.some((o) => o.metadata.name === idmsName) ? true : undefined), 10_000, 'the IDMS in the live snapshot');
-  checker = new ClusterLiveChecker(botConfig(), { clusterName: 'test-cluster', debugImage: toolsImage, policies, deadlineSeconds: 90 });
+  await eventually(
+    async () => (policies.snapshot().policies.idms.some((o) => o.metadata.name === idmsName) ? true : undefined),
+    10_000,
+    'the IDMS in the live snapshot',
+  );
+  checker = new ClusterLiveChecker(botConfig(), {
+    clusterName: 'test-cluster',
+    debugImage: toolsImage,
+    policies,
+    deadlineSeconds: 90,
+  });
   await checker.start();
 }, 240_000);
 
@@ -88,8 +120,13 @@ afterAll(async () => {
   await checker?.shutdown();
   policies?.stop();
   await kubelet?.stop();
-  for (const o of policyObjects) await admin().deleteClusterCustomObject({ ...(o.kind === 'Image' ? IMAGE : IDMS), name: o.metadata.name }).catch(() => undefined);
-  await admin().deleteClusterCustomObject({ ...MCP, name: poolName }).catch(() => undefined);
+  for (const o of policyObjects)
+    await admin()
+      .deleteClusterCustomObject({ ...(o.kind === 'Image' ? IMAGE : IDMS), name: o.metadata.name })
+      .catch(() => undefined);
+  await admin()
+    .deleteClusterCustomObject({ ...MCP, name: poolName })
+    .catch(() => undefined);
   await lab?.stop();
 }, 120_000);
 
@@ -113,17 +150,24 @@ describe('live check with real podman behind the fake kubelet', () => {
     expect(n.log).toContain('Trying to access');
     expect(n.verdict.reasons).toContain('the image was not on the node before the check and was removed after it');
     // The pod really ran the bot's fixed script, the reference as its own argv element.
-    expect(argvSeen.at(-1)).toEqual({ node: 'live-0', argv: ['/bin/bash', '-c', CHECK_SCRIPT, 'icsp-check', digestRef()] });
+    expect(argvSeen.at(-1)).toEqual({
+      node: 'live-0',
+      argv: ['/bin/bash', '-c', CHECK_SCRIPT, 'icsp-check', digestRef()],
+    });
     expect(await debugPods()).toEqual([]);
     expect(labImageExists()).toBe(false);
   });
 
-  it('a short name: the node result says how this node\'s CRI-O resolves it (mode from its CRI-O version and crio.conf)', async () => {
+  it("a short name: the node result says how this node's CRI-O resolves it (mode from its CRI-O version and crio.conf)", async () => {
     // The fake node reports cri-o://1.33.0 (status.nodeInfo): CRI-O < 1.34 always tries every search registry.
     const r = await checker.check({ image: REPO, selection: { node: 'live-0' }, requestedBy: 'test' });
-    expect((r.plan as { shortName?: unknown }).shortName).toMatchObject({ mode: "disabled" });
+    expect((r.plan as { shortName?: unknown }).shortName).toMatchObject({ mode: 'disabled' });
     const n = r.nodes[0]!;
-    expect(n.shortName).toMatchObject({ mode: 'disabled', error: null, candidates: [`registry.access.redhat.com/${REPO}:latest`, `docker.io/${REPO}:latest`] });
+    expect(n.shortName).toMatchObject({
+      mode: 'disabled',
+      error: null,
+      candidates: [`registry.access.redhat.com/${REPO}:latest`, `docker.io/${REPO}:latest`],
+    });
     expect(n.shortName?.modeSource).toContain('CRI-O 1.33');
     expect(n.verdict.reasons.join('\n')).toContain(`short name ${REPO} on live-0: mode disabled`);
     expect(await debugPods()).toEqual([]);
@@ -133,7 +177,9 @@ describe('live check with real podman behind the fake kubelet', () => {
     const r = await checker.check({ image: digestRef(), selection: { node: 'live-1' }, requestedBy: 'test' });
     const n = r.nodes[0]!;
     expect(n.verdict.code).toBe('plan-mismatch');
-    expect(n.verdict.summary).toContain(`never tried an expected mirror: node has no [[registry]] for ${SRC}/repo (mirrors ${MA}/mirror/repo (digest-only))`);
+    expect(n.verdict.summary).toContain(
+      `never tried an expected mirror: node has no [[registry]] for ${SRC}/repo (mirrors ${MA}/mirror/repo (digest-only))`,
+    );
     expect(n.verdict.summary).toContain('the rollout has not reached this node');
     expect(n.verdict.reasons.join('\n')).toContain('what the node did: source-fallback');
     expect(n.evidence?.served?.reference).toBe(digestRef());
@@ -145,7 +191,10 @@ describe('live check with real podman behind the fake kubelet', () => {
     const t0 = Date.now();
     const r = await checker.check({ image: digestRef(), selection: { pool: poolName }, requestedBy: 'test' });
     const wall = Date.now() - t0;
-    expect(r.nodes.map((n) => [n.node, n.verdict.code])).toEqual([['live-0', 'mirror-hit'], ['live-1', 'plan-mismatch']]);
+    expect(r.nodes.map((n) => [n.node, n.verdict.code])).toEqual([
+      ['live-0', 'mirror-hit'],
+      ['live-1', 'plan-mismatch'],
+    ]);
     const sum = r.nodes.reduce((s, n) => s + n.durationMs, 0);
     expect(wall).toBeLessThan(sum);
     expect(await debugPods()).toEqual([]);
@@ -154,7 +203,10 @@ describe('live check with real podman behind the fake kubelet', () => {
   it('icsp why IMAGE --live --node NAME --kubeconfig PATH --json: the same through the CLI, exit 0', async () => {
     const kubeconfig = writeBotKubeconfig(confDir);
     const io = captureIo();
-    const code = await liveWhyCommand([digestRef(), '--live', '--node', 'live-0', '--kubeconfig', kubeconfig, '--debug-image', toolsImage, '--json'], io);
+    const code = await liveWhyCommand(
+      [digestRef(), '--live', '--node', 'live-0', '--kubeconfig', kubeconfig, '--debug-image', toolsImage, '--json'],
+      io,
+    );
     expect(io.err()).toBe('');
     expect(code).toBe(0);
     const j = JSON.parse(io.out()) as { cluster: string; nodes: Array<{ node: string; verdict: { code: string } }> };
@@ -162,11 +214,20 @@ describe('live check with real podman behind the fake kubelet', () => {
     expect(j.nodes.map((n) => [n.node, n.verdict.code])).toEqual([['live-0', 'mirror-hit']]);
 
     io.clear();
-    expect(await liveWhyCommand([digestRef(), '--live', '--node', 'live-1', '--kubeconfig', kubeconfig, '--debug-image', toolsImage], io)).toBe(0);
-    expect(io.out()).toContain(`live-1: plan-mismatch: live-1 never tried an expected mirror: node has no [[registry]] for ${SRC}/repo`);
+    expect(
+      await liveWhyCommand(
+        [digestRef(), '--live', '--node', 'live-1', '--kubeconfig', kubeconfig, '--debug-image', toolsImage],
+        io,
+      ),
+    ).toBe(0);
+    expect(io.out()).toContain(
+      `live-1: plan-mismatch: live-1 never tried an expected mirror: node has no [[registry]] for ${SRC}/repo`,
+    );
 
     io.clear();
-    expect(await liveWhyCommand([digestRef(), '--live', '--node', 'no-such-node', '--kubeconfig', kubeconfig], io)).toBe(2);
+    expect(
+      await liveWhyCommand([digestRef(), '--live', '--node', 'no-such-node', '--kubeconfig', kubeconfig], io),
+    ).toBe(2);
     expect(io.err()).toBe('icsp: unknown node no-such-node (oc get nodes lists them)\n');
     expect(await debugPods()).toEqual([]);
   });

@@ -14,32 +14,64 @@ const CRD = 'imagestreams.image.openshift.io';
 const TOOLS = 'quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:' + 'd'.repeat(64);
 
 afterAll(async () => {
-  await adminConfig().makeApiClient(ApiextensionsV1Api).deleteCustomResourceDefinition({ name: CRD }).catch(() => undefined);
+  await adminConfig()
+    .makeApiClient(ApiextensionsV1Api)
+    .deleteCustomResourceDefinition({ name: CRD })
+    .catch(() => undefined);
 });
 
 describe('the debug image', () => {
-  it('a configured image wins; without the ImageStream API, oc debug\'s fallback with the reason', async () => {
-    expect(await resolveDebugImage(botConfig(), 'mirror.local/tools:4.19')).toEqual({ image: 'mirror.local/tools:4.19', source: 'configured' });
+  it("a configured image wins; without the ImageStream API, oc debug's fallback with the reason", async () => {
+    expect(await resolveDebugImage(botConfig(), 'mirror.local/tools:4.19')).toEqual({
+      image: 'mirror.local/tools:4.19',
+      source: 'configured',
+    });
     expect(await resolveDebugImage(botConfig(), undefined)).toEqual({
-      image: FALLBACK_DEBUG_IMAGE, source: 'fallback', note: 'no ImageStream openshift/tools (or no image.openshift.io API on this cluster)',
+      image: FALLBACK_DEBUG_IMAGE,
+      source: 'fallback',
+      note: 'no ImageStream openshift/tools (or no image.openshift.io API on this cluster)',
     });
   });
 
-  it('the release payload\'s tools image from ImageStream openshift/tools:latest, read as the bot', async () => {
+  it("the release payload's tools image from ImageStream openshift/tools:latest, read as the bot", async () => {
     // image.openshift.io is an aggregated API on OpenShift; a CRD of the same shape stands in for it here.
     const file = join(mkdtempSync(join(tmpdir(), 'icsp-is-')), 'crd.yaml');
-    writeFileSync(file, JSON.stringify({
-      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: CRD },
-      spec: {
-        group: 'image.openshift.io', scope: 'Namespaced', names: { plural: 'imagestreams', singular: 'imagestream', kind: 'ImageStream' },
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-      },
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: CRD },
+        spec: {
+          group: 'image.openshift.io',
+          scope: 'Namespaced',
+          names: { plural: 'imagestreams', singular: 'imagestream', kind: 'ImageStream' },
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+            },
+          ],
+        },
+      }),
+    );
     await installCrds(adminConfig(), [file]);
-    await adminConfig().makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-      group: 'image.openshift.io', version: 'v1', namespace: 'openshift', plural: 'imagestreams',
-      body: { apiVersion: 'image.openshift.io/v1', kind: 'ImageStream', metadata: { name: 'tools' }, status: { tags: [{ tag: 'latest', items: [{ dockerImageReference: TOOLS }] }] } },
-    });
+    await adminConfig()
+      .makeApiClient(CustomObjectsApi)
+      .createNamespacedCustomObject({
+        group: 'image.openshift.io',
+        version: 'v1',
+        namespace: 'openshift',
+        plural: 'imagestreams',
+        body: {
+          apiVersion: 'image.openshift.io/v1',
+          kind: 'ImageStream',
+          metadata: { name: 'tools' },
+          status: { tags: [{ tag: 'latest', items: [{ dockerImageReference: TOOLS }] }] },
+        },
+      });
     expect(await resolveDebugImage(botConfig(), undefined)).toEqual({ image: TOOLS, source: 'imagestream' });
   });
 });

@@ -22,16 +22,32 @@ const REF = `quay.io/plan-test/app@sha256:${'9'.repeat(64)}`;
 const IDMS = { group: 'config.openshift.io', version: 'v1', plural: 'imagedigestmirrorsets' };
 const IMAGES = { group: 'config.openshift.io', version: 'v1', plural: 'images' };
 const NAME = 'live-plan-test';
-const idms = (mirror: string) => ({ apiVersion: 'config.openshift.io/v1', kind: 'ImageDigestMirrorSet', metadata: { name: NAME }, spec: { imageDigestMirrors: [{ source: 'quay.io/plan-test', mirrors: [mirror] }] } });
+const idms = (mirror: string) => ({
+  apiVersion: 'config.openshift.io/v1',
+  kind: 'ImageDigestMirrorSet',
+  metadata: { name: NAME },
+  spec: { imageDigestMirrors: [{ source: 'quay.io/plan-test', mirrors: [mirror] }] },
+});
 const admin = () => adminConfig().makeApiClient(CustomObjectsApi);
 
 /** The node has what the MCO renders from the first IDMS (mirror a.local); the pull itself fails at once. */
 function nodeOutput(): string {
-  const p: PolicySet = { icsps: [], itms: [], idms: [idms('a.local/plan-test') as PolicySet['idms'][number]], image: { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: {} } };
+  const p: PolicySet = {
+    icsps: [],
+    itms: [],
+    idms: [idms('a.local/plan-test') as PolicySet['idms'][number]],
+    image: { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: {} },
+  };
   const r = renderPolicies(p, { requireImageConfig: true });
   return [
-    `${MARK.confBegin}/etc/containers/registries.conf`, encodeRegistriesConf(r.unqualifiedSearchRegistries, r.registries, '4.19'), MARK.confEnd,
-    MARK.pullBegin, 'Error: initializing source: no route to host', MARK.pullEnd, `${MARK.summary}{"pullExit":125,"presentBefore":false,"removed":false}`, '',
+    `${MARK.confBegin}/etc/containers/registries.conf`,
+    encodeRegistriesConf(r.unqualifiedSearchRegistries, r.registries, '4.19'),
+    MARK.confEnd,
+    MARK.pullBegin,
+    'Error: initializing source: no route to host',
+    MARK.pullEnd,
+    `${MARK.summary}{"pullExit":125,"presentBefore":false,"removed":false}`,
+    '',
   ].join('\n');
 }
 
@@ -40,23 +56,42 @@ let policies: LivePolicies;
 let checker: ClusterLiveChecker;
 let createdImage = false;
 
-const mirrorsInGeneration = (): string[] => checker.generations.latest?.policies.idms.filter((o) => o.metadata.name === NAME).flatMap((o) => o.spec.imageDigestMirrors?.flatMap((r) => r.mirrors ?? []) ?? []) ?? [];
+const mirrorsInGeneration = (): string[] =>
+  checker.generations.latest?.policies.idms
+    .filter((o) => o.metadata.name === NAME)
+    .flatMap((o) => o.spec.imageDigestMirrors?.flatMap((r) => r.mirrors ?? []) ?? []) ?? [];
 
 beforeAll(async () => {
   const info = clusterInfo();
   const logs = nodeOutput();
-  kubelet = await FakeKubelet.start(adminConfig(), { nodes: [NODE], certFile: info.kubeletCertFile, keyFile: info.kubeletKeyFile, behaviour: () => ({ logs, exitCode: 0 }) });
+  kubelet = await FakeKubelet.start(adminConfig(), {
+    nodes: [NODE],
+    certFile: info.kubeletCertFile,
+    keyFile: info.kubeletKeyFile,
+    behaviour: () => ({ logs, exitCode: 0 }),
+  });
   try {
     await admin().getClusterCustomObject({ ...IMAGES, name: 'cluster' });
   } catch {
-    await admin().createClusterCustomObject({ ...IMAGES, body: { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: {} } });
+    await admin().createClusterCustomObject({
+      ...IMAGES,
+      body: { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: {} },
+    });
     createdImage = true;
   }
-  await admin().deleteClusterCustomObject({ ...IDMS, name: NAME }).catch(() => undefined);
+  await admin()
+    .deleteClusterCustomObject({ ...IDMS, name: NAME })
+    .catch(() => undefined);
   await admin().createClusterCustomObject({ ...IDMS, body: idms('a.local/plan-test') });
   policies = new LivePolicies(botConfig(), { resyncMs: 0 });
   await policies.start();
-  checker = new ClusterLiveChecker(botConfig(), { clusterName: 'test-cluster', debugImage: toolsImage, policies, sweepOnStart: false, planEngine: 'worker' });
+  checker = new ClusterLiveChecker(botConfig(), {
+    clusterName: 'test-cluster',
+    debugImage: toolsImage,
+    policies,
+    sweepOnStart: false,
+    planEngine: 'worker',
+  });
   await checker.start();
 }, 120_000);
 
@@ -64,18 +99,34 @@ afterAll(async () => {
   await checker?.shutdown();
   policies?.stop();
   await kubelet?.stop();
-  await admin().deleteClusterCustomObject({ ...IDMS, name: NAME }).catch(() => undefined);
-  if (createdImage) await admin().deleteClusterCustomObject({ ...IMAGES, name: 'cluster' }).catch(() => undefined);
+  await admin()
+    .deleteClusterCustomObject({ ...IDMS, name: NAME })
+    .catch(() => undefined);
+  if (createdImage)
+    await admin()
+      .deleteClusterCustomObject({ ...IMAGES, name: 'cluster' })
+      .catch(() => undefined);
 });
 
-describe('the live check and the request\'s plan', () => {
+describe("the live check and the request's plan", () => {
   it('keeps the plan the request was shown when the IDMS changes before the check; without a plan it uses the new policies', async () => {
-    await eventually(async () => (mirrorsInGeneration().includes('a.local/plan-test') ? true : undefined), 15_000, 'the IDMS in a policy generation');
+    await eventually(
+      async () => (mirrorsInGeneration().includes('a.local/plan-test') ? true : undefined),
+      15_000,
+      'the IDMS in a policy generation',
+    );
     const held = await planWhy(checker.policySource, REF);
     expect(held.explanation.pullSources[0]?.location).toBe('a.local/plan-test');
 
-    await admin().patchClusterCustomObject({ ...IDMS, name: NAME, body: { spec: idms('b.local/plan-test').spec } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-    await eventually(async () => (mirrorsInGeneration().includes('b.local/plan-test') ? true : undefined), 15_000, 'the changed IDMS in a new generation');
+    await admin().patchClusterCustomObject(
+      { ...IDMS, name: NAME, body: { spec: idms('b.local/plan-test').spec } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await eventually(
+      async () => (mirrorsInGeneration().includes('b.local/plan-test') ? true : undefined),
+      15_000,
+      'the changed IDMS in a new generation',
+    );
     expect(checker.generations.latest!.id).toBeGreaterThan(held.generation);
     expect(checker.generations.alive).toContain(held.generation); // pinned by the request
 

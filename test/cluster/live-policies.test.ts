@@ -23,21 +23,42 @@ describe('LivePolicies', () => {
     const idms = { group: 'config.openshift.io', version: 'v1', plural: 'imagedigestmirrorsets' };
     await admin.createClusterCustomObject({
       ...idms,
-      body: { apiVersion: 'config.openshift.io/v1', kind: 'ImageDigestMirrorSet', metadata: { name }, spec: { imageDigestMirrors: [{ source: `quay.io/${name}`, mirrors: [`mirror.local/${name}`] }] } },
+      body: {
+        apiVersion: 'config.openshift.io/v1',
+        kind: 'ImageDigestMirrorSet',
+        metadata: { name },
+        spec: { imageDigestMirrors: [{ source: `quay.io/${name}`, mirrors: [`mirror.local/${name}`] }] },
+      },
     });
-    const snap = await eventually(async () => {
-      const s = live.snapshot();
-      return s.policies.idms.some((o) => o.metadata.name === name) ? s : undefined;
-    }, 10_000, 'the IDMS in the live snapshot');
+    const snap = await eventually(
+      async () => {
+        const s = live.snapshot();
+        return s.policies.idms.some((o) => o.metadata.name === name) ? s : undefined;
+      },
+      10_000,
+      'the IDMS in the live snapshot',
+    );
     const e = explain({ reference: `quay.io/${name}/app@sha256:${'e'.repeat(64)}`, policies: snap.policies });
-    expect(e.pullSources[0]).toMatchObject({ location: `mirror.local/${name}`, mirror: true, from: [{ kind: 'ImageDigestMirrorSet', name }] });
+    expect(e.pullSources[0]).toMatchObject({
+      location: `mirror.local/${name}`,
+      mirror: true,
+      from: [{ kind: 'ImageDigestMirrorSet', name }],
+    });
     expect(snap.missingKinds).toEqual([]);
     await admin.deleteClusterCustomObject({ ...idms, name });
-    await eventually(async () => (live.snapshot().policies.idms.some((o) => o.metadata.name === name) ? undefined : true), 10_000, 'the IDMS gone');
+    await eventually(
+      async () => (live.snapshot().policies.idms.some((o) => o.metadata.name === name) ? undefined : true),
+      10_000,
+      'the IDMS gone',
+    );
   });
 
   it('a CRD the cluster does not have means "none of that kind"', async () => {
-    const c = new WatchedCollection(adminConfig(), { group: 'example.icsp-bot.test', version: 'v1', plural: 'nothings' });
+    const c = new WatchedCollection(adminConfig(), {
+      group: 'example.icsp-bot.test',
+      version: 'v1',
+      plural: 'nothings',
+    });
     stops.push(() => c.stop());
     await c.start();
     expect(c.missing).toBe(true);

@@ -25,7 +25,11 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // These pods are the tests' own: delete them, so later files that assert "no debug pod left" start clean.
-  await adminConfig().makeApiClient(CoreV1Api).deleteCollectionNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/managed-by=icsp-bot', gracePeriodSeconds: 0 });
+  await adminConfig().makeApiClient(CoreV1Api).deleteCollectionNamespacedPod({
+    namespace,
+    labelSelector: 'app.kubernetes.io/managed-by=icsp-bot',
+    gracePeriodSeconds: 0,
+  });
   await kubelet?.stop();
 });
 
@@ -33,7 +37,10 @@ afterAll(async () => {
  * Creates the bot's debug pod as the bot, after telling the kubelet what it does; records every
  * phase the pod is seen in.
  */
-async function runDebugPod(behaviour: PodBehaviour, node = 'worker-0'): Promise<{ name: string; phases: string[]; pod: () => Promise<V1Pod> }> {
+async function runDebugPod(
+  behaviour: PodBehaviour,
+  node = 'worker-0',
+): Promise<{ name: string; phases: string[]; pod: () => Promise<V1Pod> }> {
   const phases: string[] = [];
   const body = debugPod(node);
   const name = body.metadata.name;
@@ -49,10 +56,14 @@ async function runDebugPod(behaviour: PodBehaviour, node = 'worker-0'): Promise<
 }
 
 async function until(pod: () => Promise<V1Pod>, ok: (p: V1Pod) => boolean, what: string): Promise<V1Pod> {
-  return eventually(async () => {
-    const p = await pod();
-    return ok(p) ? p : undefined;
-  }, 10_000, what);
+  return eventually(
+    async () => {
+      const p = await pod();
+      return ok(p) ? p : undefined;
+    },
+    10_000,
+    what,
+  );
 }
 
 describe('debug pods on fake kubelet nodes', () => {
@@ -89,14 +100,24 @@ describe('debug pods on fake kubelet nodes', () => {
 
   it('shows an image pull failure as ErrImagePull then ImagePullBackOff, and logs as BadRequest', async () => {
     const { name, pod } = await runDebugPod(() => ({ imagePullError: 'reading manifest latest: manifest unknown' }));
-    await until(pod, (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull', 'ErrImagePull');
-    const backoff = await until(pod, (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff', 'ImagePullBackOff');
+    await until(
+      pod,
+      (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull',
+      'ErrImagePull',
+    );
+    const backoff = await until(
+      pod,
+      (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff',
+      'ImagePullBackOff',
+    );
     expect(backoff.status?.phase).toBe('Pending');
     expect(backoff.status?.containerStatuses?.[0]?.state?.waiting?.message).toContain('manifest unknown');
 
     const status = await expectApiError(bot().readNamespacedPodLog({ namespace, name }));
     expect(status.code).toBe(400);
-    expect(status.message).toBe(`container "container-00" in pod "${name}" is waiting to start: trying and failing to pull image`);
+    expect(status.message).toBe(
+      `container "container-00" in pod "${name}" is waiting to start: trying and failing to pull image`,
+    );
   });
 
   it('streams a running container log with follow=true until the container exits', async () => {
@@ -123,23 +144,30 @@ describe('debug pods on fake kubelet nodes', () => {
     // Default grace period (30s): the API server only marks it; the kubelet finishes it.
     const marked = await bot().deleteNamespacedPod({ namespace, name });
     expect(marked.metadata?.deletionTimestamp).toBeDefined();
-    await eventually(async () => {
-      try {
-        await bot().readNamespacedPod({ namespace, name });
-        return undefined;
-      } catch {
-        return true;
-      }
-    }, 5_000, 'the pod to be gone');
+    await eventually(
+      async () => {
+        try {
+          await bot().readNamespacedPod({ namespace, name });
+          return undefined;
+        } catch {
+          return true;
+        }
+      },
+      5_000,
+      'the pod to be gone',
+    );
   });
 
-  it('carries the check script\'s output to the bot intact (what a podman-lab behaviour will produce)', async () => {
-    const conf = 'unqualified-search-registries = []\n\n[[registry]]\nprefix = ""\nlocation = "quay.io/openshift-release-dev/ocp-release"\n';
+  it("carries the check script's output to the bot intact (what a podman-lab behaviour will produce)", async () => {
+    const conf =
+      'unqualified-search-registries = []\n\n[[registry]]\nprefix = ""\nlocation = "quay.io/openshift-release-dev/ocp-release"\n';
     const { name, pod } = await runDebugPod(({ container, write }) => {
       // The reference arrives as the last argv element of the real pod's command.
       const ref = container.command?.at(-1) ?? '';
       write(`${MARK.confBegin}/etc/containers/registries.conf\n${conf}${MARK.confEnd}\n`);
-      write(`${MARK.pullBegin}\nTrying to pull ${ref}...\nError: initializing source docker://${ref}: manifest unknown\n${MARK.pullEnd}\n`);
+      write(
+        `${MARK.pullBegin}\nTrying to pull ${ref}...\nError: initializing source docker://${ref}: manifest unknown\n${MARK.pullEnd}\n`,
+      );
       return { logs: `${MARK.summary}{"pullExit":125,"presentBefore":false,"removed":false}\n`, exitCode: 0 };
     });
     await until(pod, (p) => p.status?.phase === 'Succeeded', 'Succeeded');

@@ -10,7 +10,13 @@ import { debugNamespace, debugPod } from './debug-pod.ts';
 /** A namespace with the debug pod's ServiceAccount, so that ServiceAccount admission lets it through. */
 async function namespaceWithDebugSA(name: string, labels: Record<string, string> = {}): Promise<void> {
   await createNamespace(adminConfig(), name, labels);
-  await apply(adminConfig(), [{ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'icsp-bot-debug', namespace: name } } as KubernetesObject]);
+  await apply(adminConfig(), [
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'icsp-bot-debug', namespace: name },
+    } as KubernetesObject,
+  ]);
 }
 
 describe('Pod Security admission', () => {
@@ -19,11 +25,15 @@ describe('Pod Security admission', () => {
     await namespaceWithDebugSA(ns);
     // As cluster admin, so that only admission (not RBAC) can say no.
     const status = await expectApiError(
-      adminConfig().makeApiClient(CoreV1Api).createNamespacedPod({ namespace: ns, body: debugPod('worker-0', ns) }),
+      adminConfig()
+        .makeApiClient(CoreV1Api)
+        .createNamespacedPod({ namespace: ns, body: debugPod('worker-0', ns) }),
     );
     expect(status.code).toBe(403);
     expect(status.message).toContain('violates PodSecurity "restricted:latest"');
-    expect(status.message).toMatch(/privileged \(container "container-00" must not set securityContext.privileged=true\)/);
+    expect(status.message).toMatch(
+      /privileged \(container "container-00" must not set securityContext.privileged=true\)/,
+    );
     expect(status.message).toContain('host namespaces');
   });
 
@@ -31,7 +41,9 @@ describe('Pod Security admission', () => {
     const ns = uniqueName('baseline');
     await namespaceWithDebugSA(ns, { 'pod-security.kubernetes.io/enforce': 'baseline' });
     const status = await expectApiError(
-      adminConfig().makeApiClient(CoreV1Api).createNamespacedPod({ namespace: ns, body: debugPod('worker-0', ns) }),
+      adminConfig()
+        .makeApiClient(CoreV1Api)
+        .createNamespacedPod({ namespace: ns, body: debugPod('worker-0', ns) }),
     );
     expect(status.code).toBe(403);
     expect(status.message).toContain('violates PodSecurity "baseline:latest"');

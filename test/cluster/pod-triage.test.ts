@@ -19,7 +19,10 @@ const NODE = 'triage-worker-0';
 const RENDERED = `rendered-worker-${'a1b2c3d4e5f60718'.repeat(2)}`;
 
 function corpus(name: string): { image: string; registriesConf: string; failed: string; waiting: string } {
-  const s = JSON.parse(readFileSync(join(CORPUS, name, 'scenario.json'), 'utf8')) as { image: string; registriesConf: string };
+  const s = JSON.parse(readFileSync(join(CORPUS, name, 'scenario.json'), 'utf8')) as {
+    image: string;
+    registriesConf: string;
+  };
   return {
     ...s,
     failed: readFileSync(join(CORPUS, name, 'grpc-prefix.event-failed.txt'), 'utf8').trimEnd(),
@@ -36,45 +39,102 @@ const nodeConf = corpus('x509').registriesConf;
 beforeAll(async () => {
   const info = clusterInfo();
   const admin = adminConfig();
-  await admin.makeApiClient(CustomObjectsApi).createClusterCustomObject({
-    group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigs',
-    body: {
-      apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfig', metadata: { name: RENDERED },
-      spec: { config: { ignition: { version: '3.5.0' }, storage: { files: [{ path: '/etc/containers/registries.conf', mode: 420, overwrite: true, contents: { source: `data:text/plain;charset=utf-8;base64,${Buffer.from(nodeConf).toString('base64')}` } }] } } },
-    },
-  }).catch(() => undefined);
+  await admin
+    .makeApiClient(CustomObjectsApi)
+    .createClusterCustomObject({
+      group: 'machineconfiguration.openshift.io',
+      version: 'v1',
+      plural: 'machineconfigs',
+      body: {
+        apiVersion: 'machineconfiguration.openshift.io/v1',
+        kind: 'MachineConfig',
+        metadata: { name: RENDERED },
+        spec: {
+          config: {
+            ignition: { version: '3.5.0' },
+            storage: {
+              files: [
+                {
+                  path: '/etc/containers/registries.conf',
+                  mode: 420,
+                  overwrite: true,
+                  contents: {
+                    source: `data:text/plain;charset=utf-8;base64,${Buffer.from(nodeConf).toString('base64')}`,
+                  },
+                },
+              ],
+            },
+          },
+        },
+      },
+    })
+    .catch(() => undefined);
   kubelet = await FakeKubelet.start(admin, {
-    nodes: [NODE], certFile: info.kubeletCertFile, keyFile: info.kubeletKeyFile, backOffDelayMs: 100,
-    nodeMetadata: { [NODE]: { annotations: { 'machineconfiguration.openshift.io/currentConfig': RENDERED, 'machineconfiguration.openshift.io/desiredConfig': RENDERED, 'machineconfiguration.openshift.io/state': 'Done' } } },
+    nodes: [NODE],
+    certFile: info.kubeletCertFile,
+    keyFile: info.kubeletKeyFile,
+    backOffDelayMs: 100,
+    nodeMetadata: {
+      [NODE]: {
+        annotations: {
+          'machineconfiguration.openshift.io/currentConfig': RENDERED,
+          'machineconfiguration.openshift.io/desiredConfig': RENDERED,
+          'machineconfiguration.openshift.io/state': 'Done',
+        },
+      },
+    },
   });
   await createNamespace(admin, ns, { 'pod-security.kubernetes.io/enforce': 'privileged' });
 });
 afterAll(async () => {
   await kubelet?.stop();
   // cluster-scoped: other files (rbac) expect none left behind
-  await adminConfig().makeApiClient(CustomObjectsApi).deleteClusterCustomObject({ group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigs', name: RENDERED }).catch(() => undefined);
+  await adminConfig()
+    .makeApiClient(CustomObjectsApi)
+    .deleteClusterCustomObject({
+      group: 'machineconfiguration.openshift.io',
+      version: 'v1',
+      plural: 'machineconfigs',
+      name: RENDERED,
+    })
+    .catch(() => undefined);
 });
 
 async function failingPod(name: string, scenario: string): Promise<void> {
   const c = corpus(scenario);
   kubelet.behave(ns, name, () => ({ imagePullError: c.waiting, pullEvent: c.failed }));
-  await adminConfig().makeApiClient(CoreV1Api).createNamespacedPod({
-    namespace: ns, body: { metadata: { name }, spec: { nodeName: NODE, containers: [{ name: 'web', image: c.image }] } },
-  });
+  await adminConfig()
+    .makeApiClient(CoreV1Api)
+    .createNamespacedPod({
+      namespace: ns,
+      body: { metadata: { name }, spec: { nodeName: NODE, containers: [{ name: 'web', image: c.image }] } },
+    });
   // the kubelet has said all it says: the back-off events are there
-  await eventually(async () => {
-    const ev = await adminConfig().makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.name=${name}` });
-    return ev.items.some((e) => e.reason === 'BackOff') ? true : undefined;
-  }, 10_000, `events of ${name}`);
+  await eventually(
+    async () => {
+      const ev = await adminConfig()
+        .makeApiClient(CoreV1Api)
+        .listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.name=${name}` });
+      return ev.items.some((e) => e.reason === 'BackOff') ? true : undefined;
+    },
+    10_000,
+    `events of ${name}`,
+  );
 }
 
 function triager(): ClusterPodTriager {
   // the policies' plan: none here (no mirror objects), so the node's own file is the plan
-  return new ClusterPodTriager(botConfig(), { explainPolicies: async (image) => explain({ reference: image, conf: parseRegistriesConf('', [], 'policies') }) });
+  return new ClusterPodTriager(botConfig(), {
+    explainPolicies: async (image) => explain({ reference: image, conf: parseRegistriesConf('', [], 'policies') }),
+  });
 }
 
 describe('why pod, on the real API server as the bot', () => {
-  const cases: [string, TriageCause][] = [['x509', 'mirror-tls'], ['registry-down', 'source-unreachable'], ['short-name-ambiguous', 'short-name-ambiguous']];
+  const cases: [string, TriageCause][] = [
+    ['x509', 'mirror-tls'],
+    ['registry-down', 'source-unreachable'],
+    ['short-name-ambiguous', 'short-name-ambiguous'],
+  ];
   for (const [scenario, cause] of cases) {
     it(`${scenario}: ${cause}, from the pod's waiting state and the kubelet's events`, async () => {
       const name = uniqueName(scenario);
@@ -82,18 +142,23 @@ describe('why pod, on the real API server as the bot', () => {
       const t = await triager().triage(ns, name);
       expect(t.node).toBe(NODE);
       expect(t.pool).toBe('worker');
-      expect(t.containers.map((c) => [c.container, c.reason, c.verdict.cause])).toEqual([['web', 'ImagePullBackOff', cause]]);
+      expect(t.containers.map((c) => [c.container, c.reason, c.verdict.cause])).toEqual([
+        ['web', 'ImagePullBackOff', cause],
+      ]);
       // the events' text (with every mirror tried) was read, not only the waiting message
       expect(t.containers[0]?.verdict.event.kinds).toEqual(expect.arrayContaining(['pull-failed', 'back-off']));
     }, 30_000);
   }
 
-  it('x509: the node\'s rendered registries.conf is the plan: the mirror the events name is a planned one', async () => {
+  it("x509: the node's rendered registries.conf is the plan: the mirror the events name is a planned one", async () => {
     const name = uniqueName('x509-plan');
     await failingPod(name, 'x509');
     const t = await triager().triage(ns, name);
     const ev = t.containers[0]?.verdict.evidence;
-    expect(ev?.attempts.map((a) => [a.outcome, a.mirror, a.planned])).toEqual([['tls', true, true], ['blocked', false, true]]);
+    expect(ev?.attempts.map((a) => [a.outcome, a.mirror, a.planned])).toEqual([
+      ['tls', true, true],
+      ['blocked', false, true],
+    ]);
     expect(t.containers[0]?.verdict.fix.join('\n')).toMatch(/additionalTrustedCA/);
   }, 30_000);
 

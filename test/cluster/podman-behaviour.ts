@@ -9,7 +9,11 @@ import type { Lab } from '../lab/lab.ts';
 import type { PodBehaviour } from './fake-kubelet.ts';
 
 /** `nodeConf(node)` is the path of the file that plays the node's /etc/containers/registries.conf. */
-export function podmanBehaviour(lab: Lab, nodeConf: (node: string) => string, ran?: (node: string, argv: string[]) => void): PodBehaviour {
+export function podmanBehaviour(
+  lab: Lab,
+  nodeConf: (node: string) => string,
+  ran?: (node: string, argv: string[]) => void,
+): PodBehaviour {
   return ({ pod, container, signal, started, write }) =>
     new Promise((resolve) => {
       const cmd = container.command ?? [];
@@ -21,7 +25,18 @@ export function podmanBehaviour(lab: Lab, nodeConf: (node: string) => string, ra
       const hostArgv = cmd.slice(2);
       ran?.(node, hostArgv);
       // Fixed wrapper text; the node's file and the pod's argv are arguments, never script text.
-      const wrapper = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$0" /etc/containers/registries.conf && exec "$@" 2>&1', nodeConf(node), ...hostArgv];
+      const wrapper = [
+        'unshare',
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'sh',
+        '-c',
+        'mount --bind "$0" /etc/containers/registries.conf && exec "$@" 2>&1',
+        nodeConf(node),
+        ...hostArgv,
+      ];
       const proc = spawn('nsenter', lab.nsArgs(wrapper), { stdio: ['ignore', 'pipe', 'pipe'] });
       started();
       proc.stdout.on('data', (b: Buffer) => write(b.toString()));

@@ -16,7 +16,14 @@ const sccPrivilegedStandIn = {
   apiVersion: 'rbac.authorization.k8s.io/v1',
   kind: 'ClusterRole',
   metadata: { name: 'system:openshift:scc:privileged' },
-  rules: [{ apiGroups: ['security.openshift.io'], resources: ['securitycontextconstraints'], resourceNames: ['privileged'], verbs: ['use'] }],
+  rules: [
+    {
+      apiGroups: ['security.openshift.io'],
+      resources: ['securitycontextconstraints'],
+      resourceNames: ['privileged'],
+      verbs: ['use'],
+    },
+  ],
 } as KubernetesObject;
 
 /**
@@ -36,7 +43,9 @@ export async function prepareCluster(cp: ControlPlane): Promise<ClusterInfo> {
 
   // An RV from before the CRDs' watch caches exist: older than their window, hence "expired".
   const rvBeforeCrds = (await admin.makeApiClient(CoreV1Api).listNamespace()).metadata?.resourceVersion ?? '';
-  const crdFiles = execFileSync('bash', [join(repoRoot, 'test/controlplane/crds.sh')], { encoding: 'utf8' }).trim().split('\n');
+  const crdFiles = execFileSync('bash', [join(repoRoot, 'test/controlplane/crds.sh')], { encoding: 'utf8' })
+    .trim()
+    .split('\n');
   const crds = await installCrds(admin, crdFiles);
 
   await apply(admin, [sccPrivilegedStandIn, openshiftUserCritical]);

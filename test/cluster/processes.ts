@@ -12,7 +12,12 @@ const live = new Set<ChildProcess>();
  * Spawns in its own process group (so teardown can kill the whole group) with stdin as a pipe
  * the child watches: when this process dies for any reason the pipe closes and the child stops.
  */
-export function spawnLogged(command: string, args: string[], logFile: string, env: Record<string, string> = {}): ChildProcess {
+export function spawnLogged(
+  command: string,
+  args: string[],
+  logFile: string,
+  env: Record<string, string> = {},
+): ChildProcess {
   const fd = openSync(logFile, 'a');
   try {
     return spawn(command, args, { detached: true, stdio: ['pipe', fd, fd], env: { ...process.env, ...env } });
@@ -27,12 +32,20 @@ export function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
-export async function waitFor(ok: () => boolean | Promise<boolean>, child: ChildProcess | ChildProcess[], logFile: string, timeoutMs: number): Promise<void> {
+export async function waitFor(
+  ok: () => boolean | Promise<boolean>,
+  child: ChildProcess | ChildProcess[],
+  logFile: string,
+  timeoutMs: number,
+): Promise<void> {
   const children = Array.isArray(child) ? child : [child];
   const deadline = Date.now() + timeoutMs;
   while (!(await ok())) {
     const dead = children.find((c) => c.exitCode !== null || c.signalCode !== null);
-    if (dead) throw new Error(`control plane exited (${dead.exitCode ?? dead.signalCode}) before it was ready:\n${tail(logFile)}`);
+    if (dead)
+      throw new Error(
+        `control plane exited (${dead.exitCode ?? dead.signalCode}) before it was ready:\n${tail(logFile)}`,
+      );
     if (Date.now() > deadline) throw new Error(`control plane not ready after ${timeoutMs} ms:\n${tail(logFile)}`);
     await sleep(100);
   }

@@ -27,7 +27,11 @@ export interface NotifierOptions {
 }
 
 export async function startNotifier(o: NotifierOptions): Promise<RolloutNotifier> {
-  const chat = new SlackChatSink({ token: 'xoxb-test-token', apiUrl: o.rec.apiUrl, retry: { retries: 2, maxRetryAfterMs: 2000 } });
+  const chat = new SlackChatSink({
+    token: 'xoxb-test-token',
+    apiUrl: o.rec.apiUrl,
+    retry: { retries: 2, maxRetryAfterMs: 2000 },
+  });
   const n = createRolloutNotifier(o.kc, chat, {
     channel: CHANNEL,
     cluster: 'test-cluster',
@@ -40,18 +44,36 @@ export async function startNotifier(o: NotifierOptions): Promise<RolloutNotifier
     lease: o.lease === undefined || o.lease === null ? null : { ...o.lease, durationSeconds: 3 },
     poolSelector: o.selector,
     watch: { restartDelayMs: 300 },
-    ...(process.env.DEBUG_ROLLOUT ? { logger: { debug: (o: object, m: string) => console.log('DEBUG', m, o), info: (o: object, m: string) => console.log(m, o), warn: (o: object, m: string) => console.log('WARN', m, o), error: (o: object, m: string) => console.log('ERROR', m, o) } } : {}),
+    ...(process.env.DEBUG_ROLLOUT
+      ? {
+          logger: {
+            debug: (o: object, m: string) => console.log('DEBUG', m, o),
+            info: (o: object, m: string) => console.log(m, o),
+            warn: (o: object, m: string) => console.log('WARN', m, o),
+            error: (o: object, m: string) => console.log('ERROR', m, o),
+          },
+        }
+      : {}),
   });
   await n.start();
   return n;
 }
 
-export const notices = (rec: RecordingServer) => rec.callsOf('chat.postMessage').filter((c) => c.params.thread_ts === undefined);
-export const replies = (rec: RecordingServer, ts?: string) => rec.callsOf('chat.postMessage').filter((c) => c.params.thread_ts !== undefined && (ts === undefined || c.params.thread_ts === ts));
+export const notices = (rec: RecordingServer) =>
+  rec.callsOf('chat.postMessage').filter((c) => c.params.thread_ts === undefined);
+export const replies = (rec: RecordingServer, ts?: string) =>
+  rec
+    .callsOf('chat.postMessage')
+    .filter((c) => c.params.thread_ts !== undefined && (ts === undefined || c.params.thread_ts === ts));
 export const updates = (rec: RecordingServer) => rec.callsOf('chat.update');
 export const text = (c: { params: Record<string, unknown> }): string => String(c.params.text);
 
-export function idms(name: string, source: string, mirrors: string[], policy?: 'NeverContactSource' | 'AllowContactingSource') {
+export function idms(
+  name: string,
+  source: string,
+  mirrors: string[],
+  policy?: 'NeverContactSource' | 'AllowContactingSource',
+) {
   return {
     apiVersion: 'config.openshift.io/v1',
     kind: 'ImageDigestMirrorSet',
@@ -74,7 +96,6 @@ export async function deleteIdms(admin: KubeConfig, names: string[]): Promise<vo
     }
   }
 }
-
 
 /** What every rollout test file shares: a recording Slack server, the Image "cluster" the MCO needs, and cleanup. */
 export interface RolloutFixture {
@@ -100,7 +121,10 @@ export function useRolloutFixture(): RolloutFixture {
       await api.getClusterCustomObject({ ...IMAGES, name: 'cluster' });
     } catch (e) {
       if (apiStatus(e)?.code !== 404) throw e;
-      await api.createClusterCustomObject({ ...IMAGES, body: { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: {} } });
+      await api.createClusterCustomObject({
+        ...IMAGES,
+        body: { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: {} },
+      });
       createdImage = true;
     }
   });
@@ -112,7 +136,8 @@ export function useRolloutFixture(): RolloutFixture {
   });
   afterAll(async () => {
     await fx.rec.stop();
-    if (createdImage) await fx.admin.makeApiClient(CustomObjectsApi).deleteClusterCustomObject({ ...IMAGES, name: 'cluster' });
+    if (createdImage)
+      await fx.admin.makeApiClient(CustomObjectsApi).deleteClusterCustomObject({ ...IMAGES, name: 'cluster' });
   });
   return fx;
 }

@@ -14,14 +14,24 @@ import type { Condition, MachineConfigPool } from '../../src/types/machineconfig
 import { apiStatus } from './kube.ts';
 
 export const MCO = { group: 'machineconfiguration.openshift.io', version: 'v1' } as const;
-export const ICSP = { group: 'operator.openshift.io', version: 'v1alpha1', plural: 'imagecontentsourcepolicies' } as const;
+export const ICSP = {
+  group: 'operator.openshift.io',
+  version: 'v1alpha1',
+  plural: 'imagecontentsourcepolicies',
+} as const;
 export const IDMS = { group: 'config.openshift.io', version: 'v1', plural: 'imagedigestmirrorsets' } as const;
 export const ITMS = { group: 'config.openshift.io', version: 'v1', plural: 'imagetagmirrorsets' } as const;
 export const IMAGES = { group: 'config.openshift.io', version: 'v1', plural: 'images' } as const;
 
 const TEMPLATE = "unqualified-search-registries = ['registry.access.redhat.com', 'docker.io']\n";
 
-const cond = (type: string, status: boolean, message = ''): Condition => ({ type, status: status ? 'True' : 'False', lastTransitionTime: new Date().toISOString(), reason: '', message });
+const cond = (type: string, status: boolean, message = ''): Condition => ({
+  type,
+  status: status ? 'True' : 'False',
+  lastTransitionTime: new Date().toISOString(),
+  reason: '',
+  message,
+});
 
 export interface PoolStep {
   updated: number;
@@ -54,7 +64,11 @@ export class FakeMco {
   async renderNow(): Promise<string> {
     const objects: unknown[] = [];
     for (const [kind, spec] of Object.entries(POLICY_RESOURCES)) {
-      const list = (await this.custom.listClusterCustomObject({ group: spec.group, version: spec.version, plural: spec.plural })) as { items: Array<Record<string, unknown>> };
+      const list = (await this.custom.listClusterCustomObject({
+        group: spec.group,
+        version: spec.version,
+        plural: spec.plural,
+      })) as { items: Array<Record<string, unknown>> };
       for (const o of list.items) objects.push({ ...o, kind });
     }
     const p = buildPolicySet(acceptPolicyObjects(objects, 'cluster').objects);
@@ -72,7 +86,18 @@ export class FakeMco {
       spec: {
         config: {
           ignition: { version: '3.5.0' },
-          storage: { files: [{ path: '/etc/containers/registries.conf', overwrite: true, mode: 420, contents: { source: `data:text/plain;charset=utf-8;base64,${Buffer.from(registriesConf).toString('base64')}` } }] },
+          storage: {
+            files: [
+              {
+                path: '/etc/containers/registries.conf',
+                overwrite: true,
+                mode: 420,
+                contents: {
+                  source: `data:text/plain;charset=utf-8;base64,${Buffer.from(registriesConf).toString('base64')}`,
+                },
+              },
+            ],
+          },
         },
       },
     };
@@ -98,7 +123,16 @@ export class FakeMco {
       metadata: { name: pool, labels: { 'icsp-bot-test': this.label } },
       spec: {
         paused: opts.paused ?? false,
-        configuration: { name: target, source: [{ apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfig', name: `99-${pool}-generated-registries` }] },
+        configuration: {
+          name: target,
+          source: [
+            {
+              apiVersion: 'machineconfiguration.openshift.io/v1',
+              kind: 'MachineConfig',
+              name: `99-${pool}-generated-registries`,
+            },
+          ],
+        },
         nodeSelector: { matchLabels: { [this.nodeRole(pool)]: '' } },
         machineConfigSelector: { matchLabels: { 'machineconfiguration.openshift.io/role': pool } },
       },
@@ -109,7 +143,11 @@ export class FakeMco {
       const name = `${pool}-${i}`;
       await this.core.createNode({
         body: {
-          metadata: { name, labels: { [this.nodeRole(pool)]: '', 'icsp-bot-test': this.label }, annotations: this.nodeAnnotations(target, target, 'Done') },
+          metadata: {
+            name,
+            labels: { [this.nodeRole(pool)]: '', 'icsp-bot-test': this.label },
+            annotations: this.nodeAnnotations(target, target, 'Done'),
+          },
         },
       });
       this.created.push({ kind: 'node', name });
@@ -128,7 +166,11 @@ export class FakeMco {
   }
 
   async getPool(pool: string): Promise<MachineConfigPool> {
-    return (await this.custom.getClusterCustomObject({ ...MCO, plural: 'machineconfigpools', name: pool })) as MachineConfigPool;
+    return (await this.custom.getClusterCustomObject({
+      ...MCO,
+      plural: 'machineconfigpools',
+      name: pool,
+    })) as MachineConfigPool;
   }
 
   /** The render controller: a new rendered MC from the current policies, and the pool's spec pointed at it. */
@@ -158,7 +200,9 @@ export class FakeMco {
     const target = p.spec.configuration?.name ?? '';
     const status = {
       observedGeneration: p.metadata.generation,
-      configuration: finished ? { name: target, source: p.spec.configuration?.source ?? [] } : (p.status?.configuration ?? { name: target, source: [] }),
+      configuration: finished
+        ? { name: target, source: p.spec.configuration?.source ?? [] }
+        : (p.status?.configuration ?? { name: target, source: [] }),
       machineCount: machines,
       updatedMachineCount: step.updated,
       readyMachineCount: ready,
@@ -166,19 +210,31 @@ export class FakeMco {
       degradedMachineCount: degraded,
       conditions: [
         cond('Updated', finished, finished ? `All nodes are updated with MachineConfig ${target}` : ''),
-        cond('Updating', !finished && p.spec.paused !== true, p.spec.paused === true ? `Pool is paused; will not update to ${target}` : ''),
+        cond(
+          'Updating',
+          !finished && p.spec.paused !== true,
+          p.spec.paused === true ? `Pool is paused; will not update to ${target}` : '',
+        ),
         cond('Degraded', step.degradedMessage !== undefined, step.degradedMessage ?? ''),
         cond('NodeDegraded', step.degradedMessage !== undefined, step.degradedMessage ?? ''),
         cond('RenderDegraded', false),
       ],
     };
-    await this.custom.replaceClusterCustomObjectStatus({ ...MCO, plural: 'machineconfigpools', name: pool, body: { ...p, status } });
+    await this.custom.replaceClusterCustomObjectStatus({
+      ...MCO,
+      plural: 'machineconfigpools',
+      name: pool,
+      body: { ...p, status },
+    });
   }
 
   /** The MCD on node `name`: state (Working/Done/Degraded) and configs. */
   async setNode(name: string, current: string, desired: string, state: string, reason = ''): Promise<void> {
     const n = await this.core.readNode({ name });
-    n.metadata = { ...n.metadata, annotations: { ...(n.metadata?.annotations ?? {}), ...this.nodeAnnotations(current, desired, state, reason) } };
+    n.metadata = {
+      ...n.metadata,
+      annotations: { ...(n.metadata?.annotations ?? {}), ...this.nodeAnnotations(current, desired, state, reason) },
+    };
     await this.core.replaceNode({ name, body: n });
   }
 
@@ -198,7 +254,12 @@ export class FakeMco {
     for (const o of this.created.splice(0).reverse()) {
       try {
         if (o.kind === 'node') await this.core.deleteNode({ name: o.name });
-        else await this.custom.deleteClusterCustomObject({ ...MCO, plural: o.kind === 'mcp' ? 'machineconfigpools' : 'machineconfigs', name: o.name });
+        else
+          await this.custom.deleteClusterCustomObject({
+            ...MCO,
+            plural: o.kind === 'mcp' ? 'machineconfigpools' : 'machineconfigs',
+            name: o.name,
+          });
       } catch (e) {
         if (apiStatus(e)?.code !== 404) throw e;
       }

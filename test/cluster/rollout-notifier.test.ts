@@ -30,25 +30,45 @@ function setup(): { mco: FakeMco; id: string; source: (s: string) => string } {
   return { mco, id, source: (s) => `quay.io/${id}/${s}` };
 }
 
-async function notifier(mco: FakeMco, id: string, extra: Partial<Parameters<typeof startNotifier>[0]> = {}): Promise<RolloutNotifier> {
-  const n = await startNotifier({ kc: botConfig(), rec, selector: mco.selector, stateConfigMap: `state-${id}`, ...extra });
+async function notifier(
+  mco: FakeMco,
+  id: string,
+  extra: Partial<Parameters<typeof startNotifier>[0]> = {},
+): Promise<RolloutNotifier> {
+  const n = await startNotifier({
+    kc: botConfig(),
+    rec,
+    selector: mco.selector,
+    stateConfigMap: `state-${id}`,
+    ...extra,
+  });
   running.push(n);
   return n;
 }
 
-async function addIdms(name: string, source: string, mirrors: string[], policy?: 'NeverContactSource' | 'AllowContactingSource'): Promise<void> {
+async function addIdms(
+  name: string,
+  source: string,
+  mirrors: string[],
+  policy?: 'NeverContactSource' | 'AllowContactingSource',
+): Promise<void> {
   policyNames.push(name);
   await createIdms(admin, idms(name, source, mirrors, policy));
 }
 
-const waitNotices = (n: number, ms = 10_000) => eventually(async () => (notices(rec).length >= n ? notices(rec) : undefined), ms, `${n} notice(s)`);
-const waitReply = (re: RegExp, ms = 10_000) => eventually(async () => replies(rec).find((c) => re.test(text(c))), ms, `a reply matching ${re}`);
+const waitNotices = (n: number, ms = 10_000) =>
+  eventually(async () => (notices(rec).length >= n ? notices(rec) : undefined), ms, `${n} notice(s)`);
+const waitReply = (re: RegExp, ms = 10_000) =>
+  eventually(async () => replies(rec).find((c) => re.test(text(c))), ms, `a reply matching ${re}`);
 const settle = (ms = 1200) => new Promise((r) => setTimeout(r, ms));
 
 /** Every edit and reply belongs to the one notice. */
 function expectOneThread(): string {
   expect(notices(rec)).toHaveLength(1);
-  const tss = new Set([...updates(rec).map((c) => String(c.params.ts)), ...replies(rec).map((c) => String(c.params.thread_ts))]);
+  const tss = new Set([
+    ...updates(rec).map((c) => String(c.params.ts)),
+    ...replies(rec).map((c) => String(c.params.thread_ts)),
+  ]);
   expect(tss.size).toBe(1);
   return [...tss][0]!;
 }
@@ -80,11 +100,19 @@ describe('rollout notices', () => {
     expect(newW).not.toBe(oldW);
     await mco.rollNodes(m, 1, oldM, newM);
     await mco.setStatus(w, { updated: 0, ready: 2, unavailable: 1 });
-    await eventually(async () => (updates(rec).some((c) => text(c).includes(`${w}: 0/3 updated`)) ? true : undefined), 10_000, 'progress 0/3 edited in');
+    await eventually(
+      async () => (updates(rec).some((c) => text(c).includes(`${w}: 0/3 updated`)) ? true : undefined),
+      10_000,
+      'progress 0/3 edited in',
+    );
     await mco.rollNodes(w, 3, oldW, newW);
     const done = await waitReply(/Done: the change reached every node/);
     expect(text(done)).toContain(`${w} 3/3`);
-    await eventually(async () => (updates(rec).some((c) => text(c).includes('rolled out to every node')) ? true : undefined), 5_000, 'header edited to done');
+    await eventually(
+      async () => (updates(rec).some((c) => text(c).includes('rolled out to every node')) ? true : undefined),
+      5_000,
+      'header edited to done',
+    );
     const ts = expectOneThread();
     expect(n.currentState?.rollouts[0]?.ts).toBe(ts);
     expect(n.currentState?.rollouts[0]?.doneTargets).toEqual({ [m]: newM, [w]: newW });
@@ -99,7 +127,8 @@ describe('rollout notices', () => {
     const w = `w-${id}`;
     const old = await mco.createPool(w, 2);
     await notifier(mco, id, { coalesceMs: 1500 });
-    for (let i = 0; i < 10; i++) await addIdms(`burst-${i}-${id}`, source(`app${i}`), [`mirror.example.com/${id}/app${i}`]);
+    for (let i = 0; i < 10; i++)
+      await addIdms(`burst-${i}-${id}`, source(`app${i}`), [`mirror.example.com/${id}/app${i}`]);
     await waitNotices(1);
     await settle(2500);
     expect(notices(rec)).toHaveLength(1);
@@ -120,14 +149,30 @@ describe('rollout notices', () => {
     await waitNotices(1);
     const target = await mco.rerender(w);
     await mco.setNode(`${w}-0`, old, target, 'Degraded', 'failed to drain node: pod app-1 has a PodDisruptionBudget');
-    await mco.setStatus(w, { updated: 1, ready: 1, unavailable: 1, degraded: 1, degradedMessage: `Node ${w}-0 is reporting: "failed to drain node"` });
+    await mco.setStatus(w, {
+      updated: 1,
+      ready: 1,
+      unavailable: 1,
+      degraded: 1,
+      degradedMessage: `Node ${w}-0 is reporting: "failed to drain node"`,
+    });
     await waitReply(/Stuck: pool .* is degraded/);
     await waitReply(/Stuck: node .*-0 is Degraded: failed to drain node/);
     // More status writes while degraded: nothing said twice.
-    await mco.setStatus(w, { updated: 1, ready: 1, unavailable: 1, degraded: 1, degradedMessage: `Node ${w}-0 is reporting: "failed to drain node"` });
+    await mco.setStatus(w, {
+      updated: 1,
+      ready: 1,
+      unavailable: 1,
+      degraded: 1,
+      degradedMessage: `Node ${w}-0 is reporting: "failed to drain node"`,
+    });
     await settle();
     expect(replies(rec).filter((c) => /Stuck/.test(text(c)))).toHaveLength(2);
-    await eventually(async () => (updates(rec).some((c) => text(c).includes('stuck (see thread)')) ? true : undefined), 5_000, 'header says stuck');
+    await eventually(
+      async () => (updates(rec).some((c) => text(c).includes('stuck (see thread)')) ? true : undefined),
+      5_000,
+      'header says stuck',
+    );
 
     await mco.setNode(`${w}-0`, target, target, 'Done');
     await mco.rollNodes(w, 2, old, target);
@@ -182,7 +227,11 @@ describe('rollout notices', () => {
     await waitNotices(1);
     const target = await mco.rerender(w);
     await mco.setStatus(w, { updated: 1, ready: 2, unavailable: 1 });
-    await eventually(async () => (updates(rec).some((c) => text(c).includes(`${w}: 1/3 updated`)) ? true : undefined), 10_000, '1/3 edited in');
+    await eventually(
+      async () => (updates(rec).some((c) => text(c).includes(`${w}: 1/3 updated`)) ? true : undefined),
+      10_000,
+      '1/3 edited in',
+    );
     await first.stop();
     running.splice(running.indexOf(first), 1);
 
@@ -207,7 +256,11 @@ describe('rollout notices', () => {
       await addIdms(`idms-${id}`, source('app'), [`mirror.example.com/${id}/app`]);
       await waitNotices(1);
       // The bot misses every pool and node event of the rollout...
-      await eventually(async () => (proxy.openWatches('machineconfigpools') > 0 ? true : undefined), 5_000, 'a pool watch');
+      await eventually(
+        async () => (proxy.openWatches('machineconfigpools') > 0 ? true : undefined),
+        5_000,
+        'a pool watch',
+      );
       proxy.holding = true;
       const target = await mco.rerender(w);
       await mco.rollNodes(w, 2, old, target);
@@ -255,22 +308,48 @@ describe('rollout notices', () => {
     await addIdms(`idms-${id}`, source('app'), [`mirror.example.com/${id}/app`]);
     const target = await mco.rerender(w);
     await mco.setStatus(w, { updated: 1, ready: 1, unavailable: 1 });
-    await eventually(async () => {
-      const s = await n.poolStatus();
-      return s.find((l) => l.pool === w && !l.upToDate && l.detail.includes('1/2 updated') && l.detail.includes('carries the current mirror config')) ? true : undefined;
-    }, 10_000, 'status: progressing');
+    await eventually(
+      async () => {
+        const s = await n.poolStatus();
+        return s.find(
+          (l) =>
+            l.pool === w &&
+            !l.upToDate &&
+            l.detail.includes('1/2 updated') &&
+            l.detail.includes('carries the current mirror config'),
+        )
+          ? true
+          : undefined;
+      },
+      10_000,
+      'status: progressing',
+    );
 
     const out = new PassThrough();
     const err = new PassThrough();
     let stdout = '';
     out.on('data', (d: Buffer) => (stdout += d.toString()));
-    const code = await statusCommand(['--pool-selector', mco.selector], { stdout: out, stderr: err, stdin: new PassThrough(), env: {} }, () => botConfig());
+    const code = await statusCommand(
+      ['--pool-selector', mco.selector],
+      { stdout: out, stderr: err, stdin: new PassThrough(), env: {} },
+      () => botConfig(),
+    );
     expect(code).toBe(1);
     expect(stdout).toContain(`… pool ${w}: 1/2 updated`);
 
     await mco.rollNodes(w, 2, old, target);
-    await eventually(async () => ((await n.poolStatus()).find((l) => l.pool === w)?.upToDate ? true : undefined), 10_000, 'status: rolled out');
-    expect(await statusCommand(['--pool-selector', mco.selector, '--json'], { stdout: new PassThrough(), stderr: err, stdin: new PassThrough(), env: {} }, () => botConfig())).toBe(0);
+    await eventually(
+      async () => ((await n.poolStatus()).find((l) => l.pool === w)?.upToDate ? true : undefined),
+      10_000,
+      'status: rolled out',
+    );
+    expect(
+      await statusCommand(
+        ['--pool-selector', mco.selector, '--json'],
+        { stdout: new PassThrough(), stderr: err, stdin: new PassThrough(), env: {} },
+        () => botConfig(),
+      ),
+    ).toBe(0);
     void CHANNEL;
   }, 60_000);
 });

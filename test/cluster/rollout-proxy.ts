@@ -61,7 +61,18 @@ export class ExpiringProxy {
     let n = 0;
     for (const w of [...this.watches]) {
       if (!w.path.includes(pathPart)) continue;
-      const status = { type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'too old resource version: 1 (2)', reason: 'Expired', code: 410 } };
+      const status = {
+        type: 'ERROR',
+        object: {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: 'too old resource version: 1 (2)',
+          reason: 'Expired',
+          code: 410,
+        },
+      };
       w.res.end(`${JSON.stringify(status)}\n`);
       this.watches.delete(w);
       n++;
@@ -74,27 +85,30 @@ export class ExpiringProxy {
     this.requests.push({ method: req.method ?? 'GET', path, at: Date.now() });
     const isWatch = /[?&]watch=(true|1)/.test(path);
     const headers = { ...req.headers, host: this.target.host };
-    const up = httpsRequest({ hostname: this.target.hostname, port: this.target.port, path, method: req.method, headers, ca: this.ca }, (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-      if (!isWatch) {
-        upRes.pipe(res);
-        return;
-      }
-      // A watch answers its headers at once and its body only on events: pass the headers on now.
-      res.flushHeaders();
-      const w: OpenWatch = { path, res };
-      this.watches.add(w);
-      upRes.on('data', (chunk: Buffer) => {
-        if (this.watches.has(w) && !this.holding) res.write(chunk);
-      });
-      upRes.on('end', () => {
-        if (this.watches.delete(w)) res.end();
-      });
-      res.on('close', () => {
-        this.watches.delete(w);
-        upRes.destroy();
-      });
-    });
+    const up = httpsRequest(
+      { hostname: this.target.hostname, port: this.target.port, path, method: req.method, headers, ca: this.ca },
+      (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        if (!isWatch) {
+          upRes.pipe(res);
+          return;
+        }
+        // A watch answers its headers at once and its body only on events: pass the headers on now.
+        res.flushHeaders();
+        const w: OpenWatch = { path, res };
+        this.watches.add(w);
+        upRes.on('data', (chunk: Buffer) => {
+          if (this.watches.has(w) && !this.holding) res.write(chunk);
+        });
+        upRes.on('end', () => {
+          if (this.watches.delete(w)) res.end();
+        });
+        res.on('close', () => {
+          this.watches.delete(w);
+          upRes.destroy();
+        });
+      },
+    );
     up.on('error', () => res.destroy());
     req.pipe(up);
   }

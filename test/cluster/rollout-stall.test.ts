@@ -30,7 +30,13 @@ function setup(): { mco: FakeMco; id: string; w: string } {
 }
 
 async function notifier(mco: FakeMco, id: string): Promise<RolloutNotifier> {
-  const n = await startNotifier({ kc: botConfig(), rec, selector: mco.selector, stateConfigMap: `state-${id}`, stallMs: STALL_MS });
+  const n = await startNotifier({
+    kc: botConfig(),
+    rec,
+    selector: mco.selector,
+    stateConfigMap: `state-${id}`,
+    stallMs: STALL_MS,
+  });
   running.push(n);
   return n;
 }
@@ -47,7 +53,10 @@ const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
 
 function expectOneThread(): void {
   expect(notices(rec)).toHaveLength(1);
-  const tss = new Set([...updates(rec).map((c) => String(c.params.ts)), ...replies(rec).map((c) => String(c.params.thread_ts))]);
+  const tss = new Set([
+    ...updates(rec).map((c) => String(c.params.ts)),
+    ...replies(rec).map((c) => String(c.params.thread_ts)),
+  ]);
   expect(tss.size).toBe(1);
 }
 
@@ -65,10 +74,18 @@ describe('rollout stall check', () => {
     await mco.setStatus(w, { updated: 1, ready: 2, unavailable: 1 });
     await mco.setNode(`${w}-1`, old, target, 'Working');
     const stalled = await waitReply(/Stuck: pool \S+: no progress for/, 15_000);
-    expect(text(stalled)).toMatch(new RegExp(`pool ${w}: no progress for \\d+ s at 1/3 updated; nodes still updating: ${w}-1 \\(state Working since \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z\\); 1 node\\(s\\) not yet given the new config`));
+    expect(text(stalled)).toMatch(
+      new RegExp(
+        `pool ${w}: no progress for \\d+ s at 1/3 updated; nodes still updating: ${w}-1 \\(state Working since \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z\\); 1 node\\(s\\) not yet given the new config`,
+      ),
+    );
     // The node itself is stuck in its update too (its own item).
     await waitReply(new RegExp(`Stuck: node ${w}-1 is stuck in its update: state Working for`));
-    await eventually(async () => (updates(rec).some((c) => text(c).includes('stuck (see thread)')) ? true : undefined), 5_000, 'header says stuck');
+    await eventually(
+      async () => (updates(rec).some((c) => text(c).includes('stuck (see thread)')) ? true : undefined),
+      5_000,
+      'header says stuck',
+    );
     // Still no progress, more passes (pool status rewritten): nothing said twice.
     await mco.setStatus(w, { updated: 1, ready: 2, unavailable: 1 });
     await settle();
@@ -100,7 +117,11 @@ describe('rollout stall check', () => {
     const target = await mco.rerender(w);
     await mco.setStatus(w, { updated: 0, ready: 1, unavailable: 1 });
     await mco.setNode(`${w}-0`, old, target, 'Working');
-    const since = await eventually(async () => first.currentState?.rollouts[0]?.marks?.working[`${w}-0`]?.since, 10_000, 'Working since recorded');
+    const since = await eventually(
+      async () => first.currentState?.rollouts[0]?.marks?.working[`${w}-0`]?.since,
+      10_000,
+      'Working since recorded',
+    );
 
     // The bot restarts before the limit: the new instance counts from the persisted instant, not from its start.
     await first.stop();

@@ -28,7 +28,12 @@ const NODE = 'e2e-0';
 const IDMS = { group: 'config.openshift.io', version: 'v1', plural: 'imagedigestmirrorsets' };
 const IMAGE = { group: 'config.openshift.io', version: 'v1', plural: 'images' };
 const policyObjects = [
-  { apiVersion: 'config.openshift.io/v1', kind: 'ImageDigestMirrorSet', metadata: { name: 'slack-e2e' }, spec: { imageDigestMirrors: [{ source: `${SRC}/repo`, mirrors: [`${MA}/mirror/repo`] }] } },
+  {
+    apiVersion: 'config.openshift.io/v1',
+    kind: 'ImageDigestMirrorSet',
+    metadata: { name: 'slack-e2e' },
+    spec: { imageDigestMirrors: [{ source: `${SRC}/repo`, mirrors: [`${MA}/mirror/repo`] }] },
+  },
   { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: {} },
 ];
 const admin = () => adminConfig().makeApiClient(CustomObjectsApi);
@@ -44,24 +49,47 @@ let hang = false;
 
 beforeAll(async () => {
   lab = await Lab.start();
-  const rendered = renderPolicies(buildPolicySet(acceptPolicyObjects(policyObjects, 'test').objects), { requireImageConfig: true });
+  const rendered = renderPolicies(buildPolicySet(acceptPolicyObjects(policyObjects, 'test').objects), {
+    requireImageConfig: true,
+  });
   const conf = join(mkdtempSync(join(tmpdir(), 'icsp-e2e-')), 'node.conf');
   writeFileSync(conf, encodeRegistriesConf(rendered.unqualifiedSearchRegistries, rendered.registries));
   const info = clusterInfo();
   const podman = podmanBehaviour(lab, () => conf);
-  kubelet = await FakeKubelet.start(adminConfig(), { nodes: [NODE], certFile: info.kubeletCertFile, keyFile: info.kubeletKeyFile, behaviour: (ctx) => (hang ? { hang: true } : podman(ctx)) });
+  kubelet = await FakeKubelet.start(adminConfig(), {
+    nodes: [NODE],
+    certFile: info.kubeletCertFile,
+    keyFile: info.kubeletKeyFile,
+    behaviour: (ctx) => (hang ? { hang: true } : podman(ctx)),
+  });
   for (const o of policyObjects) {
     const api = o.kind === 'Image' ? IMAGE : IDMS;
-    await admin().deleteClusterCustomObject({ ...api, name: o.metadata.name }).catch(() => undefined);
+    await admin()
+      .deleteClusterCustomObject({ ...api, name: o.metadata.name })
+      .catch(() => undefined);
     await admin().createClusterCustomObject({ ...api, body: o });
   }
   policies = new LivePolicies(botConfig(), { resyncMs: 0 });
   await policies.start();
-  await eventually(async () => (policies.snapshot().policies.idms.some((o) => o.metadata.name === 'slack-e2e') ? true : undefined), 10_000, 'the IDMS in the live snapshot');
-  checker = new ClusterLiveChecker(botConfig(), { clusterName: 'e2e-cluster', debugImage: toolsImage, policies, deadlineSeconds: 90 });
+  await eventually(
+    async () => (policies.snapshot().policies.idms.some((o) => o.metadata.name === 'slack-e2e') ? true : undefined),
+    10_000,
+    'the IDMS in the live snapshot',
+  );
+  checker = new ClusterLiveChecker(botConfig(), {
+    clusterName: 'e2e-cluster',
+    debugImage: toolsImage,
+    policies,
+    deadlineSeconds: 90,
+  });
   await checker.start();
   await rec.start();
-  h = await startHarness(rec, 'http', { ICSP_CLUSTER_NAME: 'e2e-cluster' }, { deps: { liveChecker: checker, policySource: checker.policySource } });
+  h = await startHarness(
+    rec,
+    'http',
+    { ICSP_CLUSTER_NAME: 'e2e-cluster' },
+    { deps: { liveChecker: checker, policySource: checker.policySource } },
+  );
 }, 240_000);
 
 afterAll(async () => {
@@ -70,14 +98,21 @@ afterAll(async () => {
   await checker?.shutdown();
   policies?.stop();
   await kubelet?.stop();
-  for (const o of policyObjects) await admin().deleteClusterCustomObject({ ...(o.kind === 'Image' ? IMAGE : IDMS), name: o.metadata.name }).catch(() => undefined);
+  for (const o of policyObjects)
+    await admin()
+      .deleteClusterCustomObject({ ...(o.kind === 'Image' ? IMAGE : IDMS), name: o.metadata.name })
+      .catch(() => undefined);
   await lab?.stop();
 }, 120_000);
 
 describe('Slack -> API server -> debug pod -> real podman -> evidence in the thread', () => {
   it('answers /icsp why IMAGE node=NAME with the live verdict and the files', async () => {
     const image = `${SRC}/${REPO}@${lab.digest}`;
-    const r = await postSigned(h.port!, commandForm({ text: `why ${image} node=${NODE}`, responseUrl: rec.responseUrl('e2e') }), 'application/x-www-form-urlencoded');
+    const r = await postSigned(
+      h.port!,
+      commandForm({ text: `why ${image} node=${NODE}`, responseUrl: rec.responseUrl('e2e') }),
+      'application/x-www-form-urlencoded',
+    );
     expect(r.status).toBe(200);
     expect(r.ms).toBeLessThan(3000);
     await h.bot.idle();
@@ -103,13 +138,20 @@ describe('Slack -> API server -> debug pod -> real podman -> evidence in the thr
     hang = true;
     rec.reset();
     const image = `${SRC}/${REPO}@${lab.digest}`;
-    await postSigned(h.port!, commandForm({ text: `why ${image} node=${NODE}`, responseUrl: rec.responseUrl('e2e-stop') }), 'application/x-www-form-urlencoded');
+    await postSigned(
+      h.port!,
+      commandForm({ text: `why ${image} node=${NODE}`, responseUrl: rec.responseUrl('e2e-stop') }),
+      'application/x-www-form-urlencoded',
+    );
     await eventually(async () => ((await debugPods()).length > 0 ? true : undefined), 20_000, 'the debug pod running');
     // What src/main.ts does on SIGTERM: debug pods first, then Slack.
     await checker.shutdown();
     await h.bot.idle();
     expect(await debugPods()).toEqual([]);
-    const threaded = rec.callsOf('chat.postMessage').map((c) => c.params).filter((p) => p.thread_ts !== undefined);
+    const threaded = rec
+      .callsOf('chat.postMessage')
+      .map((c) => c.params)
+      .filter((p) => p.thread_ts !== undefined);
     expect(JSON.stringify(threaded)).toContain('shutting down');
   });
 });

@@ -25,8 +25,15 @@ const NODES = ['triage-ch-0', 'triage-ch-1'];
 const RENDERED = `rendered-worker-${'0f1e2d3c4b5a6978'.repeat(2)}`;
 
 function corpus(name: string): { image: string; registriesConf: string; failed: string; waiting: string } {
-  const s = JSON.parse(readFileSync(join(CORPUS, name, 'scenario.json'), 'utf8')) as { image: string; registriesConf: string };
-  return { ...s, failed: readFileSync(join(CORPUS, name, 'cri-client.event-failed.txt'), 'utf8').trimEnd(), waiting: readFileSync(join(CORPUS, name, 'cri-client.waiting-errimagepull.txt'), 'utf8').trimEnd() };
+  const s = JSON.parse(readFileSync(join(CORPUS, name, 'scenario.json'), 'utf8')) as {
+    image: string;
+    registriesConf: string;
+  };
+  return {
+    ...s,
+    failed: readFileSync(join(CORPUS, name, 'cri-client.event-failed.txt'), 'utf8').trimEnd(),
+    waiting: readFileSync(join(CORPUS, name, 'cri-client.waiting-errimagepull.txt'), 'utf8').trimEnd(),
+  };
 }
 
 const rec = new RecordingServer();
@@ -37,25 +44,50 @@ const nsX = uniqueName('tri-excluded');
 const stateConfigMap = uniqueName('triage-state');
 const channels: TriageChannel[] = [];
 
-const notices = () => rec.callsOf('chat.postMessage').filter((c) => c.params.thread_ts === undefined && c.params.channel === CHANNEL);
+const notices = () =>
+  rec.callsOf('chat.postMessage').filter((c) => c.params.thread_ts === undefined && c.params.channel === CHANNEL);
 const replies = (ts: string) => rec.callsOf('chat.postMessage').filter((c) => c.params.thread_ts === ts);
 const text = (c: { params: Record<string, unknown> }): string => String(c.params.text);
 /** The latest text (post or edit) of the notice about `image` and `cause`; ts once it has been edited. */
 function latest(image: string, cause: string): { ts: string | undefined; text: string } | undefined {
-  const about = (c: { params: Record<string, unknown> }): boolean => (text(c).split('\n')[0] ?? '').includes(`\`${image}\``) && text(c).includes(cause);
+  const about = (c: { params: Record<string, unknown> }): boolean =>
+    (text(c).split('\n')[0] ?? '').includes(`\`${image}\``) && text(c).includes(cause);
   const all = [...notices(), ...rec.callsOf('chat.update')].filter(about).sort((a, b) => a.at - b.at);
   const last = all.at(-1);
   if (last === undefined) return undefined;
   return { ts: last.method === 'chat.update' ? String(last.params.ts) : undefined, text: text(last) };
 }
 
-async function startChannel(extra: Partial<TriageChannelSettings> = {}, kc: KubeConfig = botConfig()): Promise<TriageChannel> {
-  const chat = new SlackChatSink({ token: 'xoxb-test-token', apiUrl: rec.apiUrl, retry: { retries: 2, maxRetryAfterMs: 2000 } });
+async function startChannel(
+  extra: Partial<TriageChannelSettings> = {},
+  kc: KubeConfig = botConfig(),
+): Promise<TriageChannel> {
+  const chat = new SlackChatSink({
+    token: 'xoxb-test-token',
+    apiUrl: rec.apiUrl,
+    retry: { retries: 2, maxRetryAfterMs: 2000 },
+  });
   const empty = parseRegistriesConf('', [], 'policies');
-  const t = createTriageChannel(kc, chat, {
-    channel: CHANNEL, cluster: 'test-cluster', includeNamespaces: [nsA, nsB, nsX], excludeNamespaces: [nsX], maxPostsPerHour: 20,
-    updateIntervalMs: 0, tickMs: 200, resolveIntervalMs: 500, namespace: 'icsp-bot', stateConfigMap, lease: null, rolloutChannel: null, ...extra,
-  }, async (image) => explain({ reference: image, conf: empty }));
+  const t = createTriageChannel(
+    kc,
+    chat,
+    {
+      channel: CHANNEL,
+      cluster: 'test-cluster',
+      includeNamespaces: [nsA, nsB, nsX],
+      excludeNamespaces: [nsX],
+      maxPostsPerHour: 20,
+      updateIntervalMs: 0,
+      tickMs: 200,
+      resolveIntervalMs: 500,
+      namespace: 'icsp-bot',
+      stateConfigMap,
+      lease: null,
+      rolloutChannel: null,
+      ...extra,
+    },
+    async (image) => explain({ reference: image, conf: empty }),
+  );
   await t.start();
   channels.push(t);
   return t;
@@ -65,7 +97,12 @@ async function failingPod(ns: string, name: string, scenario: string, node: stri
   const c = corpus(scenario);
   kubelet.behave(ns, name, () => ({ imagePullError: c.waiting, pullEvent: c.failed }));
   const at = Date.now();
-  await adminConfig().makeApiClient(CoreV1Api).createNamespacedPod({ namespace: ns, body: { metadata: { name }, spec: { nodeName: node, containers: [{ name: 'web', image: c.image }] } } });
+  await adminConfig()
+    .makeApiClient(CoreV1Api)
+    .createNamespacedPod({
+      namespace: ns,
+      body: { metadata: { name }, spec: { nodeName: node, containers: [{ name: 'web', image: c.image }] } },
+    });
   return at;
 }
 
@@ -73,16 +110,50 @@ beforeAll(async () => {
   await rec.start();
   const info = clusterInfo();
   const admin = adminConfig();
-  await admin.makeApiClient(CustomObjectsApi).createClusterCustomObject({
-    group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigs',
-    body: {
-      apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfig', metadata: { name: RENDERED },
-      spec: { config: { ignition: { version: '3.5.0' }, storage: { files: [{ path: '/etc/containers/registries.conf', mode: 420, overwrite: true, contents: { source: `data:text/plain;charset=utf-8;base64,${Buffer.from(corpus('x509').registriesConf).toString('base64')}` } }] } } },
-    },
-  }).catch(() => undefined);
-  const annotations = { 'machineconfiguration.openshift.io/currentConfig': RENDERED, 'machineconfiguration.openshift.io/desiredConfig': RENDERED, 'machineconfiguration.openshift.io/state': 'Done' };
-  kubelet = await FakeKubelet.start(admin, { nodes: NODES, certFile: info.kubeletCertFile, keyFile: info.kubeletKeyFile, backOffDelayMs: 200, nodeMetadata: Object.fromEntries(NODES.map((n) => [n, { annotations }])) });
-  for (const ns of [nsA, nsB, nsX]) await createNamespace(admin, ns, { 'pod-security.kubernetes.io/enforce': 'privileged' });
+  await admin
+    .makeApiClient(CustomObjectsApi)
+    .createClusterCustomObject({
+      group: 'machineconfiguration.openshift.io',
+      version: 'v1',
+      plural: 'machineconfigs',
+      body: {
+        apiVersion: 'machineconfiguration.openshift.io/v1',
+        kind: 'MachineConfig',
+        metadata: { name: RENDERED },
+        spec: {
+          config: {
+            ignition: { version: '3.5.0' },
+            storage: {
+              files: [
+                {
+                  path: '/etc/containers/registries.conf',
+                  mode: 420,
+                  overwrite: true,
+                  contents: {
+                    source: `data:text/plain;charset=utf-8;base64,${Buffer.from(corpus('x509').registriesConf).toString('base64')}`,
+                  },
+                },
+              ],
+            },
+          },
+        },
+      },
+    })
+    .catch(() => undefined);
+  const annotations = {
+    'machineconfiguration.openshift.io/currentConfig': RENDERED,
+    'machineconfiguration.openshift.io/desiredConfig': RENDERED,
+    'machineconfiguration.openshift.io/state': 'Done',
+  };
+  kubelet = await FakeKubelet.start(admin, {
+    nodes: NODES,
+    certFile: info.kubeletCertFile,
+    keyFile: info.kubeletKeyFile,
+    backOffDelayMs: 200,
+    nodeMetadata: Object.fromEntries(NODES.map((n) => [n, { annotations }])),
+  });
+  for (const ns of [nsA, nsB, nsX])
+    await createNamespace(admin, ns, { 'pod-security.kubernetes.io/enforce': 'privileged' });
 }, 60_000);
 
 afterAll(async () => {
@@ -90,7 +161,15 @@ afterAll(async () => {
   await kubelet?.stop();
   await rec.stop();
   // cluster-scoped: other files (rbac) expect none left behind
-  await adminConfig().makeApiClient(CustomObjectsApi).deleteClusterCustomObject({ group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigs', name: RENDERED }).catch(() => undefined);
+  await adminConfig()
+    .makeApiClient(CustomObjectsApi)
+    .deleteClusterCustomObject({
+      group: 'machineconfiguration.openshift.io',
+      version: 'v1',
+      plural: 'machineconfigs',
+      name: RENDERED,
+    })
+    .catch(() => undefined);
 });
 
 describe('the triage channel, on the real API server as the bot', () => {
@@ -102,18 +181,36 @@ describe('the triage channel, on the real API server as the bot', () => {
   it('one message per cause, a burst grouped, within seconds; an excluded namespace stays silent', async () => {
     await startChannel();
     const t0 = await failingPod(nsA, 'web-1', 'x509', NODES[0]!);
-    await eventually(async () => (latest(x509.image, 'mirror-tls') !== undefined ? true : undefined), 10_000, 'the x509 notice');
+    await eventually(
+      async () => (latest(x509.image, 'mirror-tls') !== undefined ? true : undefined),
+      10_000,
+      'the x509 notice',
+    );
     latencies.push(Date.now() - t0);
     await failingPod(nsB, 'web-2', 'x509', NODES[1]!);
     await failingPod(nsA, 'api-1', 'registry-down', NODES[0]!);
     await failingPod(nsA, 'tool-1', 'short-name-ambiguous', NODES[1]!);
     await failingPod(nsX, 'web-x', 'x509', NODES[0]!);
     // the other main causes, each from its real podman error
-    const more: [string, string][] = [['not-mirrored', 'not-mirrored'], ['unauthorized', 'mirror-unauthorized'], ['mirror-down', 'mirror-down'],
-      ['tag-pull-blocked-source', 'tag-pull-digest-only-mirror'], ['blocked-source', 'source-blocked']];
+    const more: [string, string][] = [
+      ['not-mirrored', 'not-mirrored'],
+      ['unauthorized', 'mirror-unauthorized'],
+      ['mirror-down', 'mirror-down'],
+      ['tag-pull-blocked-source', 'tag-pull-digest-only-mirror'],
+      ['blocked-source', 'source-blocked'],
+    ];
     for (const [i, [scenario]] of more.entries()) await failingPod(nsA, `more-${i}`, scenario, NODES[0]!);
-    await eventually(async () => (latest(x509.image, 'mirror-tls')?.text.includes('2 pods in 2 namespaces, 2 nodes') && latest(down.image, 'source-unreachable') !== undefined && latest(short.image, 'short-name-ambiguous') !== undefined
-      && more.every(([scenario, cause]) => latest(corpus(scenario).image, cause) !== undefined) ? true : undefined), 20_000, 'eight causes');
+    await eventually(
+      async () =>
+        latest(x509.image, 'mirror-tls')?.text.includes('2 pods in 2 namespaces, 2 nodes') &&
+        latest(down.image, 'source-unreachable') !== undefined &&
+        latest(short.image, 'short-name-ambiguous') !== undefined &&
+        more.every(([scenario, cause]) => latest(corpus(scenario).image, cause) !== undefined)
+          ? true
+          : undefined,
+      20_000,
+      'eight causes',
+    );
     expect(notices().length).toBe(8);
     expect(notices().map(text).join('\n')).not.toContain(nsX);
     expect(latest(x509.image, 'mirror-tls')?.text).toContain('additionalTrustedCA');
@@ -122,15 +219,31 @@ describe('the triage channel, on the real API server as the bot', () => {
 
   it('the message is edited in place as the burst grows', async () => {
     await failingPod(nsB, 'web-3', 'x509', NODES[1]!);
-    await eventually(async () => (latest(x509.image, 'mirror-tls')?.text.includes('3 pods in 2 namespaces, 2 nodes') ? true : undefined), 10_000, 'the edit');
+    await eventually(
+      async () =>
+        latest(x509.image, 'mirror-tls')?.text.includes('3 pods in 2 namespaces, 2 nodes') ? true : undefined,
+      10_000,
+      'the edit',
+    );
     expect(notices().length).toBe(8);
   }, 30_000);
 
   it('resolved in the same thread when the pods pull (here: are gone)', async () => {
-    await adminConfig().makeApiClient(CoreV1Api).deleteNamespacedPod({ namespace: nsA, name: 'api-1', gracePeriodSeconds: 0 });
-    await eventually(async () => (latest(down.image, 'source-unreachable')?.text.startsWith(':white_check_mark: *resolved*') ? true : undefined), 10_000, 'the resolved header');
+    await adminConfig()
+      .makeApiClient(CoreV1Api)
+      .deleteNamespacedPod({ namespace: nsA, name: 'api-1', gracePeriodSeconds: 0 });
+    await eventually(
+      async () =>
+        latest(down.image, 'source-unreachable')?.text.startsWith(':white_check_mark: *resolved*') ? true : undefined,
+      10_000,
+      'the resolved header',
+    );
     const ts = latest(down.image, 'source-unreachable')?.ts ?? '';
-    await eventually(async () => (replies(ts).some((r) => text(r).includes('resolved')) ? true : undefined), 5_000, 'the resolution in the thread');
+    await eventually(
+      async () => (replies(ts).some((r) => text(r).includes('resolved')) ? true : undefined),
+      5_000,
+      'the resolution in the thread',
+    );
   }, 30_000);
 
   it('no duplicate after a restart, nor after a watch expiry (410) relists every event', async () => {
@@ -159,7 +272,12 @@ describe('the triage channel, on the real API server as the bot', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(notices().length).toBe(before);
     await failingPod(nsA, 'web-4', 'x509', NODES[0]!);
-    await eventually(async () => (latest(x509.image, 'mirror-tls')?.text.includes('4 pods in 2 namespaces, 2 nodes') ? true : undefined), 10_000, 'the edit after the restart');
+    await eventually(
+      async () =>
+        latest(x509.image, 'mirror-tls')?.text.includes('4 pods in 2 namespaces, 2 nodes') ? true : undefined,
+      10_000,
+      'the edit after the restart',
+    );
     expect(notices().length).toBe(before);
   }, 60_000);
 });

@@ -10,7 +10,14 @@ const path = '/apis/operator.openshift.io/v1alpha1/imagecontentsourcepolicies';
 
 interface Seen {
   type: string;
-  object: { kind?: string; metadata?: { name?: string }; spec?: unknown; code?: number; reason?: string; message?: string };
+  object: {
+    kind?: string;
+    metadata?: { name?: string };
+    spec?: unknown;
+    code?: number;
+    reason?: string;
+    message?: string;
+  };
 }
 
 const aborts: AbortController[] = [];
@@ -35,26 +42,45 @@ async function watchAsBot(query: Record<string, string | boolean>) {
 describe('watch on imagecontentsourcepolicies', () => {
   it('delivers ADDED, MODIFIED and DELETED to the bot', async () => {
     const admin = adminConfig().makeApiClient(CustomObjectsApi);
-    const list = await botConfig().makeApiClient(CustomObjectsApi).listClusterCustomObject(icsps) as { metadata: { resourceVersion: string } };
+    const list = (await botConfig().makeApiClient(CustomObjectsApi).listClusterCustomObject(icsps)) as {
+      metadata: { resourceVersion: string };
+    };
     const { events } = await watchAsBot({ resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true });
 
     const name = uniqueName('mirror');
-    const mirrors = (m: string[]) => ({ repositoryDigestMirrors: [{ source: 'quay.io/openshift-release-dev/ocp-release', mirrors: m }] });
+    const mirrors = (m: string[]) => ({
+      repositoryDigestMirrors: [{ source: 'quay.io/openshift-release-dev/ocp-release', mirrors: m }],
+    });
     await admin.createClusterCustomObject({
       ...icsps,
-      body: { apiVersion: 'operator.openshift.io/v1alpha1', kind: 'ImageContentSourcePolicy', metadata: { name }, spec: mirrors(['mirror.example.com/ocp/release']) },
+      body: {
+        apiVersion: 'operator.openshift.io/v1alpha1',
+        kind: 'ImageContentSourcePolicy',
+        metadata: { name },
+        spec: mirrors(['mirror.example.com/ocp/release']),
+      },
     });
-    const current = await admin.getClusterCustomObject({ ...icsps, name }) as { metadata: Record<string, unknown> };
+    const current = (await admin.getClusterCustomObject({ ...icsps, name })) as { metadata: Record<string, unknown> };
     await admin.replaceClusterCustomObject({
-      ...icsps, name,
-      body: { apiVersion: 'operator.openshift.io/v1alpha1', kind: 'ImageContentSourcePolicy', metadata: current.metadata, spec: mirrors(['mirror.example.com/ocp/release', 'backup.example.com/ocp/release']) },
+      ...icsps,
+      name,
+      body: {
+        apiVersion: 'operator.openshift.io/v1alpha1',
+        kind: 'ImageContentSourcePolicy',
+        metadata: current.metadata,
+        spec: mirrors(['mirror.example.com/ocp/release', 'backup.example.com/ocp/release']),
+      },
     });
     await admin.deleteClusterCustomObject({ ...icsps, name });
 
-    const mine = await eventually(async () => {
-      const e = events.filter((x) => x.object.metadata?.name === name);
-      return e.length >= 3 ? e : undefined;
-    }, 10_000, 'three watch events');
+    const mine = await eventually(
+      async () => {
+        const e = events.filter((x) => x.object.metadata?.name === name);
+        return e.length >= 3 ? e : undefined;
+      },
+      10_000,
+      'three watch events',
+    );
     expect(mine.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
     expect(mine[1]?.object.spec).toEqual(mirrors(['mirror.example.com/ocp/release', 'backup.example.com/ocp/release']));
   });

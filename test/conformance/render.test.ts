@@ -12,7 +12,12 @@ import { isValidRegistriesConfScope, scopeIsNestedInsideScope } from '../../src/
 import { TopoGraph } from '../../src/domain/topo-sort.ts';
 import { icspToIdms, dumpIdmsYaml } from '../../src/domain/icsp-migration.ts';
 import type { PolicySet } from '../../src/domain/policy-set.ts';
-import type { ImageConfig, ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet } from '../../src/types/openshift.ts';
+import type {
+  ImageConfig,
+  ImageContentSourcePolicy,
+  ImageDigestMirrorSet,
+  ImageTagMirrorSet,
+} from '../../src/types/openshift.ts';
 import { readVectors } from '../helpers/shared-dir.ts';
 
 interface RenderCase {
@@ -32,17 +37,34 @@ interface PayloadExpected {
   errorLogged: boolean;
   loggedErrorThisPort?: string | null;
   /** Cases where upstream asserts less: what this port computes, and what must not be blocked. */
-  computed?: { registriesBlocked: unknown; policyBlocked: unknown; allowedForPolicy: unknown; loggedError: string | null };
+  computed?: {
+    registriesBlocked: unknown;
+    policyBlocked: unknown;
+    allowedForPolicy: unknown;
+    loggedError: string | null;
+  };
   registriesBlockedMustNotContain?: string;
 }
 interface Vectors {
   cases: RenderCase[];
-  payloadBlockCases: Array<{ name: string; releaseImage: string; imageConfig: ImageConfig; idms: ImageDigestMirrorSet[]; expected: PayloadExpected }>;
+  payloadBlockCases: Array<{
+    name: string;
+    releaseImage: string;
+    imageConfig: ImageConfig;
+    idms: ImageDigestMirrorSet[];
+    expected: PayloadExpected;
+  }>;
   topoCases: Array<{ source: string; edges: Array<[string, string]>; expected: string[] }>;
   scopeNestingCases: Array<{ subScope: string; superScope: string; expected: boolean }>;
   scopeValidityCases: Array<{ scope: string; expected: boolean }>;
   realMirrorCases: Array<{ sourceRepo: string; mirrors: string[]; expected: boolean }>;
-  nestedScopeAdjustCases: Array<{ mirroredScope: string; subScope: string; mirrors: string[]; expected?: string[]; expectedError?: boolean }>;
+  nestedScopeAdjustCases: Array<{
+    mirroredScope: string;
+    subScope: string;
+    mirrors: string[];
+    expected?: string[];
+    expectedError?: boolean;
+  }>;
   icspToIdmsMigrationCases: Array<{ source: string; icsps?: ImageContentSourcePolicy[]; expectedYaml?: string }>;
 }
 
@@ -95,14 +117,26 @@ describe('render.json payloadBlockCases', () => {
     it(c.name, () => {
       const rs = c.imageConfig.spec.registrySources ?? {};
       const p: PolicySet = { icsps: [], idms: c.idms, itms: [] };
-      const r = applyPayloadFilter(c.releaseImage, rs.insecureRegistries ?? [], rs.blockedRegistries ?? [], rs.allowedRegistries ?? [], mirrorSetInputs(p).digest);
+      const r = applyPayloadFilter(
+        c.releaseImage,
+        rs.insecureRegistries ?? [],
+        rs.blockedRegistries ?? [],
+        rs.allowedRegistries ?? [],
+        mirrorSetInputs(p).digest,
+      );
       const e = c.expected;
       expect(r.loggedError !== null).toBe(e.errorLogged);
-      if (e.registriesBlockedMustNotContain !== undefined) expect(r.registriesBlocked ?? []).not.toContain(e.registriesBlockedMustNotContain);
+      if (e.registriesBlockedMustNotContain !== undefined)
+        expect(r.registriesBlocked ?? []).not.toContain(e.registriesBlockedMustNotContain);
       if (e.computed !== undefined) {
         expect(r).toEqual(e.computed);
       } else {
-        expect(r).toEqual({ registriesBlocked: e.registriesBlocked, policyBlocked: e.policyBlocked, allowedForPolicy: e.allowedForPolicy, loggedError: e.loggedErrorThisPort });
+        expect(r).toEqual({
+          registriesBlocked: e.registriesBlocked,
+          policyBlocked: e.policyBlocked,
+          allowedForPolicy: e.allowedForPolicy,
+          loggedError: e.loggedErrorThisPort,
+        });
       }
     });
   }
@@ -123,17 +157,20 @@ describe('render.json topoCases (every rotation of the edge list)', () => {
 
 describe('render.json scope tables', () => {
   for (const c of v.scopeNestingCases) {
-    it(`nested ${c.subScope} in ${c.superScope}`, () => expect(scopeIsNestedInsideScope(c.subScope, c.superScope)).toBe(c.expected));
+    it(`nested ${c.subScope} in ${c.superScope}`, () =>
+      expect(scopeIsNestedInsideScope(c.subScope, c.superScope)).toBe(c.expected));
   }
   for (const c of v.scopeValidityCases) {
     it(`valid scope ${JSON.stringify(c.scope)}`, () => expect(isValidRegistriesConfScope(c.scope)).toBe(c.expected));
   }
   for (const c of v.realMirrorCases) {
-    it(`real mirror ${c.sourceRepo} [${c.mirrors.join(',')}]`, () => expect(mirrorsContainsARealMirror(c.sourceRepo, c.mirrors)).toBe(c.expected));
+    it(`real mirror ${c.sourceRepo} [${c.mirrors.join(',')}]`, () =>
+      expect(mirrorsContainsARealMirror(c.sourceRepo, c.mirrors)).toBe(c.expected));
   }
   for (const c of v.nestedScopeAdjustCases) {
     it(`adjust ${c.mirroredScope} -> ${c.subScope}`, () => {
-      if (c.expectedError === true) expect(() => mirrorsAdjustedForNestedScope(c.mirroredScope, c.subScope, c.mirrors)).toThrow(EngineError);
+      if (c.expectedError === true)
+        expect(() => mirrorsAdjustedForNestedScope(c.mirroredScope, c.subScope, c.mirrors)).toThrow(EngineError);
       else expect(mirrorsAdjustedForNestedScope(c.mirroredScope, c.subScope, c.mirrors)).toEqual(c.expected);
     });
   }
@@ -143,8 +180,18 @@ describe('render.json icspToIdmsMigrationCases', () => {
   for (const c of v.icspToIdmsMigrationCases) {
     it(c.source, () => {
       const icsps = c.icsps ?? [
-        { apiVersion: 'operator.openshift.io/v1alpha1', kind: 'ImageContentSourcePolicy', metadata: { name: 'a' }, spec: { repositoryDigestMirrors: [{ source: 's.example.com', mirrors: ['m.example.com'] }] } },
-        { apiVersion: 'operator.openshift.io/v1alpha1', kind: 'ImageContentSourcePolicy', metadata: { name: 'b' }, spec: { repositoryDigestMirrors: [{ source: 't.example.com', mirrors: ['n.example.com'] }] } },
+        {
+          apiVersion: 'operator.openshift.io/v1alpha1',
+          kind: 'ImageContentSourcePolicy',
+          metadata: { name: 'a' },
+          spec: { repositoryDigestMirrors: [{ source: 's.example.com', mirrors: ['m.example.com'] }] },
+        },
+        {
+          apiVersion: 'operator.openshift.io/v1alpha1',
+          kind: 'ImageContentSourcePolicy',
+          metadata: { name: 'b' },
+          spec: { repositoryDigestMirrors: [{ source: 't.example.com', mirrors: ['n.example.com'] }] },
+        },
       ];
       const out = dumpIdmsYaml(icsps.map(icspToIdms));
       if (c.expectedYaml !== undefined) expect(out).toBe(c.expectedYaml);

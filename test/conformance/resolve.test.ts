@@ -17,7 +17,14 @@ interface ResolveCase {
 interface Vectors {
   cases: ResolveCase[];
   prefixMatchCases: Array<{ ref: string; prefix: string; expectedMatchLength: number }>;
-  rewriteCases: Array<{ reference: string; prefix: string; location: string; expected?: string; expectedError?: boolean; messageFromThisPort?: string }>;
+  rewriteCases: Array<{
+    reference: string;
+    prefix: string;
+    location: string;
+    expected?: string;
+    expectedError?: boolean;
+    messageFromThisPort?: string;
+  }>;
   parseLocationCases: Array<{ input: string; expected?: string; expectedError?: string }>;
   findRegistryCases: Array<{ ref: string; matched: { prefix: string; location: string } | null }>;
 }

@@ -59,7 +59,11 @@ describe('repository copies of ../shared', () => {
       writeFileSync(join(root, 'copy', 'a.json'), '{"a":2}');
       writeFileSync(join(root, 'up', 'sub', 'b.log'), 'b');
       writeFileSync(join(root, 'copy', 'c.txt'), 'c');
-      expect(treeDifferences(join(root, 'up'), join(root, 'copy'))).toEqual(['differs: a.json', 'missing from the copy: sub/b.log', 'only in the copy: c.txt']);
+      expect(treeDifferences(join(root, 'up'), join(root, 'copy'))).toEqual([
+        'differs: a.json',
+        'missing from the copy: sub/b.log',
+        'only in the copy: c.txt',
+      ]);
       writeFileSync(join(root, 'copy', 'a.json'), '{"a":1}');
       mkdirSync(join(root, 'copy', 'sub'), { recursive: true });
       writeFileSync(join(root, 'copy', 'sub', 'b.log'), 'b');

@@ -73,13 +73,33 @@ export function mutate(r: Rng, text: string, rounds = 1 + r.int(6)): string {
         s = s.slice(0, at);
         break;
       case 6:
-        s = s.slice(0, at) + r.pick([' &a ', ' *a', ' !!binary ', ' ~', ' null', ' []', ' {}', ' 1e999', ' -', ' ---\n', '\n...\n', ' !!str ', ' <<: *a']) + s.slice(at);
+        s =
+          s.slice(0, at) +
+          r.pick([
+            ' &a ',
+            ' *a',
+            ' !!binary ',
+            ' ~',
+            ' null',
+            ' []',
+            ' {}',
+            ' 1e999',
+            ' -',
+            ' ---\n',
+            '\n...\n',
+            ' !!str ',
+            ' <<: *a',
+          ]) +
+          s.slice(at);
         break;
       case 7:
         s = s.slice(0, at) + s.slice(r.int(s.length), r.int(s.length)) + s.slice(at);
         break;
       default:
-        s = s.replace(/: [^\n]*/, r.pick([': null', ': []', ': {}', ': 5', ': true', ': ""', ': [1, [2]]', ': {a: {b: c}}']));
+        s = s.replace(
+          /: [^\n]*/,
+          r.pick([': null', ': []', ': {}', ': 5', ': true', ': ""', ': [1, [2]]', ': {a: {b: c}}']),
+        );
     }
   }
   return s;
@@ -87,7 +107,15 @@ export function mutate(r: Rng, text: string, rounds = 1 + r.int(6)): string {
 
 /** A random JSON-ish value, biased toward the shapes of Kubernetes objects. */
 export function randomValue(r: Rng, depth = 0): unknown {
-  const kinds = ['ImageContentSourcePolicy', 'ImageDigestMirrorSet', 'ImageTagMirrorSet', 'Image', 'ClusterVersion', 'List', 'Other'];
+  const kinds = [
+    'ImageContentSourcePolicy',
+    'ImageDigestMirrorSet',
+    'ImageTagMirrorSet',
+    'Image',
+    'ClusterVersion',
+    'List',
+    'Other',
+  ];
   switch (depth > 4 ? r.int(5) : r.int(9)) {
     case 0:
       return null;
@@ -98,13 +126,41 @@ export function randomValue(r: Rng, depth = 0): unknown {
     case 3:
       return r.string('abcdefghij.-/:@_0123456789', 20);
     case 4:
-      return r.pick(['', 'quay.io/a/b', 'cluster', 'version', 'NeverContactSource', 'AllowContactingSource', 'sha256:x']);
+      return r.pick([
+        '',
+        'quay.io/a/b',
+        'cluster',
+        'version',
+        'NeverContactSource',
+        'AllowContactingSource',
+        'sha256:x',
+      ]);
     case 5:
     case 6:
       return Array.from({ length: r.int(4) }, () => randomValue(r, depth + 1));
     default: {
       const o: Record<string, unknown> = {};
-      const keys = ['apiVersion', 'kind', 'metadata', 'spec', 'items', 'name', 'source', 'mirrors', 'mirrorSourcePolicy', 'repositoryDigestMirrors', 'imageDigestMirrors', 'imageTagMirrors', 'registrySources', 'blockedRegistries', 'allowedRegistries', 'insecureRegistries', 'status', 'desired', 'image'];
+      const keys = [
+        'apiVersion',
+        'kind',
+        'metadata',
+        'spec',
+        'items',
+        'name',
+        'source',
+        'mirrors',
+        'mirrorSourcePolicy',
+        'repositoryDigestMirrors',
+        'imageDigestMirrors',
+        'imageTagMirrors',
+        'registrySources',
+        'blockedRegistries',
+        'allowedRegistries',
+        'insecureRegistries',
+        'status',
+        'desired',
+        'image',
+      ];
       for (let i = r.int(5); i > 0; i--) o[r.pick(keys)] = randomValue(r, depth + 1);
       if (depth === 0 || r.chance(0.3)) {
         o['kind'] = r.pick(kinds);
@@ -123,7 +179,11 @@ export interface FuzzFailure {
 }
 
 /** Runs `one` with fresh cases until the time budget is spent; returns the number of cases run. */
-export async function fuzzFor(budgetMs: number, seed: number, one: (r: Rng, iteration: number) => Promise<void>): Promise<number> {
+export async function fuzzFor(
+  budgetMs: number,
+  seed: number,
+  one: (r: Rng, iteration: number) => Promise<void>,
+): Promise<number> {
   const r = new Rng(seed);
   const end = performance.now() + budgetMs;
   let i = 0;
@@ -135,7 +195,13 @@ export async function fuzzFor(budgetMs: number, seed: number, one: (r: Rng, iter
 export async function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`hang: ${what} did not finish within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(() => reject(new Error(`hang: ${what} did not finish within ${ms} ms`)), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -154,24 +220,55 @@ export function nearValidObject(r: Rng): Record<string, unknown> {
   const kind = r.pick(Object.keys(GROUPS));
   const rules = [{ source: 'quay.io/a', mirrors: ['m.example.com/a'], mirrorSourcePolicy: 'AllowContactingSource' }];
   const spec: Record<string, unknown> =
-    kind === 'ImageContentSourcePolicy' ? { repositoryDigestMirrors: [{ source: 'quay.io/a', mirrors: ['m.example.com/a'] }] }
-      : kind === 'ImageDigestMirrorSet' ? { imageDigestMirrors: rules }
-        : kind === 'ImageTagMirrorSet' ? { imageTagMirrors: rules }
-          : kind === 'Image' ? { registrySources: { blockedRegistries: ['b.example.com'], insecureRegistries: ['m.example.com'] } } : {};
-  const o: Record<string, unknown> = { apiVersion: GROUPS[kind], kind, metadata: { name: kind === 'Image' ? 'cluster' : kind === 'ClusterVersion' ? 'version' : 'x' }, spec };
-  if (kind === 'ClusterVersion') o['status'] = { desired: { image: 'quay.io/openshift-release-dev/ocp-release@sha256:' + 'a'.repeat(64) } };
+    kind === 'ImageContentSourcePolicy'
+      ? { repositoryDigestMirrors: [{ source: 'quay.io/a', mirrors: ['m.example.com/a'] }] }
+      : kind === 'ImageDigestMirrorSet'
+        ? { imageDigestMirrors: rules }
+        : kind === 'ImageTagMirrorSet'
+          ? { imageTagMirrors: rules }
+          : kind === 'Image'
+            ? { registrySources: { blockedRegistries: ['b.example.com'], insecureRegistries: ['m.example.com'] } }
+            : {};
+  const o: Record<string, unknown> = {
+    apiVersion: GROUPS[kind],
+    kind,
+    metadata: { name: kind === 'Image' ? 'cluster' : kind === 'ClusterVersion' ? 'version' : 'x' },
+    spec,
+  };
+  if (kind === 'ClusterVersion')
+    o['status'] = { desired: { image: 'quay.io/openshift-release-dev/ocp-release@sha256:' + 'a'.repeat(64) } };
   // Paths into the object; one to three of them get a random value (or disappear).
-  const paths: string[][] = [['spec'], ['metadata'], ['metadata', 'name'], ['status'], ['status', 'desired'], ['status', 'desired', 'image']];
+  const paths: string[][] = [
+    ['spec'],
+    ['metadata'],
+    ['metadata', 'name'],
+    ['status'],
+    ['status', 'desired'],
+    ['status', 'desired', 'image'],
+  ];
   for (const k of Object.keys(spec)) {
     paths.push(['spec', k]);
     const v = spec[k];
-    if (Array.isArray(v)) paths.push(['spec', k, '0'], ['spec', k, '0', 'source'], ['spec', k, '0', 'mirrors'], ['spec', k, '0', 'mirrors', '0'], ['spec', k, '0', 'mirrorSourcePolicy']);
-    else paths.push(['spec', k, 'blockedRegistries'], ['spec', k, 'blockedRegistries', '0'], ['spec', k, 'allowedRegistries']);
+    if (Array.isArray(v))
+      paths.push(
+        ['spec', k, '0'],
+        ['spec', k, '0', 'source'],
+        ['spec', k, '0', 'mirrors'],
+        ['spec', k, '0', 'mirrors', '0'],
+        ['spec', k, '0', 'mirrorSourcePolicy'],
+      );
+    else
+      paths.push(
+        ['spec', k, 'blockedRegistries'],
+        ['spec', k, 'blockedRegistries', '0'],
+        ['spec', k, 'allowedRegistries'],
+      );
   }
   for (let n = 1 + r.int(3); n > 0; n--) {
     const path = r.pick(paths);
     let at: unknown = o;
-    for (const p of path.slice(0, -1)) at = typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[p] : undefined;
+    for (const p of path.slice(0, -1))
+      at = typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[p] : undefined;
     if (typeof at !== 'object' || at === null) continue;
     const last = path.at(-1)!;
     if (r.chance(0.2)) delete (at as Record<string, unknown>)[last];

@@ -25,13 +25,18 @@ export interface CriError {
 /** CRI-O's own wrapping of the containers/image error. */
 export function crioError(podmanError: string, image: string): CriError {
   if (/short-name resolution enforced but cannot prompt without a TTY/.test(podmanError)) {
-    return { crio: `short name mode is enforcing, but image name ${image} returns ambiguous list`, reason: 'ErrImagePull' };
+    return {
+      crio: `short name mode is enforcing, but image name ${image} returns ambiguous list`,
+      reason: 'ErrImagePull',
+    };
   }
-  if (/Source image rejected: /.test(podmanError)) return { crio: `SignatureValidationFailed: ${podmanError}`, reason: 'SignatureValidationFailed' };
+  if (/Source image rejected: /.test(podmanError))
+    return { crio: `SignatureValidationFailed: ${podmanError}`, reason: 'SignatureValidationFailed' };
   // errors.Is(err, ECONNREFUSED) sees only the %w chain: the primary (last) candidate's error, never the mirrors'
   const mirrors = podmanError.lastIndexOf(']): ');
   const primary = mirrors >= 0 ? podmanError.slice(mirrors) : podmanError;
-  if (/connect: connection refused/.test(primary)) return { crio: `RegistryUnavailable: ${podmanError}`, reason: 'RegistryUnavailable' };
+  if (/connect: connection refused/.test(primary))
+    return { crio: `RegistryUnavailable: ${podmanError}`, reason: 'RegistryUnavailable' };
   return { crio: podmanError, reason: 'ErrImagePull' };
 }
 
@@ -72,7 +77,10 @@ export function wrapPullError(podmanError: string, image: string, gen: KubeletGe
     waitingErrImagePull: { reason, message: msg },
     waitingBackOff: {
       reason: 'ImagePullBackOff',
-      message: gen === 'cri-client' ? `Back-off pulling image "${image}": ${reason}: ${msg}` : `Back-off pulling image "${image}"`,
+      message:
+        gen === 'cri-client'
+          ? `Back-off pulling image "${image}": ${reason}: ${msg}`
+          : `Back-off pulling image "${image}"`,
     },
   };
 }
@@ -100,7 +108,10 @@ export function describePod(p: PodShape, w: Wrapped): string {
     ['Normal', 'BackOff', '12s (x5 over 2m)', w.backOffEvent],
     ['Warning', 'Failed', '12s (x5 over 2m)', 'Error: ImagePullBackOff'],
   ];
-  const rows = events.map(([type, reason, age, msg]) => `  ${type.padEnd(7)}  ${reason.padEnd(9)}  ${age.padEnd(17)}  ${'kubelet'.padEnd(17)}  ${msg}`);
+  const rows = events.map(
+    ([type, reason, age, msg]) =>
+      `  ${type.padEnd(7)}  ${reason.padEnd(9)}  ${age.padEnd(17)}  ${'kubelet'.padEnd(17)}  ${msg}`,
+  );
   return [
     `Name:             ${p.name}`,
     `Namespace:        ${p.namespace}`,
@@ -145,7 +156,9 @@ export function getEvents(p: PodShape, w: Wrapped): string {
   const obj = `pod/${p.name}`;
   return [
     `LAST SEEN   TYPE      REASON      OBJECT${' '.repeat(Math.max(1, obj.length - 4))}MESSAGE`,
-    ...rows.map(([age, type, reason, msg]) => `${age.padEnd(10)}  ${type.padEnd(8)}  ${reason.padEnd(10)}  ${obj}   ${msg}`),
+    ...rows.map(
+      ([age, type, reason, msg]) => `${age.padEnd(10)}  ${type.padEnd(8)}  ${reason.padEnd(10)}  ${obj}   ${msg}`,
+    ),
     '',
   ].join('\n');
 }

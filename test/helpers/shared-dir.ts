@@ -15,7 +15,8 @@ export const vectorsDir = join(repoRoot, 'test', 'conformance', 'vectors');
 export const podmanFixturesDir = join(repoRoot, 'test', 'fixtures', 'podman');
 
 function mustExist(p: string): string {
-  if (!existsSync(p)) throw new Error(`${p} is missing from the repository: restore it with git checkout (it is a copy of ../shared)`);
+  if (!existsSync(p))
+    throw new Error(`${p} is missing from the repository: restore it with git checkout (it is a copy of ../shared)`);
   return p;
 }
 

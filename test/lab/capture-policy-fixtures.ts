@@ -22,10 +22,16 @@ try {
     const files = nodeFiles(p);
     const ref = s.ref(lab.digest);
     const r = await lab.podmanPullNodeFiles(s.name, files, ref);
-    writeFileSync(join(dir, 'policies.yaml'), [p.image, ...p.idms].map((o) => dump(o, { lineWidth: -1 })).join('---\n'));
+    writeFileSync(
+      join(dir, 'policies.yaml'),
+      [p.image, ...p.idms].map((o) => dump(o, { lineWidth: -1 })).join('---\n'),
+    );
     writeFileSync(join(dir, 'registries.conf'), files.registriesConf);
     writeFileSync(join(dir, 'policy.json'), files.policyJson);
-    writeFileSync(join(dir, 'command.txt'), `CONTAINERS_REGISTRIES_CONF=${r.registriesConf} ${r.command.join(' ')}\n# /etc/containers/policy.json = policy.json (this folder); ${s.title}\n`);
+    writeFileSync(
+      join(dir, 'command.txt'),
+      `CONTAINERS_REGISTRIES_CONF=${r.registriesConf} ${r.command.join(' ')}\n# /etc/containers/policy.json = policy.json (this folder); ${s.title}\n`,
+    );
     writeFileSync(join(dir, 'output.log'), readFileSync(r.logFile));
     writeFileSync(join(dir, 'outcome.json'), `${JSON.stringify({ image: ref, exitCode: r.exitCode }, null, 2)}\n`);
     process.stdout.write(`${s.name}: exit ${r.exitCode}\n`);

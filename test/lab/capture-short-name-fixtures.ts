@@ -18,7 +18,10 @@ try {
     mkdirSync(dir);
     const r = await lab.podmanPullConf(s.name, s.conf, s.ref);
     writeFileSync(join(dir, 'registries.conf'), s.conf);
-    writeFileSync(join(dir, 'command.txt'), `CONTAINERS_REGISTRIES_CONF=${r.registriesConf} ${r.command.join(' ')}\n# ${s.title}\n`);
+    writeFileSync(
+      join(dir, 'command.txt'),
+      `CONTAINERS_REGISTRIES_CONF=${r.registriesConf} ${r.command.join(' ')}\n# ${s.title}\n`,
+    );
     writeFileSync(join(dir, 'output.log'), readFileSync(r.logFile));
     writeFileSync(join(dir, 'outcome.json'), `${JSON.stringify({ image: s.ref, exitCode: r.exitCode }, null, 2)}\n`);
     process.stdout.write(`${s.name}: exit ${r.exitCode}\n`);

@@ -44,63 +44,91 @@ interface Scenario {
 const D = (): string => lab.digest;
 const scenarios: Scenario[] = [
   {
-    name: 'not-mirrored', what: 'digest pull, IDMS mirrors do not hold the image, the source is unresolvable (disconnected)',
-    conf: idms(DISCONNECTED, false, `${MA}/empty/repo`, `${MB}/empty/repo`), ref: () => `${DISCONNECTED}/exampleimage@${D()}`,
+    name: 'not-mirrored',
+    what: 'digest pull, IDMS mirrors do not hold the image, the source is unresolvable (disconnected)',
+    conf: idms(DISCONNECTED, false, `${MA}/empty/repo`, `${MB}/empty/repo`),
+    ref: () => `${DISCONNECTED}/exampleimage@${D()}`,
     expect: ['manifest-unknown', 'manifest-unknown', 'dns'],
   },
   {
-    name: 'unauthorized', what: 'the mirror needs credentials the node does not have; NeverContactSource',
-    conf: idms(`${SRC}/repo`, true, `${MAUTH}/mirror/repo`), ref: () => `${SRC}/repo/exampleimage@${D()}`,
+    name: 'unauthorized',
+    what: 'the mirror needs credentials the node does not have; NeverContactSource',
+    conf: idms(`${SRC}/repo`, true, `${MAUTH}/mirror/repo`),
+    ref: () => `${SRC}/repo/exampleimage@${D()}`,
     expect: ['unauthorized', 'blocked'],
   },
   {
-    name: 'x509', what: 'the mirror\'s certificate is not trusted by the node; NeverContactSource',
-    conf: idms(`${SRC}/repo`, true, `${MUNTRUSTED}/mirror/repo`), ref: () => `${SRC}/repo/exampleimage@${D()}`,
+    name: 'x509',
+    what: "the mirror's certificate is not trusted by the node; NeverContactSource",
+    conf: idms(`${SRC}/repo`, true, `${MUNTRUSTED}/mirror/repo`),
+    ref: () => `${SRC}/repo/exampleimage@${D()}`,
     expect: ['tls', 'blocked'],
   },
   {
-    name: 'mirror-down', what: 'nothing listens at the mirror; NeverContactSource',
-    conf: idms(`${SRC}/repo`, true, `${MDOWN}/mirror/repo`), ref: () => `${SRC}/repo/exampleimage@${D()}`,
+    name: 'mirror-down',
+    what: 'nothing listens at the mirror; NeverContactSource',
+    conf: idms(`${SRC}/repo`, true, `${MDOWN}/mirror/repo`),
+    ref: () => `${SRC}/repo/exampleimage@${D()}`,
     expect: ['unreachable', 'blocked'],
   },
   {
-    name: 'registry-down', what: 'no mirror; the source registry refuses connections (CRI-O: RegistryUnavailable)',
-    conf: '', ref: () => `${MDOWN}/repo/exampleimage@${D()}`,
+    name: 'registry-down',
+    what: 'no mirror; the source registry refuses connections (CRI-O: RegistryUnavailable)',
+    conf: '',
+    ref: () => `${MDOWN}/repo/exampleimage@${D()}`,
     expect: ['unreachable'],
   },
   {
-    name: 'tag-pull-digest-only-mirror', what: 'tag pull; the IDMS mirror holds the image but is digest-only; the source is unresolvable',
-    conf: idms(DISCONNECTED, false, `${MA}/mirror/repo`), ref: () => `${DISCONNECTED}/exampleimage:latest`,
+    name: 'tag-pull-digest-only-mirror',
+    what: 'tag pull; the IDMS mirror holds the image but is digest-only; the source is unresolvable',
+    conf: idms(DISCONNECTED, false, `${MA}/mirror/repo`),
+    ref: () => `${DISCONNECTED}/exampleimage:latest`,
     expect: ['dns'],
   },
   {
-    name: 'blocked-source', what: 'digest pull; the source is blocked (image.config blockedRegistries) and no mirror is configured for it',
-    conf: `\n[[registry]]\n  prefix = ""\n  location = "${SRC}/repo"\n  blocked = true\n`, ref: () => `${SRC}/repo/exampleimage@${D()}`,
+    name: 'blocked-source',
+    what: 'digest pull; the source is blocked (image.config blockedRegistries) and no mirror is configured for it',
+    conf: `\n[[registry]]\n  prefix = ""\n  location = "${SRC}/repo"\n  blocked = true\n`,
+    ref: () => `${SRC}/repo/exampleimage@${D()}`,
     expect: ['blocked'],
   },
   {
-    name: 'tag-pull-blocked-source', what: 'tag pull; the IDMS mirror is digest-only; the source is blocked (NeverContactSource)',
-    conf: idms(`${SRC}/repo`, true, `${MA}/mirror/repo`), ref: () => `${SRC}/repo/exampleimage:latest`,
+    name: 'tag-pull-blocked-source',
+    what: 'tag pull; the IDMS mirror is digest-only; the source is blocked (NeverContactSource)',
+    conf: idms(`${SRC}/repo`, true, `${MA}/mirror/repo`),
+    ref: () => `${SRC}/repo/exampleimage:latest`,
     expect: ['blocked'],
   },
   {
-    name: 'all-candidates-fail', what: 'a digest that exists nowhere: manifest unknown, refused, untrusted TLS, manifest unknown',
+    name: 'all-candidates-fail',
+    what: 'a digest that exists nowhere: manifest unknown, refused, untrusted TLS, manifest unknown',
     conf: `\n[[registry]]\n  prefix = ""\n  location = "${SRC}/repo"\n  mirror-by-digest-only = true\n${[`${MA}/mirror/repo`, `${MDOWN}/mirror/repo`, `${MUNTRUSTED}/mirror/repo`].map((m) => `\n  [[registry.mirror]]\n    location = "${m}"\n`).join('')}`,
     ref: () => `${SRC}/repo/exampleimage@sha256:6076a05fe8007697245a5ae8eb2d60029c924e553979e9791482909694e5bead`,
     expect: ['manifest-unknown', 'unreachable', 'tls', 'manifest-unknown'],
   },
   {
-    name: 'short-name-ambiguous', what: 'short name, two search registries, short-name-mode enforcing, no TTY',
+    name: 'short-name-ambiguous',
+    what: 'short name, two search registries, short-name-mode enforcing, no TTY',
     header: `unqualified-search-registries = ["${MA}", "${MB}"]\nshort-name-mode = "enforcing"\n`,
-    conf: '', ref: () => 'exampleimage:latest',
+    conf: '',
+    ref: () => 'exampleimage:latest',
     expect: ['short-name-ambiguous'],
   },
   {
-    name: 'rejected-by-policy', what: 'policy.json rejects the source repository (signature policy)',
-    conf: '', ref: () => `${SRC}/repo/exampleimage@${D()}`,
-    extra: () => ['--signature-policy', lab.writeScenarioFile('reject-policy.json', JSON.stringify({
-      default: [{ type: 'insecureAcceptAnything' }], transports: { docker: { [`${SRC}/repo`]: [{ type: 'reject' }] } },
-    }))],
+    name: 'rejected-by-policy',
+    what: 'policy.json rejects the source repository (signature policy)',
+    conf: '',
+    ref: () => `${SRC}/repo/exampleimage@${D()}`,
+    extra: () => [
+      '--signature-policy',
+      lab.writeScenarioFile(
+        'reject-policy.json',
+        JSON.stringify({
+          default: [{ type: 'insecureAcceptAnything' }],
+          transports: { docker: { [`${SRC}/repo`]: [{ type: 'reject' }] } },
+        }),
+      ),
+    ],
     expect: ['rejected-by-policy'],
   },
 ];
@@ -116,53 +144,78 @@ const GENERATIONS: KubeletGeneration[] = ['grpc-prefix', 'cri-client'];
 
 describe('kubelet events built from real podman runs', () => {
   for (const s of scenarios) {
-    it(s.name, async () => {
-      const ref = s.ref();
-      const r = await lab.podmanPull(`event-${s.name}`, s.conf, ref, s.extra?.() ?? [], s.header);
-      expect(r.exitCode, r.log.slice(-3000)).not.toBe(0);
-      const error = finalError(r.log);
-      const { evidence: fromLog } = await readEvidenceFromFile(r.logFile);
+    it(
+      s.name,
+      async () => {
+        const ref = s.ref();
+        const r = await lab.podmanPull(`event-${s.name}`, s.conf, ref, s.extra?.() ?? [], s.header);
+        expect(r.exitCode, r.log.slice(-3000)).not.toBe(0);
+        const error = finalError(r.log);
+        const { evidence: fromLog } = await readEvidenceFromFile(r.logFile);
 
-      const walks = fromLog.attempts.map((a) => a.walk);
-      const lastWalk = fromLog.attempts.filter((a) => a.walk === Math.max(...walks));
-      const texts: Record<string, string> = { 'podman-error.txt': `${error}\n` };
-      const pod = { namespace: 'shop', name: `web-${s.name}-7d9f8b6c5-x2x4q`, node: 'worker-1.lab.example', container: 'web', image: ref };
-      for (const gen of GENERATIONS) {
-        const w = wrapPullError(error, ref, gen);
-        texts[`${gen}.event-failed.txt`] = `${w.failedEvent}\n`;
-        texts[`${gen}.waiting-errimagepull.txt`] = `${w.waitingErrImagePull.message}\n`;
-        texts[`${gen}.waiting-backoff.txt`] = `${w.waitingBackOff.message}\n`;
-        texts[`${gen}.describe-pod.txt`] = describePod(pod, w);
-        texts[`${gen}.get-events.txt`] = getEvents(pod, w);
-        if (s.name === 'short-name-ambiguous') texts[`${gen}.event-inspectfailed.txt`] = `${inspectFailedEvent(ref, gen)}\n`;
-      }
-
-      for (const [file, text] of Object.entries(texts)) {
-        // the old kubelet's back-off message carries no error: nothing to read there
-        if (file.endsWith('grpc-prefix.waiting-backoff.txt')) continue;
-        // podman's own text of a short-name failure does not name the image: the CLI takes it from --image
-        const e = parseEventText(text, file === 'podman-error.txt' ? ref : null);
-        const got = e.attempts.map((a) => a.outcome);
-        expect(got, `${file}:\n${text}`).toEqual(s.expect);
-        // a policy rejection comes after the manifest was fetched: the debug log shows that candidate serving
-        if (lastWalk.length > 0 && !s.expect.includes('rejected-by-policy')) {
-          // the same candidates, in the same order, as the full debug log of the same run shows (its last walk:
-          // podman repeats a walk whose last error is retryable; the error text is the last walk's)
-          expect(e.attempts.map((a) => [a.reference, a.outcome]), file).toEqual(lastWalk.map((a) => [a.reference, a.outcome]));
+        const walks = fromLog.attempts.map((a) => a.walk);
+        const lastWalk = fromLog.attempts.filter((a) => a.walk === Math.max(...walks));
+        const texts: Record<string, string> = { 'podman-error.txt': `${error}\n` };
+        const pod = {
+          namespace: 'shop',
+          name: `web-${s.name}-7d9f8b6c5-x2x4q`,
+          node: 'worker-1.lab.example',
+          container: 'web',
+          image: ref,
+        };
+        for (const gen of GENERATIONS) {
+          const w = wrapPullError(error, ref, gen);
+          texts[`${gen}.event-failed.txt`] = `${w.failedEvent}\n`;
+          texts[`${gen}.waiting-errimagepull.txt`] = `${w.waitingErrImagePull.message}\n`;
+          texts[`${gen}.waiting-backoff.txt`] = `${w.waitingBackOff.message}\n`;
+          texts[`${gen}.describe-pod.txt`] = describePod(pod, w);
+          texts[`${gen}.get-events.txt`] = getEvents(pod, w);
+          if (s.name === 'short-name-ambiguous')
+            texts[`${gen}.event-inspectfailed.txt`] = `${inspectFailedEvent(ref, gen)}\n`;
         }
-      }
 
-      if (WRITE) {
-        const dir = join(OUT, s.name);
-        mkdirSync(dir, { recursive: true });
-        for (const [file, text] of Object.entries(texts)) writeFileSync(join(dir, file), text);
-        writeFileSync(join(dir, 'scenario.json'), `${JSON.stringify({
-          what: s.what, image: ref, registriesConf: (s.header ?? HEADER) + s.conf, command: r.command.join(' '), exitCode: r.exitCode,
-          outcomes: s.expect,
-          attempts: lastWalk.map((a) => ({ reference: a.reference, outcome: a.outcome })),
-          retries: fromLog.retries,
-        }, null, 2)}\n`);
-      }
-    }, 120_000);
+        for (const [file, text] of Object.entries(texts)) {
+          // the old kubelet's back-off message carries no error: nothing to read there
+          if (file.endsWith('grpc-prefix.waiting-backoff.txt')) continue;
+          // podman's own text of a short-name failure does not name the image: the CLI takes it from --image
+          const e = parseEventText(text, file === 'podman-error.txt' ? ref : null);
+          const got = e.attempts.map((a) => a.outcome);
+          expect(got, `${file}:\n${text}`).toEqual(s.expect);
+          // a policy rejection comes after the manifest was fetched: the debug log shows that candidate serving
+          if (lastWalk.length > 0 && !s.expect.includes('rejected-by-policy')) {
+            // the same candidates, in the same order, as the full debug log of the same run shows (its last walk:
+            // podman repeats a walk whose last error is retryable; the error text is the last walk's)
+            expect(
+              e.attempts.map((a) => [a.reference, a.outcome]),
+              file,
+            ).toEqual(lastWalk.map((a) => [a.reference, a.outcome]));
+          }
+        }
+
+        if (WRITE) {
+          const dir = join(OUT, s.name);
+          mkdirSync(dir, { recursive: true });
+          for (const [file, text] of Object.entries(texts)) writeFileSync(join(dir, file), text);
+          writeFileSync(
+            join(dir, 'scenario.json'),
+            `${JSON.stringify(
+              {
+                what: s.what,
+                image: ref,
+                registriesConf: (s.header ?? HEADER) + s.conf,
+                command: r.command.join(' '),
+                exitCode: r.exitCode,
+                outcomes: s.expect,
+                attempts: lastWalk.map((a) => ({ reference: a.reference, outcome: a.outcome })),
+                retries: fromLog.retries,
+              },
+              null,
+              2,
+            )}\n`,
+          );
+        }
+      },
+      120_000,
+    );
   }
 });

@@ -42,11 +42,17 @@ spec:
 /** The node's files for a policy set: registries.conf in the 4.13-4.18 layout (podman 4.3 reads it) and policy.json. */
 function nodeFiles(p: PolicySet, opts: RenderOptions = {}): { registriesConf: string; policyJson: string } {
   const r = renderPolicies(p, opts);
-  return { registriesConf: encodeRegistriesConf(r.unqualifiedSearchRegistries, r.registries, '4.13'), policyJson: policyJsonText(renderPolicyJson(p, r.payloadFilter)) };
+  return {
+    registriesConf: encodeRegistriesConf(r.unqualifiedSearchRegistries, r.registries, '4.13'),
+    policyJson: policyJsonText(renderPolicyJson(p, r.payloadFilter)),
+  };
 }
 
 function context(r: RunResult): string {
-  return `\n--- ${r.command.join(' ')} (exit ${r.exitCode})\n${r.log.split('\n').filter((l) => /Trying to access|failed: |^Error/.test(l)).join('\n')}`;
+  return `\n--- ${r.command.join(' ')} (exit ${r.exitCode})\n${r.log
+    .split('\n')
+    .filter((l) => /Trying to access|failed: |^Error/.test(l))
+    .join('\n')}`;
 }
 
 describe('the fix on real podman', () => {
@@ -61,7 +67,10 @@ describe('the fix on real podman', () => {
     const r0 = await lab.podmanPullNodeFiles('fix-before', nodeFiles(policies, { skipValidation: true }), IMAGE);
     const e0 = (await readEvidenceFromFile(r0.logFile)).evidence;
     expect(r0.exitCode, context(r0)).toBe(0);
-    expect(e0.attempts.map((a) => a.reference), context(r0)).toEqual([IMAGE]);
+    expect(
+      e0.attempts.map((a) => a.reference),
+      context(r0),
+    ).toEqual([IMAGE]);
     expect(e0.served?.reference, context(r0)).toBe(IMAGE);
 
     const fix = proposeFix({ reference: IMAGE, policies, explanation: before });

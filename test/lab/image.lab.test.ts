@@ -23,7 +23,8 @@ function podman(args: string[], timeout = 600_000): string {
   const [verb, ...rest] = args;
   const full = [...GLOBAL, verb!, ...(verb === 'build' || verb === 'run' ? LIMITS : []), ...rest];
   const r = spawnSync('podman', full, { encoding: 'utf8', timeout, maxBuffer: 64 * 1024 * 1024 });
-  if (r.error !== undefined) throw new Error(`podman ${args[0]}: ${r.error.message} (podman missing? apt-get install podman)`);
+  if (r.error !== undefined)
+    throw new Error(`podman ${args[0]}: ${r.error.message} (podman missing? apt-get install podman)`);
   if (r.status !== 0) throw new Error(`podman ${args.join(' ')} exited ${r.status}:\n${r.stderr}\n${r.stdout}`);
   return r.stdout;
 }
@@ -51,10 +52,17 @@ function buildStandInBase(): void {
   copyWithLibs(root, '/bin/dash', '/bin/sh');
   copyWithLibs(root, '/usr/bin/env');
   cpSync('/usr/lib/node_modules/npm', join(root, 'usr/local/lib/node_modules/npm'), { recursive: true });
-  writeFileSync(join(root, 'usr/local/bin/npm'), '#!/bin/sh\nexec /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/npm-cli.js "$@"\n', { mode: 0o755 });
+  writeFileSync(
+    join(root, 'usr/local/bin/npm'),
+    '#!/bin/sh\nexec /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/npm-cli.js "$@"\n',
+    { mode: 0o755 },
+  );
   mkdirSync(join(root, 'etc/ssl/certs'), { recursive: true });
   cpSync('/etc/ssl/certs/ca-certificates.crt', join(root, 'etc/ssl/certs/ca-certificates.crt'));
-  writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\ndefault:x:1001:0:app:/opt/app-root/src:/bin/sh\n');
+  writeFileSync(
+    join(root, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/sh\ndefault:x:1001:0:app:/opt/app-root/src:/bin/sh\n',
+  );
   writeFileSync(join(root, 'etc/group'), 'root:x:0:\n');
   writeFileSync(join(root, 'etc/resolv.conf'), '');
   mkdirSync(join(root, 'tmp'), { recursive: true });
@@ -70,43 +78,103 @@ function buildStandInBase(): void {
 
 beforeAll(() => {
   buildStandInBase();
-  podman(['build', '-q', '--network', 'host', '--build-arg', `BASE_IMAGE=${BASE}`, '--build-arg', 'REVISION=test', '-t', IMAGE, repoRoot]);
+  podman([
+    'build',
+    '-q',
+    '--network',
+    'host',
+    '--build-arg',
+    `BASE_IMAGE=${BASE}`,
+    '--build-arg',
+    'REVISION=test',
+    '-t',
+    IMAGE,
+    repoRoot,
+  ]);
 }, 900_000);
 
 afterAll(() => {
-  if (process.env["ICSP_KEEP_TEST_IMAGES"] === "1") return;
+  if (process.env['ICSP_KEEP_TEST_IMAGES'] === '1') return;
   spawnSync('podman', [...GLOBAL, 'rmi', '-f', IMAGE, BASE], { timeout: 120_000 });
 });
 
 describe('the container image', () => {
   it('is labelled, runs as UID 1001, and holds production dependencies only', () => {
-    const info = JSON.parse(podman(['image', 'inspect', IMAGE]))[0] as { Config: { User: string; Labels: Record<string, string>; Cmd: string[]; Entrypoint: string[] } };
+    const info = JSON.parse(podman(['image', 'inspect', IMAGE]))[0] as {
+      Config: { User: string; Labels: Record<string, string>; Cmd: string[]; Entrypoint: string[] };
+    };
     expect(info.Config.User).toBe('1001');
     expect(info.Config.Labels['org.opencontainers.image.title']).toBe('icsp-bot');
     expect(info.Config.Labels['org.opencontainers.image.revision']).toBe('test');
     expect([...info.Config.Entrypoint, ...info.Config.Cmd]).toEqual(['node', 'src/main.ts']);
-    const list = "const fs = require('node:fs'); console.log(JSON.stringify({ modules: fs.readdirSync('node_modules'), top: fs.readdirSync('.') }))";
-    const seen = JSON.parse(podman(['run', '--rm', '--network', 'none', IMAGE, '-e', list])) as { modules: string[]; top: string[] };
-    expect(seen.modules).toEqual(expect.arrayContaining(['@slack', '@kubernetes', 'js-yaml', 'smol-toml', 'pino', 'prom-client']));
+    const list =
+      "const fs = require('node:fs'); console.log(JSON.stringify({ modules: fs.readdirSync('node_modules'), top: fs.readdirSync('.') }))";
+    const seen = JSON.parse(podman(['run', '--rm', '--network', 'none', IMAGE, '-e', list])) as {
+      modules: string[];
+      top: string[];
+    };
+    expect(seen.modules).toEqual(
+      expect.arrayContaining(['@slack', '@kubernetes', 'js-yaml', 'smol-toml', 'pino', 'prom-client']),
+    );
     for (const dev of ['vitest', 'typescript', 'eslint', 'node']) expect(seen.modules).not.toContain(dev);
     expect(seen.top.sort()).toEqual(['bin', 'examples', 'node_modules', 'package.json', 'src']);
   });
 
   it('runs the CLI read-only as UID 1001 with no network', () => {
-    const out = podman(['run', '--rm', '--read-only', '--user', '1001:0', '--network', 'none', IMAGE, 'bin/icsp.js', 'why', 'imagestore.co/repo/exampleimage:latest', '--policies', 'examples/', '--json']);
+    const out = podman([
+      'run',
+      '--rm',
+      '--read-only',
+      '--user',
+      '1001:0',
+      '--network',
+      'none',
+      IMAGE,
+      'bin/icsp.js',
+      'why',
+      'imagestore.co/repo/exampleimage:latest',
+      '--policies',
+      'examples/',
+      '--json',
+    ]);
     expect(JSON.parse(out).verdict.code).toBe('tag-pull-skips-digest-mirrors');
   });
 
   it('starts the bot read-only (tmpfs /tmp) and exits 0 on SIGTERM', () => {
     const name = `icsp-bot-image-test-${process.pid}`;
-    podman(['run', '-d', '--name', name, '--read-only', '--tmpfs', '/tmp', '--user', '1001:0', '--network', 'none',
-      '-e', 'SLACK_MODE=http', '-e', 'SLACK_BOT_TOKEN=xoxb-1-2-imagetest', '-e', 'SLACK_SIGNING_SECRET=image-test-secret-123456',
-      '-e', 'HOST=127.0.0.1', '-e', 'ICSP_METRICS_HOST=127.0.0.1', '-e', 'ICSP_POLICIES=examples/', IMAGE]);
+    podman([
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--read-only',
+      '--tmpfs',
+      '/tmp',
+      '--user',
+      '1001:0',
+      '--network',
+      'none',
+      '-e',
+      'SLACK_MODE=http',
+      '-e',
+      'SLACK_BOT_TOKEN=xoxb-1-2-imagetest',
+      '-e',
+      'SLACK_SIGNING_SECRET=image-test-secret-123456',
+      '-e',
+      'HOST=127.0.0.1',
+      '-e',
+      'ICSP_METRICS_HOST=127.0.0.1',
+      '-e',
+      'ICSP_POLICIES=examples/',
+      IMAGE,
+    ]);
     try {
       let logs = '';
       for (let i = 0; i < 60 && !logs.includes('icsp-bot started'); i++) {
         execFileSync('sleep', ['0.5']);
-        logs = spawnSync('podman', [...GLOBAL, 'logs', name], { encoding: 'utf8' }).stdout + spawnSync('podman', [...GLOBAL, 'logs', name], { encoding: 'utf8' }).stderr;
+        logs =
+          spawnSync('podman', [...GLOBAL, 'logs', name], { encoding: 'utf8' }).stdout +
+          spawnSync('podman', [...GLOBAL, 'logs', name], { encoding: 'utf8' }).stderr;
       }
       expect(logs, logs).toContain('icsp-bot started');
       podman(['stop', '-t', '20', name]);

@@ -6,7 +6,19 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, cpSync, statSync, rmdirSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  cpSync,
+  statSync,
+  rmdirSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export const SRC = '127.0.0.1:5001';
@@ -21,13 +33,21 @@ export const MREPO = 'mirror/repo/exampleimage';
 const USER = 'labuser';
 const PASS = 'labpass';
 
-export const HEADER = 'unqualified-search-registries = ["registry.access.redhat.com", "docker.io"]\nshort-name-mode = ""\n';
+export const HEADER =
+  'unqualified-search-registries = ["registry.access.redhat.com", "docker.io"]\nshort-name-mode = ""\n';
 
 /** Tools the lab needs, with the Debian package that provides each. */
 const TOOLS: [string, string][] = [
-  ['podman', 'podman'], ['skopeo', 'skopeo'], ['docker-registry', 'docker-registry'], ['openssl', 'openssl'],
-  ['htpasswd', 'apache2-utils'], ['unshare', 'util-linux'], ['nsenter', 'util-linux'], ['ip', 'iproute2'],
-  ['tar', 'tar'], ['gzip', 'gzip'],
+  ['podman', 'podman'],
+  ['skopeo', 'skopeo'],
+  ['docker-registry', 'docker-registry'],
+  ['openssl', 'openssl'],
+  ['htpasswd', 'apache2-utils'],
+  ['unshare', 'util-linux'],
+  ['nsenter', 'util-linux'],
+  ['ip', 'iproute2'],
+  ['tar', 'tar'],
+  ['gzip', 'gzip'],
 ];
 
 export function missingTools(): string[] {
@@ -61,8 +81,16 @@ function sha256(data: Buffer | string): string {
 }
 
 function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input: opts.input, env: opts.env ?? process.env, timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || '').trim().slice(-2000)}`);
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    input: opts.input,
+    env: opts.env ?? process.env,
+    timeout: 120_000,
+  });
+  if (r.status !== 0)
+    throw new Error(
+      `${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || '').trim().slice(-2000)}`,
+    );
   return r.stdout;
 }
 
@@ -113,14 +141,32 @@ export class Lab {
 
   private async setUp(): Promise<void> {
     const d = this.dir;
-    for (const sub of ['etc-containers', 'storage/graph', 'storage/run', 'tmp', 'var-lib-containers', 'certs', 'scenarios', 'registries']) {
+    for (const sub of [
+      'etc-containers',
+      'storage/graph',
+      'storage/run',
+      'tmp',
+      'var-lib-containers',
+      'certs',
+      'scenarios',
+      'registries',
+    ]) {
       mkdirSync(join(d, sub), { recursive: true });
     }
     // a lab copy of the host's /etc/containers: own storage, own certs.d (the lab CA for the trusted registries)
     if (existsSync('/etc/containers')) cpSync('/etc/containers', join(d, 'etc-containers'), { recursive: true });
-    writeFileSync(join(d, 'etc-containers/storage.conf'), `[storage]\ndriver = "overlay"\ngraphroot = "${d}/storage/graph"\nrunroot = "${d}/storage/run"\n`);
-    writeFileSync(join(d, 'etc-containers/containers.conf'), `[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\ntmp_dir = "${d}/tmp"\nimage_copy_tmp_dir = "${d}/tmp"\n`);
-    writeFileSync(join(d, 'hosts'), `127.0.0.1 localhost\n127.0.0.1 mirror.example.test\n127.0.0.1 src2.example.test\n127.0.0.2 ${WILD_SRC_HOST}\n`);
+    writeFileSync(
+      join(d, 'etc-containers/storage.conf'),
+      `[storage]\ndriver = "overlay"\ngraphroot = "${d}/storage/graph"\nrunroot = "${d}/storage/run"\n`,
+    );
+    writeFileSync(
+      join(d, 'etc-containers/containers.conf'),
+      `[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\ntmp_dir = "${d}/tmp"\nimage_copy_tmp_dir = "${d}/tmp"\n`,
+    );
+    writeFileSync(
+      join(d, 'hosts'),
+      `127.0.0.1 localhost\n127.0.0.1 mirror.example.test\n127.0.0.1 src2.example.test\n127.0.0.2 ${WILD_SRC_HOST}\n`,
+    );
     // nothing listens on 127.0.0.1:53 in the namespace: unknown names fail at once
     writeFileSync(join(d, 'resolv.conf'), 'nameserver 127.0.0.1\noptions attempts:1 timeout:1\n');
 
@@ -145,7 +191,9 @@ export class Lab {
       'echo ready',
       'exec sleep 3600',
     ].join('\n');
-    const holder = spawn('unshare', ['--net', '--mount', '--propagation', 'private', '--', 'bash', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const holder = spawn('unshare', ['--net', '--mount', '--propagation', 'private', '--', 'bash', '-c', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.holder = holder;
     let out = '';
     holder.stdout?.on('data', (b: Buffer) => (out += b.toString()));
@@ -169,33 +217,122 @@ export class Lab {
 
   private makeCerts(): void {
     const c = join(this.dir, 'certs');
-    run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=icsp-lab CA', '-keyout', `${c}/ca.key`, '-out', `${c}/ca.crt`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-    run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', `${c}/server.key`, '-out', `${c}/server.csr`]);
-    writeFileSync(`${c}/server.ext`, 'subjectAltName=IP:127.0.0.1,IP:127.0.0.2,DNS:localhost,DNS:*.example.test\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n');
-    run('openssl', ['x509', '-req', '-in', `${c}/server.csr`, '-CA', `${c}/ca.crt`, '-CAkey', `${c}/ca.key`, '-CAcreateserial', '-days', '30', '-extfile', `${c}/server.ext`, '-out', `${c}/server.crt`]);
-    run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=untrusted-self-signed', '-keyout', `${c}/untrusted.key`, '-out', `${c}/untrusted.crt`,
-      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']);
+    run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=icsp-lab CA',
+      '-keyout',
+      `${c}/ca.key`,
+      '-out',
+      `${c}/ca.crt`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
+    run('openssl', [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      `${c}/server.key`,
+      '-out',
+      `${c}/server.csr`,
+    ]);
+    writeFileSync(
+      `${c}/server.ext`,
+      'subjectAltName=IP:127.0.0.1,IP:127.0.0.2,DNS:localhost,DNS:*.example.test\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
+    );
+    run('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      `${c}/server.csr`,
+      '-CA',
+      `${c}/ca.crt`,
+      '-CAkey',
+      `${c}/ca.key`,
+      '-CAcreateserial',
+      '-days',
+      '30',
+      '-extfile',
+      `${c}/server.ext`,
+      '-out',
+      `${c}/server.crt`,
+    ]);
+    run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=untrusted-self-signed',
+      '-keyout',
+      `${c}/untrusted.key`,
+      '-out',
+      `${c}/untrusted.crt`,
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ]);
   }
 
-  private async startRegistry(name: string, addr: string, tls: 'lab' | 'untrusted' | 'none', auth: boolean): Promise<void> {
+  private async startRegistry(
+    name: string,
+    addr: string,
+    tls: 'lab' | 'untrusted' | 'none',
+    auth: boolean,
+  ): Promise<void> {
     const rd = join(this.dir, 'registries', name);
     mkdirSync(join(rd, 'data'), { recursive: true });
     const c = join(this.dir, 'certs');
     const lines = [
-      'version: 0.1', 'log:', '  level: info', '  formatter: text', 'storage:', '  filesystem:', `    rootdirectory: ${rd}/data`,
-      '  maintenance:', '    uploadpurging:', '      enabled: false', 'http:', `  addr: ${addr}`, `  secret: lab-not-secret-${name}`,
+      'version: 0.1',
+      'log:',
+      '  level: info',
+      '  formatter: text',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${rd}/data`,
+      '  maintenance:',
+      '    uploadpurging:',
+      '      enabled: false',
+      'http:',
+      `  addr: ${addr}`,
+      `  secret: lab-not-secret-${name}`,
     ];
-    if (tls !== 'none') lines.push('  tls:', `    certificate: ${c}/${tls === 'lab' ? 'server' : 'untrusted'}.crt`, `    key: ${c}/${tls === 'lab' ? 'server' : 'untrusted'}.key`);
+    if (tls !== 'none')
+      lines.push(
+        '  tls:',
+        `    certificate: ${c}/${tls === 'lab' ? 'server' : 'untrusted'}.crt`,
+        `    key: ${c}/${tls === 'lab' ? 'server' : 'untrusted'}.key`,
+      );
     if (auth) lines.push('auth:', '  htpasswd:', '    realm: lab-realm', `    path: ${this.dir}/htpasswd`);
     writeFileSync(join(rd, 'config.yml'), `${lines.join('\n')}\n`);
     const logFile = join(rd, 'registry.log');
     const fd = openSync(logFile, 'a');
-    const proc = spawn('nsenter', this.nsArgs(['docker-registry', 'serve', join(rd, 'config.yml')]), { stdio: ['ignore', fd, fd] });
+    const proc = spawn('nsenter', this.nsArgs(['docker-registry', 'serve', join(rd, 'config.yml')]), {
+      stdio: ['ignore', fd, fd],
+    });
     closeSync(fd);
     this.registries.push({ name, addr, proc, logFile });
-    await waitFor(() => proc.exitCode !== null || readFileSync(logFile, 'utf8').includes('listening on'), `registry ${name} on ${addr}`);
-    if (proc.exitCode !== null) throw new Error(`registry ${name} exited: ${readFileSync(logFile, 'utf8').slice(-1000)}`);
+    await waitFor(
+      () => proc.exitCode !== null || readFileSync(logFile, 'utf8').includes('listening on'),
+      `registry ${name} on ${addr}`,
+    );
+    if (proc.exitCode !== null)
+      throw new Error(`registry ${name} exited: ${readFileSync(logFile, 'utf8').slice(-1000)}`);
   }
 
   /** A one-file image in an OCI layout, byte-for-byte the same on every run (as lab.sh builds it). */
@@ -204,8 +341,20 @@ export class Lab {
     mkdirSync(join(i, 'rootfs'), { recursive: true });
     mkdirSync(join(i, 'oci/blobs/sha256'), { recursive: true });
     writeFileSync(join(i, 'rootfs/hello.txt'), 'hello from the podman mirror lab\n');
-    run('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '--format=posix',
-      '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime', '-C', join(i, 'rootfs'), '-cf', join(i, 'layer.tar'), 'hello.txt']);
+    run('tar', [
+      '--sort=name',
+      '--mtime=@0',
+      '--owner=0',
+      '--group=0',
+      '--numeric-owner',
+      '--format=posix',
+      '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+      '-C',
+      join(i, 'rootfs'),
+      '-cf',
+      join(i, 'layer.tar'),
+      'hello.txt',
+    ]);
     const tarBytes = readFileSync(join(i, 'layer.tar'));
     run('sh', ['-c', `gzip -n -9 -c '${i}/layer.tar' > '${i}/layer.tar.gz'`]);
     const layer = readFileSync(join(i, 'layer.tar.gz'));
@@ -221,7 +370,10 @@ export class Lab {
     const manifest = `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"${cfg.digest}","size":${cfg.size}},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"${l.digest}","size":${l.size}}]}`;
     const man = blob(manifest);
     writeFileSync(join(i, 'oci/oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-    writeFileSync(join(i, 'oci/index.json'), `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"${man.digest}","size":${man.size},"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}`);
+    writeFileSync(
+      join(i, 'oci/index.json'),
+      `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"${man.digest}","size":${man.size},"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}`,
+    );
     this.digest = man.digest;
     this.configDigest = cfg.digest;
     this.layerDigest = l.digest;
@@ -245,12 +397,16 @@ export class Lab {
     }
     // the digest the registry serves must be the one built
     const raw = this.nsRun(['skopeo', 'inspect', '--raw', `docker://${SRC}/${REPO}:latest`], env);
-    if (`sha256:${sha256(raw)}` !== this.digest) throw new Error(`pushed manifest digest differs from the built one (${this.digest})`);
+    if (`sha256:${sha256(raw)}` !== this.digest)
+      throw new Error(`pushed manifest digest differs from the built one (${this.digest})`);
   }
 
   writeAuthFile(name: string): string {
     const f = join(this.dir, 'scenarios', `${name}-auth.json`);
-    writeFileSync(f, JSON.stringify({ auths: { [MAUTH]: { auth: Buffer.from(`${USER}:${PASS}`).toString('base64') } } }, null, 2));
+    writeFileSync(
+      f,
+      JSON.stringify({ auths: { [MAUTH]: { auth: Buffer.from(`${USER}:${PASS}`).toString('base64') } } }, null, 2),
+    );
     return f;
   }
 
@@ -276,14 +432,24 @@ export class Lab {
   async podmanPull(name: string, conf: string, ref: string, extra: string[] = [], header = HEADER): Promise<RunResult> {
     this.clearImages();
     const registriesConf = this.writeConf(name, conf, header);
-    return this.capture(name, ['podman', 'pull', '--log-level', 'debug', ...extra, ref], { CONTAINERS_REGISTRIES_CONF: registriesConf }, registriesConf);
+    return this.capture(
+      name,
+      ['podman', 'pull', '--log-level', 'debug', ...extra, ref],
+      { CONTAINERS_REGISTRIES_CONF: registriesConf },
+      registriesConf,
+    );
   }
 
   /**
    * A pull with a node's own files: registries.conf exactly as given (no header added) and, for this one pull,
    * the lab's /etc/containers/policy.json (the lab's bind-mounted copy; the previous file is put back after).
    */
-  async podmanPullNodeFiles(name: string, files: { registriesConf: string; policyJson: string }, ref: string, extra: string[] = []): Promise<RunResult> {
+  async podmanPullNodeFiles(
+    name: string,
+    files: { registriesConf: string; policyJson: string },
+    ref: string,
+    extra: string[] = [],
+  ): Promise<RunResult> {
     this.clearImages();
     const registriesConf = join(this.dir, 'scenarios', `${name}.conf`);
     writeFileSync(registriesConf, files.registriesConf);
@@ -291,7 +457,12 @@ export class Lab {
     const saved = existsSync(policy) ? readFileSync(policy) : null;
     writeFileSync(policy, files.policyJson);
     try {
-      return await this.capture(name, ['podman', 'pull', '--log-level', 'debug', ...extra, ref], { CONTAINERS_REGISTRIES_CONF: registriesConf }, registriesConf);
+      return await this.capture(
+        name,
+        ['podman', 'pull', '--log-level', 'debug', ...extra, ref],
+        { CONTAINERS_REGISTRIES_CONF: registriesConf },
+        registriesConf,
+      );
     } finally {
       if (saved !== null) writeFileSync(policy, saved);
       else rmSync(policy, { force: true });
@@ -299,20 +470,40 @@ export class Lab {
   }
 
   /** A pull with registries.conf exactly as given (no header added): short-name scenarios set their own search list. */
-  async podmanPullConf(name: string, registriesConfText: string, ref: string, extra: string[] = []): Promise<RunResult> {
+  async podmanPullConf(
+    name: string,
+    registriesConfText: string,
+    ref: string,
+    extra: string[] = [],
+  ): Promise<RunResult> {
     this.clearImages();
     const registriesConf = join(this.dir, 'scenarios', `${name}.conf`);
     writeFileSync(registriesConf, registriesConfText);
-    return this.capture(name, ['podman', 'pull', '--log-level', 'debug', ...extra, ref], { CONTAINERS_REGISTRIES_CONF: registriesConf }, registriesConf);
+    return this.capture(
+      name,
+      ['podman', 'pull', '--log-level', 'debug', ...extra, ref],
+      { CONTAINERS_REGISTRIES_CONF: registriesConf },
+      registriesConf,
+    );
   }
 
   /** skopeo 1.9 ignores CONTAINERS_REGISTRIES_CONF: it takes the hidden --registries-conf flag. */
   async skopeoInspect(name: string, conf: string, ref: string, extra: string[] = []): Promise<RunResult> {
     const registriesConf = this.writeConf(name, conf);
-    return this.capture(name, ['skopeo', '--debug', '--registries-conf', registriesConf, 'inspect', ...extra, `docker://${ref}`], {}, registriesConf);
+    return this.capture(
+      name,
+      ['skopeo', '--debug', '--registries-conf', registriesConf, 'inspect', ...extra, `docker://${ref}`],
+      {},
+      registriesConf,
+    );
   }
 
-  private capture(name: string, cmd: string[], env: Record<string, string>, registriesConf: string): Promise<RunResult> {
+  private capture(
+    name: string,
+    cmd: string[],
+    env: Record<string, string>,
+    registriesConf: string,
+  ): Promise<RunResult> {
     const logFile = join(this.dir, 'scenarios', `${name}.log`);
     const fd = openSync(logFile, 'w');
     const proc = spawn('nsenter', this.nsArgs(cmd), { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
@@ -322,7 +513,13 @@ export class Lab {
       proc.on('error', reject);
       proc.on('close', (code) => {
         clearTimeout(timer);
-        resolvePromise({ exitCode: code ?? -1, logFile, log: readFileSync(logFile, 'utf8'), registriesConf, command: cmd });
+        resolvePromise({
+          exitCode: code ?? -1,
+          logFile,
+          log: readFileSync(logFile, 'utf8'),
+          registriesConf,
+          command: cmd,
+        });
       });
     });
   }

@@ -40,55 +40,101 @@ export const POLICY_SCENARIOS: PolicyScenario[] = [
   {
     name: 'policy-reject-source',
     title: 'allowedRegistries without the source: the source serves the manifest, policy.json rejects it',
-    sources: { allowedRegistries: [MA] }, mirror: null, ref: () => sTag,
-    verdict: 'rejected-by-policy', field: 'allowedRegistries',
-    attempts: () => [[sTag, 'rejected-by-policy']], evidence: 'rejected-by-policy', exitCode: 125,
+    sources: { allowedRegistries: [MA] },
+    mirror: null,
+    ref: () => sTag,
+    verdict: 'rejected-by-policy',
+    field: 'allowedRegistries',
+    attempts: () => [[sTag, 'rejected-by-policy']],
+    evidence: 'rejected-by-policy',
+    exitCode: 125,
     says: () => `Error: Source image rejected: Running image docker://${sTag} is rejected by policy.`,
   },
   {
     name: 'policy-reject-via-mirror',
-    title: 'allowedRegistries lists the mirror host only: the mirror serves, the policy judges the source name and rejects',
-    sources: { allowedRegistries: [MA] }, mirror: IDMS, ref: sDig,
-    verdict: 'rejected-by-policy', field: 'allowedRegistries',
-    attempts: (d) => [[mDig(d), 'rejected-by-policy']], evidence: 'rejected-by-policy', exitCode: 125,
+    title:
+      'allowedRegistries lists the mirror host only: the mirror serves, the policy judges the source name and rejects',
+    sources: { allowedRegistries: [MA] },
+    mirror: IDMS,
+    ref: sDig,
+    verdict: 'rejected-by-policy',
+    field: 'allowedRegistries',
+    attempts: (d) => [[mDig(d), 'rejected-by-policy']],
+    evidence: 'rejected-by-policy',
+    exitCode: 125,
     says: (d) => `Error: Source image rejected: Running image docker://${sDig(d)} is rejected by policy.`,
   },
   {
     name: 'policy-reject-blocked-mirrored-source',
-    title: 'blockedRegistries on a mirrored source, digest pull: registries.conf blocks only the source, the mirror serves, policy.json rejects',
-    sources: { blockedRegistries: [`${SRC}/repo`] }, mirror: IDMS, ref: sDig,
-    verdict: 'rejected-by-policy', field: 'blockedRegistries',
-    attempts: (d) => [[mDig(d), 'rejected-by-policy']], evidence: 'rejected-by-policy', exitCode: 125,
+    title:
+      'blockedRegistries on a mirrored source, digest pull: registries.conf blocks only the source, the mirror serves, policy.json rejects',
+    sources: { blockedRegistries: [`${SRC}/repo`] },
+    mirror: IDMS,
+    ref: sDig,
+    verdict: 'rejected-by-policy',
+    field: 'blockedRegistries',
+    attempts: (d) => [[mDig(d), 'rejected-by-policy']],
+    evidence: 'rejected-by-policy',
+    exitCode: 125,
     says: (d) => `Error: Source image rejected: Running image docker://${sDig(d)} is rejected by policy.`,
   },
   {
     name: 'policy-allowed-source-not-mirror',
     title: 'allowedRegistries lists the source only: the mirror (not allowed by name) serves and the pull succeeds',
-    sources: { allowedRegistries: [SRC] }, mirror: IDMS, ref: sDig,
+    sources: { allowedRegistries: [SRC] },
+    mirror: IDMS,
+    ref: sDig,
     verdict: 'mirror-first',
-    attempts: (d) => [[mDig(d), 'served']], evidence: 'mirror-hit', exitCode: 0,
+    attempts: (d) => [[mDig(d), 'served']],
+    evidence: 'mirror-hit',
+    exitCode: 0,
   },
   {
     name: 'policy-reject-host-without-port',
     title: 'allowedRegistries "127.0.0.1" does not cover 127.0.0.1:5001 (policy scopes keep the port)',
-    sources: { allowedRegistries: ['127.0.0.1'] }, mirror: null, ref: () => sTag,
-    verdict: 'rejected-by-policy', field: 'allowedRegistries',
-    attempts: () => [[sTag, 'rejected-by-policy']], evidence: 'rejected-by-policy', exitCode: 125,
+    sources: { allowedRegistries: ['127.0.0.1'] },
+    mirror: null,
+    ref: () => sTag,
+    verdict: 'rejected-by-policy',
+    field: 'allowedRegistries',
+    attempts: () => [[sTag, 'rejected-by-policy']],
+    evidence: 'rejected-by-policy',
+    exitCode: 125,
   },
   {
     name: 'policy-blocked-tag-pull-never-reaches-policy',
     title: 'blockedRegistries, tag pull with digest-only mirrors: blocked in registries.conf before any policy check',
-    sources: { blockedRegistries: [`${SRC}/repo`] }, mirror: IDMS, ref: () => sTag,
+    sources: { blockedRegistries: [`${SRC}/repo`] },
+    mirror: IDMS,
+    ref: () => sTag,
     verdict: 'all-blocked',
-    attempts: () => [[sTag, 'blocked']], evidence: 'all-failed', exitCode: 125,
+    attempts: () => [[sTag, 'blocked']],
+    evidence: 'all-failed',
+    exitCode: 125,
   },
 ];
 
 export function scenarioPolicies(s: PolicyScenario): PolicySet {
   return {
-    icsps: [], itms: [],
-    idms: s.mirror === null ? [] : [{ apiVersion: 'config.openshift.io/v1', kind: 'ImageDigestMirrorSet', metadata: { name: 'lab-mirror' }, spec: { imageDigestMirrors: [{ source: s.mirror.source, mirrors: s.mirror.mirrors }] } }],
-    image: { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: { registrySources: s.sources } },
+    icsps: [],
+    itms: [],
+    idms:
+      s.mirror === null
+        ? []
+        : [
+            {
+              apiVersion: 'config.openshift.io/v1',
+              kind: 'ImageDigestMirrorSet',
+              metadata: { name: 'lab-mirror' },
+              spec: { imageDigestMirrors: [{ source: s.mirror.source, mirrors: s.mirror.mirrors }] },
+            },
+          ],
+    image: {
+      apiVersion: 'config.openshift.io/v1',
+      kind: 'Image',
+      metadata: { name: 'cluster' },
+      spec: { registrySources: s.sources },
+    },
   };
 }
 
@@ -98,6 +144,8 @@ export function scenarioPolicies(s: PolicyScenario): PolicySet {
  */
 export function nodeFiles(p: PolicySet): { registriesConf: string; policyJson: string } {
   const r = renderPolicies(p);
-  const registriesConf = r.rendered ? encodeRegistriesConf(r.unqualifiedSearchRegistries, r.registries, '4.13') : TEMPLATE_REGISTRIES_CONF;
+  const registriesConf = r.rendered
+    ? encodeRegistriesConf(r.unqualifiedSearchRegistries, r.registries, '4.13')
+    : TEMPLATE_REGISTRIES_CONF;
   return { registriesConf, policyJson: policyJsonText(renderPolicyJson(p, r.payloadFilter)) };
 }

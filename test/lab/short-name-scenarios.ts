@@ -18,13 +18,15 @@ const repoMirror = `\n[[registry]]\n  location = "${SRC}/repo"\n\n  [[registry.m
 export const SHORT_NAME_SCENARIOS: ShortNameScenario[] = [
   {
     name: 'short-name-alias-hit',
-    title: 'an alias is the only candidate, even in enforcing mode: the unreachable first search registry is never tried',
+    title:
+      'an alias is the only candidate, even in enforcing mode: the unreachable first search registry is never tried',
     conf: `${search}short-name-mode = "enforcing"\n\n[aliases]\n  "exampleimage" = "${SRC}/${REPO}"\n`,
     ref: 'exampleimage:latest',
   },
   {
     name: 'short-name-search-first-fails',
-    title: 'permissive (no TTY): the first search registry is unreachable, the second candidate is pulled through its own mirror',
+    title:
+      'permissive (no TTY): the first search registry is unreachable, the second candidate is pulled through its own mirror',
     conf: `${search}short-name-mode = "permissive"\n${repoMirror}`,
     ref: `${REPO}:latest`,
   },

@@ -21,13 +21,21 @@ afterAll(async () => {
 }, 60_000);
 
 const scenario = (name: string) => SHORT_NAME_SCENARIOS.find((s) => s.name === name)!;
-const context = (r: RunResult): string => `\n--- ${r.command.join(' ')} (exit ${r.exitCode})\n${r.log.split('\n').filter((l) => /Trying to access|Resolv|short-name|failed: |^Error/.test(l)).join('\n')}`;
+const context = (r: RunResult): string =>
+  `\n--- ${r.command.join(' ')} (exit ${r.exitCode})\n${r.log
+    .split('\n')
+    .filter((l) => /Trying to access|Resolv|short-name|failed: |^Error/.test(l))
+    .join('\n')}`;
 
 /** The engine's plan for a short name: each candidate's pull sources, concatenated (podman's walk order). */
 function enginePlan(conf: string, ref: string, mode: 'enforcing' | 'permissive' | 'disabled') {
   const parsed = parseRegistriesConf(conf);
   const r = resolveShortName(ref, shortNameConfigOf(parsed), mode, 'podman');
-  return { r, sources: r.error === null ? r.candidates.flatMap((c) => resolve(parsed, c).pullSources.map((s) => s.reference)) : [] };
+  return {
+    r,
+    sources:
+      r.error === null ? r.candidates.flatMap((c) => resolve(parsed, c).pullSources.map((s) => s.reference)) : [],
+  };
 }
 
 describe('short names on real podman', () => {
@@ -37,10 +45,17 @@ describe('short names on real podman', () => {
     const { evidence } = await readEvidenceFromFile(r.logFile);
     expect(r.exitCode, context(r)).toBe(0);
     expect(r.log, context(r)).toContain(`Resolved "exampleimage" as an alias (${r.registriesConf})`);
-    expect(evidence.attempts.map((a) => [a.reference, a.outcome]), context(r)).toEqual([[`${SRC}/${REPO}:latest`, 'served']]);
+    expect(
+      evidence.attempts.map((a) => [a.reference, a.outcome]),
+      context(r),
+    ).toEqual([[`${SRC}/${REPO}:latest`, 'served']]);
     const e = enginePlan(s.conf, s.ref, 'enforcing');
     expect(e.r.error).toBeNull();
-    expect(e.r.alias).toEqual({ name: 'exampleimage', value: `${SRC}/${REPO}`, origin: '/etc/containers/registries.conf' });
+    expect(e.r.alias).toEqual({
+      name: 'exampleimage',
+      value: `${SRC}/${REPO}`,
+      origin: '/etc/containers/registries.conf',
+    });
     expect(e.sources).toEqual([`${SRC}/${REPO}:latest`]);
   });
 
@@ -49,13 +64,18 @@ describe('short names on real podman', () => {
     const r = await lab.podmanPullConf(s.name, s.conf, s.ref);
     const { evidence } = await readEvidenceFromFile(r.logFile);
     expect(r.exitCode, context(r)).toBe(0);
-    expect(r.log, context(r)).toContain(`Resolving "${REPO}" using unqualified-search registries (${r.registriesConf})`);
+    expect(r.log, context(r)).toContain(
+      `Resolving "${REPO}" using unqualified-search registries (${r.registriesConf})`,
+    );
     // podman's copy retries a network failure of the same source (libimage: 3 retries), so the unreachable first
     // candidate shows up more than once in a row; the order of distinct sources is what resolution decides.
     const all = evidence.attempts.map((a) => [a.reference, a.outcome]);
     const tried = all.filter((t, i) => i === 0 || t[0] !== all[i - 1]![0]);
     expect(all.filter((t) => t[0] === `${MDOWN}/${REPO}:latest`).length, context(r)).toBeGreaterThanOrEqual(1);
-    expect(tried, context(r)).toEqual([[`${MDOWN}/${REPO}:latest`, 'unreachable'], [`${MA}/${MREPO}:latest`, 'served']]);
+    expect(tried, context(r)).toEqual([
+      [`${MDOWN}/${REPO}:latest`, 'unreachable'],
+      [`${MA}/${MREPO}:latest`, 'served'],
+    ]);
     // the engine's order is podman's: candidate 1, then candidate 2's mirror, then its source (not reached)
     const e = enginePlan(s.conf, s.ref, 'permissive');
     expect(e.r.candidates).toEqual([`${MDOWN}/${REPO}:latest`, `${SRC}/${REPO}:latest`]);
@@ -63,7 +83,7 @@ describe('short names on real podman', () => {
     expect(e.sources.slice(0, tried.length)).toEqual(tried.map((t) => t[0]));
   });
 
-  it('enforcing, ambiguous: podman\'s words, and CRI-O\'s for the same configuration', async () => {
+  it("enforcing, ambiguous: podman's words, and CRI-O's for the same configuration", async () => {
     const s = scenario('short-name-enforcing-ambiguous');
     const r = await lab.podmanPullConf(s.name, s.conf, s.ref);
     const { evidence } = await readEvidenceFromFile(r.logFile);
@@ -71,7 +91,11 @@ describe('short names on real podman', () => {
     expect(r.log, context(r)).toContain('short-name resolution enforced but cannot prompt without a TTY');
     expect(evidence.attempts, context(r)).toEqual([]);
     const parsed = parseRegistriesConf(s.conf);
-    expect(resolveShortName(s.ref, shortNameConfigOf(parsed), 'enforcing', 'podman').error?.message).toBe('short-name resolution enforced but cannot prompt without a TTY');
-    expect(resolveShortName(s.ref, shortNameConfigOf(parsed), 'enforcing', 'cri-o').error?.message).toBe(`short name mode is enforcing, but image name ${s.ref} returns ambiguous list`);
+    expect(resolveShortName(s.ref, shortNameConfigOf(parsed), 'enforcing', 'podman').error?.message).toBe(
+      'short-name resolution enforced but cannot prompt without a TTY',
+    );
+    expect(resolveShortName(s.ref, shortNameConfigOf(parsed), 'enforcing', 'cri-o').error?.message).toBe(
+      `short name mode is enforcing, but image name ${s.ref} returns ambiguous list`,
+    );
   });
 });

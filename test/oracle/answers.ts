@@ -64,9 +64,18 @@ export function message(e: unknown): string {
 export function resolution(index: RegistryIndex, parsed: ImageReference): ResolutionAnswer {
   try {
     const res = resolveParsed(index, parsed);
-    return { normalizedReference: res.normalizedReference, matchedPrefix: res.matchedPrefix, pullSources: res.pullSources };
+    return {
+      normalizedReference: res.normalizedReference,
+      matchedPrefix: res.matchedPrefix,
+      pullSources: res.pullSources,
+    };
   } catch (e) {
-    return { error: message(e), normalizedReference: refString(parsed), matchedPrefix: index.find(refName(parsed))?.prefix ?? null, pullSources: [] };
+    return {
+      error: message(e),
+      normalizedReference: refString(parsed),
+      matchedPrefix: index.find(refName(parsed))?.prefix ?? null,
+      pullSources: [],
+    };
   }
 }
 
@@ -95,6 +104,7 @@ export function engineAnswer(c: OracleCase): CaseAnswer {
     if (parsed !== undefined && index !== undefined) ra.resolve = resolution(index, parsed);
     out.references.push(ra);
   }
-  if (conf !== undefined && index !== undefined && c.shortNames.length > 0) out.shortNames = engineShortNames(c, conf, index);
+  if (conf !== undefined && index !== undefined && c.shortNames.length > 0)
+    out.shortNames = engineShortNames(c, conf, index);
   return out;
 }

@@ -38,14 +38,19 @@ function resolution(r: ResolutionAnswer | undefined): unknown {
     error: r.error,
     normalizedReference: r.normalizedReference,
     matchedPrefix: r.matchedPrefix,
-    pullSources: r.pullSources.map((p) => ({ ...p, pullFromMirror: p.pullFromMirror || undefined, blockedBy: p.blockedBy || undefined })),
+    pullSources: r.pullSources.map((p) => ({
+      ...p,
+      pullFromMirror: p.pullFromMirror || undefined,
+      blockedBy: p.blockedBy || undefined,
+    })),
   };
 }
 
 export function compareAnswers(c: OracleCase, go: CaseAnswer, engine: CaseAnswer): Disagreement[] {
   const out: Disagreement[] = [];
   const add = (field: string, g: unknown, e: unknown, input?: string): void => {
-    if (!isDeepStrictEqual(g, e)) out.push({ caseId: c.id, field, ...(input !== undefined ? { input } : {}), go: g, engine: e });
+    if (!isDeepStrictEqual(g, e))
+      out.push({ caseId: c.id, field, ...(input !== undefined ? { input } : {}), go: g, engine: e });
   };
   const gConf = go.configError === undefined ? undefined : normalizeGoConfigError(go.configError);
   const eConf = engine.configError === undefined ? undefined : normalizeEngineConfigError(engine.configError, c);
@@ -56,7 +61,8 @@ export function compareAnswers(c: OracleCase, go: CaseAnswer, engine: CaseAnswer
     const e = engine.references[i];
     add(`references[${i}].referenceError`, g?.referenceError, e?.referenceError, input);
     // Resolution is only comparable where both loaded the configuration (a config disagreement is reported once above).
-    if (gConf === undefined && eConf === undefined) add(`references[${i}].resolve`, resolution(g?.resolve), resolution(e?.resolve), input);
+    if (gConf === undefined && eConf === undefined)
+      add(`references[${i}].resolve`, resolution(g?.resolve), resolution(e?.resolve), input);
   });
   // Short names only where both loaded the configuration: the engine resolves them from the loaded configuration.
   if (gConf === undefined && eConf === undefined) {
@@ -64,7 +70,8 @@ export function compareAnswers(c: OracleCase, go: CaseAnswer, engine: CaseAnswer
       const g = go.shortNames[i];
       const e = engine.shortNames[i];
       add(`shortNames[${i}].error`, g?.error, e?.error, input);
-      const cands = (x: typeof g): unknown => x?.candidates.map((k) => ({ value: k.value, resolve: resolution(k.resolve) }));
+      const cands = (x: typeof g): unknown =>
+        x?.candidates.map((k) => ({ value: k.value, resolve: resolution(k.resolve) }));
       if (g?.error === undefined && e?.error === undefined) {
         add(`shortNames[${i}].candidates`, cands(g), cands(e), input);
         add(`shortNames[${i}].description`, g?.description, e?.description, input);

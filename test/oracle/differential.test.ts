@@ -100,7 +100,11 @@ describe(`differential: containers/image v5.36.2 vs the engine (seed ${seed})`, 
     mkdirSync(join(reportFile, '..'), { recursive: true });
     writeFileSync(
       reportFile,
-      JSON.stringify({ seed, count, disagreements: run.unexplained.map((d) => ({ ...d, case: run.cases[d.caseId] })) }, null, 2),
+      JSON.stringify(
+        { seed, count, disagreements: run.unexplained.map((d) => ({ ...d, case: run.cases[d.caseId] })) },
+        null,
+        2,
+      ),
     );
     if (run.unexplained.length > 0) expect.fail(describeFailure(run));
   });
@@ -143,10 +147,36 @@ describe(`differential: containers/image v5.36.2 vs the engine (seed ${seed})`, 
     }
     // Floors well under what the default run produces (they scale with the case count).
     const floor = (share: number): number => Math.floor(count * share);
-    const coverage = { configErrors, dropInCases, v1Cases, referenceErrors, resolved, rewriteErrors, viaMirror, blocked, wildcard, insecure, digestOnly, tagOnly, withPort, nested };
+    const coverage = {
+      configErrors,
+      dropInCases,
+      v1Cases,
+      referenceErrors,
+      resolved,
+      rewriteErrors,
+      viaMirror,
+      blocked,
+      wildcard,
+      insecure,
+      digestOnly,
+      tagOnly,
+      withPort,
+      nested,
+    };
     console.log(`coverage: ${JSON.stringify(coverage)}`);
     if (SHORT_NAMES) {
-      const sn = { candidates: 0, several: 0, alias: 0, aliasFromCache: 0, aliasFromDropIn: 0, ambiguous: 0, noSearch: 0, cacheError: 0, aliasConfigError: 0, viaMirror: 0 };
+      const sn = {
+        candidates: 0,
+        several: 0,
+        alias: 0,
+        aliasFromCache: 0,
+        aliasFromDropIn: 0,
+        ambiguous: 0,
+        noSearch: 0,
+        cacheError: 0,
+        aliasConfigError: 0,
+        viaMirror: 0,
+      };
       for (const c of run.cases) {
         const g = run.go.get(c.id)!;
         if (g.configError?.includes('validating short-name aliases') === true) sn.aliasConfigError++;
@@ -167,7 +197,19 @@ describe(`differential: containers/image v5.36.2 vs the engine (seed ${seed})`, 
       for (const [k, v] of Object.entries(sn)) expect(v, `short names: ${k}`).toBeGreaterThanOrEqual(floor(0.005));
     }
     expect(resolved).toBeGreaterThanOrEqual(floor(0.8));
-    for (const [k, v] of Object.entries({ configErrors, referenceErrors, viaMirror, blocked, wildcard, insecure, digestOnly, tagOnly, withPort, nested, dropInCases })) {
+    for (const [k, v] of Object.entries({
+      configErrors,
+      referenceErrors,
+      viaMirror,
+      blocked,
+      wildcard,
+      insecure,
+      digestOnly,
+      tagOnly,
+      withPort,
+      nested,
+      dropInCases,
+    })) {
       expect(v, k).toBeGreaterThanOrEqual(floor(0.02));
     }
     for (const [k, v] of Object.entries({ v1Cases, rewriteErrors })) expect(v, k).toBeGreaterThanOrEqual(floor(0.002));

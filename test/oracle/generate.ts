@@ -44,7 +44,20 @@ const HOSTS = [
 ];
 const WILDCARDS = ['*.example.com', '*.com', '*.b.example.com', '*.local', '*.corp', '*.io'];
 const BAD_WILDCARDS = ['*.example.com:5000', '*.example.com/ns', '*.com@x', '*example.com'];
-const COMPONENTS = ['ns', 'team', 'app', 'openshift-release-dev', 'ocp-release', 'library', 'busybox', 'a', 'b-c', 'x_y', 'sub', 'img'];
+const COMPONENTS = [
+  'ns',
+  'team',
+  'app',
+  'openshift-release-dev',
+  'ocp-release',
+  'library',
+  'busybox',
+  'a',
+  'b-c',
+  'x_y',
+  'sub',
+  'img',
+];
 const TAGS = ['latest', 'v1.2.0', '1', 'tag_x', '4.21.0-x86_64'];
 const HEX = '0123456789abcdef';
 
@@ -106,11 +119,14 @@ function genRegistry(r: Random, pools: { scopes: string[]; wildcards: string[] }
     if (bad === 0) reg.prefix = r.pick(BAD_WILDCARDS);
     else if (bad === 1) reg.location = `https://${scope(r)}`;
     else if (bad === 2) reg.prefix = `${scope(r)}/`;
-    else if (bad === 3) reg.prefix = scope(r); // location unset, not a wildcard
+    else if (bad === 3)
+      reg.prefix = scope(r); // location unset, not a wildcard
     else if (bad === 4) reg.location = `${scope(r)}//`;
     else if (bad === 5) reg.prefix = `http://${scope(r)}`;
-    else if (bad === 6) reg.location = `${scope(r, 1)}/NS`; // not canonical: every rewrite through it fails
-    else if (bad === 7) reg.location = r.pick([`${scope(r, 1)}:v1`, `${scope(r, 1)}@sha256:${'d'.repeat(64)}`, 'quay.io/a b']);
+    else if (bad === 6)
+      reg.location = `${scope(r, 1)}/NS`; // not canonical: every rewrite through it fails
+    else if (bad === 7)
+      reg.location = r.pick([`${scope(r, 1)}:v1`, `${scope(r, 1)}@sha256:${'d'.repeat(64)}`, 'quay.io/a b']);
     else if (bad === 8) reg.prefix = r.pick(['quay.io/ns:v1', `quay.io/ns@sha256:${'d'.repeat(64)}`, 'Quay.io/ns']);
     else reg.location = scope(r);
     if (bad !== 3 && reg.location === undefined && r.chance(0.5)) reg.location = scope(r);
@@ -166,7 +182,10 @@ function searchToml(r: Random): string {
   const list: string[] = [];
   for (let i = 0; i < n; i++) {
     const k = r.next();
-    if (k < 0.85) list.push(r.pick(['registry.access.redhat.com', 'docker.io', 'quay.io', 'registry.example.com:5000', 'localhost']));
+    if (k < 0.85)
+      list.push(
+        r.pick(['registry.access.redhat.com', 'docker.io', 'quay.io', 'registry.example.com:5000', 'localhost']),
+      );
     else if (k < 0.92) list.push(`${r.pick(HOSTS)}/`);
     else list.push(r.pick(['quay.io/ns', 'http://quay.io', '*.example.com', 'Bad_Host', '']));
   }
@@ -192,16 +211,27 @@ function v2File(r: Random, pools: { scopes: string[]; wildcards: string[] }, max
   else if (topLevel < 0.02) text = `additional-layer-store-auth-helper = ${r.pick(['5', '"helper"', 'true'])}\n${text}`;
   else if (topLevel < 0.025) text = `registries = 5\n${text}`;
   // A key in other capitals, alone (with both spellings Go's result depends on its map order).
-  else if (topLevel < 0.03 && !text.includes('unqualified-search-registries')) text = `Unqualified-Search-Registries = ["quay.io"]\n${text}`;
+  else if (topLevel < 0.03 && !text.includes('unqualified-search-registries'))
+    text = `Unqualified-Search-Registries = ["quay.io"]\n${text}`;
   return text;
 }
 
 function v1File(r: Random): string {
-  const list = (n: number): string => `[${Array.from({ length: n }, () => q(r.chance(0.9) ? r.pick(HOSTS) : `${scope(r, 1)}/`)).join(', ')}]`;
+  const list = (n: number): string =>
+    `[${Array.from({ length: n }, () => q(r.chance(0.9) ? r.pick(HOSTS) : `${scope(r, 1)}/`)).join(', ')}]`;
   const parts: string[] = [];
   // Top-level keys go before the first table. Any v2 key that is set, even empty, makes it a mix (refused);
   // an empty short-name-mode counts as unset.
-  if (r.chance(0.15)) parts.push(r.pick(['unqualified-search-registries = []', 'unqualified-search-registries = ["quay.io"]', 'short-name-mode = ""', 'short-name-mode = "enforcing"', 'credential-helpers = []']));
+  if (r.chance(0.15))
+    parts.push(
+      r.pick([
+        'unqualified-search-registries = []',
+        'unqualified-search-registries = ["quay.io"]',
+        'short-name-mode = ""',
+        'short-name-mode = "enforcing"',
+        'credential-helpers = []',
+      ]),
+    );
   if (r.chance(0.7)) parts.push(`[registries.search]\nregistries = ${list(r.int(3))}`);
   if (r.chance(0.6)) parts.push(`[registries.insecure]\nregistries = ${list(r.int(3))}`);
   if (r.chance(0.6)) parts.push(`[registries.block]\nregistries = ${list(r.int(3))}`);
@@ -293,18 +323,34 @@ export function generateCase(seed: number, id: number, opts: GenerateOptions): O
     }
   }
   const references = Array.from({ length: 4 }, () => reference(r, pools));
-  const c: OracleCase = { id, registriesConf: main, dropIns, aliasCache: null, references, shortNames: [], shortNameMode: '' };
+  const c: OracleCase = {
+    id,
+    registriesConf: main,
+    dropIns,
+    aliasCache: null,
+    references,
+    shortNames: [],
+    shortNameMode: '',
+  };
   if (opts.shortNames) addShortNameMaterial(r, c, pools);
   return c;
 }
 
 const SHORT_KEYS = ['busybox', 'nginx', 'library/busybox', 'synology/synology-csi', 'team/app', 'ubi9', 'a'];
-const SEARCH = ['registry.access.redhat.com', 'docker.io', 'quay.io', 'registry.example.com:5000', 'localhost', 'mirror.local'];
+const SEARCH = [
+  'registry.access.redhat.com',
+  'docker.io',
+  'quay.io',
+  'registry.example.com:5000',
+  'localhost',
+  'mirror.local',
+];
 
 /** An alias value aimed at the case's scopes (so its candidate meets mirrors), sometimes docker.io (normalized). */
 function aliasValue(r: Random, pools: { scopes: string[] }): string {
   const k = r.next();
-  if (k < 0.6 && pools.scopes.length > 0) return `${r.pick(pools.scopes).replace(/^index\.docker\.io/, 'docker.io')}/${r.pick(COMPONENTS)}`;
+  if (k < 0.6 && pools.scopes.length > 0)
+    return `${r.pick(pools.scopes).replace(/^index\.docker\.io/, 'docker.io')}/${r.pick(COMPONENTS)}`;
   if (k < 0.75) return `docker.io/${r.pick(COMPONENTS)}`;
   if (k < 0.85) return `localhost/${r.pick(COMPONENTS)}`;
   return `${r.pick(HOSTS)}/${path(r, 1, 2)}`;
@@ -338,8 +384,24 @@ function shortNameInput(r: Random): string {
   const k = r.next();
   let name: string;
   if (k < 0.8) name = r.pick(SHORT_KEYS);
-  else if (k < 0.9) name = r.pick(['quay.io/ns/app', 'localhost/app', 'docker.io/busybox', 'registry.example.com:5000/team/app', 'qua_y.io/ns/app']);
-  else return r.pick(['Busybox', 'busybox:', `${'c'.repeat(64)}`, '', 'busy box', `busybox@sha256:${'a'.repeat(63)}`, '//busybox']);
+  else if (k < 0.9)
+    name = r.pick([
+      'quay.io/ns/app',
+      'localhost/app',
+      'docker.io/busybox',
+      'registry.example.com:5000/team/app',
+      'qua_y.io/ns/app',
+    ]);
+  else
+    return r.pick([
+      'Busybox',
+      'busybox:',
+      `${'c'.repeat(64)}`,
+      '',
+      'busy box',
+      `busybox@sha256:${'a'.repeat(63)}`,
+      '//busybox',
+    ]);
   const form = r.next();
   if (form < 0.35) return `${name}:${r.pick(TAGS)}`;
   if (form < 0.5) return `${name}@${digest(r)}`;
@@ -351,11 +413,14 @@ function shortNameInput(r: Random): string {
 function addShortNameMaterial(r: Random, c: OracleCase, pools: { scopes: string[] }): void {
   c.shortNameMode = r.pick(['enforcing', 'enforcing', 'disabled', 'permissive']);
   // registries.conf's own mode does not decide for CRI-O, but an invalid one fails the whole file.
-  if (r.chance(0.03) && !/short-name-mode/i.test(c.registriesConf)) c.registriesConf = `short-name-mode = ${q(r.pick(['bogus', 'Enforcing', 'permissive']))}\n${c.registriesConf}`;
+  if (r.chance(0.03) && !/short-name-mode/i.test(c.registriesConf))
+    c.registriesConf = `short-name-mode = ${q(r.pick(['bogus', 'Enforcing', 'permissive']))}\n${c.registriesConf}`;
   c.shortNames = Array.from({ length: 3 }, () => shortNameInput(r));
   // Most nodes have a search list (OpenShift's template: registry.access.redhat.com, docker.io).
   if (!/unqualified-search-registries/i.test(c.registriesConf) && r.chance(0.7)) {
-    const list = r.chance(0.5) ? ['registry.access.redhat.com', 'docker.io'] : Array.from({ length: r.int(3) + 1 }, () => r.pick(SEARCH));
+    const list = r.chance(0.5)
+      ? ['registry.access.redhat.com', 'docker.io']
+      : Array.from({ length: r.int(3) + 1 }, () => r.pick(SEARCH));
     c.registriesConf = `unqualified-search-registries = [${list.map(q).join(', ')}]\n${c.registriesConf}`;
   }
   if (r.chance(0.5)) c.registriesConf += `\n${aliasTable(r, pools)}\n`;

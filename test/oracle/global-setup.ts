@@ -17,9 +17,16 @@ export default function setup(project: TestProject): void {
   const t0 = Date.now();
   let binary: string;
   try {
-    binary = execFileSync('bash', [buildScript], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 15 * 60_000 }).trim();
+    binary = execFileSync('bash', [buildScript], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 15 * 60_000,
+    }).trim();
   } catch (e) {
-    throw new Error(`building the containers/image oracle failed (bash ${buildScript}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new Error(
+      `building the containers/image oracle failed (bash ${buildScript}): ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
   }
   console.log(`containers/image oracle: ${binary} (${go.stdout.trim()}; ready in ${Date.now() - t0} ms)`);
   project.provide('oracleBinary', binary);

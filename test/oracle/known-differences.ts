@@ -19,16 +19,24 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     what:
       'A file that is not valid TOML, or has a value of the wrong type: both refuse to load it; the message is the ' +
       "TOML decoder's own (BurntSushi/toml v1.5.0 there, smol-toml and the engine's field checks here, which name the file and the [[registry]] entry).",
-    upstream: 'containers/image v5.36.2 pkg/sysregistriesv2/system_registries_v2.go:960 `meta, err := toml.DecodeFile(path, &combinedTOML)`',
+    upstream:
+      'containers/image v5.36.2 pkg/sysregistriesv2/system_registries_v2.go:960 `meta, err := toml.DecodeFile(path, &combinedTOML)`',
     applies: (d) => d.field === 'configError' && isString(d.go) && d.go.startsWith('toml: ') && isString(d.engine),
   },
   {
     id: 'toml-decoder-wording-alias-cache',
     what: 'The same for the machine alias cache (short-name-aliases.conf): both fail every short name with the same prefix; the TOML message differs.',
-    upstream: 'containers/image v5.36.2 pkg/sysregistriesv2/shortnames.go:321 `meta, err := toml.DecodeFile(confPath, &conf)`',
+    upstream:
+      'containers/image v5.36.2 pkg/sysregistriesv2/shortnames.go:321 `meta, err := toml.DecodeFile(confPath, &conf)`',
     applies: (d) => {
       const prefix = 'loading short-name aliases config file "short-name-aliases.conf": ';
-      return /^shortNames\[\d+\]\.error$/.test(d.field) && isString(d.go) && d.go.startsWith(`${prefix}toml: `) && isString(d.engine) && d.engine.startsWith(prefix);
+      return (
+        /^shortNames\[\d+\]\.error$/.test(d.field) &&
+        isString(d.go) &&
+        d.go.startsWith(`${prefix}toml: `) &&
+        isString(d.engine) &&
+        d.engine.startsWith(prefix)
+      );
     },
   },
   {

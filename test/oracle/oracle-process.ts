@@ -15,7 +15,8 @@ export async function askOracle(binary: string, cases: readonly OracleCase[]): P
   });
   child.stdin.end(cases.map((c) => JSON.stringify(c)).join('\n') + '\n');
   const code = await exited;
-  if (code !== 0) throw new Error(`the Go oracle ${binary} exited with ${code}: ${Buffer.concat(err).toString('utf8').trim()}`);
+  if (code !== 0)
+    throw new Error(`the Go oracle ${binary} exited with ${code}: ${Buffer.concat(err).toString('utf8').trim()}`);
   const answers = new Map<number, CaseAnswer>();
   for (const line of Buffer.concat(out).toString('utf8').split('\n')) {
     if (line.trim() === '') continue;

@@ -44,7 +44,19 @@ interface Answer {
   references: RefAnswer[];
 }
 
-const HOSTS = ['quay.io', 'registry.example.com', 'registry.example.com:5000', 'a.b.corp.example', 'corp.example', 'b.corp.example:8443', 'localhost', 'localhost:5000', 'docker.io', '127.0.0.1:5001', 'mirror.local'];
+const HOSTS = [
+  'quay.io',
+  'registry.example.com',
+  'registry.example.com:5000',
+  'a.b.corp.example',
+  'corp.example',
+  'b.corp.example:8443',
+  'localhost',
+  'localhost:5000',
+  'docker.io',
+  '127.0.0.1:5001',
+  'mirror.local',
+];
 const WILDCARDS = ['*.example.com', '*.corp.example', '*.b.corp.example', '*.io', '*.example', '*.local'];
 const COMPONENTS = ['ns', 'library', 'team', 'app', 'busybox', 'sub', 'nsx'];
 const TAGS = ['latest', '1', 'v1.2.3'];
@@ -79,7 +91,8 @@ function nameOf(s: string): string {
 function reference(r: Random, scopes: readonly string[]): string {
   const base = scopes.length > 0 && r.chance(0.8) ? r.pick(scopes) : r.pick(HOSTS);
   let name: string;
-  if (base.startsWith('*.')) name = `${r.pick(['a', 'x.y', 'a.b'])}${base.slice(1)}${r.chance(0.3) ? ':5000' : ''}/${path(r, 1, 2)}`;
+  if (base.startsWith('*.'))
+    name = `${r.pick(['a', 'x.y', 'a.b'])}${base.slice(1)}${r.chance(0.3) ? ':5000' : ''}/${path(r, 1, 2)}`;
   else {
     const bare = nameOf(base);
     name = r.chance(0.7) ? `${bare}/${path(r, 0, 2)}`.replace(/\/$/, '') : bare;
@@ -102,7 +115,17 @@ function generate(id: number): PolicyCase {
   if (r.chance(0.6)) {
     // what the MCO renders from image.config (no ClusterVersion: the lists pass through)
     const field = r.chance(0.5) ? 'allowedRegistries' : 'blockedRegistries';
-    const p: PolicySet = { icsps: [], idms: [], itms: [], image: { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: { registrySources: { [field]: scopes } } } };
+    const p: PolicySet = {
+      icsps: [],
+      idms: [],
+      itms: [],
+      image: {
+        apiVersion: 'config.openshift.io/v1',
+        kind: 'Image',
+        metadata: { name: 'cluster' },
+        spec: { registrySources: { [field]: scopes } },
+      },
+    };
     try {
       policy = policyJsonText(renderPolicyJson(p, undefined));
       origin = `MCO render of ${field} ${JSON.stringify(scopes)}`;
@@ -134,9 +157,12 @@ async function ask(binary: string, cases: readonly PolicyCase[]): Promise<Map<nu
     child.on('error', rej);
     child.on('close', (code) => res(code ?? -1));
   });
-  child.stdin.end(cases.map((c) => JSON.stringify({ id: c.id, policy: c.policy, references: c.references })).join('\n') + '\n');
+  child.stdin.end(
+    cases.map((c) => JSON.stringify({ id: c.id, policy: c.policy, references: c.references })).join('\n') + '\n',
+  );
   const code = await exited;
-  if (code !== 0) throw new Error(`the policy oracle ${binary} exited with ${code}: ${Buffer.concat(err).toString('utf8').trim()}`);
+  if (code !== 0)
+    throw new Error(`the policy oracle ${binary} exited with ${code}: ${Buffer.concat(err).toString('utf8').trim()}`);
   const answers = new Map<number, Answer>();
   for (const line of Buffer.concat(out).toString('utf8').split('\n')) {
     if (line.trim() === '') continue;
@@ -151,9 +177,16 @@ let binary: string;
 beforeAll(() => {
   const script = resolve(import.meta.dirname, 'policy', 'build.sh');
   try {
-    binary = execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 15 * 60_000 }).trim();
+    binary = execFileSync('bash', [script], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 15 * 60_000,
+    }).trim();
   } catch (e) {
-    throw new Error(`building the policy.json oracle failed (bash ${script}; it needs Go 1.24+ on PATH): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new Error(
+      `building the policy.json oracle failed (bash ${script}; it needs Go 1.24+ on PATH): ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
   }
 });
 
@@ -172,7 +205,8 @@ describe(`policy.json against containers/image (seed ${SEED}, ${CASES} cases)`, 
         problems.push(`${where}: containers/image refuses the policy: ${a.policyError}`);
         continue;
       }
-      if (a.remarshaled !== c.policy) problems.push(`${where}: Go's MarshalIndent of the loaded policy differs from the engine's bytes`);
+      if (a.remarshaled !== c.policy)
+        problems.push(`${where}: Go's MarshalIndent of the loaded policy differs from the engine's bytes`);
       const policy = JSON.parse(c.policy) as PolicyJson;
       c.references.forEach((ref, i) => {
         const o = a.references[i]!;
@@ -183,20 +217,31 @@ describe(`policy.json against containers/image (seed ${SEED}, ${CASES} cases)`, 
           parsed = undefined;
         }
         if (o.error !== undefined || parsed === undefined) {
-          if ((o.error !== undefined) !== (parsed === undefined)) problems.push(`${where}: ${ref}: containers/image ${o.error ?? 'parses it'}, the engine ${parsed === undefined ? 'does not' : 'does'}`);
+          if ((o.error !== undefined) !== (parsed === undefined))
+            problems.push(
+              `${where}: ${ref}: containers/image ${o.error ?? 'parses it'}, the engine ${parsed === undefined ? 'does not' : 'does'}`,
+            );
           return;
         }
         judged++;
         const d = evaluatePolicy(policy, parsed);
         if (!d.allowed) rejected++;
-        if (o.identity !== policyIdentity(parsed)) problems.push(`${where}: ${ref}: identity ${o.identity} vs engine ${policyIdentity(parsed)}`);
-        if (JSON.stringify(o.namespaces) !== JSON.stringify(policyNamespaces(parsed))) problems.push(`${where}: ${ref}: namespaces ${JSON.stringify(o.namespaces)} vs engine ${JSON.stringify(policyNamespaces(parsed))}`);
+        if (o.identity !== policyIdentity(parsed))
+          problems.push(`${where}: ${ref}: identity ${o.identity} vs engine ${policyIdentity(parsed)}`);
+        if (JSON.stringify(o.namespaces) !== JSON.stringify(policyNamespaces(parsed)))
+          problems.push(
+            `${where}: ${ref}: namespaces ${JSON.stringify(o.namespaces)} vs engine ${JSON.stringify(policyNamespaces(parsed))}`,
+          );
         if (o.allowed !== d.allowed || (o.message ?? null) !== d.message) {
-          problems.push(`${where}: ${ref}: containers/image ${o.allowed ? 'allows' : `rejects (${o.message})`}, the engine ${d.allowed ? 'allows' : `rejects (${d.message})`} by scope ${JSON.stringify(d.scope)}`);
+          problems.push(
+            `${where}: ${ref}: containers/image ${o.allowed ? 'allows' : `rejects (${o.message})`}, the engine ${d.allowed ? 'allows' : `rejects (${d.message})`} by scope ${JSON.stringify(d.scope)}`,
+          );
         }
       });
     }
-    expect(problems.slice(0, 20), `${problems.length} disagreement(s); rerun with ICSP_ORACLE_SEED=${SEED}`).toEqual([]);
+    expect(problems.slice(0, 20), `${problems.length} disagreement(s); rerun with ICSP_ORACLE_SEED=${SEED}`).toEqual(
+      [],
+    );
     // the generator must exercise both outcomes, or the comparison proves little
     expect(judged).toBeGreaterThan(CASES * 2);
     expect(rejected).toBeGreaterThan(judged / 10);

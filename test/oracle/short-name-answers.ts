@@ -32,7 +32,10 @@ export function engineShortNames(c: OracleCase, conf: RegistriesConf, index: Reg
       // The cache is read for short names only, before anything else about them.
       if (cacheError !== undefined && r.short) return { input, error: cacheError, candidates: [] };
       if (r.error !== null) return { input, error: r.error.message, candidates: [] };
-      const candidates = r.candidates.map((value) => ({ value, resolve: resolution(index, parsePullReference(value)) }));
+      const candidates = r.candidates.map((value) => ({
+        value,
+        resolve: resolution(index, parsePullReference(value)),
+      }));
       return { input, ...(r.description !== '' ? { description: r.description } : {}), candidates };
     } catch (e) {
       return { input, error: message(e), candidates: [] };

@@ -16,13 +16,25 @@ const rec = new RecordingServer();
 let h: Harness;
 
 function signAt(body: string, ts: number): Record<string, string> {
-  return { 'x-slack-signature': 'v0=' + createHmac('sha256', SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex'), 'x-slack-request-timestamp': String(ts) };
+  return {
+    'x-slack-signature': 'v0=' + createHmac('sha256', SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex'),
+    'x-slack-request-timestamp': String(ts),
+  };
 }
 
 /** Posts with a deadline: a request left unanswered fails the test instead of hanging it. */
-async function post(body: string, contentType: string, headers: Record<string, string> = signAt(body, Math.floor(Date.now() / 1000))): Promise<{ status: number; text: string; ms: number }> {
+async function post(
+  body: string,
+  contentType: string,
+  headers: Record<string, string> = signAt(body, Math.floor(Date.now() / 1000)),
+): Promise<{ status: number; text: string; ms: number }> {
   const t0 = performance.now();
-  const r = await fetch(`http://127.0.0.1:${h.port!}/slack/events`, { method: 'POST', headers: { 'content-type': contentType, ...headers }, body, signal: AbortSignal.timeout(2500) });
+  const r = await fetch(`http://127.0.0.1:${h.port!}/slack/events`, {
+    method: 'POST',
+    headers: { 'content-type': contentType, ...headers },
+    body,
+    signal: AbortSignal.timeout(2500),
+  });
   return { status: r.status, text: await r.text(), ms: performance.now() - t0 };
 }
 
@@ -50,15 +62,54 @@ describe('malformed signed payloads get a 400 at once, never a hang or a 500', (
     ['payload=[]', 'payload=%5B%5D', FORM],
     ['payload not JSON', 'payload=%7Bx', FORM],
     ['two payload fields', 'payload=%7B%7D&payload=%7B%7D', FORM],
-    ['block action without user', `payload=${encodeURIComponent(JSON.stringify({ ...blockAction({ actionId: 'icsp_run_pool', value: 'r1', threadTs: '1.1', messageTs: '1.1', responseUrl: 'http://x/' }), user: undefined }))}`, FORM],
-    ['block action with user null', `payload=${encodeURIComponent(JSON.stringify({ ...blockAction({ actionId: 'icsp_show_diff', value: 'r1', threadTs: '1.1', messageTs: '1.1', responseUrl: 'http://x/' }), user: null }))}`, FORM],
-    ['block action with channel null (Bolt itself reads channel.id: found by the fuzz test)', `payload=${encodeURIComponent(JSON.stringify({ ...blockAction({ actionId: 'icsp_run_pool', value: 'r1', threadTs: '1.1', messageTs: '1.1', responseUrl: 'http://x/' }), channel: null }))}`, FORM],
-    ['event callback with authorizations null', JSON.stringify({ ...mentionEvent({ text: 'x' }), authorizations: null }), JSON_TYPE],
-    ['block action with actions null', `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: 'U1' }, actions: null }))}`, FORM],
-    ['block action with a numeric value', `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: 'U1' }, actions: [{ action_id: 'icsp_run_pool', value: 5 }] }))}`, FORM],
-    ['slash command without text', commandForm({ text: '', responseUrl: 'http://x/' }).replace(/&text=[^&]*/, ''), FORM],
-    ['slash command without user', commandForm({ text: 'help', responseUrl: 'http://x/' }).replace(/&user_id=[^&]*/, ''), FORM],
-    ['app_mention with numeric text', JSON.stringify({ ...mentionEvent({ text: 'x' }), event: { ...mentionEvent({ text: 'x' }).event as object, text: 5 } }), JSON_TYPE],
+    [
+      'block action without user',
+      `payload=${encodeURIComponent(JSON.stringify({ ...blockAction({ actionId: 'icsp_run_pool', value: 'r1', threadTs: '1.1', messageTs: '1.1', responseUrl: 'http://x/' }), user: undefined }))}`,
+      FORM,
+    ],
+    [
+      'block action with user null',
+      `payload=${encodeURIComponent(JSON.stringify({ ...blockAction({ actionId: 'icsp_show_diff', value: 'r1', threadTs: '1.1', messageTs: '1.1', responseUrl: 'http://x/' }), user: null }))}`,
+      FORM,
+    ],
+    [
+      'block action with channel null (Bolt itself reads channel.id: found by the fuzz test)',
+      `payload=${encodeURIComponent(JSON.stringify({ ...blockAction({ actionId: 'icsp_run_pool', value: 'r1', threadTs: '1.1', messageTs: '1.1', responseUrl: 'http://x/' }), channel: null }))}`,
+      FORM,
+    ],
+    [
+      'event callback with authorizations null',
+      JSON.stringify({ ...mentionEvent({ text: 'x' }), authorizations: null }),
+      JSON_TYPE,
+    ],
+    [
+      'block action with actions null',
+      `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: 'U1' }, actions: null }))}`,
+      FORM,
+    ],
+    [
+      'block action with a numeric value',
+      `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: 'U1' }, actions: [{ action_id: 'icsp_run_pool', value: 5 }] }))}`,
+      FORM,
+    ],
+    [
+      'slash command without text',
+      commandForm({ text: '', responseUrl: 'http://x/' }).replace(/&text=[^&]*/, ''),
+      FORM,
+    ],
+    [
+      'slash command without user',
+      commandForm({ text: 'help', responseUrl: 'http://x/' }).replace(/&user_id=[^&]*/, ''),
+      FORM,
+    ],
+    [
+      'app_mention with numeric text',
+      JSON.stringify({
+        ...mentionEvent({ text: 'x' }),
+        event: { ...(mentionEvent({ text: 'x' }).event as object), text: 5 },
+      }),
+      JSON_TYPE,
+    ],
     ['event_callback without event', JSON.stringify({ type: 'event_callback', event: null }), JSON_TYPE],
     ['no type', JSON.stringify({ hello: 1 }), JSON_TYPE],
   ];
@@ -75,7 +126,10 @@ describe('malformed signed payloads get a 400 at once, never a hang or a 500', (
   }
 
   it('well-formed payloads the bot does not handle are acknowledged at once (200), not left for 3 s', async () => {
-    for (const body of [JSON.stringify({ ...mentionEvent({ text: 'x' }), event: { type: 'reaction_added', user: 'U1' } }), JSON.stringify({ type: 'view_submission', user: { id: 'U1' } })]) {
+    for (const body of [
+      JSON.stringify({ ...mentionEvent({ text: 'x' }), event: { type: 'reaction_added', user: 'U1' } }),
+      JSON.stringify({ type: 'view_submission', user: { id: 'U1' } }),
+    ]) {
       const r = await post(body, JSON_TYPE);
       expect(r.status).toBe(200);
       expect(r.ms).toBeLessThan(1000);
@@ -105,8 +159,12 @@ describe('timestamps and replays', () => {
   it('refuses a bad signature, and malformed signature headers', async () => {
     const body = commandForm({ text: 'help', responseUrl: rec.responseUrl('bad') });
     const now = Math.floor(Date.now() / 1000);
-    expect((await post(body, FORM, { ...signAt(body, now), 'x-slack-signature': `v0=${'0'.repeat(64)}` })).status).toBe(401);
-    expect((await post(body, FORM, { 'x-slack-signature': 'garbage', 'x-slack-request-timestamp': 'soon' })).status).toBe(401);
+    expect((await post(body, FORM, { ...signAt(body, now), 'x-slack-signature': `v0=${'0'.repeat(64)}` })).status).toBe(
+      401,
+    );
+    expect(
+      (await post(body, FORM, { 'x-slack-signature': 'garbage', 'x-slack-request-timestamp': 'soon' })).status,
+    ).toBe(401);
     expect((await post(body, FORM, {})).status).toBe(401);
   });
 
@@ -143,10 +201,28 @@ describe('what users read', () => {
   });
 
   it('a policy source that throws a JS error shows the user a sentence, not the JS message', async () => {
-    const broken = await startHarness(rec, 'http', {}, { deps: { policySource: { cluster: 'x', explain: async () => { throw new TypeError("Cannot read properties of undefined (reading 'imageDigestMirrors')"); } } as never } });
+    const broken = await startHarness(
+      rec,
+      'http',
+      {},
+      {
+        deps: {
+          policySource: {
+            cluster: 'x',
+            explain: async () => {
+              throw new TypeError("Cannot read properties of undefined (reading 'imageDigestMirrors')");
+            },
+          } as never,
+        },
+      },
+    );
     try {
       const body = commandForm({ text: 'plan quay.io/a/b:1', responseUrl: rec.responseUrl('broken') });
-      const r = await fetch(`http://127.0.0.1:${broken.port!}/slack/events`, { method: 'POST', headers: { 'content-type': FORM, ...signAt(body, Math.floor(Date.now() / 1000)) }, body });
+      const r = await fetch(`http://127.0.0.1:${broken.port!}/slack/events`, {
+        method: 'POST',
+        headers: { 'content-type': FORM, ...signAt(body, Math.floor(Date.now() / 1000)) },
+        body,
+      });
       expect(r.status).toBe(200);
       await broken.bot.idle();
       const text = rec.responses.at(-1)!.body.text as string;
@@ -158,8 +234,17 @@ describe('what users read', () => {
   });
 
   it('an invalid SLACK_API_URL is not echoed with its password', () => {
-    for (const url of ['http//bob:hunter2secret@proxy.example/api/', 'ftp://bob:hunter2secret@proxy.example/api/', 'bob:hunter2secret@proxy']) {
-      const r = loadConfig({ SLACK_MODE: 'socket', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', SLACK_API_URL: url });
+    for (const url of [
+      'http//bob:hunter2secret@proxy.example/api/',
+      'ftp://bob:hunter2secret@proxy.example/api/',
+      'bob:hunter2secret@proxy',
+    ]) {
+      const r = loadConfig({
+        SLACK_MODE: 'socket',
+        SLACK_BOT_TOKEN: 'xoxb-1',
+        SLACK_APP_TOKEN: 'xapp-1',
+        SLACK_API_URL: url,
+      });
       expect(r.ok).toBe(false);
       const all = r.ok ? '' : r.errors.join('\n');
       expect(all).toContain('SLACK_API_URL');

@@ -6,7 +6,15 @@ import type { Block } from '../../src/types/slack.ts';
 import { startHarness } from './helpers/bot-harness.ts';
 import type { Harness } from './helpers/bot-harness.ts';
 import { RecordingServer } from './helpers/recording-server.ts';
-import { APP_TOKEN, blockAction, BOT_TOKEN, commandForm, mentionEvent, postSigned, SIGNING_SECRET } from './helpers/slack-fixtures.ts';
+import {
+  APP_TOKEN,
+  blockAction,
+  BOT_TOKEN,
+  commandForm,
+  mentionEvent,
+  postSigned,
+  SIGNING_SECRET,
+} from './helpers/slack-fixtures.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
 const IMAGE = 'imagestore.co/repo/exampleimage:latest';
@@ -26,7 +34,10 @@ function assertWithinLimits(p: Record<string, unknown>): void {
   expect(messageChars({ text: '', blocks })).toBeLessThanOrEqual(LIMITS.totalChars);
 }
 
-async function command(text: string, extra: { user?: string; channel?: string } = {}): Promise<{ status: number; ms: number }> {
+async function command(
+  text: string,
+  extra: { user?: string; channel?: string } = {},
+): Promise<{ status: number; ms: number }> {
   return postSigned(h.port!, commandForm({ text, responseUrl: rec.responseUrl('cmd'), ...extra }), FORM);
 }
 
@@ -81,7 +92,12 @@ describe('slash command over signed HTTP', () => {
     }
     expect(h.checker.requests.at(-1)).toEqual({ image: IMAGE, selection: { node: 'worker-3' }, requestedBy: 'U0001' });
     // files.uploadV2: getUploadURLExternal per file, bytes to the upload URL, completeUploadExternal into the thread
-    expect(rec.callsOf('files.getUploadURLExternal').map((c) => c.params.filename).sort()).toEqual(['worker-3-podman-debug.log', 'worker-3-registries.conf']);
+    expect(
+      rec
+        .callsOf('files.getUploadURLExternal')
+        .map((c) => c.params.filename)
+        .sort(),
+    ).toEqual(['worker-3-podman-debug.log', 'worker-3-registries.conf']);
     expect(rec.uploads.map((u) => u.body).join('')).toContain('# worker-3');
     const complete = rec.callsOf('files.completeUploadExternal');
     expect(complete.length).toBe(1);
@@ -97,8 +113,16 @@ describe('slash command over signed HTTP', () => {
     const bad = await postSigned(h.port!, body, FORM, {}, 'wrong-secret-xxxxxxxx');
     expect(bad.status).toBe(401);
     const old = await fetch(`http://127.0.0.1:${h.port}/slack/events`, {
-      method: 'POST', body,
-      headers: { 'content-type': FORM, ...(await import('./helpers/slack-fixtures.ts')).sign(body, SIGNING_SECRET, Math.floor(Date.now() / 1000) - 600) },
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': FORM,
+        ...(await import('./helpers/slack-fixtures.ts')).sign(
+          body,
+          SIGNING_SECRET,
+          Math.floor(Date.now() / 1000) - 600,
+        ),
+      },
     });
     expect(old.status).toBe(401);
     await h.bot.idle();
@@ -129,7 +153,9 @@ describe('slash command over signed HTTP', () => {
     expect(h.checker.requests.length).toBe(before);
     const posts = rec.callsOf('chat.postMessage');
     expect(posts.length).toBe(2);
-    expect(JSON.stringify(posts[0]!.params.blocks)).toContain('live checks are limited to the users and groups in ICSP_LIVE_USERS');
+    expect(JSON.stringify(posts[0]!.params.blocks)).toContain(
+      'live checks are limited to the users and groups in ICSP_LIVE_USERS',
+    );
     expect(rec.callsOf('usergroups.users.list').length).toBe(1);
     rec.reset();
     await command(`why ${IMAGE}`, { user: 'U0002' });
@@ -193,7 +219,8 @@ describe('slash command over signed HTTP', () => {
     const requestId = actions!.type === 'actions' ? actions!.elements[0]!.value : '';
     const input = blocksOf(live).find((b) => b.type === 'input');
     rec.reset();
-    const press = (p: Parameters<typeof blockAction>[0]) => postSigned(h.port!, new URLSearchParams({ payload: JSON.stringify(blockAction(p)) }).toString(), FORM);
+    const press = (p: Parameters<typeof blockAction>[0]) =>
+      postSigned(h.port!, new URLSearchParams({ payload: JSON.stringify(blockAction(p)) }).toString(), FORM);
     const base = { threadTs: thread, messageTs: '1700000000.000999', responseUrl: rec.responseUrl('act') };
 
     expect((await press({ ...base, actionId: 'icsp_run_pool', value: requestId })).status).toBe(200);
@@ -236,7 +263,9 @@ describe('slash command over signed HTTP', () => {
       await Promise.all([command(`why ${IMAGE} node=a`), command(`why ${IMAGE} node=a`, { user: 'U0002' })]);
       await h.bot.idle();
       expect(h.checker.requests.length).toBe(before + 1);
-      expect(rec.callsOf('chat.postMessage').filter((c) => String(c.params.text).includes('live check')).length).toBe(2);
+      expect(rec.callsOf('chat.postMessage').filter((c) => String(c.params.text).includes('live check')).length).toBe(
+        2,
+      );
       await Promise.all(['b', 'c', 'd', 'e'].map((n) => command(`why ${IMAGE} node=${n}`, { user: 'U0002' })));
       await h.bot.idle();
       expect(h.checker.maxActive).toBeLessThanOrEqual(2);
@@ -246,10 +275,18 @@ describe('slash command over signed HTTP', () => {
   });
 
   it('app_mention in a thread: answers into that thread, no anchor in the channel; Slack retries are dropped', async () => {
-    const ev = mentionEvent({ text: `<@UBOT0001> why ${IMAGE} --no-live`, ts: '1700000000.000500', threadTs: '1700000000.000100', eventId: 'Ev0MENTION1' });
+    const ev = mentionEvent({
+      text: `<@UBOT0001> why ${IMAGE} --no-live`,
+      ts: '1700000000.000500',
+      threadTs: '1700000000.000100',
+      eventId: 'Ev0MENTION1',
+    });
     const r1 = await postSigned(h.port!, JSON.stringify(ev), 'application/json');
     expect(r1.status).toBe(200);
-    const r2 = await postSigned(h.port!, JSON.stringify(ev), 'application/json', { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' });
+    const r2 = await postSigned(h.port!, JSON.stringify(ev), 'application/json', {
+      'x-slack-retry-num': '1',
+      'x-slack-retry-reason': 'http_timeout',
+    });
     expect(r2.status).toBe(200);
     await h.bot.idle();
     const posts = rec.callsOf('chat.postMessage');
@@ -260,7 +297,11 @@ describe('slash command over signed HTTP', () => {
   });
 
   it('app_mention errors are ephemeral (chat.postEphemeral) in the thread', async () => {
-    await postSigned(h.port!, JSON.stringify(mentionEvent({ text: '<@UBOT0001> why', ts: '1700000000.000700' })), 'application/json');
+    await postSigned(
+      h.port!,
+      JSON.stringify(mentionEvent({ text: '<@UBOT0001> why', ts: '1700000000.000700' })),
+      'application/json',
+    );
     await h.bot.idle();
     const e = rec.callsOf('chat.postEphemeral');
     expect(e.length).toBe(1);
@@ -270,7 +311,11 @@ describe('slash command over signed HTTP', () => {
   });
 
   it('answers the url_verification challenge', async () => {
-    const r = await postSigned(h.port!, JSON.stringify({ type: 'url_verification', challenge: 'abc123', token: 't' }), 'application/json');
+    const r = await postSigned(
+      h.port!,
+      JSON.stringify({ type: 'url_verification', challenge: 'abc123', token: 't' }),
+      'application/json',
+    );
     expect(r.status).toBe(200);
     expect(r.text).toContain('abc123');
   });
@@ -285,27 +330,42 @@ describe('slash command over signed HTTP', () => {
     expect(texts[1]).toContain('/icsp why IMAGE');
     expect(texts[2]).toContain('status needs a cluster');
   });
-
 });
 
 describe('offline mode and allowed channels', () => {
   it('no cluster: plans from files and says live checks are off; other channels are refused', async () => {
     const rec2 = new RecordingServer();
     await rec2.start();
-    const h2 = await startHarness(rec2, 'http', { ICSP_ALLOWED_CHANNELS: 'C0001', ICSP_RATE_LIMIT: '10/60' }, { live: false });
+    const h2 = await startHarness(
+      rec2,
+      'http',
+      { ICSP_ALLOWED_CHANNELS: 'C0001', ICSP_RATE_LIMIT: '10/60' },
+      { live: false },
+    );
     try {
       await postSigned(h2.port!, commandForm({ text: `why ${IMAGE}`, responseUrl: rec2.responseUrl('a') }), FORM);
-      await postSigned(h2.port!, commandForm({ text: `why ${IMAGE}`, channel: 'C0OTHER', responseUrl: rec2.responseUrl('b') }), FORM);
+      await postSigned(
+        h2.port!,
+        commandForm({ text: `why ${IMAGE}`, channel: 'C0OTHER', responseUrl: rec2.responseUrl('b') }),
+        FORM,
+      );
       await h2.bot.idle();
       const posts = rec2.callsOf('chat.postMessage');
       expect(posts.length).toBe(2);
       expect(JSON.stringify(posts[0]!.params.blocks)).toContain('live checks are off: no cluster');
       expect(rec2.responses.find((r) => r.id === 'b')!.body.text).toContain('does not answer in this channel');
       // per-user rate limit (default 10 per 60 s)
-      for (let i = 0; i < 11; i++) await postSigned(h2.port!, commandForm({ text: 'help', user: 'U0RATE', responseUrl: rec2.responseUrl(`r${i}`) }), FORM);
+      for (let i = 0; i < 11; i++)
+        await postSigned(
+          h2.port!,
+          commandForm({ text: 'help', user: 'U0RATE', responseUrl: rec2.responseUrl(`r${i}`) }),
+          FORM,
+        );
       await h2.bot.idle();
       expect(rec2.responses.find((r) => r.id === 'r9')!.body.text).toContain('icsp-bot');
-      expect(rec2.responses.find((r) => r.id === 'r10')!.body.text).toMatch(/^icsp: rate limit: too many requests, try again in \d+ s$/);
+      expect(rec2.responses.find((r) => r.id === 'r10')!.body.text).toMatch(
+        /^icsp: rate limit: too many requests, try again in \d+ s$/,
+      );
     } finally {
       await h2.bot.stop();
       await rec2.stop();

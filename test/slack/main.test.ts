@@ -6,13 +6,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingServer } from './helpers/recording-server.ts';
 import { BOT_TOKEN, commandForm, postSigned, SIGNING_SECRET } from './helpers/slack-fixtures.ts';
 
-function run(env: Record<string, string>): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; kill: (s: NodeJS.Signals) => void; stdout: () => string } {
-  const child = spawn(process.execPath, ['src/main.ts'], { env: { PATH: process.env.PATH ?? '', ICSP_METRICS_PORT: '0', ICSP_METRICS_HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(env: Record<string, string>): {
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  kill: (s: NodeJS.Signals) => void;
+  stdout: () => string;
+} {
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', ICSP_METRICS_PORT: '0', ICSP_METRICS_HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += String(d)));
   child.stderr.on('data', (d) => (stderr += String(d)));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((r) => child.on('close', (code) => r({ code, stdout, stderr })));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((r) =>
+    child.on('close', (code) => r({ code, stdout, stderr })),
+  );
   return { done, kill: (s) => child.kill(s), stdout: () => stdout };
 }
 
@@ -42,11 +51,25 @@ describe('src/main.ts', () => {
 
   it('offline HTTP mode: answers a signed command from ICSP_POLICIES, then stops on SIGTERM', async () => {
     const port = await freePort();
-    const p = run({ SLACK_MODE: 'http', SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: rec.apiUrl, PORT: String(port), HOST: '127.0.0.1', ICSP_POLICIES: 'examples/', ICSP_CLUSTER_NAME: 'demo' });
+    const p = run({
+      SLACK_MODE: 'http',
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: rec.apiUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ICSP_POLICIES: 'examples/',
+      ICSP_CLUSTER_NAME: 'demo',
+    });
     const deadline = Date.now() + 15_000;
-    while (!p.stdout().includes('icsp-bot started') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!p.stdout().includes('icsp-bot started') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect(p.stdout()).toContain('icsp-bot started');
-    const r = await postSigned(port, commandForm({ text: 'why imagestore.co/repo/exampleimage:latest', responseUrl: rec.responseUrl('m') }), 'application/x-www-form-urlencoded');
+    const r = await postSigned(
+      port,
+      commandForm({ text: 'why imagestore.co/repo/exampleimage:latest', responseUrl: rec.responseUrl('m') }),
+      'application/x-www-form-urlencoded',
+    );
     expect(r.status).toBe(200);
     await rec.waitFor(() => rec.callsOf('chat.postMessage').length >= 2, 10_000);
     const [anchor, plan] = rec.callsOf('chat.postMessage');

@@ -8,7 +8,11 @@ import { EVENTS, HANDLER_METHODS, METHOD_SCOPES, requiredBotScopes, SLASH_COMMAN
 interface Manifest {
   features: { slash_commands: Array<{ command: string }>; bot_user: unknown };
   oauth_config: { scopes: { bot: string[]; user?: string[] } };
-  settings: { event_subscriptions: { bot_events: string[] }; interactivity: { is_enabled: boolean }; socket_mode_enabled: boolean };
+  settings: {
+    event_subscriptions: { bot_events: string[] };
+    interactivity: { is_enabled: boolean };
+    socket_mode_enabled: boolean;
+  };
 }
 
 const manifest = load(readFileSync('manifests/slack-app-manifest.yaml', 'utf8')) as Manifest;
@@ -20,7 +24,8 @@ describe('manifests/slack-app-manifest.yaml', () => {
   });
 
   it('every method a handler uses has a scope entry', () => {
-    for (const methods of Object.values(HANDLER_METHODS)) for (const m of methods) expect(METHOD_SCOPES[m], m).toBeDefined();
+    for (const methods of Object.values(HANDLER_METHODS))
+      for (const m of methods) expect(METHOD_SCOPES[m], m).toBeDefined();
   });
 
   it('the slash command and events are those with listeners; interactivity and Socket Mode on', () => {

@@ -10,9 +10,22 @@ import { commandForm, postSigned } from './helpers/slack-fixtures.ts';
 
 const D = `sha256:${'d'.repeat(64)}`;
 const policies: PolicySet = {
-  icsps: [], itms: [],
-  idms: [{ apiVersion: 'config.openshift.io/v1', kind: 'ImageDigestMirrorSet', metadata: { name: 'mirrors' }, spec: { imageDigestMirrors: [{ source: 'quay.io/ns', mirrors: ['mirror.local/ns'] }] } }],
-  image: { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: { registrySources: { allowedRegistries: ['mirror.local'] } } },
+  icsps: [],
+  itms: [],
+  idms: [
+    {
+      apiVersion: 'config.openshift.io/v1',
+      kind: 'ImageDigestMirrorSet',
+      metadata: { name: 'mirrors' },
+      spec: { imageDigestMirrors: [{ source: 'quay.io/ns', mirrors: ['mirror.local/ns'] }] },
+    },
+  ],
+  image: {
+    apiVersion: 'config.openshift.io/v1',
+    kind: 'Image',
+    metadata: { name: 'cluster' },
+    spec: { registrySources: { allowedRegistries: ['mirror.local'] } },
+  },
 };
 
 const rec = new RecordingServer();
@@ -30,7 +43,11 @@ afterAll(async () => {
 
 describe('rejected-by-policy in Slack', () => {
   it('the anchor names the verdict, the emoji, allowedRegistries and the upstream message; the plan thread the fix', async () => {
-    const r = await postSigned(h.port!, commandForm({ text: `why quay.io/ns/app@${D}`, responseUrl: rec.responseUrl('p') }), 'application/x-www-form-urlencoded');
+    const r = await postSigned(
+      h.port!,
+      commandForm({ text: `why quay.io/ns/app@${D}`, responseUrl: rec.responseUrl('p') }),
+      'application/x-www-form-urlencoded',
+    );
     expect(r.status).toBe(200);
     await h.bot.idle();
     const posts = rec.callsOf('chat.postMessage');
@@ -41,6 +58,8 @@ describe('rejected-by-policy in Slack', () => {
     expect(anchor).toContain('allowedRegistries');
     expect(anchor).toContain('Source image rejected: Running image docker://quay.io/ns/app@');
     const plan = JSON.stringify(posts[1]!.params.blocks);
-    expect(plan).toContain('Add quay.io (or the repository quay.io/ns/app) to image.config spec.registrySources.allowedRegistries');
+    expect(plan).toContain(
+      'Add quay.io (or the repository quay.io/ns/app) to image.config spec.registrySources.allowedRegistries',
+    );
   });
 });

@@ -35,7 +35,11 @@ describe('Socket Mode', () => {
 
   it('slash_commands envelope: acked by envelope_id, anchor + thread replies + files', async () => {
     rec.reset();
-    const ack = await ws.send('slash_commands', commandPayload({ text: `why ${IMAGE} node=worker-1`, responseUrl: rec.responseUrl('s1') }), { envelope_id: 'e-cmd-1' });
+    const ack = await ws.send(
+      'slash_commands',
+      commandPayload({ text: `why ${IMAGE} node=worker-1`, responseUrl: rec.responseUrl('s1') }),
+      { envelope_id: 'e-cmd-1' },
+    );
     expect(ack.body.envelope_id).toBe('e-cmd-1');
     expect(ack.ms).toBeLessThan(1000);
     await h.bot.idle();
@@ -62,11 +66,26 @@ describe('Socket Mode', () => {
 
   it('interactive envelope (button): acked, re-authorized, run posted to the thread', async () => {
     rec.reset();
-    await ws.send('slash_commands', commandPayload({ text: `why ${IMAGE} pool=infra`, responseUrl: rec.responseUrl('s2') }));
+    await ws.send(
+      'slash_commands',
+      commandPayload({ text: `why ${IMAGE} pool=infra`, responseUrl: rec.responseUrl('s2') }),
+    );
     await h.bot.idle();
     const live = rec.callsOf('chat.postMessage').at(-1)!.params;
-    const actions = (live.blocks as Array<{ type: string; elements?: Array<{ value: string }> }>).find((b) => b.type === 'actions')!;
-    const ack = await ws.send('interactive', blockAction({ actionId: 'icsp_run_pool', value: actions.elements![0]!.value, threadTs: String(live.thread_ts), messageTs: '1.2', responseUrl: rec.responseUrl('s3') }), { envelope_id: 'e-int-1' });
+    const actions = (live.blocks as Array<{ type: string; elements?: Array<{ value: string }> }>).find(
+      (b) => b.type === 'actions',
+    )!;
+    const ack = await ws.send(
+      'interactive',
+      blockAction({
+        actionId: 'icsp_run_pool',
+        value: actions.elements![0]!.value,
+        threadTs: String(live.thread_ts),
+        messageTs: '1.2',
+        responseUrl: rec.responseUrl('s3'),
+      }),
+      { envelope_id: 'e-int-1' },
+    );
     expect(ack.body.envelope_id).toBe('e-int-1');
     await h.bot.idle();
     expect(h.checker.requests.at(-1)!.selection).toEqual({ pool: 'infra' });
@@ -75,8 +94,13 @@ describe('Socket Mode', () => {
 
   it('bad input over the socket: ephemeral error through response_url', async () => {
     rec.reset();
-    await ws.send('slash_commands', commandPayload({ text: 'why http://quay.io/x', responseUrl: rec.responseUrl('s4') }));
+    await ws.send(
+      'slash_commands',
+      commandPayload({ text: 'why http://quay.io/x', responseUrl: rec.responseUrl('s4') }),
+    );
     await h.bot.idle();
-    expect(rec.responses[0]!.body.text).toBe('icsp: bad image "http://quay.io/x": drop the URL scheme: a reference is host/path:tag, not a URL');
+    expect(rec.responses[0]!.body.text).toBe(
+      'icsp: bad image "http://quay.io/x": drop the URL scheme: a reference is host/path:tag, not a URL',
+    );
   });
 });

@@ -18,7 +18,10 @@ import { blockAction, commandForm, mentionEvent, postSigned } from './helpers/sl
 
 const FORM = 'application/x-www-form-urlencoded';
 const CORPUS = join(import.meta.dirname, '../fixtures/kubelet-events');
-const s = JSON.parse(readFileSync(join(CORPUS, 'not-mirrored/scenario.json'), 'utf8')) as { image: string; registriesConf: string };
+const s = JSON.parse(readFileSync(join(CORPUS, 'not-mirrored/scenario.json'), 'utf8')) as {
+  image: string;
+  registriesConf: string;
+};
 const failed = readFileSync(join(CORPUS, 'not-mirrored/cri-client.event-failed.txt'), 'utf8').trimEnd();
 
 class CorpusTriager implements PodTriager {
@@ -32,7 +35,15 @@ class CorpusTriager implements PodTriager {
       {
         metadata: { namespace, name },
         spec: { nodeName: 'worker-1', containers: [{ name: 'web', image: s.image }] },
-        status: { phase: 'Pending', containerStatuses: [{ name: 'web', state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${s.image}"` } } }] },
+        status: {
+          phase: 'Pending',
+          containerStatuses: [
+            {
+              name: 'web',
+              state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${s.image}"` } },
+            },
+          ],
+        },
       },
       [{ reason: 'Failed', message: failed, involvedObject: { fieldPath: 'spec.containers{web}' } }],
       { node: 'worker-1', pool: 'worker', mco: null },
@@ -59,7 +70,8 @@ afterAll(async () => {
   await rec.stop();
 });
 
-const command = (text: string, user = 'U0001') => postSigned(h.port!, commandForm({ text, user, responseUrl: rec.responseUrl('cmd') }), FORM);
+const command = (text: string, user = 'U0001') =>
+  postSigned(h.port!, commandForm({ text, user, responseUrl: rec.responseUrl('cmd') }), FORM);
 
 describe('why pod over Slack', () => {
   it('answers with the cause and fix from what the node said; the live check is a button for allowed users', async () => {
@@ -74,7 +86,21 @@ describe('why pod over Slack', () => {
     expect(actions?.type).toBe('actions');
     const value = actions?.type === 'actions' ? actions.elements[0]!.value : '';
     const before = h.checker.requests.length;
-    await postSigned(h.port!, new URLSearchParams({ payload: JSON.stringify(blockAction({ actionId: 'icsp_triage_live', value, threadTs: String(post.ts ?? '1700000000.000100'), messageTs: '1700000000.000100', responseUrl: rec.responseUrl('act') })) }).toString(), FORM);
+    await postSigned(
+      h.port!,
+      new URLSearchParams({
+        payload: JSON.stringify(
+          blockAction({
+            actionId: 'icsp_triage_live',
+            value,
+            threadTs: String(post.ts ?? '1700000000.000100'),
+            messageTs: '1700000000.000100',
+            responseUrl: rec.responseUrl('act'),
+          }),
+        ),
+      }).toString(),
+      FORM,
+    );
     await h.bot.idle();
     expect(h.checker.requests.length).toBe(before + 1);
     expect(h.checker.requests.at(-1)).toMatchObject({ image: s.image, selection: { node: 'worker-1' } });
@@ -99,7 +125,11 @@ describe('why pod over Slack', () => {
 
   it('a pasted `oc describe pod` in a mention gets the same answer, in the thread', async () => {
     const paste = readFileSync(join(CORPUS, 'not-mirrored/cri-client.describe-pod.txt'), 'utf8');
-    await postSigned(h.port!, JSON.stringify(mentionEvent({ text: `<@UBOT0001> \`\`\`${paste}\`\`\``, ts: '1700000000.000700' })), 'application/json');
+    await postSigned(
+      h.port!,
+      JSON.stringify(mentionEvent({ text: `<@UBOT0001> \`\`\`${paste}\`\`\``, ts: '1700000000.000700' })),
+      'application/json',
+    );
     await h.bot.idle();
     expect(triager.asked.at(-1)).toBe('shop/web-not-mirrored-7d9f8b6c5-x2x4q');
     const post = rec.callsOf('chat.postMessage').at(-1)!.params;
@@ -109,7 +139,11 @@ describe('why pod over Slack', () => {
 
   it('a pasted event naming no pod: the verdict from the text and the policies', async () => {
     const x509 = readFileSync(join(CORPUS, 'x509/grpc-prefix.event-failed.txt'), 'utf8');
-    await postSigned(h.port!, JSON.stringify(mentionEvent({ text: `<@UBOT0001> ${x509}`, ts: '1700000000.000800' })), 'application/json');
+    await postSigned(
+      h.port!,
+      JSON.stringify(mentionEvent({ text: `<@UBOT0001> ${x509}`, ts: '1700000000.000800' })),
+      'application/json',
+    );
     await h.bot.idle();
     const post = rec.callsOf('chat.postMessage').at(-1)!.params;
     expect(String(post.text)).toMatch(/mirror-tls: the node tried 127\.0\.0\.1:5004 \(tls\)/);

@@ -15,7 +15,8 @@ import { BOT_TOKEN, commandForm, mentionEvent, postSigned } from './helpers/slac
 
 const FORM = 'application/x-www-form-urlencoded';
 const IMAGE = 'imagestore.co/repo/exampleimage:latest';
-const ITMS = 'apiVersion: config.openshift.io/v1\nkind: ImageTagMirrorSet\nmetadata:\n  name: tags\nspec:\n  imageTagMirrors:\n  - source: imagestore.co/repo\n    mirrors: [nexus.cminion.cf/repo]\n';
+const ITMS =
+  'apiVersion: config.openshift.io/v1\nkind: ImageTagMirrorSet\nmetadata:\n  name: tags\nspec:\n  imageTagMirrors:\n  - source: imagestore.co/repo\n    mirrors: [nexus.cminion.cf/repo]\n';
 const rec = new RecordingServer();
 let h: Harness;
 let files: Server;
@@ -51,7 +52,25 @@ beforeAll(async () => {
   filesPort = (files.address() as AddressInfo).port;
   const { source } = await exampleSource();
   const policies = (await source.fixContext!()).policies;
-  h = await startHarness(rec, 'http', {}, { deps: { whatIfState: async () => ({ policies, images: new Map([[IMAGE, new Map([['shop', 2]])], ['quay.io/other/x:1', new Map([['shop', 1]])]]), pools: [{ name: 'worker', machineCount: 3, lastRollout: { durationMs: 6 * 60_000, nodes: 3 } }], machineConfiguration: null, notes: [] }) } });
+  h = await startHarness(
+    rec,
+    'http',
+    {},
+    {
+      deps: {
+        whatIfState: async () => ({
+          policies,
+          images: new Map([
+            [IMAGE, new Map([['shop', 2]])],
+            ['quay.io/other/x:1', new Map([['shop', 1]])],
+          ]),
+          pools: [{ name: 'worker', machineCount: 3, lastRollout: { durationMs: 6 * 60_000, nodes: 3 } }],
+          machineConfiguration: null,
+          notes: [],
+        }),
+      },
+    },
+  );
 });
 
 afterEach(async () => {
@@ -83,7 +102,9 @@ describe('/icsp fix', () => {
     const { source } = await exampleSource();
     const before = (await source.fixContext!()).policies;
     const after = overlayPolicies(before, parsePolicyDocuments(yaml, 'fix.yaml').objects).policies;
-    expect(explain({ reference: IMAGE, policies: after }).pullSources[0]!.reference).toBe('nexus.cminion.cf/repo/exampleimage:latest');
+    expect(explain({ reference: IMAGE, policies: after }).pullSources[0]!.reference).toBe(
+      'nexus.cminion.cf/repo/exampleimage:latest',
+    );
   });
 
   it('a bad mirror= is a one-line ephemeral error, nothing posted', async () => {
@@ -110,25 +131,48 @@ describe('what-if in Slack', () => {
   });
 
   it('@icsp-bot what-if with a YAML file and remove=: the file is fetched with the bot token from the file host, the answer threads', async () => {
-    const fixed = 'apiVersion: operator.openshift.io/v1alpha1\nkind: ImageContentSourcePolicy\nmetadata: {name: ibm-cp-common-services}\nspec:\n  repositoryDigestMirrors:\n  - source: imagestore.co/repo\n    mirrors: [nexus.cminion.cf/repo]\n';
-    const ev = mentionEvent({ text: `<@UBOT0001> what-if \`\`\`${fixed}\`\`\``, ts: '1700000000.000900', threadTs: '1700000000.000800' });
-    (ev.event as Record<string, unknown>).files = [{ name: 'proposed.yaml', size: ITMS.length, url_private_download: `http://127.0.0.1:${filesPort}/files-pri/T1-F1/download/proposed.yaml` }];
+    const fixed =
+      'apiVersion: operator.openshift.io/v1alpha1\nkind: ImageContentSourcePolicy\nmetadata: {name: ibm-cp-common-services}\nspec:\n  repositoryDigestMirrors:\n  - source: imagestore.co/repo\n    mirrors: [nexus.cminion.cf/repo]\n';
+    const ev = mentionEvent({
+      text: `<@UBOT0001> what-if \`\`\`${fixed}\`\`\``,
+      ts: '1700000000.000900',
+      threadTs: '1700000000.000800',
+    });
+    (ev.event as Record<string, unknown>).files = [
+      {
+        name: 'proposed.yaml',
+        size: ITMS.length,
+        url_private_download: `http://127.0.0.1:${filesPort}/files-pri/T1-F1/download/proposed.yaml`,
+      },
+    ];
     expect((await postSigned(h.port!, JSON.stringify(ev), 'application/json')).status).toBe(200);
     await h.bot.idle();
-    expect(fileRequests).toEqual([{ url: '/files-pri/T1-F1/download/proposed.yaml', authorization: `Bearer ${BOT_TOKEN}` }]);
+    expect(fileRequests).toEqual([
+      { url: '/files-pri/T1-F1/download/proposed.yaml', authorization: `Bearer ${BOT_TOKEN}` },
+    ]);
     const posts = rec.callsOf('chat.postMessage').map((c) => c.params);
     expect(posts.every((p) => p.thread_ts === '1700000000.000800')).toBe(true);
     const head = JSON.stringify(posts[0]!.blocks);
     expect(head).toContain('the MCO accepts the result');
     expect(head).toContain('worker: *drain*, no reboot (3 node(s), 1 at a time, about 6 min)');
     expect(head).toContain('*1* of 2 running image(s) change route (shop 1)');
-    const json = JSON.parse(uploadedFile('what-if.json')) as { rerouted: Array<{ image: string; namespaces: string[]; after: string[] }> };
-    expect(json.rerouted).toEqual([expect.objectContaining({ image: IMAGE, namespaces: ['shop'], after: ['nexus.cminion.cf/repo/exampleimage:latest', IMAGE] })]);
+    const json = JSON.parse(uploadedFile('what-if.json')) as {
+      rerouted: Array<{ image: string; namespaces: string[]; after: string[] }>;
+    };
+    expect(json.rerouted).toEqual([
+      expect.objectContaining({
+        image: IMAGE,
+        namespaces: ['shop'],
+        after: ['nexus.cminion.cf/repo/exampleimage:latest', IMAGE],
+      }),
+    ]);
   });
 
   it('a file on another host is never fetched (the bot token stays with Slack); no YAML at all is a one-line error', async () => {
     const ev = mentionEvent({ text: '<@UBOT0001> what-if', ts: '1700000000.001000' });
-    (ev.event as Record<string, unknown>).files = [{ name: 'proposed.yaml', url_private_download: 'https://attacker.example/steal.yaml' }];
+    (ev.event as Record<string, unknown>).files = [
+      { name: 'proposed.yaml', url_private_download: 'https://attacker.example/steal.yaml' },
+    ];
     await postSigned(h.port!, JSON.stringify(ev), 'application/json');
     await h.bot.idle();
     expect(fileRequests).toEqual([]);

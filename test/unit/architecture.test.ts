@@ -57,12 +57,19 @@ describe('layers (docs/architecture.md)', () => {
   });
 
   it('puts every file of src/ in a folder of the layer table', () => {
-    const unknown = files.map((f) => folderOf(f, srcDir)).filter((f) => f === '' || f === null || LAYERS[f] === undefined);
+    const unknown = files
+      .map((f) => folderOf(f, srcDir))
+      .filter((f) => f === '' || f === null || LAYERS[f] === undefined);
     expect(unknown, 'add the folder to eslint/layers.js and docs/architecture.md').toEqual([]);
   });
 
   it('has no import that breaks the table', () => {
-    const problems = files.flatMap((f) => importsOf(f).map((s) => importProblem(f, s, srcDir)).filter((p) => p !== null).map((p) => `${path.relative(root, f)}: ${p}`));
+    const problems = files.flatMap((f) =>
+      importsOf(f)
+        .map((s) => importProblem(f, s, srcDir))
+        .filter((p) => p !== null)
+        .map((p) => `${path.relative(root, f)}: ${p}`),
+    );
     expect(problems).toEqual([]);
   });
 
@@ -81,21 +88,40 @@ describe('layers (docs/architecture.md)', () => {
     }
     expect(findCycle(code)).toBeNull();
     // The check itself can fail: a circle is found when one exists.
-    expect(findCycle(new Map([['cluster', new Set(['rollout'])], ['rollout', new Set(['cluster'])]]))).toEqual(['cluster', 'rollout', 'cluster']);
+    expect(
+      findCycle(
+        new Map([
+          ['cluster', new Set(['rollout'])],
+          ['rollout', new Set(['cluster'])],
+        ]),
+      ),
+    ).toEqual(['cluster', 'rollout', 'cluster']);
   });
 
   it('fails lint on an upward import and on I/O in the domain', async () => {
     // The project's ESLint config applies the rule to src/ ...
-    const config = (await new ESLint({ cwd: root }).calculateConfigForFile(path.join(srcDir, 'domain', 'explain.ts'))) as { rules: Record<string, unknown> };
+    const config = (await new ESLint({ cwd: root }).calculateConfigForFile(
+      path.join(srcDir, 'domain', 'explain.ts'),
+    )) as { rules: Record<string, unknown> };
     expect(config.rules['layers/imports']).toEqual([2]);
     // ... and the rule reports an upward import and I/O in the domain (linted without the type-aware program, which
     // only knows files on disk).
     const linter = new Linter({ cwd: root });
     const messages = linter.verify(
       "import type { LiveChecker } from '../ports/live-check.ts';\nimport { readFileSync } from 'node:fs';\nexport type X = LiveChecker;\nexport const y = readFileSync;\n",
-      [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser }, plugins: { layers: layersPlugin }, rules: { 'layers/imports': 'error' } }],
+      [
+        {
+          files: ['**/*.ts'],
+          languageOptions: { parser: tseslint.parser },
+          plugins: { layers: layersPlugin },
+          rules: { 'layers/imports': 'error' },
+        },
+      ],
       { filename: path.join(srcDir, 'domain', 'upward.ts') },
     );
-    expect(messages.map((m) => m.message)).toEqual([expect.stringContaining('src/domain (domain) may not import src/ports'), expect.stringContaining("may not use 'node:fs'")]);
+    expect(messages.map((m) => m.message)).toEqual([
+      expect.stringContaining('src/domain (domain) may not import src/ports'),
+      expect.stringContaining("may not use 'node:fs'"),
+    ]);
   });
 });

@@ -7,14 +7,17 @@ import { describe, expect, it } from 'vitest';
 import { CHECK_SCRIPT } from '../../src/domain/debug-pod.ts';
 import { repoRoot } from '../helpers/shared-dir.ts';
 
-const objects = loadAll(readFileSync(join(repoRoot, 'manifests/admission/debug-pod-policy.yaml'), 'utf8')) as Array<{ kind: string; data?: Record<string, string> }>;
+const objects = loadAll(readFileSync(join(repoRoot, 'manifests/admission/debug-pod-policy.yaml'), 'utf8')) as Array<{
+  kind: string;
+  data?: Record<string, string>;
+}>;
 
 describe('manifests/admission/debug-pod-policy.yaml', () => {
   const params = objects.find((o) => o.kind === 'ConfigMap')!;
-  it('carries the bot\'s check script byte for byte', () => {
+  it("carries the bot's check script byte for byte", () => {
     expect(params.data!['script']).toBe(CHECK_SCRIPT);
   });
-  it('names the debug ServiceAccount and a deadline no shorter than the bot\'s default', () => {
+  it("names the debug ServiceAccount and a deadline no shorter than the bot's default", () => {
     expect(params.data!['serviceAccount']).toBe('icsp-bot-debug');
     expect(Number(params.data!['deadlineSeconds'])).toBeGreaterThanOrEqual(120);
   });

@@ -45,10 +45,15 @@ describe('the check script, run for real with a stand-in podman', () => {
     mkdirSync(join(root, 'bin'));
     const calls = join(root, 'calls');
     // podman stand-in: records argv, "image exists" says no, pull prints a debug line.
-    writeFileSync(join(root, 'bin', 'podman'), `#!/bin/sh\nprintf '%s\\n' "$*" >> ${calls}\ncase "$1" in image) exit 1;; pull) echo 'level=debug msg="Trying to access \\"x\\""'; exit 0;; rmi) exit 0;; esac\n`);
+    writeFileSync(
+      join(root, 'bin', 'podman'),
+      `#!/bin/sh\nprintf '%s\\n' "$*" >> ${calls}\ncase "$1" in image) exit 1;; pull) echo 'level=debug msg="Trying to access \\"x\\""'; exit 0;; rmi) exit 0;; esac\n`,
+    );
     chmodSync(join(root, 'bin', 'podman'), 0o755);
     const nasty = 'quay.io/a:1"; touch /tmp/pwned; echo "';
-    const out = execFileSync('/bin/bash', ['-c', CHECK_SCRIPT, 'icsp-check', nasty], { env: { PATH: `${join(root, 'bin')}:/usr/bin:/bin` } }).toString();
+    const out = execFileSync('/bin/bash', ['-c', CHECK_SCRIPT, 'icsp-check', nasty], {
+      env: { PATH: `${join(root, 'bin')}:/usr/bin:/bin` },
+    }).toString();
     const parsed = parseCheckOutput(out);
     expect(parsed.podmanLog).toContain('Trying to access');
     expect(parsed.summary).toEqual({ pullExit: 0, presentBefore: false, removed: true });

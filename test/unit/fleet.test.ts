@@ -10,8 +10,12 @@ import { fleetFromContexts, fleetFromDirectory } from '../../src/cluster/fleet-k
 
 function kubeconfig(server: string, context = 'ctx'): string {
   return JSON.stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': context,
-    clusters: [{ name: 'c', cluster: { server } }], users: [{ name: 'u', user: { token: 't' } }], contexts: [{ name: context, context: { cluster: 'c', user: 'u' } }],
+    apiVersion: 'v1',
+    kind: 'Config',
+    'current-context': context,
+    clusters: [{ name: 'c', cluster: { server } }],
+    users: [{ name: 'u', user: { token: 't' } }],
+    contexts: [{ name: context, context: { cluster: 'c', user: 'u' } }],
   });
 }
 
@@ -26,7 +30,10 @@ describe('extractClusterOption', () => {
     expect(extractClusterOption(text)).toEqual({ ok: true, choice, rest });
   });
   it('refuses a second cluster= and a bad name, quoting it safely', () => {
-    expect(extractClusterOption('why x cluster=a cluster=b')).toEqual({ ok: false, error: 'give cluster= at most once' });
+    expect(extractClusterOption('why x cluster=a cluster=b')).toEqual({
+      ok: false,
+      error: 'give cluster= at most once',
+    });
     const r = extractClusterOption('why x cluster=-bad;rm');
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error).toBe('cluster= takes a cluster name or "all", got "-bad;rm"');
@@ -50,7 +57,9 @@ describe('fleetFromDirectory', () => {
     ]);
   });
   it('clear errors: missing directory, empty, not a kubeconfig, reserved name', () => {
-    expect(() => fleetFromDirectory('/nonexistent/icsp')).toThrow(/^ICSP_KUBECONFIGS: cannot read the directory \/nonexistent\/icsp/);
+    expect(() => fleetFromDirectory('/nonexistent/icsp')).toThrow(
+      /^ICSP_KUBECONFIGS: cannot read the directory \/nonexistent\/icsp/,
+    );
     const empty = mkdtempSync(join(tmpdir(), 'icsp-fleet-'));
     expect(() => fleetFromDirectory(empty)).toThrow(/no kubeconfig files/);
     const bad = mkdtempSync(join(tmpdir(), 'icsp-fleet-'));
@@ -65,16 +74,27 @@ describe('fleetFromDirectory', () => {
 describe('fleetFromContexts', () => {
   const base = new KubeConfig();
   base.loadFromOptions({
-    clusters: [{ name: 'e', server: 'https://east:6443', skipTLSVerify: false }, { name: 'w', server: 'https://west:6443', skipTLSVerify: false }],
+    clusters: [
+      { name: 'e', server: 'https://east:6443', skipTLSVerify: false },
+      { name: 'w', server: 'https://west:6443', skipTLSVerify: false },
+    ],
     users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'east', cluster: 'e', user: 'u' }, { name: 'west', cluster: 'w', user: 'u' }],
+    contexts: [
+      { name: 'east', cluster: 'e', user: 'u' },
+      { name: 'west', cluster: 'w', user: 'u' },
+    ],
     currentContext: 'east',
   });
   it('all contexts, or the ones named', () => {
-    expect(fleetFromContexts(base, 'all').map((m) => [m.name, m.kubeConfig.getCurrentCluster()?.server])).toEqual([['east', 'https://east:6443'], ['west', 'https://west:6443']]);
+    expect(fleetFromContexts(base, 'all').map((m) => [m.name, m.kubeConfig.getCurrentCluster()?.server])).toEqual([
+      ['east', 'https://east:6443'],
+      ['west', 'https://west:6443'],
+    ]);
     expect(fleetFromContexts(base, 'west').map((m) => m.name)).toEqual(['west']);
   });
   it('an unknown context names the ones there are', () => {
-    expect(() => fleetFromContexts(base, 'east,north')).toThrow('ICSP_KUBECONFIG_CONTEXTS: no context "north" in the kubeconfig (it has: east, west)');
+    expect(() => fleetFromContexts(base, 'east,north')).toThrow(
+      'ICSP_KUBECONFIG_CONTEXTS: no context "north" in the kubeconfig (it has: east, west)',
+    );
   });
 });

@@ -13,7 +13,12 @@ describe('health server', () => {
   it('healthz, readyz with reasons, and Prometheus metrics', async () => {
     const m = createMetrics(false);
     let slackUp = false;
-    hs = await startHealthServer({ port: 0, host: '127.0.0.1', registry: m.registry, checks: () => [{ name: 'slack', check: () => (slackUp ? undefined : 'socket mode not connected') }] });
+    hs = await startHealthServer({
+      port: 0,
+      host: '127.0.0.1',
+      registry: m.registry,
+      checks: () => [{ name: 'slack', check: () => (slackUp ? undefined : 'socket mode not connected') }],
+    });
     const base = `http://127.0.0.1:${hs.port}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const notReady = await fetch(`${base}/readyz`);

@@ -7,12 +7,22 @@ import type { PolicySet } from '../../src/domain/policy-set.ts';
 import type { ImageDigestMirrorSet } from '../../src/types/openshift.ts';
 
 const RELEASE = `quay.io/openshift-release-dev/ocp-release@sha256:${'e'.repeat(64)}`;
-const idms = (source: string, mirrors: string[]): ImageDigestMirrorSet => ({ apiVersion: 'config.openshift.io/v1', kind: 'ImageDigestMirrorSet', metadata: { name: 'm' }, spec: { imageDigestMirrors: [{ source, mirrors }] } });
+const idms = (source: string, mirrors: string[]): ImageDigestMirrorSet => ({
+  apiVersion: 'config.openshift.io/v1',
+  kind: 'ImageDigestMirrorSet',
+  metadata: { name: 'm' },
+  spec: { imageDigestMirrors: [{ source, mirrors }] },
+});
 const policies = (blocked: string[], set: ImageDigestMirrorSet, releaseImage = RELEASE): PolicySet => ({
   icsps: [],
   idms: [set],
   itms: [],
-  image: { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: { registrySources: { blockedRegistries: blocked } } },
+  image: {
+    apiVersion: 'config.openshift.io/v1',
+    kind: 'Image',
+    metadata: { name: 'cluster' },
+    spec: { registrySources: { blockedRegistries: blocked } },
+  },
   releaseImage,
 });
 
@@ -26,13 +36,18 @@ describe('MCO tolerance of a failed release-payload check', () => {
     expect(r.registries.map((x) => x.prefix)).toEqual(['*.io']);
   });
   it('a mirror that rewrites the payload to a non-canonical name: tolerated the same way', () => {
-    const r = renderPolicies(policies(['quay.io'], idms('quay.io/openshift-release-dev/ocp-release', ['mirror.local'])));
+    const r = renderPolicies(
+      policies(['quay.io'], idms('quay.io/openshift-release-dev/ocp-release', ['mirror.local'])),
+    );
     expect(r.payloadFilter?.toleratedError).toContain('repository name must be canonical');
     expect(r.rendered).toBe(true);
     expect(r.registries.some((x) => x.blocked)).toBe(false);
   });
   it('the answer warns that the blocked registries were dropped and why, and does not call the config refused', () => {
-    const e = explainPull({ reference: 'evil.example.com/x/y:1', policies: policies(['quay.io', 'evil.example.com'], idms('*.io', ['mirror.local'])) });
+    const e = explainPull({
+      reference: 'evil.example.com/x/y:1',
+      policies: policies(['quay.io', 'evil.example.com'], idms('*.io', ['mirror.local'])),
+    });
     const w = e.warnings.find((x) => x.code === 'mco-dropped-blocked-registries');
     expect(w?.message).toContain('quay.io, evil.example.com are NOT blocked on the nodes');
     expect(w?.message).toContain('skipping....');
@@ -40,9 +55,13 @@ describe('MCO tolerance of a failed release-payload check', () => {
     expect(e.pullSources.every((s) => !s.blocked)).toBe(true);
   });
   it('without the payload in a blocked scope nothing is tolerated: the wildcard over a blocked host fails the render itself', () => {
-    expect(() => renderPolicies(policies(['registry.io'], idms('*.io', ['mirror.local'])))).toThrow('mirrorsAdjustedForNestedScope for a wildcard scope "*.io"');
+    expect(() => renderPolicies(policies(['registry.io'], idms('*.io', ['mirror.local'])))).toThrow(
+      'mirrorsAdjustedForNestedScope for a wildcard scope "*.io"',
+    );
   });
   it('a release image that does not parse still fails the render', () => {
-    expect(() => renderPolicies(policies(['quay.io'], idms('*.io', ['mirror.local']), 'not a reference'))).toThrow('error parsing release image reference');
+    expect(() => renderPolicies(policies(['quay.io'], idms('*.io', ['mirror.local']), 'not a reference'))).toThrow(
+      'error parsing release image reference',
+    );
   });
 });

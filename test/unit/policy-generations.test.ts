@@ -14,10 +14,24 @@ import { generatePolicies } from '../../bench/engine-bench.ts';
 
 const D = `sha256:${'e'.repeat(64)}`;
 const REF = `quay.io/ns/app@${D}`;
-const image = { apiVersion: 'config.openshift.io/v1' as const, kind: 'Image' as const, metadata: { name: 'cluster' }, spec: {} };
+const image = {
+  apiVersion: 'config.openshift.io/v1' as const,
+  kind: 'Image' as const,
+  metadata: { name: 'cluster' },
+  spec: {},
+};
 const withMirror = (mirror: string): PolicySet => ({
-  icsps: [], itms: [], image,
-  idms: [{ apiVersion: 'config.openshift.io/v1', kind: 'ImageDigestMirrorSet', metadata: { name: 'm' }, spec: { imageDigestMirrors: [{ source: 'quay.io/ns', mirrors: [mirror] }] } }],
+  icsps: [],
+  itms: [],
+  image,
+  idms: [
+    {
+      apiVersion: 'config.openshift.io/v1',
+      kind: 'ImageDigestMirrorSet',
+      metadata: { name: 'm' },
+      spec: { imageDigestMirrors: [{ source: 'quay.io/ns', mirrors: [mirror] }] },
+    },
+  ],
 });
 
 /** Policies that change when the test says, with the watch's change listeners. */
@@ -101,7 +115,9 @@ describe('policy generations', () => {
     const w = new FakeWatch(withMirror('a.local/ns'));
     const g = store(w, new InProcessGenerationEngine());
     const lease = await g.acquire();
-    expect(await lease.explain(REF)).toEqual(explainPull({ reference: REF, policies: w.policies, render: { requireImageConfig: true } }));
+    expect(await lease.explain(REF)).toEqual(
+      explainPull({ reference: REF, policies: w.policies, render: { requireImageConfig: true } }),
+    );
     lease.release();
   });
 
@@ -186,7 +202,7 @@ describe('policy generations', () => {
     expect(g.lease(1)).toBeUndefined();
   });
 
-  it('a build that fails keeps the previous generation; the first failure is the request\'s error', async () => {
+  it("a build that fails keeps the previous generation; the first failure is the request's error", async () => {
     const w = new FakeWatch(withMirror('a.local/ns'));
     const broken = { ...withMirror('x'), idms: null } as unknown as PolicySet;
     const g0 = store(new FakeWatch(broken), new InProcessGenerationEngine());
@@ -210,7 +226,9 @@ describe('policy generations', () => {
     const longest = slices.stop();
     const ref = `registry-3.example.com/ns-3/repo-3@${D}`;
     const lease = await g.acquire();
-    expect(await lease.explain(ref)).toEqual(explainPull({ reference: ref, policies: big, render: { requireImageConfig: true } }));
+    expect(await lease.explain(ref)).toEqual(
+      explainPull({ reference: ref, policies: big, render: { requireImageConfig: true } }),
+    );
     lease.release();
     // The snapshot and the messages to the worker run on this thread; the render and the index do not.
     expect(longest).toBeLessThan(50);

@@ -39,9 +39,18 @@ describe('reference normalization (docker/reference + docker transport)', () => 
     }
   });
 
-  it.each(['quay.io/a; rm -rf /', 'quay.io/a$(id)', '-v', '--authfile=/x quay.io/a', 'quay.io/a\nb', 'quay.io/a`id`', "quay.io/a'b", 'quay.io/a b:1', 'https://quay.io/a'])(
-    'shell and argv tricks never pass the grammar: %j',
-    (input) => expect(() => parsePullReference(input)).toThrow(EngineError),
+  it.each([
+    'quay.io/a; rm -rf /',
+    'quay.io/a$(id)',
+    '-v',
+    '--authfile=/x quay.io/a',
+    'quay.io/a\nb',
+    'quay.io/a`id`',
+    "quay.io/a'b",
+    'quay.io/a b:1',
+    'https://quay.io/a',
+  ])('shell and argv tricks never pass the grammar: %j', (input) =>
+    expect(() => parsePullReference(input)).toThrow(EngineError),
   );
 
   it('ParseNamed insists on the canonical form (what a rewrite must produce)', () => {
@@ -65,7 +74,12 @@ describe('describeBadPart names what to fix', () => {
 
 describe('the grammar is linear on hostile input', () => {
   it.each([30, 1000, 5000])('%i characters that almost match are refused in milliseconds', (n) => {
-    for (const input of [`${'a'.repeat(n)}!`, `quay.io/${'a'.repeat(n)}!`, `quay.io/${'a-'.repeat(n)}!`, `${'a.'.repeat(n)}/x!`]) {
+    for (const input of [
+      `${'a'.repeat(n)}!`,
+      `quay.io/${'a'.repeat(n)}!`,
+      `quay.io/${'a-'.repeat(n)}!`,
+      `${'a.'.repeat(n)}/x!`,
+    ]) {
       const t0 = performance.now();
       expect(() => parsePullReference(input)).toThrow(EngineError);
       describeBadPart(input);

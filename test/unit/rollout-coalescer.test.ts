@@ -34,7 +34,9 @@ class FakeClock implements Clock {
   advance(ms: number): void {
     const end = this.t + ms;
     for (;;) {
-      const next = [...this.timers.entries()].filter(([, v]) => v.at <= end).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+      const next = [...this.timers.entries()]
+        .filter(([, v]) => v.at <= end)
+        .sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
       if (next === undefined) break;
       this.timers.delete(next[0]);
       this.t = next[1].at;
@@ -98,8 +100,25 @@ describe('Coalescer', () => {
 
 // ---- the notifier on fakes: sources in memory, a recording chat, the memory state store, the fake clock ----
 
-const image = { apiVersion: 'config.openshift.io/v1' as const, kind: 'Image' as const, metadata: { name: 'cluster', generation: 1 }, spec: {} };
-const withIdms: PolicySet = { icsps: [], idms: [{ apiVersion: 'config.openshift.io/v1', kind: 'ImageDigestMirrorSet', metadata: { name: 'a', uid: 'u-a', generation: 1 }, spec: { imageDigestMirrors: [{ source: 'quay.io/app', mirrors: ['m1.local/app'] }] } }], itms: [], image };
+const image = {
+  apiVersion: 'config.openshift.io/v1' as const,
+  kind: 'Image' as const,
+  metadata: { name: 'cluster', generation: 1 },
+  spec: {},
+};
+const withIdms: PolicySet = {
+  icsps: [],
+  idms: [
+    {
+      apiVersion: 'config.openshift.io/v1',
+      kind: 'ImageDigestMirrorSet',
+      metadata: { name: 'a', uid: 'u-a', generation: 1 },
+      spec: { imageDigestMirrors: [{ source: 'quay.io/app', mirrors: ['m1.local/app'] }] },
+    },
+  ],
+  itms: [],
+  image,
+};
 const OLD = 'rendered-worker-old';
 const NEW = 'rendered-worker-new';
 
@@ -168,11 +187,22 @@ const workerPool = (updated: number, finished = false): MachineConfigPool => ({
     readyMachineCount: finished ? 2 : 1,
     unavailableMachineCount: finished ? 0 : 1,
     degradedMachineCount: 0,
-    conditions: [{ type: 'Updated', status: finished ? 'True' : 'False' }, { type: 'Updating', status: finished ? 'False' : 'True' }],
+    conditions: [
+      { type: 'Updated', status: finished ? 'True' : 'False' },
+      { type: 'Updating', status: finished ? 'False' : 'True' },
+    ],
   },
 });
 const workerNode = (name: string, current: string, desired: string, state: string): NodeLite => ({
-  metadata: { name, labels: { 'node-role.kubernetes.io/worker': '' }, annotations: { 'machineconfiguration.openshift.io/currentConfig': current, 'machineconfiguration.openshift.io/desiredConfig': desired, 'machineconfiguration.openshift.io/state': state } },
+  metadata: {
+    name,
+    labels: { 'node-role.kubernetes.io/worker': '' },
+    annotations: {
+      'machineconfiguration.openshift.io/currentConfig': current,
+      'machineconfiguration.openshift.io/desiredConfig': desired,
+      'machineconfiguration.openshift.io/state': state,
+    },
+  },
 });
 
 async function setupNotifier(stallMs: number, store = new MemoryStateStore(), clock = new FakeClock()) {
@@ -181,7 +211,10 @@ async function setupNotifier(stallMs: number, store = new MemoryStateStore(), cl
   const after = renderForRollout(withIdms);
   sources.rendered.set(NEW, encodeRegistriesConf(after.search, after.registries));
   sources.rendered.set(OLD, null);
-  const n = new RolloutNotifier({ sources, chat, store, clock }, { channel: 'C1', cluster: 'c', coalesceMs: 1000, renderTimeoutMs: 600_000, updateIntervalMs: 0, stallMs });
+  const n = new RolloutNotifier(
+    { sources, chat, store, clock },
+    { channel: 'C1', cluster: 'c', coalesceMs: 1000, renderTimeoutMs: 600_000, updateIntervalMs: 0, stallMs },
+  );
   return { n, sources, chat, clock, store };
 }
 
@@ -195,7 +228,13 @@ const settle = async (n: RolloutNotifier): Promise<void> => {
 describe('the notifier on a fake clock', () => {
   it('coalesces a burst of policy events into one notice after the quiet period', async () => {
     const { n, sources, chat, clock } = await setupNotifier(1_800_000);
-    sources.poolList = [{ ...workerPool(2, true), spec: { ...workerPool(2, true).spec, configuration: { name: OLD } }, status: { ...workerPool(2, true).status!, configuration: { name: OLD } } }];
+    sources.poolList = [
+      {
+        ...workerPool(2, true),
+        spec: { ...workerPool(2, true).spec, configuration: { name: OLD } },
+        status: { ...workerPool(2, true).status!, configuration: { name: OLD } },
+      },
+    ];
     await n.start();
     sources.policySet = withIdms;
     sources.policyChanged();
@@ -224,7 +263,10 @@ describe('the notifier on a fake clock', () => {
     await settle(n);
     expect(chat.posts).toHaveLength(1);
     const startedAt = clock.now();
-    expect(store.state.rollouts[0]!.marks).toEqual({ pools: { worker: { mark: expect.any(String), since: startedAt } }, working: { 'worker-1': { desired: NEW, since: startedAt } } });
+    expect(store.state.rollouts[0]!.marks).toEqual({
+      pools: { worker: { mark: expect.any(String), since: startedAt } },
+      working: { 'worker-1': { desired: NEW, since: startedAt } },
+    });
 
     clock.advance(STALL - 1000);
     await settle(n);
@@ -232,7 +274,10 @@ describe('the notifier on a fake clock', () => {
 
     // A restart just before the limit: the new notifier keeps the persisted instants.
     await n.stop();
-    const second = new RolloutNotifier({ sources, chat, store, clock }, { channel: 'C1', cluster: 'c', coalesceMs: 1000, renderTimeoutMs: 600_000, updateIntervalMs: 0, stallMs: STALL });
+    const second = new RolloutNotifier(
+      { sources, chat, store, clock },
+      { channel: 'C1', cluster: 'c', coalesceMs: 1000, renderTimeoutMs: 600_000, updateIntervalMs: 0, stallMs: STALL },
+    );
     await second.start();
     await settle(second);
     expect(chat.replies).toEqual([]);

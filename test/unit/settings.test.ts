@@ -37,7 +37,9 @@ function readmeRows(): string[] {
 function variablesRead(): Set<string> {
   const read = new Set<string>();
   const env = (base: Record<string, string>): Record<string, string | undefined> =>
-    new Proxy(base as Record<string, string | undefined>, { get: (t, k) => (typeof k === 'string' ? (read.add(k), t[k]) : undefined) });
+    new Proxy(base as Record<string, string | undefined>, {
+      get: (t, k) => (typeof k === 'string' ? (read.add(k), t[k]) : undefined),
+    });
   loadConfig(env({}));
   loadConfig(env({ SLACK_MODE: 'http' }));
   liveCheckSettingsFromEnv(env({ ICSP_DEBUG_IMAGE: 'quay.io/a/b:1', ICSP_CLUSTER_NAME: 'c' }));
@@ -65,7 +67,9 @@ function variablesRead(): Set<string> {
 describe('settings table', () => {
   it('is the README settings table, row for row', () => {
     const expected = settingsMarkdown().split('\n');
-    expect(readmeRows(), 'README.md: paste the output of settingsMarkdown() (src/settings/settings-table.ts)').toEqual(expected);
+    expect(readmeRows(), 'README.md: paste the output of settingsMarkdown() (src/settings/settings-table.ts)').toEqual(
+      expected,
+    );
     expect(expected.length).toBe(SETTINGS.length + 2);
   });
 
@@ -91,7 +95,6 @@ describe('settings table', () => {
   });
 });
 
-
 describe('SettingsReader: one rule per kind of value', () => {
   const reader = (env: Record<string, string>): SettingsReader => new SettingsReader(env);
 
@@ -115,7 +118,9 @@ describe('SettingsReader: one rule per kind of value', () => {
     const r = reader({ ICSP_COALESCE_SECONDS: '0.5' });
     r.seconds('ICSP_COALESCE_SECONDS', { min: 0, max: 100 });
     expect(r.errors).toEqual(['ICSP_COALESCE_SECONDS: "0.5" is not a whole number of seconds']);
-    expect(rolloutSettingsFromEnv({ ICSP_NOTIFY_CHANNEL: 'C1', ICSP_STALL_SECONDS: '1.5' }).errors).toEqual(['ICSP_STALL_SECONDS: "1.5" is not a whole number of seconds']);
+    expect(rolloutSettingsFromEnv({ ICSP_NOTIFY_CHANNEL: 'C1', ICSP_STALL_SECONDS: '1.5' }).errors).toEqual([
+      'ICSP_STALL_SECONDS: "1.5" is not a whole number of seconds',
+    ]);
   });
 
   it('lists, IDs, enums, URLs and N/S rates', () => {
@@ -145,7 +150,14 @@ describe('SettingsReader: one rule per kind of value', () => {
   it('the live-check settings take the table defaults (the adapter defaults)', () => {
     const { settings, errors } = liveCheckSettingsFromEnv({});
     expect(errors).toEqual([]);
-    expect(settings).toMatchObject({ namespace: 'icsp-bot-debug', deadlineSeconds: 120, concurrency: 5, maxNodes: 100 });
-    expect(liveCheckSettingsFromEnv({ ICSP_LIVE_NODE_CONCURRENCY: '51' }).errors).toEqual(['ICSP_LIVE_NODE_CONCURRENCY: 51 is outside 1..50']);
+    expect(settings).toMatchObject({
+      namespace: 'icsp-bot-debug',
+      deadlineSeconds: 120,
+      concurrency: 5,
+      maxNodes: 100,
+    });
+    expect(liveCheckSettingsFromEnv({ ICSP_LIVE_NODE_CONCURRENCY: '51' }).errors).toEqual([
+      'ICSP_LIVE_NODE_CONCURRENCY: 51 is outside 1..50',
+    ]);
   });
 });

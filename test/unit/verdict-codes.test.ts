@@ -31,66 +31,281 @@ const itms = (name: string, source: string, mirrors: string[]) => ({
   metadata: { name },
   spec: { imageTagMirrors: [{ source, mirrors }] },
 });
-const image = (registrySources: NonNullable<ImageConfig['spec']>['registrySources']): ImageConfig => ({ apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: { registrySources } });
+const image = (registrySources: NonNullable<ImageConfig['spec']>['registrySources']): ImageConfig => ({
+  apiVersion: 'config.openshift.io/v1',
+  kind: 'Image',
+  metadata: { name: 'cluster' },
+  spec: { registrySources },
+});
 const conf = (toml: string): ExplainInput['conf'] => parseRegistriesConf(toml, [], '/etc/containers/registries.conf');
 
 type PlanRow = { name: string; input: () => Explanation; verdict?: VerdictCode; warning?: WarningCode };
 
 const PLAN_ROWS: PlanRow[] = [
-  { name: 'digest pull through an IDMS mirror', verdict: 'mirror-first', input: () => explain({ reference: `quay.io/ns/app@${D}`, policies: set({ idms: [idms('m', 'quay.io/ns', ['mirror.local/ns'])] }) }) },
-  { name: 'tag pull against a digest-only (IDMS) mirror', verdict: 'tag-pull-skips-digest-mirrors', input: () => explain({ reference: 'quay.io/ns/app:1', policies: set({ idms: [idms('m', 'quay.io/ns', ['mirror.local/ns'])] }) }) },
-  { name: 'digest pull against a tag-only (ITMS) mirror', verdict: 'digest-pull-skips-tag-mirrors', input: () => explain({ reference: `quay.io/ns/app@${D}`, policies: set({ itms: [itms('t', 'quay.io/ns', ['tagmirror.local/ns'])] }) }) },
+  {
+    name: 'digest pull through an IDMS mirror',
+    verdict: 'mirror-first',
+    input: () =>
+      explain({
+        reference: `quay.io/ns/app@${D}`,
+        policies: set({ idms: [idms('m', 'quay.io/ns', ['mirror.local/ns'])] }),
+      }),
+  },
+  {
+    name: 'tag pull against a digest-only (IDMS) mirror',
+    verdict: 'tag-pull-skips-digest-mirrors',
+    input: () =>
+      explain({
+        reference: 'quay.io/ns/app:1',
+        policies: set({ idms: [idms('m', 'quay.io/ns', ['mirror.local/ns'])] }),
+      }),
+  },
+  {
+    name: 'digest pull against a tag-only (ITMS) mirror',
+    verdict: 'digest-pull-skips-tag-mirrors',
+    input: () =>
+      explain({
+        reference: `quay.io/ns/app@${D}`,
+        policies: set({ itms: [itms('t', 'quay.io/ns', ['tagmirror.local/ns'])] }),
+      }),
+  },
   {
     name: 'a longer prefix without mirrors hides the mirrors of a broader one',
     verdict: 'shadowed',
-    input: () => explain({ reference: 'quay.io/ns/app:1', conf: conf('[[registry]]\nprefix = "quay.io"\nlocation = "quay.io"\n[[registry.mirror]]\nlocation = "mirror.local/quay"\n\n[[registry]]\nprefix = "quay.io/ns"\nlocation = "quay.io/ns"\n') }),
+    input: () =>
+      explain({
+        reference: 'quay.io/ns/app:1',
+        conf: conf(
+          '[[registry]]\nprefix = "quay.io"\nlocation = "quay.io"\n[[registry.mirror]]\nlocation = "mirror.local/quay"\n\n[[registry]]\nprefix = "quay.io/ns"\nlocation = "quay.io/ns"\n',
+        ),
+      }),
   },
-  { name: 'the matching entry has no mirrors at all', verdict: 'source-only', input: () => explain({ reference: 'quay.io/ns/app:1', conf: conf('[[registry]]\nprefix = "quay.io/ns"\nlocation = "quay.io/ns"\ninsecure = true\n') }) },
-  { name: 'no entry matches the image', verdict: 'no-mirror-configured', input: () => explain({ reference: 'quay.io/ns/app:1', policies: set({ idms: [idms('m', 'registry.example.com/x', ['mirror.local/x'])] }) }) },
-  { name: 'NeverContactSource and a tag pull: every candidate blocked', verdict: 'all-blocked', warning: 'never-contact-source-tag-pull', input: () => explain({ reference: 'quay.io/ns/app:1', policies: set({ idms: [idms('m', 'quay.io/ns', ['mirror.local/ns'], 'NeverContactSource')] }) }) },
-  { name: 'policy.json (allowedRegistries) rejects the image', verdict: 'rejected-by-policy', input: () => explain({ reference: 'quay.io/ns/app:1', policies: set({ image: image({ allowedRegistries: ['registry.example.com'] }) }) }) },
-  { name: 'a reference that does not parse', verdict: 'pull-error', input: () => explain({ reference: 'quay.io/NS/app:1', policies: set({}) }) },
-  { name: 'the MCO refuses the objects (conflicting mirrorSourcePolicy)', warning: 'mco-rejects-config', input: () => explain({ reference: `quay.io/ns/app@${D}`, policies: set({ idms: [idms('a', 'quay.io/ns', ['mirror.local/ns'], 'NeverContactSource'), idms('b', 'quay.io/ns', ['other.local/ns'])] }) }) },
-  { name: 'no Image "cluster" on a live cluster: the MCO renders nothing', warning: 'nothing-rendered', input: () => explain({ reference: 'quay.io/ns/app:1', policies: set({ idms: [idms('m', 'quay.io/ns', ['mirror.local/ns'])] }), render: { requireImageConfig: true } }) },
+  {
+    name: 'the matching entry has no mirrors at all',
+    verdict: 'source-only',
+    input: () =>
+      explain({
+        reference: 'quay.io/ns/app:1',
+        conf: conf('[[registry]]\nprefix = "quay.io/ns"\nlocation = "quay.io/ns"\ninsecure = true\n'),
+      }),
+  },
+  {
+    name: 'no entry matches the image',
+    verdict: 'no-mirror-configured',
+    input: () =>
+      explain({
+        reference: 'quay.io/ns/app:1',
+        policies: set({ idms: [idms('m', 'registry.example.com/x', ['mirror.local/x'])] }),
+      }),
+  },
+  {
+    name: 'NeverContactSource and a tag pull: every candidate blocked',
+    verdict: 'all-blocked',
+    warning: 'never-contact-source-tag-pull',
+    input: () =>
+      explain({
+        reference: 'quay.io/ns/app:1',
+        policies: set({ idms: [idms('m', 'quay.io/ns', ['mirror.local/ns'], 'NeverContactSource')] }),
+      }),
+  },
+  {
+    name: 'policy.json (allowedRegistries) rejects the image',
+    verdict: 'rejected-by-policy',
+    input: () =>
+      explain({
+        reference: 'quay.io/ns/app:1',
+        policies: set({ image: image({ allowedRegistries: ['registry.example.com'] }) }),
+      }),
+  },
+  {
+    name: 'a reference that does not parse',
+    verdict: 'pull-error',
+    input: () => explain({ reference: 'quay.io/NS/app:1', policies: set({}) }),
+  },
+  {
+    name: 'the MCO refuses the objects (conflicting mirrorSourcePolicy)',
+    warning: 'mco-rejects-config',
+    input: () =>
+      explain({
+        reference: `quay.io/ns/app@${D}`,
+        policies: set({
+          idms: [
+            idms('a', 'quay.io/ns', ['mirror.local/ns'], 'NeverContactSource'),
+            idms('b', 'quay.io/ns', ['other.local/ns']),
+          ],
+        }),
+      }),
+  },
+  {
+    name: 'no Image "cluster" on a live cluster: the MCO renders nothing',
+    warning: 'nothing-rendered',
+    input: () =>
+      explain({
+        reference: 'quay.io/ns/app:1',
+        policies: set({ idms: [idms('m', 'quay.io/ns', ['mirror.local/ns'])] }),
+        render: { requireImageConfig: true },
+      }),
+  },
   {
     name: 'the payload registry is blocked without an unblocked mirror',
     warning: 'payload-registry-not-blocked',
-    input: () => explain({ reference: 'quay.io/ns/app:1', policies: set({ image: image({ blockedRegistries: ['quay.io'] }), releaseImage: `quay.io/openshift-release-dev/ocp-release@${D}` }) }),
+    input: () =>
+      explain({
+        reference: 'quay.io/ns/app:1',
+        policies: set({
+          image: image({ blockedRegistries: ['quay.io'] }),
+          releaseImage: `quay.io/openshift-release-dev/ocp-release@${D}`,
+        }),
+      }),
   },
-  { name: 'no tag and no digest', warning: 'implicit-latest', input: () => explain({ reference: 'quay.io/ns/app', policies: set({}) }) },
-  { name: 'the source listed among its own mirrors', warning: 'source-tried-twice', input: () => explain({ reference: 'quay.io/ns/app:1', conf: conf('[[registry]]\nprefix = "quay.io/ns"\nlocation = "quay.io/ns"\n[[registry.mirror]]\nlocation = "quay.io/ns"\n') }) },
-  { name: 'a host prefix that also matches the host with a port', warning: 'host-prefix-matches-port', input: () => explain({ reference: 'quay.io:5000/ns/app:1', conf: conf('[[registry]]\nprefix = "quay.io"\nlocation = "quay.io"\n[[registry.mirror]]\nlocation = "mirror.local"\n') }) },
-  { name: 'mirrors of one source from several objects', warning: 'merged-mirror-order', input: () => explain({ reference: `quay.io/ns/app@${D}`, policies: set({ idms: [idms('a', 'quay.io/ns', ['z.local/ns']), idms('b', 'quay.io/ns', ['a.local/ns'])] }) }) },
+  {
+    name: 'no tag and no digest',
+    warning: 'implicit-latest',
+    input: () => explain({ reference: 'quay.io/ns/app', policies: set({}) }),
+  },
+  {
+    name: 'the source listed among its own mirrors',
+    warning: 'source-tried-twice',
+    input: () =>
+      explain({
+        reference: 'quay.io/ns/app:1',
+        conf: conf(
+          '[[registry]]\nprefix = "quay.io/ns"\nlocation = "quay.io/ns"\n[[registry.mirror]]\nlocation = "quay.io/ns"\n',
+        ),
+      }),
+  },
+  {
+    name: 'a host prefix that also matches the host with a port',
+    warning: 'host-prefix-matches-port',
+    input: () =>
+      explain({
+        reference: 'quay.io:5000/ns/app:1',
+        conf: conf(
+          '[[registry]]\nprefix = "quay.io"\nlocation = "quay.io"\n[[registry.mirror]]\nlocation = "mirror.local"\n',
+        ),
+      }),
+  },
+  {
+    name: 'mirrors of one source from several objects',
+    warning: 'merged-mirror-order',
+    input: () =>
+      explain({
+        reference: `quay.io/ns/app@${D}`,
+        policies: set({ idms: [idms('a', 'quay.io/ns', ['z.local/ns']), idms('b', 'quay.io/ns', ['a.local/ns'])] }),
+      }),
+  },
   {
     name: 'a mirror inside an insecure scope does not inherit the flag',
     warning: 'mirror-insecure-not-inherited',
-    input: () => explain({ reference: 'quay.io/ns/app:1', conf: conf('[[registry]]\nprefix = "quay.io/ns"\nlocation = "quay.io/ns"\n[[registry.mirror]]\nlocation = "mirror.local/ns"\n\n[[registry]]\nprefix = "mirror.local"\nlocation = "mirror.local"\ninsecure = true\n') }),
+    input: () =>
+      explain({
+        reference: 'quay.io/ns/app:1',
+        conf: conf(
+          '[[registry]]\nprefix = "quay.io/ns"\nlocation = "quay.io/ns"\n[[registry.mirror]]\nlocation = "mirror.local/ns"\n\n[[registry]]\nprefix = "mirror.local"\nlocation = "mirror.local"\ninsecure = true\n',
+        ),
+      }),
   },
   {
     name: 'a node policy.json that asks for signatures is not judged offline',
     warning: 'policy-not-judged',
-    input: () => explain({ reference: 'quay.io/ns/app:1', conf: conf('unqualified-search-registries = []\n'), nodePolicy: { path: '/etc/containers/policy.json', policy: { default: [{ type: 'insecureAcceptAnything' }], transports: { docker: { 'quay.io': [{ type: 'signedBy' } as never] } } } } }),
+    input: () =>
+      explain({
+        reference: 'quay.io/ns/app:1',
+        conf: conf('unqualified-search-registries = []\n'),
+        nodePolicy: {
+          path: '/etc/containers/policy.json',
+          policy: {
+            default: [{ type: 'insecureAcceptAnything' }],
+            transports: { docker: { 'quay.io': [{ type: 'signedBy' } as never] } },
+          },
+        },
+      }),
   },
-  { name: 'a wildcard whose first occurrence is not the end of the host', warning: 'wildcard-first-occurrence', input: () => explain({ reference: 'a.example.com.example.com/app:1', conf: conf('[[registry]]\nprefix = "*.example.com"\nlocation = ""\n[[registry.mirror]]\nlocation = "mirror.local/any"\n') }) },
-  { name: 'a short name searched in every search registry (mode disabled)', verdict: 'short-name-search', input: () => explainPull({ reference: 'myapp:1', policies: set({}), shortNameMode: { mode: 'disabled', source: 'test' } }) },
-  { name: 'a short name with several search registries in enforcing mode', verdict: 'short-name-ambiguous', input: () => explainPull({ reference: 'myapp:1', policies: set({}), shortNameMode: { mode: 'enforcing', source: 'test' } }) },
-  { name: 'a short name without a known short-name mode', warning: 'short-name-mode-uncertain', input: () => explainPull({ reference: 'myapp:1', policies: set({}) }) },
-  { name: 'name:tag@digest: CRI-O pulls by digest', warning: 'tag-and-digest', input: () => explainPull({ reference: `quay.io/ns/app:1@${D}`, policies: set({}) }) },
+  {
+    name: 'a wildcard whose first occurrence is not the end of the host',
+    warning: 'wildcard-first-occurrence',
+    input: () =>
+      explain({
+        reference: 'a.example.com.example.com/app:1',
+        conf: conf(
+          '[[registry]]\nprefix = "*.example.com"\nlocation = ""\n[[registry.mirror]]\nlocation = "mirror.local/any"\n',
+        ),
+      }),
+  },
+  {
+    name: 'a short name searched in every search registry (mode disabled)',
+    verdict: 'short-name-search',
+    input: () =>
+      explainPull({ reference: 'myapp:1', policies: set({}), shortNameMode: { mode: 'disabled', source: 'test' } }),
+  },
+  {
+    name: 'a short name with several search registries in enforcing mode',
+    verdict: 'short-name-ambiguous',
+    input: () =>
+      explainPull({ reference: 'myapp:1', policies: set({}), shortNameMode: { mode: 'enforcing', source: 'test' } }),
+  },
+  {
+    name: 'a short name without a known short-name mode',
+    warning: 'short-name-mode-uncertain',
+    input: () => explainPull({ reference: 'myapp:1', policies: set({}) }),
+  },
+  {
+    name: 'name:tag@digest: CRI-O pulls by digest',
+    warning: 'tag-and-digest',
+    input: () => explainPull({ reference: `quay.io/ns/app:1@${D}`, policies: set({}) }),
+  },
   {
     name: 'the MCO tolerates a failed payload check and drops the blocked registries',
     warning: 'mco-dropped-blocked-registries',
-    input: () => explainPull({ reference: 'evil.example.com/x/y:1', policies: set({ idms: [idms('m', '*.io', ['mirror.local'])], image: image({ blockedRegistries: ['quay.io', 'evil.example.com'] }), releaseImage: `quay.io/openshift-release-dev/ocp-release@sha256:${'e'.repeat(64)}` }) }),
+    input: () =>
+      explainPull({
+        reference: 'evil.example.com/x/y:1',
+        policies: set({
+          idms: [idms('m', '*.io', ['mirror.local'])],
+          image: image({ blockedRegistries: ['quay.io', 'evil.example.com'] }),
+          releaseImage: `quay.io/openshift-release-dev/ocp-release@sha256:${'e'.repeat(64)}`,
+        }),
+      }),
   },
-  { name: 'live: the watches are stale', warning: 'live-policies-stale', input: () => explainLive({ policies: set({}), missingKinds: [], stale: true, warnings: [] }, 'quay.io/ns/app:1') },
-  { name: 'live: a cluster without the IDMS/ITMS APIs', warning: 'live-policies-missing-kinds', input: () => explainLive({ policies: set({}), missingKinds: ['ImageDigestMirrorSet'], stale: false, warnings: [] }, 'quay.io/ns/app:1') },
-  { name: 'live: an object the bot could not read', warning: 'live-policies-input', input: () => explainLive({ policies: set({}), missingKinds: [], stale: false, warnings: ['ImageDigestMirrorSet bad: spec is not an object'] }, 'quay.io/ns/app:1') },
+  {
+    name: 'live: the watches are stale',
+    warning: 'live-policies-stale',
+    input: () => explainLive({ policies: set({}), missingKinds: [], stale: true, warnings: [] }, 'quay.io/ns/app:1'),
+  },
+  {
+    name: 'live: a cluster without the IDMS/ITMS APIs',
+    warning: 'live-policies-missing-kinds',
+    input: () =>
+      explainLive(
+        { policies: set({}), missingKinds: ['ImageDigestMirrorSet'], stale: false, warnings: [] },
+        'quay.io/ns/app:1',
+      ),
+  },
+  {
+    name: 'live: an object the bot could not read',
+    warning: 'live-policies-input',
+    input: () =>
+      explainLive(
+        {
+          policies: set({}),
+          missingKinds: [],
+          stale: false,
+          warnings: ['ImageDigestMirrorSet bad: spec is not an object'],
+        },
+        'quay.io/ns/app:1',
+      ),
+  },
 ];
 
 describe('explain: every verdict and warning code', () => {
   it.each(PLAN_ROWS)('$name', (row) => {
     const e = row.input();
     if (row.verdict !== undefined) expect(e.verdict.code, e.verdict.summary).toBe(row.verdict);
-    if (row.warning !== undefined) expect(e.warnings.map((w) => w.code), JSON.stringify(e.warnings)).toContain(row.warning);
+    if (row.warning !== undefined)
+      expect(
+        e.warnings.map((w) => w.code),
+        JSON.stringify(e.warnings),
+      ).toContain(row.warning);
     expect(e.verdict.summary.length).toBeGreaterThan(10);
   });
 
@@ -104,10 +319,22 @@ describe('explain: every verdict and warning code', () => {
 function capture(dir: string, pullExit: number): { output: CheckOutput; toml: string; reference: string } {
   const toml = readFileSync(join(dir, 'registries.conf'), 'utf8');
   const outcome = JSON.parse(readFileSync(join(dir, 'outcome.json'), 'utf8')) as { image: string };
-  return { output: { confFiles: [{ name: NODE_REGISTRIES_CONF, toml }], podmanLog: readFileSync(join(dir, 'output.log'), 'utf8'), summary: { pullExit, presentBefore: false, removed: true } }, toml, reference: outcome.image };
+  return {
+    output: {
+      confFiles: [{ name: NODE_REGISTRIES_CONF, toml }],
+      podmanLog: readFileSync(join(dir, 'output.log'), 'utf8'),
+      summary: { pullExit, presentBefore: false, removed: true },
+    },
+    toml,
+    reference: outcome.image,
+  };
 }
 
-const expectedFrom = (toml: string): ExpectedConfiguration => ({ conf: parseRegistriesConf(toml, [], NODE_REGISTRIES_CONF), refusal: null, note: null });
+const expectedFrom = (toml: string): ExpectedConfiguration => ({
+  conf: parseRegistriesConf(toml, [], NODE_REGISTRIES_CONF),
+  refusal: null,
+  note: null,
+});
 const lab = (name: string): string => join(sharedDir, 'fixtures/podman', name);
 /** The node's mirrors replaced: what a node would have before the rollout of a changed mirror list. */
 const otherMirror = (toml: string): string => toml.replace('127.0.0.1:5002/mirror/repo', '127.0.0.1:5009/other/repo');
@@ -115,22 +342,92 @@ const otherMirror = (toml: string): string => toml.replace('127.0.0.1:5002/mirro
 type LiveRow = { name: string; code: LiveVerdictCode; run: () => ReturnType<typeof judgeLive> };
 
 const LIVE_ROWS: LiveRow[] = [
-  { name: 'a mirror served the image', code: 'mirror-hit', run: () => { const c = capture(lab('a-digest-mirror-hit'), 0); return judgeLive({ node: 'n', reference: c.reference, output: c.output, expected: expectedFrom(c.toml) }); } },
-  { name: 'every mirror failed, the source served it', code: 'source-fallback', run: () => { const c = capture(lab('c-digest-fallback-to-source'), 0); return judgeLive({ node: 'n', reference: c.reference, output: c.output, expected: expectedFrom(c.toml) }); } },
-  { name: 'every candidate failed', code: 'all-failed', run: () => { const c = capture(lab('m-all-candidates-fail'), 125); return judgeLive({ node: 'n', reference: c.reference, output: c.output, expected: expectedFrom(c.toml) }); } },
-  { name: 'podman logged no attempt', code: 'no-attempts', run: () => { const c = capture(lab('a-digest-mirror-hit'), 125); return judgeLive({ node: 'n', reference: c.reference, output: { ...c.output, podmanLog: '' }, expected: expectedFrom(c.toml) }); } },
+  {
+    name: 'a mirror served the image',
+    code: 'mirror-hit',
+    run: () => {
+      const c = capture(lab('a-digest-mirror-hit'), 0);
+      return judgeLive({ node: 'n', reference: c.reference, output: c.output, expected: expectedFrom(c.toml) });
+    },
+  },
+  {
+    name: 'every mirror failed, the source served it',
+    code: 'source-fallback',
+    run: () => {
+      const c = capture(lab('c-digest-fallback-to-source'), 0);
+      return judgeLive({ node: 'n', reference: c.reference, output: c.output, expected: expectedFrom(c.toml) });
+    },
+  },
+  {
+    name: 'every candidate failed',
+    code: 'all-failed',
+    run: () => {
+      const c = capture(lab('m-all-candidates-fail'), 125);
+      return judgeLive({ node: 'n', reference: c.reference, output: c.output, expected: expectedFrom(c.toml) });
+    },
+  },
+  {
+    name: 'podman logged no attempt',
+    code: 'no-attempts',
+    run: () => {
+      const c = capture(lab('a-digest-mirror-hit'), 125);
+      return judgeLive({
+        node: 'n',
+        reference: c.reference,
+        output: { ...c.output, podmanLog: '' },
+        expected: expectedFrom(c.toml),
+      });
+    },
+  },
   {
     name: 'the node lacks the mirror the policies render (rollout not there yet)',
     code: 'plan-mismatch',
-    run: () => { const c = capture(lab('a-digest-mirror-hit'), 0); return judgeLive({ node: 'n', reference: c.reference, output: c.output, expected: expectedFrom(otherMirror(c.toml)), mco: { current: 'rendered-worker-old', desired: 'rendered-worker-new', state: 'Working' } }); },
+    run: () => {
+      const c = capture(lab('a-digest-mirror-hit'), 0);
+      return judgeLive({
+        node: 'n',
+        reference: c.reference,
+        output: c.output,
+        expected: expectedFrom(otherMirror(c.toml)),
+        mco: { current: 'rendered-worker-old', desired: 'rendered-worker-new', state: 'Working' },
+      });
+    },
   },
   {
-    name: 'podman walked differently from the node\'s own file',
+    name: "podman walked differently from the node's own file",
     code: 'plan-mismatch',
-    run: () => { const c = capture(lab('a-digest-mirror-hit'), 0); const toml = otherMirror(c.toml); return judgeLive({ node: 'n', reference: c.reference, output: { ...c.output, confFiles: [{ name: NODE_REGISTRIES_CONF, toml }] }, expected: expectedFrom(toml) }); },
+    run: () => {
+      const c = capture(lab('a-digest-mirror-hit'), 0);
+      const toml = otherMirror(c.toml);
+      return judgeLive({
+        node: 'n',
+        reference: c.reference,
+        output: { ...c.output, confFiles: [{ name: NODE_REGISTRIES_CONF, toml }] },
+        expected: expectedFrom(toml),
+      });
+    },
   },
-  { name: 'policy.json rejected the image', code: 'rejected-by-policy', run: () => { const c = capture(join(repoRoot, 'test/fixtures/podman-lab/policy-reject-source'), 125); return judgeLive({ node: 'n', reference: c.reference, output: c.output, expected: expectedFrom(c.toml) }); } },
-  { name: 'the check output has no summary line (cut off)', code: 'check-failed', run: () => { const c = capture(lab('a-digest-mirror-hit'), 0); return judgeLive({ node: 'n', reference: c.reference, output: { ...c.output, summary: null }, expected: expectedFrom(c.toml) }); } },
+  {
+    name: 'policy.json rejected the image',
+    code: 'rejected-by-policy',
+    run: () => {
+      const c = capture(join(repoRoot, 'test/fixtures/podman-lab/policy-reject-source'), 125);
+      return judgeLive({ node: 'n', reference: c.reference, output: c.output, expected: expectedFrom(c.toml) });
+    },
+  },
+  {
+    name: 'the check output has no summary line (cut off)',
+    code: 'check-failed',
+    run: () => {
+      const c = capture(lab('a-digest-mirror-hit'), 0);
+      return judgeLive({
+        node: 'n',
+        reference: c.reference,
+        output: { ...c.output, summary: null },
+        expected: expectedFrom(c.toml),
+      });
+    },
+  },
 ];
 
 describe('judgeLive: every live verdict code', () => {

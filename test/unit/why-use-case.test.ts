@@ -9,8 +9,20 @@ import { fixedPolicySource, liveCheckRequest, planWhy, pullFails } from '../../s
 
 const D = `sha256:${'a'.repeat(64)}`;
 const policies: PolicySet = {
-  icsps: [], itms: [],
-  idms: [{ apiVersion: 'config.openshift.io/v1', kind: 'ImageDigestMirrorSet', metadata: { name: 'm' }, spec: { imageDigestMirrors: [{ source: 'quay.io/ns', mirrors: ['mirror.local/ns'], mirrorSourcePolicy: 'NeverContactSource' }] } }],
+  icsps: [],
+  itms: [],
+  idms: [
+    {
+      apiVersion: 'config.openshift.io/v1',
+      kind: 'ImageDigestMirrorSet',
+      metadata: { name: 'm' },
+      spec: {
+        imageDigestMirrors: [
+          { source: 'quay.io/ns', mirrors: ['mirror.local/ns'], mirrorSourcePolicy: 'NeverContactSource' },
+        ],
+      },
+    },
+  ],
 };
 
 describe('the why use case', () => {
@@ -25,7 +37,7 @@ describe('the why use case', () => {
     }
   });
 
-  it('text that is not a reference: the engine\'s pull-error answer, nothing to check live', async () => {
+  it("text that is not a reference: the engine's pull-error answer, nothing to check live", async () => {
     const p = await planWhy(files, 'quay.io/NS/app:1');
     expect(p.reference).toBeUndefined();
     expect(p.explanation.verdict.code).toBe('pull-error');
@@ -48,14 +60,23 @@ describe('the why use case', () => {
     const p = await planWhy(source, ref);
     expect(seen[0]).toBe(ref);
     const req = liveCheckRequest(p, ref, { node: 'worker-0' }, 'U1');
-    expect(req).toEqual({ image: 'quay.io/ns/app', reference: ref, selection: { node: 'worker-0' }, requestedBy: 'U1', plan: { generation: 7, explanation: p.explanation } });
+    expect(req).toEqual({
+      image: 'quay.io/ns/app',
+      reference: ref,
+      selection: { node: 'worker-0' },
+      requestedBy: 'U1',
+      plan: { generation: 7, explanation: p.explanation },
+    });
     expect(req.reference?.canonical).toBe('quay.io/ns/app:latest');
     p.release();
     expect(released).toBe(1);
   });
 
   it('a source without plan() still answers (generation 0)', async () => {
-    const p = await planWhy({ cluster: 'c', explain: async (image) => explain({ reference: image, policies }) }, `quay.io/ns/app@${D}`);
+    const p = await planWhy(
+      { cluster: 'c', explain: async (image) => explain({ reference: image, policies }) },
+      `quay.io/ns/app@${D}`,
+    );
     expect(p.generation).toBe(0);
     expect(p.explanation.verdict.code).toBe('mirror-first');
   });

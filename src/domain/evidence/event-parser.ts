@@ -55,11 +55,14 @@ export interface EventEvidence {
   event: EventContext;
 }
 
-const START_RE = /Failed to pull image "|Failed to inspect image "|Back-off pulling image "|image pull failed for |rpc error: code = |initializing source docker:\/\/|short name mode is enforcing|short-name resolution enforced|Source image rejected: /;
-const REASON_RE = /\b(ErrImagePull|ImagePullBackOff|RegistryUnavailable|SignatureValidationFailed|InvalidImageName|ErrImageNeverPull|ImageInspectError|InspectFailed)\b/g;
+const START_RE =
+  /Failed to pull image "|Failed to inspect image "|Back-off pulling image "|image pull failed for |rpc error: code = |initializing source docker:\/\/|short name mode is enforcing|short-name resolution enforced|Source image rejected: /;
+const REASON_RE =
+  /\b(ErrImagePull|ImagePullBackOff|RegistryUnavailable|SignatureValidationFailed|InvalidImageName|ErrImageNeverPull|ImageInspectError|InspectFailed)\b/g;
 
 /** Markers that say a text is a kubelet event / CRI error rather than a debug log. */
-export const EVENT_MARKER_RE = /Failed to pull image "|Failed to inspect image "|Back-off pulling image "|image pull failed for \S+ because|rpc error: code = \w+ desc = |short name mode is enforcing|short-name resolution enforced|^(Error: )?(initializing source docker:\/\/|Source image rejected: )/;
+export const EVENT_MARKER_RE =
+  /Failed to pull image "|Failed to inspect image "|Back-off pulling image "|image pull failed for \S+ because|rpc error: code = \w+ desc = |short name mode is enforcing|short-name resolution enforced|^(Error: )?(initializing source docker:\/\/|Source image rejected: )/;
 
 interface ParsedMessage {
   kind: EventKind;
@@ -100,7 +103,8 @@ function unwrapCri(text: string, m: Pick<ParsedMessage, 'criClass' | 'grpcPrefix
       m.grpcPrefix = true;
       t = t.slice(g[0].length);
     }
-    const ku = /^image pull failed for (\S+) because the (registry is unavailable|signature validation failed)(: )?/.exec(t);
+    const ku =
+      /^image pull failed for (\S+) because the (registry is unavailable|signature validation failed)(: )?/.exec(t);
     if (ku !== null) {
       m.image ??= ku[1] ?? null;
       m.criClass = ku[2] === 'registry is unavailable' ? 'RegistryUnavailable' : 'SignatureValidationFailed';
@@ -124,13 +128,21 @@ function splitMirrorList(list: string): string[] {
 
 function attempt(ref: string, err: string, line: number): ObservedAttempt {
   return {
-    walk: 1, reference: ref, outcome: classifyFailure(err, ref), detail: cap(err, EVENT_LIMITS.detailChars), lines: [line],
+    walk: 1,
+    reference: ref,
+    outcome: classifyFailure(err, ref),
+    detail: cap(err, EVENT_LIMITS.detailChars),
+    lines: [line],
     credentials: null,
   };
 }
 
 /** containers/image's error -> the candidates in the order they were tried. */
-export function parseCImageError(error: string, image: string | null, line = 1): { logical: string | null; attempts: ObservedAttempt[] } {
+export function parseCImageError(
+  error: string,
+  image: string | null,
+  line = 1,
+): { logical: string | null; attempts: ObservedAttempt[] } {
   let t = error.replace(/^Error: /, '');
   let logical: string | null = null;
   const init = /^initializing source docker:\/\/(\S+?): /.exec(t);
@@ -145,7 +157,8 @@ export function parseCImageError(error: string, image: string | null, line = 1):
     if (end > 0) {
       for (const entry of splitMirrorList(t.slice(MIRRORS.length, end + 1))) {
         const sep = entry.indexOf(': ');
-        if (sep > 0 && attempts.length < EVENT_LIMITS.attempts - 1) attempts.push(attempt(entry.slice(0, sep), entry.slice(sep + 2), line));
+        if (sep > 0 && attempts.length < EVENT_LIMITS.attempts - 1)
+          attempts.push(attempt(entry.slice(0, sep), entry.slice(sep + 2), line));
       }
       const primary = t.slice(end + ']): '.length);
       const sep = primary.indexOf(': ');
@@ -212,7 +225,11 @@ export class EventTextParser {
     this.flush();
     this.evidenceLines++;
     const text = line.slice(m.index).trimEnd();
-    this.open = { text, lines: [this.lineNo], inMirrorList: text.includes('(Mirrors also failed: ') && !text.includes(']): ') };
+    this.open = {
+      text,
+      lines: [this.lineNo],
+      inMirrorList: text.includes('(Mirrors also failed: ') && !text.includes(']): '),
+    };
   }
 
   /** Reasons and the pod's identity from the lines around the messages. */
@@ -269,7 +286,17 @@ export class EventTextParser {
   }
 
   private parseMessage(text: string, lines: number[]): ParsedMessage {
-    const m: ParsedMessage = { kind: 'cri-error', image: null, logical: null, error: '', attempts: [], criClass: null, grpcPrefix: false, lines, reasons: [] };
+    const m: ParsedMessage = {
+      kind: 'cri-error',
+      image: null,
+      logical: null,
+      error: '',
+      attempts: [],
+      criClass: null,
+      grpcPrefix: false,
+      lines,
+      reasons: [],
+    };
     let rest = text;
     let q = quoted(text, 'Failed to pull image "');
     if (q !== null) {
@@ -301,7 +328,8 @@ export class EventTextParser {
   finish(): EventEvidence {
     this.flush();
     const image = this.image;
-    const score = (x: ParsedMessage): number => x.attempts.length * 4 + (x.error.includes('(Mirrors also failed') ? 2 : 0) + (x.logical !== null ? 1 : 0);
+    const score = (x: ParsedMessage): number =>
+      x.attempts.length * 4 + (x.error.includes('(Mirrors also failed') ? 2 : 0) + (x.logical !== null ? 1 : 0);
     let chosen: ParsedMessage | null = null;
     for (const x of this.messages) {
       if (image !== null && (x.image ?? x.logical) !== null && x.image !== image && x.logical !== image) continue;
@@ -320,7 +348,13 @@ export class EventTextParser {
       retries: 0,
       localImageFound: false,
       pullProgressSeen: false,
-      stats: { lines: this.lineNo, framedLines: 0, debugLines: 0, evidenceLines: this.evidenceLines, droppedAttempts: this.dropped },
+      stats: {
+        lines: this.lineNo,
+        framedLines: 0,
+        debugLines: 0,
+        evidenceLines: this.evidenceLines,
+        droppedAttempts: this.dropped,
+      },
     };
     return {
       evidence,

@@ -65,8 +65,15 @@ export function toEvidenceJson(i: EvidenceJsonInput): EvidenceJson {
     image: i.image ?? e.logicalReference,
     configFiles: e.configFiles,
     attempts: i.judgement.attempts.map((a) => ({
-      walk: a.walk, reference: a.reference, location: a.location, mirror: a.mirror, outcome: a.outcome,
-      detail: a.detail, lines: a.lines, credentials: a.credentials, planned: a.planned,
+      walk: a.walk,
+      reference: a.reference,
+      location: a.location,
+      mirror: a.mirror,
+      outcome: a.outcome,
+      detail: a.detail,
+      lines: a.lines,
+      credentials: a.credentials,
+      planned: a.planned,
     })),
     served: e.served,
     blobsFromOtherSources: e.blobsFromOtherSources,
@@ -74,8 +81,20 @@ export function toEvidenceJson(i: EvidenceJsonInput): EvidenceJson {
     credentialNotes: e.credentialNotes,
     retries: e.retries,
     policyCheck: e.policyCheck ?? null,
-    plan: i.plan === null ? null : i.plan.pullSources.map((s) => ({ reference: s.reference, location: s.location, mirror: s.mirror, blocked: s.blocked })),
-    verdict: { code: i.judgement.verdict.code, summary: i.judgement.verdict.summary, details: i.judgement.verdict.details },
+    plan:
+      i.plan === null
+        ? null
+        : i.plan.pullSources.map((s) => ({
+            reference: s.reference,
+            location: s.location,
+            mirror: s.mirror,
+            blocked: s.blocked,
+          })),
+    verdict: {
+      code: i.judgement.verdict.code,
+      summary: i.judgement.verdict.summary,
+      details: i.judgement.verdict.details,
+    },
     stats: { ...e.stats, bytes: i.bytes, truncatedLines: i.truncatedLines },
     event: i.event ?? null,
   };

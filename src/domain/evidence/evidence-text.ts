@@ -13,7 +13,8 @@ export function renderEvidenceText(j: EvidenceJson): string {
       if (a.detail !== '') out.push(`     ${a.detail}`);
     }
   }
-  if (j.served !== null) out.push('', `served: ${j.served.reference}${j.served.digest !== null ? ` digest ${j.served.digest}` : ''}`);
+  if (j.served !== null)
+    out.push('', `served: ${j.served.reference}${j.served.digest !== null ? ` digest ${j.served.digest}` : ''}`);
   if (j.configFiles.length > 0) out.push('', `registries configuration loaded: ${j.configFiles.join(', ')}`);
   if (j.credentialNotes.length > 0) {
     out.push('', 'credentials:');

@@ -1,11 +1,21 @@
 // What a pull log shows, as read by PodmanLogParser: facts only, before any comparison with a plan.
 
 export const ATTEMPT_OUTCOMES = [
-  'served', 'manifest-unknown', 'unauthorized', 'forbidden', 'tls', 'unreachable', 'dns', 'timeout', 'blocked', 'other',
+  'served',
+  'manifest-unknown',
+  'unauthorized',
+  'forbidden',
+  'tls',
+  'unreachable',
+  'dns',
+  'timeout',
+  'blocked',
+  'other',
   // served the manifest, then /etc/containers/policy.json rejected the image ("Source image rejected: ...")
   'rejected-by-policy',
   // read from kubelet events / CRI-O errors (also possible in logs): 429, short-name mode
-  'rate-limited', 'short-name-ambiguous',
+  'rate-limited',
+  'short-name-ambiguous',
 ] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 

@@ -4,7 +4,14 @@ import type { ResolveResult } from '../pull-source.ts';
 import type { ObservedAttempt, PullEvidence } from './evidence-types.ts';
 import { NO_OUTCOME_END, referenceName, SOURCE_IMAGE_REJECTED } from './podman-log-parser.ts';
 
-export const VERDICT_CODES = ['mirror-hit', 'source-fallback', 'plan-mismatch', 'all-failed', 'no-attempts', 'rejected-by-policy'] as const;
+export const VERDICT_CODES = [
+  'mirror-hit',
+  'source-fallback',
+  'plan-mismatch',
+  'all-failed',
+  'no-attempts',
+  'rejected-by-policy',
+] as const;
 export type EvidenceVerdictCode = (typeof VERDICT_CODES)[number];
 
 export interface Verdict {
@@ -95,7 +102,8 @@ function groupWalks(attempts: JudgedAttempt[]): JudgedAttempt[][] {
 }
 
 function annotate(e: PullEvidence, plan: ResolveResult | null, image: string | null): JudgedAttempt[] {
-  const logicalName = image !== null ? referenceName(image) : e.logicalReference !== null ? referenceName(e.logicalReference) : null;
+  const logicalName =
+    image !== null ? referenceName(image) : e.logicalReference !== null ? referenceName(e.logicalReference) : null;
   const walks = groupWalks(e.attempts.map((a) => ({ ...a, location: '', mirror: false, planned: null })));
   for (const walk of walks) {
     walk.forEach((a, i) => {
@@ -126,7 +134,8 @@ function compareWalk(walk: JudgedAttempt[], planRefs: string[], finished: boolea
   const unexpected = tried.filter((r) => !planRefs.includes(r));
   const servedAt = walk.findIndex((a) => a.outcome === 'served' || a.outcome === 'rejected-by-policy');
   // a served walk stops at the winner; a failed one tries every candidate; a truncated one only a prefix
-  const expected = servedAt >= 0 ? planRefs.slice(0, servedAt + 1) : finished ? planRefs : planRefs.slice(0, tried.length);
+  const expected =
+    servedAt >= 0 ? planRefs.slice(0, servedAt + 1) : finished ? planRefs : planRefs.slice(0, tried.length);
   const skipped = expected.filter((r) => !tried.includes(r));
   const orderDiffers = unexpected.length === 0 && skipped.length === 0 && tried.join('\n') !== expected.join('\n');
   return { unexpected, skipped, orderDiffers };
@@ -135,18 +144,35 @@ function compareWalk(walk: JudgedAttempt[], planRefs: string[], finished: boolea
 function noAttempts(e: PullEvidence, plan: ResolveResult | null): Verdict {
   const details: string[] = [];
   if (plan !== null && plan.pullSources.length > 0) {
-    details.push(`the plan predicts ${plan.pullSources.length} candidate(s): ${plan.pullSources.map((s) => s.reference).join(' > ')}`);
+    details.push(
+      `the plan predicts ${plan.pullSources.length} candidate(s): ${plan.pullSources.map((s) => s.reference).join(' > ')}`,
+    );
   }
   const err = e.finalError;
   let summary: string;
-  if (e.stats.lines === 0 || (e.stats.lines === 1 && e.stats.framedLines === 0 && e.finalError === null && !e.pullProgressSeen && e.stats.evidenceLines === 0 && e.configFiles.length === 0)) {
-    summary = e.stats.lines === 0 ? 'no-attempts: the log is empty' : 'no-attempts: the log holds a single line and no pull attempt';
+  if (
+    e.stats.lines === 0 ||
+    (e.stats.lines === 1 &&
+      e.stats.framedLines === 0 &&
+      e.finalError === null &&
+      !e.pullProgressSeen &&
+      e.stats.evidenceLines === 0 &&
+      e.configFiles.length === 0)
+  ) {
+    summary =
+      e.stats.lines === 0
+        ? 'no-attempts: the log is empty'
+        : 'no-attempts: the log holds a single line and no pull attempt';
   } else if (e.tool === 'kubelet' && err === null) {
-    summary = 'no-attempts: the kubelet\'s text carries no pull error (only "Back-off pulling image"); kubelets before the cri-client put the error only into the Failed event: paste that event or the pod\'s `oc describe pod`';
+    summary =
+      'no-attempts: the kubelet\'s text carries no pull error (only "Back-off pulling image"); kubelets before the cri-client put the error only into the Failed event: paste that event or the pod\'s `oc describe pod`';
   } else if (err !== null && /rewriting reference/.test(err)) {
-    summary = 'no-attempts: no registry was contacted; the node\'s registries.conf turns this image into an invalid reference (rewriting reference failed), a configuration error, not a network one';
+    summary =
+      "no-attempts: no registry was contacted; the node's registries.conf turns this image into an invalid reference (rewriting reference failed), a configuration error, not a network one";
     details.push(`error: ${err}`);
-    details.push('typical causes: a mirror location ending in "/" (containers/image before v5.35 keeps the slash), a prefix without port matching host:port, a wildcard prefix with an image host carrying a port');
+    details.push(
+      'typical causes: a mirror location ending in "/" (containers/image before v5.35 keeps the slash), a prefix without port matching host:port, a wildcard prefix with an image host carrying a port',
+    );
   } else if (err !== null && /registries configuration|registries\.conf/i.test(err) && !/is blocked in/.test(err)) {
     summary = 'no-attempts: the tool could not load its registries configuration, so no registry was contacted';
     details.push(`error: ${err}`);
@@ -156,7 +182,8 @@ function noAttempts(e: PullEvidence, plan: ResolveResult | null): Verdict {
   } else if (e.localImageFound) {
     summary = 'no-attempts: the image was already in local storage and no registry was contacted';
   } else if (e.pullProgressSeen && e.stats.debugLines === 0) {
-    summary = 'no-attempts: this pull log has no debug lines; run podman pull --log-level debug to see which candidates were tried';
+    summary =
+      'no-attempts: this pull log has no debug lines; run podman pull --log-level debug to see which candidates were tried';
   } else if (e.stats.framedLines === 0 && e.stats.evidenceLines === 0) {
     summary = `no-attempts: not a podman/skopeo debug log: none of its ${e.stats.lines} lines comes from containers/image`;
   } else {
@@ -176,7 +203,8 @@ export function judgeEvidence(e: PullEvidence, plan: ResolveResult | null, opts:
   const image = opts.image ?? null;
   const attempts = annotate(e, plan, image);
   const rejection = policyRejectionOf(e);
-  if (attempts.length === 0) return { verdict: rejection !== null ? rejectedByPolicy(e, null, rejection, []) : noAttempts(e, plan), attempts };
+  if (attempts.length === 0)
+    return { verdict: rejection !== null ? rejectedByPolicy(e, null, rejection, []) : noAttempts(e, plan), attempts };
 
   const walks = groupWalks(attempts);
   const last = walks[walks.length - 1] ?? [];
@@ -192,7 +220,11 @@ export function judgeEvidence(e: PullEvidence, plan: ResolveResult | null, opts:
     const skipped = new Set<string>();
     let orderDiffers = false;
     walks.forEach((w, i) => {
-      const finished = i < walks.length - 1 || e.finalError !== null || w.some((a) => a.outcome === 'served' || a.outcome === 'rejected-by-policy') || w[w.length - 1]?.outcome !== 'other';
+      const finished =
+        i < walks.length - 1 ||
+        e.finalError !== null ||
+        w.some((a) => a.outcome === 'served' || a.outcome === 'rejected-by-policy') ||
+        w[w.length - 1]?.outcome !== 'other';
       const c = compareWalk(w, planRefs, finished);
       c.unexpected.forEach((r) => unexpected.add(r));
       c.skipped.forEach((r) => skipped.add(r));
@@ -208,14 +240,16 @@ export function judgeEvidence(e: PullEvidence, plan: ResolveResult | null, opts:
       } else if (skipped.size > 0) {
         summary = `plan-mismatch: the node skipped ${[...skipped].join(', ')}, which the policies predict: its registries.conf differs from the policies`;
       } else {
-        summary = 'plan-mismatch: the node tried the predicted candidates in another order: its registries.conf differs from the policies';
+        summary =
+          'plan-mismatch: the node tried the predicted candidates in another order: its registries.conf differs from the policies';
       }
       details.push(`tried:     ${last.map((a) => a.reference).join(' > ')}`);
       details.push(`predicted: ${planRefs.join(' > ') || '(no candidate)'}`);
       for (const r of unexpected) details.push(`not in the plan: ${r}`);
       for (const r of skipped) details.push(`predicted but not tried: ${r}`);
       details.push(...last.map(describeAttempt));
-      if (e.configFiles.length > 0) details.push(`registries configuration the node loaded: ${e.configFiles.join(', ')}`);
+      if (e.configFiles.length > 0)
+        details.push(`registries configuration the node loaded: ${e.configFiles.join(', ')}`);
       return { verdict: { code: 'plan-mismatch', summary, details }, attempts };
     }
   }
@@ -223,13 +257,23 @@ export function judgeEvidence(e: PullEvidence, plan: ResolveResult | null, opts:
   // 2. outcome of the last walk (earlier walks are retries of the same pull)
   const rejectedAt = last.find((a) => a.outcome === 'rejected-by-policy');
   if (rejection !== null || rejectedAt !== undefined) {
-    return { verdict: rejectedByPolicy(e, rejectedAt ?? null, rejection ?? rejectedAt?.detail ?? '', last.filter((a) => a !== rejectedAt).map(describeAttempt)), attempts };
+    return {
+      verdict: rejectedByPolicy(
+        e,
+        rejectedAt ?? null,
+        rejection ?? rejectedAt?.detail ?? '',
+        last.filter((a) => a !== rejectedAt).map(describeAttempt),
+      ),
+      attempts,
+    };
   }
   const served = last.find((a) => a.outcome === 'served');
   const failedMirrors = last.filter((a) => a.mirror && a.outcome !== 'served');
-  if (e.retries > 0 || walks.length > 1) details.push(`the whole walk ran ${walks.length} time(s) (${e.retries} retry warning(s))`);
+  if (e.retries > 0 || walks.length > 1)
+    details.push(`the whole walk ran ${walks.length} time(s) (${e.retries} retry warning(s))`);
   if (served !== undefined) {
-    const digest = e.served?.reference === served.reference && e.served.digest !== null ? ` (digest ${e.served.digest})` : '';
+    const digest =
+      e.served?.reference === served.reference && e.served.digest !== null ? ` (digest ${e.served.digest})` : '';
     let code: EvidenceVerdictCode;
     let summary: string;
     if (served.mirror) {
@@ -243,21 +287,30 @@ export function judgeEvidence(e: PullEvidence, plan: ResolveResult | null, opts:
       } else {
         summary = `source-fallback: the source served ${served.reference}${digest}; no mirror was a candidate`;
         const tag = isTagPull(served.reference);
-        if (plan !== null && plan.matchedPrefix === null) details.push('no [[registry]] entry matches this image: mirrors do not apply to it');
-        else if (tag) details.push('this was a tag pull: ICSP/IDMS mirrors are digest-only and never serve tags (pull by digest, or use an ImageTagMirrorSet)');
-        else details.push('a digest pull with no mirror candidate: the matching entry has no digest mirror (ITMS mirrors are tag-only)');
+        if (plan !== null && plan.matchedPrefix === null)
+          details.push('no [[registry]] entry matches this image: mirrors do not apply to it');
+        else if (tag)
+          details.push(
+            'this was a tag pull: ICSP/IDMS mirrors are digest-only and never serve tags (pull by digest, or use an ImageTagMirrorSet)',
+          );
+        else
+          details.push(
+            'a digest pull with no mirror candidate: the matching entry has no digest mirror (ITMS mirrors are tag-only)',
+          );
       }
     }
     details.push(...last.filter((a) => a !== served).map(describeAttempt));
-    for (const b of e.blobsFromOtherSources) details.push(`blob ${b.digest} came from ${b.source}, not from the candidate that served the manifest`);
+    for (const b of e.blobsFromOtherSources)
+      details.push(`blob ${b.digest} came from ${b.source}, not from the candidate that served the manifest`);
     if (e.finalError !== null) details.push(`but the command then failed: ${firstLine(e.finalError)}`);
     return { verdict: { code, summary, details }, attempts };
   }
 
   const cut = last[last.length - 1];
-  const summary = cut !== undefined && cut.detail === NO_OUTCOME_END
-    ? `all-failed: no candidate is shown serving the image; the log ends while ${cut.reference} was being tried (truncated log?)`
-    : `all-failed: every candidate failed (${last.length} tried): ${last.map((a) => `${host(a.reference)} ${a.outcome}`).join(', ')}`;
+  const summary =
+    cut !== undefined && cut.detail === NO_OUTCOME_END
+      ? `all-failed: no candidate is shown serving the image; the log ends while ${cut.reference} was being tried (truncated log?)`
+      : `all-failed: every candidate failed (${last.length} tried): ${last.map((a) => `${host(a.reference)} ${a.outcome}`).join(', ')}`;
   details.push(...last.map(describeAttempt));
   if (e.finalError !== null) details.push(`final error: ${e.finalError}`);
   return { verdict: { code: 'all-failed', summary, details }, attempts };
@@ -271,7 +324,10 @@ function policyRejectionOf(e: PullEvidence): string | null {
 }
 
 function rejectedByPolicy(e: PullEvidence, at: JudgedAttempt | null, message: string, others: string[]): Verdict {
-  const where = at === null ? 'a pull source served the manifest' : `${at.mirror ? 'mirror' : 'source'} ${at.location} served the manifest (${at.reference})`;
+  const where =
+    at === null
+      ? 'a pull source served the manifest'
+      : `${at.mirror ? 'mirror' : 'source'} ${at.location} served the manifest (${at.reference})`;
   const name = e.logicalReference !== null ? ` (${e.logicalReference})` : '';
   return {
     code: 'rejected-by-policy',

@@ -4,16 +4,31 @@ import type { AttemptOutcome } from './evidence-types.ts';
 
 const RULES: readonly [AttemptOutcome, RegExp][] = [
   ['short-name-ambiguous', /short name mode is enforcing|short-name resolution enforced|returns ambiguous list/],
-  ['rejected-by-policy', /is rejected by policy|Source image rejected|signature validation failed|A signature was required/i],
+  [
+    'rejected-by-policy',
+    /is rejected by policy|Source image rejected|signature validation failed|A signature was required/i,
+  ],
   ['blocked', /\bis blocked in\b/],
   ['rate-limited', /toomanyrequests|too many requests|status code 429|\b429 Too Many|rate limit/i],
   ['dns', /\blookup \S+( on \S+)?: |no such host|server misbehaving|Temporary failure in name resolution/i],
   ['timeout', /i\/o timeout|deadline exceeded|Client\.Timeout|handshake timeout|timed out/i],
-  ['tls', /x509: |tls: |certificate (signed by unknown authority|has expired|is not valid)|server gave HTTP response to HTTPS client|first record does not look like a TLS handshake/i],
-  ['unreachable', /connection refused|no route to host|network is unreachable|connection reset by peer|host is down|\bEOF\b/i],
-  ['unauthorized', /unauthorized|authentication required|status code 401|\b401 Unauthorized|invalid username\/password/i],
+  [
+    'tls',
+    /x509: |tls: |certificate (signed by unknown authority|has expired|is not valid)|server gave HTTP response to HTTPS client|first record does not look like a TLS handshake/i,
+  ],
+  [
+    'unreachable',
+    /connection refused|no route to host|network is unreachable|connection reset by peer|host is down|\bEOF\b/i,
+  ],
+  [
+    'unauthorized',
+    /unauthorized|authentication required|status code 401|\b401 Unauthorized|invalid username\/password/i,
+  ],
   ['forbidden', /denied|forbidden|status code 403|\b403\b/i],
-  ['manifest-unknown', /manifest unknown|name unknown|not found|status code 404|NAME_UNKNOWN|MANIFEST_UNKNOWN|does not exist/i],
+  [
+    'manifest-unknown',
+    /manifest unknown|name unknown|not found|status code 404|NAME_UNKNOWN|MANIFEST_UNKNOWN|does not exist/i,
+  ],
 ];
 
 /**

@@ -16,7 +16,13 @@ export interface LogLine {
 const ANSI_RE = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]/g;
 const TTY_RE = /^(TRAC|DEBU|INFO|WARN|ERRO|FATA|PANI)\[[^\]]{0,40}\] ?(.*)$/s;
 const TTY_LEVELS: Record<string, LogLevel> = {
-  TRAC: 'trace', DEBU: 'debug', INFO: 'info', WARN: 'warning', ERRO: 'error', FATA: 'fatal', PANI: 'panic',
+  TRAC: 'trace',
+  DEBU: 'debug',
+  INFO: 'info',
+  WARN: 'warning',
+  ERRO: 'error',
+  FATA: 'fatal',
+  PANI: 'panic',
 };
 const LEVEL_RE = /(?:^|\s)level=(trace|debug|info|warning|warn|error|fatal|panic)\s+msg=/;
 
@@ -71,7 +77,16 @@ function readLogfmtValue(s: string, start: number): string {
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = {
-  a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"', "'": "'",
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  '"': '"',
+  "'": "'",
 };
 
 /** Undoes Go's strconv.Quote escaping; malformed escapes are kept literally. */

@@ -26,8 +26,9 @@ const TRYING_ACCESS = 'Trying to access "';
 /** containers/image copy: the policy check after the manifest was fetched (copy/single.go). */
 export const SOURCE_IMAGE_REJECTED = 'Source image rejected: ';
 const ACCESSING = 'Accessing "';
-const NO_OUTCOME_NEXT = 'no failure line for this candidate, but the next one was tried (the log level hides the reason)';
-export const NO_OUTCOME_END = 'the log ends before this candidate\'s outcome (truncated log?)';
+const NO_OUTCOME_NEXT =
+  'no failure line for this candidate, but the next one was tried (the log level hides the reason)';
+export const NO_OUTCOME_END = "the log ends before this candidate's outcome (truncated log?)";
 const NO_OUTCOME_ERR = 'no outcome logged for this candidate before the pull failed';
 
 interface OpenAttempt extends ObservedAttempt {
@@ -130,7 +131,11 @@ export class PodmanLogParser {
       }
     }
     const attempts = this.walks.flat().map((a): ObservedAttempt => ({
-      walk: a.walk, reference: a.reference, outcome: a.outcome, detail: a.detail, lines: a.lines,
+      walk: a.walk,
+      reference: a.reference,
+      outcome: a.outcome,
+      detail: a.detail,
+      lines: a.lines,
       credentials: a.credentials,
     }));
     let served: PullEvidence['served'] = null;
@@ -140,7 +145,12 @@ export class PodmanLogParser {
         const m = /@(sha256:[a-f0-9]{64})$/.exec(a.reference);
         served = {
           reference: a.reference,
-          digest: m?.[1] ?? this.digestFromSignature ?? this.digestFromMetadata ?? this.digestFromInspect ?? this.digestFromCrio,
+          digest:
+            m?.[1] ??
+            this.digestFromSignature ??
+            this.digestFromMetadata ??
+            this.digestFromInspect ??
+            this.digestFromCrio,
         };
         break;
       }
@@ -148,7 +158,10 @@ export class PodmanLogParser {
     const credentialNotes: string[] = [];
     for (const [ref, c] of this.credentials) {
       if (c.found !== null) credentialNotes.push(`Found credentials for ${ref} ${c.found}`);
-      else credentialNotes.push(`No credentials for ${ref} found${c.searched.length > 0 ? ` (searched ${c.searched.join(', ')})` : ''}`);
+      else
+        credentialNotes.push(
+          `No credentials for ${ref} found${c.searched.length > 0 ? ` (searched ${c.searched.join(', ')})` : ''}`,
+        );
     }
     let tool: LogTool = 'unknown';
     if (this.podmanMarks > 0) tool = 'podman';
@@ -168,7 +181,10 @@ export class PodmanLogParser {
       localImageFound: this.localImageFound,
       pullProgressSeen: this.progress,
       stats: {
-        lines: this.lineNo, framedLines: this.framed, debugLines: this.debug, evidenceLines: this.evidenceLines,
+        lines: this.lineNo,
+        framedLines: this.framed,
+        debugLines: this.debug,
+        evidenceLines: this.evidenceLines,
         droppedAttempts: this.droppedAttempts,
       },
     };
@@ -200,7 +216,11 @@ export class PodmanLogParser {
       this.setLogical(text.slice('Trying to pull '.length, -3), 2);
       return;
     }
-    if (/^(Getting image source signatures|Copying (blob|config) |Writing manifest to image destination|Storing signatures)/.test(text)) {
+    if (
+      /^(Getting image source signatures|Copying (blob|config) |Writing manifest to image destination|Storing signatures)/.test(
+        text,
+      )
+    ) {
       this.progress = true;
       this.walkSucceeded = true;
       return;
@@ -223,7 +243,9 @@ export class PodmanLogParser {
   private message(text: string): void {
     if (text.startsWith(TRYING_ACCESS)) {
       const end = text.lastIndexOf('"');
-      this.startAttempt(end > TRYING_ACCESS.length ? text.slice(TRYING_ACCESS.length, end) : text.slice(TRYING_ACCESS.length));
+      this.startAttempt(
+        end > TRYING_ACCESS.length ? text.slice(TRYING_ACCESS.length, end) : text.slice(TRYING_ACCESS.length),
+      );
       return;
     }
     if (text.startsWith(ACCESSING)) {
@@ -250,7 +272,10 @@ export class PodmanLogParser {
     if (text.startsWith('IsRunningImageAllowed for image docker:')) {
       // signature/policy_eval.go: the transport-qualified policy identity, then which section decided
       this.evidenceLines++;
-      this.policyCheck = { identity: cap(text.slice('IsRunningImageAllowed for image docker:'.length).trim(), 512), section: null };
+      this.policyCheck = {
+        identity: cap(text.slice('IsRunningImageAllowed for image docker:'.length).trim(), 512),
+        section: null,
+      };
       return;
     }
     if (this.policyCheck !== null && text.startsWith(' Using ') && text.includes('policy section')) {
@@ -261,7 +286,8 @@ export class PodmanLogParser {
     if (text.startsWith('Loading registries configuration "')) {
       this.evidenceLines++;
       const path = text.slice('Loading registries configuration "'.length, text.lastIndexOf('"'));
-      if (!this.configFiles.includes(path) && this.configFiles.length < PARSER_LIMITS.configFiles) this.configFiles.push(path);
+      if (!this.configFiles.includes(path) && this.configFiles.length < PARSER_LIMITS.configFiles)
+        this.configFiles.push(path);
       return;
     }
     if (text.startsWith('No credentials ') || text.startsWith('Found credentials for ')) {
@@ -302,7 +328,9 @@ export class PodmanLogParser {
       else this.podmanMarks++;
       this.endWalk('new-pull');
       this.logicalRank = 0;
-      const ref = crio ? text.slice('Pulling image: '.length).trim() : text.slice('Pulling image '.length).replace(/ \(policy: [^)]*\)$/, '');
+      const ref = crio
+        ? text.slice('Pulling image: '.length).trim()
+        : text.slice('Pulling image '.length).replace(/ \(policy: [^)]*\)$/, '');
       this.setLogical(ref, 1);
       this.walkSucceeded = false;
       return;
@@ -348,7 +376,8 @@ export class PodmanLogParser {
     const source = `${m[1]}/${m[2]}`;
     if (source !== referenceName(cur.reference) && this.foreignBlobs.length < PARSER_LIMITS.foreignBlobs) {
       const digest = m[3] ?? '';
-      if (!this.foreignBlobs.some((b) => b.digest === digest && b.source === source)) this.foreignBlobs.push({ digest, source });
+      if (!this.foreignBlobs.some((b) => b.digest === digest && b.source === source))
+        this.foreignBlobs.push({ digest, source });
     }
   }
 
@@ -402,8 +431,15 @@ export class PodmanLogParser {
     }
     if (!this.walkOpen || restart || walk === undefined) this.newWalk();
     const attempt: OpenAttempt = {
-      walk: this.walkNo, reference, outcome: 'other', detail: '', lines: [this.lineNo], credentials: null,
-      manifestOk: false, blobGets: 0, provisional: true,
+      walk: this.walkNo,
+      reference,
+      outcome: 'other',
+      detail: '',
+      lines: [this.lineNo],
+      credentials: null,
+      manifestOk: false,
+      blobGets: 0,
+      provisional: true,
     };
     const list = this.walks[this.walks.length - 1];
     if (list !== undefined && list.length < PARSER_LIMITS.attemptsPerWalk) list.push(attempt);
@@ -453,7 +489,8 @@ export class PodmanLogParser {
   }
 
   private addLine(a: OpenAttempt): void {
-    if (a.lines.length < PARSER_LIMITS.linesPerAttempt && a.lines[a.lines.length - 1] !== this.lineNo) a.lines.push(this.lineNo);
+    if (a.lines.length < PARSER_LIMITS.linesPerAttempt && a.lines[a.lines.length - 1] !== this.lineNo)
+      a.lines.push(this.lineNo);
   }
 
   private setLogical(ref: string, rank: number): void {

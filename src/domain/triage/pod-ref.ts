@@ -13,7 +13,9 @@ export function parsePodRef(s: string): PodRef | { error: string } {
   const m = /^([^/\s]+)\/([^/\s]+)$/.exec(s.trim());
   if (m === null) return { error: `${JSON.stringify(s.slice(0, 80))} is not NAMESPACE/NAME` };
   const [, namespace = '', name = ''] = m;
-  if (namespace.length > 63 || !LABEL.test(namespace)) return { error: `${JSON.stringify(namespace.slice(0, 80))} is not a namespace name` };
-  if (name.length > 253 || !SUBDOMAIN.test(name)) return { error: `${JSON.stringify(name.slice(0, 80))} is not a pod name` };
+  if (namespace.length > 63 || !LABEL.test(namespace))
+    return { error: `${JSON.stringify(namespace.slice(0, 80))} is not a namespace name` };
+  if (name.length > 253 || !SUBDOMAIN.test(name))
+    return { error: `${JSON.stringify(name.slice(0, 80))} is not a pod name` };
   return { namespace, name };
 }

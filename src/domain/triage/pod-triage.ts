@@ -6,8 +6,13 @@ import type { NodeContext, TriageVerdict } from './triage-verdict.ts';
 
 /** The waiting reasons of a container that is stuck on its image. */
 export const PULL_WAITING_REASONS = new Set([
-  'ErrImagePull', 'ImagePullBackOff', 'RegistryUnavailable', 'SignatureValidationFailed', 'ImageInspectError',
-  'InvalidImageName', 'ErrImageNeverPull',
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'RegistryUnavailable',
+  'SignatureValidationFailed',
+  'ImageInspectError',
+  'InvalidImageName',
+  'ErrImageNeverPull',
 ]);
 
 /** The subset of a V1Pod the triage reads. */
@@ -68,12 +73,21 @@ export function stuckContainers(pod: PodShape): StuckContainer[] {
   const out: StuckContainer[] = [];
   const specImage = (init: boolean, name: string): string =>
     ((init ? pod.spec?.initContainers : pod.spec?.containers) ?? []).find((c) => c.name === name)?.image ?? '';
-  for (const [init, statuses] of [[true, pod.status?.initContainerStatuses], [false, pod.status?.containerStatuses]] as const) {
+  for (const [init, statuses] of [
+    [true, pod.status?.initContainerStatuses],
+    [false, pod.status?.containerStatuses],
+  ] as const) {
     for (const s of statuses ?? []) {
       const w = s.state?.waiting;
       if (w?.reason === undefined || !PULL_WAITING_REASONS.has(w.reason)) continue;
       // the spec's image is what the kubelet quotes; the status may carry a resolved one
-      out.push({ container: s.name, init, image: specImage(init, s.name) || s.image || '', reason: w.reason, message: w.message ?? '' });
+      out.push({
+        container: s.name,
+        init,
+        image: specImage(init, s.name) || s.image || '',
+        reason: w.reason,
+        message: w.message ?? '',
+      });
     }
   }
   return out;
@@ -83,8 +97,18 @@ export function stuckContainers(pod: PodShape): StuckContainer[] {
 export function eventsFor(events: EventShape[], c: StuckContainer): string[] {
   const path = `${c.init ? 'spec.initContainers' : 'spec.containers'}{${c.container}}`;
   return events
-    .filter((e) => (e.involvedObject?.fieldPath === undefined || e.involvedObject.fieldPath === path) && typeof e.message === 'string')
-    .filter((e) => e.reason === 'Failed' || e.reason === 'InspectFailed' || e.reason === 'BackOff' || e.reason === 'ErrImageNeverPull')
+    .filter(
+      (e) =>
+        (e.involvedObject?.fieldPath === undefined || e.involvedObject.fieldPath === path) &&
+        typeof e.message === 'string',
+    )
+    .filter(
+      (e) =>
+        e.reason === 'Failed' ||
+        e.reason === 'InspectFailed' ||
+        e.reason === 'BackOff' ||
+        e.reason === 'ErrImageNeverPull',
+    )
     .map((e) => e.message ?? '')
     .filter((m) => m.includes(c.image) || m.startsWith('Error: ') || m.includes('short name mode'));
 }
@@ -94,10 +118,18 @@ export interface PlanPair {
   policyPlan: Explanation | null;
 }
 
-export function triagePod(pod: PodShape, events: EventShape[], node: NodeContext, plans: (image: string) => PlanPair): PodTriage {
+export function triagePod(
+  pod: PodShape,
+  events: EventShape[],
+  node: NodeContext,
+  plans: (image: string) => PlanPair,
+): PodTriage {
   const stuck = stuckContainers(pod);
   const notes: string[] = [];
-  if (stuck.length === 0) notes.push(`no container of this pod is waiting on its image (phase ${pod.status?.phase ?? 'unknown'}): nothing to triage`);
+  if (stuck.length === 0)
+    notes.push(
+      `no container of this pod is waiting on its image (phase ${pod.status?.phase ?? 'unknown'}): nothing to triage`,
+    );
   if (node.node === null) notes.push('the pod is not scheduled to a node yet');
   const containers = stuck.map((c) => {
     const texts = [...eventsFor(events, c), c.message];
@@ -116,7 +148,9 @@ export function triagePod(pod: PodShape, events: EventShape[], node: NodeContext
 
 /** Text for the CLI and file uploads. */
 export function formatPodTriage(t: PodTriage): string {
-  const out: string[] = [`pod ${t.namespace}/${t.name} on ${t.node ?? '(no node)'}${t.pool !== null ? ` (pool ${t.pool})` : ''}: ${t.containers.length} container(s) cannot pull`];
+  const out: string[] = [
+    `pod ${t.namespace}/${t.name} on ${t.node ?? '(no node)'}${t.pool !== null ? ` (pool ${t.pool})` : ''}: ${t.containers.length} container(s) cannot pull`,
+  ];
   for (const n of t.notes) out.push(`note: ${n}`);
   for (const c of t.containers) {
     out.push('', `${c.init ? 'init container' : 'container'} ${c.container} (${c.reason}): ${c.image}`);

@@ -57,7 +57,12 @@ export interface TriageState {
 export const MAX_PODS = 200;
 export const MAX_GROUPS = 300;
 
-export const emptyTriageState = (): TriageState => ({ version: 1, groups: {}, posts: [], summary: { ts: null, lastText: null } });
+export const emptyTriageState = (): TriageState => ({
+  version: 1,
+  groups: {},
+  posts: [],
+  summary: { ts: null, lastText: null },
+});
 
 export function groupKey(image: string, cause: TriageCause): string {
   return `${cause} ${image}`;
@@ -72,8 +77,21 @@ export function recordFailure(s: TriageState, f: PullFailure, now: number): Reco
   let result: RecordResult = 'known';
   if (g === undefined) {
     g = {
-      key, image: f.image, cause: f.cause, headline: f.headline, fix: f.fix, rolloutLink: f.rolloutLink, pods: {}, extraPods: 0,
-      ts: null, lastText: null, firstAt: now, lastAt: now, lastUpdateAt: 0, resolvedAt: null, held: false,
+      key,
+      image: f.image,
+      cause: f.cause,
+      headline: f.headline,
+      fix: f.fix,
+      rolloutLink: f.rolloutLink,
+      pods: {},
+      extraPods: 0,
+      ts: null,
+      lastText: null,
+      firstAt: now,
+      lastAt: now,
+      lastUpdateAt: 0,
+      resolvedAt: null,
+      held: false,
     };
     s.groups[key] = g;
     result = 'new-group';
@@ -81,7 +99,8 @@ export function recordFailure(s: TriageState, f: PullFailure, now: number): Reco
   const podKey = `${f.namespace}/${f.pod}`;
   const known = g.pods[podKey];
   if (known === undefined) {
-    if (Object.keys(g.pods).length < MAX_PODS) g.pods[podKey] = { namespace: f.namespace, name: f.pod, node: f.node, resolved: false };
+    if (Object.keys(g.pods).length < MAX_PODS)
+      g.pods[podKey] = { namespace: f.namespace, name: f.pod, node: f.node, resolved: false };
     else g.extraPods++;
     if (result === 'known') result = 'new-pod';
   } else if (known.resolved) {
@@ -102,7 +121,9 @@ export function recordFailure(s: TriageState, f: PullFailure, now: number): Reco
 function pruneGroups(s: TriageState): void {
   const keys = Object.keys(s.groups);
   if (keys.length <= MAX_GROUPS) return;
-  const byAge = keys.map((k) => s.groups[k] as TriageGroup).sort((a, b) => (a.resolvedAt === null ? 1 : 0) - (b.resolvedAt === null ? 1 : 0) || a.lastAt - b.lastAt);
+  const byAge = keys
+    .map((k) => s.groups[k] as TriageGroup)
+    .sort((a, b) => (a.resolvedAt === null ? 1 : 0) - (b.resolvedAt === null ? 1 : 0) || a.lastAt - b.lastAt);
   for (const g of byAge.slice(0, keys.length - MAX_GROUPS)) delete s.groups[g.key];
 }
 
@@ -134,11 +155,17 @@ function short(list: string[], max = 8): string {
 /** The channel message of a group (mrkdwn text). */
 export function groupText(g: TriageGroup, cluster: string): string {
   const c = groupCounts(g);
-  const head = g.resolvedAt !== null
-    ? `:white_check_mark: *resolved*: \`${g.image}\` pulls again (${g.cause}; was ${plural(c.pods, 'pod')} in ${plural(c.namespaces.length, 'namespace')}, ${plural(c.nodes.length, 'node')})`
-    : `:rotating_light: \`${g.image}\` cannot be pulled: *${g.cause}* — ${plural(c.pods, 'pod')} in ${plural(c.namespaces.length, 'namespace')}, ${plural(c.nodes.length, 'node')}`;
+  const head =
+    g.resolvedAt !== null
+      ? `:white_check_mark: *resolved*: \`${g.image}\` pulls again (${g.cause}; was ${plural(c.pods, 'pod')} in ${plural(c.namespaces.length, 'namespace')}, ${plural(c.nodes.length, 'node')})`
+      : `:rotating_light: \`${g.image}\` cannot be pulled: *${g.cause}* — ${plural(c.pods, 'pod')} in ${plural(c.namespaces.length, 'namespace')}, ${plural(c.nodes.length, 'node')}`;
   const lines = [head, g.headline, ...g.fix.map((f) => `• ${f}`)];
-  if (g.cause === 'rollout-pending') lines.push(g.rolloutLink !== null ? `:hourglass_flowing_sand: a mirror change is still rolling out: <${g.rolloutLink}|the rollout notice>` : ':hourglass_flowing_sand: a mirror change is still rolling out (see the rollout notices)');
+  if (g.cause === 'rollout-pending')
+    lines.push(
+      g.rolloutLink !== null
+        ? `:hourglass_flowing_sand: a mirror change is still rolling out: <${g.rolloutLink}|the rollout notice>`
+        : ':hourglass_flowing_sand: a mirror change is still rolling out (see the rollout notices)',
+    );
   lines.push(`namespaces: ${short(c.namespaces)} · nodes: ${short(c.nodes) || '(none yet)'} · cluster ${cluster}`);
   return lines.join('\n');
 }
@@ -177,13 +204,18 @@ export function dueActions(s: TriageState, now: number, cluster: string, o: Tria
       } else g.held = true;
       continue;
     }
-    if (text !== g.lastText && (now - g.lastUpdateAt >= o.updateIntervalMs || g.resolvedAt !== null)) actions.push({ kind: 'update', key: g.key, text });
+    if (text !== g.lastText && (now - g.lastUpdateAt >= o.updateIntervalMs || g.resolvedAt !== null))
+      actions.push({ kind: 'update', key: g.key, text });
   }
   const held = groups.filter((g) => g.ts === null && g.held && g.resolvedAt === null);
   if (held.length > 0 || s.summary.ts !== null) {
-    const text = held.length === 0
-      ? ':information_source: the triage rate limit held nothing back any more'
-      : `:warning: triage rate limit (${o.maxPostsPerHour} new messages per hour) reached: ${plural(held.length, 'more cause')} not posted on their own:\n${held.slice(0, 20).map((g) => `• \`${g.image}\` — ${g.cause}, ${plural(groupCounts(g).pods, 'pod')}`).join('\n')}${held.length > 20 ? `\n… and ${held.length - 20} more` : ''}`;
+    const text =
+      held.length === 0
+        ? ':information_source: the triage rate limit held nothing back any more'
+        : `:warning: triage rate limit (${o.maxPostsPerHour} new messages per hour) reached: ${plural(held.length, 'more cause')} not posted on their own:\n${held
+            .slice(0, 20)
+            .map((g) => `• \`${g.image}\` — ${g.cause}, ${plural(groupCounts(g).pods, 'pod')}`)
+            .join('\n')}${held.length > 20 ? `\n… and ${held.length - 20} more` : ''}`;
     if (text !== s.summary.lastText) actions.push({ kind: 'summary', text });
   }
   return actions;
@@ -225,5 +257,10 @@ export function resolvePods(s: TriageState, key: string, done: string[], now: nu
 export function podsToCheck(s: TriageState, perGroup = 50): Array<{ key: string; pods: PodEntry[] }> {
   return Object.values(s.groups)
     .filter((g) => g.resolvedAt === null && g.ts !== null)
-    .map((g) => ({ key: g.key, pods: Object.values(g.pods).filter((p) => !p.resolved).slice(0, perGroup) }));
+    .map((g) => ({
+      key: g.key,
+      pods: Object.values(g.pods)
+        .filter((p) => !p.resolved)
+        .slice(0, perGroup),
+    }));
 }

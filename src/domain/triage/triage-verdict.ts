@@ -11,9 +11,22 @@ import type { Explanation } from '../explain.ts';
 import { referenceName } from '../evidence/podman-log-parser.ts';
 
 export const TRIAGE_CAUSES = [
-  'not-mirrored', 'mirror-unauthorized', 'mirror-tls', 'mirror-down', 'rate-limited', 'tag-pull-digest-only-mirror',
-  'source-blocked', 'source-unreachable', 'source-unauthorized', 'source-tls', 'image-not-found', 'short-name-ambiguous',
-  'rejected-by-policy', 'rollout-pending', 'no-error-text', 'unknown',
+  'not-mirrored',
+  'mirror-unauthorized',
+  'mirror-tls',
+  'mirror-down',
+  'rate-limited',
+  'tag-pull-digest-only-mirror',
+  'source-blocked',
+  'source-unreachable',
+  'source-unauthorized',
+  'source-tls',
+  'image-not-found',
+  'short-name-ambiguous',
+  'rejected-by-policy',
+  'rollout-pending',
+  'no-error-text',
+  'unknown',
 ] as const;
 export type TriageCause = (typeof TRIAGE_CAUSES)[number];
 
@@ -81,7 +94,8 @@ function planRefs(e: Explanation | null): string[] {
 
 /** The policies predict mirrors the node's own configuration does not have yet (or the other way round). */
 function rolloutPending(i: TriageInput): string[] | null {
-  if (i.nodePlan === null || i.policyPlan === null || i.nodePlan.error !== null || i.policyPlan.error !== null) return null;
+  if (i.nodePlan === null || i.policyPlan === null || i.nodePlan.error !== null || i.policyPlan.error !== null)
+    return null;
   const node = planRefs(i.nodePlan);
   const pol = planRefs(i.policyPlan);
   if (node.join('\n') === pol.join('\n')) return null;
@@ -95,57 +109,104 @@ export function triageImage(i: TriageInput): TriageVerdict {
   const e = read.evidence;
   // a short-name or policy refusal is not a walk over candidates: nothing to compare with a plan
   const walked = !e.attempts.some((a) => a.outcome === 'short-name-ambiguous' || a.outcome === 'rejected-by-policy');
-  const plan = walked && i.nodePlan !== null && i.nodePlan.error === null && i.nodePlan.normalizedReference !== null
-    ? { normalizedReference: i.nodePlan.normalizedReference, matchedPrefix: i.nodePlan.matchedPrefix, pullSources: i.nodePlan.pullSources }
-    : null;
+  const plan =
+    walked && i.nodePlan !== null && i.nodePlan.error === null && i.nodePlan.normalizedReference !== null
+      ? {
+          normalizedReference: i.nodePlan.normalizedReference,
+          matchedPrefix: i.nodePlan.matchedPrefix,
+          pullSources: i.nodePlan.pullSources,
+        }
+      : null;
   const judgement = judgeEvidence(e, plan, { image: e.logicalReference ?? i.image });
-  const evidence = toEvidenceJson({ evidence: e, judgement, plan, image: e.logicalReference ?? i.image, bytes: 0, truncatedLines: 0, event: read.event });
+  const evidence = toEvidenceJson({
+    evidence: e,
+    judgement,
+    plan,
+    image: e.logicalReference ?? i.image,
+    bytes: 0,
+    truncatedLines: 0,
+    event: read.event,
+  });
   const attempts = judgement.attempts;
   const mirrors = attempts.filter((a) => a.mirror);
   const source = [...attempts].reverse().find((a) => !a.mirror) ?? null;
-  const facts: string[] = attempts.map((a) => `${a.mirror ? 'mirror' : 'source'} ${a.reference}: ${a.outcome}${a.detail !== '' ? ` (${a.detail.length > 300 ? `${a.detail.slice(0, 300)}…` : a.detail})` : ''}`);
+  const facts: string[] = attempts.map(
+    (a) =>
+      `${a.mirror ? 'mirror' : 'source'} ${a.reference}: ${a.outcome}${a.detail !== '' ? ` (${a.detail.length > 300 ? `${a.detail.slice(0, 300)}…` : a.detail})` : ''}`,
+  );
   const fix: string[] = [];
-  const where = i.node.node !== null ? `node ${i.node.node}${i.node.pool !== null ? ` (pool ${i.node.pool})` : ''}` : 'the node';
+  const where =
+    i.node.node !== null ? `node ${i.node.node}${i.node.pool !== null ? ` (pool ${i.node.pool})` : ''}` : 'the node';
   let cause: TriageCause;
   let headline: string;
 
   const pending = rolloutPending(i);
   const mco = i.node.mco;
   if (mco !== null && mco.current !== undefined && mco.desired !== undefined && mco.current !== mco.desired) {
-    facts.push(`${where} is updating: currentConfig ${mco.current}, desiredConfig ${mco.desired}${mco.state !== undefined ? `, state ${mco.state}` : ''}`);
+    facts.push(
+      `${where} is updating: currentConfig ${mco.current}, desiredConfig ${mco.desired}${mco.state !== undefined ? `, state ${mco.state}` : ''}`,
+    );
   }
   const outcome = (o: string): JudgedAttempt | undefined => attempts.find((a) => a.outcome === o);
-  const src = source !== null ? `the source ${host(source.reference)} ${SOURCE_WORDS[source.outcome] ?? `failed too (${source.outcome})`}` : '';
+  const src =
+    source !== null
+      ? `the source ${host(source.reference)} ${SOURCE_WORDS[source.outcome] ?? `failed too (${source.outcome})`}`
+      : '';
   const tried = (as: JudgedAttempt[]): string => list(as.map((a) => `${host(a.reference)} (${a.outcome})`));
 
   if (outcome('short-name-ambiguous') !== undefined) {
     cause = 'short-name-ambiguous';
     headline = `${i.image} is a short name and the node's short-name mode is enforcing with several search registries, so CRI-O refuses to guess`;
-    fix.push(`use the fully qualified name (registry/namespace/${i.image}) in the pod spec`, 'or add a short-name alias for it (registries.conf.d [aliases]) through a MachineConfig');
+    fix.push(
+      `use the fully qualified name (registry/namespace/${i.image}) in the pod spec`,
+      'or add a short-name alias for it (registries.conf.d [aliases]) through a MachineConfig',
+    );
   } else if (outcome('rejected-by-policy') !== undefined) {
     cause = 'rejected-by-policy';
     headline = `the node's signature policy rejects ${i.image} (${outcome('rejected-by-policy')?.detail ?? ''})`;
-    fix.push('check image.config.openshift.io/cluster spec.registrySources (allowedRegistries / blockedRegistries) and any ClusterImagePolicy / ImagePolicy for this repository', 'sign the image, or allow its registry');
+    fix.push(
+      'check image.config.openshift.io/cluster spec.registrySources (allowedRegistries / blockedRegistries) and any ClusterImagePolicy / ImagePolicy for this repository',
+      'sign the image, or allow its registry',
+    );
   } else if (attempts.length === 0) {
     cause = read.event.kinds.length > 0 && e.finalError === null ? 'no-error-text' : 'unknown';
-    headline = cause === 'no-error-text'
-      ? `the kubelet's text for ${i.image} carries no pull error yet (only "Back-off pulling image"); the Failed event that has it may have expired`
-      : `no pull error for ${i.image} could be read${e.finalError !== null ? `: ${e.finalError.split('\n')[0] ?? ''}` : ''}`;
+    headline =
+      cause === 'no-error-text'
+        ? `the kubelet's text for ${i.image} carries no pull error yet (only "Back-off pulling image"); the Failed event that has it may have expired`
+        : `no pull error for ${i.image} could be read${e.finalError !== null ? `: ${e.finalError.split('\n')[0] ?? ''}` : ''}`;
     fix.push(`run the live check on ${where}: it pulls the image there and shows every candidate`);
   } else if (pending !== null && pending.length > 0) {
     cause = 'rollout-pending';
     headline = `${where} has not got the mirror configuration the policies now describe: the policies add ${list(pending.map(host))}, which the node's registries.conf (${mco?.current ?? 'its current rendered config'}) lacks; the node tried ${tried(attempts)}`;
-    fix.push(`wait for the MachineConfigPool ${i.node.pool ?? ''} to roll the change out (\`icsp status\`, \`oc get mcp\`); a paused or degraded pool never finishes`.replace('  ', ' '));
+    fix.push(
+      `wait for the MachineConfigPool ${i.node.pool ?? ''} to roll the change out (\`icsp status\`, \`oc get mcp\`); a paused or degraded pool never finishes`.replace(
+        '  ',
+        ' ',
+      ),
+    );
   } else if (mirrors.length === 0) {
-    if (i.nodePlan?.verdict.code === 'tag-pull-skips-digest-mirrors' || (e.logicalReference !== null && !e.logicalReference.includes('@') && (i.nodePlan?.skippedMirrors.some((s) => s.reason === 'tag-pull-digest-only-mirror') ?? false))) {
+    if (
+      i.nodePlan?.verdict.code === 'tag-pull-skips-digest-mirrors' ||
+      (e.logicalReference !== null &&
+        !e.logicalReference.includes('@') &&
+        (i.nodePlan?.skippedMirrors.some((s) => s.reason === 'tag-pull-digest-only-mirror') ?? false))
+    ) {
       cause = 'tag-pull-digest-only-mirror';
-      const skipped = i.nodePlan?.skippedMirrors.filter((s) => s.reason === 'tag-pull-digest-only-mirror').map((s) => s.location) ?? [];
+      const skipped =
+        i.nodePlan?.skippedMirrors.filter((s) => s.reason === 'tag-pull-digest-only-mirror').map((s) => s.location) ??
+        [];
       headline = `${i.image} is pulled by tag, and the mirrors for it (${list(skipped)}) are digest-only (ICSP/IDMS), so the node never tried them; ${src}`;
-      fix.push(`pull by digest: ${repoOf(i.image)}@sha256:… (oc-mirror and \`oc adm release mirror\` mirror by digest)`, `or add an ImageTagMirrorSet for ${repoOf(source?.reference ?? i.image)} (tag-only mirrors: a mutable tag may then come from the mirror)`);
+      fix.push(
+        `pull by digest: ${repoOf(i.image)}@sha256:… (oc-mirror and \`oc adm release mirror\` mirror by digest)`,
+        `or add an ImageTagMirrorSet for ${repoOf(source?.reference ?? i.image)} (tag-only mirrors: a mutable tag may then come from the mirror)`,
+      );
     } else if (source?.outcome === 'blocked') {
       cause = 'source-blocked';
       headline = `the node tried only the source ${host(source.reference)}, which is blocked, and no mirror is a candidate for this pull`;
-      fix.push(`add a mirror for ${repoOf(source.reference)} (ImageDigestMirrorSet / ImageTagMirrorSet), or pull from a mirrored path`, 'or unblock the source (mirrorSourcePolicy AllowContactingSource, image.config blockedRegistries)');
+      fix.push(
+        `add a mirror for ${repoOf(source.reference)} (ImageDigestMirrorSet / ImageTagMirrorSet), or pull from a mirrored path`,
+        'or unblock the source (mirrorSourcePolicy AllowContactingSource, image.config blockedRegistries)',
+      );
     } else if (source?.outcome === 'manifest-unknown') {
       cause = 'image-not-found';
       headline = `no mirror applies to ${i.image} and the source ${host(source.reference)} does not have it: a wrong name, tag or digest`;
@@ -153,39 +214,61 @@ export function triageImage(i: TriageInput): TriageVerdict {
     } else if (source?.outcome === 'unauthorized' || source?.outcome === 'forbidden') {
       cause = 'source-unauthorized';
       headline = `no mirror applies to ${i.image} and the source ${host(source.reference)} refuses the node's credentials`;
-      fix.push(`add ${host(source.reference)} to the cluster pull secret (openshift-config/pull-secret) or give the pod an imagePullSecret`);
+      fix.push(
+        `add ${host(source.reference)} to the cluster pull secret (openshift-config/pull-secret) or give the pod an imagePullSecret`,
+      );
     } else if (source?.outcome === 'tls') {
       cause = 'source-tls';
       headline = `no mirror applies to ${i.image} and the node does not trust ${host(source.reference)}'s certificate`;
-      fix.push(`add the registry's CA to image.config.openshift.io/cluster spec.additionalTrustedCA (ConfigMap key ${host(source.reference).replace(':', '..')})`);
+      fix.push(
+        `add the registry's CA to image.config.openshift.io/cluster spec.additionalTrustedCA (ConfigMap key ${host(source.reference).replace(':', '..')})`,
+      );
     } else {
       cause = 'source-unreachable';
       headline = `no mirror applies to ${i.image} (${i.nodePlan?.verdict.summary ?? 'no mirror configured for it'}), and ${src}`;
-      fix.push(`mirror ${repoOf(source?.reference ?? i.image)} (oc-mirror: add it to the ImageSetConfiguration) and add an ImageDigestMirrorSet for it`, 'or let the node reach the registry (proxy, firewall, DNS)');
+      fix.push(
+        `mirror ${repoOf(source?.reference ?? i.image)} (oc-mirror: add it to the ImageSetConfiguration) and add an ImageDigestMirrorSet for it`,
+        'or let the node reach the registry (proxy, firewall, DNS)',
+      );
     }
   } else if (mirrors.some((a) => a.outcome === 'unauthorized' || a.outcome === 'forbidden')) {
     cause = 'mirror-unauthorized';
     const bad = mirrors.filter((a) => a.outcome === 'unauthorized' || a.outcome === 'forbidden');
     headline = `the node tried ${tried(mirrors)}: ${list(bad.map((a) => host(a.reference)))} refused its credentials${source !== null ? `; ${src}` : ''}`;
-    fix.push(`add ${list([...new Set(bad.map((a) => host(a.reference)))])} to the cluster pull secret (openshift-config/pull-secret): CRI-O looks credentials up per mirror host`, 'the change reaches the nodes without a reboot; then delete the pod or wait for its next pull');
+    fix.push(
+      `add ${list([...new Set(bad.map((a) => host(a.reference)))])} to the cluster pull secret (openshift-config/pull-secret): CRI-O looks credentials up per mirror host`,
+      'the change reaches the nodes without a reboot; then delete the pod or wait for its next pull',
+    );
   } else if (mirrors.some((a) => a.outcome === 'tls')) {
     cause = 'mirror-tls';
     const bad = mirrors.filter((a) => a.outcome === 'tls');
     headline = `the node tried ${tried(mirrors)}: it does not trust ${list(bad.map((a) => host(a.reference)))}'s certificate${source !== null ? `; ${src}` : ''}`;
-    fix.push(`add the mirror's CA to image.config.openshift.io/cluster spec.additionalTrustedCA (a ConfigMap in openshift-config with the key ${host(bad[0]?.reference ?? '').replace(':', '..')})`, /HTTP response to HTTPS client/.test(bad[0]?.detail ?? '') ? 'the mirror speaks plain HTTP: list it in image.config spec.registrySources.insecureRegistries' : 'check the certificate covers the mirror\'s host name');
+    fix.push(
+      `add the mirror's CA to image.config.openshift.io/cluster spec.additionalTrustedCA (a ConfigMap in openshift-config with the key ${host(bad[0]?.reference ?? '').replace(':', '..')})`,
+      /HTTP response to HTTPS client/.test(bad[0]?.detail ?? '')
+        ? 'the mirror speaks plain HTTP: list it in image.config spec.registrySources.insecureRegistries'
+        : "check the certificate covers the mirror's host name",
+    );
   } else if (mirrors.some((a) => a.outcome === 'unreachable' || a.outcome === 'timeout' || a.outcome === 'dns')) {
     cause = 'mirror-down';
     const bad = mirrors.filter((a) => a.outcome === 'unreachable' || a.outcome === 'timeout' || a.outcome === 'dns');
     headline = `the node could not reach the mirror ${list(bad.map((a) => `${host(a.reference)} (${a.outcome})`))}${source !== null ? `; ${src}` : ''}`;
-    fix.push(`check that the mirror registry ${host(bad[0]?.reference ?? '')} is up and reachable from ${where} (service, DNS, firewall, proxy noProxy)`);
+    fix.push(
+      `check that the mirror registry ${host(bad[0]?.reference ?? '')} is up and reachable from ${where} (service, DNS, firewall, proxy noProxy)`,
+    );
   } else if (mirrors.some((a) => a.outcome === 'rate-limited') || source?.outcome === 'rate-limited') {
     cause = 'rate-limited';
     headline = `the node was rate-limited (429 too many requests) by ${list(attempts.filter((a) => a.outcome === 'rate-limited').map((a) => host(a.reference)))}`;
-    fix.push('mirror the image to a registry without a pull limit, or add credentials for the registry to the pull secret (higher limits)');
+    fix.push(
+      'mirror the image to a registry without a pull limit, or add credentials for the registry to the pull secret (higher limits)',
+    );
   } else if (mirrors.every((a) => a.outcome === 'manifest-unknown')) {
     cause = 'not-mirrored';
     headline = `the node tried ${mirrors.length === 1 ? 'mirror' : 'mirrors'} ${list(mirrors.map((a) => repoOf(a.reference)))}: manifest unknown, so the image was never mirrored there${source !== null ? `; ${src}` : ''}`;
-    fix.push(`mirror it with oc-mirror: add ${repoOf(source?.reference ?? i.image)} to the ImageSetConfiguration and run oc-mirror again (or \`oc image mirror ${source?.reference ?? i.image} ${repoOf(mirrors[0]?.reference ?? '')}\`)`, 'check the mirror path matches the ICSP/IDMS mirror (a repository under another path is "manifest unknown" too)');
+    fix.push(
+      `mirror it with oc-mirror: add ${repoOf(source?.reference ?? i.image)} to the ImageSetConfiguration and run oc-mirror again (or \`oc image mirror ${source?.reference ?? i.image} ${repoOf(mirrors[0]?.reference ?? '')}\`)`,
+      'check the mirror path matches the ICSP/IDMS mirror (a repository under another path is "manifest unknown" too)',
+    );
   } else {
     cause = 'unknown';
     headline = `every candidate failed on ${where}: ${tried(attempts)}`;
@@ -193,5 +276,14 @@ export function triageImage(i: TriageInput): TriageVerdict {
   }
   if (i.nodePlan !== null && evidence.verdict.code === 'plan-mismatch') facts.push(`note: ${evidence.verdict.summary}`);
   if (read.event.criClass !== null) facts.push(`CRI-O classed the error ${read.event.criClass}`);
-  return { image: i.image, cause, headline, fix, facts, evidence, event: read.event, mirrors: [...new Set(mirrors.map((a) => host(a.reference)))] };
+  return {
+    image: i.image,
+    cause,
+    headline,
+    fix,
+    facts,
+    evidence,
+    event: read.event,
+    mirrors: [...new Set(mirrors.map((a) => host(a.reference)))],
+  };
 }

@@ -31,21 +31,52 @@ export async function exampleSource(): Promise<{ source: PolicySource; objects: 
   return cached;
 }
 
-export async function startHarness(rec: RecordingServer, mode: 'http' | 'socket', env: Record<string, string> = {}, opts: { live?: boolean; deps?: Partial<SlackBotDeps> } = {}): Promise<Harness> {
+export async function startHarness(
+  rec: RecordingServer,
+  mode: 'http' | 'socket',
+  env: Record<string, string> = {},
+  opts: { live?: boolean; deps?: Partial<SlackBotDeps> } = {},
+): Promise<Harness> {
   const loaded = loadConfig({
-    SLACK_MODE: mode, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: rec.apiUrl, PORT: '0', HOST: '127.0.0.1', ICSP_LIVE_USERS: 'U0001,SOPS0001', ICSP_CLUSTER_NAME: 'test-cluster', LOG_LEVEL: 'debug', ICSP_RATE_LIMIT: '1000/60', ...env,
+    SLACK_MODE: mode,
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_APP_TOKEN: APP_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: rec.apiUrl,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ICSP_LIVE_USERS: 'U0001,SOPS0001',
+    ICSP_CLUSTER_NAME: 'test-cluster',
+    LOG_LEVEL: 'debug',
+    ICSP_RATE_LIMIT: '1000/60',
+    ...env,
   });
   if (!loaded.ok) throw new Error(loaded.errors.join('; '));
   const logLines: string[] = [];
-  const destination = new Writable({ write(chunk, _enc, cb) { logLines.push(String(chunk)); cb(); } });
-  const logger = createLogger({ level: loaded.config.logLevel, secrets: [BOT_TOKEN, APP_TOKEN, SIGNING_SECRET], destination });
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      logLines.push(String(chunk));
+      cb();
+    },
+  });
+  const logger = createLogger({
+    level: loaded.config.logLevel,
+    secrets: [BOT_TOKEN, APP_TOKEN, SIGNING_SECRET],
+    destination,
+  });
   const { source, objects } = await exampleSource();
   const checker = new FakeLiveChecker(source);
   const sleeps: number[] = [];
   const bot = createSlackBot({
-    config: loaded.config, logger, policySource: source, liveChecker: opts.live === false ? undefined : checker,
-    listPolicies: async (f) => policyLines(objects, f), sleep: async (ms) => { sleeps.push(ms); }, ...opts.deps,
+    config: loaded.config,
+    logger,
+    policySource: source,
+    liveChecker: opts.live === false ? undefined : checker,
+    listPolicies: async (f) => policyLines(objects, f),
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    ...opts.deps,
   });
   const r = await bot.start();
   return { bot, port: r.port, checker, logLines, source, sleeps };

@@ -47,12 +47,61 @@ export function makeTestCa(): TestCa {
   const ssl = (...args: string[]): void => {
     execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   };
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=icsp-bot proxy test CA', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt'),
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${SLACK_HOST}`, '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.csr'));
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=icsp-bot proxy test CA',
+    '-keyout',
+    join(dir, 'ca.key'),
+    '-out',
+    join(dir, 'ca.crt'),
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
+  ssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    `/CN=${SLACK_HOST}`,
+    '-keyout',
+    join(dir, 'server.key'),
+    '-out',
+    join(dir, 'server.csr'),
+  );
   writeFileSync(join(dir, 'server.ext'), `subjectAltName=DNS:${SLACK_HOST}\nextendedKeyUsage=serverAuth\n`);
-  ssl('x509', '-req', '-in', join(dir, 'server.csr'), '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-days', '2', '-extfile', join(dir, 'server.ext'), '-out', join(dir, 'server.crt'));
-  return { dir, caFile: join(dir, 'ca.crt'), key: readFileSync(join(dir, 'server.key'), 'utf8'), cert: readFileSync(join(dir, 'server.crt'), 'utf8') };
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    join(dir, 'server.csr'),
+    '-CA',
+    join(dir, 'ca.crt'),
+    '-CAkey',
+    join(dir, 'ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    join(dir, 'server.ext'),
+    '-out',
+    join(dir, 'server.crt'),
+  );
+  return {
+    dir,
+    caFile: join(dir, 'ca.crt'),
+    key: readFileSync(join(dir, 'server.key'), 'utf8'),
+    cert: readFileSync(join(dir, 'server.crt'), 'utf8'),
+  };
 }
 
 /** tinyproxy on a fixed port (so it can come back on the same one), with basic auth; start/stop at will. */
@@ -78,13 +127,39 @@ export class TinyProxy {
     // tinyproxy drops root for `nobody`: its log must be writable by that user.
     chmodSync(this.dir, 0o777);
     writeFileSync(join(this.dir, 'hosts'), `127.0.0.1 localhost ${SLACK_HOST}\n`);
-    writeFileSync(join(this.dir, 'tinyproxy.conf'), [
-      'User nobody', 'Group nogroup', `Port ${this.port}`, 'Listen 127.0.0.1', 'Timeout 60', `LogFile "${this.logFile}"`, 'LogLevel Connect',
-      'MaxClients 50', `BasicAuth ${PROXY_USER} ${PROXY_PASSWORD}`, 'DisableViaHeader Yes', '',
-    ].join('\n'));
+    writeFileSync(
+      join(this.dir, 'tinyproxy.conf'),
+      [
+        'User nobody',
+        'Group nogroup',
+        `Port ${this.port}`,
+        'Listen 127.0.0.1',
+        'Timeout 60',
+        `LogFile "${this.logFile}"`,
+        'LogLevel Connect',
+        'MaxClients 50',
+        `BasicAuth ${PROXY_USER} ${PROXY_PASSWORD}`,
+        'DisableViaHeader Yes',
+        '',
+      ].join('\n'),
+    );
     // Fixed script; paths are positional arguments. The bind mount lives only in tinyproxy's mount namespace.
     const script = 'mount --bind "$1" /etc/hosts && exec tinyproxy -d -c "$2"';
-    const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', join(this.dir, 'hosts'), join(this.dir, 'tinyproxy.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      'unshare',
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        script,
+        'sh',
+        join(this.dir, 'hosts'),
+        join(this.dir, 'tinyproxy.conf'),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
     child.stderr?.on('data', (d) => (stderr += String(d)));
     this.child = child;
@@ -97,7 +172,8 @@ export class TinyProxy {
         s.listen(this.port, '127.0.0.1', () => s.close(() => r(false)));
       });
       if (up) return;
-      if (Date.now() > deadline) throw new Error(`tinyproxy did not listen on 127.0.0.1:${this.port}: ${stderr.trim()}`);
+      if (Date.now() > deadline)
+        throw new Error(`tinyproxy did not listen on 127.0.0.1:${this.port}: ${stderr.trim()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

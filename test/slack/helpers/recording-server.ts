@@ -130,7 +130,11 @@ export class RecordingServer {
       return;
     }
     if (url.startsWith('/respond/')) {
-      this.responses.push({ id: url.slice('/respond/'.length), body: JSON.parse(raw) as Record<string, unknown>, at: Date.now() });
+      this.responses.push({
+        id: url.slice('/respond/'.length),
+        body: JSON.parse(raw) as Record<string, unknown>,
+        at: Date.now(),
+      });
       return json(200, { ok: true });
     }
     if (!url.startsWith('/api/')) return json(404, { ok: false, error: 'not_found' });
@@ -140,12 +144,21 @@ export class RecordingServer {
     const f = this.failures.get(method);
     if (f !== undefined && f.times > 0) {
       f.times -= 1;
-      if (f.status === 429) return json(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(f.retryAfter ?? 1) });
+      if (f.status === 429)
+        return json(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(f.retryAfter ?? 1) });
       return json(f.status ?? 200, { ok: false, error: f.error ?? 'internal_error' });
     }
     switch (method) {
       case 'auth.test':
-        return json(200, { ok: true, url: 'https://example.slack.com/', team: 'T', user: 'icsp-bot', team_id: 'T0001', user_id: 'UBOT0001', bot_id: 'BBOT0001' });
+        return json(200, {
+          ok: true,
+          url: 'https://example.slack.com/',
+          team: 'T',
+          user: 'icsp-bot',
+          team_id: 'T0001',
+          user_id: 'UBOT0001',
+          bot_id: 'BBOT0001',
+        });
       case 'apps.connections.open':
         return json(200, { ok: true, url: this.wsUrl });
       case 'chat.postMessage': {

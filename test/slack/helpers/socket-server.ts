@@ -63,13 +63,24 @@ export class SocketServer {
         this.acks.set(id, v);
         this.ackWaiters.get(id)?.(v);
       });
-      ws.send(JSON.stringify({ type: 'hello', num_connections: this.numConnections, debug_info: { host: 'applink-test', approximate_connection_time: 18060 }, connection_info: { app_id: 'A0001' } }));
+      ws.send(
+        JSON.stringify({
+          type: 'hello',
+          num_connections: this.numConnections,
+          debug_info: { host: 'applink-test', approximate_connection_time: 18060 },
+          connection_info: { app_id: 'A0001' },
+        }),
+      );
       this.connectedResolve?.();
     });
   }
 
   /** Sends an envelope; resolves with the ack and the ms it took. */
-  async send(type: Envelope['type'], payload: unknown, extra: Partial<Envelope> = {}): Promise<{ ms: number; body: Record<string, unknown> }> {
+  async send(
+    type: Envelope['type'],
+    payload: unknown,
+    extra: Partial<Envelope> = {},
+  ): Promise<{ ms: number; body: Record<string, unknown> }> {
     if (this.socket === undefined) throw new Error('no socket client connected');
     const envelope_id = extra.envelope_id ?? `env-${++this.seq}`;
     const started = performance.now();
@@ -80,7 +91,9 @@ export class SocketServer {
         resolve(v);
       });
     });
-    this.socket.send(JSON.stringify({ envelope_id, type, payload, accepts_response_payload: type !== 'events_api', ...extra }));
+    this.socket.send(
+      JSON.stringify({ envelope_id, type, payload, accepts_response_payload: type !== 'events_api', ...extra }),
+    );
     const v = await acked;
     return { ms: v.at - started, body: v.body };
   }

@@ -24,16 +24,28 @@ const scenarios = readdirSync(CORPUS).sort();
 
 describe('kubelet event corpus (real podman errors, wrapped)', () => {
   it('has the main causes', () => {
-    expect(scenarios).toEqual(expect.arrayContaining([
-      'not-mirrored', 'unauthorized', 'x509', 'mirror-down', 'registry-down', 'tag-pull-digest-only-mirror', 'blocked-source',
-      'short-name-ambiguous', 'rejected-by-policy', 'all-candidates-fail',
-    ]));
+    expect(scenarios).toEqual(
+      expect.arrayContaining([
+        'not-mirrored',
+        'unauthorized',
+        'x509',
+        'mirror-down',
+        'registry-down',
+        'tag-pull-digest-only-mirror',
+        'blocked-source',
+        'short-name-ambiguous',
+        'rejected-by-policy',
+        'all-candidates-fail',
+      ]),
+    );
   });
 
   for (const name of scenarios) {
     const dir = join(CORPUS, name);
     const s = JSON.parse(readFileSync(join(dir, 'scenario.json'), 'utf8')) as Scenario;
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith('.txt'))
+      .sort()) {
       it(`${name}/${file}`, async () => {
         const text = readFileSync(join(dir, file), 'utf8');
         const image = file === 'podman-error.txt' ? s.image : null;
@@ -49,20 +61,35 @@ describe('kubelet event corpus (real podman errors, wrapped)', () => {
         expect(read.evidence.tool).toBe('kubelet');
         expect(read.evidence.attempts.map((a) => a.outcome)).toEqual(s.outcomes);
         if (!s.outcomes.includes('rejected-by-policy') && !s.outcomes.includes('short-name-ambiguous')) {
-          expect(read.evidence.attempts.map((a) => ({ reference: a.reference, outcome: a.outcome }))).toEqual(s.attempts);
+          expect(read.evidence.attempts.map((a) => ({ reference: a.reference, outcome: a.outcome }))).toEqual(
+            s.attempts,
+          );
         }
         expect(read.evidence.finalError).not.toBeNull();
-        expect(read.evidence.finalError).not.toMatch(/^rpc error|^Failed to|^Back-off|^image pull failed|^RegistryUnavailable/);
+        expect(read.evidence.finalError).not.toMatch(
+          /^rpc error|^Failed to|^Back-off|^image pull failed|^RegistryUnavailable/,
+        );
         expect(read.event?.image).toBe(s.image);
-        expect(judgeEvidence(read.evidence, null).verdict.code).toBe(name === 'rejected-by-policy' ? 'rejected-by-policy' : 'all-failed');
+        expect(judgeEvidence(read.evidence, null).verdict.code).toBe(
+          name === 'rejected-by-policy' ? 'rejected-by-policy' : 'all-failed',
+        );
         if (file.includes('describe-pod')) {
-          expect(read.event?.pod).toEqual({ namespace: 'shop', name: expect.stringContaining(name) as string, node: 'worker-1.lab.example' });
+          expect(read.event?.pod).toEqual({
+            namespace: 'shop',
+            name: expect.stringContaining(name) as string,
+            node: 'worker-1.lab.example',
+          });
           expect(read.event?.reasons).toEqual(expect.arrayContaining(['ErrImagePull', 'ImagePullBackOff']));
         }
-        if (file.startsWith('grpc-prefix') && file !== 'grpc-prefix.event-inspectfailed.txt' && !file.includes('podman')) {
+        if (
+          file.startsWith('grpc-prefix') &&
+          file !== 'grpc-prefix.event-inspectfailed.txt' &&
+          !file.includes('podman')
+        ) {
           expect(read.event?.grpcPrefix).toBe(true);
         }
-        if (name === 'registry-down' && file.startsWith('cri-client')) expect(read.event?.criClass).toBe('RegistryUnavailable');
+        if (name === 'registry-down' && file.startsWith('cri-client'))
+          expect(read.event?.criClass).toBe('RegistryUnavailable');
       });
     }
   }
@@ -70,7 +97,11 @@ describe('kubelet event corpus (real podman errors, wrapped)', () => {
   it('reads the message out of `oc get events -o json`', () => {
     const s = JSON.parse(readFileSync(join(CORPUS, 'not-mirrored/scenario.json'), 'utf8')) as Scenario;
     const message = readFileSync(join(CORPUS, 'not-mirrored/grpc-prefix.event-failed.txt'), 'utf8').trimEnd();
-    const json = JSON.stringify({ kind: 'EventList', items: [{ kind: 'Event', reason: 'Failed', type: 'Warning', message }] }, null, 2);
+    const json = JSON.stringify(
+      { kind: 'EventList', items: [{ kind: 'Event', reason: 'Failed', type: 'Warning', message }] },
+      null,
+      2,
+    );
     const e = parseEventText(json);
     expect(e.attempts.map((a) => ({ reference: a.reference, outcome: a.outcome }))).toEqual(s.attempts);
   });
@@ -94,57 +125,102 @@ describe('one case per outcome class', () => {
   const cases: [AttemptOutcome, string][] = [
     ['manifest-unknown', `reading manifest sha256:1111 in mirror.corp:5000/ns/app: manifest unknown: manifest unknown`],
     ['unauthorized', `reading manifest sha256:1111 in mirror.corp:5000/ns/app: unauthorized: authentication required`],
-    ['forbidden', `reading manifest sha256:1111 in mirror.corp:5000/ns/app: denied: requested access to the resource is denied`],
-    ['tls', 'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": tls: failed to verify certificate: x509: certificate signed by unknown authority'],
-    ['unreachable', 'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": dial tcp 10.0.0.9:5000: connect: connection refused'],
-    ['dns', 'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": dial tcp: lookup mirror.corp on 172.30.0.10:53: no such host'],
-    ['timeout', 'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": dial tcp 10.0.0.9:5000: i/o timeout'],
-    ['rate-limited', 'reading manifest sha256:1111 in mirror.corp:5000/ns/app: toomanyrequests: You have reached your pull rate limit'],
-    ['other', 'reading manifest sha256:1111 in mirror.corp:5000/ns/app: received unexpected HTTP status: 500 Internal Server Error'],
+    [
+      'forbidden',
+      `reading manifest sha256:1111 in mirror.corp:5000/ns/app: denied: requested access to the resource is denied`,
+    ],
+    [
+      'tls',
+      'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": tls: failed to verify certificate: x509: certificate signed by unknown authority',
+    ],
+    [
+      'unreachable',
+      'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": dial tcp 10.0.0.9:5000: connect: connection refused',
+    ],
+    [
+      'dns',
+      'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": dial tcp: lookup mirror.corp on 172.30.0.10:53: no such host',
+    ],
+    [
+      'timeout',
+      'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": dial tcp 10.0.0.9:5000: i/o timeout',
+    ],
+    [
+      'rate-limited',
+      'reading manifest sha256:1111 in mirror.corp:5000/ns/app: toomanyrequests: You have reached your pull rate limit',
+    ],
+    [
+      'other',
+      'reading manifest sha256:1111 in mirror.corp:5000/ns/app: received unexpected HTTP status: 500 Internal Server Error',
+    ],
   ];
   for (const [outcome, err] of cases) {
     it(outcome, () => {
       const text = `Failed to pull image "${S}": rpc error: code = Unknown desc = initializing source docker://${S}: (Mirrors also failed: [${M}: ${err}]): ${S}: registry quay.io/ns is blocked in /etc/containers/registries.conf or /etc/containers/registries.conf.d`;
       const e = parseEventText(text);
-      expect(e.attempts.map((a) => [a.reference, a.outcome])).toEqual([[M, outcome], [S, 'blocked']]);
+      expect(e.attempts.map((a) => [a.reference, a.outcome])).toEqual([
+        [M, outcome],
+        [S, 'blocked'],
+      ]);
       expect(e.attempts[0]?.detail).toBe(err);
     });
   }
   it('rejected-by-policy (SignatureValidationFailed)', () => {
-    const e = parseEventText(`image pull failed for ${S} because the signature validation failed: Source image rejected: A signature was required, but no signature exists`);
+    const e = parseEventText(
+      `image pull failed for ${S} because the signature validation failed: Source image rejected: A signature was required, but no signature exists`,
+    );
     expect(e.attempts.map((a) => [a.reference, a.outcome])).toEqual([[S, 'rejected-by-policy']]);
     expect(e.event.criClass).toBe('SignatureValidationFailed');
   });
   it('short-name-ambiguous (InspectFailed, CRI-O 1.34)', () => {
-    const e = parseEventText('Failed to inspect image "": rpc error: code = Unknown desc = short name mode is enforcing, but image name app:1 returns ambiguous list');
+    const e = parseEventText(
+      'Failed to inspect image "": rpc error: code = Unknown desc = short name mode is enforcing, but image name app:1 returns ambiguous list',
+    );
     expect(e.attempts.map((a) => [a.reference, a.outcome])).toEqual([['app:1', 'short-name-ambiguous']]);
     expect(e.event.kinds).toEqual(['inspect-failed']);
   });
   it('every outcome class is covered', () => {
-    const covered = new Set<string>([...cases.map(([o]) => o), 'blocked', 'rejected-by-policy', 'short-name-ambiguous', 'served']);
+    const covered = new Set<string>([
+      ...cases.map(([o]) => o),
+      'blocked',
+      'rejected-by-policy',
+      'short-name-ambiguous',
+      'served',
+    ]);
     expect(ATTEMPT_OUTCOMES.filter((o) => !covered.has(o))).toEqual([]);
   });
 });
 
 describe('error-text edge cases', () => {
   it('a `]` inside a mirror error (IPv6 address) does not end the entry', () => {
-    const r = parseCImageError('initializing source docker://q.io/a/b:1: (Mirrors also failed: [[fd00::1]:5000/a/b:1: pinging container registry [fd00::1]:5000: Get "https://[fd00::1]:5000/v2/": dial tcp [fd00::1]:5000: connect: connection refused]\n[m2.corp/a/b:1: reading manifest 1 in m2.corp/a/b: manifest unknown: manifest unknown]): q.io/a/b:1: pinging container registry q.io: Get "https://q.io/v2/": dial tcp: lookup q.io: no such host', null);
+    const r = parseCImageError(
+      'initializing source docker://q.io/a/b:1: (Mirrors also failed: [[fd00::1]:5000/a/b:1: pinging container registry [fd00::1]:5000: Get "https://[fd00::1]:5000/v2/": dial tcp [fd00::1]:5000: connect: connection refused]\n[m2.corp/a/b:1: reading manifest 1 in m2.corp/a/b: manifest unknown: manifest unknown]): q.io/a/b:1: pinging container registry q.io: Get "https://q.io/v2/": dial tcp: lookup q.io: no such host',
+      null,
+    );
     expect(r.logical).toBe('q.io/a/b:1');
     expect(r.attempts.map((a) => [a.reference, a.outcome])).toEqual([
-      ['[fd00::1]:5000/a/b:1', 'unreachable'], ['m2.corp/a/b:1', 'manifest-unknown'], ['q.io/a/b:1', 'dns'],
+      ['[fd00::1]:5000/a/b:1', 'unreachable'],
+      ['m2.corp/a/b:1', 'manifest-unknown'],
+      ['q.io/a/b:1', 'dns'],
     ]);
   });
   it('a repository named like an error does not decide the class', () => {
-    const e = parseEventText('Failed to pull image "q.io/x509-tools/app:1": initializing source docker://q.io/x509-tools/app:1: reading manifest 1 in q.io/x509-tools/app: manifest unknown: manifest unknown');
+    const e = parseEventText(
+      'Failed to pull image "q.io/x509-tools/app:1": initializing source docker://q.io/x509-tools/app:1: reading manifest 1 in q.io/x509-tools/app: manifest unknown: manifest unknown',
+    );
     expect(e.attempts.map((a) => a.outcome)).toEqual(['manifest-unknown']);
   });
   it('a debug log stays a debug log; a plain podman stderr without debug lines is read as an error text', () => {
     const log = new PullTextParser();
     log.push('time="2026-11-27T13:11:10Z" level=debug msg="Trying to access \\"q.io/a/b:1\\""');
-    log.push('Error: initializing source docker://q.io/a/b:1: reading manifest 1 in q.io/a/b: manifest unknown: manifest unknown');
+    log.push(
+      'Error: initializing source docker://q.io/a/b:1: reading manifest 1 in q.io/a/b: manifest unknown: manifest unknown',
+    );
     expect(log.finish().kind).toBe('log');
     const plain = new PullTextParser();
-    plain.push('Error: initializing source docker://q.io/a/b:1: reading manifest 1 in q.io/a/b: manifest unknown: manifest unknown');
+    plain.push(
+      'Error: initializing source docker://q.io/a/b:1: reading manifest 1 in q.io/a/b: manifest unknown: manifest unknown',
+    );
     const r = plain.finish();
     expect(r.kind).toBe('event');
     expect(r.evidence.attempts.map((a) => a.outcome)).toEqual(['manifest-unknown']);

@@ -38,7 +38,11 @@ const CLASS: Record<string, AttemptOutcome> = {
   denied: 'forbidden',
 };
 
-const scenarios = existsSync(DIR) ? readdirSync(DIR).filter((s) => existsSync(`${DIR}${s}/outcome.json`)).sort() : [];
+const scenarios = existsSync(DIR)
+  ? readdirSync(DIR)
+      .filter((s) => existsSync(`${DIR}${s}/outcome.json`))
+      .sort()
+  : [];
 
 describe('captured fixtures', () => {
   it('the fixture folder is there', () => {

@@ -11,8 +11,10 @@ import { podmanFixturesDir } from '../../helpers/shared-dir.ts';
 const DIR = `${podmanFixturesDir}/`;
 const fixture = (s: string): string => readFileSync(`${DIR}${s}/output.log`, 'utf8');
 const B = 'b-digest-fallback-second-mirror';
-const MA_EMPTY = '127.0.0.1:5002/empty/repo/exampleimage@sha256:db51158598841bf2db6b05852f3b05cccf746576fa58658c49cb653eaefe27bb';
-const MB_HIT = '127.0.0.1:5003/mirror/repo/exampleimage@sha256:db51158598841bf2db6b05852f3b05cccf746576fa58658c49cb653eaefe27bb';
+const MA_EMPTY =
+  '127.0.0.1:5002/empty/repo/exampleimage@sha256:db51158598841bf2db6b05852f3b05cccf746576fa58658c49cb653eaefe27bb';
+const MB_HIT =
+  '127.0.0.1:5003/mirror/repo/exampleimage@sha256:db51158598841bf2db6b05852f3b05cccf746576fa58658c49cb653eaefe27bb';
 
 function parse(input: string | Uint8Array): PullEvidence {
   const p = new PodmanLogParser();
@@ -41,7 +43,10 @@ describe('junk in, sense out', () => {
     const lines = fixture(B).split('\n');
     const cut = lines.findIndex((l) => l.includes('Trying to access') && l.includes('5003'));
     const e = parse(lines.slice(0, cut + 3).join('\n'));
-    expect(e.attempts.map((a) => [a.reference, a.outcome])).toEqual([[MA_EMPTY, 'manifest-unknown'], [MB_HIT, 'other']]);
+    expect(e.attempts.map((a) => [a.reference, a.outcome])).toEqual([
+      [MA_EMPTY, 'manifest-unknown'],
+      [MB_HIT, 'other'],
+    ]);
     const v = judgeEvidence(e, null).verdict;
     expect(v.code).toBe('all-failed');
     expect(v.summary).toContain('truncated');
@@ -54,15 +59,24 @@ describe('junk in, sense out', () => {
   });
 
   it('every line repeated (journal duplicates): the same attempts', () => {
-    const doubled = fixture(B).split('\n').flatMap((l) => [l, l]).join('\n');
+    const doubled = fixture(B)
+      .split('\n')
+      .flatMap((l) => [l, l])
+      .join('\n');
     const e = parse(doubled);
-    expect(e.attempts.map((a) => [a.reference, a.outcome])).toEqual([[MA_EMPTY, 'manifest-unknown'], [MB_HIT, 'served']]);
+    expect(e.attempts.map((a) => [a.reference, a.outcome])).toEqual([
+      [MA_EMPTY, 'manifest-unknown'],
+      [MB_HIT, 'served'],
+    ]);
   });
 
   it('ANSI colours, padding and CRLF (TTY framing): the same attempts', () => {
     const tty = fixture(B).split('\n').map(toTty).join('\n');
     const e = parse(tty);
-    expect(e.attempts.map((a) => [a.reference, a.outcome])).toEqual([[MA_EMPTY, 'manifest-unknown'], [MB_HIT, 'served']]);
+    expect(e.attempts.map((a) => [a.reference, a.outcome])).toEqual([
+      [MA_EMPTY, 'manifest-unknown'],
+      [MB_HIT, 'served'],
+    ]);
     expect(e.served?.digest).toBe('sha256:db51158598841bf2db6b05852f3b05cccf746576fa58658c49cb653eaefe27bb');
   });
 
@@ -79,9 +93,17 @@ describe('junk in, sense out', () => {
     expect(e.served?.reference).toBe(MB_HIT);
   });
 
-  it('interleaved with another program\'s output: the walk is still read', () => {
-    const noise = ['I1127 13:10:29.123 kubelet.go:123] SyncLoop (PLEG)', '{"level":"info","msg":"PullImage"}', '+ set -x', ''];
-    const mixed = fixture(B).split('\n').flatMap((l, i) => [l, noise[i % noise.length] ?? '']).join('\n');
+  it("interleaved with another program's output: the walk is still read", () => {
+    const noise = [
+      'I1127 13:10:29.123 kubelet.go:123] SyncLoop (PLEG)',
+      '{"level":"info","msg":"PullImage"}',
+      '+ set -x',
+      '',
+    ];
+    const mixed = fixture(B)
+      .split('\n')
+      .flatMap((l, i) => [l, noise[i % noise.length] ?? ''])
+      .join('\n');
     expect(parse(mixed).attempts.map((a) => a.outcome)).toEqual(['manifest-unknown', 'served']);
   });
 
@@ -97,7 +119,10 @@ describe('junk in, sense out', () => {
   });
 
   it('a log of another tool: no-attempts, says it is not a podman/skopeo log', () => {
-    const v = judgeEvidence(parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')), null).verdict;
+    const v = judgeEvidence(
+      parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')),
+      null,
+    ).verdict;
     expect(v.code).toBe('no-attempts');
     expect(v.summary).toContain('not a podman/skopeo debug log');
   });
@@ -108,7 +133,10 @@ describe('junk in, sense out', () => {
   });
 
   it('a pull log without debug lines asks for --log-level debug', () => {
-    const plain = fixture('a-digest-mirror-hit').split('\n').filter((l) => !l.startsWith('time=')).join('\n');
+    const plain = fixture('a-digest-mirror-hit')
+      .split('\n')
+      .filter((l) => !l.startsWith('time='))
+      .join('\n');
     const v = judgeEvidence(parse(plain), null).verdict;
     expect(v.code).toBe('no-attempts');
     expect(v.summary).toContain('--log-level debug');
@@ -121,7 +149,13 @@ describe('junk in, sense out', () => {
       'time="t" level=debug msg="Trying to access \\"s.io/a/x@sha256:1\\""',
       'time="t" level=debug msg="Accessing \\"s.io/a/x@sha256:1\\" failed: pinging container registry s.io: Get \\"https://s.io/v2/\\": dial tcp 10.0.0.1:443: connect: connection refused"',
     ];
-    const log = ['Trying to pull s.io/a/x@sha256:1...', ...walk, 'time="t" level=warning msg="Failed, retrying in 1s ... (1/3). Error: x"', ...walk, 'Error: x'].join('\n');
+    const log = [
+      'Trying to pull s.io/a/x@sha256:1...',
+      ...walk,
+      'time="t" level=warning msg="Failed, retrying in 1s ... (1/3). Error: x"',
+      ...walk,
+      'Error: x',
+    ].join('\n');
     const e = parse(log);
     expect(e.attempts.map((a) => a.walk)).toEqual([1, 1, 2, 2]);
     expect(e.retries).toBe(1);

@@ -3,13 +3,18 @@ import { cleanRawLine, parseLogLine, unquoteGo } from '../../../src/domain/evide
 
 describe('parseLogLine', () => {
   it('reads logrus text framing and undoes the quoting', () => {
-    expect(parseLogLine('time="2026-11-27T13:10:29Z" level=debug msg="Trying to access \\"a.io/b@sha256:1\\""')).toEqual({
-      level: 'debug', text: 'Trying to access "a.io/b@sha256:1"',
+    expect(
+      parseLogLine('time="2026-11-27T13:10:29Z" level=debug msg="Trying to access \\"a.io/b@sha256:1\\""'),
+    ).toEqual({
+      level: 'debug',
+      text: 'Trying to access "a.io/b@sha256:1"',
     });
   });
 
   it('reads CRI-O info lines behind a journald prefix', () => {
-    const l = parseLogLine('Nov 27 13:10:29 node-1 crio[1234]: time="2026-11-27T13:10:29Z" level=info msg="Trying to access \\"m.io/x:1\\"" id=abc');
+    const l = parseLogLine(
+      'Nov 27 13:10:29 node-1 crio[1234]: time="2026-11-27T13:10:29Z" level=info msg="Trying to access \\"m.io/x:1\\"" id=abc',
+    );
     expect(l).toEqual({ level: 'info', text: 'Trying to access "m.io/x:1"' });
   });
 
@@ -20,7 +25,10 @@ describe('parseLogLine', () => {
   });
 
   it('keeps plain lines as they are', () => {
-    expect(parseLogLine('Error: initializing source docker://a.io/b:1: x')).toEqual({ level: null, text: 'Error: initializing source docker://a.io/b:1: x' });
+    expect(parseLogLine('Error: initializing source docker://a.io/b:1: x')).toEqual({
+      level: null,
+      text: 'Error: initializing source docker://a.io/b:1: x',
+    });
   });
 
   it('keeps what is there of a truncated quoted message', () => {

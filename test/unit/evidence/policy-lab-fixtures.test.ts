@@ -21,7 +21,10 @@ describe('policy.json lab captures (real podman)', () => {
   for (const s of POLICY_SCENARIOS) {
     it(`${s.name}: ${s.title}`, async () => {
       const dir = join(DIR, s.name);
-      const outcome = JSON.parse(readFileSync(join(dir, 'outcome.json'), 'utf8')) as { image: string; exitCode: number };
+      const outcome = JSON.parse(readFileSync(join(dir, 'outcome.json'), 'utf8')) as {
+        image: string;
+        exitCode: number;
+      };
       const ref = s.ref(digest);
       expect(outcome.image).toBe(ref);
       expect(outcome.exitCode).toBe(s.exitCode);
@@ -38,7 +41,8 @@ describe('policy.json lab captures (real podman)', () => {
       const plan = resolve(parseRegistriesConf(files.registriesConf), ref);
       const judged = judgeEvidence(evidence, plan, { image: ref });
       expect(judged.verdict.code).toBe(s.evidence);
-      if (s.says !== undefined) expect(readFileSync(join(dir, 'output.log'), 'utf8').split('\n')).toContain(s.says(digest));
+      if (s.says !== undefined)
+        expect(readFileSync(join(dir, 'output.log'), 'utf8').split('\n')).toContain(s.says(digest));
 
       // the engine predicted it, and judged the same identity under the same scope podman logged
       const e = explain({ reference: ref, policies });

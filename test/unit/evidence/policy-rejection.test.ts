@@ -22,7 +22,9 @@ describe('policy rejection evidence', () => {
       dbg(`Error pulling candidate quay.io/ns/app:1: ${MSG}`),
       `Error: ${MSG}`,
     ]);
-    expect(e.attempts.map((a) => [a.reference, a.outcome, a.detail])).toEqual([['mirror.local/ns/app:1', 'rejected-by-policy', MSG]]);
+    expect(e.attempts.map((a) => [a.reference, a.outcome, a.detail])).toEqual([
+      ['mirror.local/ns/app:1', 'rejected-by-policy', MSG],
+    ]);
     expect(e.served).toBeNull();
     expect(e.policyCheck).toEqual({ identity: 'quay.io/ns/app:1', section: 'quay.io/ns' });
     const v = judgeEvidence(e, null, { image: 'quay.io/ns/app:1' }).verdict;
@@ -32,8 +34,16 @@ describe('policy rejection evidence', () => {
   });
 
   it('the default section and the transport default "" are told apart', () => {
-    expect(parse([dbg('IsRunningImageAllowed for image docker:a.example/x:1'), dbg(' Using default policy section')]).policyCheck).toEqual({ identity: 'a.example/x:1', section: null });
-    expect(parse([dbg('IsRunningImageAllowed for image docker:a.example/x:1'), dbg(' Using transport "docker" policy section ""')]).policyCheck).toEqual({ identity: 'a.example/x:1', section: '' });
+    expect(
+      parse([dbg('IsRunningImageAllowed for image docker:a.example/x:1'), dbg(' Using default policy section')])
+        .policyCheck,
+    ).toEqual({ identity: 'a.example/x:1', section: null });
+    expect(
+      parse([
+        dbg('IsRunningImageAllowed for image docker:a.example/x:1'),
+        dbg(' Using transport "docker" policy section ""'),
+      ]).policyCheck,
+    ).toEqual({ identity: 'a.example/x:1', section: '' });
   });
 
   it('a log without attempts (no debug lines) but with the final error: rejected-by-policy, not no-attempts', () => {

@@ -19,12 +19,24 @@ const SRC = '127.0.0.1:5001';
 const MA = '127.0.0.1:5002';
 
 const expected: Record<string, { mode: ShortNameMode; exitCode: number; logLine: string; walk: string[] }> = {
-  'short-name-alias-hit': { mode: 'enforcing', exitCode: 0, logLine: 'Resolved "exampleimage" as an alias (', walk: [`${SRC}/repo/exampleimage:latest`] },
+  'short-name-alias-hit': {
+    mode: 'enforcing',
+    exitCode: 0,
+    logLine: 'Resolved "exampleimage" as an alias (',
+    walk: [`${SRC}/repo/exampleimage:latest`],
+  },
   'short-name-search-first-fails': {
-    mode: 'permissive', exitCode: 0, logLine: 'Resolving "repo/exampleimage" using unqualified-search registries (',
+    mode: 'permissive',
+    exitCode: 0,
+    logLine: 'Resolving "repo/exampleimage" using unqualified-search registries (',
     walk: [`${MDOWN}/repo/exampleimage:latest`, `${MA}/mirror/repo/exampleimage:latest`],
   },
-  'short-name-enforcing-ambiguous': { mode: 'enforcing', exitCode: 125, logLine: 'Error: short-name resolution enforced but cannot prompt without a TTY', walk: [] },
+  'short-name-enforcing-ambiguous': {
+    mode: 'enforcing',
+    exitCode: 125,
+    logLine: 'Error: short-name resolution enforced but cannot prompt without a TTY',
+    walk: [],
+  },
 };
 
 describe('short-name lab captures (real podman)', () => {
@@ -36,7 +48,10 @@ describe('short-name lab captures (real podman)', () => {
       const x = expected[s.name]!;
       const dir = join(DIR, s.name);
       expect(readFileSync(join(dir, 'registries.conf'), 'utf8')).toBe(s.conf);
-      const outcome = JSON.parse(readFileSync(join(dir, 'outcome.json'), 'utf8')) as { image: string; exitCode: number };
+      const outcome = JSON.parse(readFileSync(join(dir, 'outcome.json'), 'utf8')) as {
+        image: string;
+        exitCode: number;
+      };
       expect(outcome).toEqual({ image: s.ref, exitCode: x.exitCode });
       const log = readFileSync(join(dir, 'output.log'), 'utf8');
       expect(log).toContain(x.logLine);
@@ -53,7 +68,9 @@ describe('short-name lab captures (real podman)', () => {
         expect(res.error?.message).toBe('short-name resolution enforced but cannot prompt without a TTY');
         expect(log).toContain(`Error: ${res.error?.message}`);
         // what CRI-O says for the same configuration and name
-        expect(resolveShortName(s.ref, shortNameConfigOf(conf), x.mode, 'cri-o').error?.message).toBe('short name mode is enforcing, but image name repo/exampleimage:latest returns ambiguous list');
+        expect(resolveShortName(s.ref, shortNameConfigOf(conf), x.mode, 'cri-o').error?.message).toBe(
+          'short name mode is enforcing, but image name repo/exampleimage:latest returns ambiguous list',
+        );
         return;
       }
       expect(res.error).toBeNull();

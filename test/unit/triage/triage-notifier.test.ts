@@ -8,7 +8,12 @@ import { emptyTriageState, groupText, recordFailure } from '../../../src/domain/
 import type { PullFailure, TriageState } from '../../../src/domain/triage/triage-groups.ts';
 import type { ChatMessage, ChatSink, PostedMessage } from '../../../src/ports/chat-sink.ts';
 import type { Clock } from '../../../src/ports/clock.ts';
-import type { KubeletPullEvent, PodPullState, PullEventSource, TriageStateStore } from '../../../src/ports/pull-events.ts';
+import type {
+  KubeletPullEvent,
+  PodPullState,
+  PullEventSource,
+  TriageStateStore,
+} from '../../../src/ports/pull-events.ts';
 
 class FakeChat implements ChatSink {
   readonly posts: Array<{ ts: string; text: string }> = [];
@@ -61,36 +66,73 @@ const clock = (): Clock & { t: number } => {
 };
 
 const SETTINGS: TriageNotifierSettings = {
-  channel: 'C0TRIAGE', cluster: 'test-cluster', includeNamespaces: [], excludeNamespaces: ['kube-*', 'noisy'], maxPostsPerHour: 3,
-  updateIntervalMs: 0, tickMs: 500, resolveIntervalMs: 1000,
+  channel: 'C0TRIAGE',
+  cluster: 'test-cluster',
+  includeNamespaces: [],
+  excludeNamespaces: ['kube-*', 'noisy'],
+  maxPostsPerHour: 3,
+  updateIntervalMs: 0,
+  tickMs: 500,
+  resolveIntervalMs: 1000,
 };
 
 const IMG_A = 'quay.io/shop/web@sha256:aaaa';
 const IMG_B = 'quay.io/shop/api:1';
 
 function event(ns: string, pod: string, node: string, image: string, cause: string): KubeletPullEvent {
-  return { namespace: ns, pod, uid: null, container: 'c', node, reason: 'Failed', message: `Failed to pull image "${image}": ${cause}` };
+  return {
+    namespace: ns,
+    pod,
+    uid: null,
+    container: 'c',
+    node,
+    reason: 'Failed',
+    message: `Failed to pull image "${image}": ${cause}`,
+  };
 }
 
-function setup(opts: { leader?: { isLeader: boolean }; store?: MemoryTriageStore; podStates?: Map<string, PodPullState>; settings?: Partial<TriageNotifierSettings> } = {}) {
+function setup(
+  opts: {
+    leader?: { isLeader: boolean };
+    store?: MemoryTriageStore;
+    podStates?: Map<string, PodPullState>;
+    settings?: Partial<TriageNotifierSettings>;
+  } = {},
+) {
   const chat = new FakeChat();
   const events = new FakeEvents();
   const store = opts.store ?? new MemoryTriageStore();
   const c = clock();
   const podStates = opts.podStates ?? new Map<string, PodPullState>();
-  const n = new TriageNotifier({
-    events, chat, store, clock: c,
-    classifier: {
-      async classify(e) {
-        const m = /^Failed to pull image "([^"]+)": (\S+)$/.exec(e.message);
-        if (m === null) return null;
-        const f: PullFailure = { namespace: e.namespace, pod: e.pod, container: e.container, node: e.node, image: m[1] ?? '', cause: (m[2] ?? 'unknown') as PullFailure['cause'], headline: `headline of ${m[2]}`, fix: ['do the fix'], rolloutLink: m[2] === 'rollout-pending' ? 'https://slack.com/archives/C0ROLLOUT/p1700000000000100' : null };
-        return f;
+  const n = new TriageNotifier(
+    {
+      events,
+      chat,
+      store,
+      clock: c,
+      classifier: {
+        async classify(e) {
+          const m = /^Failed to pull image "([^"]+)": (\S+)$/.exec(e.message);
+          if (m === null) return null;
+          const f: PullFailure = {
+            namespace: e.namespace,
+            pod: e.pod,
+            container: e.container,
+            node: e.node,
+            image: m[1] ?? '',
+            cause: (m[2] ?? 'unknown') as PullFailure['cause'],
+            headline: `headline of ${m[2]}`,
+            fix: ['do the fix'],
+            rolloutLink: m[2] === 'rollout-pending' ? 'https://slack.com/archives/C0ROLLOUT/p1700000000000100' : null,
+          };
+          return f;
+        },
       },
+      probe: { state: async (ns, name) => podStates.get(`${ns}/${name}`) ?? 'failing' },
+      ...(opts.leader ? { leadership: opts.leader } : {}),
     },
-    probe: { state: async (ns, name) => podStates.get(`${ns}/${name}`) ?? 'failing' },
-    ...(opts.leader ? { leadership: opts.leader } : {}),
-  }, { ...SETTINGS, ...opts.settings });
+    { ...SETTINGS, ...opts.settings },
+  );
   return { n, chat, events, store, clock: c, podStates };
 }
 
@@ -110,15 +152,30 @@ describe('the triage channel', () => {
     t.events.emit(event('shop', 'web-1', 'worker-1', IMG_A, 'not-mirrored'));
     await t.n.pass();
     expect(t.chat.posts.length).toBe(2);
-    expect(t.chat.updates.map((u) => [u.ts, u.text.split('\n')[0]])).toEqual([[t.chat.posts[0]?.ts, ':rotating_light: `quay.io/shop/web@sha256:aaaa` cannot be pulled: *not-mirrored* — 3 pods in 2 namespaces, 3 nodes']]);
-    expect(t.chat.updates[0]?.text).toContain('namespaces: cart, shop · nodes: worker-1, worker-2, worker-3 · cluster test-cluster');
+    expect(t.chat.updates.map((u) => [u.ts, u.text.split('\n')[0]])).toEqual([
+      [
+        t.chat.posts[0]?.ts,
+        ':rotating_light: `quay.io/shop/web@sha256:aaaa` cannot be pulled: *not-mirrored* — 3 pods in 2 namespaces, 3 nodes',
+      ],
+    ]);
+    expect(t.chat.updates[0]?.text).toContain(
+      'namespaces: cart, shop · nodes: worker-1, worker-2, worker-3 · cluster test-cluster',
+    );
   });
 
   it('back-off events join the open group of their image; excluded namespaces stay silent', async () => {
     const t = setup();
     await t.n.start();
     t.events.emit(event('shop', 'web-1', 'worker-1', IMG_A, 'not-mirrored'));
-    t.events.emit({ namespace: 'shop', pod: 'web-3', uid: null, container: 'c', node: 'worker-4', reason: 'BackOff', message: `Back-off pulling image "${IMG_A}"` });
+    t.events.emit({
+      namespace: 'shop',
+      pod: 'web-3',
+      uid: null,
+      container: 'c',
+      node: 'worker-4',
+      reason: 'BackOff',
+      message: `Back-off pulling image "${IMG_A}"`,
+    });
     t.events.emit(event('kube-system', 'x', 'worker-1', 'quay.io/k/x:1', 'mirror-down'));
     t.events.emit(event('noisy', 'y', 'worker-1', 'quay.io/k/y:1', 'mirror-down'));
     await t.n.pass();
@@ -179,7 +236,21 @@ describe('the triage channel', () => {
     expect(t.chat.posts).toEqual([]);
     // meanwhile the other replica said it
     const s = emptyTriageState();
-    recordFailure(s, { namespace: 'shop', pod: 'web-1', container: 'c', node: 'worker-1', image: IMG_A, cause: 'not-mirrored', headline: 'h', fix: [], rolloutLink: null }, 1);
+    recordFailure(
+      s,
+      {
+        namespace: 'shop',
+        pod: 'web-1',
+        container: 'c',
+        node: 'worker-1',
+        image: IMG_A,
+        cause: 'not-mirrored',
+        headline: 'h',
+        fix: [],
+        rolloutLink: null,
+      },
+      1,
+    );
     const g = Object.values(s.groups)[0]!;
     g.ts = '1699999999.000001';
     g.lastText = groupText(g, 'test-cluster');
@@ -193,7 +264,8 @@ describe('the triage channel', () => {
   it('the rate limit holds back new causes and lists them in one summary, edited as it grows', async () => {
     const t = setup({ settings: { maxPostsPerHour: 2 } });
     await t.n.start();
-    for (const i of [1, 2, 3, 4]) t.events.emit(event('shop', `p${i}`, 'worker-1', `quay.io/shop/img${i}:1`, 'not-mirrored'));
+    for (const i of [1, 2, 3, 4])
+      t.events.emit(event('shop', `p${i}`, 'worker-1', `quay.io/shop/img${i}:1`, 'not-mirrored'));
     await t.n.pass();
     // 2 messages within the limit, the summary is the limit's own message (posted even when the limit is reached)
     expect(t.chat.posts.length).toBe(3);
@@ -209,6 +281,8 @@ describe('the triage channel', () => {
     await t.n.start();
     t.events.emit(event('shop', 'web-1', 'worker-1', IMG_A, 'rollout-pending'));
     await t.n.pass();
-    expect(t.chat.posts[0]?.text).toContain('<https://slack.com/archives/C0ROLLOUT/p1700000000000100|the rollout notice>');
+    expect(t.chat.posts[0]?.text).toContain(
+      '<https://slack.com/archives/C0ROLLOUT/p1700000000000100|the rollout notice>',
+    );
   });
 });
