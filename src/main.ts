@@ -169,6 +169,17 @@ export async function startBot(
   });
   const outbound = createSlackOutbound(proxy);
   const slackUrl = config.apiUrl ?? 'https://slack.com/api/';
+  // One Slack sink for every notifier (rollout, triage; per cluster in a fleet), through the proxy when one is set.
+  let chatSink: ReturnType<typeof instrumentChatSink> | undefined;
+  const slackChat = (): ReturnType<typeof instrumentChatSink> =>
+    (chatSink ??= instrumentChatSink(
+      new SlackChatSink({
+        token: config.botToken,
+        fetch: outbound.fetch,
+        ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}),
+      }),
+      metrics,
+    ));
   const metrics = createMetrics();
   let objects: () => PolicyObject[];
   let policySource: PolicySource;
@@ -238,14 +249,7 @@ export async function startBot(
   let notifier: RolloutNotifier | undefined;
   const fleetNotifiers: RolloutNotifier[] = [];
   if (rollout.settings !== null && kc !== undefined) {
-    const chat = instrumentChatSink(
-      new SlackChatSink({
-        token: config.botToken,
-        fetch: outbound.fetch,
-        ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}),
-      }),
-      metrics,
-    );
+    const chat = slackChat();
     notifier = createRolloutNotifier(kc, chat, {
       ...rollout.settings,
       cluster: config.clusterName ?? rollout.settings.cluster,
@@ -254,14 +258,7 @@ export async function startBot(
     await notifier.start();
   } else if (rollout.settings !== null && fleet !== undefined) {
     // One notifier per cluster, each with its own state ConfigMap and Lease in that cluster, named in its notices.
-    const chat = instrumentChatSink(
-      new SlackChatSink({
-        token: config.botToken,
-        fetch: outbound.fetch,
-        ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}),
-      }),
-      metrics,
-    );
+    const chat = slackChat();
     for (const m of fleetMembers) {
       const n = createRolloutNotifier(m.kubeConfig, chat, {
         ...rollout.settings,
@@ -280,14 +277,7 @@ export async function startBot(
   let triageChannel: TriageChannel | undefined;
   const fleetTriage: TriageChannel[] = [];
   if (triage.settings !== null && kc !== undefined) {
-    const chat = instrumentChatSink(
-      new SlackChatSink({
-        token: config.botToken,
-        fetch: outbound.fetch,
-        ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}),
-      }),
-      metrics,
-    );
+    const chat = slackChat();
     const rolloutNotifier = notifier;
     triageChannel = createTriageChannel(
       kc,
@@ -310,14 +300,7 @@ export async function startBot(
     await triageChannel.start();
   } else if (triage.settings !== null && fleet !== undefined) {
     // One triage channel watch per cluster, each explaining with that cluster's policies and naming the cluster.
-    const chat = instrumentChatSink(
-      new SlackChatSink({
-        token: config.botToken,
-        fetch: outbound.fetch,
-        ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}),
-      }),
-      metrics,
-    );
+    const chat = slackChat();
     const running = fleet;
     fleetMembers.forEach((m, i) => {
       const rolloutNotifier = fleetNotifiers[i];
