@@ -4,14 +4,13 @@
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { machineConfigFile } from '../domain/ignition-file.ts';
-import { acceptPolicyObjects, buildPolicySet } from '../domain/policy-documents.ts';
 import { renderForRollout } from '../domain/rollout-change.ts';
 import type { RenderedConfig } from '../domain/rollout-change.ts';
 import { poolStatusLines } from '../domain/rollout-status.ts';
 import type { PoolStatus } from '../domain/rollout-status.ts';
 import type { MachineConfig, MachineConfigPool, NodeLite } from '../types/machineconfig.ts';
-import { describeKubeError, kubeStatus } from './kube-errors.ts';
-import { POLICY_RESOURCES } from './live-policies.ts';
+import { describeKubeError } from './kube-errors.ts';
+import { listPolicySet } from './list-policies.ts';
 
 export interface PoolStatusReport {
   lines: PoolStatus[];
@@ -23,28 +22,8 @@ const MCO = { group: 'machineconfiguration.openshift.io', version: 'v1' } as con
 
 export async function readPoolStatus(kc: KubeConfig, opts: { poolSelector?: string } = {}): Promise<PoolStatusReport> {
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const objects: unknown[] = [];
   const warnings: string[] = [];
-  for (const [kind, spec] of Object.entries(POLICY_RESOURCES)) {
-    try {
-      const list = (await custom.listClusterCustomObject({
-        group: spec.group,
-        version: spec.version,
-        plural: spec.plural,
-      })) as { items?: Array<Record<string, unknown>> };
-      for (const o of list.items ?? [])
-        objects.push({ ...o, apiVersion: o.apiVersion ?? `${spec.group}/${spec.version}`, kind: o.kind ?? kind });
-    } catch (e) {
-      if (kubeStatus(e)?.code === 404) {
-        warnings.push(`${kind}: the cluster does not have this kind`);
-        continue;
-      }
-      throw new Error(describeKubeError(e, `list ${kind} objects`), { cause: e });
-    }
-  }
-  const parsed = acceptPolicyObjects(objects, 'cluster');
-  warnings.push(...parsed.warnings);
-  const expected = renderForRollout(buildPolicySet(parsed.objects, warnings));
+  const expected = renderForRollout(await listPolicySet(custom, warnings));
   let pools: MachineConfigPool[];
   try {
     pools =

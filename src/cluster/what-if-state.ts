@@ -9,14 +9,13 @@ import { EngineError } from '../domain/engine-error.ts';
 import type { MachineConfiguration, PoolFacts } from '../domain/node-disruption.ts';
 import { poolFacts } from '../domain/pool-facts.ts';
 import type { WhatIfClusterState } from '../ports/what-if.ts';
-import { acceptPolicyObjects, buildPolicySet } from '../domain/policy-documents.ts';
 import type { PolicySet } from '../domain/policy-set.ts';
 import { addUse, podImages } from '../domain/running-images.ts';
 import type { ImageUsage } from '../domain/running-images.ts';
 import type { MachineConfigPool } from '../types/machineconfig.ts';
 import { describeKubeError, kubeStatus } from './kube-errors.ts';
 import { CLI_KUBECONFIG_HINT, KubeconfigError, loadKubeconfig } from './kubeconfig.ts';
-import { POLICY_RESOURCES } from './live-policies.ts';
+import { listPolicySet } from './list-policies.ts';
 
 const MCO = { group: 'machineconfiguration.openshift.io', version: 'v1' } as const;
 const PAGE = 500;
@@ -62,7 +61,7 @@ export async function readWhatIfClusterState(
 export async function readWhatIfState(kc: KubeConfig, policies?: PolicySet): Promise<WhatIfClusterState> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const notes: string[] = [];
-  const current = policies ?? (await listPolicies(custom, notes));
+  const current = policies ?? (await listPolicySet(custom, notes));
   const pools = await readPools(custom, notes);
   const machineConfiguration = await readMachineConfiguration(custom, notes);
   let images: ImageUsage = new Map();
@@ -73,30 +72,6 @@ export async function readWhatIfState(kc: KubeConfig, policies?: PolicySet): Pro
     notes.push(`${e instanceof Error ? e.message : String(e)}: rerouted images not computed`);
   }
   return { policies: current, images, pools, machineConfiguration, notes };
-}
-
-async function listPolicies(custom: CustomObjectsApi, notes: string[]): Promise<PolicySet> {
-  const objects: unknown[] = [];
-  for (const [kind, spec] of Object.entries(POLICY_RESOURCES)) {
-    try {
-      const list = (await custom.listClusterCustomObject({
-        group: spec.group,
-        version: spec.version,
-        plural: spec.plural,
-      })) as { items?: Array<Record<string, unknown>> };
-      for (const o of list.items ?? [])
-        objects.push({ ...o, apiVersion: o.apiVersion ?? `${spec.group}/${spec.version}`, kind: o.kind ?? kind });
-    } catch (e) {
-      if (kubeStatus(e)?.code === 404) {
-        notes.push(`${kind}: the cluster does not have this kind`);
-        continue;
-      }
-      throw new Error(describeKubeError(e, `list ${kind} objects`), { cause: e });
-    }
-  }
-  const parsed = acceptPolicyObjects(objects, 'cluster');
-  notes.push(...parsed.warnings);
-  return buildPolicySet(parsed.objects, notes);
 }
 
 async function readPools(custom: CustomObjectsApi, notes: string[]): Promise<PoolFacts[]> {
