@@ -39,19 +39,14 @@ export interface RolloutSettings extends NotifierSettings {
  * name) as the lease identity, ICSP_POOL_SELECTOR, and ICSP_CLUSTER_NAME for the messages (defaults: the settings
  * table, src/settings/settings-table.ts). Returns null when ICSP_NOTIFY_CHANNEL is unset (notices off).
  */
-export function rolloutSettingsFromEnv(env: Env): { settings: RolloutSettings | null; errors: string[] } {
-  const r = new SettingsReader(env);
-  const channel = r.raw('ICSP_NOTIFY_CHANNEL');
-  if (channel === undefined) return { settings: null, errors: r.errors };
+/**
+ * Where a notifier keeps its state and who may post, shared by the rollout notices and the triage channel:
+ * ICSP_BOT_NAMESPACE (POD_NAMESPACE, else icsp-bot), ICSP_STATE_CONFIGMAP, ICSP_LEASE_NAME ("" disables the
+ * election), ICSP_LEASE_SECONDS and POD_NAME (else the host name) as the Lease identity.
+ */
+export function notifierPlacement(r: SettingsReader): Pick<RolloutSettings, 'namespace' | 'stateConfigMap' | 'lease'> {
   const leaseName = r.exact('ICSP_LEASE_NAME') ?? settingSpec('ICSP_LEASE_NAME').default;
-  const poolSelector = r.raw('ICSP_POOL_SELECTOR');
-  const settings: RolloutSettings = {
-    channel,
-    cluster: r.raw('ICSP_CLUSTER_NAME') ?? 'the cluster',
-    coalesceMs: r.seconds('ICSP_COALESCE_SECONDS', { min: 0, max: 86_400 }) * 1000,
-    renderTimeoutMs: r.seconds('ICSP_RENDER_TIMEOUT_SECONDS', { min: 1, max: 86_400 }) * 1000,
-    stallMs: r.seconds('ICSP_STALL_SECONDS', { min: 1, max: 7 * 86_400 }) * 1000,
-    updateIntervalMs: r.seconds('ICSP_UPDATE_INTERVAL_SECONDS', { min: 0, max: 86_400 }) * 1000,
+  return {
     namespace: r.raw('ICSP_BOT_NAMESPACE') ?? r.raw('POD_NAMESPACE') ?? 'icsp-bot',
     stateConfigMap: r.text('ICSP_STATE_CONFIGMAP'),
     lease:
@@ -62,6 +57,22 @@ export function rolloutSettingsFromEnv(env: Env): { settings: RolloutSettings | 
             identity: r.raw('POD_NAME') ?? hostname(),
             durationSeconds: r.seconds('ICSP_LEASE_SECONDS', { min: 2, max: 3600 }),
           },
+  };
+}
+
+export function rolloutSettingsFromEnv(env: Env): { settings: RolloutSettings | null; errors: string[] } {
+  const r = new SettingsReader(env);
+  const channel = r.raw('ICSP_NOTIFY_CHANNEL');
+  if (channel === undefined) return { settings: null, errors: r.errors };
+  const poolSelector = r.raw('ICSP_POOL_SELECTOR');
+  const settings: RolloutSettings = {
+    channel,
+    cluster: r.raw('ICSP_CLUSTER_NAME') ?? 'the cluster',
+    coalesceMs: r.seconds('ICSP_COALESCE_SECONDS', { min: 0, max: 86_400 }) * 1000,
+    renderTimeoutMs: r.seconds('ICSP_RENDER_TIMEOUT_SECONDS', { min: 1, max: 86_400 }) * 1000,
+    stallMs: r.seconds('ICSP_STALL_SECONDS', { min: 1, max: 7 * 86_400 }) * 1000,
+    updateIntervalMs: r.seconds('ICSP_UPDATE_INTERVAL_SECONDS', { min: 0, max: 86_400 }) * 1000,
+    ...notifierPlacement(r),
     ...(poolSelector !== undefined ? { poolSelector } : {}),
   };
   return { settings, errors: r.errors };

@@ -1,7 +1,6 @@
 // Composition of the triage channel (ICSP_TRIAGE_CHANNEL) for src/main.ts: the field-selected event watch, the
 // classifier (the `why pod` triage on the node's plan), the pod probe, the state in the rollout notices'
 // ConfigMap, and the rollout notices' Lease (one notifier among replicas). Off when the channel is unset.
-import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { TriageNotifier } from '../app/triage-notifier.ts';
 import type { TriageLogger, TriageNotifierSettings } from '../app/triage-notifier.ts';
@@ -16,7 +15,7 @@ import type { ChatSink } from '../ports/chat-sink.ts';
 import type { Explanation } from '../domain/explain.ts';
 import { SettingsReader } from '../settings/settings-reader.ts';
 import type { Env } from '../settings/settings-reader.ts';
-import { settingSpec } from '../settings/settings-table.ts';
+import { notifierPlacement } from './rollout-notifier.ts';
 
 export interface TriageChannelSettings extends TriageNotifierSettings {
   namespace: string;
@@ -40,7 +39,6 @@ export function triageSettingsFromEnv(env: Env): { settings: TriageChannelSettin
       if (!NS.test(n)) errors.push(`${v}: "${n.slice(0, 80)}" is not a namespace name or a prefix ending in *`);
     return l;
   };
-  const leaseName = r.exact('ICSP_LEASE_NAME') ?? settingSpec('ICSP_LEASE_NAME').default;
   const settings: TriageChannelSettings = {
     channel,
     cluster: r.raw('ICSP_CLUSTER_NAME') ?? 'the cluster',
@@ -50,16 +48,7 @@ export function triageSettingsFromEnv(env: Env): { settings: TriageChannelSettin
     updateIntervalMs: r.seconds('ICSP_TRIAGE_UPDATE_SECONDS', { min: 0, max: 3600 }) * 1000,
     resolveIntervalMs: r.seconds('ICSP_TRIAGE_RESOLVE_SECONDS', { min: 1, max: 3600 }) * 1000,
     tickMs: 500,
-    namespace: r.raw('ICSP_BOT_NAMESPACE') ?? r.raw('POD_NAMESPACE') ?? 'icsp-bot',
-    stateConfigMap: r.text('ICSP_STATE_CONFIGMAP'),
-    lease:
-      leaseName === ''
-        ? null
-        : {
-            name: leaseName,
-            identity: r.raw('POD_NAME') ?? hostname(),
-            durationSeconds: r.seconds('ICSP_LEASE_SECONDS', { min: 2, max: 3600 }),
-          },
+    ...notifierPlacement(r),
     rolloutChannel: r.raw('ICSP_NOTIFY_CHANNEL') ?? null,
   };
   return { settings, errors: [...r.errors, ...errors] };
