@@ -377,6 +377,25 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     await runCommand(t, c, files, s);
   }
 
+  /**
+   * Posts the anchor: a new top-level message (slash commands) or into the existing thread (mentions, buttons).
+   * Where the bot is not a member it says so instead of throwing, so the caller can answer ephemerally.
+   */
+  async function openThread(
+    t: Target,
+    anchor: FittedMessage,
+  ): Promise<{ threadTs: string } | { notInChannel: string }> {
+    try {
+      const threadTs = t.threadTs ?? (await post(t.channel, undefined, anchor));
+      if (t.threadTs !== undefined) await post(t.channel, threadTs, anchor);
+      return { threadTs };
+    } catch (e) {
+      const code = slackErrorCode(e);
+      if (code !== undefined && NOT_IN_CHANNEL.has(code)) return { notInChannel: code };
+      throw e;
+    }
+  }
+
   /** cluster=all: every cluster at once (the answer waits for the slowest, not for the sum), in one thread. */
   async function runEverywhere(t: Target, c: Command, names: readonly string[]): Promise<void> {
     if (c.kind === 'status') {
@@ -432,21 +451,15 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       }),
     );
     const anchor = fleetAnchorMessage({ image: c.image, requester: t.user, answers });
-    let threadTs: string;
-    try {
-      threadTs = t.threadTs ?? (await post(t.channel, undefined, anchor));
-      if (t.threadTs !== undefined) await post(t.channel, threadTs, anchor);
-    } catch (e) {
-      const code = slackErrorCode(e);
-      if (code !== undefined && NOT_IN_CHANNEL.has(code))
-        return t.ephemeral(
-          errorMessage(
-            cluster,
-            `I am not in this channel, so I cannot open a thread here: invite me with /invite @icsp-bot (${code})`,
-          ),
-        );
-      throw e;
-    }
+    const opened = await openThread(t, anchor);
+    if ('notInChannel' in opened)
+      return t.ephemeral(
+        errorMessage(
+          cluster,
+          `I am not in this channel, so I cannot open a thread here: invite me with /invite @icsp-bot (${opened.notInChannel})`,
+        ),
+      );
+    const threadTs = opened.threadTs;
     for (const a of answers)
       if (a.explanation !== undefined) await post(t.channel, threadTs, planMessage(a.cluster, a.explanation));
   }
@@ -625,24 +638,18 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       note: decision.note,
     });
     const planMsg = planMessage(s.cluster, plan);
-    let threadTs: string;
-    try {
-      threadTs = t.threadTs ?? (await post(t.channel, undefined, anchor));
-      if (t.threadTs !== undefined) await post(t.channel, threadTs, anchor);
-    } catch (e) {
-      const code = slackErrorCode(e);
-      if (code !== undefined && NOT_IN_CHANNEL.has(code)) {
-        await t.ephemeral(anchor);
-        await t.ephemeral(planMsg);
-        return t.ephemeral(
-          errorMessage(
-            s.cluster,
-            `I am not in this channel, so I cannot open a thread or run live checks here: invite me with /invite @icsp-bot (${code})`,
-          ),
-        );
-      }
-      throw e;
+    const opened = await openThread(t, anchor);
+    if ('notInChannel' in opened) {
+      await t.ephemeral(anchor);
+      await t.ephemeral(planMsg);
+      return t.ephemeral(
+        errorMessage(
+          s.cluster,
+          `I am not in this channel, so I cannot open a thread or run live checks here: invite me with /invite @icsp-bot (${opened.notInChannel})`,
+        ),
+      );
     }
+    const threadTs = opened.threadTs;
     await post(t.channel, threadTs, planMsg);
     if (planMsg.truncated)
       await upload(t.channel, threadTs, [
