@@ -24,7 +24,7 @@ import type { PolicyObject } from './types/openshift.ts';
 import { createSlackBot } from './slack/app.ts';
 import { createTriageChannel, triageSettingsFromEnv } from './composition/triage-notifier.ts';
 import type { TriageChannel } from './composition/triage-notifier.ts';
-import { ClusterPodTriager } from './cluster/pod-triager.ts';
+import { ClusterPodFacts } from './cluster/pod-facts.ts';
 import { fixedPolicySource } from './app/why.ts';
 import type { SlackBot } from './slack/app.ts';
 import type { PolicyLine } from './slack/blocks.ts';
@@ -213,7 +213,7 @@ export async function startBot(
       poolStatus: async (k) => (await readPoolStatus(k)).lines,
       policyLines: (c, f) => policyLines(policyObjectsOf(c), f),
       instrument: (c) => instrumentLiveChecker(c, metrics),
-      podTriager: (k, explainPolicies) => new ClusterPodTriager(k, { explainPolicies }),
+      podFacts: (k) => new ClusterPodFacts(k),
       connectTimeoutMs: fleetTimeoutMs,
       log: (msg, fields) => (msg === 'cluster unreachable' ? logger.warn(fields, msg) : logger.info(fields, msg)),
     });
@@ -356,9 +356,7 @@ export async function startBot(
       : clusterKc !== undefined
         ? { poolStatus: async () => (await readPoolStatus(clusterKc)).lines }
         : {}),
-    ...(clusterKc !== undefined
-      ? { podTriager: new ClusterPodTriager(clusterKc, { explainPolicies: (image) => policySource.explain(image) }) }
-      : {}),
+    ...(clusterKc !== undefined ? { podFacts: new ClusterPodFacts(clusterKc) } : {}),
     observeSlackCall: (event, error) =>
       event === 'retry'
         ? metrics.slackRetries.inc({ method: 'web-api' })

@@ -7,7 +7,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { clusterPolicySource } from '../cluster/live-checker.ts';
 import { LivePolicies } from '../cluster/live-policies.ts';
 import { LiveCheckInputError } from '../cluster/node-selection.ts';
-import { ClusterPodTriager, parsePodRef } from '../cluster/pod-triager.ts';
+import { ClusterPodFacts, parsePodRef } from '../cluster/pod-facts.ts';
+import { whyPod } from '../app/why-pod.ts';
 import { formatPodTriage } from '../domain/triage/pod-triage.ts';
 import { errorText } from '../domain/error-text.ts';
 import { EXIT } from './io.ts';
@@ -62,8 +63,7 @@ export async function podWhyCommand(args: string[], io: CliIo): Promise<number> 
   try {
     await policies.start();
     const source = clusterPolicySource(policies, kc.getCurrentCluster()?.name ?? 'cluster');
-    const triager = new ClusterPodTriager(kc, { explainPolicies: source.explain });
-    const t = await triager.triage(ref.namespace, ref.name);
+    const t = await whyPod({ pods: new ClusterPodFacts(kc), policies: source }, ref);
     io.stdout.write(json ? `${JSON.stringify(t, null, 2)}\n` : formatPodTriage(t));
     return t.containers.length > 0 ? EXIT.pullFails : EXIT.ok;
   } catch (e) {

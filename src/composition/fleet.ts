@@ -6,16 +6,16 @@ import type { ClusterLiveChecker } from '../cluster/live-checker.ts';
 import type { FleetMember } from '../cluster/fleet-kubeconfigs.ts';
 import type { PoolStatus } from '../domain/rollout-status.ts';
 import type { ClusterHandle, ClusterPolicyLine, Fleet } from '../ports/fleet.ts';
-import type { LiveChecker, PolicySource } from '../ports/live-check.ts';
-import type { PodTriager } from '../ports/pod-triage.ts';
+import type { LiveChecker } from '../ports/live-check.ts';
+import type { PodFacts } from '../ports/pod-triage.ts';
 
 export interface FleetOptions {
   /** Starts a cluster's checker (watches synced, leftover debug pods swept). */
   connect: (kc: KubeConfig, name: string) => Promise<ClusterLiveChecker>;
   poolStatus: (kc: KubeConfig) => Promise<PoolStatus[]>;
   policyLines: (checker: ClusterLiveChecker, filter: string | null) => ClusterPolicyLine[];
-  /** A cluster's pod triager (why pod), explaining with that cluster's policies. */
-  podTriager?: (kc: KubeConfig, explain: PolicySource['explain']) => PodTriager;
+  /** What why pod reads from a cluster (it explains with that cluster's policies). */
+  podFacts?: (kc: KubeConfig) => PodFacts;
   /** Decorates each checker (metrics). */
   instrument?: (checker: LiveChecker) => LiveChecker;
   /** A connect that takes longer is reported as unreachable (it goes on in the background). */
@@ -110,7 +110,7 @@ export function createFleet(members: readonly FleetMember[], opts: FleetOptions)
       liveChecker: opts.instrument ? opts.instrument(checker) : checker,
       poolStatus: () => opts.poolStatus(kc),
       listPolicies: async (filter) => opts.policyLines(checker, filter),
-      ...(opts.podTriager ? { podTriager: opts.podTriager(kc, (image) => checker.policySource.explain(image)) } : {}),
+      ...(opts.podFacts ? { podFacts: opts.podFacts(kc) } : {}),
     };
   }
 

@@ -6,9 +6,9 @@ import { TriageNotifier } from '../app/triage-notifier.ts';
 import type { TriageLogger, TriageNotifierSettings } from '../app/triage-notifier.ts';
 import { ConfigMapStateStore } from '../cluster/configmap-state-store.ts';
 import { LeaderLease } from '../cluster/leader-lease.ts';
+import { WhyPodClassifier } from '../app/pull-failure-classifier.ts';
+import { ClusterPodFacts } from '../cluster/pod-facts.ts';
 import { ClusterPodPullProbe } from '../cluster/pod-pull-probe.ts';
-import { ClusterPodTriager } from '../cluster/pod-triager.ts';
-import { ClusterPullFailureClassifier } from '../cluster/pull-failure-classifier.ts';
 import { PullEventWatch } from '../cluster/pull-event-watch.ts';
 import { ConfigMapTriageStateStore } from '../cluster/triage-state-store.ts';
 import type { ChatSink } from '../ports/chat-sink.ts';
@@ -91,7 +91,10 @@ export function createTriageChannel(
     const active = st?.rollouts.filter((x) => x.doneAt === null && !x.superseded && x.ts !== null).at(-1);
     return active?.ts == null ? null : `https://slack.com/archives/${active.channel}/p${active.ts.replace('.', '')}`;
   };
-  const classifier = new ClusterPullFailureClassifier(new ClusterPodTriager(kc, { explainPolicies }), rolloutLink);
+  const classifier = new WhyPodClassifier(
+    { pods: new ClusterPodFacts(kc), policies: { cluster: s.cluster, explain: explainPolicies } },
+    rolloutLink,
+  );
   const own =
     opts.leadership === undefined && s.lease !== null
       ? new LeaderLease(kc, {

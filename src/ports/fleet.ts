@@ -2,7 +2,7 @@
 // (`cluster=all`); each cluster brings its own policy source, live checker and pool status.
 import type { PoolStatus } from '../domain/rollout-status.ts';
 import type { LiveChecker, PolicySource } from './live-check.ts';
-import type { PodTriager } from './pod-triage.ts';
+import type { PodFacts } from './pod-triage.ts';
 
 export interface ClusterPolicyLine {
   kind: string;
@@ -19,7 +19,7 @@ export interface ClusterHandle {
   poolStatus?: () => Promise<PoolStatus[]>;
   listPolicies?: (filter: string | null) => Promise<ClusterPolicyLine[]>;
   /** `why pod NS/NAME cluster=NAME`: the pod, its node and events, read from this cluster. */
-  podTriager?: PodTriager;
+  podFacts?: PodFacts;
 }
 
 export interface Fleet {

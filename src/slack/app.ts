@@ -44,11 +44,13 @@ import { extractClusterOption } from './cluster-option.ts';
 import { fleetAnchorMessage, fleetStatusText } from './fleet-blocks.ts';
 import type { FleetAnswer } from './fleet-blocks.ts';
 import type { Fleet } from '../ports/fleet.ts';
-import type { PodTriager } from '../ports/pod-triage.ts';
+import type { PodFacts } from '../ports/pod-triage.ts';
 import { pasteTriageMessage, podTriageMessage, TRIAGE_ACTIONS } from './triage-blocks.ts';
 import { looksLikeKubeletText, triagePaste } from './triage-paste.ts';
 import type { RetryPolicy } from './slack-call.ts';
 import { liveCheckRequest, planWhy } from '../app/why.ts';
+import { whyPod } from '../app/why-pod.ts';
+import type { PodTriage } from '../domain/triage/pod-triage.ts';
 import type { WhyPlan } from '../app/why.ts';
 import type { PoolStatus } from '../domain/rollout-status.ts';
 
@@ -68,8 +70,8 @@ export interface SlackBotDeps {
   poolStatus?: () => Promise<PoolStatus[]>;
   /** What a what-if reads from the cluster (offline: the policy files only). undefined: what-if is off. */
   whatIfState?: () => Promise<WhatIfClusterState>;
-  /** undefined: no cluster; `why pod` says it needs one. */
-  podTriager?: PodTriager;
+  /** What `why pod` reads from the cluster; undefined: no cluster, `why pod` says it needs one. */
+  podFacts?: PodFacts;
   /** Test hook: overrides the sleep of 429 retries. */
   sleep?: (ms: number) => Promise<void>;
   /** Told of Slack Web API retries and failures (metrics). */
@@ -85,7 +87,7 @@ export interface SlackBotDeps {
 /** The cluster one command is aimed at: the bot's own, or one of its fleet. */
 type Scope = Pick<
   SlackBotDeps,
-  'policySource' | 'liveChecker' | 'poolStatus' | 'listPolicies' | 'whatIfState' | 'podTriager'
+  'policySource' | 'liveChecker' | 'poolStatus' | 'listPolicies' | 'whatIfState' | 'podFacts'
 > & { cluster: string };
 
 export interface SlackBot {
@@ -202,7 +204,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     poolStatus: deps.poolStatus,
     listPolicies: deps.listPolicies,
     whatIfState: deps.whatIfState,
-    podTriager: deps.podTriager,
+    podFacts: deps.podFacts,
   };
   const clusterNames = (): readonly string[] => deps.fleet?.names() ?? [cluster];
 
@@ -219,7 +221,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       liveChecker: h.liveChecker,
       ...(h.poolStatus ? { poolStatus: h.poolStatus } : {}),
       ...(h.listPolicies ? { listPolicies: h.listPolicies } : {}),
-      ...(h.podTriager ? { podTriager: h.podTriager } : {}),
+      ...(h.podFacts ? { podFacts: h.podFacts } : {}),
     };
   }
   const limiter = new RateLimiter(config.rateLimit.max, config.rateLimit.windowMs);
@@ -465,27 +467,21 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
   }
 
   async function answerPaste(t: Target, text: string): Promise<void> {
-    const r = await triagePaste(text, deps.podTriager, (image) => deps.policySource.explain(image));
-    if (r.kind === 'pod') return whyPod(t, r.namespace, r.name, home, r.triage);
+    const r = await triagePaste(text, home.podFacts, home.policySource);
+    if (r.kind === 'pod') return answerWhyPod(t, r.namespace, r.name, home, r.triage);
     if (r.kind === 'none') return t.ephemeral(errorMessage(cluster, r.error));
     await post(t.channel, t.threadTs, pasteTriageMessage(cluster, r.verdict));
   }
 
-  async function whyPod(
-    t: Target,
-    namespace: string,
-    name: string,
-    s: Scope,
-    known?: Awaited<ReturnType<PodTriager['triage']>>,
-  ): Promise<void> {
-    const triager = s.podTriager;
-    if (triager === undefined && known === undefined)
+  async function answerWhyPod(t: Target, namespace: string, name: string, s: Scope, known?: PodTriage): Promise<void> {
+    const pods = s.podFacts;
+    if (pods === undefined && known === undefined)
       return t.ephemeral(
         errorMessage(s.cluster, 'why pod needs a cluster: this bot runs offline (policies from files)'),
       );
     let triage;
     try {
-      triage = known ?? (await (triager as PodTriager).triage(namespace, name));
+      triage = known ?? (await whyPod({ pods: pods as PodFacts, policies: s.policySource }, { namespace, name }));
     } catch (e) {
       return t.ephemeral(errorMessage(s.cluster, errorText(e, ERROR_CHARS)));
     }
@@ -577,7 +573,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
           files ?? [],
         );
       case 'why-pod':
-        return whyPod(t, c.namespace, c.name, s);
+        return answerWhyPod(t, c.namespace, c.name, s);
     }
   }
 

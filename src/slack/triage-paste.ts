@@ -1,13 +1,14 @@
 // A kubelet event, waiting message or `oc describe pod` output pasted after @icsp-bot: when it names a pod the
 // bot can read, the answer is `why pod` for that pod; otherwise the verdict comes from the text itself and the
 // plan of the live policies. Detection is cheap and bounded (the first 200 lines).
-import type { Explanation } from '../domain/explain.ts';
+import { imagePlans, whyPod } from '../app/why-pod.ts';
 import { EVENT_MARKER_RE, EventTextParser } from '../domain/evidence/event-parser.ts';
 import type { PodTriage } from '../domain/triage/pod-triage.ts';
 import { parsePodRef } from '../domain/triage/pod-ref.ts';
 import { triageImage } from '../domain/triage/triage-verdict.ts';
 import type { TriageVerdict } from '../domain/triage/triage-verdict.ts';
-import type { PodTriager } from '../ports/pod-triage.ts';
+import type { PolicySource } from '../ports/live-check.ts';
+import type { PodFacts } from '../ports/pod-triage.ts';
 import { normalizeSlackText } from './command-parser.ts';
 
 const MAX_CHARS = 200_000;
@@ -30,8 +31,8 @@ export type PasteAnswer =
 
 export async function triagePaste(
   text: string,
-  triager: PodTriager | undefined,
-  explainPolicies: (image: string) => Promise<Explanation>,
+  pods: PodFacts | undefined,
+  policies: PolicySource,
 ): Promise<PasteAnswer> {
   const body = plain(text);
   const parser = new EventTextParser();
@@ -39,14 +40,9 @@ export async function triagePaste(
   const read = parser.finish();
   const pod = read.event.pod;
   const ref = pod?.namespace != null && pod.name !== null ? parsePodRef(`${pod.namespace}/${pod.name}`) : null;
-  if (triager !== undefined && ref !== null && !('error' in ref)) {
+  if (pods !== undefined && ref !== null && !('error' in ref)) {
     try {
-      return {
-        kind: 'pod',
-        namespace: ref.namespace,
-        name: ref.name,
-        triage: await triager.triage(ref.namespace, ref.name),
-      };
+      return { kind: 'pod', namespace: ref.namespace, name: ref.name, triage: await whyPod({ pods, policies }, ref) };
     } catch {
       // the pod is gone or unreadable: answer from the text
     }
@@ -58,13 +54,12 @@ export async function triagePaste(
       error:
         'the pasted text names no image: paste the whole event (Failed to pull image "…": …) or `oc describe pod` output',
     };
-  const policyPlan = await explainPolicies(image).catch(() => null);
+  // no node file read: the node's plan is the policies' plan
   const verdict = triageImage({
     image,
     texts: [body],
     node: { node: pod?.node ?? null, pool: null, mco: null },
-    nodePlan: policyPlan,
-    policyPlan,
+    ...(await imagePlans(policies, null, image)),
   });
   return { kind: 'image', verdict };
 }

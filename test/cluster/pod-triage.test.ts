@@ -5,10 +5,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { ClusterPodTriager } from '../../src/cluster/pod-triager.ts';
+import { whyPod } from '../../src/app/why-pod.ts';
+import { ClusterPodFacts } from '../../src/cluster/pod-facts.ts';
 import { LiveCheckInputError } from '../../src/cluster/node-selection.ts';
 import { explain } from '../../src/domain/explain.ts';
 import { parseRegistriesConf } from '../../src/domain/registries-conf.ts';
+import type { PodTriage } from '../../src/domain/triage/pod-triage.ts';
 import type { TriageCause } from '../../src/domain/triage/triage-verdict.ts';
 import { adminConfig, botConfig, clusterInfo } from './cluster-info.ts';
 import { FakeKubelet } from './fake-kubelet.ts';
@@ -122,11 +124,17 @@ async function failingPod(name: string, scenario: string): Promise<void> {
   );
 }
 
-function triager(): ClusterPodTriager {
+/** The `why pod` use case on what the bot's ServiceAccount reads. */
+function triage(namespace: string, name: string): Promise<PodTriage> {
   // the policies' plan: none here (no mirror objects), so the node's own file is the plan
-  return new ClusterPodTriager(botConfig(), {
-    explainPolicies: async (image) => explain({ reference: image, conf: parseRegistriesConf('', [], 'policies') }),
-  });
+  const empty = parseRegistriesConf('', [], 'policies');
+  return whyPod(
+    {
+      pods: new ClusterPodFacts(botConfig()),
+      policies: { cluster: 'test-cluster', explain: async (image) => explain({ reference: image, conf: empty }) },
+    },
+    { namespace, name },
+  );
 }
 
 describe('why pod, on the real API server as the bot', () => {
@@ -139,7 +147,7 @@ describe('why pod, on the real API server as the bot', () => {
     it(`${scenario}: ${cause}, from the pod's waiting state and the kubelet's events`, async () => {
       const name = uniqueName(scenario);
       await failingPod(name, scenario);
-      const t = await triager().triage(ns, name);
+      const t = await triage(ns, name);
       expect(t.node).toBe(NODE);
       expect(t.pool).toBe('worker');
       expect(t.containers.map((c) => [c.container, c.reason, c.verdict.cause])).toEqual([
@@ -153,7 +161,7 @@ describe('why pod, on the real API server as the bot', () => {
   it("x509: the node's rendered registries.conf is the plan: the mirror the events name is a planned one", async () => {
     const name = uniqueName('x509-plan');
     await failingPod(name, 'x509');
-    const t = await triager().triage(ns, name);
+    const t = await triage(ns, name);
     const ev = t.containers[0]?.verdict.evidence;
     expect(ev?.attempts.map((a) => [a.outcome, a.mirror, a.planned])).toEqual([
       ['tls', true, true],
@@ -163,6 +171,6 @@ describe('why pod, on the real API server as the bot', () => {
   }, 30_000);
 
   it('a pod that does not exist is a one-line input error', async () => {
-    await expect(triager().triage(ns, 'no-such-pod')).rejects.toThrow(LiveCheckInputError);
+    await expect(triage(ns, 'no-such-pod')).rejects.toThrow(LiveCheckInputError);
   });
 });

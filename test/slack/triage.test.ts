@@ -1,14 +1,13 @@
 // `/icsp why pod NS/NAME` and a pasted event / `oc describe pod` output in a mention, through the real Bolt app
-// over signed HTTP; the triage behind it runs on the kubelet-event corpus (real podman errors).
+// over signed HTTP; the `why pod` use case behind it reads pod facts from the kubelet-event corpus (real podman
+// errors).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { explain } from '../../src/domain/explain.ts';
 import { parseRegistriesConf } from '../../src/domain/registries-conf.ts';
-import { triagePod } from '../../src/domain/triage/pod-triage.ts';
-import type { PodTriage } from '../../src/domain/triage/pod-triage.ts';
+import type { EventShape, PodShape } from '../../src/domain/triage/pod-triage.ts';
 import { LiveCheckInputError } from '../../src/cluster/node-selection.ts';
-import type { PodTriager } from '../../src/ports/pod-triage.ts';
+import type { NodeFacts, PodFacts } from '../../src/ports/pod-triage.ts';
 import { METHOD_SCOPES } from '../../src/slack/scopes.ts';
 import type { Block } from '../../src/types/slack.ts';
 import { startHarness } from './helpers/bot-harness.ts';
@@ -24,15 +23,14 @@ const s = JSON.parse(readFileSync(join(CORPUS, 'not-mirrored/scenario.json'), 'u
 };
 const failed = readFileSync(join(CORPUS, 'not-mirrored/cri-client.event-failed.txt'), 'utf8').trimEnd();
 
-class CorpusTriager implements PodTriager {
+/** What the cluster would say about the pod: its waiting state, the Failed event and its node's registries.conf. */
+class CorpusPodFacts implements PodFacts {
   readonly asked: string[] = [];
-  async triage(namespace: string, name: string): Promise<PodTriage> {
+  async readPod(namespace: string, name: string): Promise<{ pod: PodShape; events: EventShape[] }> {
     this.asked.push(`${namespace}/${name}`);
     if (name === 'gone') throw new LiveCheckInputError(`pod ${namespace}/${name} not found`);
-    const conf = parseRegistriesConf(s.registriesConf, [], '/etc/containers/registries.conf');
-    const plan = explain({ reference: s.image, conf });
-    return triagePod(
-      {
+    return {
+      pod: {
         metadata: { namespace, name },
         spec: { nodeName: 'worker-1', containers: [{ name: 'web', image: s.image }] },
         status: {
@@ -45,20 +43,25 @@ class CorpusTriager implements PodTriager {
           ],
         },
       },
-      [{ reason: 'Failed', message: failed, involvedObject: { fieldPath: 'spec.containers{web}' } }],
-      { node: 'worker-1', pool: 'worker', mco: null },
-      () => ({ nodePlan: plan, policyPlan: plan }),
-    );
+      events: [{ reason: 'Failed', message: failed, involvedObject: { fieldPath: 'spec.containers{web}' } }],
+    };
+  }
+  async nodeFacts(): Promise<NodeFacts> {
+    return {
+      node: { node: 'worker-1', pool: 'worker', mco: null },
+      conf: parseRegistriesConf(s.registriesConf, [], '/etc/containers/registries.conf'),
+      notes: [],
+    };
   }
 }
 
 const rec = new RecordingServer();
-const triager = new CorpusTriager();
+const pods = new CorpusPodFacts();
 let h: Harness;
 
 beforeAll(async () => {
   await rec.start();
-  h = await startHarness(rec, 'http', {}, { deps: { podTriager: triager } });
+  h = await startHarness(rec, 'http', {}, { deps: { podFacts: pods } });
 });
 afterEach(async () => {
   await h.bot.idle();
@@ -131,7 +134,7 @@ describe('why pod over Slack', () => {
       'application/json',
     );
     await h.bot.idle();
-    expect(triager.asked.at(-1)).toBe('shop/web-not-mirrored-7d9f8b6c5-x2x4q');
+    expect(pods.asked.at(-1)).toBe('shop/web-not-mirrored-7d9f8b6c5-x2x4q');
     const post = rec.callsOf('chat.postMessage').at(-1)!.params;
     expect(post.thread_ts).toBe('1700000000.000700');
     expect(String(post.text)).toMatch(/not-mirrored/);

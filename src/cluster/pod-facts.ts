@@ -1,24 +1,19 @@
-// The cluster side of `why pod NAMESPACE/NAME`: reads the pod, its events and its node, the registries.conf of
-// the node's current rendered MachineConfig (cached by name: rendered names are content hashes) and the plan of
-// the live policies, and hands them to the pure triage. No debug pod. Read-only (RBAC: pods, events, nodes,
+// What `why pod NAMESPACE/NAME` reads from a cluster (port PodFacts; the use case is src/app/why-pod.ts): the pod,
+// its events, its node's MCO annotations and the registries.conf of the node's current rendered MachineConfig
+// (cached by name: rendered names are content hashes). No debug pod. Read-only (RBAC: pods, events, nodes,
 // machineconfigs get/list).
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { EngineError } from '../domain/engine-error.ts';
-import { explain } from '../domain/explain.ts';
-import type { Explanation } from '../domain/explain.ts';
 import { machineConfigFile } from '../domain/ignition-file.ts';
 import { parseRegistriesConf } from '../domain/registries-conf.ts';
 import type { RegistriesConf } from '../domain/registries-conf.ts';
 import { TEMPLATE_REGISTRIES_CONF } from '../domain/registries-toml.ts';
-import { triagePod } from '../domain/triage/pod-triage.ts';
 import { parsePodRef as parseRef } from '../domain/triage/pod-ref.ts';
 import type { PodRef } from '../domain/triage/pod-ref.ts';
-import type { PodTriager } from '../ports/pod-triage.ts';
-import type { EventShape, PodShape, PodTriage } from '../domain/triage/pod-triage.ts';
-import { triageImage } from '../domain/triage/triage-verdict.ts';
-import type { NodeContext, TriageVerdict } from '../domain/triage/triage-verdict.ts';
-import { EventTextParser } from '../domain/evidence/event-parser.ts';
+import type { EventShape, PodShape } from '../domain/triage/pod-triage.ts';
+import type { NodeContext } from '../domain/triage/triage-verdict.ts';
+import type { NodeFacts, PodFacts } from '../ports/pod-triage.ts';
 import type { MachineConfig } from '../types/machineconfig.ts';
 import { describeKubeError, kubeStatus } from './kube-errors.ts';
 import { LiveCheckInputError } from './node-selection.ts';
@@ -38,30 +33,20 @@ export function poolOfRendered(name: string | undefined): string | null {
   return m?.[1] ?? null;
 }
 
-export interface PodTriagerDeps {
-  /** The plan of the live policies (the cluster's PolicySource). */
-  explainPolicies: (image: string) => Promise<Explanation>;
-}
-
-export class ClusterPodTriager implements PodTriager {
+export class ClusterPodFacts implements PodFacts {
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
   /** Rendered MC name -> its registries.conf (null: writes none). Immutable by name; bounded. */
   private readonly rendered = new Map<string, RegistriesConf | null>();
-  private readonly deps: PodTriagerDeps;
   /** Node name -> its context and rendered registries.conf, for a few seconds (bursts of events on one node). */
-  private readonly nodes = new Map<
-    string,
-    { at: number; node: NodeContext; conf: RegistriesConf | null; notes: string[] }
-  >();
+  private readonly nodes = new Map<string, NodeFacts & { at: number }>();
 
-  constructor(kc: KubeConfig, deps: PodTriagerDeps) {
+  constructor(kc: KubeConfig) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.deps = deps;
   }
 
-  async triage(namespace: string, name: string): Promise<PodTriage> {
+  async readPod(namespace: string, name: string): Promise<{ pod: PodShape; events: EventShape[] }> {
     let pod: PodShape;
     try {
       pod = (await this.core.readNamespacedPod({ namespace, name })) as PodShape;
@@ -82,28 +67,11 @@ export class ClusterPodTriager implements PodTriager {
     } catch {
       // the waiting message alone still says a lot
     }
-    const nodeName = pod.spec?.nodeName ?? null;
-    const facts = await this.nodeFacts(nodeName);
-    const node = facts.node;
-    const nodeConf = facts.conf;
-    const notes = [...facts.notes];
-    const plans = new Map<string, { nodePlan: Explanation | null; policyPlan: Explanation | null }>();
-    for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
-      const image = c.image;
-      if (image === undefined || plans.has(image)) continue;
-      const policyPlan = await this.deps.explainPolicies(image).catch(() => null);
-      const nodePlan = nodeConf !== null ? explain({ reference: image, conf: nodeConf }) : policyPlan;
-      plans.set(image, { nodePlan, policyPlan });
-    }
-    const t = triagePod(pod, events, node, (image) => plans.get(image) ?? { nodePlan: null, policyPlan: null });
-    t.notes.push(...notes);
-    return t;
+    return { pod, events };
   }
 
   /** The node's MCO context and the registries.conf of its current rendered config (cached 30 s). */
-  async nodeFacts(
-    nodeName: string | null,
-  ): Promise<{ node: NodeContext; conf: RegistriesConf | null; notes: string[] }> {
+  async nodeFacts(nodeName: string | null): Promise<NodeFacts> {
     if (nodeName === null) return { node: { node: null, pool: null, mco: null }, conf: null, notes: [] };
     const hit = this.nodes.get(nodeName);
     if (hit !== undefined && Date.now() - hit.at < 30_000) return hit;
@@ -137,22 +105,6 @@ export class ClusterPodTriager implements PodTriager {
     if (this.nodes.size > 256) this.nodes.clear();
     this.nodes.set(nodeName, facts);
     return facts;
-  }
-
-  /** One image's verdict on one node from the kubelet's texts (the triage channel's classifier); null without an image. */
-  async verdictFor(nodeName: string | null, image: string | null, texts: string[]): Promise<TriageVerdict | null> {
-    let img = image;
-    if (img === null) {
-      const p = new EventTextParser();
-      for (const t of texts) for (const line of t.split('\n')) p.push(line);
-      const r = p.finish();
-      img = r.event.image ?? r.evidence.logicalReference;
-    }
-    if (img === null) return null;
-    const facts = await this.nodeFacts(nodeName);
-    const policyPlan = await this.deps.explainPolicies(img).catch(() => null);
-    const nodePlan = facts.conf !== null ? explain({ reference: img, conf: facts.conf }) : policyPlan;
-    return triageImage({ image: img, texts, node: facts.node, nodePlan, policyPlan });
   }
 
   private async renderedConf(name: string): Promise<RegistriesConf | null> {

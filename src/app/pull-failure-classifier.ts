@@ -1,16 +1,17 @@
-// One kubelet pull-failure event -> (image, cause, headline, fix): the `why pod` triage of that message against the
-// plan of the event's node (its rendered registries.conf) and the live policies. Back-off events carry no error:
-// null (the notifier attaches them to the open groups of their image).
+// One kubelet pull-failure event -> (image, cause, headline, fix): the `why pod` use case (whyPullFailed) on that
+// message, against the plan of the event's node (its rendered registries.conf) and the live policies. Back-off
+// events carry no error: null (the notifier attaches them to the open groups of their image).
 import type { PullFailure } from '../domain/triage/triage-groups.ts';
 import type { KubeletPullEvent, PullFailureClassifier } from '../ports/pull-events.ts';
-import type { ClusterPodTriager } from './pod-triager.ts';
+import { whyPullFailed } from './why-pod.ts';
+import type { WhyPodDeps } from './why-pod.ts';
 
-export class ClusterPullFailureClassifier implements PullFailureClassifier {
-  private readonly triager: ClusterPodTriager;
+export class WhyPodClassifier implements PullFailureClassifier {
+  private readonly deps: WhyPodDeps;
   private readonly rolloutLink: () => Promise<string | null>;
 
-  constructor(triager: ClusterPodTriager, rolloutLink: () => Promise<string | null>) {
-    this.triager = triager;
+  constructor(deps: WhyPodDeps, rolloutLink: () => Promise<string | null>) {
+    this.deps = deps;
     this.rolloutLink = rolloutLink;
   }
 
@@ -18,7 +19,7 @@ export class ClusterPullFailureClassifier implements PullFailureClassifier {
     if (e.reason === 'BackOff') return null;
     const m = /^Failed to (?:pull|inspect) image "([^"\s]*)"/.exec(e.message);
     if (m === null) return null;
-    const v = await this.triager.verdictFor(e.node, m[1] || null, [e.message]);
+    const v = await whyPullFailed(this.deps, e.node, m[1] || null, [e.message]);
     if (v === null || v.cause === 'no-error-text') return null;
     return {
       namespace: e.namespace,
