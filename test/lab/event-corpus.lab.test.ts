@@ -69,14 +69,14 @@ const scenarios: Scenario[] = [
     what: 'nothing listens at the mirror; NeverContactSource',
     conf: idms(`${SRC}/repo`, true, `${MDOWN}/mirror/repo`),
     ref: () => `${SRC}/repo/exampleimage@${D()}`,
-    expect: ['unreachable', 'blocked'],
+    expect: ['connection-refused', 'blocked'],
   },
   {
     name: 'registry-down',
     what: 'no mirror; the source registry refuses connections (CRI-O: RegistryUnavailable)',
     conf: '',
     ref: () => `${MDOWN}/repo/exampleimage@${D()}`,
-    expect: ['unreachable'],
+    expect: ['connection-refused'],
   },
   {
     name: 'tag-pull-digest-only-mirror',
@@ -104,7 +104,7 @@ const scenarios: Scenario[] = [
     what: 'a digest that exists nowhere: manifest unknown, refused, untrusted TLS, manifest unknown',
     conf: `\n[[registry]]\n  prefix = ""\n  location = "${SRC}/repo"\n  mirror-by-digest-only = true\n${[`${MA}/mirror/repo`, `${MDOWN}/mirror/repo`, `${MUNTRUSTED}/mirror/repo`].map((m) => `\n  [[registry.mirror]]\n    location = "${m}"\n`).join('')}`,
     ref: () => `${SRC}/repo/exampleimage@sha256:6076a05fe8007697245a5ae8eb2d60029c924e553979e9791482909694e5bead`,
-    expect: ['manifest-unknown', 'unreachable', 'tls', 'manifest-unknown'],
+    expect: ['manifest-unknown', 'connection-refused', 'tls', 'manifest-unknown'],
   },
   {
     name: 'short-name-ambiguous',

@@ -118,7 +118,7 @@ const scenarios: Scenario[] = [
     conf: icsp(`${SRC}/repo`, `${MDOWN}/mirror/repo`),
     ref: sDig,
     attempts: () => [
-      [`${MDOWN}/${MREPO}@${D()}`, 'unreachable'],
+      [`${MDOWN}/${MREPO}@${D()}`, 'connection-refused'],
       [sDig(), 'served'],
     ],
     served: sDig,
@@ -249,7 +249,7 @@ const scenarios: Scenario[] = [
     ref: () => `${SRC}/${REPO}@${MISSING}`,
     attempts: () => [
       [`${MA}/${MREPO}@${MISSING}`, 'manifest-unknown'],
-      [`${MDOWN}/${MREPO}@${MISSING}`, 'unreachable'],
+      [`${MDOWN}/${MREPO}@${MISSING}`, 'connection-refused'],
       [`${MUNTRUSTED}/${MREPO}@${MISSING}`, 'tls'],
       [`${SRC}/${REPO}@${MISSING}`, 'manifest-unknown'],
     ],

@@ -73,7 +73,7 @@ describe('short names on real podman', () => {
     const tried = all.filter((t, i) => i === 0 || t[0] !== all[i - 1]![0]);
     expect(all.filter((t) => t[0] === `${MDOWN}/${REPO}:latest`).length, context(r)).toBeGreaterThanOrEqual(1);
     expect(tried, context(r)).toEqual([
-      [`${MDOWN}/${REPO}:latest`, 'unreachable'],
+      [`${MDOWN}/${REPO}:latest`, 'connection-refused'],
       [`${MA}/${MREPO}:latest`, 'served'],
     ]);
     // the engine's order is podman's: candidate 1, then candidate 2's mirror, then its source (not reached)

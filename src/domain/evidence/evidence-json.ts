@@ -5,7 +5,8 @@ import type { AttemptOutcome, ForeignBlob, LogStats, LogTool, PullEvidence, Serv
 import type { EventContext } from './event-parser.ts';
 import type { Judgement, EvidenceVerdictCode } from './evidence-verdict.ts';
 
-export const EVIDENCE_SCHEMA_VERSION = 1;
+// 2: a refused connection is `connection-refused`, no longer `unreachable` (a change in meaning of that value)
+export const EVIDENCE_SCHEMA_VERSION = 2;
 
 export interface EvidenceJsonAttempt {
   walk: number;

@@ -6,6 +6,9 @@ export const ATTEMPT_OUTCOMES = [
   'unauthorized',
   'forbidden',
   'tls',
+  // "connect: connection refused": the host answered, nothing listens on that port (registry down, wrong port)
+  'connection-refused',
+  // other network failures: no route to host, network unreachable, connection reset, EOF
   'unreachable',
   'dns',
   'timeout',

@@ -66,8 +66,10 @@ export function outcomeHint(a: Pick<ObservedAttempt, 'outcome' | 'detail' | 'cre
       return /HTTP response to HTTPS client/.test(a.detail)
         ? `${h} speaks plain HTTP; the mirror must be marked insecure for that`
         : `the node does not accept ${h}'s TLS certificate (add its CA to the node's trust, e.g. image.config additionalTrustedCA)`;
+    case 'connection-refused':
+      return `nothing listens at ${h}: the connection was refused (registry down, or the wrong port)`;
     case 'unreachable':
-      return `nothing answered at ${h} (connection refused or no route)`;
+      return `${h} cannot be reached from the node (no route, network unreachable or connection reset)`;
     case 'dns':
       return `the name ${h.replace(/:\d+$/, '')} does not resolve on the node`;
     case 'timeout':

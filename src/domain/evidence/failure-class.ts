@@ -16,10 +16,8 @@ const RULES: readonly [AttemptOutcome, RegExp][] = [
     'tls',
     /x509: |tls: |certificate (signed by unknown authority|has expired|is not valid)|server gave HTTP response to HTTPS client|first record does not look like a TLS handshake/i,
   ],
-  [
-    'unreachable',
-    /connection refused|no route to host|network is unreachable|connection reset by peer|host is down|\bEOF\b/i,
-  ],
+  ['connection-refused', /connection refused/i],
+  ['unreachable', /no route to host|network is unreachable|connection reset by peer|host is down|\bEOF\b/i],
   [
     'unauthorized',
     /unauthorized|authentication required|status code 401|\b401 Unauthorized|invalid username\/password/i,

@@ -2,6 +2,7 @@
 // waiting message, read by the event parser) and the plan of the node's pool (its rendered registries.conf) and of
 // the live policies. Pure. The cause is also the grouping key of the triage channel: (image, cause).
 import type { EventContext } from '../evidence/event-parser.ts';
+import type { AttemptOutcome } from '../evidence/evidence-types.ts';
 import { EventTextParser } from '../evidence/event-parser.ts';
 import type { EvidenceJson } from '../evidence/evidence-json.ts';
 import { toEvidenceJson } from '../evidence/evidence-json.ts';
@@ -78,15 +79,26 @@ function list(xs: string[]): string {
   return `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1] ?? ''}`;
 }
 
-const SOURCE_WORDS: Record<string, string> = {
+// Every outcome has its words (a full Record): a new outcome class does not compile until it is worded here.
+const SOURCE_WORDS: Record<AttemptOutcome, string> = {
+  served: 'served it',
   dns: 'does not resolve from the node',
-  unreachable: 'refuses connections from the node',
+  'connection-refused': 'refuses connections from the node',
+  unreachable: 'cannot be reached from the node (no route or connection reset)',
   timeout: 'does not answer the node in time',
   blocked: 'is blocked on the node (NeverContactSource / blockedRegistries), so it was not contacted',
   'manifest-unknown': 'does not have it either',
   unauthorized: 'asks for credentials the node does not have',
+  forbidden: 'denies the node access to it',
   tls: 'presents a certificate the node does not trust',
+  'rate-limited': 'refuses with "too many requests" (a pull rate limit)',
+  'rejected-by-policy': "served it, and the node's policy.json rejected it",
+  'short-name-ambiguous': 'was not tried (ambiguous short name)',
+  other: 'failed too (other)',
 };
+
+/** Outcomes that mean the node could not talk to the registry at all: a mirror with one of them is down. */
+const NETWORK_FAILURES: ReadonlySet<AttemptOutcome> = new Set(['connection-refused', 'unreachable', 'timeout', 'dns']);
 
 function planRefs(e: Explanation | null): string[] {
   return e === null ? [] : e.pullSources.map((s) => s.reference);
@@ -148,10 +160,7 @@ export function triageImage(i: TriageInput): TriageVerdict {
     );
   }
   const outcome = (o: string): JudgedAttempt | undefined => attempts.find((a) => a.outcome === o);
-  const src =
-    source !== null
-      ? `the source ${host(source.reference)} ${SOURCE_WORDS[source.outcome] ?? `failed too (${source.outcome})`}`
-      : '';
+  const src = source !== null ? `the source ${host(source.reference)} ${SOURCE_WORDS[source.outcome]}` : '';
   const tried = (as: JudgedAttempt[]): string => list(as.map((a) => `${host(a.reference)} (${a.outcome})`));
 
   if (outcome('short-name-ambiguous') !== undefined) {
@@ -223,6 +232,13 @@ export function triageImage(i: TriageInput): TriageVerdict {
       fix.push(
         `add the registry's CA to image.config.openshift.io/cluster spec.additionalTrustedCA (ConfigMap key ${host(source.reference).replace(':', '..')})`,
       );
+    } else if (source?.outcome === 'rate-limited') {
+      cause = 'rate-limited';
+      headline = `no mirror applies to ${i.image} and the source ${host(source.reference)} ${SOURCE_WORDS['rate-limited']}`;
+      fix.push(
+        `mirror ${repoOf(source.reference)} to a registry without a pull limit (oc-mirror) and add an ImageDigestMirrorSet for it`,
+        `or add credentials for ${host(source.reference)} to the cluster pull secret (authenticated pulls get higher limits)`,
+      );
     } else {
       cause = 'source-unreachable';
       headline = `no mirror applies to ${i.image} (${i.nodePlan?.verdict.summary ?? 'no mirror configured for it'}), and ${src}`;
@@ -249,9 +265,9 @@ export function triageImage(i: TriageInput): TriageVerdict {
         ? 'the mirror speaks plain HTTP: list it in image.config spec.registrySources.insecureRegistries'
         : "check the certificate covers the mirror's host name",
     );
-  } else if (mirrors.some((a) => a.outcome === 'unreachable' || a.outcome === 'timeout' || a.outcome === 'dns')) {
+  } else if (mirrors.some((a) => NETWORK_FAILURES.has(a.outcome))) {
     cause = 'mirror-down';
-    const bad = mirrors.filter((a) => a.outcome === 'unreachable' || a.outcome === 'timeout' || a.outcome === 'dns');
+    const bad = mirrors.filter((a) => NETWORK_FAILURES.has(a.outcome));
     headline = `the node could not reach the mirror ${list(bad.map((a) => `${host(a.reference)} (${a.outcome})`))}${source !== null ? `; ${src}` : ''}`;
     fix.push(
       `check that the mirror registry ${host(bad[0]?.reference ?? '')} is up and reachable from ${where} (service, DNS, firewall, proxy noProxy)`,

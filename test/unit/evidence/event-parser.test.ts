@@ -134,8 +134,12 @@ describe('one case per outcome class', () => {
       'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": tls: failed to verify certificate: x509: certificate signed by unknown authority',
     ],
     [
-      'unreachable',
+      'connection-refused',
       'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": dial tcp 10.0.0.9:5000: connect: connection refused',
+    ],
+    [
+      'unreachable',
+      'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": dial tcp 10.0.0.9:5000: connect: no route to host',
     ],
     [
       'dns',
@@ -165,6 +169,30 @@ describe('one case per outcome class', () => {
       expect(e.attempts[0]?.detail).toBe(err);
     });
   }
+  it('other network failures stay unreachable; a refused connection is connection-refused', () => {
+    const ping = 'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": ';
+    const outcomes = [
+      'dial tcp 10.0.0.9:5000: connect: network is unreachable',
+      'read tcp 10.0.0.1:41234->10.0.0.9:5000: read: connection reset by peer',
+      'dial tcp 10.0.0.9:5000: connect: no route to host',
+      'dial tcp 10.0.0.9:5000: connect: connection refused',
+      // through a proxy that refuses: still refused
+      'proxyconnect tcp: dial tcp 10.0.0.3:3128: connect: connection refused',
+      // the resolver refused: a DNS failure, not the registry
+      'dial tcp: lookup mirror.corp on 172.30.0.10:53: read udp 10.0.0.1:5353->172.30.0.10:53: read: connection refused',
+    ].map((err) => {
+      const text = `Failed to pull image "${S}": initializing source docker://${S}: (Mirrors also failed: [${M}: ${ping}${err}]): ${S}: registry quay.io/ns is blocked in /etc/containers/registries.conf or /etc/containers/registries.conf.d`;
+      return parseEventText(text).attempts[0]?.outcome;
+    });
+    expect(outcomes).toEqual([
+      'unreachable',
+      'unreachable',
+      'unreachable',
+      'connection-refused',
+      'connection-refused',
+      'dns',
+    ]);
+  });
   it('rejected-by-policy (SignatureValidationFailed)', () => {
     const e = parseEventText(
       `image pull failed for ${S} because the signature validation failed: Source image rejected: A signature was required, but no signature exists`,
@@ -199,7 +227,7 @@ describe('error-text edge cases', () => {
     );
     expect(r.logical).toBe('q.io/a/b:1');
     expect(r.attempts.map((a) => [a.reference, a.outcome])).toEqual([
-      ['[fd00::1]:5000/a/b:1', 'unreachable'],
+      ['[fd00::1]:5000/a/b:1', 'connection-refused'],
       ['m2.corp/a/b:1', 'manifest-unknown'],
       ['q.io/a/b:1', 'dns'],
     ]);

@@ -28,7 +28,7 @@ interface Outcome {
 /** lab.sh's short_reason classes -> the parser's outcomes. */
 const CLASS: Record<string, AttemptOutcome> = {
   'manifest unknown': 'manifest-unknown',
-  'connection refused': 'unreachable',
+  'connection refused': 'connection-refused',
   'TLS: x509 certificate error': 'tls',
   '401 unauthorized': 'unauthorized',
   'blocked in registries.conf (not contacted)': 'blocked',

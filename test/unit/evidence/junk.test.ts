@@ -82,7 +82,12 @@ describe('junk in, sense out', () => {
 
   it('CRLF line ends alone', () => {
     const e = parse(fixture('m-all-candidates-fail').replace(/\n/g, '\r\n'));
-    expect(e.attempts.map((a) => a.outcome)).toEqual(['manifest-unknown', 'unreachable', 'tls', 'manifest-unknown']);
+    expect(e.attempts.map((a) => a.outcome)).toEqual([
+      'manifest-unknown',
+      'connection-refused',
+      'tls',
+      'manifest-unknown',
+    ]);
     expect(e.finalError).not.toMatch(/\r/);
   });
 

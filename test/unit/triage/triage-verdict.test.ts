@@ -36,7 +36,12 @@ const EXPECTED: [string, TriageCause, RegExp, RegExp][] = [
   ],
   ['unauthorized', 'mirror-unauthorized', /127\.0\.0\.1:5005 refused its credentials/, /pull secret/],
   ['x509', 'mirror-tls', /does not trust 127\.0\.0\.1:5004/, /additionalTrustedCA.*127\.0\.0\.1\.\.5004/],
-  ['mirror-down', 'mirror-down', /could not reach the mirror 127\.0\.0\.1:5009 \(unreachable\)/, /is up and reachable/],
+  [
+    'mirror-down',
+    'mirror-down',
+    /could not reach the mirror 127\.0\.0\.1:5009 \(connection-refused\)/,
+    /is up and reachable/,
+  ],
   ['registry-down', 'source-unreachable', /no mirror applies/, /mirror/],
   ['tag-pull-digest-only-mirror', 'tag-pull-digest-only-mirror', /pulled by tag.*digest-only/, /pull by digest/],
   ['tag-pull-blocked-source', 'tag-pull-digest-only-mirror', /digest-only.*blocked/, /ImageTagMirrorSet/],
