@@ -25,6 +25,21 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
+      // No line over 120 columns (Prettier's printWidth), strings, template literals, comments and URLs included:
+      // Prettier does not break those, this rule makes the build fail on them. Core max-len is deprecated since
+      // ESLint 8.53 but available until 11.0; on ESLint 11 switch to @stylistic/eslint-plugin's max-len.
+      'max-len': [
+        'error',
+        {
+          code: 120,
+          tabWidth: 2,
+          ignoreUrls: false,
+          ignoreComments: false,
+          ignoreStrings: false,
+          ignoreTemplateLiterals: false,
+          ignoreRegExpLiterals: false,
+        },
+      ],
     },
   },
   {

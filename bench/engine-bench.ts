@@ -113,7 +113,8 @@ export function runEngineBench(): { ok: boolean; lines: string[] } {
   );
   lines.push(`render+encode, 100 sources:    ${r100.toFixed(1)} ms`);
   lines.push(
-    `render+encode, 10,000 sources: ${r10k.toFixed(1)} ms (limit 1000 ms; ratio ${(r10k / r100).toFixed(1)}x for 100x the sources)`,
+    `render+encode, 10,000 sources: ${r10k.toFixed(1)} ms (limit 1000 ms; ` +
+      `ratio ${(r10k / r100).toFixed(1)}x for 100x the sources)`,
   );
   return { ok: ratio <= 2 && r10k < 1000, lines };
 }

@@ -1,6 +1,7 @@
 // Bench of the evidence parser: builds logs of 10 MB and 100 MB from the real captured podman/skopeo lines
-// (test/fixtures/podman/*/output.log, the repository's copy of ../shared/fixtures/podman, repeated), parses each in a fresh child process, and prints MB/s and
-// peak memory. A fresh process per size makes each peak its own; the ratio shows memory does not grow with size.
+// (test/fixtures/podman/*/output.log, the repository's copy of ../shared/fixtures/podman, repeated), parses each in a
+// fresh child process, and prints MB/s and peak memory. A fresh process per size makes each peak its own; the ratio
+// shows memory does not grow with size.
 //   npx node bench/evidence-bench.ts [sizesMB...]      (default 10 100)
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
@@ -98,7 +99,10 @@ async function main(): Promise<void> {
       results.push([mb, r]);
       const mbps = r.bytes / 1024 / 1024 / r.seconds;
       console.log(
-        `${String(mb).padStart(4)} MB: ${r.lines} lines in ${r.seconds.toFixed(2)} s = ${mbps.toFixed(1)} MB/s; peak RSS ${(r.peakKiB / 1024).toFixed(1)} MiB (+${((r.peakKiB - base.peakKiB) / 1024).toFixed(1)} MiB over baseline); ${r.attempts} attempts kept, ${r.dropped} older ones dropped`,
+        `${String(mb).padStart(4)} MB: ${r.lines} lines in ${r.seconds.toFixed(2)} s = ${mbps.toFixed(1)} ` +
+          `MB/s; peak RSS ${(r.peakKiB / 1024).toFixed(1)} MiB (+` +
+          `${((r.peakKiB - base.peakKiB) / 1024).toFixed(1)} MiB over baseline); ${r.attempts} attempts ` +
+          `kept, ${r.dropped} older ones dropped`,
       );
     }
     // the event parser (kubelet events, waiting messages, describe pastes) per byte against the log parser, on
@@ -121,7 +125,11 @@ async function main(): Promise<void> {
     rmSync(evFile);
     rmSync(logFile);
     console.log(
-      `events ${evMb} MB: ${ev?.lines ?? 0} lines, ${(evRate / 1024 / 1024).toFixed(1)} MB/s vs the log parser's ${(logRate / 1024 / 1024).toFixed(1)} MB/s (best of 3); peak RSS ${((ev?.peakKiB ?? 0) / 1024).toFixed(1)} MiB; event/log speed per byte = ${(evRate / logRate).toFixed(2)} ${evRate >= logRate ? '(at least as fast)' : 'SLOWER THAN THE LOG PARSER'}`,
+      `events ${evMb} MB: ${ev?.lines ?? 0} lines, ${(evRate / 1024 / 1024).toFixed(1)} MB/s vs the ` +
+        `log parser's ${(logRate / 1024 / 1024).toFixed(1)} MB/s (best of 3); peak ` +
+        `RSS ${((ev?.peakKiB ?? 0) / 1024).toFixed(1)} MiB; event/log speed per byte ` +
+        `= ${(evRate / logRate).toFixed(2)} ` +
+        `${evRate >= logRate ? '(at least as fast)' : 'SLOWER THAN THE LOG PARSER'}`,
     );
     if (evRate < logRate) process.exitCode = 1;
     const first = results[0];
@@ -129,7 +137,9 @@ async function main(): Promise<void> {
     if (first !== undefined && last !== undefined && first !== last) {
       const ratio = last[1].peakKiB / first[1].peakKiB;
       console.log(
-        `peak RSS ratio ${last[0]} MB / ${first[0]} MB = ${ratio.toFixed(2)} (input ratio ${(last[0] / first[0]).toFixed(0)}): ${ratio < 1.5 ? 'memory does not grow with the log size' : 'MEMORY GROWS WITH THE LOG SIZE'}`,
+        `peak RSS ratio ${last[0]} MB / ${first[0]} MB = ${ratio.toFixed(2)} (input ` +
+          `ratio ${(last[0] / first[0]).toFixed(0)}): ` +
+          `${ratio < 1.5 ? 'memory does not grow with the log size' : 'MEMORY GROWS WITH THE LOG SIZE'}`,
       );
       if (ratio >= 1.5) process.exitCode = 1;
     }

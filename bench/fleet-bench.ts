@@ -112,19 +112,23 @@ async function main(): Promise<number> {
     }
     for (const r of results) {
       console.log(
-        `  ${String(r.size).padStart(2)} clusters (one at +${SLOW_MS} ms, the rest +${LATENCY_MS} ms per chunk), median of ${ROUNDS}: ` +
-          `status cluster=all ${r.status.toFixed(0)} ms (sum of the clusters' own times ${r.statusSum.toFixed(0)} ms), why cluster=all ${r.why.toFixed(1)} ms`,
+        `  ${String(r.size).padStart(2)} clusters (one at +${SLOW_MS} ms, the ` +
+          `rest +${LATENCY_MS} ms per chunk), median of ${ROUNDS}: ` +
+          (`status cluster=all ${r.status.toFixed(0)} ms (sum of the clusters' own ` +
+            `times ${r.statusSum.toFixed(0)} ms), why cluster=all ${r.why.toFixed(1)} ms`),
       );
     }
     const [small, large] = results as [(typeof results)[0], (typeof results)[0]];
     const wallRatio = large.status / small.status;
     const sumRatio = large.statusSum / small.statusSum;
     console.log(
-      `  ratio ${large.size}/${small.size} clusters: status wall ${wallRatio.toFixed(2)}x, sum of own times ${sumRatio.toFixed(2)}x (wall follows the slowest cluster, not the sum)`,
+      `  ratio ${large.size}/${small.size} clusters: status wall ${wallRatio.toFixed(2)}x, sum of ` +
+        `own times ${sumRatio.toFixed(2)}x (wall follows the slowest cluster, not the sum)`,
     );
     if (wallRatio > 3) {
       console.log(
-        `  FAIL: status cluster=all grew ${wallRatio.toFixed(2)}x from ${small.size} to ${large.size} clusters (limit 3x)`,
+        `  FAIL: status cluster=all grew ${wallRatio.toFixed(2)}x ` +
+          `from ${small.size} to ${large.size} clusters (limit 3x)`,
       );
       ok = false;
     }

@@ -83,12 +83,15 @@ for (const [name, path, stdin] of cases) {
   const good = !r.refused.startsWith('NOT') && r.refused !== '' && r.ms < 1000 && r.rssMb < 300;
   if (!good) ok = false;
   console.log(
-    `  ${name.padEnd(44)} refused in ${r.ms.toFixed(1).padStart(6)} ms, peak RSS ${r.rssMb.toFixed(0).padStart(3)} MB${good ? '' : `  FAIL (limits: refused, 1000 ms, 300 MB): ${r.refused.slice(0, 120)}`}`,
+    `  ${name.padEnd(44)} refused in ${r.ms.toFixed(1).padStart(6)} ms, peak RSS ` +
+      `${r.rssMb.toFixed(0).padStart(3)} MB` +
+      `${good ? '' : `  FAIL (limits: refused, 1000 ms, 300 MB): ${r.refused.slice(0, 120)}`}`,
   );
 }
 const ratio = (a: number, b: number): string => `${(ms[a]! / Math.max(ms[b]!, 0.01)).toFixed(2)}x`;
 console.log(
-  `  ratio 10^12/10^9 alias nodes: ${ratio(1, 0)} time; ratio 10 GB/100 MB file: ${ratio(5, 4)} time (bounded: no growth with the input)`,
+  `  ratio 10^12/10^9 alias nodes: ${ratio(1, 0)} time; ratio 10 GB/100 MB ` +
+    `file: ${ratio(5, 4)} time (bounded: no growth with the input)`,
 );
 rmSync(tmp, { recursive: true, force: true });
 process.exitCode = ok ? 0 : 1;

@@ -80,13 +80,17 @@ async function main(): Promise<number> {
       const part = (f: (t: PodTimings) => number): number => median(timings.map(f));
       const wall = median(walls);
       console.log(
-        `  ${size} node(s), pod run ${CHECK_MS} ms, median of ${ROUNDS}: wall ${wall} ms, overhead ${wall - CHECK_MS} ms ` +
-          `(create ${part((t) => t.created)} ms, wait beyond the run ${part((t) => (t.finished ?? 0) - t.created - CHECK_MS)} ms, ` +
-          `log ${part((t) => (t.logRead ?? 0) - (t.finished ?? 0))} ms, delete ${part((t) => (t.deleted ?? 0) - (t.logRead ?? 0))} ms)`,
+        `  ${size} node(s), pod run ${CHECK_MS} ms, median of ${ROUNDS}: ` +
+          `wall ${wall} ms, overhead ${wall - CHECK_MS} ms ` +
+          (`(create ${part((t) => t.created)} ms, wait beyond the ` +
+            `run ${part((t) => (t.finished ?? 0) - t.created - CHECK_MS)} ms, `) +
+          (`log ${part((t) => (t.logRead ?? 0) - (t.finished ?? 0))} ms, ` +
+            `delete ${part((t) => (t.deleted ?? 0) - (t.logRead ?? 0))} ms)`),
       );
       if (size > 1) {
         console.log(
-          `    ${size} in parallel: wall ${wall} ms vs slowest node ${median(slowest)} ms vs sum of nodes ${median(sums)} ms (wall/sum ${(wall / median(sums)).toFixed(2)})`,
+          `    ${size} in parallel: wall ${wall} ms vs slowest node ${median(slowest)} ms vs sum ` +
+            `of nodes ${median(sums)} ms (wall/sum ${(wall / median(sums)).toFixed(2)})`,
         );
         if (wall > median(sums) * 0.6) {
           console.log('    FAIL: parallel checks take close to the sum, not the slowest');

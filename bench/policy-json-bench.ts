@@ -46,12 +46,14 @@ for (const n of [100, 10_000]) {
   const evalMs = perOp(() => evaluatePolicy(r.policy, refs[k++ % refs.length]!), 20_000);
   out[n] = { render, text, evalUs: evalMs * 1000 };
   console.log(
-    `  ${String(n).padStart(6)} allowedRegistries: render ${render.toFixed(3)} ms, encode ${text.toFixed(3)} ms, evaluate ${(evalMs * 1000).toFixed(2)} µs per pull`,
+    `  ${String(n).padStart(6)} allowedRegistries: render ${render.toFixed(3)} ms, ` +
+      `encode ${text.toFixed(3)} ms, evaluate ${(evalMs * 1000).toFixed(2)} µs per pull`,
   );
 }
 const ratio = out[10_000]!.evalUs / out[100]!.evalUs;
 console.log(
-  `  evaluate ratio 10,000/100: ${ratio.toFixed(2)}x (limit 3x); render ratio ${(out[10_000]!.render / out[100]!.render).toFixed(0)}x for 100x the entries`,
+  `  evaluate ratio 10,000/100: ${ratio.toFixed(2)}x (limit 3x); render ` +
+    `ratio ${(out[10_000]!.render / out[100]!.render).toFixed(0)}x for 100x the entries`,
 );
 if (ratio > 3) {
   console.log('  FAIL: policy evaluation grows with the list');

@@ -129,7 +129,9 @@ async function main(): Promise<void> {
     const sorted = [...delays].sort((a, b) => a - b);
     const max = sorted.at(-1)!;
     console.log(
-      `  completion reply after the last pool status change: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms, max ${max.toFixed(0)} ms over ${ROLLOUTS} rollouts (limit ${LIMIT_MS} ms)`,
+      `  completion reply after the last pool status change: median ` +
+        `${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms, max ${max.toFixed(0)} ms over ${ROLLOUTS} ` +
+        `rollouts (limit ${LIMIT_MS} ms)`,
     );
     if (max >= LIMIT_MS) ok = false;
 
@@ -156,11 +158,16 @@ async function main(): Promise<void> {
     const perMin = (n * 60_000) / (Date.now() - t0);
     const kinds = new Map<string, number>();
     for (const r of proxy.requests.slice(from)) {
-      const k = `${r.method} ${r.path.split('?')[0]!.split('/').slice(-1).join('/')}${/[?&]watch=true/.test(r.path) ? ' (watch)' : ''}`;
+      const k =
+        `${r.method} ${r.path.split('?')[0]!.split('/').slice(-1).join('/')}` +
+        `${/[?&]watch=true/.test(r.path) ? ' (watch)' : ''}`;
       kinds.set(k, (kinds.get(k) ?? 0) + 1);
     }
     console.log(
-      `  idle API requests: ${n} in ${(IDLE_MS / 1000).toFixed(0)} s = ${perMin.toFixed(1)}/min (${[...kinds].map(([k, v]) => `${k} x${v}`).join(', ') || 'none'}); plus one relist per watched kind every 5 min (7 kinds: 1.4/min)`,
+      `  idle API requests: ${n} in ${(IDLE_MS / 1000).toFixed(0)} s ` +
+        `= ${perMin.toFixed(1)}/min (` +
+        `${[...kinds].map(([k, v]) => `${k} x${v}`).join(', ') || 'none'}); plus one ` +
+        `relist per watched kind every 5 min (7 kinds: 1.4/min)`,
     );
     await idle.stop();
   } finally {

@@ -183,10 +183,13 @@ async function botSide(s: Scenario): Promise<{ ok: boolean; p99: number }> {
     if (s.builds !== undefined)
       console.log(`  policy generations built during the round (in the worker): ${s.builds() - buildsBefore}`);
     console.log(
-      `  ack latency:            p50 ${pct(r.ackMs, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...r.ackMs).toFixed(1)} ms (limit p99 < ${ACK_P99_LIMIT_MS} ms)`,
+      `  ack latency:            p50 ${pct(r.ackMs, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, ` +
+        `max ${Math.max(...r.ackMs).toFixed(1)} ms (limit p99 < ${ACK_P99_LIMIT_MS} ms)`,
     );
     console.log(
-      `  command → thread reply: p50 ${pct(r.replyMs, 50).toFixed(0)} ms, p99 ${pct(r.replyMs, 99).toFixed(0)} ms (excluding the ${CHECK_MS} ms live check; anchor + plan + live reply)`,
+      `  command → thread reply: p50 ${pct(r.replyMs, 50).toFixed(0)} ms, p99 ` +
+        `${pct(r.replyMs, 99).toFixed(0)} ms (excluding the ${CHECK_MS} ms live check; anchor + plan + ` +
+        `live reply)`,
     );
     console.log(`  Web API calls: ${r.calls} (${r.posts} chat.postMessage, ${r.uploads} file uploads of 2 files each)`);
     const once = r.repliesPer.every((n) => n === 1);
@@ -210,7 +213,8 @@ async function scenarios(): Promise<boolean> {
   const t0 = performance.now();
   await generations.start();
   console.log(
-    `  ${SOURCES.toLocaleString('en-US')} sources: first generation built in the worker in ${(performance.now() - t0).toFixed(0)} ms`,
+    `  ${SOURCES.toLocaleString('en-US')} sources: first generation built in ` +
+      `the worker in ${(performance.now() - t0).toFixed(0)} ms`,
   );
   try {
     const large = await botSide({
@@ -223,7 +227,8 @@ async function scenarios(): Promise<boolean> {
     });
     ok = large.ok && ok;
     console.log(
-      `  ack p99 ratio, ${SOURCES.toLocaleString('en-US')} sources (with a rebuild in flight) / example policies: ${(large.p99 / small.p99).toFixed(2)}x`,
+      `  ack p99 ratio, ${SOURCES.toLocaleString('en-US')} sources (with a rebuild in ` +
+        `flight) / example policies: ${(large.p99 / small.p99).toFixed(2)}x`,
     );
   } finally {
     await generations.stop();

@@ -93,7 +93,10 @@ async function memoryRun(
       container: 'app',
       node: `worker-${p % 25}`,
       reason: 'Failed',
-      message: `Failed to pull image "quay.io/bench/app${p % 50}@sha256:${'0'.repeat(64)}": initializing source docker://quay.io/bench/app${p % 50}: (Mirrors also failed: [mirror.corp/bench/app${p % 50}: manifest unknown]): quay.io/bench/app${p % 50}: dial tcp: lookup quay.io: no such host`,
+      message:
+        `Failed to pull image "quay.io/bench/app${p % 50}@sha256:${'0'.repeat(64)}": initializing source ` +
+        `docker://quay.io/bench/app${p % 50}: (Mirrors also failed: [mirror.corp/bench/app${p % 50}: ` +
+        `manifest unknown]): quay.io/bench/app${p % 50}: dial tcp: lookup quay.io: no such host`,
     });
     if (i % 1000 === 999) {
       await n.pass();
@@ -175,7 +178,8 @@ async function clusterRun(): Promise<void> {
     }
     const sorted = [...delays].sort((a, b) => a - b);
     console.log(
-      `  event -> Slack message: median ${sorted[2]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms over ${delays.length} causes (limit 5000 ms)`,
+      `  event -> Slack message: median ${sorted[2]!.toFixed(0)} ms, ` +
+        `max ${sorted.at(-1)!.toFixed(0)} ms over ${delays.length} causes (limit 5000 ms)`,
     );
     if (sorted.at(-1)! >= 5000) ok = false;
 
@@ -198,7 +202,10 @@ async function clusterRun(): Promise<void> {
                 },
                 reason: 'Failed',
                 type: 'Warning',
-                message: `Failed to pull image "quay.io/bench/old${(created + k) % 7}:1": initializing source docker://quay.io/bench/old${(created + k) % 7}:1: reading manifest 1 in quay.io/bench/old: manifest unknown`,
+                message:
+                  `Failed to pull image "quay.io/bench/old${(created + k) % 7}:1": ` +
+                  `initializing source docker://quay.io/bench/old${(created + k) % 7}:1: ` +
+                  `reading manifest 1 in quay.io/bench/old: manifest unknown`,
                 source: { component: 'kubelet', host: 'bench-0' },
               },
             }),
@@ -212,7 +219,11 @@ async function clusterRun(): Promise<void> {
       perMin.push(((channel.events.requests + channel.probe.requests - from) * 60_000) / (Date.now() - t0));
     }
     console.log(
-      `  idle API requests (event watch + resolution probe): ${perMin[0]!.toFixed(1)}/min with 100 pull-failure events, ${perMin[1]!.toFixed(1)}/min with 1,000 (ratio ${perMin[0] === 0 ? (perMin[1] === 0 ? '1 (both 0)' : 'inf') : (perMin[1]! / perMin[0]!).toFixed(2)}); the 3 event watches stay open (resumed on the server's timeout); the probe reads only the ${scenarios.length} pods of the open messages, every ${30} s`,
+      `  idle API requests (event watch + resolution probe): ${perMin[0]!.toFixed(1)}/min with 100 ` +
+        `pull-failure events, ${perMin[1]!.toFixed(1)}/min with 1,000 (ratio ` +
+        `${perMin[0] === 0 ? (perMin[1] === 0 ? '1 (both 0)' : 'inf') : (perMin[1]! / perMin[0]!).toFixed(2)}); ` +
+        `the 3 event watches stay open (resumed on the server's timeout); the probe reads only ` +
+        `the ${scenarios.length} pods of the open messages, every ${30} s`,
     );
     if (perMin[1]! > perMin[0]! + 1) ok = false;
     await channel.stop();
@@ -226,7 +237,10 @@ async function clusterRun(): Promise<void> {
 const small = await memoryRun(1_000, 1_000);
 const large = await memoryRun(50_000, 10_000);
 console.log(
-  `  notifier memory: ${mb(small.heap)} MB heap / +${mb(small.rss)} MB RSS after 1,000 events; ${mb(large.heap)} MB heap / +${mb(large.rss)} MB RSS after 50,000 events over 10,000 pods (${(50_000 / (large.ms / 1000)).toFixed(0)} events/s); heap ratio ${(large.heap / Math.max(small.heap, 1)).toFixed(2)} (limit 100 MB)`,
+  `  notifier memory: ${mb(small.heap)} MB heap / +${mb(small.rss)} MB RSS after 1,000 ` +
+    `events; ${mb(large.heap)} MB heap / +${mb(large.rss)} MB RSS after 50,000 events over 10,000 pods ` +
+    `(${(50_000 / (large.ms / 1000)).toFixed(0)} events/s); heap ratio ` +
+    `${(large.heap / Math.max(small.heap, 1)).toFixed(2)} (limit 100 MB)`,
 );
 if (large.rss > 100 * 1024 * 1024 || large.heap > 100 * 1024 * 1024) ok = false;
 if (process.env.TRIAGE_BENCH_NO_CLUSTER !== '1') await clusterRun();

@@ -56,11 +56,13 @@ let rerouted = 0;
 whatIf({ current, proposed: change, images: small }); // warm-up
 const t1k = time(() => whatIf({ current, proposed: change, images: small }), 5);
 const t10k = time(() => (rerouted = whatIf({ current, proposed: change, images: large }).rerouted.length), 5);
-// The machine is shared (2 cores, many processes): the limits apply to the best of the rounds, the median is printed too.
+// The machine is shared (2 cores, many processes): the limits apply to the best of the rounds, the median is printed
+// too.
 const ok1 = t10k.min < 2000;
 console.log(`  what-if, 10,000 sources, 1,000 images:  ${t1k.min.toFixed(0)} ms (median ${t1k.median.toFixed(0)})`);
 console.log(
-  `  what-if, 10,000 sources, 10,000 images: ${t10k.min.toFixed(0)} ms (median ${t10k.median.toFixed(0)}; ${rerouted} rerouted; limit 2000 ms) ratio 10,000/1,000 images: ${(t10k.min / t1k.min).toFixed(2)}x`,
+  `  what-if, 10,000 sources, 10,000 images: ${t10k.min.toFixed(0)} ms (median ${t10k.median.toFixed(0)}; ` +
+    `${rerouted} rerouted; limit 2000 ms) ratio 10,000/1,000 images: ${(t10k.min / t1k.min).toFixed(2)}x`,
 );
 
 // --fix: the proof on top of an answer already computed (the explanation is what `why` prints anyway).
@@ -79,7 +81,8 @@ const fix100 = time(() => proposeFix({ reference: image, policies: small100, exp
 const ok2 = fix.min < 10;
 console.log(`  --fix adds, 100 sources:    ${fix100.min.toFixed(2)} ms (median ${fix100.median.toFixed(2)})`);
 console.log(
-  `  --fix adds, 10,000 sources: ${fix.min.toFixed(2)} ms (median ${fix.median.toFixed(2)}; ${e.verdict.code} -> ${verdictAfter}; limit 10 ms) ratio ${(fix.min / fix100.min).toFixed(2)}x for 100x the sources`,
+  `  --fix adds, 10,000 sources: ${fix.min.toFixed(2)} ms (median ${fix.median.toFixed(2)}; ${e.verdict.code} ` +
+    `-> ${verdictAfter}; limit 10 ms) ratio ${(fix.min / fix100.min).toFixed(2)}x for 100x the sources`,
 );
 if (!ok1 || !ok2) {
   console.log('  FAIL: over a limit');

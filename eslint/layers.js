@@ -46,7 +46,10 @@ export const LAYERS = {
   },
 };
 
-/** The src/ folder a file belongs to ('main' for src/main.ts), '' for a file directly in src/ that is not main.ts, null outside src/. */
+/**
+ * The src/ folder a file belongs to ('main' for src/main.ts), '' for a file directly in src/ that is not main.ts, null
+ * outside src/.
+ */
 export function folderOf(file, srcDir) {
   const rel = path.relative(srcDir, file);
   if (rel.startsWith('..') || path.isAbsolute(rel)) return null;
@@ -60,19 +63,29 @@ export function importProblem(fromFile, spec, srcDir) {
   const from = folderOf(fromFile, srcDir);
   if (from === null) return null;
   if (from === '' || LAYERS[from] === undefined) {
-    return `src/${from || path.basename(fromFile)} is in no layer: put the file in a folder listed in eslint/layers.js and docs/architecture.md`;
+    return (
+      `src/${from || path.basename(fromFile)} is in no layer: put the file in a ` +
+      `folder listed in eslint/layers.js and docs/architecture.md`
+    );
   }
   const rule = LAYERS[from];
   if (spec.startsWith('.')) {
     const to = folderOf(path.resolve(path.dirname(fromFile), spec), srcDir);
     if (to === null || to === from) return null;
     if (rule.may.includes(to)) return null;
-    return `src/${from} (${rule.layer}) may not import src/${to === 'main' ? 'main.ts' : to}: it may import ${rule.may.length ? rule.may.map((f) => `src/${f}`).join(', ') : 'nothing outside its folder'} (docs/architecture.md)`;
+    const allowed = rule.may.length ? rule.may.map((f) => `src/${f}`).join(', ') : 'nothing outside its folder';
+    return (
+      `src/${from} (${rule.layer}) may not import src/${to === 'main' ? 'main.ts' : to}: ` +
+      `it may import ${allowed} (docs/architecture.md)`
+    );
   }
   if (rule.packages === undefined) return null;
   const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
   if (rule.packages.includes(pkg) || rule.packages.includes(spec)) return null;
-  return `src/${from} (${rule.layer}) may not use '${spec}': it stays free of I/O and frameworks (allowed: ${rule.packages.join(', ') || 'none'}; docs/architecture.md)`;
+  return (
+    `src/${from} (${rule.layer}) may not use '${spec}': it stays free of I/O and frameworks ` +
+    `(allowed: ${rule.packages.join(', ') || 'none'}; docs/architecture.md)`
+  );
 }
 
 /** @type {import('eslint').ESLint.Plugin} */

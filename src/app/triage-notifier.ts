@@ -166,7 +166,9 @@ export class TriageNotifier {
         if (r === 'reopened' && g?.ts != null)
           replies.push({
             ts: g.ts,
-            text: `:rotating_light: failing again: ${e.namespace}/${e.pod} on ${e.node ?? 'its node'} (${failure.cause})`,
+            text:
+              `:rotating_light: failing again: ${e.namespace}/${e.pod} ` +
+              `on ${e.node ?? 'its node'} (${failure.cause})`,
           });
         continue;
       }
@@ -208,7 +210,9 @@ export class TriageNotifier {
         if (resolvePods(this.state, key, done, now) && g?.ts != null) {
           replies.push({
             ts: g.ts,
-            text: `:white_check_mark: resolved: the ${groupCounts(g).pods} pod(s) that could not pull \`${g.image}\` (${g.cause}) pull now or are gone`,
+            text:
+              `:white_check_mark: resolved: the ${groupCounts(g).pods} pod(s) that could ` +
+              `not pull \`${g.image}\` (${g.cause}) pull now or are gone`,
           });
         }
       }

@@ -1,6 +1,7 @@
 // `icsp evidence LOGFILE|- [--image REF] [--registries-conf FILE] [--json]`: reads a podman/skopeo debug log
-// (or CRI-O journal lines, or what the kubelet said: an event, a waiting message, `oc describe pod`), says which candidates were tried, which one served, why the others failed, and
-// whether that matches the plan the engine predicts from the node's registries.conf.
+// (or CRI-O journal lines, or what the kubelet said: an event, a waiting message, `oc describe pod`), says which
+// candidates were tried, which one served, why the others failed, and whether that matches the plan the engine predicts
+// from the node's registries.conf.
 import { ByteBudget, readFileBounded } from '../files/bounded-read.ts';
 import { inputLimitsFromEnv, InputLimitError } from '../files/input-limits.ts';
 import type { InputLimits } from '../files/input-limits.ts';

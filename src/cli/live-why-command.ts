@@ -20,10 +20,13 @@ import type { CliIo } from './io.ts';
 import { errorText, foldLines } from '../domain/error-text.ts';
 import { positionalsLast } from './argv.ts';
 
-export const LIVE_USAGE = `usage: icsp why IMAGE --live [--node NAME | --pool NAME | --nodes all|N] [--kubeconfig PATH] [--debug-image REF] [--json]
+export const LIVE_USAGE =
+  `usage: icsp why IMAGE --live [--node NAME | --pool NAME | --nodes all|N]` +
+  ` [--kubeconfig PATH] [--debug-image REF] [--json]
   Runs 'podman pull --log-level debug' on the node(s) in a short-lived debug pod (namespace icsp-bot-debug) and
   compares what happened with the plan of the cluster's live ICSP/IDMS/ITMS. Default: one Ready worker.
-  Environment: KUBECONFIG, ICSP_DEBUG_IMAGE, ICSP_DEBUG_NAMESPACE, ICSP_DEBUG_DEADLINE_SECONDS, ICSP_LIVE_NODE_CONCURRENCY.
+  Environment: KUBECONFIG, ICSP_DEBUG_IMAGE, ICSP_DEBUG_NAMESPACE, ICSP_DEBUG_DEADLINE_SECONDS,` +
+  ` ICSP_LIVE_NODE_CONCURRENCY.
 `;
 
 class Usage extends Error {}

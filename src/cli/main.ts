@@ -38,33 +38,40 @@ import { whatIfCommand } from './what-if-command.ts';
 import { readWhatIfClusterState } from '../cluster/what-if-state.ts';
 import { fixedPolicySource, planWhy } from '../app/why.ts';
 
-export const USAGE = `icsp — why an OpenShift node pulls an image from where it does (ICSP / IDMS / ITMS mirrors)
+/** The column where a command's description starts in USAGE. */
+const DESC = ' '.repeat(56);
+
+export const USAGE =
+  `icsp — why an OpenShift node pulls an image from where it does (ICSP / IDMS / ITMS mirrors)
 
 Usage:
   icsp why IMAGE --policies PATH... [--short-name-mode MODE] [--json]
-                                                        explain the pull plan from policy YAML (files, dirs, - for stdin)
+${DESC}explain the pull plan from policy YAML (files, dirs, - for stdin)
   icsp why IMAGE --policies PATH... --fix [--mirror LOCATION] [--json]
-                                                        plus the YAML that fixes the pull, proven by re-explaining with it
-  icsp why IMAGE --registries-conf FILE [--registries-conf-d DIR] [--policy-json-file FILE] [--short-name-mode MODE] [--json]
-                                                        explain from a node's actual registries.conf
+${DESC}plus the YAML that fixes the pull, proven by re-explaining with it
+  icsp why IMAGE --registries-conf FILE [--registries-conf-d DIR] [--policy-json-file FILE]` +
+  ` [--short-name-mode MODE] [--json]
+${DESC}explain from a node's actual registries.conf
   icsp why IMAGE --live [--node NAME | --pool NAME | --nodes all|N] [--kubeconfig PATH] [--debug-image REF] [--json]
-                                                        run the podman check on nodes in short-lived debug pods
+${DESC}run the podman check on nodes in short-lived debug pods
   icsp why --pod NAMESPACE/NAME [--kubeconfig PATH] [--json]
-                                                        why a pod cannot pull: its events and its node's plan, no debug pod
+${DESC}why a pod cannot pull: its events and its node's plan, no debug pod
   icsp resolve IMAGE --registries-conf FILE [--registries-conf-d DIR] [--short-name-mode MODE] [--json]
   icsp resolve IMAGE --policies PATH... [--short-name-mode MODE] [--json]
-                                                        the ordered pull sources, as containers/image computes them
+${DESC}the ordered pull sources, as containers/image computes them
   icsp render --policies PATH... [--layout 4.19|4.13] [--json]
-                                                        the /etc/containers/registries.conf the MCO writes
+${DESC}the /etc/containers/registries.conf the MCO writes
   icsp render --policies PATH... --policy-json [--json]  the /etc/containers/policy.json the MCO writes (exact bytes)
   icsp evidence LOGFILE|- [--image REF] [--policies PATH... | --registries-conf FILE] [--json]
-                                                        read a 'podman pull --log-level debug' log, a kubelet event
-                                                        or an 'oc describe pod' paste into evidence
+${DESC}read a 'podman pull --log-level debug' log, a kubelet event
+${DESC}or an 'oc describe pod' paste into evidence
   ${STATUS_USAGE}
-  icsp what-if --policies CURRENT... --proposed FILE_OR_DIR... [--remove KIND/NAME]... [--images FILE] [--pools FILE] [--json]
+  icsp what-if --policies CURRENT... --proposed FILE_OR_DIR... [--remove KIND/NAME]...` +
+  ` [--images FILE] [--pools FILE] [--json]
   icsp what-if --kubeconfig PATH --proposed FILE_OR_DIR... [--remove KIND/NAME]... [--json]
-                                                        what applying the objects does: MCO verdict, file diff, drain/reboot per pool, rerouted images
-  icsp migrate-icsp --policies PATH...                  ImageDigestMirrorSets for the ICSPs, as 'oc adm migrate icsp' writes them
+${DESC}what applying the objects does: MCO verdict, file diff, drain/reboot per pool, rerouted images
+  icsp migrate-icsp --policies PATH...                  ImageDigestMirrorSets for the ICSPs, as ` +
+  `'oc adm migrate icsp' writes them
   icsp help | --version
 
 A short name (busybox, synology/synology-csi:v1.2.0) is resolved as CRI-O does: an alias, else one candidate per
@@ -243,7 +250,9 @@ async function resolveCmd(p: Parsed, io: CliIo): Promise<number> {
       write(
         io,
         'stdout',
-        `  ${i + 1}. ${s.reference}  ${s.mirror ? 'mirror' : 'source'}${s.insecure ? ' insecure' : ''}${s.pullFromMirror ? ` ${s.pullFromMirror}` : ''}${s.blocked ? ` BLOCKED by ${s.blockedBy}` : ''}${s.candidate !== undefined && r.shortName !== null ? `  [candidate ${s.candidate}]` : ''}\n`,
+        `  ${i + 1}. ${s.reference}  ${s.mirror ? 'mirror' : 'source'}${s.insecure ? ' insecure' : ''}` +
+          `${s.pullFromMirror ? ` ${s.pullFromMirror}` : ''}${s.blocked ? ` BLOCKED by ${s.blockedBy}` : ''}` +
+          `${s.candidate !== undefined && r.shortName !== null ? `  [candidate ${s.candidate}]` : ''}\n`,
       ),
     );
   }

@@ -1,7 +1,7 @@
-// `icsp status [--pool-selector SEL] [--kubeconfig PATH] [--json]`: per MachineConfigPool, whether the current mirror configuration
-// (the render of the cluster's ICSP/IDMS/ITMS/Image) has reached every node, the progress, and what is stuck. Uses
-// the kubeconfig (--kubeconfig, KUBECONFIG, ~/.kube/config or in-cluster: src/cluster/kubeconfig.ts). Exit 0 when every pool is up to date, 1 when not, 2 on
-// bad usage or when the cluster cannot be read.
+// `icsp status [--pool-selector SEL] [--kubeconfig PATH] [--json]`: per MachineConfigPool, whether the current mirror
+// configuration (the render of the cluster's ICSP/IDMS/ITMS/Image) has reached every node, the progress, and what is
+// stuck. Uses the kubeconfig (--kubeconfig, KUBECONFIG, ~/.kube/config or in-cluster: src/cluster/kubeconfig.ts). Exit
+// 0 when every pool is up to date, 1 when not, 2 on bad usage or when the cluster cannot be read.
 import { parseArgs } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CLI_KUBECONFIG_HINT, loadKubeconfig } from '../cluster/kubeconfig.ts';
@@ -11,7 +11,8 @@ import { EXIT } from './io.ts';
 import { errorText } from '../domain/error-text.ts';
 
 export const STATUS_USAGE =
-  'icsp status [--pool-selector LABELSELECTOR] [--kubeconfig PATH] [--json]   per pool: has the current mirror config reached every node';
+  'icsp status [--pool-selector LABELSELECTOR] [--kubeconfig PATH] [--json]   ' +
+  'per pool: has the current mirror config reached every node';
 
 export async function statusCommand(
   args: string[],
@@ -57,7 +58,8 @@ export async function statusCommand(
   const allUp = report.lines.every((l) => l.upToDate);
   if (values.json === true) {
     io.stdout.write(
-      `${JSON.stringify({ pools: report.lines, renderError: report.expected.error, warnings: report.warnings }, null, 2)}\n`,
+      JSON.stringify({ pools: report.lines, renderError: report.expected.error, warnings: report.warnings }, null, 2) +
+        '\n',
     );
   } else {
     if (report.lines.length === 0) io.stdout.write('no MachineConfigPools\n');

@@ -20,7 +20,9 @@ import type { ReadClusterState } from '../ports/what-if.ts';
 import { EXIT } from './io.ts';
 import type { CliIo } from './io.ts';
 
-export const WHAT_IF_USAGE = `usage: icsp what-if --policies CURRENT... --proposed FILE_OR_DIR... [--remove KIND/NAME]... [--images FILE] [--pools FILE] [--json]
+export const WHAT_IF_USAGE =
+  `usage: icsp what-if --policies CURRENT... --proposed FILE_OR_DIR... [--remove KIND/NAME]...` +
+  ` [--images FILE] [--pools FILE] [--json]
        icsp what-if --kubeconfig PATH --proposed FILE_OR_DIR... [--remove KIND/NAME]... [--json]
   What applying the proposed ICSP/IDMS/ITMS/Image objects (files, directories such as oc-mirror's
   cluster-resources/, - for stdin) does: whether the MCO accepts it, the registries.conf difference, drain/reboot per
@@ -38,7 +40,8 @@ async function readText(path: string): Promise<string> {
     const code = (e as NodeJS.ErrnoException).code;
     throw new EngineError(
       'input',
-      `${path}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : String(e)}`,
+      `${path}: ` +
+        (code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : String(e)),
     );
   }
 }
@@ -96,7 +99,8 @@ export async function whatIfCommand(args: string[], io: CliIo, readCluster?: Rea
     // oc-mirror's cluster-resources/ also holds CatalogSources, ClusterCatalogs, signature ConfigMaps, UpdateServices.
     for (const w of proposedLoaded.warnings)
       notes.push(
-        `--proposed: ${w.replace(/^(.*): skipped (\S+): not a kind icsp reads.*$/, '$1: ignored $2 (not a mirror object)')}`,
+        `--proposed: ` +
+          `${w.replace(/^(.*): skipped (\S+): not a kind icsp reads.*$/, '$1: ignored $2 (not a mirror object)')}`,
       );
     let current: PolicySet;
     let images: ImageUsage | undefined;

@@ -49,7 +49,8 @@ export async function resolveDebugImage(
       code === 404
         ? `no ImageStream ${namespace}/${name} (or no image.openshift.io API on this cluster)`
         : code === 403
-          ? `not allowed to get ImageStream ${namespace}/${name} (optional Role icsp-bot-tools-image in manifests/rbac.yaml)`
+          ? `not allowed to get ImageStream ${namespace}/${name} (optional ` +
+            `Role icsp-bot-tools-image in manifests/rbac.yaml)`
           : `cannot read ImageStream ${namespace}/${name}: ${errorText(err)}`;
   }
   return { image: fallback, source: 'fallback', note };

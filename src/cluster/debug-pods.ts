@@ -141,15 +141,29 @@ export function describeCreateError(err: unknown, node: string, namespace: strin
   const s = kubeStatus(err);
   if (s?.code === 403) {
     if (/violates PodSecurity/i.test(s.message)) {
-      return `Pod Security admission forbids the debug pod in namespace ${namespace} (${foldLines(s.message, 300)}): label the namespace pod-security.kubernetes.io/enforce=privileged (manifests/namespaces.yaml)`;
+      return (
+        `Pod Security admission forbids the debug pod in namespace ${namespace} (${foldLines(s.message, 300)}): ` +
+        `label the namespace pod-security.kubernetes.io/enforce=privileged (manifests/namespaces.yaml)`
+      );
     }
     if (/security context constraint|securitycontextconstraints/i.test(s.message)) {
-      return `SCC admission forbids the debug pod (${foldLines(s.message, 300)}): ServiceAccount ${namespace}/${serviceAccount} needs "use" on SCC privileged (RoleBinding to system:openshift:scc:privileged in manifests/rbac.yaml)`;
+      return (
+        `SCC admission forbids the debug pod (${foldLines(s.message, 300)}): ` +
+        `ServiceAccount ${namespace}/${serviceAccount} needs "use" on SCC privileged ` +
+        `(RoleBinding to system:openshift:scc:privileged in manifests/rbac.yaml)`
+      );
     }
     if (/service ?account/i.test(s.message) && !/cannot create resource/.test(s.message)) {
-      return `cannot create the debug pod on ${node}: ${foldLines(s.message, 300)} (ServiceAccount ${namespace}/${serviceAccount} must exist: manifests/serviceaccounts.yaml)`;
+      return (
+        `cannot create the debug pod on ${node}: ${foldLines(s.message, 300)} ` +
+        `(ServiceAccount ${namespace}/${serviceAccount} must exist: manifests/serviceaccounts.yaml)`
+      );
     }
-    return `cannot create the debug pod on ${node}: forbidden: ${foldLines(s.message, 300)}; the bot's ServiceAccount needs "create" on pods in namespace ${namespace} (Role icsp-bot-debug in manifests/rbac.yaml)`;
+    return (
+      `cannot create the debug pod on ${node}: forbidden: ${foldLines(s.message, 300)}; the bot's ` +
+      `ServiceAccount needs "create" on pods in namespace ${namespace} (Role icsp-bot-debug in ` +
+      `manifests/rbac.yaml)`
+    );
   }
   return describeKubeError(err, `create the debug pod on ${node} in namespace ${namespace}`);
 }
@@ -264,7 +278,11 @@ export class DebugPods {
             log: '',
             timings,
             notes,
-            error: `the debug image ${o.image} cannot be pulled on ${o.node} (${seen.reason}${seen.message ? `: ${foldLines(seen.message, 300)}` : ''}): a mirror problem is suspected; set ICSP_DEBUG_IMAGE (CLI: --debug-image) to a debug image the node can pull (a mirrored tools or support-tools image)`,
+            error:
+              `the debug image ${o.image} cannot be pulled on ${o.node} (${seen.reason}` +
+              `${seen.message ? `: ${foldLines(seen.message, 300)}` : ''}): a mirror problem is suspected; set ` +
+              `ICSP_DEBUG_IMAGE (CLI: --debug-image) to a debug image the node can pull (a mirrored tools or ` +
+              `support-tools image)`,
           };
         case 'start-failure':
           return {
@@ -282,7 +300,9 @@ export class DebugPods {
             log: '',
             timings,
             notes,
-            error: `the debug pod on ${o.node} was evicted or preempted before it finished (${foldLines(seen.message, 300)})`,
+            error:
+              `the debug pod on ${o.node} was evicted or preempted before ` +
+              `it finished (${foldLines(seen.message, 300)})`,
           };
         case 'deadline':
           return {
@@ -291,7 +311,9 @@ export class DebugPods {
             log: await this.readLog(name).catch(() => ''),
             timings,
             notes,
-            error: `the check on ${o.node} did not finish within its ${s.deadlineSeconds} s deadline (activeDeadlineSeconds): the pod was stopped and deleted`,
+            error:
+              `the check on ${o.node} did not finish within its ${s.deadlineSeconds} s ` +
+              `deadline (activeDeadlineSeconds): the pod was stopped and deleted`,
           };
         case 'timeout':
           return {
@@ -300,7 +322,9 @@ export class DebugPods {
             log: hasStarted(seen.pod) ? await this.readLog(name).catch(() => '') : '',
             timings,
             notes,
-            error: `the check on ${o.node} did not finish within ${Math.round(deadlineMs / 1000)} s (deadline ${s.deadlineSeconds} s; ${lastWaiting(seen.pod)}): the pod was deleted`,
+            error:
+              `the check on ${o.node} did not finish within ${Math.round(deadlineMs / 1000)} s ` +
+              `(deadline ${s.deadlineSeconds} s; ${lastWaiting(seen.pod)}): the pod was deleted`,
           };
         case 'gone':
           return {
@@ -309,7 +333,9 @@ export class DebugPods {
             log: '',
             timings,
             notes,
-            error: `the debug pod on ${o.node} disappeared before it finished (deleted by someone else, or the node was removed)`,
+            error:
+              `the debug pod on ${o.node} disappeared before it finished ` +
+              `(deleted by someone else, or the node was removed)`,
           };
         case 'aborted':
           return {
@@ -347,7 +373,9 @@ export class DebugPods {
           log,
           timings,
           notes,
-          error: `the debug pod on ${o.node} failed before its container ran (${pod.status.reason ?? ''}${pod.status.message ? `: ${foldLines(pod.status.message, 300)}` : ''})`,
+          error:
+            `the debug pod on ${o.node} failed before its container ran (${pod.status.reason ?? ''}` +
+            `${pod.status.message ? `: ${foldLines(pod.status.message, 300)}` : ''})`,
         };
       }
       return { ok: true, pod: name, log, exitCode, timings, notes };

@@ -16,7 +16,8 @@ const MAX_KUBECONFIG_BYTES = 1024 * 1024;
 function checkName(name: string, where: string): void {
   if (!isClusterName(name)) {
     throw new Error(
-      `${where}: ${JSON.stringify(name)} is not usable as a cluster name (letters, digits, ".", "-", "_", "@", ":", "/"; not "all")`,
+      `${where}: ${JSON.stringify(name)} is not usable as a cluster name ` +
+        `(letters, digits, ".", "-", "_", "@", ":", "/"; not "all")`,
     );
   }
 }
@@ -31,7 +32,8 @@ export function fleetFromDirectory(dir: string): FleetMember[] {
     entries = readdirSync(dir).sort();
   } catch (e) {
     throw new Error(
-      `ICSP_KUBECONFIGS: cannot read the directory ${dir} (${e instanceof Error ? e.message : String(e)}): mount the Secret of kubeconfigs there`,
+      `ICSP_KUBECONFIGS: cannot read the directory ${dir} (` +
+        `${e instanceof Error ? e.message : String(e)}): mount the Secret of kubeconfigs there`,
       { cause: e },
     );
   }
@@ -82,7 +84,8 @@ export function fleetFromContexts(base: KubeConfig, which: string): FleetMember[
   return wanted.map((name) => {
     if (!available.includes(name))
       throw new Error(
-        `ICSP_KUBECONFIG_CONTEXTS: no context ${JSON.stringify(name)} in the kubeconfig (it has: ${available.join(', ') || 'none'})`,
+        `ICSP_KUBECONFIG_CONTEXTS: no context ${JSON.stringify(name)} in the ` +
+          `kubeconfig (it has: ${available.join(', ') || 'none'})`,
       );
     checkName(name, 'ICSP_KUBECONFIG_CONTEXTS');
     const kc = new KubeConfig();

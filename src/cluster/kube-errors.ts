@@ -26,11 +26,17 @@ export function describeKubeError(err: unknown, what: string): string {
   if (s === undefined) {
     const m = messageOf(err);
     if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|fetch failed/i.test(m))
-      return `cannot ${what}: the cluster API is unreachable (${m.split('\n')[0]}); check the kubeconfig and the network`;
+      return (
+        `cannot ${what}: the cluster API is unreachable ` +
+        `(${m.split('\n')[0]}); check the kubeconfig and the network`
+      );
     return `cannot ${what}: ${m.split('\n')[0]}`;
   }
   if (s.code === 403)
-    return `cannot ${what}: forbidden (${s.message}); the bot's ServiceAccount lacks this permission: apply manifests/ (oc apply -k manifests/)`;
+    return (
+      `cannot ${what}: forbidden (${s.message}); the bot's ServiceAccount lacks ` +
+      `this permission: apply manifests/ (oc apply -k manifests/)`
+    );
   if (s.code === 401) return `cannot ${what}: unauthorized: the token is invalid or expired`;
   if (s.code === 404) return `cannot ${what}: not found (${s.message})`;
   return `cannot ${what}: ${s.code} ${s.reason}: ${s.message}`;

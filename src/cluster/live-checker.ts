@@ -88,7 +88,8 @@ function stalenessWarnings(snap: Pick<PolicySnapshot, 'stale' | 'missingKinds' |
     w.push({
       code: 'live-policies-stale',
       message:
-        "The bot's view of the cluster's mirror policies may be stale: its watches have not heard from the API server recently (they keep retrying). The plan is from the last state seen.",
+        "The bot's view of the cluster's mirror policies may be stale: its watches have not heard from " +
+        'the API server recently (they keep retrying). The plan is from the last state seen.',
     });
   if (snap.missingKinds.length > 0)
     w.push({
@@ -265,7 +266,8 @@ export class ClusterLiveChecker implements LiveChecker {
       const notes: string[] = [];
       if (req.plan !== undefined && held === undefined)
         notes.push(
-          `the mirror policies changed since the plan was shown: the nodes were compared with the current policies (generation ${lease.generation.id})`,
+          `the mirror policies changed since the plan was shown: the nodes were compared ` +
+            `with the current policies (generation ${lease.generation.id})`,
         );
       return await this.checkNodes(req, ref, image, plan, lease, notes, signal);
     } finally {
@@ -294,7 +296,9 @@ export class ClusterLiveChecker implements LiveChecker {
     const debugImage = await bounded(this.debugImage(), apiBound, 'find the debug image', signal);
     if (debugImage.source === 'fallback')
       notes.push(
-        `debug image ${debugImage.image} (oc debug's fallback: ${debugImage.note ?? 'no tools ImageStream'}); set ICSP_DEBUG_IMAGE to a mirrored image if nodes cannot pull it`,
+        `debug image ${debugImage.image} (oc debug's fallback: ` +
+          `${debugImage.note ?? 'no tools ImageStream'}); set ICSP_DEBUG_IMAGE to a mirrored image if ` +
+          `nodes cannot pull it`,
       );
     // Every node is judged against the generation's render (built once per change of the policies, off the loop).
     const results = await mapLimit(nodes, this.settings.concurrency ?? 5, (n) =>
@@ -320,7 +324,9 @@ export class ClusterLiveChecker implements LiveChecker {
     if (!state.ready) {
       // The pod tolerates every taint, but a NotReady kubelet does not report back: the check would only wait
       // for its deadline. Refuse at once, with the node's own reason.
-      const error = `node ${name} is NotReady (${state.notReadyReason ?? 'unknown'}): not checked, a debug pod would not run or report there; check another node or fix the node first`;
+      const error =
+        `node ${name} is NotReady (${state.notReadyReason ?? 'unknown'}): not checked, a debug ` +
+        `pod would not run or report there; check another node or fix the node first`;
       return {
         ...base,
         verdict: { code: 'check-failed', summary: error, reasons: [...shared] },
@@ -331,7 +337,8 @@ export class ClusterLiveChecker implements LiveChecker {
     const notes = [...shared];
     if (state.unschedulable)
       notes.push(
-        `node ${name} is unschedulable (cordoned, e.g. by a MachineConfig rollout): checked anyway, the debug pod is pinned to it and tolerates every taint`,
+        `node ${name} is unschedulable (cordoned, e.g. by a MachineConfig rollout): ` +
+          `checked anyway, the debug pod is pinned to it and tolerates every taint`,
       );
     const run = await this.pods.run({
       node: name,

@@ -122,7 +122,8 @@ async function readMachineConfiguration(
     const code = kubeStatus(e)?.code;
     if (code !== 404)
       notes.push(
-        `${describeKubeError(e, 'read MachineConfiguration cluster')}: disruption per the MCO rules without a NodeDisruptionPolicy`,
+        `${describeKubeError(e, 'read MachineConfiguration cluster')}: ` +
+          `disruption per the MCO rules without a NodeDisruptionPolicy`,
       );
   }
   return machineConfiguration;

@@ -32,7 +32,8 @@ export const MARK = {
  * is never part of the script text. podman authenticates with the kubelet's pull secret, as CRI-O does. An image
  * that was not in the node's storage before the check is removed after it; one that was there is left alone.
  */
-export const CHECK_SCRIPT = `set -u
+export const CHECK_SCRIPT =
+  `set -u
 img="$1"
 for f in /etc/containers/registries.conf /etc/containers/registries.conf.d/*.conf; do
   [ -f "$f" ] || continue
@@ -41,7 +42,9 @@ for f in /etc/containers/registries.conf /etc/containers/registries.conf.d/*.con
   echo "${MARK.confEnd}"
 done
 # CRI-O reads crio.conf, then every file under crio.conf.d whatever its name (OpenShift: 00-default)
-{ [ -f /etc/crio/crio.conf ] && echo /etc/crio/crio.conf; [ -d /etc/crio/crio.conf.d ] && find /etc/crio/crio.conf.d -type f 2>/dev/null | LC_ALL=C sort; } | while IFS= read -r f; do
+{ [ -f /etc/crio/crio.conf ] && echo /etc/crio/crio.conf;` +
+  ` [ -d /etc/crio/crio.conf.d ] && find /etc/crio/crio.conf.d -type f 2>/dev/null | LC_ALL=C sort; }` +
+  ` | while IFS= read -r f; do
   echo "${MARK.crioBegin}$f"
   cat "$f"
   echo

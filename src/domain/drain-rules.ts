@@ -40,7 +40,8 @@ export function forecastDisruption(before: RegistriesConf, after: RegistriesConf
       if (was !== undefined) {
         if (m.pullFromMirror !== was.pullFromMirror && m.pullFromMirror !== 'digest-only')
           reasons.push(
-            `${key(old)}: mirror ${m.location} pull-from-mirror ${was.pullFromMirror || 'all'} -> ${m.pullFromMirror || 'all'}`,
+            `${key(old)}: mirror ${m.location} pull-from-mirror ` +
+              `${was.pullFromMirror || 'all'} -> ${m.pullFromMirror || 'all'}`,
           );
       } else if (m.pullFromMirror !== 'digest-only' && !cur.mirrorByDigestOnly) {
         reasons.push(`${key(old)}: added mirror ${m.location} is not digest-only`);

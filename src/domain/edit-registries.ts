@@ -25,7 +25,8 @@ export function mirrorsAdjustedForNestedScope(
   )) {
     throw new EngineError(
       'render',
-      `internal error: mirrorsAdjustedForNestedScope(${JSON.stringify(mirroredScope)}, ${JSON.stringify(subScope)}) not nested`,
+      `internal error: mirrorsAdjustedForNestedScope(` +
+        `${JSON.stringify(mirroredScope)}, ${JSON.stringify(subScope)}) not nested`,
     );
   }
   const suffix = subScope.slice(mirroredScope.length);

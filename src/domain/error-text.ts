@@ -4,7 +4,9 @@
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
-/** Control characters (ESC sequences, a lone CR, bidi overrides) that could rewrite a terminal or hide text, escaped. */
+/**
+ * Control characters (ESC sequences, a lone CR, bidi overrides) that could rewrite a terminal or hide text, escaped.
+ */
 export function escapeControl(s: string): string {
   return s.replace(CONTROL, (c) => {
     const n = c.charCodeAt(0);
@@ -26,7 +28,10 @@ export function errorText(e: unknown, max = Number.POSITIVE_INFINITY): string {
   return m.length > max ? `${m.slice(0, max - 1)}…` : m;
 }
 
-/** Text with its line breaks (and the blanks around them) folded into one space, control characters escaped, kept whole; optionally bounded. */
+/**
+ * Text with its line breaks (and the blanks around them) folded into one space, control characters escaped, kept whole;
+ * optionally bounded.
+ */
 export function foldLines(s: string, max = Number.POSITIVE_INFINITY): string {
   const l = escapeControl(s.replace(/\s*\n\s*/g, ' ').trim());
   return l.length > max ? `${l.slice(0, max)}…` : l;

@@ -84,7 +84,10 @@ function basisFromPolicies(
       }
       warnings.push({
         code: 'mco-rejects-config',
-        message: `The Machine Config Operator (4.13+) refuses these objects: ${e.message}. Nothing of this configuration reaches the nodes (the error shows only in the machine-config-controller log); the plan below is what the objects intend once fixed.`,
+        message:
+          `The Machine Config Operator (4.13+) refuses these objects: ${e.message}. Nothing of ` +
+          `this configuration reaches the nodes (the error shows only in the ` +
+          `machine-config-controller log); the plan below is what the objects intend once fixed.`,
       });
     }
   }
@@ -97,7 +100,9 @@ function basisFromPolicies(
   } else if (rendered.payloadFilter?.loggedError) {
     warnings.push({
       code: 'payload-registry-not-blocked',
-      message: `The MCO drops a blocked registry that serves the release payload and has no unblocked mirror (${rendered.payloadFilter.loggedError}); only the controller log says so.`,
+      message:
+        `The MCO drops a blocked registry that serves the release payload and has no unblocked ` +
+        `mirror (${rendered.payloadFilter.loggedError}); only the controller log says so.`,
     });
   }
   return {

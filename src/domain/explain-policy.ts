@@ -96,7 +96,10 @@ export function nodePolicyFindings(
   if (other !== undefined && !d.requirements.some((r) => r.type === 'reject')) {
     return {
       ...NONE,
-      note: `${node.path} requires ${other.type} for ${d.identity} (scope ${d.scope === null ? 'default' : JSON.stringify(d.scope)}): signature checks are not judged offline; the live check (icsp why --live) shows what the node does`,
+      note:
+        `${node.path} requires ${other.type} for ${d.identity} (scope ` +
+        `${d.scope === null ? 'default' : JSON.stringify(d.scope)}): signature checks are ` +
+        `not judged offline; the live check (icsp why --live) shows what the node does`,
     };
   }
   const defaultRejects = node.policy.default.some((r) => r.type === 'reject');
@@ -156,22 +159,34 @@ function findingsFor(
     summary = `${name} is rejected by policy.json: image.config blockedRegistries entry ${entry} covers it.`;
     summary +=
       mirrorHosts.length > 0
-        ? ` Its mirrors serve the manifest (${served} first; registries.conf blocks only the source), but the policy judges the name the pod asked for, not the mirror, so the pull fails with ${upstream}`
+        ? ` Its mirrors serve the manifest (${served} first; registries.conf blocks only the source), but the ` +
+          `policy judges the name the pod asked for, not the mirror, so the pull fails with ${upstream}`
         : ` The node gets the manifest from the ${served}, then fails with ${upstream}`;
     advice.push(
-      `Remove ${entry} from image.config spec.registrySources.blockedRegistries: a blocked source is rejected by policy.json even when a mirror serves it.`,
+      `Remove ${entry} from image.config spec.registrySources.blockedRegistries: a ` +
+        `blocked source is rejected by policy.json even when a mirror serves it.`,
     );
     if (mirrorHosts.length > 0)
       advice.push(
-        'To keep nodes off the source but use its mirrors, drop the blockedRegistries entry and set mirrorSourcePolicy: NeverContactSource on the ImageDigestMirrorSet / ImageTagMirrorSet instead (that blocks the source in registries.conf only).',
+        'To keep nodes off the source but use its mirrors, drop the blockedRegistries entry ' +
+          'and set mirrorSourcePolicy: NeverContactSource on the ImageDigestMirrorSet / ' +
+          'ImageTagMirrorSet instead (that blocks the source in registries.conf only).',
       );
   } else {
     const allowedList = (render.inputs.allowed ?? []).join(', ');
-    summary = `${name} is rejected by policy.json: nothing in image.config allowedRegistries (${allowedList}) covers it, so the default "reject" applies. The node gets the manifest from ${usable.length > 1 ? `the first pull source that has it (${served} first)` : `the ${served}`}, then fails with ${upstream}`;
+    summary =
+      `${name} is rejected by policy.json: nothing in image.config allowedRegistries (${allowedList}) covers ` +
+      `it, so the default "reject" applies. The node gets the manifest from ` +
+      `${usable.length > 1 ? `the first pull source that has it (${served} first)` : `the ${served}`}, then ` +
+      `fails with ${upstream}`;
     if (mirrorHosts.length > 0)
-      summary += ` The policy judges the name the pod asked for (${ref.domain}), never the mirror: adding the mirror host ${mirrorHosts.join(', ')} does not help.`;
+      summary +=
+        ` The policy judges the name the pod asked for (${ref.domain}), never the ` +
+        `mirror: adding the mirror host ${mirrorHosts.join(', ')} does not help.`;
     advice.push(
-      `Add ${ref.domain} (or the repository ${name}) to image.config spec.registrySources.allowedRegistries: the source name as the pod spec writes it, not the mirror host. Scopes match whole path components; a host without port does not cover host:port; *.example.com does not cover example.com.`,
+      `Add ${ref.domain} (or the repository ${name}) to image.config spec.registrySources.allowedRegistries: ` +
+        `the source name as the pod spec writes it, not the mirror host. Scopes match whole path components; a ` +
+        `host without port does not cover host:port; *.example.com does not cover example.com.`,
     );
   }
   return { check, verdict: { code: 'rejected-by-policy', summary }, advice, refusal: null };
@@ -181,6 +196,9 @@ function findingsFor(
 export function refusalWarning(message: string): { code: 'mco-rejects-config'; message: string } {
   return {
     code: 'mco-rejects-config',
-    message: `The Machine Config Operator refuses image.config: ${message} (updatePolicyJSON). Neither policy.json nor registries.conf of this configuration reaches the nodes (the error shows only in the machine-config-controller log); the policy.json check is skipped.`,
+    message:
+      `The Machine Config Operator refuses image.config: ${message} (updatePolicyJSON). Neither ` +
+      `policy.json nor registries.conf of this configuration reaches the nodes (the error shows only ` +
+      `in the machine-config-controller log); the policy.json check is skipped.`,
   };
 }

@@ -54,7 +54,10 @@ export interface PullExplainInput extends Omit<ExplainInput, 'reference'> {
   aliasCache?: AliasTable;
 }
 
-/** The unqualified-search registries the MCO gives nodes: image.config containerRuntimeSearchRegistries (a drop-in), else the template's. */
+/**
+ * The unqualified-search registries the MCO gives nodes: image.config containerRuntimeSearchRegistries (a drop-in),
+ * else the template's.
+ */
 export function searchRegistriesOf(p: PolicySet | undefined): { registries: string[]; origin: string } {
   const custom = p?.image?.spec.registrySources?.containerRuntimeSearchRegistries;
   if (custom !== undefined && custom.length > 0)
@@ -70,7 +73,9 @@ export function defaultModeDecision(p: PolicySet | undefined): ShortNameModeDeci
     mode: 'disabled',
     source: 'assumed: no node read, no cluster version known',
     caveat:
-      'OpenShift ≤ 4.20, ≥ 4.22 and 4.21 z-streams with OCPBUGS-76356 resolve short names with every search registry ("disabled"); earlier 4.21 (CRI-O 1.34) enforces. Pass --short-name-mode, a ClusterVersion, or use --live to read the node',
+      'OpenShift ≤ 4.20, ≥ 4.22 and 4.21 z-streams with OCPBUGS-76356 resolve short names ' +
+      'with every search registry ("disabled"); earlier 4.21 (CRI-O 1.34) enforces. Pass ' +
+      '--short-name-mode, a ClusterVersion, or use --live to read the node',
   };
 }
 
@@ -179,7 +184,9 @@ export function explainPull(input: PullExplainInput): PullExplanation {
       warnings: [
         {
           code: 'tag-and-digest',
-          message: `CRI-O pulls ${input.reference} by digest (${byDigest}): the tag is ignored. podman strips it the same way; skopeo and other containers/image tools refuse name:tag@digest.`,
+          message:
+            `CRI-O pulls ${input.reference} by digest (${byDigest}): the tag is ignored. podman strips it ` +
+            `the same way; skopeo and other containers/image tools refuse name:tag@digest.`,
         },
         ...e.warnings,
       ],
@@ -226,7 +233,9 @@ export function explainPull(input: PullExplainInput): PullExplanation {
       `The pull fails before any registry is contacted: ${res.error.message}`,
       res.error,
       [
-        `Use a fully qualified name (registry/repository:tag) in the pod spec, or define unqualified-search-registries (image.config spec.registrySources.containerRuntimeSearchRegistries) or an alias.`,
+        `Use a fully qualified name (registry/repository:tag) in the pod spec, or define ` +
+          `unqualified-search-registries (image.config spec.registrySources.containerRuntimeSearchRegistries) or ` +
+          `an alias.`,
       ],
       modeWarnings,
       summary,
@@ -239,12 +248,18 @@ export function explainPull(input: PullExplainInput): PullExplanation {
     return failure(
       input,
       'short-name-ambiguous',
-      `The pull fails: ${input.reference} is a short name, the node's short-name mode is enforcing (${decision.source}) and it has ${res.candidates.length} candidates (${list}), so CRI-O refuses it: "${res.error.message}".`,
+      `The pull fails: ${input.reference} is a short name, the node's short-name mode ` +
+        `is enforcing (${decision.source}) and it has ${res.candidates.length} candidates ` +
+        `(${list}), so CRI-O refuses it: "${res.error.message}".`,
       res.error,
       [
         `Write the fully qualified name in the pod spec, e.g. ${res.candidates.map((c) => c).join(' or ')}.`,
-        `Or define an alias for "${aliasKey(input.reference)}" in a registries.conf.d drop-in (a MachineConfig writing /etc/containers/registries.conf.d/<name>.conf with [aliases] "${aliasKey(input.reference)}" = "<registry>/<repository>"): an alias is the only candidate in every mode.`,
-        `Or set short_name_mode = "disabled" in a crio.conf.d drop-in (ContainerRuntimeConfig has no field for it yet; OpenShift 4.22 and later 4.21.z ship it disabled).`,
+        `Or define an alias for "${aliasKey(input.reference)}" in a registries.conf.d drop-in (a ` +
+          `MachineConfig writing /etc/containers/registries.conf.d/<name>.conf with [aliases] ` +
+          `"${aliasKey(input.reference)}" = "<registry>/<repository>"): an alias is the only candidate in every ` +
+          `mode.`,
+        `Or set short_name_mode = "disabled" in a crio.conf.d drop-in (ContainerRuntimeConfig ` +
+          `has no field for it yet; OpenShift 4.22 and later 4.21.z ship it disabled).`,
       ],
       [...modeWarnings, ...candidateWarnings],
       summary,
@@ -263,24 +278,34 @@ export function explainPull(input: PullExplainInput): PullExplanation {
   if (res.alias !== null) {
     verdict = {
       code: first.e.verdict.code,
-      summary: `${input.reference} is a short name with an alias: ${res.alias.name} = ${res.alias.value} (${res.alias.origin}), the only candidate in every mode. ${first.e.verdict.summary}`,
+      summary:
+        `${input.reference} is a short name with an alias: ${res.alias.name} = ${res.alias.value} ` +
+        `(${res.alias.origin}), the only candidate in every mode. ${first.e.verdict.summary}`,
     };
     advice = first.e.advice;
   } else {
     const order = plans.map((p) => describeFirst(p.plan)).join('; if that fails, ');
     const others =
       plans.length > 1
-        ? ` Each candidate has its own mirrors; a failure of one moves to the next, and the pull fails with the last candidate's error.`
+        ? ` Each candidate has its own mirrors; a failure of one moves to the ` +
+          `next, and the pull fails with the last candidate's error.`
         : '';
     verdict = {
       code: 'short-name-search',
-      summary: `${input.reference} is a short name: with short-name mode ${res.mode} (${decision.source}) CRI-O tries ${plans.length === 1 ? 'one candidate' : `${plans.length} candidates in order`}: ${order}.${others}`,
+      summary:
+        `${input.reference} is a short name: with short-name mode ${res.mode} (${decision.source}) CRI-O ` +
+        `tries ${plans.length === 1 ? 'one candidate' : `${plans.length} candidates in order`}: ${order}.` +
+        `${others}`,
     };
     advice = [
-      `Prefer a fully qualified name in the pod spec (${res.candidates[res.candidates.length - 1]} if the image lives there): the search order depends on the node's configuration, and a same-named image on an earlier registry wins.`,
+      `Prefer a fully qualified name in the pod spec (` +
+        `${res.candidates[res.candidates.length - 1]} if the image lives there): the search ` +
+        `order depends on the node's configuration, and a same-named image on an earlier registry wins.`,
       ...(plans.length > 1
         ? [
-            `Under short-name mode enforcing (CRI-O 1.34 default, OpenShift 4.21 before OCPBUGS-76356) this pull would fail: "short name mode is enforcing, but image name ${received} returns ambiguous list".`,
+            `Under short-name mode enforcing (CRI-O 1.34 default, OpenShift 4.21 before OCPBUGS-76356) this ` +
+              `pull would fail: "short name mode is enforcing, but image name ${received} returns ambiguous ` +
+              `list".`,
           ]
         : []),
     ];

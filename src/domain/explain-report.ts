@@ -18,7 +18,8 @@ function attempt(s: PullSource & { from?: Array<{ kind: string; name: string }> 
 function shortNameSection(e: PullExplanation, out: string[]): void {
   const sn = e.shortName!;
   out.push(
-    `Short name: ${e.input}  (short-name mode ${sn.mode}${e.shortNameModeSource !== undefined ? `: ${e.shortNameModeSource}` : ''})`,
+    `Short name: ${e.input}  (short-name mode ${sn.mode}` +
+      `${e.shortNameModeSource !== undefined ? `: ${e.shortNameModeSource}` : ''})`,
   );
   if (sn.alias !== null) out.push(`Alias:      ${sn.alias.name} = ${sn.alias.value}  (${sn.alias.origin})`);
   out.push(
@@ -29,7 +30,8 @@ function shortNameSection(e: PullExplanation, out: string[]): void {
   );
   (e.candidatePlans ?? []).forEach((c, i) => {
     out.push(
-      `  ${i + 1}. ${c.candidate}  [${c.matchedPrefix === null ? 'no [[registry]] entry' : `[[registry]] prefix ${c.matchedPrefix}`}]`,
+      `  ${i + 1}. ${c.candidate}  [` +
+        `${c.matchedPrefix === null ? 'no [[registry]] entry' : `[[registry]] prefix ${c.matchedPrefix}`}]`,
     );
     if (c.error !== null) out.push(`     fails: ${c.error.message}`);
     c.pullSources.forEach((s, j) => out.push(`  ${attempt(s, j)}`));

@@ -176,7 +176,8 @@ export function explain(input: ExplainInput): Explanation {
     const advice =
       e.message === ERR.tagAndDigest
         ? [
-            'CRI-O (containers/image) refuses name:tag@digest; `podman pull` strips the tag and pulls by digest. Use name@digest in the pod spec.',
+            'CRI-O (containers/image) refuses name:tag@digest; `podman pull` strips ' +
+              'the tag and pulls by digest. Use name@digest in the pod spec.',
           ]
         : bad !== undefined
           ? [bad]
@@ -251,7 +252,9 @@ export function explain(input: ExplainInput): Explanation {
         from: fromOf(originOf(mirrorKind(m, other), registryScope(other), m.location)),
         reason: 'shadowed-by-longer-prefix',
         source: other.prefix,
-        detail: `configured for ${other.prefix}, but the longer prefix ${chosen?.prefix} wins and only its mirrors count`,
+        detail:
+          `configured for ${other.prefix}, but the longer ` +
+          `prefix ${chosen?.prefix} wins and only its mirrors count`,
       });
     }
   }
@@ -338,7 +341,11 @@ function culpritOfRewrite(index: RegistryIndex, ref: ImageReference): string | u
     try {
       rewriteReference(refString(ref), reg.prefix, m.location);
     } catch {
-      return `Mirror "${m.location}" of ${reg.prefix} turns ${refString(ref)} into a non-canonical name, which aborts the whole pull (the source is not tried either). Point the mirror at a full repository path (for example ${m.location}/${ref.path}).`;
+      return (
+        `Mirror "${m.location}" of ${reg.prefix} turns ${refString(ref)} into a non-canonical ` +
+        `name, which aborts the whole pull (the source is not tried either). Point the mirror at ` +
+        `a full repository path (for example ${m.location}/${ref.path}).`
+      );
     }
   }
   return undefined;
@@ -373,7 +380,9 @@ function nearMisses(
     ) {
       out.push({
         reg,
-        why: `${name} is the normalized name (official images live under docker.io/library/); source ${reg.prefix} does not cover it`,
+        why:
+          `${name} is the normalized name (official images live under ` +
+          `docker.io/library/); source ${reg.prefix} does not cover it`,
       });
     } else if (reg.prefix.startsWith(`${name}/`))
       out.push({ reg, why: `source ${reg.prefix} is below ${name}: it covers only that sub-path` });
@@ -394,7 +403,9 @@ function decideVerdict(
   if (usable.length === 0) {
     return {
       code: 'all-blocked',
-      summary: `${full} cannot be pulled: every candidate is blocked (${plan.pullSources.map(describeSource).join(', ')}), so the pull fails with "registry ... is blocked".`,
+      summary:
+        `${full} cannot be pulled: every candidate is blocked (` +
+        `${plan.pullSources.map(describeSource).join(', ')}), so the pull fails with "registry ... is blocked".`,
     };
   }
   const mirrors = usable.filter((s) => s.mirror);
@@ -402,7 +413,8 @@ function decideVerdict(
   if (mirrors.length > 0) {
     const order = usable.map(describeSource).join(', then ');
     const blockedNote = primary.blocked
-      ? ` The source itself is blocked (NeverContactSource or blockedRegistries), so if every mirror fails the pull fails.`
+      ? ` The source itself is blocked (NeverContactSource or ` +
+        `blockedRegistries), so if every mirror fails the pull fails.`
       : '';
     return { code: 'mirror-first', summary: `${kindWord} of ${full}: tries ${order}.${blockedNote}` };
   }
@@ -411,21 +423,30 @@ function decideVerdict(
   if (tagSkips.length > 0) {
     return {
       code: 'tag-pull-skips-digest-mirrors',
-      summary: `${full} is a tag pull, so it ${viaSource}: ${plural(tagSkips.length, 'mirror')} ${list(tagSkips)} ${tagSkips.length === 1 ? 'is' : 'are'} digest-only (${origins(tagSkips)}) and never used for tags. Pull by digest, or add an ImageTagMirrorSet.`,
+      summary:
+        `${full} is a tag pull, so it ${viaSource}: ${plural(tagSkips.length, 'mirror')} ` +
+        `${list(tagSkips)} ${tagSkips.length === 1 ? 'is' : 'are'} digest-only ` +
+        `(${origins(tagSkips)}) and never used for tags. Pull by digest, or add an ImageTagMirrorSet.`,
     };
   }
   const digestSkips = byReason('digest-pull-tag-only-mirror');
   if (digestSkips.length > 0) {
     return {
       code: 'digest-pull-skips-tag-mirrors',
-      summary: `${full} is a digest pull, so it ${viaSource}: ${plural(digestSkips.length, 'mirror')} ${list(digestSkips)} ${digestSkips.length === 1 ? 'is' : 'are'} tag-only (${origins(digestSkips)}). Add an ImageDigestMirrorSet for digest pulls.`,
+      summary:
+        `${full} is a digest pull, so it ${viaSource}: ${plural(digestSkips.length, 'mirror')}` +
+        ` ${list(digestSkips)} ${digestSkips.length === 1 ? 'is' : 'are'} tag-only ` +
+        `(${origins(digestSkips)}). Add an ImageDigestMirrorSet for digest pulls.`,
     };
   }
   const shadowed = byReason('shadowed-by-longer-prefix');
   if (shadowed.length > 0) {
     return {
       code: 'shadowed',
-      summary: `${kindWord} of ${full} ${viaSource}: [[registry]] ${chosen?.prefix} is the longest matching prefix and has no mirrors for this pull, which hides the mirrors of ${[...new Set(shadowed.map((s) => s.source))].join(', ')}.`,
+      summary:
+        `${kindWord} of ${full} ${viaSource}: [[registry]] ${chosen?.prefix} is the ` +
+        `longest matching prefix and has no mirrors for this pull, which hides the mirrors ` +
+        `of ${[...new Set(shadowed.map((s) => s.source))].join(', ')}.`,
     };
   }
   if (chosen === undefined) {
@@ -434,7 +455,9 @@ function decideVerdict(
       near.length > 0 ? ` Close but not matching: ${[...new Set(near.map((s) => s.source))].join(', ')}.` : '';
     return {
       code: 'no-mirror-configured',
-      summary: `No mirror rule covers ${full}: the node pulls it from ${primary.location.split('/')[0]} directly.${nearNote}`,
+      summary:
+        `No mirror rule covers ${full}: the node pulls it ` +
+        `from ${primary.location.split('/')[0]} directly.${nearNote}`,
     };
   }
   return {
@@ -467,8 +490,10 @@ function adviceFor(
         ...new Set(skipped.filter((s) => s.reason === 'tag-pull-digest-only-mirror').map((s) => s.location)),
       ];
       return [
-        `Pull by digest: ${name}@sha256:<digest> (\`skopeo inspect docker://${refString(ref)}\` or \`oc image info ${refString(ref)}\` prints the digest).`,
-        `Or make tag pulls use the mirror: add an ImageTagMirrorSet with source ${chosen?.prefix} and mirrors ${mirrors.join(', ')} (\`icsp why\` shows the result offline before you apply it).`,
+        `Pull by digest: ${name}@sha256:<digest> (\`skopeo inspect ` +
+          `docker://${refString(ref)}\` or \`oc image info ${refString(ref)}\` prints the digest).`,
+        `Or make tag pulls use the mirror: add an ImageTagMirrorSet with source ${chosen?.prefix} and ` +
+          `mirrors ${mirrors.join(', ')} (\`icsp why\` shows the result offline before you apply it).`,
       ];
     }
     case 'digest-pull-skips-tag-mirrors':
@@ -478,15 +503,19 @@ function adviceFor(
     case 'all-blocked':
       return ref.digest === undefined && skipped.some((s) => s.reason === 'tag-pull-digest-only-mirror')
         ? [
-            'The source is blocked (NeverContactSource) and its mirrors are digest-only: pull by digest, or add an ImageTagMirrorSet for tags.',
+            'The source is blocked (NeverContactSource) and its mirrors are ' +
+              'digest-only: pull by digest, or add an ImageTagMirrorSet for tags.',
           ]
         : [
-            'Every candidate is blocked: remove the scope from image.config blockedRegistries, or add a mirror outside it.',
+            'Every candidate is blocked: remove the scope from image.config ' +
+              'blockedRegistries, or add a mirror outside it.',
           ];
     case 'mirror-first':
       return plan.pullSources.some((s) => s.mirror && !s.blocked)
         ? [
-            `The node's pull secret (/var/lib/kubelet/config.json) needs credentials for ${[...new Set(plan.pullSources.filter((s) => s.mirror).map((s) => hostOf(s.reference)))].join(', ')}: credentials are looked up by the mirror host, not the source.`,
+            `The node's pull secret (/var/lib/kubelet/config.json) needs credentials for ` +
+              [...new Set(plan.pullSources.filter((s) => s.mirror).map((s) => hostOf(s.reference)))].join(', ') +
+              ': credentials are looked up by the mirror host, not the source.',
           ]
         : [];
     default:
@@ -510,7 +539,9 @@ function addPitfallWarnings(w: Warning[], c: PitfallContext): void {
   if (primary.blocked && !c.digestPull && plan.pullSources.every((s) => !s.mirror)) {
     w.push({
       code: 'never-contact-source-tag-pull',
-      message: `The source is blocked and no mirror serves tag pulls: this pull fails with "registry ${primary.blockedBy} is blocked" (a classic disconnected-cluster failure).`,
+      message:
+        `The source is blocked and no mirror serves tag pulls: this pull fails with ` +
+        `"registry ${primary.blockedBy} is blocked" (a classic disconnected-cluster failure).`,
     });
   }
   if (chosen !== undefined) {
@@ -518,20 +549,26 @@ function addPitfallWarnings(w: Warning[], c: PitfallContext): void {
     if (plan.pullSources.some((s) => s.mirror && s.location === chosen.location && chosen.location !== '')) {
       w.push({
         code: 'source-tried-twice',
-        message: `The source ${chosen.location} is also listed among its own mirrors, so it is tried as a mirror and again last as the source.`,
+        message:
+          `The source ${chosen.location} is also listed among its own mirrors, ` +
+          `so it is tried as a mirror and again last as the source.`,
       });
     }
     const name = refName(ref);
     if (!chosen.prefix.startsWith('*.') && name.length > chosen.prefix.length && name[chosen.prefix.length] === ':') {
       w.push({
         code: 'host-prefix-matches-port',
-        message: `Prefix ${chosen.prefix} also matches ${ref.domain} (same host with a port): containers/image marks this as unintended, do not rely on it.`,
+        message:
+          `Prefix ${chosen.prefix} also matches ${ref.domain} (same host with a port): ` +
+          `containers/image marks this as unintended, do not rely on it.`,
       });
     }
     if (c.origins.mergedFromSeveralObjects(scope) && chosen.mirrors.length > 1) {
       w.push({
         code: 'merged-mirror-order',
-        message: `Mirrors for ${scope} come from several objects: the MCO merges them by topological sort and unrelated mirrors sort alphabetically, not by object. Put them in one list to control the order.`,
+        message:
+          `Mirrors for ${scope} come from several objects: the MCO merges them by topological sort and ` +
+          `unrelated mirrors sort alphabetically, not by object. Put them in one list to control the order.`,
       });
     }
     for (const s of plan.pullSources) {
@@ -540,7 +577,9 @@ function addPitfallWarnings(w: Warning[], c: PitfallContext): void {
       if (own?.insecure === true) {
         w.push({
           code: 'mirror-insecure-not-inherited',
-          message: `Mirror ${s.location} sits in insecure scope ${own.prefix}, but that flag applies to the mirror only when set on the [[registry.mirror]] entry itself; this attempt verifies TLS.`,
+          message:
+            `Mirror ${s.location} sits in insecure scope ${own.prefix}, but that flag applies to the mirror ` +
+            `only when set on the [[registry.mirror]] entry itself; this attempt verifies TLS.`,
         });
       }
     }
@@ -550,7 +589,9 @@ function addPitfallWarnings(w: Warning[], c: PitfallContext): void {
     if (host.endsWith(reg.prefix.slice(1)) && refMatchingPrefix(refName(ref), reg.prefix) === -1) {
       w.push({
         code: 'wildcard-first-occurrence',
-        message: `Wildcard ${reg.prefix} looks like it covers ${host}, but containers/image checks only the first "${reg.prefix.slice(1)}" in the name, which is not at the end of the host: it does not match.`,
+        message:
+          `Wildcard ${reg.prefix} looks like it covers ${host}, but containers/image checks only the first ` +
+          `"${reg.prefix.slice(1)}" in the name, which is not at the end of the host: it does not match.`,
       });
     }
   }

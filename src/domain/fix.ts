@@ -209,11 +209,16 @@ function policyRemedy(e: Explanation, p: PolicySet): Remedy | { unfixable: strin
   let description: string;
   if (check.field === 'blockedRegistries' && check.entry !== null) {
     fixed = { ...rs, blockedRegistries: (rs.blockedRegistries ?? []).filter((b) => b !== check.entry) };
-    description = `image.config cluster without blockedRegistries entry ${check.entry}: policy.json judges the name the pod asked for, so a blocked source is rejected even when a mirror serves it (to keep nodes off the source, use mirrorSourcePolicy: NeverContactSource instead)`;
+    description =
+      `image.config cluster without blockedRegistries entry ${check.entry}: policy.json judges the ` +
+      `name the pod asked for, so a blocked source is rejected even when a mirror serves it (to keep ` +
+      `nodes off the source, use mirrorSourcePolicy: NeverContactSource instead)`;
   } else if (check.field === 'allowedRegistries') {
     const repo = refName(parsePullReference(e.input));
     fixed = { ...rs, allowedRegistries: [...(rs.allowedRegistries ?? []), repo] };
-    description = `image.config cluster with ${repo} added to allowedRegistries (the repository as the pod names it, not the mirror host; the narrowest scope that admits it)`;
+    description =
+      `image.config cluster with ${repo} added to allowedRegistries (the repository as the ` +
+      `pod names it, not the mirror host; the narrowest scope that admits it)`;
   } else return { unfixable: 'policy.json rejects the image for a reason image.config does not set' };
   const obj: ImageConfig = {
     apiVersion: image.apiVersion,
@@ -238,7 +243,9 @@ function remedyFor(e: Explanation, p: PolicySet, mirror: string | undefined): Re
       objects: [mirrorSet(p, 'ImageTagMirrorSet', source, tagSkips)],
       step: {
         remedies: code,
-        description: `ImageTagMirrorSet for source ${source} with the digest-only mirrors ${tagSkips.join(', ')}, so tag pulls use them (adding tag-only mirrors drains nodes; see icsp what-if)`,
+        description:
+          `ImageTagMirrorSet for source ${source} with the digest-only mirrors ${tagSkips.join(', ')}, ` +
+          `so tag pulls use them (adding tag-only mirrors drains nodes; see icsp what-if)`,
       },
     };
   }
@@ -248,7 +255,9 @@ function remedyFor(e: Explanation, p: PolicySet, mirror: string | undefined): Re
       objects: [mirrorSet(p, 'ImageDigestMirrorSet', source, digestSkips)],
       step: {
         remedies: code,
-        description: `ImageDigestMirrorSet for source ${source} with the tag-only mirrors ${digestSkips.join(', ')}, so digest pulls use them (adding digest-only mirrors needs no drain)`,
+        description:
+          `ImageDigestMirrorSet for source ${source} with the tag-only mirrors ` +
+          `${digestSkips.join(', ')}, so digest pulls use them (adding digest-only mirrors needs no drain)`,
       },
     };
   }
@@ -264,7 +273,9 @@ function remedyFor(e: Explanation, p: PolicySet, mirror: string | undefined): Re
       objects: [mirrorSet(p, kind, source, mirrors)],
       step: {
         remedies: code,
-        description: `${kind} for the longer prefix ${source} with the shadowed mirrors re-pointed below it (${[...new Set(mirrors)].join(', ')}): only the longest matching prefix counts`,
+        description:
+          `${kind} for the longer prefix ${source} with the shadowed mirrors re-pointed below it ` +
+          `(${[...new Set(mirrors)].join(', ')}): only the longest matching prefix counts`,
       },
     };
   }
@@ -276,14 +287,17 @@ function remedyFor(e: Explanation, p: PolicySet, mirror: string | undefined): Re
       objects: [mirrorSet(p, kind, src, [mirror])],
       step: {
         remedies: code,
-        description: `${kind} for ${src} with the mirror you named, ${mirror} (scoped to this repository so no other image changes route)`,
+        description:
+          `${kind} for ${src} with the mirror you named, ${mirror} (scoped ` +
+          `to this repository so no other image changes route)`,
       },
     };
   }
   if (code === 'no-mirror-configured' || code === 'source-only')
     return {
       unfixable:
-        'no mirror is configured for this image: name the repository that holds it with --mirror (Slack: mirror=) and the fix is an ImageTagMirrorSet or ImageDigestMirrorSet for it',
+        'no mirror is configured for this image: name the repository that holds it with --mirror ' +
+        '(Slack: mirror=) and the fix is an ImageTagMirrorSet or ImageDigestMirrorSet for it',
     };
   return null;
 }
@@ -293,7 +307,8 @@ export function proposeFix(input: FixInput): FixResult {
   if (input.mirror !== undefined && !isValidMirror(input.mirror)) {
     throw new EngineError(
       'input',
-      `--mirror ${JSON.stringify(input.mirror)} is not a mirror location (host[:port][/path], lowercase path, no tag or scheme)`,
+      `--mirror ${JSON.stringify(input.mirror)} is not a mirror location ` +
+        `(host[:port][/path], lowercase path, no tag or scheme)`,
     );
   }
   const opts = input.render ?? {};
@@ -328,13 +343,17 @@ export function proposeFix(input: FixInput): FixResult {
       if (!(e instanceof EngineError)) throw e;
       return {
         fix: null,
-        note: `the MCO refuses these objects (${e.message}) for a reason no automatic correction removes: correct that object by hand, then ask again`,
+        note:
+          `the MCO refuses these objects (${e.message}) for a reason no automatic ` +
+          `correction removes: correct that object by hand, then ask again`,
       };
     }
     objects.push(...corrected);
     steps.push({
       remedies: 'mco-rejects-config',
-      description: `corrected ${corrected.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}: trailing "/" and whitespace removed, as the MCO's source and mirror patterns require`,
+      description:
+        `corrected ${corrected.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}: trailing ` +
+        `"/" and whitespace removed, as the MCO's source and mirror patterns require`,
     });
     current = candidate;
     explained = explain({
@@ -373,7 +392,9 @@ export function proposeFix(input: FixInput): FixResult {
   if (!reached)
     return {
       fix: null,
-      note: `the engine could not prove a fix: with it, the verdict is ${after.verdict.code}, not ${intended === 'served' ? 'one where the image is served' : intended}`,
+      note:
+        `the engine could not prove a fix: with it, the verdict is ${after.verdict.code}, ` +
+        `not ${intended === 'served' ? 'one where the image is served' : intended}`,
     };
   return {
     fix: {
@@ -401,7 +422,10 @@ function shortNameFix(input: FixInput, before: Explanation, opts: RenderOptions)
   if (chosen === undefined)
     return {
       fix: null,
-      note: `no candidate of ${input.reference} is served (${plans.map((p) => `${p.candidate}: ${p.verdict.code}`).join(', ') || 'none'}); write the fully qualified name of the registry that holds it`,
+      note:
+        `no candidate of ${input.reference} is served (` +
+        `${plans.map((p) => `${p.candidate}: ${p.verdict.code}`).join(', ') || 'none'}); write the fully ` +
+        `qualified name of the registry that holds it`,
     };
   const after = explain({
     reference: chosen.candidate,
@@ -420,7 +444,10 @@ image: ${chosen.candidate}
       steps: [
         {
           remedies: 'short-name-ambiguous',
-          description: `write the fully qualified name ${chosen.candidate} in the pod spec: the first candidate CRI-O tries whose pull is served (what the pod got while the short-name mode was permissive)${others.length > 0 ? `; the other candidates: ${others.join(', ')}` : ''}`,
+          description:
+            `write the fully qualified name ${chosen.candidate} in the pod spec: the first candidate ` +
+            `CRI-O tries whose pull is served (what the pod got while the short-name mode was ` +
+            `permissive)${others.length > 0 ? `; the other candidates: ${others.join(', ')}` : ''}`,
         },
       ],
       verdictBefore: before.verdict.code,
@@ -437,9 +464,11 @@ export function formatFix(r: FixResult, image: string): string {
   if (r.fix === null) return `# No fix: ${r.note ?? 'the pull already uses its mirrors'}.\n`;
   const f = r.fix;
   const lines = [
-    `# Fix for ${image}, checked by the engine: ${f.verdictBefore} -> ${f.verdictAfter}${f.firstSourceAfter !== null ? ` (first tries ${f.firstSourceAfter})` : ''}.`,
+    `# Fix for ${image}, checked by the engine: ${f.verdictBefore} -> ${f.verdictAfter}` +
+      `${f.firstSourceAfter !== null ? ` (first tries ${f.firstSourceAfter})` : ''}.`,
     ...f.steps.map((s) => `#  - ${s.description}.`),
-    `# Apply with: ${f.applyCommand}${f.objects.length > 0 ? '   (preview first: icsp what-if --proposed fix.yaml ...)' : ''}`,
+    `# Apply with: ${f.applyCommand}` +
+      `${f.objects.length > 0 ? '   (preview first: icsp what-if --proposed fix.yaml ...)' : ''}`,
   ];
   return `${lines.join('\n')}\n---\n${f.yaml}`;
 }

@@ -46,7 +46,9 @@ export interface LiveJudgeInput {
   /** The validated reference (refString of parsePullReference). */
   reference: string;
   output: CheckOutput;
-  /** What the MCO would write from the live policies: render it once per check (expectedConfiguration), not per node. */
+  /**
+   * What the MCO would write from the live policies: render it once per check (expectedConfiguration), not per node.
+   */
   expected: ExpectedConfiguration;
   /** The node's machine-config annotations, to tell "still updating" from "never got it". */
   mco?: { current?: string; desired?: string; state?: string };
@@ -179,7 +181,8 @@ export function judgeLive(i: LiveJudgeInput): LiveJudgement {
   const context: string[] = [];
   if (expected.refusal !== null)
     context.push(
-      `the MCO refuses the live policies (${expected.refusal}): none of them reaches any node, nodes keep their previous registries.conf (the error shows only in the machine-config-controller log)`,
+      `the MCO refuses the live policies (${expected.refusal}): none of them reaches any node, nodes keep ` +
+        `their previous registries.conf (the error shows only in the machine-config-controller log)`,
     );
   if (expected.note !== null) context.push(`${expected.note}`);
   if (nodeConfError !== null)
@@ -202,7 +205,8 @@ export function judgeLive(i: LiveJudgeInput): LiveJudgement {
     ...relevant.map((d) => d.message),
     ...(others > 0
       ? [
-          `${others} other difference(s) between the node's registries.conf and the policies, for other sources (see configDifferences)`,
+          `${others} other difference(s) between the node's registries.conf and ` +
+            `the policies, for other sources (see configDifferences)`,
         ]
       : []),
     ...context,
@@ -233,15 +237,19 @@ export function judgeLive(i: LiveJudgeInput): LiveJudgement {
     if (expected.refusal !== null)
       why = 'the MCO did not accept the policies, so the node keeps its old registries.conf';
     else if (i.mco?.desired !== undefined && i.mco.current !== undefined && i.mco.desired !== i.mco.current) {
-      why = `the rollout has not reached this node yet: it is updating from ${i.mco.current} to ${i.mco.desired}${i.mco.state ? ` (state ${i.mco.state})` : ''}`;
+      why =
+        `the rollout has not reached this node yet: it is updating from ${i.mco.current} ` +
+        `to ${i.mco.desired}${i.mco.state ? ` (state ${i.mco.state})` : ''}`;
     } else {
       why =
-        "the rollout has not reached this node (or the MCO has not rendered the change: check the pool's rendered config and the machine-config-controller log)";
+        'the rollout has not reached this node (or the MCO has not rendered the change: ' +
+        "check the pool's rendered config and the machine-config-controller log)";
     }
     summary =
       lacks.length > 0
         ? `${i.node} never tried an expected mirror: ${lacks.map((d) => d.message).join('; ')}: ${why}`
-        : `${i.node} did not walk the plan the live policies predict (its registries.conf differs from their render): ${why}`;
+        : `${i.node} did not walk the plan the live policies predict (its ` +
+          `registries.conf differs from their render): ${why}`;
     reasons = [
       ...notes,
       byPolicies.verdict.summary,
@@ -251,7 +259,9 @@ export function judgeLive(i: LiveJudgeInput): LiveJudgement {
     ];
   } else if (byNode.verdict.code === 'plan-mismatch') {
     code = 'plan-mismatch';
-    summary = `podman on ${i.node} walked differently from what its own registries.conf predicts (${byNode.verdict.summary})`;
+    summary =
+      `podman on ${i.node} walked differently from what its own ` +
+      `registries.conf predicts (${byNode.verdict.summary})`;
     reasons = [...notes, ...byNode.verdict.details, ...tail];
   } else {
     code = byNode.verdict.code;

@@ -12,7 +12,9 @@ export function mcoDroppedBlockedMessage(error: string, blocked: readonly string
   return (
     `The MCO's release-payload check failed (${error}). The MCO does not stop: it logs "${error}, skipping...." ` +
     `(machine-config-controller, verbosity 2) and renders without any image.config blockedRegistries, so ${list} ` +
-    `${blocked.length === 1 ? 'is' : 'are'} NOT blocked on the nodes (allowedRegistries are dropped from policy.json too). ` +
-    'Fix the mirror set that breaks the check (a wildcard source over a blocked host, or a mirror that does not map the payload repository to a full repository path).'
+    (`${blocked.length === 1 ? 'is' : 'are'} NOT blocked on the nodes ` +
+      `(allowedRegistries are dropped from policy.json too). `) +
+    ('Fix the mirror set that breaks the check (a wildcard source over a blocked host, or a ' +
+      'mirror that does not map the payload repository to a full repository path).')
   );
 }

@@ -26,14 +26,16 @@ export function validateRegistriesConfScopes(
     if (seen === undefined) policies.set(source, policy);
     else if (seen !== policy) {
       throw fail(
-        `conflicting mirrorSourcePolicy is set for the same source ${JSON.stringify(source)} in imagedigestmirrorsets, imagetagmirrorsets, or imagecontentsourcepolicies`,
+        `conflicting mirrorSourcePolicy is set for the same source ${JSON.stringify(source)} in ` +
+          `imagedigestmirrorsets, imagetagmirrorsets, or imagecontentsourcepolicies`,
       );
     }
     for (const m of mirrors) {
       if (!isValidMirror(m)) throw fail(`invalid format for mirror ${JSON.stringify(m)}`);
       if (policy === 'NeverContactSource' && m === source) {
         throw fail(
-          `cannot set mirrorSourcePolicy: NeverContactSource if the source ${JSON.stringify(source)} is one of the mirrors`,
+          `cannot set mirrorSourcePolicy: NeverContactSource if the ` +
+            `source ${JSON.stringify(source)} is one of the mirrors`,
         );
       }
     }

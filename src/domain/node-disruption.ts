@@ -91,7 +91,8 @@ export function nodeAction(
     if (f.drain) {
       out.drain = true;
       out.reasons.push(
-        `registries.conf change is not "safe" (drain): ${f.reasons.slice(0, 3).join('; ')}${f.reasons.length > 3 ? `; and ${f.reasons.length - 3} more` : ''}`,
+        `registries.conf change is not "safe" (drain): ${f.reasons.slice(0, 3).join('; ')}` +
+          `${f.reasons.length > 3 ? `; and ${f.reasons.length - 3} more` : ''}`,
       );
     } else out.reasons.push('registries.conf change is purely additive digest-only: no drain');
   };
@@ -112,7 +113,8 @@ export function nodeAction(
         out.reboot = true;
         out.drain = true;
         out.reasons.push(
-          `${path} changes and no disruption policy covers it: drain and reboot (set a NodeDisruptionPolicy for this path to avoid it)`,
+          `${path} changes and no disruption policy covers it: drain and reboot ` +
+            `(set a NodeDisruptionPolicy for this path to avoid it)`,
         );
       }
       continue;
@@ -200,7 +202,9 @@ export function forecastPool(p: PoolFacts, action: NodeAction, anyChange: boolea
       Math.ceil(p.lastRollout.nodes / scaledMaxUnavailable(p.maxUnavailable, p.lastRollout.nodes)),
     );
     estimateMs = Math.round((p.lastRollout.durationMs / lastBatches) * batches);
-    estimateBasis = `the last rollout of ${p.name} took ${formatDuration(p.lastRollout.durationMs)} for ${p.lastRollout.nodes} node(s)`;
+    estimateBasis =
+      `the last rollout of ${p.name} took ` +
+      `${formatDuration(p.lastRollout.durationMs)} for ${p.lastRollout.nodes} node(s)`;
   }
   return {
     pool: p.name,

@@ -80,7 +80,8 @@ export function applyPayloadFilter(
     loggedError:
       dropped.length === 0
         ? null
-        : `error adding [${dropped.map((d) => JSON.stringify(d)).join(' ')}] to blocked registries, cannot block the repository being used by the payload`,
+        : `error adding [${dropped.map((d) => JSON.stringify(d)).join(' ')}] to blocked ` +
+          `registries, cannot block the repository being used by the payload`,
   };
 }
 

@@ -71,7 +71,8 @@ function checkMirrorRules(list: unknown, path: string, withPolicy: boolean): voi
       rule['mirrorSourcePolicy'] !== 'AllowContactingSource'
     ) {
       throw new FieldError(
-        `${p}.mirrorSourcePolicy: must be NeverContactSource or AllowContactingSource, got ${brief(rule['mirrorSourcePolicy'])}`,
+        `${p}.mirrorSourcePolicy: must be NeverContactSource or ` +
+          `AllowContactingSource, got ${brief(rule['mirrorSourcePolicy'])}`,
       );
     }
   });
@@ -167,7 +168,8 @@ function collect(doc: unknown, file: string, out: ParsedDocuments, index: string
   if (typeof kind !== 'string')
     throw new EngineError(
       'input',
-      `${file}: document ${index}: kind: ${kind === undefined ? 'missing; is this a Kubernetes object?' : `expected a string, got ${brief(kind)}`}`,
+      `${file}: document ${index}: kind: ` +
+        `${kind === undefined ? 'missing; is this a Kubernetes object?' : `expected a string, got ${brief(kind)}`}`,
     );
   const meta = doc['metadata'];
   const name = isObj(meta) && typeof meta['name'] === 'string' && meta['name'] !== '' ? meta['name'] : undefined;
@@ -175,7 +177,8 @@ function collect(doc: unknown, file: string, out: ParsedDocuments, index: string
   const group = KNOWN[kind];
   if (group === undefined) {
     out.warnings.push(
-      `${file}: skipped ${label}: not a kind icsp reads (ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet, Image, ClusterVersion)`,
+      `${file}: skipped ${label}: not a kind icsp reads (ImageContentSourcePolicy, ` +
+        `ImageDigestMirrorSet, ImageTagMirrorSet, Image, ClusterVersion)`,
     );
     return;
   }
@@ -191,7 +194,8 @@ function collect(doc: unknown, file: string, out: ParsedDocuments, index: string
     const n = isObj(meta) ? meta['name'] : undefined;
     throw new EngineError(
       'input',
-      `${file}: document ${index}: ${kind}: metadata.name: ${n === undefined ? 'missing' : `expected a non-empty string, got ${brief(n)}`}`,
+      `${file}: document ${index}: ${kind}: metadata.name: ` +
+        `${n === undefined ? 'missing' : `expected a non-empty string, got ${brief(n)}`}`,
     );
   }
   try {
@@ -227,7 +231,8 @@ export function parsePolicyDocuments(
   if (tooBig !== undefined)
     throw new EngineError(
       'input',
-      `${file}: refused: ${tooBig}; the limits are ICSP_YAML_MAX_ALIASES=${limits.maxAliases} and ICSP_YAML_MAX_ALIAS_NODES=${limits.maxAliasNodes}`,
+      `${file}: refused: ${tooBig}; the limits are ICSP_YAML_MAX_ALIASES=` +
+        `${limits.maxAliases} and ICSP_YAML_MAX_ALIAS_NODES=${limits.maxAliasNodes}`,
     );
   docs.forEach((d, i) => collect(d, file, out, `#${i + 1}`));
   return out;
@@ -280,7 +285,8 @@ export function buildPolicySet(objects: readonly PolicyObject[], warnings: strin
       }
     }
   }
-  // The MCO's listers give no order; name order keeps our output stable (only the first validation error depends on it).
+  // The MCO's listers give no order; name order keeps our output stable (only the first validation error depends on
+  // it).
   p.icsps.sort(byName);
   p.idms.sort(byName);
   p.itms.sort(byName);

@@ -178,7 +178,8 @@ export function marshalIndentGo(v: unknown, indent = ''): string {
     const ordered = Object.keys(v).sort(goKeyOrder);
     if (ordered.length === 0) return '{}';
     const rec = v as Record<string, unknown>;
-    return `{\n${ordered.map((k) => `${inner}${goJsonString(k)}: ${marshalIndentGo(rec[k], inner)}`).join(',\n')}\n${indent}}`;
+    const members = ordered.map((k) => `${inner}${goJsonString(k)}: ${marshalIndentGo(rec[k], inner)}`);
+    return `{\n${members.join(',\n')}\n${indent}}`;
   }
   if (v === null) return 'null';
   return JSON.stringify(v);

@@ -153,7 +153,10 @@ export function describeBadPart(input: string): string | undefined {
   // eslint-disable-next-line no-control-regex
   const ctl = /[\u0000-\u0020\u007f]/.exec(input);
   if (ctl !== null)
-    return `character ${JSON.stringify(ctl[0])} at position ${ctl.index + 1} is not allowed (no spaces or control characters)`;
+    return (
+      `character ${JSON.stringify(ctl[0])} at position ${ctl.index + 1} ` +
+      `is not allowed (no spaces or control characters)`
+    );
   if (input.includes('://')) return 'drop the URL scheme: a reference is host/path:tag, not a URL';
   const at = input.indexOf('@');
   const namePart = at >= 0 ? input.slice(0, at) : input;

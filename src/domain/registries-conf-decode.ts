@@ -40,7 +40,9 @@ const REGISTRIES_CONF: Shape = {
   registries: { table: { search: v1List, insecure: v1List, block: v1List } },
 };
 
-/** Go's strings.EqualFold for these ASCII field names: ASCII case, plus the two non-ASCII letters that fold to s and k. */
+/**
+ * Go's strings.EqualFold for these ASCII field names: ASCII case, plus the two non-ASCII letters that fold to s and k.
+ */
 function fold(s: string): string {
   return s
     .replace(/\u017f/g, 's')

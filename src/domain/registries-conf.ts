@@ -37,7 +37,10 @@ export interface RegistriesConf {
   aliases?: Map<string, AliasEntry>;
   /** short-name-mode of the files (the last that sets it): podman honours it, CRI-O >= 1.34 ignores it. */
   shortNameMode?: ShortNameMode | null;
-  /** The file containers/image names for the search list: the last that set unqualified-search-registries, else the main file. */
+  /**
+   * The file containers/image names for the search list: the last that set unqualified-search-registries, else the main
+   * file.
+   */
   searchOrigin?: string;
 }
 
@@ -189,7 +192,8 @@ function postProcess(raw: RawRegistry[], search: string[] | null, afterEntries?:
       const pfm = reg.rawMirrorPull[j] ?? '';
       if (reg.mirrorByDigestOnly && pfm !== '') {
         throw config(
-          `cannot set mirror usage mirror-by-digest-only for the registry (${JSON.stringify(reg.prefix)}) and pull-from-mirror for per-mirror (${JSON.stringify(mir.location)}) at the same time`,
+          `cannot set mirror usage mirror-by-digest-only for the registry (${JSON.stringify(reg.prefix)}) and ` +
+            `pull-from-mirror for per-mirror (${JSON.stringify(mir.location)}) at the same time`,
         );
       }
       if (pfm !== '' && pfm !== 'all' && pfm !== 'digest-only' && pfm !== 'tag-only') {
@@ -245,7 +249,8 @@ function postProcess(raw: RawRegistry[], search: string[] | null, afterEntries?:
   for (const reg of registries) {
     if (reg.prefix.startsWith('*.') && /[/@:]/.test(reg.prefix)) {
       throw config(
-        `Wildcarded prefix should be in the format: *.example.com. Current prefix ${JSON.stringify(reg.prefix)} is incorrectly formatted`,
+        `Wildcarded prefix should be in the format: *.example.com. Current ` +
+          `prefix ${JSON.stringify(reg.prefix)} is incorrectly formatted`,
       );
     }
   }
@@ -291,7 +296,8 @@ function loadFile(file: ConfFile, forceV2: boolean): PartialConf {
     if (!isTable(t)) throw config(`${file.name}: [[registry]] #${i + 1} must be a table`);
     return decodeRegistry(t, i);
   });
-  // loadConfigFile's order: registries, short-name-mode, the wildcard format, then the aliases (one bad alias fails the file).
+  // loadConfigFile's order: registries, short-name-mode, the wildcard format, then the aliases (one bad alias fails the
+  // file).
   let shortNameMode: ShortNameMode | null = null;
   const part = postProcess(raw, strList(doc['unqualified-search-registries'], 'unqualified-search-registries'), () => {
     shortNameMode = shortNameModeOf(doc['short-name-mode']);
@@ -300,7 +306,8 @@ function loadFile(file: ConfFile, forceV2: boolean): PartialConf {
   const aliases = parseAliasTable(doc['aliases'], file.name);
   if ('error' in aliases) {
     throw config(
-      `loading ${forceV2 ? 'drop-in ' : ''}registries configuration ${JSON.stringify(file.name)}: validating short-name aliases: ${aliases.error}`,
+      `loading ${forceV2 ? 'drop-in ' : ''}registries configuration ` +
+        `${JSON.stringify(file.name)}: validating short-name aliases: ${aliases.error}`,
     );
   }
   part.aliases = aliases;

@@ -93,7 +93,9 @@ export function diffRegistries(
         out.push({
           source: e.prefix,
           kind: 'extra-mirror',
-          message: `${words.extraMirror} ${mirrorLabel(m)} for source ${e.prefix}${words.extraTail ? ` ${words.extraTail}` : ''}`,
+          message:
+            `${words.extraMirror} ${mirrorLabel(m)} for ` +
+            `source ${e.prefix}${words.extraTail ? ` ${words.extraTail}` : ''}`,
         });
     const common = (list: Mirror[], other: Set<string>): string[] => list.map(mirrorKey).filter((k) => other.has(k));
     const eOrder = common(e.mirrors, aKeys);
@@ -102,7 +104,9 @@ export function diffRegistries(
       out.push({
         source: e.prefix,
         kind: 'order',
-        message: `mirror order for ${e.prefix} differs: ${e.mirrors.map((m) => m.location).join(' > ')} vs ${words.onNode}: ${a.mirrors.map((m) => m.location).join(' > ')}`,
+        message:
+          `mirror order for ${e.prefix} differs: ${e.mirrors.map((m) => m.location).join(' > ')}` +
+          ` vs ${words.onNode}: ${a.mirrors.map((m) => m.location).join(' > ')}`,
       });
     }
     const flag = (name: string, ev: boolean, av: boolean, meaning: string): void => {

@@ -53,7 +53,8 @@ export function renderPolicies(p: PolicySet, opts: RenderOptions = {}): RenderRe
       ...base,
       rendered: false,
       reason:
-        'no mirror objects and no insecure or blocked registries: the MCO ships no registries.conf, nodes keep the template',
+        'no mirror objects and no insecure or blocked registries: the MCO ' +
+        'ships no registries.conf, nodes keep the template',
       ...(payloadFilter ? { payloadFilter } : {}),
     };
   }

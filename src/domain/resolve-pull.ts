@@ -14,7 +14,9 @@ export interface PullResolveResult extends ResolveResult {
   shortName: ShortNameSummary | null;
 }
 
-/** The candidates' pull sources, or the resolution error (with the candidates it concerns) when the pull fails there. */
+/**
+ * The candidates' pull sources, or the resolution error (with the candidates it concerns) when the pull fails there.
+ */
 export function resolvePull(
   conf: RegistriesConf,
   reference: string,

@@ -194,9 +194,18 @@ export function renderedHasChange(
 /** The likely reason a rendered config never picked the change up (MCO validation, payload filter). */
 export function likelyRejection(c: RenderedConfig): string {
   if (c.error !== null)
-    return `the MCO refuses this configuration: ${c.error} (shown only in the machine-config-controller log: oc logs -n openshift-machine-config-operator deploy/machine-config-controller)`;
+    return (
+      `the MCO refuses this configuration: ${c.error} (shown only in the machine-config-controller ` +
+      `log: oc logs -n openshift-machine-config-operator deploy/machine-config-controller)`
+    );
   if (c.payloadDropped !== null) return `the MCO drops a blocked registry: ${c.payloadDropped}`;
   if (!c.rendered)
-    return 'the MCO renders nothing (no image.config.openshift.io/cluster?); check oc logs -n openshift-machine-config-operator deploy/machine-config-controller';
-  return 'the machine-config-controller has not re-rendered: check oc logs -n openshift-machine-config-operator deploy/machine-config-controller';
+    return (
+      'the MCO renders nothing (no image.config.openshift.io/cluster?); check oc logs -n ' +
+      'openshift-machine-config-operator deploy/machine-config-controller'
+    );
+  return (
+    'the machine-config-controller has not re-rendered: check oc logs -n ' +
+    'openshift-machine-config-operator deploy/machine-config-controller'
+  );
 }

@@ -57,12 +57,17 @@ export function poolLine(p: PoolRollout): string {
       : p.state === 'waiting-render'
         ? `${p.updated}/${p.total} (waiting for a rendered config with the change)`
         : `${p.updated}/${p.total} updated`;
-  return `${mark} ${p.pool}: ${what}${p.state === 'paused' ? ' (paused)' : p.state === 'degraded' ? ' (degraded)' : ''}`;
+  return (
+    `${mark} ${p.pool}: ${what}` + `${p.state === 'paused' ? ' (paused)' : p.state === 'degraded' ? ' (degraded)' : ''}`
+  );
 }
 
 export function disruptionLine(c: ChangeDescription): string {
   if (c.disruption.drain)
-    return `drain expected (${c.disruption.reasons.slice(0, 3).join('; ')}${c.disruption.reasons.length > 3 ? '; …' : ''}); reboot not expected per MCO code (CRI-O reload)`;
+    return (
+      `drain expected (${c.disruption.reasons.slice(0, 3).join('; ')}` +
+      `${c.disruption.reasons.length > 3 ? '; …' : ''}); reboot not expected per MCO code (CRI-O reload)`
+    );
   return 'no drain expected (only safe, additive digest-only changes); reboot not expected per MCO code (CRI-O reload)';
 }
 
@@ -76,7 +81,9 @@ const HEAD: Record<NoticePhase, string> = {
 /** The header message, edited in place as the pools progress. */
 export function noticeMessage(n: NoticeInput): NoticeMessage {
   const c = n.change;
-  const head = `${HEAD[n.phase]} on ${n.cluster}${n.phase === 'done' && n.doneAt !== undefined ? ` (${formatDuration(n.doneAt - n.startedAt)})` : ''}`;
+  const head =
+    `${HEAD[n.phase]} on ${n.cluster}` +
+    `${n.phase === 'done' && n.doneAt !== undefined ? ` (${formatDuration(n.doneAt - n.startedAt)})` : ''}`;
   const objects =
     c.objects.length > 0
       ? c.objects.map(objectLine).join('; ')
@@ -125,7 +132,9 @@ export function resolvedReply(text: string): NoticeMessage {
 export function doneReply(pools: readonly PoolRollout[], durationMs: number): NoticeMessage {
   const counted = pools.filter((p) => p.state === 'done').map((p) => `${p.pool} ${p.updated}/${p.total}`);
   return plain(
-    `:white_check_mark: Done: the change reached every node${counted.length > 0 ? ` (${counted.join(', ')})` : ''} in ${formatDuration(durationMs)}; each pool's rendered config carries it.`,
+    `:white_check_mark: Done: the change reached every node` +
+      `${counted.length > 0 ? ` (${counted.join(', ')})` : ''} in ${formatDuration(durationMs)}; each ` +
+      `pool's rendered config carries it.`,
   );
 }
 

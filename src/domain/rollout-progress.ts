@@ -11,7 +11,10 @@ import { MCO_ANNOTATIONS } from '../types/machineconfig.ts';
 import type { MachineConfigPool, NodeLite } from '../types/machineconfig.ts';
 
 export interface StuckItem {
-  /** Stable identity: "paused:worker", "degraded:worker", "stalled:worker", "node:worker-1", "working:worker-1", "render". */
+  /**
+   * Stable identity: "paused:worker", "degraded:worker", "stalled:worker", "node:worker-1", "working:worker-1",
+   * "render".
+   */
   key: string;
   text: string;
 }
@@ -89,7 +92,9 @@ export function stuckNode(n: NodeLite): StuckItem | undefined {
   const reason = a[MCO_ANNOTATIONS.reason];
   return {
     key: `node:${n.metadata.name}`,
-    text: `node ${n.metadata.name} is ${state}${reason ? `: ${reason}` : ''} (desired ${a[MCO_ANNOTATIONS.desiredConfig] ?? '?'}, current ${a[MCO_ANNOTATIONS.currentConfig] ?? '?'})`,
+    text:
+      `node ${n.metadata.name} is ${state}${reason ? `: ${reason}` : ''} (desired ` +
+      `${a[MCO_ANNOTATIONS.desiredConfig] ?? '?'}, current ${a[MCO_ANNOTATIONS.currentConfig] ?? '?'})`,
   };
 }
 
@@ -193,13 +198,18 @@ function stallItems(input: ProgressInput, pools: Array<{ pool: MachineConfigPool
     const described = updating.map((n) => {
       const w = marks.working[n.metadata.name];
       const state = ann(n, 'state') ?? 'unknown';
-      return `${n.metadata.name} (state ${state}${w !== undefined && state === 'Working' ? ` since ${iso(w.since)}` : ''})`;
+      return (
+        `${n.metadata.name} (state ${state}` +
+        `${w !== undefined && state === 'Working' ? ` since ${iso(w.since)}` : ''})`
+      );
     });
     const still =
       described.length > 0 ? described.join(', ') : 'none (the node controller has not started the next node)';
     out.push({
       key: `stalled:${r.pool}`,
-      text: `pool ${r.pool}: no progress for ${shortDuration(now - m.since)} at ${r.updated}/${r.total} updated; nodes still updating: ${still}${waiting > 0 ? `; ${waiting} node(s) not yet given the new config` : ''}`,
+      text:
+        `pool ${r.pool}: no progress for ${shortDuration(now - m.since)} at ${r.updated}/${r.total} updated; ` +
+        `nodes still updating: ${still}${waiting > 0 ? `; ${waiting} node(s) not yet given the new config` : ''}`,
     });
   }
   const seen = new Set<string>();
@@ -211,7 +221,10 @@ function stallItems(input: ProgressInput, pools: Array<{ pool: MachineConfigPool
       seen.add(name);
       out.push({
         key: `working:${name}`,
-        text: `node ${name} is stuck in its update: state Working for ${shortDuration(now - w.since)} (since ${iso(w.since)}), desired ${w.desired}, current ${ann(n, 'currentConfig') ?? '?'} [pool ${pool.metadata.name}]`,
+        text:
+          `node ${name} is stuck in its update: state Working ` +
+          `for ${shortDuration(now - w.since)} (since ${iso(w.since)}), ` +
+          `desired ${w.desired}, current ${ann(n, 'currentConfig') ?? '?'} [pool ${pool.metadata.name}]`,
       });
     }
   }

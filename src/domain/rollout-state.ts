@@ -40,7 +40,8 @@ export function evaluatePool(p: MachineConfigPool, targetHasChange: boolean): Po
       ...base,
       state: 'paused',
       reasons: [
-        `pool ${p.metadata.name} is paused: it will not update until unpaused (oc patch mcp ${p.metadata.name} --type merge -p '{"spec":{"paused":false}}')`,
+        `pool ${p.metadata.name} is paused: it will not update until unpaused (oc patch ` +
+          `mcp ${p.metadata.name} --type merge -p '{"spec":{"paused":false}}')`,
       ],
     };
   if (!targetHasChange)

@@ -35,7 +35,12 @@ export function poolStatusLines(
       const upToDate = r.state === 'done' || r.state === 'empty';
       const parts = [
         `${r.updated}/${r.total} updated`,
-        `target ${r.target ?? '(none)'}${text === undefined && target !== undefined ? ' (unreadable)' : has ? ' carries the current mirror config' : ' lacks the current mirror config'}`,
+        `target ${r.target ?? '(none)'}` +
+          (text === undefined && target !== undefined
+            ? ' (unreadable)'
+            : has
+              ? ' carries the current mirror config'
+              : ' lacks the current mirror config'),
       ];
       if (r.state === 'done') parts.push('rolled out');
       else if (r.state === 'empty') parts.push('no machines');

@@ -53,7 +53,8 @@ export function parseImagesFile(text: string, file: string): ImageUsage {
     } catch (e) {
       throw new EngineError(
         'input',
-        `${file}: looks like JSON but does not parse (${(e as Error).message.split('\n')[0]}); give 'oc get pods -A -o json' output or one image per line`,
+        `${file}: looks like JSON but does not parse (` +
+          `${(e as Error).message.split('\n')[0]}); give 'oc get pods -A -o json' output or one image per line`,
       );
     }
     const items = (doc as { items?: unknown }).items;

@@ -26,7 +26,10 @@ export function crioMinorForOpenShift(version: string): number | undefined {
   return mm[1] + 13;
 }
 
-/** The mode of an OpenShift release as shipped (no node read): ≤4.20 disabled, 4.21 enforcing until OCPBUGS-76356, ≥4.22 disabled. */
+/**
+ * The mode of an OpenShift release as shipped (no node read): ≤4.20 disabled, 4.21 enforcing until OCPBUGS-76356, ≥4.22
+ * disabled.
+ */
 export function modeForOpenShiftVersion(version: string): ShortNameModeDecision | undefined {
   const mm = majorMinor(version);
   if (mm === undefined || mm[0] !== 4) return undefined;
@@ -41,7 +44,8 @@ export function modeForOpenShiftVersion(version: string): ShortNameModeDecision 
       mode: 'enforcing',
       source: `${source}: CRI-O 1.34 enforces short names by default`,
       caveat:
-        'OpenShift 4.21 z-streams that carry OCPBUGS-76356 (MCO PR #5636) set short_name_mode = "disabled" in /etc/crio/crio.conf.d/00-default; run the live check (--live) to read the node',
+        'OpenShift 4.21 z-streams that carry OCPBUGS-76356 (MCO PR #5636) set short_name_mode = "disabled" ' +
+        'in /etc/crio/crio.conf.d/00-default; run the live check (--live) to read the node',
     };
   }
   return {

@@ -89,6 +89,8 @@ export function shortNameOnNode(
       : sn.alias !== null
         ? `alias ${sn.alias.name} = ${sn.alias.value} (${sn.alias.origin}) is the only candidate`
         : `CRI-O tries ${sn.candidates.join(', then ')}`;
-  const note = `short name ${image} on ${node}: mode ${sn.mode} (${decision.source}): ${what}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`;
+  const note =
+    `short name ${image} on ${node}: mode ${sn.mode} ` +
+    `(${decision.source}): ${what}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`;
   return { ...sn, modeSource: decision.source, error, note };
 }

@@ -163,8 +163,10 @@ export function resolveShortName(
   if (search.length === 0) {
     const message =
       cfg.searchOrigin !== undefined
-        ? `short-name ${JSON.stringify(input)} did not resolve to an alias and no unqualified-search registries are defined in ${JSON.stringify(cfg.searchOrigin)}`
-        : `short-name ${JSON.stringify(input)} did not resolve to an alias and no containers-registries.conf(5) was found`;
+        ? `short-name ${JSON.stringify(input)} did not resolve to an alias and no ` +
+          `unqualified-search registries are defined in ${JSON.stringify(cfg.searchOrigin)}`
+        : `short-name ${JSON.stringify(input)} did not resolve to an ` +
+          `alias and no containers-registries.conf(5) was found`;
     return { ...base, short: true, candidates: [], rationale: 'search', error: referenceError(message) };
   }
   const candidates = search.map((reg) => {
@@ -174,7 +176,8 @@ export function resolveShortName(
       throw withCause(`creating reference with unqualified-search registry ${JSON.stringify(reg)}`, e);
     }
   });
-  const description = `Resolving ${JSON.stringify(key)} using unqualified-search registries (${cfg.searchOrigin ?? ''})`;
+  const description =
+    `Resolving ${JSON.stringify(key)} using ` + `unqualified-search registries (${cfg.searchOrigin ?? ''})`;
   const resolution: ShortNameResolution = { ...base, short: true, candidates, rationale: 'search', description };
   // disabled: all candidates; one candidate: no ambiguity; several without a TTY: permissive tries them all,
   // enforcing fails (CRI-O replaces the library's message with its own, naming the image as it received it).

@@ -13,14 +13,18 @@ function poolLine(p: PoolForecast): string {
   if (!p.drain && !p.reboot && p.services.length === 0) return `  - pool ${p.pool}: nothing happens on its nodes`;
   const what = [p.drain ? 'DRAIN' : 'no drain', p.reboot ? 'REBOOT' : 'no reboot', ...p.services].join(', ');
   const how = p.estimateMs !== null ? `about ${formatDuration(p.estimateMs)} (${p.estimateBasis})` : p.estimateBasis;
-  return `  - pool ${p.pool}: ${size}: ${what}; ${how}${p.paused ? '; PAUSED: it will not roll out until unpaused' : ''}`;
+  return (
+    `  - pool ${p.pool}: ${size}: ${what}; ${how}` +
+    `${p.paused ? '; PAUSED: it will not roll out until unpaused' : ''}`
+  );
 }
 
 export function formatWhatIf(r: WhatIfResult): string {
   const out: string[] = [];
   const objs = r.objects.filter((o) => o.action !== 'not-found');
   out.push(
-    `What-if: ${objs.length === 0 ? 'no object changes' : objs.map((o) => `${o.action} ${o.kind}/${o.name}`).join(', ')}`,
+    'What-if: ' +
+      (objs.length === 0 ? 'no object changes' : objs.map((o) => `${o.action} ${o.kind}/${o.name}`).join(', ')),
   );
   out.push('');
   out.push(r.accepted ? '1. The MCO accepts the result.' : `1. The MCO REFUSES the result: ${r.mcoMessage}`);
@@ -41,7 +45,11 @@ export function formatWhatIf(r: WhatIfResult): string {
   }
   out.push('');
   out.push(
-    `3. What the nodes will do (${r.nodeAction.rules === 'NodeDisruptionPolicy' ? 'NodeDisruptionPolicy of MachineConfiguration cluster' : 'MCO rules without a NodeDisruptionPolicy'}):`,
+    `3. What the nodes will do (` +
+      (r.nodeAction.rules === 'NodeDisruptionPolicy'
+        ? 'NodeDisruptionPolicy of MachineConfiguration cluster'
+        : 'MCO rules without a NodeDisruptionPolicy') +
+      '):',
   );
   for (const p of r.pools) out.push(poolLine(p));
   for (const why of r.nodeAction.reasons) out.push(`    why: ${why}`);
@@ -68,10 +76,13 @@ export function formatWhatIf(r: WhatIfResult): string {
       out.push(`       before: ${x.before.join(' > ')}`);
       out.push(`       after:  ${x.after.join(' > ')}`);
     }
-    if (r.rerouted.length > MAX_IMAGES) out.push(`   … and ${r.rerouted.length - MAX_IMAGES} more (--json lists all)`);
+    if (r.rerouted.length > MAX_IMAGES) {
+      out.push(`   … and ${r.rerouted.length - MAX_IMAGES} more (--json lists all)`);
+    }
     if (r.unparseableImages.length > 0)
       out.push(
-        `   ${r.unparseableImages.length} image reference(s) do not parse and fail either way: ${r.unparseableImages.slice(0, 5).join(', ')}`,
+        `   ${r.unparseableImages.length} image reference(s) do not parse and fail ` +
+          `either way: ${r.unparseableImages.slice(0, 5).join(', ')}`,
       );
   }
   if (r.notes.length > 0) {

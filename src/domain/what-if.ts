@@ -283,7 +283,8 @@ export function whatIf(input: WhatIfInput): WhatIfResult {
     // Nodes keep whatever the MCO last accepted; compare with what the current objects mean.
     before = renderConf(input.current, { ...opts, skipValidation: true }).conf;
     notes.push(
-      `The MCO already refuses the current objects (${current.error}): nodes run an older configuration than they say; the difference below is against what the current objects mean.`,
+      `The MCO already refuses the current objects (${current.error}): nodes run an older ` +
+        `configuration than they say; the difference below is against what the current objects mean.`,
     );
   }
   const proposed = renderConf(overlay.policies, opts);
@@ -313,11 +314,13 @@ export function whatIf(input: WhatIfInput): WhatIfResult {
   const pools = (input.pools ?? DEFAULT_POOLS).map((p) => forecastPool(p, action, anyChange));
   if (!accepted)
     notes.push(
-      'The MCO refuses the proposed objects: it writes no new MachineConfig, so nodes keep their current file and nothing rolls out; the error shows only in the machine-config-controller log.',
+      'The MCO refuses the proposed objects: it writes no new MachineConfig, so nodes keep their current ' +
+        'file and nothing rolls out; the error shows only in the machine-config-controller log.',
     );
   if (anyChange && action.drain && !action.reboot)
     notes.push(
-      'Drain expected; reboot not expected per MCO code (openshift-docs says some mirror changes reboot: verify on your release).',
+      'Drain expected; reboot not expected per MCO code (openshift-docs ' +
+        'says some mirror changes reboot: verify on your release).',
     );
 
   let rerouted: Rerouted[] = [];

@@ -20,7 +20,8 @@ export class ByteBudget {
     if (this.used > this.max) {
       throw new EngineError(
         'input',
-        `${what}: input larger than ${size(this.max)} (all files and stdin together); raise ICSP_MAX_INPUT_BYTES if it is genuine`,
+        `${what}: input larger than ${size(this.max)} (all files and stdin ` +
+          `together); raise ICSP_MAX_INPUT_BYTES if it is genuine`,
       );
     }
   }

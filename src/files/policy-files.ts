@@ -94,7 +94,10 @@ export async function loadPolicyPaths(
   return { policies: buildPolicySet(objects, warnings), objects, warnings };
 }
 
-/** Loads a registries.conf and its drop-in directory (*.conf in name order), as containers/image does. Regular files only. */
+/**
+ * Loads a registries.conf and its drop-in directory (*.conf in name order), as containers/image does. Regular files
+ * only.
+ */
 export async function loadRegistriesConfFiles(
   main: string,
   dropInDir?: string,

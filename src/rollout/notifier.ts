@@ -464,7 +464,11 @@ export class RolloutNotifier {
       ? lines
       : lines.map((l) => ({
           ...l,
-          detail: `${l.detail}${open.some((t) => t.includes(`pool ${l.pool}`) || t.includes(`[pool ${l.pool}]`)) ? ' (stuck, see the rollout thread)' : ''}`,
+          detail:
+            `${l.detail}` +
+            (open.some((t) => t.includes(`pool ${l.pool}`) || t.includes(`[pool ${l.pool}]`))
+              ? ' (stuck, see the rollout thread)'
+              : ''),
         }));
   }
 

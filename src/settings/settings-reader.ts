@@ -45,7 +45,9 @@ export class SettingsReader {
     return this.whole(name, range, 'a whole number');
   }
 
-  /** Whole seconds within `range` (fractions are refused: one rule for every *_SECONDS); the table's default when unset. */
+  /**
+   * Whole seconds within `range` (fractions are refused: one rule for every *_SECONDS); the table's default when unset.
+   */
   seconds(name: string, range: IntRange): number {
     return this.whole(name, range, 'a whole number of seconds');
   }

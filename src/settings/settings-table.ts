@@ -34,7 +34,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     area: 'slack',
     default: '(required in http mode)',
     meaning:
-      'signing secret; every request is verified (v0 HMAC, timestamp within ±5 minutes, an identical signed request runs once)',
+      'signing secret; every request is verified (v0 HMAC, timestamp ' +
+      'within ±5 minutes, an identical signed request runs once)',
   },
   {
     name: 'SLACK_API_URL',
@@ -67,7 +68,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     area: 'input',
     default: '67108864',
     meaning:
-      'bytes (64 MiB) of policy YAML/JSON, stdin and registries.conf one command (or the offline bot) reads, all files together; more is refused (exit 2) as soon as it is seen',
+      'bytes (64 MiB) of policy YAML/JSON, stdin and registries.conf one command (or the offline ' +
+      'bot) reads, all files together; more is refused (exit 2) as soon as it is seen',
   },
   {
     name: 'ICSP_YAML_MAX_ALIASES',
@@ -80,7 +82,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     area: 'input',
     default: '100000',
     meaning:
-      'nodes that aliases may add once expanded, per file ("billion laughs" is refused after this many); an alias to its own ancestor (a cycle) and an expanded nesting over 200 levels are always refused',
+      'nodes that aliases may add once expanded, per file ("billion laughs" is refused after this many); an ' +
+      'alias to its own ancestor (a cycle) and an expanded nesting over 200 levels are always refused',
   },
   {
     name: 'ICSP_CLUSTER_NAME',
@@ -100,7 +103,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     area: 'slack',
     default: '8',
     meaning:
-      'how many requests do Slack work (explain, posts, uploads) at once; more wait after their ack (a live check does not hold a worker)',
+      'how many requests do Slack work (explain, posts, uploads) at once; more ' +
+      'wait after their ack (a live check does not hold a worker)',
   },
   {
     name: 'ICSP_USERGROUP_CACHE_SECONDS',
@@ -149,14 +153,16 @@ export const SETTINGS: readonly SettingSpec[] = [
     area: 'process',
     default: '(one cluster)',
     meaning:
-      'a fleet: directory of kubeconfig files (a mounted Secret, one key per cluster; the key is the cluster name); commands take `cluster=NAME` or `cluster=all`',
+      'a fleet: directory of kubeconfig files (a mounted Secret, one key per cluster; the ' +
+      'key is the cluster name); commands take `cluster=NAME` or `cluster=all`',
   },
   {
     name: 'ICSP_KUBECONFIG_CONTEXTS',
     area: 'process',
     default: '(one cluster)',
     meaning:
-      'a fleet from one kubeconfig: `all` or comma-separated context names (each context is a cluster, named by the context)',
+      'a fleet from one kubeconfig: `all` or comma-separated context ' +
+      'names (each context is a cluster, named by the context)',
   },
   {
     name: 'ICSP_FLEET_CONNECT_TIMEOUT_SECONDS',
@@ -176,7 +182,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     area: 'slack',
     default: '(direct)',
     meaning:
-      'proxy for connections to Slack over https and wss: `http://[user:password@]host:port`; the Kubernetes API is never proxied',
+      'proxy for connections to Slack over https and wss: ' +
+      '`http://[user:password@]host:port`; the Kubernetes API is never proxied',
   },
   {
     name: 'http_proxy',

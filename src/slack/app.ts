@@ -78,7 +78,9 @@ export interface SlackBotDeps {
   observeSlackCall?: (event: 'retry' | 'error', error: string) => void;
   /** Every outgoing connection to Slack (proxy, NO_PROXY); undefined: Node's defaults, direct. */
   outbound?: SlackOutbound;
-  /** Socket Mode: start even when Slack reports another open connection of this app (see the README's fleet section). */
+  /**
+   * Socket Mode: start even when Slack reports another open connection of this app (see the README's fleet section).
+   */
   allowSharedApp?: boolean;
   /** Several clusters (ICSP_KUBECONFIGS, contexts): commands name one with cluster=NAME, or all with cluster=all. */
   fleet?: Fleet;
@@ -176,7 +178,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       if (n > 1)
         logger.error(
           { connections: n },
-          'Slack reports another open Socket Mode connection of this app: events go to either connection at random; run one app per cluster or HTTP mode behind one route',
+          'Slack reports another open Socket Mode connection of this app: events go to either ' +
+            'connection at random; run one app per cluster or HTTP mode behind one route',
         );
     });
     app = new App({ token: config.botToken, receiver, clientOptions, logger: blog, logLevel: INFO });
@@ -329,7 +332,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
         threadTs,
         noteMessage(
           cluster,
-          `Could not upload ${files.map((f) => f.filename).join(', ')}: ${slackErrorCode(e) ?? errorText(e, ERROR_CHARS)}`,
+          `Could not upload ${files.map((f) => f.filename).join(', ')}: ` +
+            `${slackErrorCode(e) ?? errorText(e, ERROR_CHARS)}`,
         ),
       );
     }
@@ -341,7 +345,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       return t.ephemeral(
         errorMessage(
           cluster,
-          `icsp-bot does not answer in this channel (${t.channel}); ask the bot's admin to add it to ICSP_ALLOWED_CHANNELS`,
+          `icsp-bot does not answer in this channel (${t.channel}); ask ` +
+            `the bot's admin to add it to ICSP_ALLOWED_CHANNELS`,
         ),
       );
     }
@@ -458,7 +463,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       return t.ephemeral(
         errorMessage(
           cluster,
-          `I am not in this channel, so I cannot open a thread here: invite me with /invite @icsp-bot (${opened.notInChannel})`,
+          `I am not in this channel, so I cannot open a thread here: invite ` +
+            `me with /invite @icsp-bot (${opened.notInChannel})`,
         ),
       );
     const threadTs = opened.threadTs;
@@ -641,7 +647,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       return t.ephemeral(
         errorMessage(
           s.cluster,
-          `I am not in this channel, so I cannot open a thread or run live checks here: invite me with /invite @icsp-bot (${opened.notInChannel})`,
+          `I am not in this channel, so I cannot open a thread or run live checks ` +
+            `here: invite me with /invite @icsp-bot (${opened.notInChannel})`,
         ),
       );
     }
@@ -825,7 +832,9 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       const channel = b.channel?.id ?? b.container?.channel_id;
       if (action === undefined || channel === undefined) return;
       const user = b.user.id;
-      const dedupeKey = `action:${b.container?.message_ts ?? ''}:${action.action_id}:${user}:${(action as { action_ts?: string }).action_ts ?? ''}`;
+      const dedupeKey =
+        `action:${b.container?.message_ts ?? ''}:${action.action_id}:${user}:` +
+        `${(action as { action_ts?: string }).action_ts ?? ''}`;
       if (!firstSeen(dedupeKey)) return;
       const threadTs = b.container?.thread_ts ?? b.message?.thread_ts ?? b.message?.ts;
       const t: Target = {
@@ -970,7 +979,9 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
           up = false;
           await app.stop();
           throw new Error(
-            `${why}; one Slack app must not be shared by several bots in Socket Mode (Slack delivers each event to one connection at random): use one Slack app per cluster, or HTTP mode behind one route, or one bot for the fleet (ICSP_KUBECONFIGS); ICSP_ALLOW_SHARED_SLACK_APP=true starts anyway`,
+            `${why}; one Slack app must not be shared by several bots in Socket Mode (Slack delivers each ` +
+              `event to one connection at random): use one Slack app per cluster, or HTTP mode behind one route, ` +
+              `or one bot for the fleet (ICSP_KUBECONFIGS); ICSP_ALLOW_SHARED_SLACK_APP=true starts anyway`,
           );
         }
       }

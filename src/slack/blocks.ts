@@ -220,7 +220,8 @@ function nodeSection(n: NodeCheckResult): Block[] {
   if (ev !== null && ev.attempts.length > 0) {
     const at = ev.attempts.map(
       (t, i) =>
-        `${i + 1}. ${t.mirror ? 'mirror' : 'source'} \`${esc(t.location)}\` → *${t.outcome}*${t.detail ? `: ${esc(t.detail)}` : ''}`,
+        `${i + 1}. ${t.mirror ? 'mirror' : 'source'} \`${esc(t.location)}\` → ` +
+        `*${t.outcome}*${t.detail ? `: ${esc(t.detail)}` : ''}`,
     );
     if (ev.served !== null)
       at.push(`Served by \`${esc(ev.served.reference)}\`${ev.served.digest ? ` (${esc(ev.served.digest)})` : ''}`);
@@ -230,7 +231,8 @@ function nodeSection(n: NodeCheckResult): Block[] {
   if (n.configDifferences.length > 0) {
     out.push(
       section(
-        `:mag: ${n.configDifferences.length} difference(s) between the node's registries.conf and the render of the live policies — press *Show registries.conf difference*.`,
+        `:mag: ${n.configDifferences.length} difference(s) between the node's registries.conf and ` +
+          `the render of the live policies — press *Show registries.conf difference*.`,
       ),
     );
   }

@@ -24,19 +24,25 @@ export type Command =
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: string };
 
 export const USAGE = [
-  '`/icsp why IMAGE [node=NAME | pool=NAME | nodes=all|N] [--no-live]` why a node pulls IMAGE from where it does (plan + live check)',
-  '`/icsp why pod NAMESPACE/NAME` why a pod cannot pull: what its node already said, against the plan of its pool (no debug pod)',
+  '`/icsp why IMAGE [node=NAME | pool=NAME | nodes=all|N] [--no-live]` why ' +
+    'a node pulls IMAGE from where it does (plan + live check)',
+  '`/icsp why pod NAMESPACE/NAME` why a pod cannot pull: what its node ' +
+    'already said, against the plan of its pool (no debug pod)',
   '`/icsp plan IMAGE` the pull plan only, no live check',
-  '`/icsp fix IMAGE [mirror=LOCATION]` the plan plus the YAML that fixes it, proven by the engine (mirror=: the repository that holds the image, when no mirror is configured)',
-  '`/icsp what-if [remove=KIND/NAME]` + pasted YAML, or `@icsp-bot what-if` with a YAML file attached: what applying it does (MCO verdict, drain/reboot, rerouted images)',
+  '`/icsp fix IMAGE [mirror=LOCATION]` the plan plus the YAML that fixes it, proven by the ' +
+    'engine (mirror=: the repository that holds the image, when no mirror is configured)',
+  '`/icsp what-if [remove=KIND/NAME]` + pasted YAML, or `@icsp-bot what-if` with a YAML file ' +
+    'attached: what applying it does (MCO verdict, drain/reboot, rerouted images)',
   '`/icsp policies [FILTER]` the mirror policies (ICSP, IDMS, ITMS), optionally filtered',
   '`/icsp status` pools and whether the current mirror configuration has reached them',
   '`/icsp help` this text',
-  'The same words work as `@icsp-bot why IMAGE` in a channel or a thread; a pasted kubelet event or `oc describe pod` output after `@icsp-bot` gets the same answer as `why pod`.',
+  'The same words work as `@icsp-bot why IMAGE` in a channel or a thread; a pasted kubelet event ' +
+    'or `oc describe pod` output after `@icsp-bot` gets the same answer as `why pod`.',
 ].join('\n');
 
 export const USAGE_LINE =
-  'usage: /icsp why IMAGE [node=NAME|pool=NAME|nodes=all|N] [--no-live] | why pod NAMESPACE/NAME | plan IMAGE | fix IMAGE | what-if YAML | policies [FILTER] | status | help';
+  'usage: /icsp why IMAGE [node=NAME|pool=NAME|nodes=all|N] [--no-live] | why pod ' +
+  'NAMESPACE/NAME | plan IMAGE | fix IMAGE | what-if YAML | policies [FILTER] | status | help';
 
 /** Undoes Slack's formatting of message text: <@U…> mentions, <url|label> links, HTML entities, `code`. */
 export function normalizeSlackText(text: string): string {

@@ -40,7 +40,9 @@ export function fleetAnchorMessage(a: {
         type: 'section',
         text: {
           type: 'mrkdwn',
-          text: `*${esc(a.image)}* across ${a.answers.length} clusters${failing > 0 ? ` — ${failing} could not answer` : ''}`,
+          text:
+            `*${esc(a.image)}* across ${a.answers.length} ` +
+            `clusters${failing > 0 ? ` — ${failing} could not answer` : ''}`,
         },
       },
       { type: 'section', text: { type: 'mrkdwn', text: lines.map((l) => `• ${esc(l)}`).join('\n') } },
@@ -49,7 +51,9 @@ export function fleetAnchorMessage(a: {
         elements: [
           {
             type: 'mrkdwn',
-            text: `asked by <@${a.requester}> · each cluster's plan follows in the thread · live checks: add cluster=NAME`,
+            text:
+              `asked by <@${a.requester}> · each cluster's plan follows ` +
+              `in the thread · live checks: add cluster=NAME`,
           },
         ],
       },
@@ -63,7 +67,10 @@ export function fleetStatusText(
   return parts
     .map((p) => {
       if (p.lines === undefined) return `*${p.name}*: unreachable — ${p.error ?? 'no answer'}`;
-      return `*${p.name}*\n${p.lines.map((l) => `${l.upToDate ? '✓' : '…'} pool ${l.pool}: ${l.detail}`).join('\n') || 'no pools'}`;
+      return (
+        `*${p.name}*\n` +
+        `${p.lines.map((l) => `${l.upToDate ? '✓' : '…'} pool ${l.pool}: ${l.detail}`).join('\n') || 'no pools'}`
+      );
     })
     .join('\n');
 }

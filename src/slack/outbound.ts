@@ -13,7 +13,10 @@ export interface ProxySettings {
   httpProxy?: string | undefined;
   /** Proxy for https:// and wss:// targets (HTTPS_PROXY); falls back to httpProxy as curl does. */
   httpsProxy?: string | undefined;
-  /** Hosts reached directly (NO_PROXY): `*`, names (also their subdomains), `.suffix`, `*.suffix`, IPs, CIDRs, `host:port`. */
+  /**
+   * Hosts reached directly (NO_PROXY): `*`, names (also their subdomains), `.suffix`, `*.suffix`, IPs, CIDRs,
+   * `host:port`.
+   */
   noProxy?: string | undefined;
 }
 

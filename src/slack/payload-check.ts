@@ -27,7 +27,9 @@ export const OUR_ACTIONS: ReadonlySet<string> = new Set<string>([
   TRIAGE_ACTIONS.live,
 ]);
 
-/** Envelope fields Bolt itself reads before any listener (context, conversation, authorizations): absent or well-typed. */
+/**
+ * Envelope fields Bolt itself reads before any listener (context, conversation, authorizations): absent or well-typed.
+ */
 function envelopeError(body: Obj): string | undefined {
   for (const k of ['team', 'enterprise', 'channel', 'container', 'message', 'view', 'state', 'user']) {
     if (k in body && body[k] !== undefined && !isObj(body[k])) return `${k} is not an object`;

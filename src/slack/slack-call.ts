@@ -46,5 +46,7 @@ export async function callSlack<T>(policy: RetryPolicy, fn: () => Promise<T>): P
   }
 }
 
-/** How much of a failure's first line goes into a Slack reply or a log field (errorText of src/domain/error-text.ts). */
+/**
+ * How much of a failure's first line goes into a Slack reply or a log field (errorText of src/domain/error-text.ts).
+ */
 export const ERROR_CHARS = 300;

@@ -52,7 +52,11 @@ export function podTriageMessage(
   buttons: TriageButtons | null,
   source = 'what the node already said',
 ): FittedMessage {
-  const head = `*Pod* \`${esc(t.namespace)}/${esc(t.name)}\` on ${t.node === null ? 'no node' : `node \`${esc(t.node)}\``}${t.pool !== null ? ` (pool \`${esc(t.pool)}\`)` : ''}: ${t.containers.length === 0 ? 'no container waits on its image' : `${t.containers.length} container(s) cannot pull`}`;
+  const head =
+    `*Pod* \`${esc(t.namespace)}/${esc(t.name)}\` on ` +
+    `${t.node === null ? 'no node' : `node \`${esc(t.node)}\``}` +
+    `${t.pool !== null ? ` (pool \`${esc(t.pool)}\`)` : ''}: ` +
+    (t.containers.length === 0 ? 'no container waits on its image' : `${t.containers.length} container(s) cannot pull`);
   const blocks: Block[] = [md(head)];
   for (const n of t.notes) blocks.push(ctx(`:information_source: ${esc(n)}`));
   for (const c of t.containers) {
@@ -72,7 +76,9 @@ export function podTriageMessage(
   blocks.push(ctx(`:globe_with_meridians: cluster *${esc(cluster)}* · from ${esc(source)}, no debug pod`));
   const first = t.containers[0]?.verdict;
   return fitMessage({
-    text: `[${cluster}] ${t.namespace}/${t.name}: ${first !== undefined ? `${first.cause}: ${first.headline}` : 'no container waits on its image'}`,
+    text:
+      `[${cluster}] ${t.namespace}/${t.name}: ` +
+      `${first !== undefined ? `${first.cause}: ${first.headline}` : 'no container waits on its image'}`,
     blocks,
   });
 }

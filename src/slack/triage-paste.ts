@@ -52,7 +52,8 @@ export async function triagePaste(
     return {
       kind: 'none',
       error:
-        'the pasted text names no image: paste the whole event (Failed to pull image "…": …) or `oc describe pod` output',
+        'the pasted text names no image: paste the whole event (Failed ' +
+        'to pull image "…": …) or `oc describe pod` output',
     };
   // no node file read: the node's plan is the policies' plan
   const verdict = triageImage({

@@ -66,9 +66,11 @@ export function fixMessage(cluster: string, image: string, r: FixResult): Fitted
   if (r.fix === null) return null;
   const f = r.fix;
   const lines = [
-    `:wrench: *Fix*, checked by the engine: \`${f.verdictBefore}\` → \`${f.verdictAfter}\`${f.firstSourceAfter !== null ? ` (the node then tries \`${esc(f.firstSourceAfter)}\` first)` : ''}`,
+    `:wrench: *Fix*, checked by the engine: \`${f.verdictBefore}\` → \`${f.verdictAfter}\`` +
+      `${f.firstSourceAfter !== null ? ` (the node then tries \`${esc(f.firstSourceAfter)}\` first)` : ''}`,
     ...f.steps.map((s) => `• ${esc(s.description)}`),
-    `Apply with \`${f.applyCommand}\` (the YAML is below and attached as fix.yaml). Preview first: \`@icsp-bot what-if\` with fix.yaml attached, or \`/icsp what-if\` with the YAML pasted.`,
+    `Apply with \`${f.applyCommand}\` (the YAML is below and attached as fix.yaml). Preview first: ` +
+      `\`@icsp-bot what-if\` with fix.yaml attached, or \`/icsp what-if\` with the YAML pasted.`,
   ];
   const m: SlackMessage = {
     text: `[${cluster}] fix for ${image}: ${f.verdictBefore} -> ${f.verdictAfter}`,
@@ -81,7 +83,8 @@ export function fixMessage(cluster: string, image: string, r: FixResult): Fitted
 export function whatIfMessage(cluster: string, r: WhatIfResult): FittedMessage {
   const head = r.accepted
     ? ':white_check_mark: *What-if*: the MCO accepts the result.'
-    : `:no_entry: *What-if*: the MCO REFUSES the result: \`${esc(r.mcoMessage ?? '')}\` (only in the machine-config-controller log; nothing rolls out).`;
+    : `:no_entry: *What-if*: the MCO REFUSES the result: \`${esc(r.mcoMessage ?? '')}` +
+      `\` (only in the machine-config-controller log; nothing rolls out).`;
   const pools = r.pools.map((p) => {
     const what =
       !p.drain && !p.reboot && p.services.length === 0
@@ -90,12 +93,16 @@ export function whatIfMessage(cluster: string, r: WhatIfResult): FittedMessage {
     const size =
       p.nodes === null
         ? ''
-        : ` (${p.nodes} node(s), ${p.maxUnavailable} at a time${p.estimateMs !== null ? `, about ${formatDuration(p.estimateMs)}` : ''})`;
+        : ` (${p.nodes} node(s), ${p.maxUnavailable} at a ` +
+          `time${p.estimateMs !== null ? `, about ${formatDuration(p.estimateMs)}` : ''})`;
     return `${esc(p.pool)}: ${what}${size}`;
   });
   const lines = [
     head,
-    `Files: ${r.registriesChanges.length} registries.conf change(s)${r.policyJsonChanges.length > 0 ? `, ${r.policyJsonChanges.length} policy.json` : ''}${r.searchRegistriesChange !== null ? ', search registries' : ''}.`,
+    `Files: ${r.registriesChanges.length} registries.conf change(s)` +
+      (r.policyJsonChanges.length > 0 ? `, ${r.policyJsonChanges.length} policy.json` : '') +
+      (r.searchRegistriesChange !== null ? ', search registries' : '') +
+      '.',
     `Nodes: ${pools.join(' · ')}`,
     r.imagesChecked === 0
       ? 'Images: none read.'

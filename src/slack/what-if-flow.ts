@@ -110,7 +110,8 @@ export async function whatIfAnswer(
     return ctx.ephemeral(
       errorMessage(
         ctx.cluster,
-        'what-if needs the proposed objects: paste the YAML after `/icsp what-if`, or attach a .yaml file to `@icsp-bot what-if`',
+        'what-if needs the proposed objects: paste the YAML after `/icsp ' +
+          'what-if`, or attach a .yaml file to `@icsp-bot what-if`',
       ),
     );
   }

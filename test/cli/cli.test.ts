@@ -57,7 +57,10 @@ describe('icsp why on the bundled example', () => {
   });
 
   it('reads policies from stdin and from a `kind: List`', async () => {
-    const list = `apiVersion: v1\nkind: List\nitems:\n- apiVersion: config.openshift.io/v1\n  kind: ImageDigestMirrorSet\n  metadata: {name: a}\n  spec:\n    imageDigestMirrors:\n    - source: quay.io/ns\n      mirrors: [m.local/ns]\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: x}\n`;
+    const list =
+      `apiVersion: v1\nkind: List\nitems:\n- apiVersion: config.openshift.io/v1\n  kind: ` +
+      `ImageDigestMirrorSet\n  metadata: {name: a}\n  spec:\n    imageDigestMirrors:\n    - source: ` +
+      `quay.io/ns\n      mirrors: [m.local/ns]\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: x}\n`;
     const r = await runCli(['why', `quay.io/ns/app@sha256:${'c'.repeat(64)}`, '--policies', '-', '--json'], list);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).pullSources[0].location).toBe('m.local/ns');
@@ -161,7 +164,8 @@ describe('bad input: one line, exit 2', () => {
         : a === 'BAD_FIELD'
           ? file(
               'bf.yaml',
-              'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: x}\nspec:\n  imageDigestMirrors:\n  - source: quay.io\n    mirrors: [a.io, 5]\n',
+              'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: ' +
+                'x}\nspec:\n  imageDigestMirrors:\n  - source: quay.io\n    mirrors: [a.io, 5]\n',
             )
           : a === 'BAD_API'
             ? file('ba.yaml', 'apiVersion: v1\nkind: ImageDigestMirrorSet\nmetadata: {name: x}\n')
@@ -208,14 +212,18 @@ describe('icsp evidence --policies', () => {
     const log = podmanFixturePath('b-digest-fallback-second-mirror', 'output.log');
     const matching = file(
       'ev-ok.yaml',
-      'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: lab}\nspec:\n  imageDigestMirrors:\n  - source: 127.0.0.1:5001/repo\n    mirrors: [127.0.0.1:5002/empty/repo, 127.0.0.1:5003/mirror/repo]\n',
+      'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: ' +
+        'lab}\nspec:\n  imageDigestMirrors:\n  - source: 127.0.0.1:5001/repo\n    mirrors: ' +
+        '[127.0.0.1:5002/empty/repo, 127.0.0.1:5003/mirror/repo]\n',
     );
     const ok = await runCli(['evidence', log, '--policies', matching, '--json']);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).verdict.code).toBe('mirror-hit');
     const stale = file(
       'ev-stale.yaml',
-      'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: lab}\nspec:\n  imageDigestMirrors:\n  - source: 127.0.0.1:5001/repo\n    mirrors: [127.0.0.1:5002/mirror/repo, 127.0.0.1:5003/mirror/repo]\n',
+      'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: ' +
+        'lab}\nspec:\n  imageDigestMirrors:\n  - source: 127.0.0.1:5001/repo\n    mirrors: ' +
+        '[127.0.0.1:5002/mirror/repo, 127.0.0.1:5003/mirror/repo]\n',
     );
     const mismatch = await runCli(['evidence', log, '--policies', stale, '--json']);
     expect(JSON.parse(mismatch.stdout).verdict.code).toBe('plan-mismatch');

@@ -187,7 +187,9 @@ describe('fuzzing the CLI inputs', () => {
     let maxRss = rssStart;
     const n = await fuzzFor(BUDGET_MS, seed, async (r, i) => {
       const c = makeCase(r);
-      const where = `seed=${seed} (ICSP_FUZZ_SEED=${seed} replays it) case #${i} ${c.what}: args ${JSON.stringify(c.args).slice(0, 300)} stdin ${JSON.stringify(c.stdin.slice(0, 300))}`;
+      const where =
+        `seed=${seed} (ICSP_FUZZ_SEED=${seed} replays it) case #${i} ${c.what}: ` +
+        `args ${JSON.stringify(c.args).slice(0, 300)} stdin ${JSON.stringify(c.stdin.slice(0, 300))}`;
       const res = await within(10_000, run(c), where);
       expect([0, 1, 2], `${where}\nexit code ${res.code}`).toContain(res.code);
       expect(res.stderr, `${where}\nstack trace or internal error`).not.toMatch(

@@ -94,7 +94,8 @@ describe('YAML aliases', () => {
       'ok-alias.yaml',
       ICSP(
         'ok',
-        'spec:\n  repositoryDigestMirrors:\n  - source: quay.io/a\n    mirrors: &m [m.example.com/a]\n  - source: quay.io/b\n    mirrors: *m\n',
+        'spec:\n  repositoryDigestMirrors:\n  - source: quay.io/a\n    mirrors: &m ' +
+          '[m.example.com/a]\n  - source: quay.io/b\n    mirrors: *m\n',
       ),
     );
     const r = await run(['resolve', 'quay.io/b/c@sha256:' + 'a'.repeat(64), '--policies', p]);
@@ -198,7 +199,8 @@ describe('objects of the wrong shape', () => {
     ],
     [
       'Image with blockedRegistries a number',
-      'apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec: {registrySources: {blockedRegistries: 3}}\n',
+      'apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: ' +
+        'cluster}\nspec: {registrySources: {blockedRegistries: 3}}\n',
       /spec\.registrySources\.blockedRegistries: expected a list of strings, got 3/,
     ],
     [
@@ -208,7 +210,8 @@ describe('objects of the wrong shape', () => {
     ],
     [
       'IDMS source an object',
-      'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: d}\nspec: {imageDigestMirrors: [{source: {a: 1}}]}\n',
+      'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: ' +
+        '{name: d}\nspec: {imageDigestMirrors: [{source: {a: 1}}]}\n',
       /spec\.imageDigestMirrors\[0\]\.source: expected a string, got an object/,
     ],
     [
@@ -246,17 +249,21 @@ describe('objects of the wrong shape', () => {
 });
 
 describe('null fields', () => {
-  it('a null list (allowedRegistries: null) means unset, as the API server prunes it (found by the fuzz test)', async () => {
-    const p = file(
-      'null-list.yaml',
-      'apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec: {registrySources: {allowedRegistries: null, blockedRegistries: null}}\n',
-    );
-    for (const cmd of [['why', 'quay.io/a/b:1'], ['render']]) {
-      const r = await run([...cmd, '--policies', p, '--json']);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).not.toContain('internal error');
-    }
-  });
+  it(
+    'a null list (allowedRegistries: null) means unset, as the ' + 'API server prunes it (found by the fuzz test)',
+    async () => {
+      const p = file(
+        'null-list.yaml',
+        'apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec: ' +
+          '{registrySources: {allowedRegistries: null, blockedRegistries: null}}\n',
+      );
+      for (const cmd of [['why', 'quay.io/a/b:1'], ['render']]) {
+        const r = await run([...cmd, '--policies', p, '--json']);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr).not.toContain('internal error');
+      }
+    },
+  );
 });
 
 describe('arguments and messages', () => {

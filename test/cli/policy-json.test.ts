@@ -16,7 +16,8 @@ const file = (name: string, text: string): string => {
 const image = (lists: string): string =>
   `apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec:\n  registrySources:\n${lists}\n`;
 const IDMS =
-  'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: mirrors}\nspec:\n  imageDigestMirrors:\n  - source: quay.io/ns\n    mirrors: [mirror.local/ns]\n';
+  'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: ' +
+  'mirrors}\nspec:\n  imageDigestMirrors:\n  - source: quay.io/ns\n    mirrors: [mirror.local/ns]\n';
 const D = `sha256:${'e'.repeat(64)}`;
 
 describe('icsp render --policy-json', () => {
@@ -150,7 +151,8 @@ describe('the text report', () => {
     ]);
     expect(blocked.code).toBe(1);
     expect(blocked.stdout).toContain(
-      'Policy:   /etc/containers/policy.json rejects quay.io/ns/app:1 by scope quay.io/ns (blockedRegistries quay.io/ns); never consulted: every pull source is blocked first\n',
+      'Policy:   /etc/containers/policy.json rejects quay.io/ns/app:1 by scope quay.io/ns ' +
+        '(blockedRegistries quay.io/ns); never consulted: every pull source is blocked first\n',
     );
     const none = await runCli(['why', `quay.io/ns/app@${D}`, '--policies', file('t3.yaml', IDMS)]);
     expect(none.stdout).not.toContain('Policy:');

@@ -17,7 +17,8 @@ const file = (name: string, text: string): string => {
 const OCP = 'unqualified-search-registries = ["registry.access.redhat.com", "docker.io"]\n';
 const dockerMirror = file(
   'dm.yaml',
-  'apiVersion: config.openshift.io/v1\nkind: ImageTagMirrorSet\nmetadata: {name: hub}\nspec:\n  imageTagMirrors:\n  - source: docker.io/synology\n    mirrors: [mirror.local/hub/synology]\n',
+  'apiVersion: config.openshift.io/v1\nkind: ImageTagMirrorSet\nmetadata: {name: hub}\nspec:\n  ' +
+    'imageTagMirrors:\n  - source: docker.io/synology\n    mirrors: [mirror.local/hub/synology]\n',
 );
 
 describe('done when: icsp why synology/synology-csi:v1.2.0 --policies examples/ --short-name-mode enforcing', () => {
@@ -75,40 +76,45 @@ describe('done when: icsp why synology/synology-csi:v1.2.0 --policies examples/ 
 });
 
 describe('short names in disabled / permissive mode', () => {
-  it('why --json: shortName, candidates in order, pullSources concatenated (each candidate through its own mirrors)', async () => {
-    for (const mode of ['disabled', 'permissive']) {
-      const r = await runCli([
-        'why',
-        'synology/synology-csi:v1.2.0',
-        '--policies',
-        dockerMirror,
-        '--short-name-mode',
-        mode,
-        '--json',
-      ]);
-      expect(r.code).toBe(0);
-      const j = JSON.parse(r.stdout);
-      expect(j.verdict.code).toBe('short-name-search');
-      expect(j.shortName).toEqual({
-        mode,
-        candidates: [
+  it(
+    'why --json: shortName, candidates in order, pullSources ' +
+      'concatenated (each candidate through its own mirrors)',
+    async () => {
+      for (const mode of ['disabled', 'permissive']) {
+        const r = await runCli([
+          'why',
+          'synology/synology-csi:v1.2.0',
+          '--policies',
+          dockerMirror,
+          '--short-name-mode',
+          mode,
+          '--json',
+        ]);
+        expect(r.code).toBe(0);
+        const j = JSON.parse(r.stdout);
+        expect(j.verdict.code).toBe('short-name-search');
+        expect(j.shortName).toEqual({
+          mode,
+          candidates: [
+            'registry.access.redhat.com/synology/synology-csi:v1.2.0',
+            'docker.io/synology/synology-csi:v1.2.0',
+          ],
+          alias: null,
+        });
+        expect(j.pullSources.map((s: { reference: string }) => s.reference)).toEqual([
           'registry.access.redhat.com/synology/synology-csi:v1.2.0',
+          'mirror.local/hub/synology/synology-csi:v1.2.0',
           'docker.io/synology/synology-csi:v1.2.0',
-        ],
-        alias: null,
-      });
-      expect(j.pullSources.map((s: { reference: string }) => s.reference)).toEqual([
-        'registry.access.redhat.com/synology/synology-csi:v1.2.0',
-        'mirror.local/hub/synology/synology-csi:v1.2.0',
-        'docker.io/synology/synology-csi:v1.2.0',
-      ]);
-      expect(j.error).toBeNull();
-      expect(j.candidatePlans).toHaveLength(2);
-      expect(j.verdict.summary).toContain(
-        'registry.access.redhat.com/synology/synology-csi:v1.2.0 from registry.access.redhat.com directly; if that fails, docker.io/synology/synology-csi:v1.2.0 through mirror mirror.local/hub/synology',
-      );
-    }
-  });
+        ]);
+        expect(j.error).toBeNull();
+        expect(j.candidatePlans).toHaveLength(2);
+        expect(j.verdict.summary).toContain(
+          'registry.access.redhat.com/synology/synology-csi:v1.2.0 from registry.access.redhat.com directly; if ' +
+            'that fails, docker.io/synology/synology-csi:v1.2.0 through mirror mirror.local/hub/synology',
+        );
+      }
+    },
+  );
   it('resolve --json: the same contract', async () => {
     const r = await runCli([
       'resolve',
@@ -181,25 +187,30 @@ describe('short names in disabled / permissive mode', () => {
     const r = await runCli(['why', 'quay.io/a/b:1', '--policies', example, '--json']);
     expect(JSON.parse(r.stdout).shortName).toBeNull();
   });
-  it('without --short-name-mode the ClusterVersion decides (4.21 enforcing, with a warning) or disabled is assumed', async () => {
-    const cv = (v: string): string =>
-      file(
-        `cv-${v}.yaml`,
-        `apiVersion: config.openshift.io/v1\nkind: ClusterVersion\nmetadata: {name: version}\nstatus:\n  desired:\n    version: ${v}\n    image: quay.io/openshift-release-dev/ocp-release@sha256:${'d'.repeat(64)}\n`,
-      );
-    const e421 = JSON.parse((await runCli(['why', 'busybox', '--policies', cv('4.21.2'), '--json'])).stdout);
-    expect(e421.shortName.mode).toBe('enforcing');
-    expect(e421.warnings.map((w: { code: string }) => w.code)).toContain('short-name-mode-uncertain');
-    expect(
-      JSON.parse((await runCli(['why', 'busybox', '--policies', cv('4.20.9'), '--json'])).stdout).shortName.mode,
-    ).toBe('disabled');
-    expect(
-      JSON.parse((await runCli(['why', 'busybox', '--policies', cv('4.22.0'), '--json'])).stdout).shortName.mode,
-    ).toBe('disabled');
-    const assumed = JSON.parse((await runCli(['why', 'busybox', '--policies', example, '--json'])).stdout);
-    expect(assumed.shortName.mode).toBe('disabled');
-    expect(assumed.shortNameModeSource).toContain('assumed');
-  });
+  it(
+    'without --short-name-mode the ClusterVersion decides (4.21 ' + 'enforcing, with a warning) or disabled is assumed',
+    async () => {
+      const cv = (v: string): string =>
+        file(
+          `cv-${v}.yaml`,
+          `apiVersion: config.openshift.io/v1\nkind: ClusterVersion\nmetadata: {name: ` +
+            `version}\nstatus:\n  desired:\n    version: ${v}\n    image: ` +
+            `quay.io/openshift-release-dev/ocp-release@sha256:${'d'.repeat(64)}\n`,
+        );
+      const e421 = JSON.parse((await runCli(['why', 'busybox', '--policies', cv('4.21.2'), '--json'])).stdout);
+      expect(e421.shortName.mode).toBe('enforcing');
+      expect(e421.warnings.map((w: { code: string }) => w.code)).toContain('short-name-mode-uncertain');
+      expect(
+        JSON.parse((await runCli(['why', 'busybox', '--policies', cv('4.20.9'), '--json'])).stdout).shortName.mode,
+      ).toBe('disabled');
+      expect(
+        JSON.parse((await runCli(['why', 'busybox', '--policies', cv('4.22.0'), '--json'])).stdout).shortName.mode,
+      ).toBe('disabled');
+      const assumed = JSON.parse((await runCli(['why', 'busybox', '--policies', example, '--json'])).stdout);
+      expect(assumed.shortName.mode).toBe('disabled');
+      expect(assumed.shortNameModeSource).toContain('assumed');
+    },
+  );
   it('a bad --short-name-mode is a usage error', async () => {
     const r = await runCli(['why', 'busybox', '--policies', example, '--short-name-mode', 'strict']);
     expect(r.code).toBe(2);

@@ -11,14 +11,16 @@ import type { ReadyInfo, StartOptions } from './control-plane.ts';
 import { spawnLogged, track, waitFor } from './processes.ts';
 
 // Same as admissionConfig in test/controlplane/run.go: unlabelled namespaces enforce "restricted".
-const admissionConfig = `apiVersion: apiserver.config.k8s.io/v1
+const admissionConfig =
+  `apiVersion: apiserver.config.k8s.io/v1
 kind: AdmissionConfiguration
 plugins:
 - name: PodSecurity
   configuration:
     apiVersion: pod-security.admission.config.k8s.io/v1
     kind: PodSecurityConfiguration
-    defaults: {enforce: restricted, enforce-version: latest, audit: restricted, audit-version: latest, warn: restricted, warn-version: latest}
+    defaults: {enforce: restricted, enforce-version: latest, audit: restricted, audit-version: latest,` +
+  ` warn: restricted, warn-version: latest}
 `;
 
 /**
@@ -205,7 +207,8 @@ function writeCertificates(d: string) {
   leaf(
     'apiserver',
     '/CN=kube-apiserver',
-    `${server}subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:127.0.0.1,IP:10.0.0.1\n`,
+    `${server}subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,` +
+      `DNS:kubernetes.default.svc,IP:127.0.0.1,IP:10.0.0.1\n`,
   );
   leaf(
     'admin',

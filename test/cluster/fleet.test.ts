@@ -146,22 +146,26 @@ afterAll(async () => {
 }, 60_000);
 
 describe('one bot for a fleet (ICSP_KUBECONFIGS)', () => {
-  it("cluster=all: one anchor with a line per cluster, each cluster's plan in the thread, the unreachable one named", async () => {
-    rec.reset();
-    await ask(`why ${IMAGE} cluster=all`, 'all');
-    await rec.waitFor(() => rec.callsOf('chat.postMessage').length >= 3, 20_000);
-    const [anchor, ...thread] = rec.callsOf('chat.postMessage');
-    const text = String(anchor!.params.text);
-    expect(text).toContain('3 clusters');
-    expect(text).toMatch(/prod-east: `mirror-first`/);
-    expect(text).toMatch(/prod-west: `mirror-first`/);
-    expect(text).toMatch(/prod-gone: unreachable/);
-    expect(anchor!.params.thread_ts).toBeUndefined();
-    const plans = thread.map((p) => JSON.stringify(p.params));
-    expect(thread.every((p) => p.params.thread_ts !== undefined)).toBe(true);
-    expect(plans.some((p) => p.includes('mirror.east.example/fleet') && p.includes('prod-east'))).toBe(true);
-    expect(plans.some((p) => p.includes('mirror.west.example/fleet') && p.includes('prod-west'))).toBe(true);
-  });
+  it(
+    'cluster=all: one anchor with a line per cluster, each ' +
+      "cluster's plan in the thread, the unreachable one named",
+    async () => {
+      rec.reset();
+      await ask(`why ${IMAGE} cluster=all`, 'all');
+      await rec.waitFor(() => rec.callsOf('chat.postMessage').length >= 3, 20_000);
+      const [anchor, ...thread] = rec.callsOf('chat.postMessage');
+      const text = String(anchor!.params.text);
+      expect(text).toContain('3 clusters');
+      expect(text).toMatch(/prod-east: `mirror-first`/);
+      expect(text).toMatch(/prod-west: `mirror-first`/);
+      expect(text).toMatch(/prod-gone: unreachable/);
+      expect(anchor!.params.thread_ts).toBeUndefined();
+      const plans = thread.map((p) => JSON.stringify(p.params));
+      expect(thread.every((p) => p.params.thread_ts !== undefined)).toBe(true);
+      expect(plans.some((p) => p.includes('mirror.east.example/fleet') && p.includes('prod-east'))).toBe(true);
+      expect(plans.some((p) => p.includes('mirror.west.example/fleet') && p.includes('prod-west'))).toBe(true);
+    },
+  );
 
   it('cluster=NAME answers from that cluster only; no cluster= asks which; an unknown one is named', async () => {
     rec.reset();

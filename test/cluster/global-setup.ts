@@ -14,7 +14,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const info = await prepareCluster(cp);
     project.provide('cluster', info);
     console.log(
-      `control plane ${cp.info.version} at ${cp.info.apiServerURL}: ready in ${started} ms, prepared in ${Date.now() - t0} ms (log: ${cp.logFile})`,
+      `control plane ${cp.info.version} at ${cp.info.apiServerURL}: ready ` +
+        `in ${started} ms, prepared in ${Date.now() - t0} ms (log: ${cp.logFile})`,
     );
   } catch (err) {
     await cp?.stop();

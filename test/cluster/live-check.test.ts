@@ -131,54 +131,63 @@ afterAll(async () => {
 }, 120_000);
 
 describe('live check with real podman behind the fake kubelet', () => {
-  it('a node with the rendered registries.conf pulls from the IDMS mirror: mirror-hit, no differences, no pod left, node left as found', async () => {
-    expect(labImageExists()).toBe(false);
-    const r = await checker.check({ image: digestRef(), selection: { node: 'live-0' }, requestedBy: 'test' });
-    expect(r.cluster).toBe('test-cluster');
-    expect(r.plan.verdict.code).toBe('mirror-first');
-    expect(r.plan.pullSources[0]).toMatchObject({ location: `${MA}/mirror/repo`, mirror: true });
-    expect(r.nodes).toHaveLength(1);
-    const n = r.nodes[0]!;
-    expect(n.error).toBeUndefined();
-    expect(n.verdict.code).toBe('mirror-hit');
-    expect(n.verdict.summary).toContain(`mirror ${MA}/mirror/repo served`);
-    expect(n.evidence?.served?.reference).toBe(`${MA}/mirror/repo/exampleimage@${lab.digest}`);
-    expect(n.evidence?.attempts.map((a) => [a.location, a.outcome])).toEqual([[`${MA}/mirror/repo`, 'served']]);
-    expect(n.configDifferences).toEqual([]);
-    expect(n.nodeRegistriesConf).toContain('# ==> /etc/containers/registries.conf <==');
-    expect(n.nodeRegistriesConf).toContain(`location = "${MA}/mirror/repo"`);
-    expect(n.log).toContain('Trying to access');
-    expect(n.verdict.reasons).toContain('the image was not on the node before the check and was removed after it');
-    // The pod really ran the bot's fixed script, the reference as its own argv element.
-    expect(argvSeen.at(-1)).toEqual({
-      node: 'live-0',
-      argv: ['/bin/bash', '-c', CHECK_SCRIPT, 'icsp-check', digestRef()],
-    });
-    expect(await debugPods()).toEqual([]);
-    expect(labImageExists()).toBe(false);
-  });
+  it(
+    'a node with the rendered registries.conf pulls from the IDMS mirror: ' +
+      'mirror-hit, no differences, no pod left, node left as found',
+    async () => {
+      expect(labImageExists()).toBe(false);
+      const r = await checker.check({ image: digestRef(), selection: { node: 'live-0' }, requestedBy: 'test' });
+      expect(r.cluster).toBe('test-cluster');
+      expect(r.plan.verdict.code).toBe('mirror-first');
+      expect(r.plan.pullSources[0]).toMatchObject({ location: `${MA}/mirror/repo`, mirror: true });
+      expect(r.nodes).toHaveLength(1);
+      const n = r.nodes[0]!;
+      expect(n.error).toBeUndefined();
+      expect(n.verdict.code).toBe('mirror-hit');
+      expect(n.verdict.summary).toContain(`mirror ${MA}/mirror/repo served`);
+      expect(n.evidence?.served?.reference).toBe(`${MA}/mirror/repo/exampleimage@${lab.digest}`);
+      expect(n.evidence?.attempts.map((a) => [a.location, a.outcome])).toEqual([[`${MA}/mirror/repo`, 'served']]);
+      expect(n.configDifferences).toEqual([]);
+      expect(n.nodeRegistriesConf).toContain('# ==> /etc/containers/registries.conf <==');
+      expect(n.nodeRegistriesConf).toContain(`location = "${MA}/mirror/repo"`);
+      expect(n.log).toContain('Trying to access');
+      expect(n.verdict.reasons).toContain('the image was not on the node before the check and was removed after it');
+      // The pod really ran the bot's fixed script, the reference as its own argv element.
+      expect(argvSeen.at(-1)).toEqual({
+        node: 'live-0',
+        argv: ['/bin/bash', '-c', CHECK_SCRIPT, 'icsp-check', digestRef()],
+      });
+      expect(await debugPods()).toEqual([]);
+      expect(labImageExists()).toBe(false);
+    },
+  );
 
-  it("a short name: the node result says how this node's CRI-O resolves it (mode from its CRI-O version and crio.conf)", async () => {
-    // The fake node reports cri-o://1.33.0 (status.nodeInfo): CRI-O < 1.34 always tries every search registry.
-    const r = await checker.check({ image: REPO, selection: { node: 'live-0' }, requestedBy: 'test' });
-    expect((r.plan as { shortName?: unknown }).shortName).toMatchObject({ mode: 'disabled' });
-    const n = r.nodes[0]!;
-    expect(n.shortName).toMatchObject({
-      mode: 'disabled',
-      error: null,
-      candidates: [`registry.access.redhat.com/${REPO}:latest`, `docker.io/${REPO}:latest`],
-    });
-    expect(n.shortName?.modeSource).toContain('CRI-O 1.33');
-    expect(n.verdict.reasons.join('\n')).toContain(`short name ${REPO} on live-0: mode disabled`);
-    expect(await debugPods()).toEqual([]);
-  });
+  it(
+    "a short name: the node result says how this node's CRI-O " +
+      'resolves it (mode from its CRI-O version and crio.conf)',
+    async () => {
+      // The fake node reports cri-o://1.33.0 (status.nodeInfo): CRI-O < 1.34 always tries every search registry.
+      const r = await checker.check({ image: REPO, selection: { node: 'live-0' }, requestedBy: 'test' });
+      expect((r.plan as { shortName?: unknown }).shortName).toMatchObject({ mode: 'disabled' });
+      const n = r.nodes[0]!;
+      expect(n.shortName).toMatchObject({
+        mode: 'disabled',
+        error: null,
+        candidates: [`registry.access.redhat.com/${REPO}:latest`, `docker.io/${REPO}:latest`],
+      });
+      expect(n.shortName?.modeSource).toContain('CRI-O 1.33');
+      expect(n.verdict.reasons.join('\n')).toContain(`short name ${REPO} on live-0: mode disabled`);
+      expect(await debugPods()).toEqual([]);
+    },
+  );
 
   it('a node the rollout has not reached never tries the mirror: plan-mismatch naming the missing mirror', async () => {
     const r = await checker.check({ image: digestRef(), selection: { node: 'live-1' }, requestedBy: 'test' });
     const n = r.nodes[0]!;
     expect(n.verdict.code).toBe('plan-mismatch');
     expect(n.verdict.summary).toContain(
-      `never tried an expected mirror: node has no [[registry]] for ${SRC}/repo (mirrors ${MA}/mirror/repo (digest-only))`,
+      `never tried an expected mirror: node has no [[registry]] ` +
+        `for ${SRC}/repo (mirrors ${MA}/mirror/repo (digest-only))`,
     );
     expect(n.verdict.summary).toContain('the rollout has not reached this node');
     expect(n.verdict.reasons.join('\n')).toContain('what the node did: source-fallback');

@@ -121,7 +121,8 @@ describe('live check lifecycle', () => {
       expect(Date.now() - t0).toBeLessThan(3000);
       expect(r.nodes[0]?.verdict.code).toBe('check-failed');
       expect(r.nodes[0]?.error).toBe(
-        'node lc-2 is NotReady (Ready=Unknown (NodeStatusUnknown: Kubelet stopped posting node status.)): not checked, a debug pod would not run or report there; check another node or fix the node first',
+        'node lc-2 is NotReady (Ready=Unknown (NodeStatusUnknown: Kubelet stopped posting node status.)): not ' +
+          'checked, a debug pod would not run or report there; check another node or fix the node first',
       );
       const all = await checker().check({ image: IMAGE, selection: { nodes: 'all' }, requestedBy: 'test' });
       expect(all.nodes.map((n) => [n.node, n.verdict.code])).toEqual([
@@ -180,7 +181,11 @@ describe('live check lifecycle', () => {
     const n = r.nodes[0]!;
     expect(n.verdict.code).toBe('check-failed');
     expect(n.error).toMatch(
-      /^the debug image registry\.example\.com\/openshift\/tools:latest cannot be pulled on lc-0 \(ErrImagePull: initializing source .*manifest unknown\): a mirror problem is suspected; set ICSP_DEBUG_IMAGE \(CLI: --debug-image\)/,
+      new RegExp(
+        String.raw`^the debug image registry\.example\.com\/openshift\/tools:latest cannot be pulled on ` +
+          String.raw`lc-0 \(ErrImagePull: initializing source .*manifest unknown\): a mirror problem is ` +
+          String.raw`suspected; set ICSP_DEBUG_IMAGE \(CLI: --debug-image\)`,
+      ),
     );
     expect(await debugPods()).toEqual([]);
   });
@@ -222,7 +227,12 @@ describe('live check lifecycle', () => {
       requestedBy: 'test',
     });
     expect(r.nodes[0]?.error).toMatch(
-      /^cannot create the debug pod on lc-0: forbidden: pods is forbidden: User "system:serviceaccount:icsp-bot:icsp-bot" cannot create resource "pods" in API group "" in the namespace "icsp-bot"; the bot's ServiceAccount needs "create" on pods in namespace icsp-bot/,
+      new RegExp(
+        String.raw`^cannot create the debug pod on lc-0: forbidden: pods is forbidden: User ` +
+          String.raw`"system:serviceaccount:icsp-bot:icsp-bot" cannot create resource "pods" in API group "" ` +
+          String.raw`in the namespace "icsp-bot"; the bot's ServiceAccount needs "create" on pods in ` +
+          String.raw`namespace icsp-bot`,
+      ),
     );
     expect(await debugPods('icsp-bot')).toEqual([]);
   });
@@ -264,7 +274,11 @@ describe('live check lifecycle', () => {
         requestedBy: 'test',
       });
       expect(r.nodes[0]?.error).toMatch(
-        /^Pod Security admission forbids the debug pod in namespace icsp-live-psa \(.*violates PodSecurity "baseline:latest".*\): label the namespace pod-security.kubernetes.io\/enforce=privileged/,
+        new RegExp(
+          String.raw`^Pod Security admission forbids the debug pod in namespace icsp-live-psa \(.*violates ` +
+            String.raw`PodSecurity "baseline:latest".*\): label the namespace ` +
+            String.raw`pod-security.kubernetes.io\/enforce=privileged`,
+        ),
       );
       expect(await debugPods(ns)).toEqual([]);
     } finally {

@@ -109,38 +109,42 @@ afterAll(async () => {
 });
 
 describe("the live check and the request's plan", () => {
-  it('keeps the plan the request was shown when the IDMS changes before the check; without a plan it uses the new policies', async () => {
-    await eventually(
-      async () => (mirrorsInGeneration().includes('a.local/plan-test') ? true : undefined),
-      15_000,
-      'the IDMS in a policy generation',
-    );
-    const held = await planWhy(checker.policySource, REF);
-    expect(held.explanation.pullSources[0]?.location).toBe('a.local/plan-test');
+  it(
+    'keeps the plan the request was shown when the IDMS changes before ' +
+      'the check; without a plan it uses the new policies',
+    async () => {
+      await eventually(
+        async () => (mirrorsInGeneration().includes('a.local/plan-test') ? true : undefined),
+        15_000,
+        'the IDMS in a policy generation',
+      );
+      const held = await planWhy(checker.policySource, REF);
+      expect(held.explanation.pullSources[0]?.location).toBe('a.local/plan-test');
 
-    await admin().patchClusterCustomObject(
-      { ...IDMS, name: NAME, body: { spec: idms('b.local/plan-test').spec } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
-    await eventually(
-      async () => (mirrorsInGeneration().includes('b.local/plan-test') ? true : undefined),
-      15_000,
-      'the changed IDMS in a new generation',
-    );
-    expect(checker.generations.latest!.id).toBeGreaterThan(held.generation);
-    expect(checker.generations.alive).toContain(held.generation); // pinned by the request
+      await admin().patchClusterCustomObject(
+        { ...IDMS, name: NAME, body: { spec: idms('b.local/plan-test').spec } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      await eventually(
+        async () => (mirrorsInGeneration().includes('b.local/plan-test') ? true : undefined),
+        15_000,
+        'the changed IDMS in a new generation',
+      );
+      expect(checker.generations.latest!.id).toBeGreaterThan(held.generation);
+      expect(checker.generations.alive).toContain(held.generation); // pinned by the request
 
-    const r = await checker.check(liveCheckRequest(held, held.reference!, { node: NODE }, 'test'));
-    held.release();
-    expect(r.plan).toEqual(held.explanation);
-    expect(r.nodes[0]!.error).toBeUndefined();
-    // The node has the render of the plan's generation: judged against that one, nothing differs.
-    expect(r.nodes[0]!.configDifferences).toEqual([]);
-    expect(checker.generations.alive).toEqual([checker.generations.latest!.id]);
+      const r = await checker.check(liveCheckRequest(held, held.reference!, { node: NODE }, 'test'));
+      held.release();
+      expect(r.plan).toEqual(held.explanation);
+      expect(r.nodes[0]!.error).toBeUndefined();
+      // The node has the render of the plan's generation: judged against that one, nothing differs.
+      expect(r.nodes[0]!.configDifferences).toEqual([]);
+      expect(checker.generations.alive).toEqual([checker.generations.latest!.id]);
 
-    const now = await checker.check({ image: REF, selection: { node: NODE }, requestedBy: 'test' });
-    expect(now.plan.pullSources[0]?.location).toBe('b.local/plan-test');
-    expect(now.nodes[0]!.configDifferences.map((d) => d.message).join('\n')).toContain('b.local/plan-test');
-    expect(await debugPods()).toEqual([]);
-  });
+      const now = await checker.check({ image: REF, selection: { node: NODE }, requestedBy: 'test' });
+      expect(now.plan.pullSources[0]?.location).toBe('b.local/plan-test');
+      expect(now.nodes[0]!.configDifferences.map((d) => d.message).join('\n')).toContain('b.local/plan-test');
+      expect(await debugPods()).toEqual([]);
+    },
+  );
 });

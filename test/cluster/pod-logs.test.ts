@@ -160,13 +160,15 @@ describe('debug pods on fake kubelet nodes', () => {
 
   it("carries the check script's output to the bot intact (what a podman-lab behaviour will produce)", async () => {
     const conf =
-      'unqualified-search-registries = []\n\n[[registry]]\nprefix = ""\nlocation = "quay.io/openshift-release-dev/ocp-release"\n';
+      'unqualified-search-registries = []\n\n[[registry]]\nprefix = ' +
+      '""\nlocation = "quay.io/openshift-release-dev/ocp-release"\n';
     const { name, pod } = await runDebugPod(({ container, write }) => {
       // The reference arrives as the last argv element of the real pod's command.
       const ref = container.command?.at(-1) ?? '';
       write(`${MARK.confBegin}/etc/containers/registries.conf\n${conf}${MARK.confEnd}\n`);
       write(
-        `${MARK.pullBegin}\nTrying to pull ${ref}...\nError: initializing source docker://${ref}: manifest unknown\n${MARK.pullEnd}\n`,
+        `${MARK.pullBegin}\nTrying to pull ${ref}...\nError: initializing ` +
+          `source docker://${ref}: manifest unknown\n${MARK.pullEnd}\n`,
       );
       return { logs: `${MARK.summary}{"pullExit":125,"presentBefore":false,"removed":false}\n`, exitCode: 0 };
     });

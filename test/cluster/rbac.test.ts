@@ -29,15 +29,18 @@ describe('RBAC: the bot as ServiceAccount icsp-bot', () => {
     expect(list).toMatchObject({ items: [] });
   });
 
-  it('may get a MachineConfig by name but not list or watch them (the code reads the rendered one by name)', async () => {
-    const custom = botConfig().makeApiClient(CustomObjectsApi);
-    const mc = { group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigs' };
-    expect(
-      (await expectApiError(custom.getClusterCustomObject({ ...mc, name: uniqueName('rendered-worker') }))).code,
-    ).toBe(404);
-    expect((await expectApiError(custom.listClusterCustomObject(mc))).code).toBe(403);
-    expect((await expectApiError(custom.listClusterCustomObject({ ...mc, watch: true }))).code).toBe(403);
-  });
+  it(
+    'may get a MachineConfig by name but not list or watch ' + 'them (the code reads the rendered one by name)',
+    async () => {
+      const custom = botConfig().makeApiClient(CustomObjectsApi);
+      const mc = { group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigs' };
+      expect(
+        (await expectApiError(custom.getClusterCustomObject({ ...mc, name: uniqueName('rendered-worker') }))).code,
+      ).toBe(404);
+      expect((await expectApiError(custom.listClusterCustomObject(mc))).code).toBe(403);
+      expect((await expectApiError(custom.listClusterCustomObject({ ...mc, watch: true }))).code).toBe(403);
+    },
+  );
 
   it('may list nodes', async () => {
     await expect(botConfig().makeApiClient(CoreV1Api).listNode()).resolves.toBeDefined();
@@ -112,12 +115,16 @@ describe('RBAC: the bot as ServiceAccount icsp-bot', () => {
     expect(status.code).toBe(403);
   });
 
-  it('may list pods in every namespace (what-if reads their images) but not read their logs outside the debug namespace', async () => {
-    const core = botConfig().makeApiClient(CoreV1Api);
-    await expect(core.listPodForAllNamespaces({ limit: 1 })).resolves.toBeDefined();
-    const status = await expectApiError(core.readNamespacedPodLog({ namespace: 'icsp-bot', name: 'any' }));
-    expect(status.code).toBe(403);
-  });
+  it(
+    'may list pods in every namespace (what-if reads their images) ' +
+      'but not read their logs outside the debug namespace',
+    async () => {
+      const core = botConfig().makeApiClient(CoreV1Api);
+      await expect(core.listPodForAllNamespaces({ limit: 1 })).resolves.toBeDefined();
+      const status = await expectApiError(core.readNamespacedPodLog({ namespace: 'icsp-bot', name: 'any' }));
+      expect(status.code).toBe(403);
+    },
+  );
 
   it('may not update pods (only create and delete)', async () => {
     const status = await expectApiError(

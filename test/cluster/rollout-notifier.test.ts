@@ -74,53 +74,59 @@ function expectOneThread(): string {
 }
 
 describe('rollout notices', () => {
-  it('normal rollout: one notice, progress edited in place, done only once the rendered config carries the change', async () => {
-    const { mco, id, source } = setup();
-    const w = `w-${id}`;
-    const m = `m-${id}`;
-    const oldW = await mco.createPool(w, 3);
-    const oldM = await mco.createPool(m, 1);
-    const n = await notifier(mco, id);
+  it(
+    'normal rollout: one notice, progress edited in place, done ' + 'only once the rendered config carries the change',
+    async () => {
+      const { mco, id, source } = setup();
+      const w = `w-${id}`;
+      const m = `m-${id}`;
+      const oldW = await mco.createPool(w, 3);
+      const oldM = await mco.createPool(m, 1);
+      const n = await notifier(mco, id);
 
-    await addIdms(`idms-${id}`, source('app'), [`mirror.example.com/${id}/app`]);
-    const [notice] = await waitNotices(1);
-    expect(text(notice!)).toContain(`new source ${source('app')} (mirrors mirror.example.com/${id}/app (digest-only))`);
-    expect(text(notice!)).toContain(`ImageDigestMirrorSet/idms-${id} created by`);
-    expect(text(notice!)).toContain('no drain expected');
-    expect(text(notice!)).toContain('reboot not expected per MCO code');
-    expect(text(notice!)).toMatch(new RegExp(`${w}: 3/3 \\(waiting for a rendered config`));
+      await addIdms(`idms-${id}`, source('app'), [`mirror.example.com/${id}/app`]);
+      const [notice] = await waitNotices(1);
+      expect(text(notice!)).toContain(
+        `new source ${source('app')} (mirrors mirror.example.com/${id}/app (digest-only))`,
+      );
+      expect(text(notice!)).toContain(`ImageDigestMirrorSet/idms-${id} created by`);
+      expect(text(notice!)).toContain('no drain expected');
+      expect(text(notice!)).toContain('reboot not expected per MCO code');
+      expect(text(notice!)).toMatch(new RegExp(`${w}: 3/3 \\(waiting for a rendered config`));
 
-    // Status alone claims "Updated" on the old rendered config: not done, the change is not in it.
-    await mco.setStatus(w, { updated: 3, finished: true });
-    await settle();
-    expect(replies(rec).filter((c) => /Done/.test(text(c)))).toHaveLength(0);
+      // Status alone claims "Updated" on the old rendered config: not done, the change is not in it.
+      await mco.setStatus(w, { updated: 3, finished: true });
+      await settle();
+      expect(replies(rec).filter((c) => /Done/.test(text(c)))).toHaveLength(0);
 
-    const newW = await mco.rerender(w);
-    const newM = await mco.rerender(m);
-    expect(newW).not.toBe(oldW);
-    await mco.rollNodes(m, 1, oldM, newM);
-    await mco.setStatus(w, { updated: 0, ready: 2, unavailable: 1 });
-    await eventually(
-      async () => (updates(rec).some((c) => text(c).includes(`${w}: 0/3 updated`)) ? true : undefined),
-      10_000,
-      'progress 0/3 edited in',
-    );
-    await mco.rollNodes(w, 3, oldW, newW);
-    const done = await waitReply(/Done: the change reached every node/);
-    expect(text(done)).toContain(`${w} 3/3`);
-    await eventually(
-      async () => (updates(rec).some((c) => text(c).includes('rolled out to every node')) ? true : undefined),
-      5_000,
-      'header edited to done',
-    );
-    const ts = expectOneThread();
-    expect(n.currentState?.rollouts[0]?.ts).toBe(ts);
-    expect(n.currentState?.rollouts[0]?.doneTargets).toEqual({ [m]: newM, [w]: newW });
-    // Progress edits were made, each on the notice.
-    expect(updates(rec).length).toBeGreaterThanOrEqual(2);
-    await settle();
-    expect(replies(rec).filter((c) => /Done/.test(text(c)))).toHaveLength(1);
-  }, 60_000);
+      const newW = await mco.rerender(w);
+      const newM = await mco.rerender(m);
+      expect(newW).not.toBe(oldW);
+      await mco.rollNodes(m, 1, oldM, newM);
+      await mco.setStatus(w, { updated: 0, ready: 2, unavailable: 1 });
+      await eventually(
+        async () => (updates(rec).some((c) => text(c).includes(`${w}: 0/3 updated`)) ? true : undefined),
+        10_000,
+        'progress 0/3 edited in',
+      );
+      await mco.rollNodes(w, 3, oldW, newW);
+      const done = await waitReply(/Done: the change reached every node/);
+      expect(text(done)).toContain(`${w} 3/3`);
+      await eventually(
+        async () => (updates(rec).some((c) => text(c).includes('rolled out to every node')) ? true : undefined),
+        5_000,
+        'header edited to done',
+      );
+      const ts = expectOneThread();
+      expect(n.currentState?.rollouts[0]?.ts).toBe(ts);
+      expect(n.currentState?.rollouts[0]?.doneTargets).toEqual({ [m]: newM, [w]: newW });
+      // Progress edits were made, each on the notice.
+      expect(updates(rec).length).toBeGreaterThanOrEqual(2);
+      await settle();
+      expect(replies(rec).filter((c) => /Done/.test(text(c)))).toHaveLength(1);
+    },
+    60_000,
+  );
 
   it('a burst of changes makes one notice', async () => {
     const { mco, id, source } = setup();

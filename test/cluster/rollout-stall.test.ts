@@ -76,7 +76,8 @@ describe('rollout stall check', () => {
     const stalled = await waitReply(/Stuck: pool \S+: no progress for/, 15_000);
     expect(text(stalled)).toMatch(
       new RegExp(
-        `pool ${w}: no progress for \\d+ s at 1/3 updated; nodes still updating: ${w}-1 \\(state Working since \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z\\); 1 node\\(s\\) not yet given the new config`,
+        `pool ${w}: no progress for \\d+ s at 1/3 updated; nodes still updating: ${w}-1 \\(state Working ` +
+          `since \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z\\); 1 node\\(s\\) not yet given the new config`,
       ),
     );
     // The node itself is stuck in its update too (its own item).
@@ -108,47 +109,52 @@ describe('rollout stall check', () => {
     expectOneThread();
   }, 60_000);
 
-  it('a node Working for longer than the limit: said once, its Working-since survives a restart, resolved when it turns Degraded (said too) and then done', async () => {
-    const { mco, id, w } = setup();
-    const old = await mco.createPool(w, 2);
-    const first = await notifier(mco, id);
-    await addIdms(id);
-    await eventually(async () => (notices(rec).length > 0 ? true : undefined), 10_000, 'the notice');
-    const target = await mco.rerender(w);
-    await mco.setStatus(w, { updated: 0, ready: 1, unavailable: 1 });
-    await mco.setNode(`${w}-0`, old, target, 'Working');
-    const since = await eventually(
-      async () => first.currentState?.rollouts[0]?.marks?.working[`${w}-0`]?.since,
-      10_000,
-      'Working since recorded',
-    );
+  it(
+    'a node Working for longer than the limit: said once, its Working-since survives a ' +
+      'restart, resolved when it turns Degraded (said too) and then done',
+    async () => {
+      const { mco, id, w } = setup();
+      const old = await mco.createPool(w, 2);
+      const first = await notifier(mco, id);
+      await addIdms(id);
+      await eventually(async () => (notices(rec).length > 0 ? true : undefined), 10_000, 'the notice');
+      const target = await mco.rerender(w);
+      await mco.setStatus(w, { updated: 0, ready: 1, unavailable: 1 });
+      await mco.setNode(`${w}-0`, old, target, 'Working');
+      const since = await eventually(
+        async () => first.currentState?.rollouts[0]?.marks?.working[`${w}-0`]?.since,
+        10_000,
+        'Working since recorded',
+      );
 
-    // The bot restarts before the limit: the new instance counts from the persisted instant, not from its start.
-    await first.stop();
-    running.splice(running.indexOf(first), 1);
-    const second = await notifier(mco, id);
-    const stuck = await waitReply(new RegExp(`Stuck: node ${w}-0 is stuck in its update`), 15_000);
-    expect(text(stuck)).toContain(`desired ${target}, current ${old} [pool ${w}]`);
-    expect(text(stuck)).toContain(`(since ${new Date(since).toISOString().replace(/\.\d{3}Z$/, 'Z')})`);
-    expect(second.currentState?.rollouts[0]?.marks?.working[`${w}-0`]?.since).toBe(since);
-    await settle();
-    expect(said(/Stuck: node/)).toHaveLength(1);
+      // The bot restarts before the limit: the new instance counts from the persisted instant, not from its start.
+      await first.stop();
+      running.splice(running.indexOf(first), 1);
+      const second = await notifier(mco, id);
+      const stuck = await waitReply(new RegExp(`Stuck: node ${w}-0 is stuck in its update`), 15_000);
+      expect(text(stuck)).toContain(`desired ${target}, current ${old} [pool ${w}]`);
+      expect(text(stuck)).toContain(`(since ${new Date(since).toISOString().replace(/\.\d{3}Z$/, 'Z')})`);
+      expect(second.currentState?.rollouts[0]?.marks?.working[`${w}-0`]?.since).toBe(since);
+      await settle();
+      expect(said(/Stuck: node/)).toHaveLength(1);
 
-    // The MCD gives up: the Working item resolves, the Degraded one (with its reason) is said.
-    await mco.setNode(`${w}-0`, old, target, 'Degraded', 'failed to drain node: pod app-1 has a PodDisruptionBudget');
-    await waitReply(new RegExp(`Resolved: node ${w}-0 is stuck in its update`));
-    await waitReply(new RegExp(`Stuck: node ${w}-0 is Degraded: failed to drain node`));
+      // The MCD gives up: the Working item resolves, the Degraded one (with its reason) is said.
+      await mco.setNode(`${w}-0`, old, target, 'Degraded', 'failed to drain node: pod app-1 has a PodDisruptionBudget');
+      await waitReply(new RegExp(`Resolved: node ${w}-0 is stuck in its update`));
+      await waitReply(new RegExp(`Stuck: node ${w}-0 is Degraded: failed to drain node`));
 
-    // Fixed: the node finishes, the rest rolls.
-    await mco.setNode(`${w}-0`, target, target, 'Done');
-    await mco.rollNodes(w, 2, old, target);
-    await waitReply(/Done/);
-    await settle();
-    expect(said(/Stuck: node .* is stuck in its update/)).toHaveLength(1);
-    expect(said(/Resolved: node .* is stuck in its update/)).toHaveLength(1);
-    expect(said(/Stuck: node .* is Degraded/)).toHaveLength(1);
-    expect(said(/Resolved: node .* is Degraded/)).toHaveLength(1);
-    expect(second.currentState?.rollouts[0]?.marks).toBeUndefined();
-    expectOneThread();
-  }, 60_000);
+      // Fixed: the node finishes, the rest rolls.
+      await mco.setNode(`${w}-0`, target, target, 'Done');
+      await mco.rollNodes(w, 2, old, target);
+      await waitReply(/Done/);
+      await settle();
+      expect(said(/Stuck: node .* is stuck in its update/)).toHaveLength(1);
+      expect(said(/Resolved: node .* is stuck in its update/)).toHaveLength(1);
+      expect(said(/Stuck: node .* is Degraded/)).toHaveLength(1);
+      expect(said(/Resolved: node .* is Degraded/)).toHaveLength(1);
+      expect(second.currentState?.rollouts[0]?.marks).toBeUndefined();
+      expectOneThread();
+    },
+    60_000,
+  );
 });

@@ -130,7 +130,9 @@ beforeAll(async () => {
                   mode: 420,
                   overwrite: true,
                   contents: {
-                    source: `data:text/plain;charset=utf-8;base64,${Buffer.from(corpus('x509').registriesConf).toString('base64')}`,
+                    source:
+                      `data:text/plain;charset=utf-8;base64,` +
+                      `${Buffer.from(corpus('x509').registriesConf).toString('base64')}`,
                   },
                 },
               ],

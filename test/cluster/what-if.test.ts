@@ -107,49 +107,56 @@ afterAll(async () => {
   for (const c of cleanup.reverse()) await c().catch(() => undefined);
 });
 
-const proposedIdms = `apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata:\n  name: ${run}\nspec:\n  imageDigestMirrors:\n  - source: ${host}/team\n    mirrors: [new-mirror.${host}/team, old-mirror.${host}/team]\n`;
+const proposedIdms =
+  `apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata:\n  name: ${run}\nspec:\n  ` +
+  `imageDigestMirrors:\n  - source: ${host}/team\n    mirrors: [new-mirror.${host}/team, ` +
+  `old-mirror.${host}/team]\n`;
 
 describe('what-if on the real API server, as the bot', () => {
-  it('reads the policies, the pool (size, maxUnavailable, last rollout) and the pods; the proposed IDMS reroutes the digest-pulled image in both namespaces', async () => {
-    const state = await readWhatIfState(botConfig());
-    expect(state.notes.filter((n) => /forbidden/i.test(n))).toEqual([]);
-    expect(state.policies.idms.some((o) => o.metadata.name === run)).toBe(true);
-    expect(state.images.get(`${host}/team/web@${D}`)).toEqual(
-      new Map([
-        [nsA, 2],
-        [nsB, 1],
-      ]),
-    );
-    const facts = state.pools.find((p) => p.name === pool);
-    expect(facts).toMatchObject({
-      machineCount: 4,
-      maxUnavailable: 2,
-      lastRollout: { durationMs: 8 * 60_000, nodes: 4 },
-    });
-    const { parsePolicyDocuments } = await import('../../src/domain/policy-documents.ts');
-    const r = whatIf({
-      current: state.policies,
-      proposed: parsePolicyDocuments(proposedIdms, 'proposed.yaml').objects,
-      images: state.images,
-      pools: state.pools,
-      machineConfiguration: state.machineConfiguration,
-    });
-    expect(r.accepted).toBe(true);
-    // Mirrors added in front of an existing one: digest-only, nothing removed: no drain.
-    expect(r.pools.find((p) => p.pool === pool)).toMatchObject({
-      nodes: 4,
-      batches: 2,
-      drain: false,
-      reboot: false,
-      estimateMs: 8 * 60_000,
-    });
-    const mine = r.rerouted.filter((x) => x.image.includes(host));
-    expect(mine.map((x) => [x.image, x.change])).toEqual([[`${host}/team/web@${D}`, 'first-source-changed']]);
-    expect(mine[0]!.namespaces).toEqual([
-      { namespace: nsB, pods: 1 },
-      { namespace: nsA, pods: 2 },
-    ]);
-  });
+  it(
+    'reads the policies, the pool (size, maxUnavailable, last rollout) and the pods; ' +
+      'the proposed IDMS reroutes the digest-pulled image in both namespaces',
+    async () => {
+      const state = await readWhatIfState(botConfig());
+      expect(state.notes.filter((n) => /forbidden/i.test(n))).toEqual([]);
+      expect(state.policies.idms.some((o) => o.metadata.name === run)).toBe(true);
+      expect(state.images.get(`${host}/team/web@${D}`)).toEqual(
+        new Map([
+          [nsA, 2],
+          [nsB, 1],
+        ]),
+      );
+      const facts = state.pools.find((p) => p.name === pool);
+      expect(facts).toMatchObject({
+        machineCount: 4,
+        maxUnavailable: 2,
+        lastRollout: { durationMs: 8 * 60_000, nodes: 4 },
+      });
+      const { parsePolicyDocuments } = await import('../../src/domain/policy-documents.ts');
+      const r = whatIf({
+        current: state.policies,
+        proposed: parsePolicyDocuments(proposedIdms, 'proposed.yaml').objects,
+        images: state.images,
+        pools: state.pools,
+        machineConfiguration: state.machineConfiguration,
+      });
+      expect(r.accepted).toBe(true);
+      // Mirrors added in front of an existing one: digest-only, nothing removed: no drain.
+      expect(r.pools.find((p) => p.pool === pool)).toMatchObject({
+        nodes: 4,
+        batches: 2,
+        drain: false,
+        reboot: false,
+        estimateMs: 8 * 60_000,
+      });
+      const mine = r.rerouted.filter((x) => x.image.includes(host));
+      expect(mine.map((x) => [x.image, x.change])).toEqual([[`${host}/team/web@${D}`, 'first-source-changed']]);
+      expect(mine[0]!.namespaces).toEqual([
+        { namespace: nsB, pods: 1 },
+        { namespace: nsA, pods: 2 },
+      ]);
+    },
+  );
 
   it('the CLI with --kubeconfig (the bot token) gives the same answer as JSON', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'whatif-cluster-'));

@@ -41,12 +41,16 @@ const pairs: [string, string, string][] = [
 
 describe('repository copies of ../shared', () => {
   for (const [what, upstream, copy] of pairs) {
-    it(`${what}: ${relative(join(vectorsDir, '..', '..', '..'), copy)} equals ${upstream} byte for byte when that exists`, () => {
-      expect(existsSync(copy), `${copy} is missing`).toBe(true);
-      expect(filesUnder(copy).length).toBeGreaterThan(0);
-      if (!existsSync(upstream)) return; // a fresh clone: the copy is all there is
-      expect(treeDifferences(upstream, copy), `re-copy with: cp -a ${upstream}/. ${copy}/`).toEqual([]);
-    });
+    it(
+      `${what}: ${relative(join(vectorsDir, '..', '..', '..'), copy)} ` +
+        `equals ${upstream} byte for byte when that exists`,
+      () => {
+        expect(existsSync(copy), `${copy} is missing`).toBe(true);
+        expect(filesUnder(copy).length).toBeGreaterThan(0);
+        if (!existsSync(upstream)) return; // a fresh clone: the copy is all there is
+        expect(treeDifferences(upstream, copy), `re-copy with: cp -a ${upstream}/. ${copy}/`).toEqual([]);
+      },
+    );
   }
 
   it('the comparison notices a changed byte, a missing file and an extra file', async () => {

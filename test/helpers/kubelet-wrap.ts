@@ -48,10 +48,16 @@ function grpc(msg: string, gen: KubeletGeneration): string {
 function waitingMessage(c: CriError, image: string, gen: KubeletGeneration): string {
   const err = grpc(c.crio, gen);
   if (gen === 'cri-client' && c.reason === 'RegistryUnavailable') {
-    return `image pull failed for ${image} because the registry is unavailable${err.slice('RegistryUnavailable'.length)}`;
+    return (
+      `image pull failed for ${image} because the registry is ` +
+      `unavailable${err.slice('RegistryUnavailable'.length)}`
+    );
   }
   if (gen === 'cri-client' && c.reason === 'SignatureValidationFailed') {
-    return `image pull failed for ${image} because the signature validation failed${err.slice('SignatureValidationFailed'.length)}`;
+    return (
+      `image pull failed for ${image} because the signature validation ` +
+      `failed${err.slice('SignatureValidationFailed'.length)}`
+    );
   }
   return err;
 }
@@ -87,7 +93,10 @@ export function wrapPullError(podmanError: string, image: string, gen: KubeletGe
 
 /** CRI-O 1.34+: the short-name check also runs on ImageStatus, reported as InspectFailed. */
 export function inspectFailedEvent(image: string, gen: KubeletGeneration): string {
-  return `Failed to inspect image "${image}": ${grpc(`short name mode is enforcing, but image name ${image} returns ambiguous list`, gen)}`;
+  return (
+    `Failed to inspect image "${image}": ` +
+    `${grpc(`short name mode is enforcing, but image name ${image} returns ambiguous list`, gen)}`
+  );
 }
 
 export interface PodShape {

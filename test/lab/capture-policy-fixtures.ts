@@ -30,7 +30,8 @@ try {
     writeFileSync(join(dir, 'policy.json'), files.policyJson);
     writeFileSync(
       join(dir, 'command.txt'),
-      `CONTAINERS_REGISTRIES_CONF=${r.registriesConf} ${r.command.join(' ')}\n# /etc/containers/policy.json = policy.json (this folder); ${s.title}\n`,
+      `CONTAINERS_REGISTRIES_CONF=${r.registriesConf} ${r.command.join(' ')}\n# ` +
+        `/etc/containers/policy.json = policy.json (this folder); ${s.title}\n`,
     );
     writeFileSync(join(dir, 'output.log'), readFileSync(r.logFile));
     writeFileSync(join(dir, 'outcome.json'), `${JSON.stringify({ image: ref, exitCode: r.exitCode }, null, 2)}\n`);

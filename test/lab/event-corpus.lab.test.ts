@@ -27,7 +27,13 @@ afterAll(async () => {
 }, 60_000);
 
 function idms(location: string, blocked: boolean, ...mirrors: string[]): string {
-  return `\n[[registry]]\n  prefix = ""\n  location = "${location}"\n${blocked ? '  blocked = true\n' : ''}${mirrors.map((m) => `\n  [[registry.mirror]]\n    location = "${m}"\n    pull-from-mirror = "digest-only"\n`).join('')}`;
+  return (
+    `\n[[registry]]\n  prefix = ""\n  location = "${location}"\n` +
+    `${blocked ? '  blocked = true\n' : ''}` +
+    mirrors
+      .map((m) => `\n  [[registry.mirror]]\n    location = "${m}"\n    pull-from-mirror = "digest-only"\n`)
+      .join('')
+  );
 }
 
 interface Scenario {
@@ -102,7 +108,11 @@ const scenarios: Scenario[] = [
   {
     name: 'all-candidates-fail',
     what: 'a digest that exists nowhere: manifest unknown, refused, untrusted TLS, manifest unknown',
-    conf: `\n[[registry]]\n  prefix = ""\n  location = "${SRC}/repo"\n  mirror-by-digest-only = true\n${[`${MA}/mirror/repo`, `${MDOWN}/mirror/repo`, `${MUNTRUSTED}/mirror/repo`].map((m) => `\n  [[registry.mirror]]\n    location = "${m}"\n`).join('')}`,
+    conf:
+      `\n[[registry]]\n  prefix = ""\n  location = "${SRC}/repo"\n  mirror-by-digest-only = true\n` +
+      [`${MA}/mirror/repo`, `${MDOWN}/mirror/repo`, `${MUNTRUSTED}/mirror/repo`]
+        .map((m) => `\n  [[registry.mirror]]\n    location = "${m}"\n`)
+        .join(''),
     ref: () => `${SRC}/repo/exampleimage@sha256:6076a05fe8007697245a5ae8eb2d60029c924e553979e9791482909694e5bead`,
     expect: ['manifest-unknown', 'connection-refused', 'tls', 'manifest-unknown'],
   },

@@ -56,37 +56,43 @@ function context(r: RunResult): string {
 }
 
 describe('the fix on real podman', () => {
-  it('before: the tag pull goes to the source; after applying fix.yaml: podman pulls it from the mirror, as the engine proved', async () => {
-    const current = parsePolicyDocuments(CURRENT, 'current.yaml');
-    const policies = overlayPolicies({ icsps: [], idms: [], itms: [] }, current.objects).policies;
-    const before = explain({ reference: IMAGE, policies });
-    expect(before.verdict.code).toBe('tag-pull-skips-digest-mirrors');
-    expect(before.warnings.map((w) => w.code)).toContain('mco-rejects-config');
+  it(
+    'before: the tag pull goes to the source; after applying fix.yaml: ' +
+      'podman pulls it from the mirror, as the engine proved',
+    async () => {
+      const current = parsePolicyDocuments(CURRENT, 'current.yaml');
+      const policies = overlayPolicies({ icsps: [], idms: [], itms: [] }, current.objects).policies;
+      const before = explain({ reference: IMAGE, policies });
+      expect(before.verdict.code).toBe('tag-pull-skips-digest-mirrors');
+      expect(before.warnings.map((w) => w.code)).toContain('mco-rejects-config');
 
-    // Before: even if the MCO took these objects as they are (it refuses the trailing "/"), the mirror is digest-only.
-    const r0 = await lab.podmanPullNodeFiles('fix-before', nodeFiles(policies, { skipValidation: true }), IMAGE);
-    const e0 = (await readEvidenceFromFile(r0.logFile)).evidence;
-    expect(r0.exitCode, context(r0)).toBe(0);
-    expect(
-      e0.attempts.map((a) => a.reference),
-      context(r0),
-    ).toEqual([IMAGE]);
-    expect(e0.served?.reference, context(r0)).toBe(IMAGE);
+      // Before: even if the MCO took these objects as they are (it refuses the trailing "/"), the mirror is
+      // digest-only.
+      const r0 = await lab.podmanPullNodeFiles('fix-before', nodeFiles(policies, { skipValidation: true }), IMAGE);
+      const e0 = (await readEvidenceFromFile(r0.logFile)).evidence;
+      expect(r0.exitCode, context(r0)).toBe(0);
+      expect(
+        e0.attempts.map((a) => a.reference),
+        context(r0),
+      ).toEqual([IMAGE]);
+      expect(e0.served?.reference, context(r0)).toBe(IMAGE);
 
-    const fix = proposeFix({ reference: IMAGE, policies, explanation: before });
-    expect(fix.fix, fix.note ?? '').not.toBeNull();
-    expect(fix.fix!.verdictAfter).toBe('mirror-first');
-    // What the user applies: the YAML text, parsed back, over the current objects; the MCO accepts it (no skip).
-    const applied = overlayPolicies(policies, parsePolicyDocuments(fix.fix!.yaml, 'fix.yaml').objects).policies;
-    const predicted = explain({ reference: IMAGE, policies: applied });
-    expect(predicted.warnings.map((w) => w.code)).not.toContain('mco-rejects-config');
-    expect(predicted.verdict.code).toBe('mirror-first');
-    const r1 = await lab.podmanPullNodeFiles('fix-after', nodeFiles(applied), IMAGE);
-    const e1 = (await readEvidenceFromFile(r1.logFile)).evidence;
-    expect(r1.exitCode, context(r1)).toBe(0);
-    expect(e1.attempts[0]?.reference, context(r1)).toBe(`${MB}/mirror/repo/exampleimage:latest`);
-    expect(e1.served?.reference, context(r1)).toBe(`${MB}/mirror/repo/exampleimage:latest`);
-    expect(e1.served?.reference).toBe(predicted.pullSources[0]!.reference);
-    expect(e1.served?.digest).toBe(lab.digest);
-  }, 120_000);
+      const fix = proposeFix({ reference: IMAGE, policies, explanation: before });
+      expect(fix.fix, fix.note ?? '').not.toBeNull();
+      expect(fix.fix!.verdictAfter).toBe('mirror-first');
+      // What the user applies: the YAML text, parsed back, over the current objects; the MCO accepts it (no skip).
+      const applied = overlayPolicies(policies, parsePolicyDocuments(fix.fix!.yaml, 'fix.yaml').objects).policies;
+      const predicted = explain({ reference: IMAGE, policies: applied });
+      expect(predicted.warnings.map((w) => w.code)).not.toContain('mco-rejects-config');
+      expect(predicted.verdict.code).toBe('mirror-first');
+      const r1 = await lab.podmanPullNodeFiles('fix-after', nodeFiles(applied), IMAGE);
+      const e1 = (await readEvidenceFromFile(r1.logFile)).evidence;
+      expect(r1.exitCode, context(r1)).toBe(0);
+      expect(e1.attempts[0]?.reference, context(r1)).toBe(`${MB}/mirror/repo/exampleimage:latest`);
+      expect(e1.served?.reference, context(r1)).toBe(`${MB}/mirror/repo/exampleimage:latest`);
+      expect(e1.served?.reference).toBe(predicted.pullSources[0]!.reference);
+      expect(e1.served?.digest).toBe(lab.digest);
+    },
+    120_000,
+  );
 });

@@ -71,7 +71,8 @@ function buildStandInBase(): void {
   // As the UBI Node.js images: PATH with node and npm, HOME the app directory owned by 1001:0.
   writeFileSync(
     join(ctx, 'Containerfile'),
-    'FROM scratch\nCOPY root/ /\nCOPY --chown=1001:0 approot/ /opt/app-root/\nENV PATH=/usr/local/bin:/usr/bin:/bin HOME=/opt/app-root/src NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt\nUSER 1001\n',
+    'FROM scratch\nCOPY root/ /\nCOPY --chown=1001:0 approot/ /opt/app-root/\nENV PATH=/usr/local/bin:/usr/' +
+      'bin:/bin HOME=/opt/app-root/src NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt\nUSER 1001\n',
   );
   podman(['build', '-q', '--network', 'host', '-t', BASE, '-f', join(ctx, 'Containerfile'), ctx]);
 }
@@ -108,7 +109,8 @@ describe('the container image', () => {
     expect(info.Config.Labels['org.opencontainers.image.revision']).toBe('test');
     expect([...info.Config.Entrypoint, ...info.Config.Cmd]).toEqual(['node', 'src/main.ts']);
     const list =
-      "const fs = require('node:fs'); console.log(JSON.stringify({ modules: fs.readdirSync('node_modules'), top: fs.readdirSync('.') }))";
+      "const fs = require('node:fs'); console.log(JSON.stringify({ modules: " +
+      "fs.readdirSync('node_modules'), top: fs.readdirSync('.') }))";
     const seen = JSON.parse(podman(['run', '--rm', '--network', 'none', IMAGE, '-e', list])) as {
       modules: string[];
       top: string[];

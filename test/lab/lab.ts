@@ -161,7 +161,8 @@ export class Lab {
     );
     writeFileSync(
       join(d, 'etc-containers/containers.conf'),
-      `[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\ntmp_dir = "${d}/tmp"\nimage_copy_tmp_dir = "${d}/tmp"\n`,
+      `[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = ` +
+        `"file"\ntmp_dir = "${d}/tmp"\nimage_copy_tmp_dir = "${d}/tmp"\n`,
     );
     writeFileSync(
       join(d, 'hosts'),
@@ -250,7 +251,8 @@ export class Lab {
     ]);
     writeFileSync(
       `${c}/server.ext`,
-      'subjectAltName=IP:127.0.0.1,IP:127.0.0.2,DNS:localhost,DNS:*.example.test\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
+      'subjectAltName=IP:127.0.0.1,IP:127.0.0.2,DNS:localhost,DNS:*.example.test\nbasicConstraints=CA:' +
+        'FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
     );
     run('openssl', [
       'x509',
@@ -365,14 +367,21 @@ export class Lab {
     };
     const l = blob(layer);
     const arch = spawnSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).stdout.trim() || 'amd64';
-    const config = `{"architecture":"${arch}","config":{"Cmd":["/hello.txt"],"Labels":{"lab":"podman-mirror-lab"}},"created":"2024-01-01T00:00:00Z","history":[{"created":"2024-01-01T00:00:00Z","created_by":"lab.sh"}],"os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:${sha256(tarBytes)}"]}}`;
+    const config =
+      `{"architecture":"${arch}","config":{"Cmd":["/hello.txt"],"Labels":{"lab":"podman-mirror-lab"}},` +
+      `"created":"2024-01-01T00:00:00Z","history":[{"created":"2024-01-01T00:00:00Z","created_by":"lab.sh"}],` +
+      `"os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:${sha256(tarBytes)}"]}}`;
     const cfg = blob(config);
-    const manifest = `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"${cfg.digest}","size":${cfg.size}},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"${l.digest}","size":${l.size}}]}`;
+    const manifest =
+      `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":` +
+      `"application/vnd.oci.image.config.v1+json","digest":"${cfg.digest}","size":${cfg.size}},"layers":` +
+      `[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"${l.digest}","size":${l.size}}]}`;
     const man = blob(manifest);
     writeFileSync(join(i, 'oci/oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
     writeFileSync(
       join(i, 'oci/index.json'),
-      `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"${man.digest}","size":${man.size},"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}`,
+      `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` +
+        `${man.digest}","size":${man.size},"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}`,
     );
     this.digest = man.digest;
     this.configDigest = cfg.digest;

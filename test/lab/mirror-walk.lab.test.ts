@@ -23,12 +23,18 @@ afterAll(async () => {
 
 /** ICSP as the MCO rendered it up to 4.12: mirror-by-digest-only on the entry. */
 function icsp(location: string, ...mirrors: string[]): string {
-  return `\n[[registry]]\n  prefix = ""\n  location = "${location}"\n  mirror-by-digest-only = true\n${mirrors.map((m) => `\n  [[registry.mirror]]\n    location = "${m}"\n`).join('')}`;
+  return (
+    `\n[[registry]]\n  prefix = ""\n  location = "${location}"\n  mirror-by-digest-only = ` +
+    `true\n${mirrors.map((m) => `\n  [[registry.mirror]]\n    location = "${m}"\n`).join('')}`
+  );
 }
 
 /** IDMS / ITMS as the MCO renders them now: pull-from-mirror per mirror; NeverContactSource = blocked. */
 function mirrorSet(location: string, mode: 'digest-only' | 'tag-only', blocked: boolean, ...mirrors: string[]): string {
-  return `\n[[registry]]\n  prefix = ""\n  location = "${location}"\n${blocked ? '  blocked = true\n' : ''}${mirrors.map((m) => `\n  [[registry.mirror]]\n    location = "${m}"\n    pull-from-mirror = "${mode}"\n`).join('')}`;
+  return (
+    `\n[[registry]]\n  prefix = ""\n  location = "${location}"\n${blocked ? '  blocked = true\n' : ''}` +
+    mirrors.map((m) => `\n  [[registry.mirror]]\n    location = "${m}"\n    pull-from-mirror = "${mode}"\n`).join('')
+  );
 }
 
 interface Scenario {
@@ -199,7 +205,9 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'prefix with a trailing slash',
-    conf: `\n[[registry]]\n  prefix = "${SRC}/repo/"\n  location = "${SRC}/repo"\n  mirror-by-digest-only = true\n\n  [[registry.mirror]]\n    location = "${MA}/mirror/repo"\n`,
+    conf:
+      `\n[[registry]]\n  prefix = "${SRC}/repo/"\n  location = "${SRC}/repo"\n  ` +
+      `mirror-by-digest-only = true\n\n  [[registry.mirror]]\n    location = "${MA}/mirror/repo"\n`,
     ref: sDig,
     attempts: () => [[`${MA}/${MREPO}@${D()}`, 'served']],
     served: () => `${MA}/${MREPO}@${D()}`,
@@ -226,7 +234,9 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'wildcard prefix, mirror hit',
-    conf: '\n[[registry]]\n  prefix = "*.example.test"\n  location = ""\n  mirror-by-digest-only = true\n\n  [[registry.mirror]]\n    location = "mirror.example.test:5002/mirror"\n',
+    conf:
+      '\n[[registry]]\n  prefix = "*.example.test"\n  location = ""\n  mirror-by-digest-only = ' +
+      'true\n\n  [[registry.mirror]]\n    location = "mirror.example.test:5002/mirror"\n',
     ref: () => `${WILD_SRC_HOST}/${REPO}@${D()}`,
     attempts: () => [[`mirror.example.test:5002/mirror/${REPO}@${D()}`, 'served']],
     served: () => `mirror.example.test:5002/mirror/${REPO}@${D()}`,
@@ -234,7 +244,9 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'wildcard prefix, fallback to the unchanged source',
-    conf: '\n[[registry]]\n  prefix = "*.example.test"\n  location = ""\n  mirror-by-digest-only = true\n\n  [[registry.mirror]]\n    location = "mirror.example.test:5002/empty"\n',
+    conf:
+      '\n[[registry]]\n  prefix = "*.example.test"\n  location = ""\n  mirror-by-digest-only = ' +
+      'true\n\n  [[registry.mirror]]\n    location = "mirror.example.test:5002/empty"\n',
     ref: () => `${WILD_SRC_HOST}/${REPO}@${D()}`,
     attempts: () => [
       [`mirror.example.test:5002/empty/${REPO}@${D()}`, 'manifest-unknown'],
@@ -328,21 +340,25 @@ describe('real podman / skopeo mirror walks', () => {
     expect(verdict.summary).toContain(`never tried your mirror ${MA}/mirror/repo`);
   }, 120_000);
 
-  it('mirror location with a trailing slash: podman 4.3 (containers/image 5.23) fails, the engine follows upstream', async () => {
-    // containers/image trims a trailing slash of a mirror location only since v5.35.0 (upstream commit "Actually
-    // record the outcome of the parseLocation canonicalization", Feb 2025). Before, the slash stays, the rewritten
-    // reference holds "//" and the whole pull fails without trying any candidate. The engine follows upstream
-    // (mirror tried, then source); this test records both facts instead of hiding the difference.
-    const conf = icsp(`${SRC}/repo`, `${MA}/mirror/repo/`);
-    const r = await lab.podmanPull('mirror-trailing-slash', conf, sDig());
-    const { evidence } = await readEvidenceFromFile(r.logFile);
-    expect(r.exitCode).not.toBe(0);
-    expect(evidence.attempts).toEqual([]);
-    expect(evidence.finalError, context(r)).toContain('rewriting reference: invalid reference format');
-    const plan = resolve(parseRegistriesConf(HEADER + conf), sDig());
-    expect(plan.pullSources.map((p) => p.reference)).toEqual([`${MA}/${MREPO}@${D()}`, sDig()]);
-    const verdict = judgeEvidence(evidence, plan, { image: sDig() }).verdict;
-    expect(verdict.code).toBe('no-attempts');
-    expect(verdict.summary).toContain('rewriting reference failed');
-  }, 120_000);
+  it(
+    'mirror location with a trailing slash: podman 4.3 ' + '(containers/image 5.23) fails, the engine follows upstream',
+    async () => {
+      // containers/image trims a trailing slash of a mirror location only since v5.35.0 (upstream commit "Actually
+      // record the outcome of the parseLocation canonicalization", Feb 2025). Before, the slash stays, the rewritten
+      // reference holds "//" and the whole pull fails without trying any candidate. The engine follows upstream
+      // (mirror tried, then source); this test records both facts instead of hiding the difference.
+      const conf = icsp(`${SRC}/repo`, `${MA}/mirror/repo/`);
+      const r = await lab.podmanPull('mirror-trailing-slash', conf, sDig());
+      const { evidence } = await readEvidenceFromFile(r.logFile);
+      expect(r.exitCode).not.toBe(0);
+      expect(evidence.attempts).toEqual([]);
+      expect(evidence.finalError, context(r)).toContain('rewriting reference: invalid reference format');
+      const plan = resolve(parseRegistriesConf(HEADER + conf), sDig());
+      expect(plan.pullSources.map((p) => p.reference)).toEqual([`${MA}/${MREPO}@${D()}`, sDig()]);
+      const verdict = judgeEvidence(evidence, plan, { image: sDig() }).verdict;
+      expect(verdict.code).toBe('no-attempts');
+      expect(verdict.summary).toContain('rewriting reference failed');
+    },
+    120_000,
+  );
 });

@@ -67,7 +67,8 @@ export const POLICY_SCENARIOS: PolicyScenario[] = [
   {
     name: 'policy-reject-blocked-mirrored-source',
     title:
-      'blockedRegistries on a mirrored source, digest pull: registries.conf blocks only the source, the mirror serves, policy.json rejects',
+      'blockedRegistries on a mirrored source, digest pull: registries.conf ' +
+      'blocks only the source, the mirror serves, policy.json rejects',
     sources: { blockedRegistries: [`${SRC}/repo`] },
     mirror: IDMS,
     ref: sDig,

@@ -13,7 +13,8 @@ export interface ShortNameScenario {
 }
 
 const search = `unqualified-search-registries = ["${MDOWN}", "${SRC}"]\n`;
-const repoMirror = `\n[[registry]]\n  location = "${SRC}/repo"\n\n  [[registry.mirror]]\n    location = "${MA}/mirror/repo"\n`;
+const repoMirror =
+  `\n[[registry]]\n  location = "${SRC}/repo"\n\n  ` + `[[registry.mirror]]\n    location = "${MA}/mirror/repo"\n`;
 
 export const SHORT_NAME_SCENARIOS: ShortNameScenario[] = [
   {
@@ -26,7 +27,8 @@ export const SHORT_NAME_SCENARIOS: ShortNameScenario[] = [
   {
     name: 'short-name-search-first-fails',
     title:
-      'permissive (no TTY): the first search registry is unreachable, the second candidate is pulled through its own mirror',
+      'permissive (no TTY): the first search registry is unreachable, ' +
+      'the second candidate is pulled through its own mirror',
     conf: `${search}short-name-mode = "permissive"\n${repoMirror}`,
     ref: `${REPO}:latest`,
   },

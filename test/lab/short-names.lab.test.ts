@@ -59,29 +59,32 @@ describe('short names on real podman', () => {
     expect(e.sources).toEqual([`${SRC}/${REPO}:latest`]);
   });
 
-  it('search order: the first search registry fails, the second candidate is pulled through its own mirror', async () => {
-    const s = scenario('short-name-search-first-fails');
-    const r = await lab.podmanPullConf(s.name, s.conf, s.ref);
-    const { evidence } = await readEvidenceFromFile(r.logFile);
-    expect(r.exitCode, context(r)).toBe(0);
-    expect(r.log, context(r)).toContain(
-      `Resolving "${REPO}" using unqualified-search registries (${r.registriesConf})`,
-    );
-    // podman's copy retries a network failure of the same source (libimage: 3 retries), so the unreachable first
-    // candidate shows up more than once in a row; the order of distinct sources is what resolution decides.
-    const all = evidence.attempts.map((a) => [a.reference, a.outcome]);
-    const tried = all.filter((t, i) => i === 0 || t[0] !== all[i - 1]![0]);
-    expect(all.filter((t) => t[0] === `${MDOWN}/${REPO}:latest`).length, context(r)).toBeGreaterThanOrEqual(1);
-    expect(tried, context(r)).toEqual([
-      [`${MDOWN}/${REPO}:latest`, 'connection-refused'],
-      [`${MA}/${MREPO}:latest`, 'served'],
-    ]);
-    // the engine's order is podman's: candidate 1, then candidate 2's mirror, then its source (not reached)
-    const e = enginePlan(s.conf, s.ref, 'permissive');
-    expect(e.r.candidates).toEqual([`${MDOWN}/${REPO}:latest`, `${SRC}/${REPO}:latest`]);
-    expect(e.sources).toEqual([`${MDOWN}/${REPO}:latest`, `${MA}/${MREPO}:latest`, `${SRC}/${REPO}:latest`]);
-    expect(e.sources.slice(0, tried.length)).toEqual(tried.map((t) => t[0]));
-  });
+  it(
+    'search order: the first search registry fails, the second ' + 'candidate is pulled through its own mirror',
+    async () => {
+      const s = scenario('short-name-search-first-fails');
+      const r = await lab.podmanPullConf(s.name, s.conf, s.ref);
+      const { evidence } = await readEvidenceFromFile(r.logFile);
+      expect(r.exitCode, context(r)).toBe(0);
+      expect(r.log, context(r)).toContain(
+        `Resolving "${REPO}" using unqualified-search registries (${r.registriesConf})`,
+      );
+      // podman's copy retries a network failure of the same source (libimage: 3 retries), so the unreachable first
+      // candidate shows up more than once in a row; the order of distinct sources is what resolution decides.
+      const all = evidence.attempts.map((a) => [a.reference, a.outcome]);
+      const tried = all.filter((t, i) => i === 0 || t[0] !== all[i - 1]![0]);
+      expect(all.filter((t) => t[0] === `${MDOWN}/${REPO}:latest`).length, context(r)).toBeGreaterThanOrEqual(1);
+      expect(tried, context(r)).toEqual([
+        [`${MDOWN}/${REPO}:latest`, 'connection-refused'],
+        [`${MA}/${MREPO}:latest`, 'served'],
+      ]);
+      // the engine's order is podman's: candidate 1, then candidate 2's mirror, then its source (not reached)
+      const e = enginePlan(s.conf, s.ref, 'permissive');
+      expect(e.r.candidates).toEqual([`${MDOWN}/${REPO}:latest`, `${SRC}/${REPO}:latest`]);
+      expect(e.sources).toEqual([`${MDOWN}/${REPO}:latest`, `${MA}/${MREPO}:latest`, `${SRC}/${REPO}:latest`]);
+      expect(e.sources.slice(0, tried.length)).toEqual(tried.map((t) => t[0]));
+    },
+  );
 
   it("enforcing, ambiguous: podman's words, and CRI-O's for the same configuration", async () => {
     const s = scenario('short-name-enforcing-ambiguous');

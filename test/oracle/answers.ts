@@ -60,7 +60,10 @@ export function message(e: unknown): string {
   return `ENGINE CRASH: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
 }
 
-/** The pull plan of a parsed reference; a rewrite error comes with the reference and the prefix it matched, as the oracle reports it. */
+/**
+ * The pull plan of a parsed reference; a rewrite error comes with the reference and the prefix it matched, as the
+ * oracle reports it.
+ */
 export function resolution(index: RegistryIndex, parsed: ImageReference): ResolutionAnswer {
   try {
     const res = resolveParsed(index, parsed);

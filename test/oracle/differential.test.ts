@@ -68,7 +68,8 @@ beforeAll(async () => {
 function describeFailure(r: Run): string {
   const lines = [
     `${r.unexplained.length} disagreement(s) between containers/image and the engine (seed ${seed}, ${count} cases).`,
-    `Repeat with: ICSP_ORACLE_SEED=${seed} ICSP_ORACLE_CASES=${count} npm run test:oracle   (all of them: ${reportFile})`,
+    `Repeat with: ICSP_ORACLE_SEED=${seed} ICSP_ORACLE_CASES=${count} ` +
+      `npm run test:oracle   (all of them: ${reportFile})`,
   ];
   for (const d of r.unexplained.slice(0, 5)) {
     const c = r.cases[d.caseId]!;

@@ -11,7 +11,8 @@ export default function setup(project: TestProject): void {
   const go = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (go.error !== undefined || go.status !== 0) {
     throw new Error(
-      "npm run test:oracle needs Go (1.24 or newer) on PATH: it builds test/oracle/cimage, a small program that resolves with containers/image's own code. Install Go (https://go.dev/dl/) and run again.",
+      'npm run test:oracle needs Go (1.24 or newer) on PATH: it builds test/oracle/cimage, a small program ' +
+        "that resolves with containers/image's own code. Install Go (https://go.dev/dl/) and run again.",
     );
   }
   const t0 = Date.now();
@@ -24,7 +25,8 @@ export default function setup(project: TestProject): void {
     }).trim();
   } catch (e) {
     throw new Error(
-      `building the containers/image oracle failed (bash ${buildScript}): ${e instanceof Error ? e.message : String(e)}`,
+      `building the containers/image oracle failed ` +
+        `(bash ${buildScript}): ${e instanceof Error ? e.message : String(e)}`,
       { cause: e },
     );
   }

@@ -184,67 +184,74 @@ beforeAll(() => {
     }).trim();
   } catch (e) {
     throw new Error(
-      `building the policy.json oracle failed (bash ${script}; it needs Go 1.24+ on PATH): ${e instanceof Error ? e.message : String(e)}`,
+      `building the policy.json oracle failed (bash ${script}; it needs Go ` +
+        `1.24+ on PATH): ${e instanceof Error ? e.message : String(e)}`,
       { cause: e },
     );
   }
 });
 
 describe(`policy.json against containers/image (seed ${SEED}, ${CASES} cases)`, () => {
-  it('renders bytes containers/image loads and re-marshals unchanged, and judges every reference as it does', async () => {
-    const cases = Array.from({ length: CASES }, (_, i) => generate(i));
-    const answers = await ask(binary, cases);
-    expect(answers.size).toBe(cases.length);
-    const problems: string[] = [];
-    let judged = 0;
-    let rejected = 0;
-    for (const c of cases) {
-      const a = answers.get(c.id)!;
-      const where = `case ${c.id} (ICSP_ORACLE_SEED=${SEED}): ${c.origin}`;
-      if (a.policyError !== undefined) {
-        problems.push(`${where}: containers/image refuses the policy: ${a.policyError}`);
-        continue;
-      }
-      if (a.remarshaled !== c.policy)
-        problems.push(`${where}: Go's MarshalIndent of the loaded policy differs from the engine's bytes`);
-      const policy = JSON.parse(c.policy) as PolicyJson;
-      c.references.forEach((ref, i) => {
-        const o = a.references[i]!;
-        let parsed: ImageReference | undefined;
-        try {
-          parsed = parsePullReference(ref);
-        } catch {
-          parsed = undefined;
+  it(
+    'renders bytes containers/image loads and re-marshals ' + 'unchanged, and judges every reference as it does',
+    async () => {
+      const cases = Array.from({ length: CASES }, (_, i) => generate(i));
+      const answers = await ask(binary, cases);
+      expect(answers.size).toBe(cases.length);
+      const problems: string[] = [];
+      let judged = 0;
+      let rejected = 0;
+      for (const c of cases) {
+        const a = answers.get(c.id)!;
+        const where = `case ${c.id} (ICSP_ORACLE_SEED=${SEED}): ${c.origin}`;
+        if (a.policyError !== undefined) {
+          problems.push(`${where}: containers/image refuses the policy: ${a.policyError}`);
+          continue;
         }
-        if (o.error !== undefined || parsed === undefined) {
-          if ((o.error !== undefined) !== (parsed === undefined))
+        if (a.remarshaled !== c.policy)
+          problems.push(`${where}: Go's MarshalIndent of the loaded policy differs from the engine's bytes`);
+        const policy = JSON.parse(c.policy) as PolicyJson;
+        c.references.forEach((ref, i) => {
+          const o = a.references[i]!;
+          let parsed: ImageReference | undefined;
+          try {
+            parsed = parsePullReference(ref);
+          } catch {
+            parsed = undefined;
+          }
+          if (o.error !== undefined || parsed === undefined) {
+            if ((o.error !== undefined) !== (parsed === undefined))
+              problems.push(
+                `${where}: ${ref}: containers/image ${o.error ?? 'parses it'}, the ` +
+                  `engine ${parsed === undefined ? 'does not' : 'does'}`,
+              );
+            return;
+          }
+          judged++;
+          const d = evaluatePolicy(policy, parsed);
+          if (!d.allowed) rejected++;
+          if (o.identity !== policyIdentity(parsed))
+            problems.push(`${where}: ${ref}: identity ${o.identity} vs engine ${policyIdentity(parsed)}`);
+          if (JSON.stringify(o.namespaces) !== JSON.stringify(policyNamespaces(parsed)))
             problems.push(
-              `${where}: ${ref}: containers/image ${o.error ?? 'parses it'}, the engine ${parsed === undefined ? 'does not' : 'does'}`,
+              `${where}: ${ref}: namespaces ${JSON.stringify(o.namespaces)} vs ` +
+                `engine ${JSON.stringify(policyNamespaces(parsed))}`,
             );
-          return;
-        }
-        judged++;
-        const d = evaluatePolicy(policy, parsed);
-        if (!d.allowed) rejected++;
-        if (o.identity !== policyIdentity(parsed))
-          problems.push(`${where}: ${ref}: identity ${o.identity} vs engine ${policyIdentity(parsed)}`);
-        if (JSON.stringify(o.namespaces) !== JSON.stringify(policyNamespaces(parsed)))
-          problems.push(
-            `${where}: ${ref}: namespaces ${JSON.stringify(o.namespaces)} vs engine ${JSON.stringify(policyNamespaces(parsed))}`,
-          );
-        if (o.allowed !== d.allowed || (o.message ?? null) !== d.message) {
-          problems.push(
-            `${where}: ${ref}: containers/image ${o.allowed ? 'allows' : `rejects (${o.message})`}, the engine ${d.allowed ? 'allows' : `rejects (${d.message})`} by scope ${JSON.stringify(d.scope)}`,
-          );
-        }
-      });
-    }
-    expect(problems.slice(0, 20), `${problems.length} disagreement(s); rerun with ICSP_ORACLE_SEED=${SEED}`).toEqual(
-      [],
-    );
-    // the generator must exercise both outcomes, or the comparison proves little
-    expect(judged).toBeGreaterThan(CASES * 2);
-    expect(rejected).toBeGreaterThan(judged / 10);
-    expect(judged - rejected).toBeGreaterThan(judged / 10);
-  });
+          if (o.allowed !== d.allowed || (o.message ?? null) !== d.message) {
+            problems.push(
+              `${where}: ${ref}: containers/image ${o.allowed ? 'allows' : `rejects (${o.message})`}, the ` +
+                `engine ${d.allowed ? 'allows' : `rejects (${d.message})`} by scope ${JSON.stringify(d.scope)}`,
+            );
+          }
+        });
+      }
+      expect(problems.slice(0, 20), `${problems.length} disagreement(s); rerun with ICSP_ORACLE_SEED=${SEED}`).toEqual(
+        [],
+      );
+      // the generator must exercise both outcomes, or the comparison proves little
+      expect(judged).toBeGreaterThan(CASES * 2);
+      expect(rejected).toBeGreaterThan(judged / 10);
+      expect(judged - rejected).toBeGreaterThan(judged / 10);
+    },
+  );
 });

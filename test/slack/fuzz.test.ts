@@ -152,7 +152,9 @@ describe('fuzzing the Slack endpoint', () => {
     const statuses = new Map<number, number>();
     const n = await fuzzFor(BUDGET_MS, seed, async (r, i) => {
       const q = request(r);
-      const where = `seed=${seed} (ICSP_FUZZ_SEED=${seed} replays it) case #${i} ${q.what}: ${JSON.stringify(q.body.slice(0, 3000))}`;
+      const where =
+        `seed=${seed} (ICSP_FUZZ_SEED=${seed} replays it) case ` +
+        `#${i} ${q.what}: ${JSON.stringify(q.body.slice(0, 3000))}`;
       const res = await within(
         5000,
         fetch(`http://127.0.0.1:${h.port!}/slack/events`, {
@@ -180,7 +182,8 @@ describe('fuzzing the Slack endpoint', () => {
     expect(grew, `seed=${seed}: memory grew by ${(grew / 1e6).toFixed(0)} MB`).toBeLessThan(400e6);
     expect(n).toBeGreaterThan(20);
     console.log(
-      `slack fuzz: ${n} requests in ${BUDGET_MS} ms, seed ${seed}, statuses ${JSON.stringify(Object.fromEntries(statuses))}, RSS +${(grew / 1e6).toFixed(0)} MB`,
+      `slack fuzz: ${n} requests in ${BUDGET_MS} ms, seed ${seed}, ` +
+        `statuses ${JSON.stringify(Object.fromEntries(statuses))}, RSS +${(grew / 1e6).toFixed(0)} MB`,
     );
   });
 });

@@ -146,25 +146,28 @@ describe('slash command over signed HTTP', () => {
     expect(rec.responses[0]!.body.text).toBe('icsp: unknown subcommand "frobnicate"');
   });
 
-  it('users not in ICSP_LIVE_USERS get the plan and a clear note, no live check; group members may run it', async () => {
-    const before = h.checker.requests.length;
-    await command(`why ${IMAGE}`, { user: 'U0009' });
-    await h.bot.idle();
-    expect(h.checker.requests.length).toBe(before);
-    const posts = rec.callsOf('chat.postMessage');
-    expect(posts.length).toBe(2);
-    expect(JSON.stringify(posts[0]!.params.blocks)).toContain(
-      'live checks are limited to the users and groups in ICSP_LIVE_USERS',
-    );
-    expect(rec.callsOf('usergroups.users.list').length).toBe(1);
-    rec.reset();
-    await command(`why ${IMAGE}`, { user: 'U0002' });
-    await command(`why ${IMAGE}`, { user: 'U0002' });
-    await h.bot.idle();
-    expect(h.checker.requests.length).toBe(before + 2);
-    // the group membership was looked up once and cached
-    expect(rec.callsOf('usergroups.users.list').length).toBe(0);
-  });
+  it(
+    'users not in ICSP_LIVE_USERS get the plan and a clear ' + 'note, no live check; group members may run it',
+    async () => {
+      const before = h.checker.requests.length;
+      await command(`why ${IMAGE}`, { user: 'U0009' });
+      await h.bot.idle();
+      expect(h.checker.requests.length).toBe(before);
+      const posts = rec.callsOf('chat.postMessage');
+      expect(posts.length).toBe(2);
+      expect(JSON.stringify(posts[0]!.params.blocks)).toContain(
+        'live checks are limited to the users and groups in ICSP_LIVE_USERS',
+      );
+      expect(rec.callsOf('usergroups.users.list').length).toBe(1);
+      rec.reset();
+      await command(`why ${IMAGE}`, { user: 'U0002' });
+      await command(`why ${IMAGE}`, { user: 'U0002' });
+      await h.bot.idle();
+      expect(h.checker.requests.length).toBe(before + 2);
+      // the group membership was looked up once and cached
+      expect(rec.callsOf('usergroups.users.list').length).toBe(0);
+    },
+  );
 
   it('falls back to an ephemeral answer with invite advice when the bot is not in the channel', async () => {
     rec.notInChannel.add('G0PRIV');
@@ -274,27 +277,30 @@ describe('slash command over signed HTTP', () => {
     }
   });
 
-  it('app_mention in a thread: answers into that thread, no anchor in the channel; Slack retries are dropped', async () => {
-    const ev = mentionEvent({
-      text: `<@UBOT0001> why ${IMAGE} --no-live`,
-      ts: '1700000000.000500',
-      threadTs: '1700000000.000100',
-      eventId: 'Ev0MENTION1',
-    });
-    const r1 = await postSigned(h.port!, JSON.stringify(ev), 'application/json');
-    expect(r1.status).toBe(200);
-    const r2 = await postSigned(h.port!, JSON.stringify(ev), 'application/json', {
-      'x-slack-retry-num': '1',
-      'x-slack-retry-reason': 'http_timeout',
-    });
-    expect(r2.status).toBe(200);
-    await h.bot.idle();
-    const posts = rec.callsOf('chat.postMessage');
-    expect(posts.length).toBe(2);
-    expect(posts.every((p) => p.params.thread_ts === '1700000000.000100')).toBe(true);
-    expect(JSON.stringify(posts[0]!.params.blocks)).toContain('--no-live');
-    expect(h.logLines.join('')).toContain('duplicate event dropped');
-  });
+  it(
+    'app_mention in a thread: answers into that thread, no ' + 'anchor in the channel; Slack retries are dropped',
+    async () => {
+      const ev = mentionEvent({
+        text: `<@UBOT0001> why ${IMAGE} --no-live`,
+        ts: '1700000000.000500',
+        threadTs: '1700000000.000100',
+        eventId: 'Ev0MENTION1',
+      });
+      const r1 = await postSigned(h.port!, JSON.stringify(ev), 'application/json');
+      expect(r1.status).toBe(200);
+      const r2 = await postSigned(h.port!, JSON.stringify(ev), 'application/json', {
+        'x-slack-retry-num': '1',
+        'x-slack-retry-reason': 'http_timeout',
+      });
+      expect(r2.status).toBe(200);
+      await h.bot.idle();
+      const posts = rec.callsOf('chat.postMessage');
+      expect(posts.length).toBe(2);
+      expect(posts.every((p) => p.params.thread_ts === '1700000000.000100')).toBe(true);
+      expect(JSON.stringify(posts[0]!.params.blocks)).toContain('--no-live');
+      expect(h.logLines.join('')).toContain('duplicate event dropped');
+    },
+  );
 
   it('app_mention errors are ephemeral (chat.postEphemeral) in the thread', async () => {
     await postSigned(

@@ -42,24 +42,27 @@ afterAll(async () => {
 });
 
 describe('rejected-by-policy in Slack', () => {
-  it('the anchor names the verdict, the emoji, allowedRegistries and the upstream message; the plan thread the fix', async () => {
-    const r = await postSigned(
-      h.port!,
-      commandForm({ text: `why quay.io/ns/app@${D}`, responseUrl: rec.responseUrl('p') }),
-      'application/x-www-form-urlencoded',
-    );
-    expect(r.status).toBe(200);
-    await h.bot.idle();
-    const posts = rec.callsOf('chat.postMessage');
-    expect(posts.length).toBeGreaterThanOrEqual(2);
-    const anchor = JSON.stringify(posts[0]!.params.blocks);
-    expect(anchor).toContain(':no_entry_sign:');
-    expect(anchor).toContain('`rejected-by-policy`');
-    expect(anchor).toContain('allowedRegistries');
-    expect(anchor).toContain('Source image rejected: Running image docker://quay.io/ns/app@');
-    const plan = JSON.stringify(posts[1]!.params.blocks);
-    expect(plan).toContain(
-      'Add quay.io (or the repository quay.io/ns/app) to image.config spec.registrySources.allowedRegistries',
-    );
-  });
+  it(
+    'the anchor names the verdict, the emoji, allowedRegistries ' + 'and the upstream message; the plan thread the fix',
+    async () => {
+      const r = await postSigned(
+        h.port!,
+        commandForm({ text: `why quay.io/ns/app@${D}`, responseUrl: rec.responseUrl('p') }),
+        'application/x-www-form-urlencoded',
+      );
+      expect(r.status).toBe(200);
+      await h.bot.idle();
+      const posts = rec.callsOf('chat.postMessage');
+      expect(posts.length).toBeGreaterThanOrEqual(2);
+      const anchor = JSON.stringify(posts[0]!.params.blocks);
+      expect(anchor).toContain(':no_entry_sign:');
+      expect(anchor).toContain('`rejected-by-policy`');
+      expect(anchor).toContain('allowedRegistries');
+      expect(anchor).toContain('Source image rejected: Running image docker://quay.io/ns/app@');
+      const plan = JSON.stringify(posts[1]!.params.blocks);
+      expect(plan).toContain(
+        'Add quay.io (or the repository quay.io/ns/app) to image.config spec.registrySources.allowedRegistries',
+      );
+    },
+  );
 });

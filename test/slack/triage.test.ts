@@ -77,37 +77,40 @@ const command = (text: string, user = 'U0001') =>
   postSigned(h.port!, commandForm({ text, user, responseUrl: rec.responseUrl('cmd') }), FORM);
 
 describe('why pod over Slack', () => {
-  it('answers with the cause and fix from what the node said; the live check is a button for allowed users', async () => {
-    expect((await command('why pod shop/web-1')).status).toBe(200);
-    await h.bot.idle();
-    const post = rec.callsOf('chat.postMessage').at(-1)!.params;
-    const text = JSON.stringify(post.blocks);
-    expect(String(post.text)).toMatch(/shop\/web-1: not-mirrored: the node tried mirrors/);
-    expect(text).toContain('never mirrored');
-    expect(text).toContain('oc-mirror');
-    const actions = (post.blocks as Block[]).find((b) => b.type === 'actions');
-    expect(actions?.type).toBe('actions');
-    const value = actions?.type === 'actions' ? actions.elements[0]!.value : '';
-    const before = h.checker.requests.length;
-    await postSigned(
-      h.port!,
-      new URLSearchParams({
-        payload: JSON.stringify(
-          blockAction({
-            actionId: 'icsp_triage_live',
-            value,
-            threadTs: String(post.ts ?? '1700000000.000100'),
-            messageTs: '1700000000.000100',
-            responseUrl: rec.responseUrl('act'),
-          }),
-        ),
-      }).toString(),
-      FORM,
-    );
-    await h.bot.idle();
-    expect(h.checker.requests.length).toBe(before + 1);
-    expect(h.checker.requests.at(-1)).toMatchObject({ image: s.image, selection: { node: 'worker-1' } });
-  });
+  it(
+    'answers with the cause and fix from what the node said; ' + 'the live check is a button for allowed users',
+    async () => {
+      expect((await command('why pod shop/web-1')).status).toBe(200);
+      await h.bot.idle();
+      const post = rec.callsOf('chat.postMessage').at(-1)!.params;
+      const text = JSON.stringify(post.blocks);
+      expect(String(post.text)).toMatch(/shop\/web-1: not-mirrored: the node tried mirrors/);
+      expect(text).toContain('never mirrored');
+      expect(text).toContain('oc-mirror');
+      const actions = (post.blocks as Block[]).find((b) => b.type === 'actions');
+      expect(actions?.type).toBe('actions');
+      const value = actions?.type === 'actions' ? actions.elements[0]!.value : '';
+      const before = h.checker.requests.length;
+      await postSigned(
+        h.port!,
+        new URLSearchParams({
+          payload: JSON.stringify(
+            blockAction({
+              actionId: 'icsp_triage_live',
+              value,
+              threadTs: String(post.ts ?? '1700000000.000100'),
+              messageTs: '1700000000.000100',
+              responseUrl: rec.responseUrl('act'),
+            }),
+          ),
+        }).toString(),
+        FORM,
+      );
+      await h.bot.idle();
+      expect(h.checker.requests.length).toBe(before + 1);
+      expect(h.checker.requests.at(-1)).toMatchObject({ image: s.image, selection: { node: 'worker-1' } });
+    },
+  );
 
   it('no button for a user who may not run live checks', async () => {
     await command('why pod shop/web-2', 'U0009');

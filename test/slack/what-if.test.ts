@@ -16,7 +16,8 @@ import { BOT_TOKEN, commandForm, mentionEvent, postSigned } from './helpers/slac
 const FORM = 'application/x-www-form-urlencoded';
 const IMAGE = 'imagestore.co/repo/exampleimage:latest';
 const ITMS =
-  'apiVersion: config.openshift.io/v1\nkind: ImageTagMirrorSet\nmetadata:\n  name: tags\nspec:\n  imageTagMirrors:\n  - source: imagestore.co/repo\n    mirrors: [nexus.cminion.cf/repo]\n';
+  'apiVersion: config.openshift.io/v1\nkind: ImageTagMirrorSet\nmetadata:\n  name: tags\nspec:\n  ' +
+  'imageTagMirrors:\n  - source: imagestore.co/repo\n    mirrors: [nexus.cminion.cf/repo]\n';
 const rec = new RecordingServer();
 let h: Harness;
 let files: Server;
@@ -87,25 +88,29 @@ afterAll(async () => {
 });
 
 describe('/icsp fix', () => {
-  it('answers with the plan and the fix: a snippet with the command to apply it, and fix.yaml that the engine proves', async () => {
-    expect(await command(`fix ${IMAGE}`)).toBe(200);
-    await h.bot.idle();
-    const posts = rec.callsOf('chat.postMessage').map((c) => c.params);
-    expect(posts).toHaveLength(3);
-    const fix = JSON.stringify(posts[2]!.blocks);
-    expect(posts[2]!.thread_ts).toBe(posts[1]!.thread_ts);
-    expect(fix).toContain('tag-pull-skips-digest-mirrors');
-    expect(fix).toContain('mirror-first');
-    expect(fix).toContain('oc apply -f fix.yaml');
-    expect(fix).toContain('kind: ImageTagMirrorSet');
-    const yaml = uploadedFile('fix.yaml');
-    const { source } = await exampleSource();
-    const before = (await source.fixContext!()).policies;
-    const after = overlayPolicies(before, parsePolicyDocuments(yaml, 'fix.yaml').objects).policies;
-    expect(explain({ reference: IMAGE, policies: after }).pullSources[0]!.reference).toBe(
-      'nexus.cminion.cf/repo/exampleimage:latest',
-    );
-  });
+  it(
+    'answers with the plan and the fix: a snippet with the command ' +
+      'to apply it, and fix.yaml that the engine proves',
+    async () => {
+      expect(await command(`fix ${IMAGE}`)).toBe(200);
+      await h.bot.idle();
+      const posts = rec.callsOf('chat.postMessage').map((c) => c.params);
+      expect(posts).toHaveLength(3);
+      const fix = JSON.stringify(posts[2]!.blocks);
+      expect(posts[2]!.thread_ts).toBe(posts[1]!.thread_ts);
+      expect(fix).toContain('tag-pull-skips-digest-mirrors');
+      expect(fix).toContain('mirror-first');
+      expect(fix).toContain('oc apply -f fix.yaml');
+      expect(fix).toContain('kind: ImageTagMirrorSet');
+      const yaml = uploadedFile('fix.yaml');
+      const { source } = await exampleSource();
+      const before = (await source.fixContext!()).policies;
+      const after = overlayPolicies(before, parsePolicyDocuments(yaml, 'fix.yaml').objects).policies;
+      expect(explain({ reference: IMAGE, policies: after }).pullSources[0]!.reference).toBe(
+        'nexus.cminion.cf/repo/exampleimage:latest',
+      );
+    },
+  );
 
   it('a bad mirror= is a one-line ephemeral error, nothing posted', async () => {
     expect(await command(`fix quay.io/x/y:1 mirror=https://evil`)).toBe(200);
@@ -116,70 +121,83 @@ describe('/icsp fix', () => {
 });
 
 describe('what-if in Slack', () => {
-  it('/icsp what-if with pasted YAML in a code fence: verdict, drain per pool, rerouted images by namespace, report and JSON in the thread', async () => {
-    expect(await command(`what-if \`\`\`${ITMS}\`\`\``)).toBe(200);
-    await h.bot.idle();
-    const posts = rec.callsOf('chat.postMessage').map((c) => c.params);
-    expect(posts).toHaveLength(2);
-    const head = JSON.stringify(posts[0]!.blocks);
-    expect(posts[0]!.thread_ts).toBeUndefined();
-    expect(head).toContain('the MCO REFUSES the result');
-    expect(head).toContain('invalid format for source');
-    const json = JSON.parse(uploadedFile('what-if.json')) as { mco: { accepts: boolean } };
-    expect(json.mco.accepts).toBe(false);
-    expect(posts[1]!.thread_ts).toBeDefined();
-  });
+  it(
+    '/icsp what-if with pasted YAML in a code fence: verdict, drain per pool, ' +
+      'rerouted images by namespace, report and JSON in the thread',
+    async () => {
+      expect(await command(`what-if \`\`\`${ITMS}\`\`\``)).toBe(200);
+      await h.bot.idle();
+      const posts = rec.callsOf('chat.postMessage').map((c) => c.params);
+      expect(posts).toHaveLength(2);
+      const head = JSON.stringify(posts[0]!.blocks);
+      expect(posts[0]!.thread_ts).toBeUndefined();
+      expect(head).toContain('the MCO REFUSES the result');
+      expect(head).toContain('invalid format for source');
+      const json = JSON.parse(uploadedFile('what-if.json')) as { mco: { accepts: boolean } };
+      expect(json.mco.accepts).toBe(false);
+      expect(posts[1]!.thread_ts).toBeDefined();
+    },
+  );
 
-  it('@icsp-bot what-if with a YAML file and remove=: the file is fetched with the bot token from the file host, the answer threads', async () => {
-    const fixed =
-      'apiVersion: operator.openshift.io/v1alpha1\nkind: ImageContentSourcePolicy\nmetadata: {name: ibm-cp-common-services}\nspec:\n  repositoryDigestMirrors:\n  - source: imagestore.co/repo\n    mirrors: [nexus.cminion.cf/repo]\n';
-    const ev = mentionEvent({
-      text: `<@UBOT0001> what-if \`\`\`${fixed}\`\`\``,
-      ts: '1700000000.000900',
-      threadTs: '1700000000.000800',
-    });
-    (ev.event as Record<string, unknown>).files = [
-      {
-        name: 'proposed.yaml',
-        size: ITMS.length,
-        url_private_download: `http://127.0.0.1:${filesPort}/files-pri/T1-F1/download/proposed.yaml`,
-      },
-    ];
-    expect((await postSigned(h.port!, JSON.stringify(ev), 'application/json')).status).toBe(200);
-    await h.bot.idle();
-    expect(fileRequests).toEqual([
-      { url: '/files-pri/T1-F1/download/proposed.yaml', authorization: `Bearer ${BOT_TOKEN}` },
-    ]);
-    const posts = rec.callsOf('chat.postMessage').map((c) => c.params);
-    expect(posts.every((p) => p.thread_ts === '1700000000.000800')).toBe(true);
-    const head = JSON.stringify(posts[0]!.blocks);
-    expect(head).toContain('the MCO accepts the result');
-    expect(head).toContain('worker: *drain*, no reboot (3 node(s), 1 at a time, about 6 min)');
-    expect(head).toContain('*1* of 2 running image(s) change route (shop 1)');
-    const json = JSON.parse(uploadedFile('what-if.json')) as {
-      rerouted: Array<{ image: string; namespaces: string[]; after: string[] }>;
-    };
-    expect(json.rerouted).toEqual([
-      expect.objectContaining({
-        image: IMAGE,
-        namespaces: ['shop'],
-        after: ['nexus.cminion.cf/repo/exampleimage:latest', IMAGE],
-      }),
-    ]);
-  });
+  it(
+    '@icsp-bot what-if with a YAML file and remove=: the file is fetched ' +
+      'with the bot token from the file host, the answer threads',
+    async () => {
+      const fixed =
+        'apiVersion: operator.openshift.io/v1alpha1\nkind: ImageContentSourcePolicy\nmetada' +
+        'ta: {name: ibm-cp-common-services}\nspec:\n  repositoryDigestMirrors:\n  - source: ' +
+        'imagestore.co/repo\n    mirrors: [nexus.cminion.cf/repo]\n';
+      const ev = mentionEvent({
+        text: `<@UBOT0001> what-if \`\`\`${fixed}\`\`\``,
+        ts: '1700000000.000900',
+        threadTs: '1700000000.000800',
+      });
+      (ev.event as Record<string, unknown>).files = [
+        {
+          name: 'proposed.yaml',
+          size: ITMS.length,
+          url_private_download: `http://127.0.0.1:${filesPort}/files-pri/T1-F1/download/proposed.yaml`,
+        },
+      ];
+      expect((await postSigned(h.port!, JSON.stringify(ev), 'application/json')).status).toBe(200);
+      await h.bot.idle();
+      expect(fileRequests).toEqual([
+        { url: '/files-pri/T1-F1/download/proposed.yaml', authorization: `Bearer ${BOT_TOKEN}` },
+      ]);
+      const posts = rec.callsOf('chat.postMessage').map((c) => c.params);
+      expect(posts.every((p) => p.thread_ts === '1700000000.000800')).toBe(true);
+      const head = JSON.stringify(posts[0]!.blocks);
+      expect(head).toContain('the MCO accepts the result');
+      expect(head).toContain('worker: *drain*, no reboot (3 node(s), 1 at a time, about 6 min)');
+      expect(head).toContain('*1* of 2 running image(s) change route (shop 1)');
+      const json = JSON.parse(uploadedFile('what-if.json')) as {
+        rerouted: Array<{ image: string; namespaces: string[]; after: string[] }>;
+      };
+      expect(json.rerouted).toEqual([
+        expect.objectContaining({
+          image: IMAGE,
+          namespaces: ['shop'],
+          after: ['nexus.cminion.cf/repo/exampleimage:latest', IMAGE],
+        }),
+      ]);
+    },
+  );
 
-  it('a file on another host is never fetched (the bot token stays with Slack); no YAML at all is a one-line error', async () => {
-    const ev = mentionEvent({ text: '<@UBOT0001> what-if', ts: '1700000000.001000' });
-    (ev.event as Record<string, unknown>).files = [
-      { name: 'proposed.yaml', url_private_download: 'https://attacker.example/steal.yaml' },
-    ];
-    await postSigned(h.port!, JSON.stringify(ev), 'application/json');
-    await h.bot.idle();
-    expect(fileRequests).toEqual([]);
-    expect(JSON.stringify(rec.callsOf('chat.postEphemeral').at(-1)?.params)).toContain("not on Slack's file host");
-    rec.reset();
-    expect(await command('what-if')).toBe(200);
-    await h.bot.idle();
-    expect(JSON.stringify(rec.responses.at(-1)?.body)).toContain('what-if needs the proposed objects');
-  });
+  it(
+    'a file on another host is never fetched (the bot token stays ' + 'with Slack); no YAML at all is a one-line error',
+    async () => {
+      const ev = mentionEvent({ text: '<@UBOT0001> what-if', ts: '1700000000.001000' });
+      (ev.event as Record<string, unknown>).files = [
+        { name: 'proposed.yaml', url_private_download: 'https://attacker.example/steal.yaml' },
+      ];
+      await postSigned(h.port!, JSON.stringify(ev), 'application/json');
+      await h.bot.idle();
+      expect(fileRequests).toEqual([]);
+      expect(JSON.stringify(rec.callsOf('chat.postEphemeral').at(-1)?.params)).toContain("not on Slack's file host");
+      rec.reset();
+      expect(await command('what-if')).toBe(200);
+      await h.bot.idle();
+      expect(JSON.stringify(rec.responses.at(-1)?.body)).toContain('what-if needs the proposed objects');
+    },
+  );
 });

@@ -56,49 +56,58 @@ afterAll(async () => {
 });
 
 describe('/icsp why: one plan per request', () => {
-  it("the live check gets the anchor's plan and generation; the generation is released after the live check", async () => {
-    const r = await postSigned(
-      h.port!,
-      commandForm({ text: `why ${IMAGE} node=worker-1`, responseUrl: rec.responseUrl('cmd') }),
-      FORM,
-    );
-    expect(r.status).toBe(200);
-    await h.bot.idle();
-    const [anchor] = rec.callsOf('chat.postMessage').map((c) => JSON.stringify(c.params.blocks));
-    expect(anchor).toContain('[generation 1]');
-    expect(source.planned.map((p) => [p.generation, p.reference.input, p.reference.canonical])).toEqual([
-      [1, IMAGE, IMAGE],
-    ]);
-    const plan = h.checker.plans.at(-1);
-    expect(plan?.generation).toBe(1);
-    expect(plan?.explanation.verdict.summary).toContain('[generation 1]');
-    expect(source.released).toEqual([1]);
-  });
+  it(
+    "the live check gets the anchor's plan and generation; the " + 'generation is released after the live check',
+    async () => {
+      const r = await postSigned(
+        h.port!,
+        commandForm({ text: `why ${IMAGE} node=worker-1`, responseUrl: rec.responseUrl('cmd') }),
+        FORM,
+      );
+      expect(r.status).toBe(200);
+      await h.bot.idle();
+      const [anchor] = rec.callsOf('chat.postMessage').map((c) => JSON.stringify(c.params.blocks));
+      expect(anchor).toContain('[generation 1]');
+      expect(source.planned.map((p) => [p.generation, p.reference.input, p.reference.canonical])).toEqual([
+        [1, IMAGE, IMAGE],
+      ]);
+      const plan = h.checker.plans.at(-1);
+      expect(plan?.generation).toBe(1);
+      expect(plan?.explanation.verdict.summary).toContain('[generation 1]');
+      expect(source.released).toEqual([1]);
+    },
+  );
 
-  it('50 concurrent commands: each planned once, each live check with its own plan, each answered once, all released', async () => {
-    rec.reset();
-    const before = source.generation;
-    const acks = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        postSigned(
-          h.port!,
-          commandForm({ text: `why ${IMAGE} node=n-${i}`, responseUrl: rec.responseUrl(`c${i}`) }),
-          FORM,
+  it(
+    '50 concurrent commands: each planned once, each live check ' +
+      'with its own plan, each answered once, all released',
+    async () => {
+      rec.reset();
+      const before = source.generation;
+      const acks = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          postSigned(
+            h.port!,
+            commandForm({ text: `why ${IMAGE} node=n-${i}`, responseUrl: rec.responseUrl(`c${i}`) }),
+            FORM,
+          ),
         ),
-      ),
-    );
-    expect(acks.every((a) => a.status === 200)).toBe(true);
-    await h.bot.idle();
-    expect(source.generation - before).toBe(50);
-    const live = h.checker.plans
-      .slice(-50)
-      .map((p) => p?.generation)
-      .sort((a, b) => a! - b!);
-    expect(live).toEqual(Array.from({ length: 50 }, (_, i) => before + i + 1));
-    expect([...source.released].sort((a, b) => a - b).slice(-50)).toEqual(live);
-    const liveReplies = rec.callsOf('chat.postMessage').filter((c) => String(c.params.text).includes('live check of'));
-    expect(liveReplies.map((c) => /n-\d+/.exec(String(c.params.text))?.[0]).sort()).toEqual(
-      Array.from({ length: 50 }, (_, i) => `n-${i}`).sort(),
-    );
-  });
+      );
+      expect(acks.every((a) => a.status === 200)).toBe(true);
+      await h.bot.idle();
+      expect(source.generation - before).toBe(50);
+      const live = h.checker.plans
+        .slice(-50)
+        .map((p) => p?.generation)
+        .sort((a, b) => a! - b!);
+      expect(live).toEqual(Array.from({ length: 50 }, (_, i) => before + i + 1));
+      expect([...source.released].sort((a, b) => a - b).slice(-50)).toEqual(live);
+      const liveReplies = rec
+        .callsOf('chat.postMessage')
+        .filter((c) => String(c.params.text).includes('live check of'));
+      expect(liveReplies.map((c) => /n-\d+/.exec(String(c.params.text))?.[0]).sort()).toEqual(
+        Array.from({ length: 50 }, (_, i) => `n-${i}`).sort(),
+      );
+    },
+  );
 });

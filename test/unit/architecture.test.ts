@@ -108,7 +108,8 @@ describe('layers (docs/architecture.md)', () => {
     // only knows files on disk).
     const linter = new Linter({ cwd: root });
     const messages = linter.verify(
-      "import type { LiveChecker } from '../ports/live-check.ts';\nimport { readFileSync } from 'node:fs';\nexport type X = LiveChecker;\nexport const y = readFileSync;\n",
+      "import type { LiveChecker } from '../ports/live-check.ts';\nimport { readFileSync } from " +
+        "'node:fs';\nexport type X = LiveChecker;\nexport const y = readFileSync;\n",
       [
         {
           files: ['**/*.ts'],

@@ -47,7 +47,8 @@ describe('the check script, run for real with a stand-in podman', () => {
     // podman stand-in: records argv, "image exists" says no, pull prints a debug line.
     writeFileSync(
       join(root, 'bin', 'podman'),
-      `#!/bin/sh\nprintf '%s\\n' "$*" >> ${calls}\ncase "$1" in image) exit 1;; pull) echo 'level=debug msg="Trying to access \\"x\\""'; exit 0;; rmi) exit 0;; esac\n`,
+      `#!/bin/sh\nprintf '%s\\n' "$*" >> ${calls}\ncase "$1" in image) exit 1;; pull) echo ` +
+        `'level=debug msg="Trying to access \\"x\\""'; exit 0;; rmi) exit 0;; esac\n`,
     );
     chmodSync(join(root, 'bin', 'podman'), 0o755);
     const nasty = 'quay.io/a:1"; touch /tmp/pwned; echo "';

@@ -121,7 +121,8 @@ describe('explain basis (one per policy generation)', () => {
     expect(below.map((s) => s.source)).toEqual(
       Array.from({ length: 10 }, (_, i) => `quay.io/ns/app/c${String(i).padStart(5, '0')}`),
     );
-    expect(nearMissCandidates(basis, 'quay.io/ns/app', undefined)).toHaveLength(11); // quay.io/ns (the match, dropped later) + 10 of the 3,000 below
+    // quay.io/ns (the match, dropped later) + 10 of the 3,000 below
+    expect(nearMissCandidates(basis, 'quay.io/ns/app', undefined)).toHaveLength(11);
     const partial = explain({ reference: `quay.io/nsxy/app@${D}`, basis });
     expect(partial.skippedMirrors.map((s) => s.source)).toEqual(['quay.io/ns', 'quay.io/ns', 'quay.io/nsx']);
     expect(partial.skippedMirrors[2]).toMatchObject({

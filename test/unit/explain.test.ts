@@ -100,7 +100,8 @@ describe('explain', () => {
 
   it('explains from a node registries.conf, naming the file as origin', () => {
     const conf = parseRegistriesConf(
-      '[[registry]]\nlocation = "quay.io/ns"\n[[registry.mirror]]\nlocation = "m.local/ns"\npull-from-mirror = "digest-only"\n',
+      '[[registry]]\nlocation = "quay.io/ns"\n[[registry.' +
+        'mirror]]\nlocation = "m.local/ns"\npull-from-mirror = "digest-only"\n',
       [],
       '/host/etc/containers/registries.conf',
     );

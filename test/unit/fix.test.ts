@@ -102,13 +102,17 @@ describe('fix round trip', () => {
     ]);
   });
 
-  it('all-blocked (NeverContactSource, tag pull): an ITMS that carries the same mirrorSourcePolicy, or the MCO would refuse it', () => {
-    const p = set({ idms: [idms('n', 'quay.io/ns', ['mirror.local/ns'], 'NeverContactSource')] });
-    const r = proposeFix({ reference: 'quay.io/ns/app:v2', policies: p });
-    expect(r.fix?.verdictBefore).toBe('all-blocked');
-    expect(r.fix?.yaml).toContain('mirrorSourcePolicy: NeverContactSource');
-    expect(roundTrip('quay.io/ns/app:v2', p, r).verdict.code).toBe('mirror-first');
-  });
+  it(
+    'all-blocked (NeverContactSource, tag pull): an ITMS that carries ' +
+      'the same mirrorSourcePolicy, or the MCO would refuse it',
+    () => {
+      const p = set({ idms: [idms('n', 'quay.io/ns', ['mirror.local/ns'], 'NeverContactSource')] });
+      const r = proposeFix({ reference: 'quay.io/ns/app:v2', policies: p });
+      expect(r.fix?.verdictBefore).toBe('all-blocked');
+      expect(r.fix?.yaml).toContain('mirrorSourcePolicy: NeverContactSource');
+      expect(roundTrip('quay.io/ns/app:v2', p, r).verdict.code).toBe('mirror-first');
+    },
+  );
 
   it('no-mirror-configured with a named mirror: a mirror set scoped to the repository', () => {
     const p = set({ idms: [idms('other', 'registry.example.com', ['m.local/ex'])] });
@@ -144,24 +148,28 @@ describe('fix round trip', () => {
     spec: { registrySources: rs },
   });
 
-  it('rejected-by-policy (allowedRegistries lists only the mirror host): the repository as the pod names it is added, and the pull is served', () => {
-    const p = set({
-      idms: [idms('m', 'registry.example.com/team', ['mirror.local/team'])],
-      image: imageConfig({ allowedRegistries: ['mirror.local', 'quay.io'] }),
-    });
-    const image = `registry.example.com/team/app@${D}`;
-    const before = explain({ reference: image, policies: p });
-    expect(before.verdict.code).toBe('rejected-by-policy');
-    const r = proposeFix({ reference: image, policies: p, explanation: before });
-    expect(r.fix?.objects[0]).toMatchObject({
-      kind: 'Image',
-      spec: { registrySources: { allowedRegistries: ['mirror.local', 'quay.io', 'registry.example.com/team/app'] } },
-    });
-    expect(r.fix?.yaml).not.toContain('resourceVersion');
-    const after = roundTrip(image, p, r);
-    expect(after.verdict.code).toBe('mirror-first');
-    expect(after.policy?.allowed).toBe(true);
-  });
+  it(
+    'rejected-by-policy (allowedRegistries lists only the mirror host): the ' +
+      'repository as the pod names it is added, and the pull is served',
+    () => {
+      const p = set({
+        idms: [idms('m', 'registry.example.com/team', ['mirror.local/team'])],
+        image: imageConfig({ allowedRegistries: ['mirror.local', 'quay.io'] }),
+      });
+      const image = `registry.example.com/team/app@${D}`;
+      const before = explain({ reference: image, policies: p });
+      expect(before.verdict.code).toBe('rejected-by-policy');
+      const r = proposeFix({ reference: image, policies: p, explanation: before });
+      expect(r.fix?.objects[0]).toMatchObject({
+        kind: 'Image',
+        spec: { registrySources: { allowedRegistries: ['mirror.local', 'quay.io', 'registry.example.com/team/app'] } },
+      });
+      expect(r.fix?.yaml).not.toContain('resourceVersion');
+      const after = roundTrip(image, p, r);
+      expect(after.verdict.code).toBe('mirror-first');
+      expect(after.policy?.allowed).toBe(true);
+    },
+  );
 
   it('rejected-by-policy (blockedRegistries on a mirrored source): the entry is removed and the mirror serves', () => {
     const p = set({
@@ -177,29 +185,34 @@ describe('fix round trip', () => {
     expect(after.pullSources[0]?.reference).toBe(`mirror.local/team/app@${D}`);
   });
 
-  it('short-name-ambiguous (enforcing mode, two search registries): the fully qualified name of the first candidate that is served, proven by explaining it', async () => {
-    const { explainPull } = await import('../../src/domain/explain-pull.ts');
-    const p = set({
-      idms: [idms('m', 'registry.access.redhat.com/ubi9', ['mirror.local/ubi9'])],
-      itms: [itms('t', 'registry.access.redhat.com/ubi9', ['mirror.local/ubi9'])],
-    });
-    const before = explainPull({
-      reference: 'ubi9',
-      policies: p,
-      shortNameMode: { mode: 'enforcing', source: 'test' },
-    });
-    expect(before.verdict.code).toBe('short-name-ambiguous');
-    const r = proposeFix({ reference: 'ubi9', policies: p, explanation: before });
-    expect(r.fix?.yaml).toContain('image: registry.access.redhat.com/ubi9:latest');
-    expect(r.fix?.objects).toEqual([]);
-    expect(r.fix?.verdictAfter).toBe('mirror-first');
-    expect(r.fix?.firstSourceAfter).toBe('mirror.local/ubi9:latest');
-    // The name in the YAML, explained as the pod would pull it, is no longer ambiguous.
-    const name = /^image: (\S+)$/m.exec(r.fix!.yaml)![1]!;
-    expect(
-      explainPull({ reference: name, policies: p, shortNameMode: { mode: 'enforcing', source: 'test' } }).verdict.code,
-    ).toBe('mirror-first');
-  });
+  it(
+    'short-name-ambiguous (enforcing mode, two search registries): the fully qualified ' +
+      'name of the first candidate that is served, proven by explaining it',
+    async () => {
+      const { explainPull } = await import('../../src/domain/explain-pull.ts');
+      const p = set({
+        idms: [idms('m', 'registry.access.redhat.com/ubi9', ['mirror.local/ubi9'])],
+        itms: [itms('t', 'registry.access.redhat.com/ubi9', ['mirror.local/ubi9'])],
+      });
+      const before = explainPull({
+        reference: 'ubi9',
+        policies: p,
+        shortNameMode: { mode: 'enforcing', source: 'test' },
+      });
+      expect(before.verdict.code).toBe('short-name-ambiguous');
+      const r = proposeFix({ reference: 'ubi9', policies: p, explanation: before });
+      expect(r.fix?.yaml).toContain('image: registry.access.redhat.com/ubi9:latest');
+      expect(r.fix?.objects).toEqual([]);
+      expect(r.fix?.verdictAfter).toBe('mirror-first');
+      expect(r.fix?.firstSourceAfter).toBe('mirror.local/ubi9:latest');
+      // The name in the YAML, explained as the pod would pull it, is no longer ambiguous.
+      const name = /^image: (\S+)$/m.exec(r.fix!.yaml)![1]!;
+      expect(
+        explainPull({ reference: name, policies: p, shortNameMode: { mode: 'enforcing', source: 'test' } }).verdict
+          .code,
+      ).toBe('mirror-first');
+    },
+  );
 
   it('mirror-first needs no fix; a bad --mirror is a one-line input error', () => {
     const p = set({ idms: [idms('m', 'quay.io/ns', ['mirror.local/ns'])] });
@@ -243,7 +256,8 @@ describe('icsp why --fix', () => {
 
   it('--json without a remedy carries "fix": null; --fix with --registries-conf is a usage error', async () => {
     const clean =
-      'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: m}\nspec: {imageDigestMirrors: [{source: quay.io/ns, mirrors: [mirror.local/ns]}]}\n';
+      'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: m}\nspec: ' +
+      '{imageDigestMirrors: [{source: quay.io/ns, mirrors: [mirror.local/ns]}]}\n';
     const json = await runCli(['why', 'quay.io/x/y:1', '--policies', '-', '--fix', '--json'], clean);
     expect((JSON.parse(json.stdout) as { fix: unknown }).fix).toBeNull();
     // A refused configuration is remedied whatever the image: nothing of it reaches the nodes until corrected.

@@ -27,14 +27,18 @@ const policies = (blocked: string[], set: ImageDigestMirrorSet, releaseImage = R
 });
 
 describe('MCO tolerance of a failed release-payload check', () => {
-  it('a wildcard IDMS source over the blocked payload registry: blocked dropped, the wildcard mirrors still rendered', () => {
-    const r = renderPolicies(policies(['quay.io', 'evil.example.com'], idms('*.io', ['mirror.local'])));
-    expect(r.payloadFilter?.toleratedError).toContain('mirrorsAdjustedForNestedScope for a wildcard scope');
-    expect(r.payloadFilter?.registriesBlocked).toBeNull();
-    expect(r.payloadFilter?.allowedForPolicy).toBeNull();
-    expect(r.registries.some((x) => x.blocked)).toBe(false);
-    expect(r.registries.map((x) => x.prefix)).toEqual(['*.io']);
-  });
+  it(
+    'a wildcard IDMS source over the blocked payload registry: ' +
+      'blocked dropped, the wildcard mirrors still rendered',
+    () => {
+      const r = renderPolicies(policies(['quay.io', 'evil.example.com'], idms('*.io', ['mirror.local'])));
+      expect(r.payloadFilter?.toleratedError).toContain('mirrorsAdjustedForNestedScope for a wildcard scope');
+      expect(r.payloadFilter?.registriesBlocked).toBeNull();
+      expect(r.payloadFilter?.allowedForPolicy).toBeNull();
+      expect(r.registries.some((x) => x.blocked)).toBe(false);
+      expect(r.registries.map((x) => x.prefix)).toEqual(['*.io']);
+    },
+  );
   it('a mirror that rewrites the payload to a non-canonical name: tolerated the same way', () => {
     const r = renderPolicies(
       policies(['quay.io'], idms('quay.io/openshift-release-dev/ocp-release', ['mirror.local'])),
@@ -54,11 +58,15 @@ describe('MCO tolerance of a failed release-payload check', () => {
     expect(e.warnings.map((x) => x.code)).not.toContain('mco-rejects-config');
     expect(e.pullSources.every((s) => !s.blocked)).toBe(true);
   });
-  it('without the payload in a blocked scope nothing is tolerated: the wildcard over a blocked host fails the render itself', () => {
-    expect(() => renderPolicies(policies(['registry.io'], idms('*.io', ['mirror.local'])))).toThrow(
-      'mirrorsAdjustedForNestedScope for a wildcard scope "*.io"',
-    );
-  });
+  it(
+    'without the payload in a blocked scope nothing is tolerated: the ' +
+      'wildcard over a blocked host fails the render itself',
+    () => {
+      expect(() => renderPolicies(policies(['registry.io'], idms('*.io', ['mirror.local'])))).toThrow(
+        'mirrorsAdjustedForNestedScope for a wildcard scope "*.io"',
+      );
+    },
+  );
   it('a release image that does not parse still fails the render', () => {
     expect(() => renderPolicies(policies(['quay.io'], idms('*.io', ['mirror.local']), 'not a reference'))).toThrow(
       'error parsing release image reference',

@@ -5,18 +5,24 @@ import { parseRegistriesConf } from '../../src/domain/registries-conf.ts';
 import { resolve } from '../../src/domain/resolve.ts';
 
 describe('findings of the differential test', () => {
-  it('reports another error of the same file before a malformed wildcard prefix (loadConfigFile checks wildcards last)', () => {
-    const toml =
-      '[[registry]]\nprefix = "*.example.com:5000"\n\n[[registry]]\nlocation = "quay.io"\n\n[[registry.mirror]]\nlocation = ""\n';
-    expect(() => parseRegistriesConf(toml)).toThrow('invalid condition: mirror location is unset');
-    expect(() => parseRegistriesConf('[[registry]]\nprefix = "*.example.com:5000"\n')).toThrow(
-      'Wildcarded prefix should be in the format',
-    );
-  });
+  it(
+    'reports another error of the same file before a malformed ' +
+      'wildcard prefix (loadConfigFile checks wildcards last)',
+    () => {
+      const toml =
+        '[[registry]]\nprefix = "*.example.com:5000"\n\n[[registry]]\nlocatio' +
+        'n = "quay.io"\n\n[[registry.mirror]]\nlocation = ""\n';
+      expect(() => parseRegistriesConf(toml)).toThrow('invalid condition: mirror location is unset');
+      expect(() => parseRegistriesConf('[[registry]]\nprefix = "*.example.com:5000"\n')).toThrow(
+        'Wildcarded prefix should be in the format',
+      );
+    },
+  );
 
   it('reads keys spelled with other capitals, as BurntSushi/toml matches struct fields case-insensitively', () => {
     const conf = parseRegistriesConf(
-      '[[Registry]]\nPrefix = "quay.io/ns"\nLOCATION = "mirror.local/ns"\nBlocked = true\n\n[[Registry.Mirror]]\nLocation = "m.local/ns"\nPull-From-Mirror = "digest-only"\n',
+      '[[Registry]]\nPrefix = "quay.io/ns"\nLOCATION = "mirror.local/ns"\nBlocked = ' +
+        'true\n\n[[Registry.Mirror]]\nLocation = "m.local/ns"\nPull-From-Mirror = "digest-only"\n',
     );
     expect(conf.registries).toEqual([
       {

@@ -215,24 +215,29 @@ describe('policy generations', () => {
     expect(await firstMirror(g)).toBe('a.local/ns');
   });
 
-  it('the worker engine builds 10,000 sources off the event loop (no slice of work over 50 ms) and answers like explainPull', async () => {
-    const big = generatePolicies(10_000);
-    const w = new FakeWatch(withMirror('a.local/ns'));
-    const g = store(w, new WorkerGenerationEngine());
-    await g.start();
-    const slices = longestSlice();
-    w.change(big);
-    await until(() => g.latest?.id === 2, 60_000);
-    const longest = slices.stop();
-    const ref = `registry-3.example.com/ns-3/repo-3@${D}`;
-    const lease = await g.acquire();
-    expect(await lease.explain(ref)).toEqual(
-      explainPull({ reference: ref, policies: big, render: { requireImageConfig: true } }),
-    );
-    lease.release();
-    // The snapshot and the messages to the worker run on this thread; the render and the index do not.
-    expect(longest).toBeLessThan(50);
-  }, 120_000);
+  it(
+    'the worker engine builds 10,000 sources off the event loop (no ' +
+      'slice of work over 50 ms) and answers like explainPull',
+    async () => {
+      const big = generatePolicies(10_000);
+      const w = new FakeWatch(withMirror('a.local/ns'));
+      const g = store(w, new WorkerGenerationEngine());
+      await g.start();
+      const slices = longestSlice();
+      w.change(big);
+      await until(() => g.latest?.id === 2, 60_000);
+      const longest = slices.stop();
+      const ref = `registry-3.example.com/ns-3/repo-3@${D}`;
+      const lease = await g.acquire();
+      expect(await lease.explain(ref)).toEqual(
+        explainPull({ reference: ref, policies: big, render: { requireImageConfig: true } }),
+      );
+      lease.release();
+      // The snapshot and the messages to the worker run on this thread; the render and the index do not.
+      expect(longest).toBeLessThan(50);
+    },
+    120_000,
+  );
 
   it('the measure can fail: the same build on this thread holds it for far longer', async () => {
     const g = store(new FakeWatch(generatePolicies(10_000)), new InProcessGenerationEngine());

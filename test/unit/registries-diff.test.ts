@@ -63,7 +63,8 @@ location = "leftover.io"
 
   it('speaks of a change when comparing before and after', () => {
     const before = conf(
-      '[[registry]]\nlocation = "quay.io/ns"\n[[registry.mirror]]\nlocation = "m1.local/ns"\npull-from-mirror = "digest-only"\n',
+      '[[registry]]\nlocation = "quay.io/ns"\n[[registry.' +
+        'mirror]]\nlocation = "m1.local/ns"\npull-from-mirror = "digest-only"\n',
     );
     const d = diffRegistries(rendered, before, 'change');
     expect(d[0]!.message).toBe('mirror added: m2.local/ns (digest-only) for source quay.io/ns');

@@ -144,23 +144,27 @@ describe('describeChange: what a policy change does to registries.conf', () => {
     expect(change(a, a)).toBeNull();
   });
 
-  it('a configuration the MCO refuses is a change even though the nodes keep their file, and the refusal is the likely cause', () => {
-    const c = change(
-      {},
-      {
-        idms: [
-          idms('a', [{ source: 'quay.io/app', mirrors: ['m1.local/app'], mirrorSourcePolicy: 'NeverContactSource' }]),
-          idms('b', [
-            { source: 'quay.io/app', mirrors: ['m2.local/app'], mirrorSourcePolicy: 'AllowContactingSource' },
-          ]),
-        ],
-      },
-    );
-    expect(c!.after.error).toMatch(/conflicting mirrorSourcePolicy/);
-    expect(likelyRejection(c!.after)).toMatch(
-      /^the MCO refuses this configuration: .*conflicting mirrorSourcePolicy.*machine-config-controller/,
-    );
-  });
+  it(
+    'a configuration the MCO refuses is a change even though the nodes ' +
+      'keep their file, and the refusal is the likely cause',
+    () => {
+      const c = change(
+        {},
+        {
+          idms: [
+            idms('a', [{ source: 'quay.io/app', mirrors: ['m1.local/app'], mirrorSourcePolicy: 'NeverContactSource' }]),
+            idms('b', [
+              { source: 'quay.io/app', mirrors: ['m2.local/app'], mirrorSourcePolicy: 'AllowContactingSource' },
+            ]),
+          ],
+        },
+      );
+      expect(c!.after.error).toMatch(/conflicting mirrorSourcePolicy/);
+      expect(likelyRejection(c!.after)).toMatch(
+        /^the MCO refuses this configuration: .*conflicting mirrorSourcePolicy.*machine-config-controller/,
+      );
+    },
+  );
 });
 
 describe('renderedHasChange: does a rendered MachineConfig carry the change', () => {
@@ -216,14 +220,16 @@ describe('the payload filter: a blocked registry serving the release payload, wi
     expect(c.changes).toEqual(['new source evil.example.com']);
     const msg = noticeMessage({ cluster: 'prod', change: c, pools: [], phase: 'rolling-out', startedAt: 0 });
     expect(msg.text).toContain(
-      ':information_source: error adding ["quay.io"] to blocked registries, cannot block the repository being used by the payload (the MCO skips it)',
+      ':information_source: error adding ["quay.io"] to blocked registries, cannot ' +
+        'block the repository being used by the payload (the MCO skips it)',
     );
   });
 
   it('and it is the stuck reason when the rendered config never picks the change up', () => {
     const c = change({}, blockPayload)!;
     expect(likelyRejection(c.after)).toBe(
-      'the MCO drops a blocked registry: error adding ["quay.io"] to blocked registries, cannot block the repository being used by the payload',
+      'the MCO drops a blocked registry: error adding ["quay.io"] to blocked ' +
+        'registries, cannot block the repository being used by the payload',
     );
     const pool: MachineConfigPool = {
       apiVersion: 'machineconfiguration.openshift.io/v1',
@@ -242,12 +248,19 @@ describe('the payload filter: a blocked registry serving the release payload, wi
     expect(p.stuck).toEqual([
       {
         key: 'render',
-        text: 'the rendered config of worker (rendered-worker-old) never picked the change up: the MCO drops a blocked registry: error adding ["quay.io"] to blocked registries, cannot block the repository being used by the payload',
+        text:
+          'the rendered config of worker (rendered-worker-old) never picked the change up: ' +
+          'the MCO drops a blocked registry: error adding ["quay.io"] to blocked ' +
+          'registries, cannot block the repository being used by the payload',
       },
     ]);
   });
 
-  it('blocking only the payload registry changes nothing on the nodes: no notice (documented: no difference, no message)', () => {
-    expect(change({}, { image: image({ blockedRegistries: ['quay.io'] }, 2) })).toBeNull();
-  });
+  it(
+    'blocking only the payload registry changes nothing on the nodes: ' +
+      'no notice (documented: no difference, no message)',
+    () => {
+      expect(change({}, { image: image({ blockedRegistries: ['quay.io'] }, 2) })).toBeNull();
+    },
+  );
 });

@@ -250,64 +250,79 @@ describe('the notifier on a fake clock', () => {
     await n.stop();
   });
 
-  it('a stall: no cluster event needed, said once at the limit, resolved once when progress resumes; the instants survive a restart', async () => {
-    const STALL = 30 * 60_000;
-    const { n, sources, chat, clock, store } = await setupNotifier(STALL);
-    sources.poolList = [workerPool(1)];
-    sources.nodeList = [workerNode('worker-0', NEW, NEW, 'Done'), workerNode('worker-1', OLD, NEW, 'Working')];
-    await n.start();
-    // The policies change while the nodes are already midway (the render came first: the test only needs a rollout).
-    sources.policySet = withIdms;
-    sources.policyChanged();
-    clock.advance(1000);
-    await settle(n);
-    expect(chat.posts).toHaveLength(1);
-    const startedAt = clock.now();
-    expect(store.state.rollouts[0]!.marks).toEqual({
-      pools: { worker: { mark: expect.any(String), since: startedAt } },
-      working: { 'worker-1': { desired: NEW, since: startedAt } },
-    });
+  it(
+    'a stall: no cluster event needed, said once at the limit, resolved ' +
+      'once when progress resumes; the instants survive a restart',
+    async () => {
+      const STALL = 30 * 60_000;
+      const { n, sources, chat, clock, store } = await setupNotifier(STALL);
+      sources.poolList = [workerPool(1)];
+      sources.nodeList = [workerNode('worker-0', NEW, NEW, 'Done'), workerNode('worker-1', OLD, NEW, 'Working')];
+      await n.start();
+      // The policies change while the nodes are already midway (the render came first: the test only needs a rollout).
+      sources.policySet = withIdms;
+      sources.policyChanged();
+      clock.advance(1000);
+      await settle(n);
+      expect(chat.posts).toHaveLength(1);
+      const startedAt = clock.now();
+      expect(store.state.rollouts[0]!.marks).toEqual({
+        pools: { worker: { mark: expect.any(String), since: startedAt } },
+        working: { 'worker-1': { desired: NEW, since: startedAt } },
+      });
 
-    clock.advance(STALL - 1000);
-    await settle(n);
-    expect(chat.replies).toEqual([]);
+      clock.advance(STALL - 1000);
+      await settle(n);
+      expect(chat.replies).toEqual([]);
 
-    // A restart just before the limit: the new notifier keeps the persisted instants.
-    await n.stop();
-    const second = new RolloutNotifier(
-      { sources, chat, store, clock },
-      { channel: 'C1', cluster: 'c', coalesceMs: 1000, renderTimeoutMs: 600_000, updateIntervalMs: 0, stallMs: STALL },
-    );
-    await second.start();
-    await settle(second);
-    expect(chat.replies).toEqual([]);
-    clock.advance(1000 + 10);
-    await settle(second);
-    expect(chat.replies).toEqual([
-      ':warning: Stuck: pool worker: no progress for 30 min at 1/2 updated; nodes still updating: worker-1 (state Working since 2026-03-01T10:00:01Z)',
-      `:warning: Stuck: node worker-1 is stuck in its update: state Working for 30 min (since 2026-03-01T10:00:01Z), desired ${NEW}, current ${OLD} [pool worker]`,
-    ]);
-    expect(chat.updates.at(-1)).toMatch(/^:warning: Mirror change rolling out, stuck/);
-    // Time passes, cluster events come, nothing is said twice.
-    clock.advance(STALL);
-    sources.clusterChanged();
-    await settle(second);
-    expect(chat.replies).toHaveLength(2);
+      // A restart just before the limit: the new notifier keeps the persisted instants.
+      await n.stop();
+      const second = new RolloutNotifier(
+        { sources, chat, store, clock },
+        {
+          channel: 'C1',
+          cluster: 'c',
+          coalesceMs: 1000,
+          renderTimeoutMs: 600_000,
+          updateIntervalMs: 0,
+          stallMs: STALL,
+        },
+      );
+      await second.start();
+      await settle(second);
+      expect(chat.replies).toEqual([]);
+      clock.advance(1000 + 10);
+      await settle(second);
+      expect(chat.replies).toEqual([
+        ':warning: Stuck: pool worker: no progress for 30 min at 1/2 updated; nodes ' +
+          'still updating: worker-1 (state Working since 2026-03-01T10:00:01Z)',
+        `:warning: Stuck: node worker-1 is stuck in its update: state Working for 30 min ` +
+          `(since 2026-03-01T10:00:01Z), desired ${NEW}, current ${OLD} [pool worker]`,
+      ]);
+      expect(chat.updates.at(-1)).toMatch(/^:warning: Mirror change rolling out, stuck/);
+      // Time passes, cluster events come, nothing is said twice.
+      clock.advance(STALL);
+      sources.clusterChanged();
+      await settle(second);
+      expect(chat.replies).toHaveLength(2);
 
-    // worker-1 finishes: both resolved, then done.
-    sources.nodeList = [workerNode('worker-0', NEW, NEW, 'Done'), workerNode('worker-1', NEW, NEW, 'Done')];
-    sources.poolList = [workerPool(2, true)];
-    sources.clusterChanged();
-    await settle(second);
-    expect(chat.replies.slice(2)).toEqual([
-      ':white_check_mark: Resolved: pool worker: no progress for 30 min at 1/2 updated; nodes still updating: worker-1 (state Working since 2026-03-01T10:00:01Z)',
-      `:white_check_mark: Resolved: node worker-1 is stuck in its update: state Working for 30 min (since 2026-03-01T10:00:01Z), desired ${NEW}, current ${OLD} [pool worker]`,
-      expect.stringMatching(/^:white_check_mark: Done: the change reached every node \(worker 2\/2\)/),
-    ]);
-    expect(store.state.rollouts[0]!.marks).toBeUndefined();
-    await second.stop();
-    expect(clock.pending).toBe(0);
-  });
+      // worker-1 finishes: both resolved, then done.
+      sources.nodeList = [workerNode('worker-0', NEW, NEW, 'Done'), workerNode('worker-1', NEW, NEW, 'Done')];
+      sources.poolList = [workerPool(2, true)];
+      sources.clusterChanged();
+      await settle(second);
+      expect(chat.replies.slice(2)).toEqual([
+        ':white_check_mark: Resolved: pool worker: no progress for 30 min at 1/2 updated; ' +
+          'nodes still updating: worker-1 (state Working since 2026-03-01T10:00:01Z)',
+        `:white_check_mark: Resolved: node worker-1 is stuck in its update: state Working for 30 ` +
+          `min (since 2026-03-01T10:00:01Z), desired ${NEW}, current ${OLD} [pool worker]`,
+        expect.stringMatching(/^:white_check_mark: Done: the change reached every node \(worker 2\/2\)/),
+      ]);
+      expect(store.state.rollouts[0]!.marks).toBeUndefined();
+      await second.stop();
+      expect(clock.pending).toBe(0);
+    },
+  );
 
   it('progress before the limit restarts the count', async () => {
     const STALL = 10_000;

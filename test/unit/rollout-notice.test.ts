@@ -89,7 +89,8 @@ describe('the header message', () => {
         '*Objects:* ImageDigestMirrorSet/a created by argocd at 2026-03-01T10:00:00Z; ImageDigestMirrorSet/old deleted',
         "*On the nodes' /etc/containers/registries.conf:*",
         '• new source quay.io/app (mirrors m1.local/app (digest-only))',
-        '*Disruption:* no drain expected (only safe, additive digest-only changes); reboot not expected per MCO code (CRI-O reload)',
+        '*Disruption:* no drain expected (only safe, additive digest-only ' +
+          'changes); reboot not expected per MCO code (CRI-O reload)',
         '*Pools:*',
         '✓ master: 3/3 updated',
         '… worker: 1/3 updated',
@@ -118,7 +119,8 @@ describe('the header message', () => {
   it('a drain forecast with its reasons (at most three), a refusal and a dropped payload registry', () => {
     const reasons = ['a: mirror x removed', 'b: blocked changed', 'c: insecure changed', 'd: mirror y removed'];
     expect(disruptionLine(change({ disruption: { drain: true, reasons } }))).toBe(
-      'drain expected (a: mirror x removed; b: blocked changed; c: insecure changed; …); reboot not expected per MCO code (CRI-O reload)',
+      'drain expected (a: mirror x removed; b: blocked changed; c: insecure ' +
+        'changed; …); reboot not expected per MCO code (CRI-O reload)',
     );
     const m = noticeMessage({
       cluster: 'c',
@@ -134,7 +136,8 @@ describe('the header message', () => {
       startedAt: 0,
     });
     expect(m.text).toContain(
-      ':no_entry: the MCO refuses this configuration: conflicting mirrorSourcePolicy. Nothing of it reaches the nodes until fixed.',
+      ':no_entry: the MCO refuses this configuration: conflicting ' +
+        'mirrorSourcePolicy. Nothing of it reaches the nodes until fixed.',
     );
     expect(m.text).toContain(':information_source: error adding ["quay.io"] to blocked registries (the MCO skips it)');
   });
@@ -174,7 +177,8 @@ describe('thread replies', () => {
     expect(
       doneReply([pr('master', 'done', 3, 3), pr('infra', 'empty', 0, 0), pr('worker', 'done', 2, 2)], 754_000).text,
     ).toBe(
-      ":white_check_mark: Done: the change reached every node (master 3/3, worker 2/2) in 12 min 34 s; each pool's rendered config carries it.",
+      ':white_check_mark: Done: the change reached every node (master 3/3, worker ' +
+        "2/2) in 12 min 34 s; each pool's rendered config carries it.",
     );
     expect(doneReply([], 1000).text).toBe(
       ":white_check_mark: Done: the change reached every node in 1 s; each pool's rendered config carries it.",
@@ -259,7 +263,8 @@ describe('/icsp status lines', () => {
     const by = Object.fromEntries(lines.map((l) => [l.pool, l.detail]));
     expect(by.infra).toBe(`2/2 updated; target ${NEW} carries the current mirror config; rolled out`);
     expect(by.master).toBe(
-      '2/2 updated; target rendered-master-old lacks the current mirror config; waiting-render: target rendered-master-old does not contain the change yet',
+      '2/2 updated; target rendered-master-old lacks the current mirror config; ' +
+        'waiting-render: target rendered-master-old does not contain the change yet',
     );
     expect(by.gone).toContain('target rendered-gone (unreadable)');
     expect(by.edge).toContain('no machines');

@@ -176,7 +176,8 @@ describe('assessRollout: progress, completion and stuck items', () => {
     expect(p.stuck[0]!.text).toMatch(/^pool infra is paused: it will not update until unpaused \(oc patch mcp infra/);
     expect(p.stuck[1]!.text).toBe('pool worker is degraded: Degraded: Node worker-1 is reporting: "failed to drain"');
     expect(p.stuck[2]!.text).toBe(
-      `node worker-1 is Degraded: failed to drain node: PodDisruptionBudget (desired ${NEW}, current ${OLD}) [pool worker]`,
+      `node worker-1 is Degraded: failed to drain node: ` +
+        `PodDisruptionBudget (desired ${NEW}, current ${OLD}) [pool worker]`,
     );
     expect(p.stuck[3]!.text).toBe(`node worker-2 is Unreconcilable (desired ${NEW}, current ${OLD}) [pool worker]`);
     expect(stuckNode(node('w', 'worker', NEW, NEW, 'Working'))).toBeUndefined();
@@ -192,7 +193,9 @@ describe('assessRollout: progress, completion and stuck items', () => {
     expect(p.stuck).toEqual([
       {
         key: 'render',
-        text: `the rendered config of worker (${OLD}) never picked the change up: the MCO refuses this configuration: x`,
+        text:
+          `the rendered config of worker (${OLD}) never picked the ` +
+          `change up: the MCO refuses this configuration: x`,
       },
     ]);
   });
@@ -210,24 +213,28 @@ describe('the stall check', () => {
     expect(JSON.stringify(m1)).toBe(JSON.stringify(m0));
   });
 
-  it('the updated count moving, a node finishing or the target moving is progress; the Working node keeps its instant', () => {
-    const { pools, nodes } = midway();
-    const m0 = trackProgress(undefined, input(pools, nodes), T0);
-    const counted = trackProgress(m0, input([pool('worker', { updated: 2 })], nodes), T0 + MIN);
-    expect(counted.pools.worker!.since).toBe(T0 + MIN);
-    expect(counted.working['worker-1']!.since).toBe(T0);
-    const finished = [nodes[0]!, node('worker-1', 'worker', NEW, NEW, 'Done'), nodes[2]!];
-    const m2 = trackProgress(m0, input(pools, finished), T0 + 2 * MIN);
-    expect(m2.pools.worker!.since).toBe(T0 + 2 * MIN);
-    expect(m2.working).toEqual({});
-    const NEWER = 'rendered-worker-newer';
-    const retarget = trackProgress(
-      m0,
-      { pools: [pool('worker', { updated: 1, target: NEWER })], nodes, targetHasChange: () => true },
-      T0 + 3 * MIN,
-    );
-    expect(retarget.pools.worker!.since).toBe(T0 + 3 * MIN);
-  });
+  it(
+    'the updated count moving, a node finishing or the target moving ' +
+      'is progress; the Working node keeps its instant',
+    () => {
+      const { pools, nodes } = midway();
+      const m0 = trackProgress(undefined, input(pools, nodes), T0);
+      const counted = trackProgress(m0, input([pool('worker', { updated: 2 })], nodes), T0 + MIN);
+      expect(counted.pools.worker!.since).toBe(T0 + MIN);
+      expect(counted.working['worker-1']!.since).toBe(T0);
+      const finished = [nodes[0]!, node('worker-1', 'worker', NEW, NEW, 'Done'), nodes[2]!];
+      const m2 = trackProgress(m0, input(pools, finished), T0 + 2 * MIN);
+      expect(m2.pools.worker!.since).toBe(T0 + 2 * MIN);
+      expect(m2.working).toEqual({});
+      const NEWER = 'rendered-worker-newer';
+      const retarget = trackProgress(
+        m0,
+        { pools: [pool('worker', { updated: 1, target: NEWER })], nodes, targetHasChange: () => true },
+        T0 + 3 * MIN,
+      );
+      expect(retarget.pools.worker!.since).toBe(T0 + 3 * MIN);
+    },
+  );
 
   it('pools that are not progressing are not tracked, so a resumed pool starts counting afresh', () => {
     const { nodes } = midway();
@@ -240,22 +247,25 @@ describe('the stall check', () => {
     );
   });
 
-  it('a Working node towards another desired config restarts its instant; nodes in no followed pool are ignored', () => {
-    const m0 = trackProgress(undefined, input(midway().pools, midway().nodes), T0);
-    const other = trackProgress(
-      m0,
-      input(midway().pools, [
-        node('worker-1', 'worker', OLD, 'rendered-worker-x', 'Working'),
-        node('master-0', 'master', OLD, NEW, 'Working'),
-      ]),
-      T0 + MIN,
-    );
-    expect(other.working).toEqual({ 'worker-1': { desired: 'rendered-worker-x', since: T0 + MIN } });
-    // Working with current == desired is not an update in progress.
-    expect(
-      trackProgress(undefined, input(midway().pools, [node('worker-1', 'worker', NEW, NEW, 'Working')]), T0).working,
-    ).toEqual({});
-  });
+  it(
+    'a Working node towards another desired config restarts its ' + 'instant; nodes in no followed pool are ignored',
+    () => {
+      const m0 = trackProgress(undefined, input(midway().pools, midway().nodes), T0);
+      const other = trackProgress(
+        m0,
+        input(midway().pools, [
+          node('worker-1', 'worker', OLD, 'rendered-worker-x', 'Working'),
+          node('master-0', 'master', OLD, NEW, 'Working'),
+        ]),
+        T0 + MIN,
+      );
+      expect(other.working).toEqual({ 'worker-1': { desired: 'rendered-worker-x', since: T0 + MIN } });
+      // Working with current == desired is not an update in progress.
+      expect(
+        trackProgress(undefined, input(midway().pools, [node('worker-1', 'worker', NEW, NEW, 'Working')]), T0).working,
+      ).toEqual({});
+    },
+  );
 
   it('no progress for the limit: the pool is stuck, naming the nodes still updating and since when they work', () => {
     const { pools, nodes } = midway();
@@ -265,10 +275,12 @@ describe('the stall check', () => {
     const stuck = at(T0 + LIMIT);
     expect(stuck.map((s) => s.key)).toEqual(['stalled:worker', 'working:worker-1']);
     expect(stuck[0]!.text).toBe(
-      'pool worker: no progress for 30 min at 1/3 updated; nodes still updating: worker-1 (state Working since 2026-03-01T10:00:00Z); 1 node(s) not yet given the new config',
+      'pool worker: no progress for 30 min at 1/3 updated; nodes still updating: worker-1 (state ' +
+        'Working since 2026-03-01T10:00:00Z); 1 node(s) not yet given the new config',
     );
     expect(stuck[1]!.text).toBe(
-      `node worker-1 is stuck in its update: state Working for 30 min (since 2026-03-01T10:00:00Z), desired ${NEW}, current ${OLD} [pool worker]`,
+      `node worker-1 is stuck in its update: state Working for 30 min (since ` +
+        `2026-03-01T10:00:00Z), desired ${NEW}, current ${OLD} [pool worker]`,
     );
   });
 
@@ -278,7 +290,8 @@ describe('the stall check', () => {
     const marks = trackProgress(undefined, input(pools, nodes), T0);
     const [s] = assessRollout(input(pools, nodes, { stall: { marks, now: T0 + 75 * MIN, limitMs: LIMIT } })).stuck;
     expect(s!.text).toBe(
-      'pool worker: no progress for 1 h 15 min at 1/3 updated; nodes still updating: none (the node controller has not started the next node); 1 node(s) not yet given the new config',
+      'pool worker: no progress for 1 h 15 min at 1/3 updated; nodes still updating: none (the node ' +
+        'controller has not started the next node); 1 node(s) not yet given the new config',
     );
   });
 

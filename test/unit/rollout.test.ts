@@ -102,22 +102,27 @@ describe('MachineConfig files', () => {
 
 describe('drain forecast (MCO isSafeContainerRegistryConfChanges)', () => {
   const before = parseRegistriesConf(
-    '[[registry]]\nlocation = "quay.io/a"\n[[registry.mirror]]\nlocation = "m.local/a"\npull-from-mirror = "digest-only"\n',
+    '[[registry]]\nlocation = "quay.io/a"\n[[registry.' +
+      'mirror]]\nlocation = "m.local/a"\npull-from-mirror = "digest-only"\n',
   );
   it('adding an IDMS-style digest-only entry needs no drain', () => {
     const after = parseRegistriesConf(
-      '[[registry]]\nlocation = "quay.io/a"\n[[registry.mirror]]\nlocation = "m.local/a"\npull-from-mirror = "digest-only"\n[[registry]]\nlocation = "quay.io/b"\nblocked = false\n[[registry.mirror]]\nlocation = "m.local/b"\npull-from-mirror = "digest-only"\n',
+      '[[registry]]\nlocation = "quay.io/a"\n[[registry.mirror]]\nlocation = ' +
+        '"m.local/a"\npull-from-mirror = "digest-only"\n[[registry]]\nlocation = "quay.io/b"\nblocked ' +
+        '= false\n[[registry.mirror]]\nlocation = "m.local/b"\npull-from-mirror = "digest-only"\n',
     );
     expect(forecastDisruption(before, after)).toEqual({ drain: false, reasons: [] });
   });
   it('an ITMS (tag-only) mirror, a removed mirror or a blocked flip drains', () => {
     const itms = parseRegistriesConf(
-      '[[registry]]\nlocation = "quay.io/a"\n[[registry.mirror]]\nlocation = "m.local/a"\npull-from-mirror = "digest-only"\n[[registry.mirror]]\nlocation = "t.local/a"\npull-from-mirror = "tag-only"\n',
+      '[[registry]]\nlocation = "quay.io/a"\n[[registry.mirror]]\nlocation = "m.local/a"\npull-from-mirror = ' +
+        '"digest-only"\n[[registry.mirror]]\nlocation = "t.local/a"\npull-from-mirror = "tag-only"\n',
     );
     expect(forecastDisruption(before, itms).drain).toBe(true);
     expect(forecastDisruption(itms, before).reasons).toEqual(['quay.io/a: mirror t.local/a removed']);
     const blocked = parseRegistriesConf(
-      '[[registry]]\nlocation = "quay.io/a"\nblocked = true\n[[registry.mirror]]\nlocation = "m.local/a"\npull-from-mirror = "digest-only"\n',
+      '[[registry]]\nlocation = "quay.io/a"\nblocked = true\n[[registry.' +
+        'mirror]]\nlocation = "m.local/a"\npull-from-mirror = "digest-only"\n',
     );
     expect(forecastDisruption(before, blocked).reasons).toEqual(['quay.io/a: blocked changed']);
   });

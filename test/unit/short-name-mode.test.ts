@@ -16,18 +16,22 @@ describe('crio.conf and crio.conf.d', () => {
       crioShortNameMode([{ name: '/etc/crio/crio.conf', toml: '[crio.runtime]\nlog_level = "info"\n' }]).mode,
     ).toBe('enforcing');
   });
-  it('OpenShift\'s 00-default (no .conf suffix) with "disabled" disables; a later drop-in wins per key; "" means enforcing', () => {
-    const d = { name: '/etc/crio/crio.conf.d/00-default', toml: img('short_name_mode = "disabled"') };
-    expect(crioShortNameMode([d])).toMatchObject({ mode: 'disabled', setBy: '/etc/crio/crio.conf.d/00-default' });
-    const later = { name: '/etc/crio/crio.conf.d/99-mine.conf', toml: img('short_name_mode = ""') };
-    expect(crioShortNameMode([later, d])).toMatchObject({
-      mode: 'enforcing',
-      setBy: '/etc/crio/crio.conf.d/99-mine.conf',
-    });
-    expect(
-      crioShortNameMode([d, { name: '/etc/crio/crio.conf', toml: img('short_name_mode = "enforcing"') }]),
-    ).toMatchObject({ mode: 'disabled' });
-  });
+  it(
+    'OpenShift\'s 00-default (no .conf suffix) with "disabled" ' +
+      'disables; a later drop-in wins per key; "" means enforcing',
+    () => {
+      const d = { name: '/etc/crio/crio.conf.d/00-default', toml: img('short_name_mode = "disabled"') };
+      expect(crioShortNameMode([d])).toMatchObject({ mode: 'disabled', setBy: '/etc/crio/crio.conf.d/00-default' });
+      const later = { name: '/etc/crio/crio.conf.d/99-mine.conf', toml: img('short_name_mode = ""') };
+      expect(crioShortNameMode([later, d])).toMatchObject({
+        mode: 'enforcing',
+        setBy: '/etc/crio/crio.conf.d/99-mine.conf',
+      });
+      expect(
+        crioShortNameMode([d, { name: '/etc/crio/crio.conf', toml: img('short_name_mode = "enforcing"') }]),
+      ).toMatchObject({ mode: 'disabled' });
+    },
+  );
   it('permissive does not exist in CRI-O: the configuration is refused', () => {
     const r = crioShortNameMode([
       { name: '/etc/crio/crio.conf.d/01.conf', toml: img('short_name_mode = "permissive"') },
@@ -73,21 +77,25 @@ describe('the mode from a node and from a release', () => {
 
 describe('explainPull', () => {
   const conf = parseRegistriesConf(
-    'unqualified-search-registries = ["registry.access.redhat.com", "docker.io"]\n\n[[registry]]\nlocation = "docker.io/library/busybox"\n\n[[registry.mirror]]\nlocation = "mirror.local/busybox"\n',
+    'unqualified-search-registries = ["registry.access.redhat.com", "docker.io"]\n\n[[registry]]\nlocation = ' +
+      '"docker.io/library/busybox"\n\n[[registry.mirror]]\nlocation = "mirror.local/busybox"\n',
   );
-  it('a short name has one plan per candidate; pullSources is their concatenation, each tagged with its candidate', () => {
-    const e = explainPull({ reference: 'busybox', conf, shortNameMode: { mode: 'disabled', source: 'test' } });
-    expect(e.verdict.code).toBe('short-name-search');
-    expect(e.candidatePlans?.map((p) => p.candidate)).toEqual([
-      'registry.access.redhat.com/busybox:latest',
-      'docker.io/library/busybox:latest',
-    ]);
-    expect(e.pullSources.map((s) => [s.reference, (s as { candidate?: string }).candidate])).toEqual([
-      ['registry.access.redhat.com/busybox:latest', 'registry.access.redhat.com/busybox:latest'],
-      ['mirror.local/busybox:latest', 'docker.io/library/busybox:latest'],
-      ['docker.io/library/busybox:latest', 'docker.io/library/busybox:latest'],
-    ]);
-  });
+  it(
+    'a short name has one plan per candidate; pullSources is their ' + 'concatenation, each tagged with its candidate',
+    () => {
+      const e = explainPull({ reference: 'busybox', conf, shortNameMode: { mode: 'disabled', source: 'test' } });
+      expect(e.verdict.code).toBe('short-name-search');
+      expect(e.candidatePlans?.map((p) => p.candidate)).toEqual([
+        'registry.access.redhat.com/busybox:latest',
+        'docker.io/library/busybox:latest',
+      ]);
+      expect(e.pullSources.map((s) => [s.reference, (s as { candidate?: string }).candidate])).toEqual([
+        ['registry.access.redhat.com/busybox:latest', 'registry.access.redhat.com/busybox:latest'],
+        ['mirror.local/busybox:latest', 'docker.io/library/busybox:latest'],
+        ['docker.io/library/busybox:latest', 'docker.io/library/busybox:latest'],
+      ]);
+    },
+  );
   it('enforcing and ambiguous: an error at stage reference naming the image as the kubelet sends it', () => {
     const e = explainPull({ reference: 'busybox', conf, shortNameMode: { mode: 'enforcing', source: 'test' } });
     expect(e.verdict.code).toBe('short-name-ambiguous');

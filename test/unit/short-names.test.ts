@@ -70,18 +70,22 @@ describe('candidates from unqualified-search-registries', () => {
     expect(r.error).toBeNull();
     expect(r.candidates).toHaveLength(2);
   });
-  it("enforcing with several candidates fails with CRI-O's message naming the image as received; the candidates stay listed", () => {
-    const r = resolveShortName('nginx:latest', c, 'enforcing');
-    expect(r.error?.stage).toBe('reference');
-    expect(r.error?.message).toBe('short name mode is enforcing, but image name nginx:latest returns ambiguous list');
-    expect(r.candidates).toEqual(['registry.access.redhat.com/nginx:latest', 'docker.io/library/nginx:latest']);
-    expect(() => candidatesForPotentiallyShortImageName('nginx', c, 'enforcing')).toThrow(
-      'image name nginx returns ambiguous list',
-    );
-    expect(resolveShortName('nginx', c, 'enforcing', 'podman').error?.message).toBe(
-      'short-name resolution enforced but cannot prompt without a TTY',
-    );
-  });
+  it(
+    "enforcing with several candidates fails with CRI-O's message " +
+      'naming the image as received; the candidates stay listed',
+    () => {
+      const r = resolveShortName('nginx:latest', c, 'enforcing');
+      expect(r.error?.stage).toBe('reference');
+      expect(r.error?.message).toBe('short name mode is enforcing, but image name nginx:latest returns ambiguous list');
+      expect(r.candidates).toEqual(['registry.access.redhat.com/nginx:latest', 'docker.io/library/nginx:latest']);
+      expect(() => candidatesForPotentiallyShortImageName('nginx', c, 'enforcing')).toThrow(
+        'image name nginx returns ambiguous list',
+      );
+      expect(resolveShortName('nginx', c, 'enforcing', 'podman').error?.message).toBe(
+        'short-name resolution enforced but cannot prompt without a TTY',
+      );
+    },
+  );
   it('one search registry is never ambiguous, even enforcing', () => {
     const one = cfg('unqualified-search-registries = ["quay.io"]\n');
     expect(candidatesForPotentiallyShortImageName('busybox', one, 'enforcing')).toEqual(['quay.io/busybox:latest']);
@@ -89,7 +93,8 @@ describe('candidates from unqualified-search-registries', () => {
   it('no alias and no search list is an error naming the file that set the list (or the main file)', () => {
     const none = resolveShortName('nope', cfg('[[registry]]\nlocation = "quay.io"\n'), 'disabled');
     expect(none.error?.message).toBe(
-      'short-name "nope" did not resolve to an alias and no unqualified-search registries are defined in "/etc/containers/registries.conf"',
+      'short-name "nope" did not resolve to an alias and no unqualified-search ' +
+        'registries are defined in "/etc/containers/registries.conf"',
     );
     const emptied = resolveShortName(
       'nope',
@@ -116,7 +121,8 @@ describe('candidates from unqualified-search-registries', () => {
   });
   it('an uppercase path fails when the candidate is built, with the search registry named', () => {
     expect(() => resolveShortName('Foo/bar', c, 'disabled')).toThrow(
-      'creating reference with unqualified-search registry "registry.access.redhat.com": invalid reference format: repository name must be lowercase',
+      'creating reference with unqualified-search registry "registry.access.redhat.' +
+        'com": invalid reference format: repository name must be lowercase',
     );
   });
   it('a fully qualified name is the only candidate, normalized, with :latest', () => {
@@ -193,7 +199,8 @@ describe('aliases', () => {
         { name: '/etc/containers/registries.conf.d/60-bad.conf', toml: '[aliases]\n"bad" = "nohost"\n' },
       ]),
     ).toThrow(
-      'loading drop-in registries configuration "/etc/containers/registries.conf.d/60-bad.conf": validating short-name aliases: invalid alias "nohost": must contain registry and repository',
+      'loading drop-in registries configuration "/etc/containers/registries.conf.d/60-bad.conf": ' +
+        'validating short-name aliases: invalid alias "nohost": must contain registry and repository',
     );
     const bad = (t: string): string => {
       try {
@@ -210,7 +217,9 @@ describe('aliases', () => {
     );
     expect(bad('[aliases]\n"a:1" = "quay.io/a"\n')).toContain('invalid short name "a:1": must not contain tag');
     expect(bad('[aliases]\n"A" = "quay.io/a"\n"b" = "Quay.io/B"\n')).toBe(
-      'loading registries configuration "/etc/containers/registries.conf": validating short-name aliases: cannot parse short name: "A": repository name must be lowercase\nparsing alias "Quay.io/B": repository name must be lowercase',
+      'loading registries configuration "/etc/containers/registries.conf": validating ' +
+        'short-name aliases: cannot parse short name: "A": repository name must be ' +
+        'lowercase\nparsing alias "Quay.io/B": repository name must be lowercase',
     );
   });
   it('a bad alias cache fails with the file named', () => {

@@ -1,7 +1,7 @@
-// Every code `explain` (and `explainPull`, its short-name front) and `judgeLive` can emit, one table row each, runnable anywhere (no root, Go or podman):
-// the plan verdicts and warnings from policy objects or a registries.conf, the live verdicts from real podman logs
-// (../shared/fixtures/podman and test/fixtures/podman-lab). A code added to VERDICT_CODES, WARNING_CODES or
-// LIVE_VERDICT_CODES without a row here fails the coverage checks.
+// Every code `explain` (and `explainPull`, its short-name front) and `judgeLive` can emit, one table row each, runnable
+// anywhere (no root, Go or podman): the plan verdicts and warnings from policy objects or a registries.conf, the live
+// verdicts from real podman logs (../shared/fixtures/podman and test/fixtures/podman-lab). A code added to
+// VERDICT_CODES, WARNING_CODES or LIVE_VERDICT_CODES without a row here fails the coverage checks.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -76,7 +76,8 @@ const PLAN_ROWS: PlanRow[] = [
       explain({
         reference: 'quay.io/ns/app:1',
         conf: conf(
-          '[[registry]]\nprefix = "quay.io"\nlocation = "quay.io"\n[[registry.mirror]]\nlocation = "mirror.local/quay"\n\n[[registry]]\nprefix = "quay.io/ns"\nlocation = "quay.io/ns"\n',
+          '[[registry]]\nprefix = "quay.io"\nlocation = "quay.io"\n[[registry.mirror]]\nlocation = ' +
+            '"mirror.local/quay"\n\n[[registry]]\nprefix = "quay.io/ns"\nlocation = "quay.io/ns"\n',
         ),
       }),
   },
@@ -170,7 +171,8 @@ const PLAN_ROWS: PlanRow[] = [
       explain({
         reference: 'quay.io/ns/app:1',
         conf: conf(
-          '[[registry]]\nprefix = "quay.io/ns"\nlocation = "quay.io/ns"\n[[registry.mirror]]\nlocation = "quay.io/ns"\n',
+          '[[registry]]\nprefix = "quay.io/ns"\nlocation = ' +
+            '"quay.io/ns"\n[[registry.mirror]]\nlocation = "quay.io/ns"\n',
         ),
       }),
   },
@@ -201,7 +203,9 @@ const PLAN_ROWS: PlanRow[] = [
       explain({
         reference: 'quay.io/ns/app:1',
         conf: conf(
-          '[[registry]]\nprefix = "quay.io/ns"\nlocation = "quay.io/ns"\n[[registry.mirror]]\nlocation = "mirror.local/ns"\n\n[[registry]]\nprefix = "mirror.local"\nlocation = "mirror.local"\ninsecure = true\n',
+          '[[registry]]\nprefix = "quay.io/ns"\nlocation = "quay.io/ns"\n[[registry.mirror]]\nlocation = ' +
+            '"mirror.local/ns"\n\n[[registry]]\nprefix = "mirror.local"\nlocation = "mirror.local"\ninsecure = ' +
+            'true\n',
         ),
       }),
   },

@@ -55,14 +55,24 @@ export interface EventEvidence {
   event: EventContext;
 }
 
-const START_RE =
-  /Failed to pull image "|Failed to inspect image "|Back-off pulling image "|image pull failed for |rpc error: code = |initializing source docker:\/\/|short name mode is enforcing|short-name resolution enforced|Source image rejected: /;
-const REASON_RE =
-  /\b(ErrImagePull|ImagePullBackOff|RegistryUnavailable|SignatureValidationFailed|InvalidImageName|ErrImageNeverPull|ImageInspectError|InspectFailed)\b/g;
+const START_RE = new RegExp(
+  String.raw`Failed to pull image "|Failed to inspect image "|Back-off pulling image "|` +
+    String.raw`image pull failed for |rpc error: code = |initializing source docker:\/\/|` +
+    String.raw`short name mode is enforcing|short-name resolution enforced|Source image rejected: `,
+);
+const REASON_RE = new RegExp(
+  String.raw`\b(ErrImagePull|ImagePullBackOff|RegistryUnavailable|SignatureValidationFailed|InvalidImageName|` +
+    String.raw`ErrImageNeverPull|ImageInspectError|InspectFailed)\b`,
+  'g',
+);
 
 /** Markers that say a text is a kubelet event / CRI error rather than a debug log. */
-export const EVENT_MARKER_RE =
-  /Failed to pull image "|Failed to inspect image "|Back-off pulling image "|image pull failed for \S+ because|rpc error: code = \w+ desc = |short name mode is enforcing|short-name resolution enforced|^(Error: )?(initializing source docker:\/\/|Source image rejected: )/;
+export const EVENT_MARKER_RE = new RegExp(
+  String.raw`Failed to pull image "|Failed to inspect image "|Back-off pulling image "|` +
+    String.raw`image pull failed for \S+ because|rpc error: code = \w+ desc = |short name mode is enforcing|` +
+    String.raw`short-name resolution enforced|^(Error: )?(initializing source docker:\/\/|` +
+    String.raw`Source image rejected: )`,
+);
 
 interface ParsedMessage {
   kind: EventKind;

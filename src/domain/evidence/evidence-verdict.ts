@@ -55,17 +55,22 @@ export function outcomeHint(a: Pick<ObservedAttempt, 'outcome' | 'detail' | 'cre
     case 'served':
       return 'served the image';
     case 'manifest-unknown':
-      return `${h} does not hold this manifest at that path (not mirrored there, or mirrored under another repository path)`;
+      return (
+        `${h} does not hold this manifest at that path (not mirrored ` +
+        `there, or mirrored under another repository path)`
+      );
     case 'unauthorized':
       return a.credentials === 'found'
         ? `${h} rejected the credentials that were sent (wrong or expired)`
-        : `${h} requires credentials and none were found for it (the node's pull secret must contain the mirror host; podman on a node needs --authfile /var/lib/kubelet/config.json)`;
+        : `${h} requires credentials and none were found for it (the node's pull secret must contain ` +
+            `the mirror host; podman on a node needs --authfile /var/lib/kubelet/config.json)`;
     case 'forbidden':
       return `${h} denied access to this repository with the credentials sent`;
     case 'tls':
       return /HTTP response to HTTPS client/.test(a.detail)
         ? `${h} speaks plain HTTP; the mirror must be marked insecure for that`
-        : `the node does not accept ${h}'s TLS certificate (add its CA to the node's trust, e.g. image.config additionalTrustedCA)`;
+        : `the node does not accept ${h}'s TLS certificate (add its CA to the ` +
+            `node's trust, e.g. image.config additionalTrustedCA)`;
     case 'connection-refused':
       return `nothing listens at ${h}: the connection was refused (registry down, or the wrong port)`;
     case 'unreachable':
@@ -77,13 +82,22 @@ export function outcomeHint(a: Pick<ObservedAttempt, 'outcome' | 'detail' | 'cre
     case 'blocked':
       return 'refused without contacting it: blocked in registries.conf (NeverContactSource or a blocked registry)';
     case 'rate-limited':
-      return `${h} refused with "too many requests" (a pull rate limit); mirror the image or authenticate to raise the limit`;
+      return (
+        `${h} refused with "too many requests" (a pull rate limit); ` +
+        `mirror the image or authenticate to raise the limit`
+      );
     case 'short-name-ambiguous':
-      return 'a short name with several search registries while short-name mode is enforcing: use the fully qualified name (registry/namespace/name)';
+      return (
+        'a short name with several search registries while short-name mode is ' +
+        'enforcing: use the fully qualified name (registry/namespace/name)'
+      );
     case 'other':
       return a.detail !== '' ? a.detail : 'no outcome logged';
     case 'rejected-by-policy':
-      return `${h} served the manifest, then /etc/containers/policy.json rejected the image under the name the pod asked for (image.config allowedRegistries / blockedRegistries)`;
+      return (
+        `${h} served the manifest, then /etc/containers/policy.json rejected the image under the ` +
+        `name the pod asked for (image.config allowedRegistries / blockedRegistries)`
+      );
   }
 }
 
@@ -147,7 +161,8 @@ function noAttempts(e: PullEvidence, plan: ResolveResult | null): Verdict {
   const details: string[] = [];
   if (plan !== null && plan.pullSources.length > 0) {
     details.push(
-      `the plan predicts ${plan.pullSources.length} candidate(s): ${plan.pullSources.map((s) => s.reference).join(' > ')}`,
+      `the plan predicts ${plan.pullSources.length} ` +
+        `candidate(s): ${plan.pullSources.map((s) => s.reference).join(' > ')}`,
     );
   }
   const err = e.finalError;
@@ -167,13 +182,17 @@ function noAttempts(e: PullEvidence, plan: ResolveResult | null): Verdict {
         : 'no-attempts: the log holds a single line and no pull attempt';
   } else if (e.tool === 'kubelet' && err === null) {
     summary =
-      'no-attempts: the kubelet\'s text carries no pull error (only "Back-off pulling image"); kubelets before the cri-client put the error only into the Failed event: paste that event or the pod\'s `oc describe pod`';
+      'no-attempts: the kubelet\'s text carries no pull error (only "Back-off ' +
+      'pulling image"); kubelets before the cri-client put the error only into the ' +
+      "Failed event: paste that event or the pod's `oc describe pod`";
   } else if (err !== null && /rewriting reference/.test(err)) {
     summary =
-      "no-attempts: no registry was contacted; the node's registries.conf turns this image into an invalid reference (rewriting reference failed), a configuration error, not a network one";
+      "no-attempts: no registry was contacted; the node's registries.conf turns this image into an " +
+      'invalid reference (rewriting reference failed), a configuration error, not a network one';
     details.push(`error: ${err}`);
     details.push(
-      'typical causes: a mirror location ending in "/" (containers/image before v5.35 keeps the slash), a prefix without port matching host:port, a wildcard prefix with an image host carrying a port',
+      'typical causes: a mirror location ending in "/" (containers/image before v5.35 keeps the slash), a ' +
+        'prefix without port matching host:port, a wildcard prefix with an image host carrying a port',
     );
   } else if (err !== null && /registries configuration|registries\.conf/i.test(err) && !/is blocked in/.test(err)) {
     summary = 'no-attempts: the tool could not load its registries configuration, so no registry was contacted';
@@ -185,11 +204,14 @@ function noAttempts(e: PullEvidence, plan: ResolveResult | null): Verdict {
     summary = 'no-attempts: the image was already in local storage and no registry was contacted';
   } else if (e.pullProgressSeen && e.stats.debugLines === 0) {
     summary =
-      'no-attempts: this pull log has no debug lines; run podman pull --log-level debug to see which candidates were tried';
+      'no-attempts: this pull log has no debug lines; run podman pull ' +
+      '--log-level debug to see which candidates were tried';
   } else if (e.stats.framedLines === 0 && e.stats.evidenceLines === 0) {
-    summary = `no-attempts: not a podman/skopeo debug log: none of its ${e.stats.lines} lines comes from containers/image`;
+    summary =
+      `no-attempts: not a podman/skopeo debug log: none of ` + `its ${e.stats.lines} lines comes from containers/image`;
   } else {
-    summary = `no-attempts: ${e.stats.lines} lines (${e.stats.debugLines} at debug level) but no "Trying to access" line`;
+    summary =
+      `no-attempts: ${e.stats.lines} lines (${e.stats.debugLines} ` + `at debug level) but no "Trying to access" line`;
   }
   if (e.configFiles.length > 0) details.push(`registries configuration loaded: ${e.configFiles.join(', ')}`);
   return { code: 'no-attempts', summary, details };
@@ -236,14 +258,22 @@ export function judgeEvidence(e: PullEvidence, plan: ResolveResult | null, opts:
       const skippedMirrors = plan.pullSources.filter((s) => s.mirror && skipped.has(s.reference));
       let summary: string;
       if (skippedMirrors.length > 0 && unexpected.size === 0) {
-        summary = `plan-mismatch: the node never tried your mirror ${skippedMirrors.map((s) => s.location).join(', ')}: its registries.conf does not have it yet (or differs from the policies)`;
+        summary =
+          `plan-mismatch: the node never tried your mirror ` +
+          `${skippedMirrors.map((s) => s.location).join(', ')}: its registries.conf does not have it yet ` +
+          `(or differs from the policies)`;
       } else if (unexpected.size > 0) {
-        summary = `plan-mismatch: the node tried ${[...unexpected].join(', ')}, which the policies do not predict: its registries.conf differs from the policies`;
+        summary =
+          `plan-mismatch: the node tried ${[...unexpected].join(', ')}, which the ` +
+          `policies do not predict: its registries.conf differs from the policies`;
       } else if (skipped.size > 0) {
-        summary = `plan-mismatch: the node skipped ${[...skipped].join(', ')}, which the policies predict: its registries.conf differs from the policies`;
+        summary =
+          `plan-mismatch: the node skipped ${[...skipped].join(', ')}, which the ` +
+          `policies predict: its registries.conf differs from the policies`;
       } else {
         summary =
-          'plan-mismatch: the node tried the predicted candidates in another order: its registries.conf differs from the policies';
+          'plan-mismatch: the node tried the predicted candidates in another ' +
+          'order: its registries.conf differs from the policies';
       }
       details.push(`tried:     ${last.map((a) => a.reference).join(' > ')}`);
       details.push(`predicted: ${planRefs.join(' > ') || '(no candidate)'}`);
@@ -285,7 +315,9 @@ export function judgeEvidence(e: PullEvidence, plan: ResolveResult | null, opts:
     } else {
       code = 'source-fallback';
       if (failedMirrors.length > 0) {
-        summary = `source-fallback: the source served ${served.reference}${digest}; every mirror failed: ${failedMirrors.map((a) => `${host(a.reference)} (${a.outcome})`).join(', ')}`;
+        summary =
+          `source-fallback: the source served ${served.reference}${digest}; every mirror ` +
+          `failed: ${failedMirrors.map((a) => `${host(a.reference)} (${a.outcome})`).join(', ')}`;
       } else {
         summary = `source-fallback: the source served ${served.reference}${digest}; no mirror was a candidate`;
         const tag = isTagPull(served.reference);
@@ -293,11 +325,13 @@ export function judgeEvidence(e: PullEvidence, plan: ResolveResult | null, opts:
           details.push('no [[registry]] entry matches this image: mirrors do not apply to it');
         else if (tag)
           details.push(
-            'this was a tag pull: ICSP/IDMS mirrors are digest-only and never serve tags (pull by digest, or use an ImageTagMirrorSet)',
+            'this was a tag pull: ICSP/IDMS mirrors are digest-only and never ' +
+              'serve tags (pull by digest, or use an ImageTagMirrorSet)',
           );
         else
           details.push(
-            'a digest pull with no mirror candidate: the matching entry has no digest mirror (ITMS mirrors are tag-only)',
+            'a digest pull with no mirror candidate: the matching entry ' +
+              'has no digest mirror (ITMS mirrors are tag-only)',
           );
       }
     }
@@ -311,8 +345,10 @@ export function judgeEvidence(e: PullEvidence, plan: ResolveResult | null, opts:
   const cut = last[last.length - 1];
   const summary =
     cut !== undefined && cut.detail === NO_OUTCOME_END
-      ? `all-failed: no candidate is shown serving the image; the log ends while ${cut.reference} was being tried (truncated log?)`
-      : `all-failed: every candidate failed (${last.length} tried): ${last.map((a) => `${host(a.reference)} ${a.outcome}`).join(', ')}`;
+      ? `all-failed: no candidate is shown serving the image; the log ends ` +
+        `while ${cut.reference} was being tried (truncated log?)`
+      : `all-failed: every candidate failed (${last.length} ` +
+        `tried): ${last.map((a) => `${host(a.reference)} ${a.outcome}`).join(', ')}`;
   details.push(...last.map(describeAttempt));
   if (e.finalError !== null) details.push(`final error: ${e.finalError}`);
   return { verdict: { code: 'all-failed', summary, details }, attempts };
@@ -333,10 +369,14 @@ function rejectedByPolicy(e: PullEvidence, at: JudgedAttempt | null, message: st
   const name = e.logicalReference !== null ? ` (${e.logicalReference})` : '';
   return {
     code: 'rejected-by-policy',
-    summary: `rejected-by-policy: ${where}, then /etc/containers/policy.json rejected the image under the name the pod asked for${name}: ${message}`,
+    summary:
+      `rejected-by-policy: ${where}, then /etc/containers/policy.json rejected ` +
+      `the image under the name the pod asked for${name}: ${message}`,
     details: [
       ...others,
-      'policy.json judges the logical name, never the mirror: the MCO writes it from image.config spec.registrySources allowedRegistries / blockedRegistries (`icsp why IMAGE --policies ...` names the field and the fix)',
+      'policy.json judges the logical name, never the mirror: the MCO writes it from ' +
+        'image.config spec.registrySources allowedRegistries / blockedRegistries (`icsp ' +
+        'why IMAGE --policies ...` names the field and the fix)',
     ],
   };
 }

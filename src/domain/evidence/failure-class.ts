@@ -14,7 +14,11 @@ const RULES: readonly [AttemptOutcome, RegExp][] = [
   ['timeout', /i\/o timeout|deadline exceeded|Client\.Timeout|handshake timeout|timed out/i],
   [
     'tls',
-    /x509: |tls: |certificate (signed by unknown authority|has expired|is not valid)|server gave HTTP response to HTTPS client|first record does not look like a TLS handshake/i,
+    new RegExp(
+      String.raw`x509: |tls: |certificate (signed by unknown authority|has expired|is not valid)|` +
+        String.raw`server gave HTTP response to HTTPS client|first record does not look like a TLS handshake`,
+      'i',
+    ),
   ],
   ['connection-refused', /connection refused/i],
   ['unreachable', /no route to host|network is unreachable|connection reset by peer|host is down|\bEOF\b/i],

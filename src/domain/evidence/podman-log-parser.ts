@@ -61,6 +61,9 @@ function isManifestMediaType(mime: string): boolean {
 }
 
 const DIGEST_RE = /sha256:[a-f0-9]{64}/;
+/** podman's progress lines once a candidate serves the image. */
+const COPY_PROGRESS_RE =
+  /^(Getting image source signatures|Copying (blob|config) |Writing manifest to image destination|Storing signatures)/;
 
 export class PodmanLogParser {
   private lineNo = 0;
@@ -216,11 +219,7 @@ export class PodmanLogParser {
       this.setLogical(text.slice('Trying to pull '.length, -3), 2);
       return;
     }
-    if (
-      /^(Getting image source signatures|Copying (blob|config) |Writing manifest to image destination|Storing signatures)/.test(
-        text,
-      )
-    ) {
+    if (COPY_PROGRESS_RE.test(text)) {
       this.progress = true;
       this.walkSucceeded = true;
       return;

@@ -14,8 +14,10 @@ const DECIDE_WITHIN = 200;
 const LOG_MARKER_RE =
   /(^|\s)level=\w+ msg=|^(TRAC|DEBU|INFO|WARN|ERRO|FATA)\[|Trying to access "|^Trying to pull \S+\.\.\.$/;
 /** Strong event markers decide at once; `initializing source` alone may still be followed by debug lines. */
-const STRONG_EVENT_RE =
-  /Failed to pull image "|Failed to inspect image "|Back-off pulling image "|image pull failed for \S+ because|rpc error: code = \w+ desc = |short name mode is enforcing/;
+const STRONG_EVENT_RE = new RegExp(
+  String.raw`Failed to pull image "|Failed to inspect image "|Back-off pulling image "|` +
+    String.raw`image pull failed for \S+ because|rpc error: code = \w+ desc = |short name mode is enforcing`,
+);
 
 export type TextKind = 'log' | 'event';
 

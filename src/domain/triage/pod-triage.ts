@@ -149,7 +149,8 @@ export function triagePod(
 /** Text for the CLI and file uploads. */
 export function formatPodTriage(t: PodTriage): string {
   const out: string[] = [
-    `pod ${t.namespace}/${t.name} on ${t.node ?? '(no node)'}${t.pool !== null ? ` (pool ${t.pool})` : ''}: ${t.containers.length} container(s) cannot pull`,
+    `pod ${t.namespace}/${t.name} on ${t.node ?? '(no node)'}` +
+      `${t.pool !== null ? ` (pool ${t.pool})` : ''}: ${t.containers.length} container(s) cannot pull`,
   ];
   for (const n of t.notes) out.push(`note: ${n}`);
   for (const c of t.containers) {

@@ -157,8 +157,10 @@ export function groupText(g: TriageGroup, cluster: string): string {
   const c = groupCounts(g);
   const head =
     g.resolvedAt !== null
-      ? `:white_check_mark: *resolved*: \`${g.image}\` pulls again (${g.cause}; was ${plural(c.pods, 'pod')} in ${plural(c.namespaces.length, 'namespace')}, ${plural(c.nodes.length, 'node')})`
-      : `:rotating_light: \`${g.image}\` cannot be pulled: *${g.cause}* — ${plural(c.pods, 'pod')} in ${plural(c.namespaces.length, 'namespace')}, ${plural(c.nodes.length, 'node')}`;
+      ? `:white_check_mark: *resolved*: \`${g.image}\` pulls again (${g.cause}; was ${plural(c.pods, 'pod')}` +
+        ` in ${plural(c.namespaces.length, 'namespace')}, ${plural(c.nodes.length, 'node')})`
+      : `:rotating_light: \`${g.image}\` cannot be pulled: *${g.cause}* — ${plural(c.pods, 'pod')} ` +
+        `in ${plural(c.namespaces.length, 'namespace')}, ${plural(c.nodes.length, 'node')}`;
   const lines = [head, g.headline, ...g.fix.map((f) => `• ${f}`)];
   if (g.cause === 'rollout-pending')
     lines.push(
@@ -212,7 +214,8 @@ export function dueActions(s: TriageState, now: number, cluster: string, o: Tria
     const text =
       held.length === 0
         ? ':information_source: the triage rate limit held nothing back any more'
-        : `:warning: triage rate limit (${o.maxPostsPerHour} new messages per hour) reached: ${plural(held.length, 'more cause')} not posted on their own:\n${held
+        : `:warning: triage rate limit (${o.maxPostsPerHour} new messages per hour) ` +
+          `reached: ${plural(held.length, 'more cause')} not posted on their own:\n${held
             .slice(0, 20)
             .map((g) => `• \`${g.image}\` — ${g.cause}, ${plural(groupCounts(g).pods, 'pod')}`)
             .join('\n')}${held.length > 20 ? `\n… and ${held.length - 20} more` : ''}`;

@@ -144,7 +144,8 @@ export function triageImage(i: TriageInput): TriageVerdict {
   const source = [...attempts].reverse().find((a) => !a.mirror) ?? null;
   const facts: string[] = attempts.map(
     (a) =>
-      `${a.mirror ? 'mirror' : 'source'} ${a.reference}: ${a.outcome}${a.detail !== '' ? ` (${a.detail.length > 300 ? `${a.detail.slice(0, 300)}…` : a.detail})` : ''}`,
+      `${a.mirror ? 'mirror' : 'source'} ${a.reference}: ${a.outcome}` +
+      `${a.detail !== '' ? ` (${a.detail.length > 300 ? `${a.detail.slice(0, 300)}…` : a.detail})` : ''}`,
   );
   const fix: string[] = [];
   const where =
@@ -156,7 +157,8 @@ export function triageImage(i: TriageInput): TriageVerdict {
   const mco = i.node.mco;
   if (mco !== null && mco.current !== undefined && mco.desired !== undefined && mco.current !== mco.desired) {
     facts.push(
-      `${where} is updating: currentConfig ${mco.current}, desiredConfig ${mco.desired}${mco.state !== undefined ? `, state ${mco.state}` : ''}`,
+      `${where} is updating: currentConfig ${mco.current}, ` +
+        `desiredConfig ${mco.desired}${mco.state !== undefined ? `, state ${mco.state}` : ''}`,
     );
   }
   const outcome = (o: string): JudgedAttempt | undefined => attempts.find((a) => a.outcome === o);
@@ -165,7 +167,9 @@ export function triageImage(i: TriageInput): TriageVerdict {
 
   if (outcome('short-name-ambiguous') !== undefined) {
     cause = 'short-name-ambiguous';
-    headline = `${i.image} is a short name and the node's short-name mode is enforcing with several search registries, so CRI-O refuses to guess`;
+    headline =
+      `${i.image} is a short name and the node's short-name mode is enforcing ` +
+      `with several search registries, so CRI-O refuses to guess`;
     fix.push(
       `use the fully qualified name (registry/namespace/${i.image}) in the pod spec`,
       'or add a short-name alias for it (registries.conf.d [aliases]) through a MachineConfig',
@@ -174,24 +178,30 @@ export function triageImage(i: TriageInput): TriageVerdict {
     cause = 'rejected-by-policy';
     headline = `the node's signature policy rejects ${i.image} (${outcome('rejected-by-policy')?.detail ?? ''})`;
     fix.push(
-      'check image.config.openshift.io/cluster spec.registrySources (allowedRegistries / blockedRegistries) and any ClusterImagePolicy / ImagePolicy for this repository',
+      'check image.config.openshift.io/cluster spec.registrySources (allowedRegistries / ' +
+        'blockedRegistries) and any ClusterImagePolicy / ImagePolicy for this repository',
       'sign the image, or allow its registry',
     );
   } else if (attempts.length === 0) {
     cause = read.event.kinds.length > 0 && e.finalError === null ? 'no-error-text' : 'unknown';
     headline =
       cause === 'no-error-text'
-        ? `the kubelet's text for ${i.image} carries no pull error yet (only "Back-off pulling image"); the Failed event that has it may have expired`
-        : `no pull error for ${i.image} could be read${e.finalError !== null ? `: ${e.finalError.split('\n')[0] ?? ''}` : ''}`;
+        ? `the kubelet's text for ${i.image} carries no pull error yet (only "Back-off ` +
+          `pulling image"); the Failed event that has it may have expired`
+        : `no pull error for ${i.image} could be read` +
+          `${e.finalError !== null ? `: ${e.finalError.split('\n')[0] ?? ''}` : ''}`;
     fix.push(`run the live check on ${where}: it pulls the image there and shows every candidate`);
   } else if (pending !== null && pending.length > 0) {
     cause = 'rollout-pending';
-    headline = `${where} has not got the mirror configuration the policies now describe: the policies add ${list(pending.map(host))}, which the node's registries.conf (${mco?.current ?? 'its current rendered config'}) lacks; the node tried ${tried(attempts)}`;
+    headline =
+      `${where} has not got the mirror configuration the policies now describe: the policies ` +
+      `add ${list(pending.map(host))}, which the node's registries.conf ` +
+      `(${mco?.current ?? 'its current rendered config'}) lacks; the node tried ${tried(attempts)}`;
     fix.push(
-      `wait for the MachineConfigPool ${i.node.pool ?? ''} to roll the change out (\`icsp status\`, \`oc get mcp\`); a paused or degraded pool never finishes`.replace(
-        '  ',
-        ' ',
-      ),
+      (
+        `wait for the MachineConfigPool ${i.node.pool ?? ''} to roll the change out (\`icsp ` +
+        `status\`, \`oc get mcp\`); a paused or degraded pool never finishes`
+      ).replace('  ', ' '),
     );
   } else if (mirrors.length === 0) {
     if (
@@ -204,63 +214,86 @@ export function triageImage(i: TriageInput): TriageVerdict {
       const skipped =
         i.nodePlan?.skippedMirrors.filter((s) => s.reason === 'tag-pull-digest-only-mirror').map((s) => s.location) ??
         [];
-      headline = `${i.image} is pulled by tag, and the mirrors for it (${list(skipped)}) are digest-only (ICSP/IDMS), so the node never tried them; ${src}`;
+      headline =
+        `${i.image} is pulled by tag, and the mirrors for it (${list(skipped)}) are ` +
+        `digest-only (ICSP/IDMS), so the node never tried them; ${src}`;
       fix.push(
         `pull by digest: ${repoOf(i.image)}@sha256:… (oc-mirror and \`oc adm release mirror\` mirror by digest)`,
-        `or add an ImageTagMirrorSet for ${repoOf(source?.reference ?? i.image)} (tag-only mirrors: a mutable tag may then come from the mirror)`,
+        `or add an ImageTagMirrorSet for ${repoOf(source?.reference ?? i.image)} ` +
+          `(tag-only mirrors: a mutable tag may then come from the mirror)`,
       );
     } else if (source?.outcome === 'blocked') {
       cause = 'source-blocked';
-      headline = `the node tried only the source ${host(source.reference)}, which is blocked, and no mirror is a candidate for this pull`;
+      headline =
+        `the node tried only the source ${host(source.reference)}, which is ` +
+        `blocked, and no mirror is a candidate for this pull`;
       fix.push(
-        `add a mirror for ${repoOf(source.reference)} (ImageDigestMirrorSet / ImageTagMirrorSet), or pull from a mirrored path`,
+        `add a mirror for ${repoOf(source.reference)} (ImageDigestMirrorSet ` +
+          `/ ImageTagMirrorSet), or pull from a mirrored path`,
         'or unblock the source (mirrorSourcePolicy AllowContactingSource, image.config blockedRegistries)',
       );
     } else if (source?.outcome === 'manifest-unknown') {
       cause = 'image-not-found';
-      headline = `no mirror applies to ${i.image} and the source ${host(source.reference)} does not have it: a wrong name, tag or digest`;
+      headline =
+        `no mirror applies to ${i.image} and the source ` +
+        `${host(source.reference)} does not have it: a wrong name, tag or digest`;
       fix.push('check the image name, tag or digest in the pod spec');
     } else if (source?.outcome === 'unauthorized' || source?.outcome === 'forbidden') {
       cause = 'source-unauthorized';
-      headline = `no mirror applies to ${i.image} and the source ${host(source.reference)} refuses the node's credentials`;
+      headline =
+        `no mirror applies to ${i.image} and the ` + `source ${host(source.reference)} refuses the node's credentials`;
       fix.push(
-        `add ${host(source.reference)} to the cluster pull secret (openshift-config/pull-secret) or give the pod an imagePullSecret`,
+        `add ${host(source.reference)} to the cluster pull secret ` +
+          `(openshift-config/pull-secret) or give the pod an imagePullSecret`,
       );
     } else if (source?.outcome === 'tls') {
       cause = 'source-tls';
       headline = `no mirror applies to ${i.image} and the node does not trust ${host(source.reference)}'s certificate`;
       fix.push(
-        `add the registry's CA to image.config.openshift.io/cluster spec.additionalTrustedCA (ConfigMap key ${host(source.reference).replace(':', '..')})`,
+        `add the registry's CA to image.config.openshift.io/cluster ` +
+          `spec.additionalTrustedCA (ConfigMap key ${host(source.reference).replace(':', '..')})`,
       );
     } else if (source?.outcome === 'rate-limited') {
       cause = 'rate-limited';
-      headline = `no mirror applies to ${i.image} and the source ${host(source.reference)} ${SOURCE_WORDS['rate-limited']}`;
+      headline =
+        `no mirror applies to ${i.image} and the ` + `source ${host(source.reference)} ${SOURCE_WORDS['rate-limited']}`;
       fix.push(
-        `mirror ${repoOf(source.reference)} to a registry without a pull limit (oc-mirror) and add an ImageDigestMirrorSet for it`,
-        `or add credentials for ${host(source.reference)} to the cluster pull secret (authenticated pulls get higher limits)`,
+        `mirror ${repoOf(source.reference)} to a registry without a pull ` +
+          `limit (oc-mirror) and add an ImageDigestMirrorSet for it`,
+        `or add credentials for ${host(source.reference)} to the cluster ` +
+          `pull secret (authenticated pulls get higher limits)`,
       );
     } else {
       cause = 'source-unreachable';
-      headline = `no mirror applies to ${i.image} (${i.nodePlan?.verdict.summary ?? 'no mirror configured for it'}), and ${src}`;
+      headline =
+        `no mirror applies to ${i.image} (` +
+        `${i.nodePlan?.verdict.summary ?? 'no mirror configured for it'}), and ${src}`;
       fix.push(
-        `mirror ${repoOf(source?.reference ?? i.image)} (oc-mirror: add it to the ImageSetConfiguration) and add an ImageDigestMirrorSet for it`,
+        `mirror ${repoOf(source?.reference ?? i.image)} (oc-mirror: add it to the ` +
+          `ImageSetConfiguration) and add an ImageDigestMirrorSet for it`,
         'or let the node reach the registry (proxy, firewall, DNS)',
       );
     }
   } else if (mirrors.some((a) => a.outcome === 'unauthorized' || a.outcome === 'forbidden')) {
     cause = 'mirror-unauthorized';
     const bad = mirrors.filter((a) => a.outcome === 'unauthorized' || a.outcome === 'forbidden');
-    headline = `the node tried ${tried(mirrors)}: ${list(bad.map((a) => host(a.reference)))} refused its credentials${source !== null ? `; ${src}` : ''}`;
+    headline =
+      `the node tried ${tried(mirrors)}: ${list(bad.map((a) => host(a.reference)))}` +
+      ` refused its credentials${source !== null ? `; ${src}` : ''}`;
     fix.push(
-      `add ${list([...new Set(bad.map((a) => host(a.reference)))])} to the cluster pull secret (openshift-config/pull-secret): CRI-O looks credentials up per mirror host`,
+      `add ${list([...new Set(bad.map((a) => host(a.reference)))])} to the cluster pull secret ` +
+        `(openshift-config/pull-secret): CRI-O looks credentials up per mirror host`,
       'the change reaches the nodes without a reboot; then delete the pod or wait for its next pull',
     );
   } else if (mirrors.some((a) => a.outcome === 'tls')) {
     cause = 'mirror-tls';
     const bad = mirrors.filter((a) => a.outcome === 'tls');
-    headline = `the node tried ${tried(mirrors)}: it does not trust ${list(bad.map((a) => host(a.reference)))}'s certificate${source !== null ? `; ${src}` : ''}`;
+    headline =
+      `the node tried ${tried(mirrors)}: it does not trust ` +
+      `${list(bad.map((a) => host(a.reference)))}'s certificate${source !== null ? `; ${src}` : ''}`;
     fix.push(
-      `add the mirror's CA to image.config.openshift.io/cluster spec.additionalTrustedCA (a ConfigMap in openshift-config with the key ${host(bad[0]?.reference ?? '').replace(':', '..')})`,
+      `add the mirror's CA to image.config.openshift.io/cluster spec.additionalTrustedCA (a ConfigMap in ` +
+        `openshift-config with the key ${host(bad[0]?.reference ?? '').replace(':', '..')})`,
       /HTTP response to HTTPS client/.test(bad[0]?.detail ?? '')
         ? 'the mirror speaks plain HTTP: list it in image.config spec.registrySources.insecureRegistries'
         : "check the certificate covers the mirror's host name",
@@ -268,21 +301,32 @@ export function triageImage(i: TriageInput): TriageVerdict {
   } else if (mirrors.some((a) => NETWORK_FAILURES.has(a.outcome))) {
     cause = 'mirror-down';
     const bad = mirrors.filter((a) => NETWORK_FAILURES.has(a.outcome));
-    headline = `the node could not reach the mirror ${list(bad.map((a) => `${host(a.reference)} (${a.outcome})`))}${source !== null ? `; ${src}` : ''}`;
+    headline =
+      `the node could not reach the mirror ` +
+      `${list(bad.map((a) => `${host(a.reference)} (${a.outcome})`))}${source !== null ? `; ${src}` : ''}`;
     fix.push(
-      `check that the mirror registry ${host(bad[0]?.reference ?? '')} is up and reachable from ${where} (service, DNS, firewall, proxy noProxy)`,
+      `check that the mirror registry ${host(bad[0]?.reference ?? '')} is up and ` +
+        `reachable from ${where} (service, DNS, firewall, proxy noProxy)`,
     );
   } else if (mirrors.some((a) => a.outcome === 'rate-limited') || source?.outcome === 'rate-limited') {
     cause = 'rate-limited';
-    headline = `the node was rate-limited (429 too many requests) by ${list(attempts.filter((a) => a.outcome === 'rate-limited').map((a) => host(a.reference)))}`;
+    headline =
+      `the node was rate-limited (429 too many requests) by ` +
+      `${list(attempts.filter((a) => a.outcome === 'rate-limited').map((a) => host(a.reference)))}`;
     fix.push(
-      'mirror the image to a registry without a pull limit, or add credentials for the registry to the pull secret (higher limits)',
+      'mirror the image to a registry without a pull limit, or add ' +
+        'credentials for the registry to the pull secret (higher limits)',
     );
   } else if (mirrors.every((a) => a.outcome === 'manifest-unknown')) {
     cause = 'not-mirrored';
-    headline = `the node tried ${mirrors.length === 1 ? 'mirror' : 'mirrors'} ${list(mirrors.map((a) => repoOf(a.reference)))}: manifest unknown, so the image was never mirrored there${source !== null ? `; ${src}` : ''}`;
+    headline =
+      `the node tried ${mirrors.length === 1 ? 'mirror' : 'mirrors'} ` +
+      `${list(mirrors.map((a) => repoOf(a.reference)))}: manifest unknown, so the image was never mirrored ` +
+      `there${source !== null ? `; ${src}` : ''}`;
     fix.push(
-      `mirror it with oc-mirror: add ${repoOf(source?.reference ?? i.image)} to the ImageSetConfiguration and run oc-mirror again (or \`oc image mirror ${source?.reference ?? i.image} ${repoOf(mirrors[0]?.reference ?? '')}\`)`,
+      `mirror it with oc-mirror: add ${repoOf(source?.reference ?? i.image)} to the ` +
+        `ImageSetConfiguration and run oc-mirror again (or \`oc image ` +
+        `mirror ${source?.reference ?? i.image} ${repoOf(mirrors[0]?.reference ?? '')}\`)`,
       'check the mirror path matches the ICSP/IDMS mirror (a repository under another path is "manifest unknown" too)',
     );
   } else {

@@ -131,23 +131,28 @@ describe('one case per outcome class', () => {
     ],
     [
       'tls',
-      'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": tls: failed to verify certificate: x509: certificate signed by unknown authority',
+      'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": tls: ' +
+        'failed to verify certificate: x509: certificate signed by unknown authority',
     ],
     [
       'connection-refused',
-      'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": dial tcp 10.0.0.9:5000: connect: connection refused',
+      'pinging container registry mirror.corp:5000: Get ' +
+        '"https://mirror.corp:5000/v2/": dial tcp 10.0.0.9:5000: connect: connection refused',
     ],
     [
       'unreachable',
-      'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": dial tcp 10.0.0.9:5000: connect: no route to host',
+      'pinging container registry mirror.corp:5000: Get ' +
+        '"https://mirror.corp:5000/v2/": dial tcp 10.0.0.9:5000: connect: no route to host',
     ],
     [
       'dns',
-      'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": dial tcp: lookup mirror.corp on 172.30.0.10:53: no such host',
+      'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/' +
+        '": dial tcp: lookup mirror.corp on 172.30.0.10:53: no such host',
     ],
     [
       'timeout',
-      'pinging container registry mirror.corp:5000: Get "https://mirror.corp:5000/v2/": dial tcp 10.0.0.9:5000: i/o timeout',
+      'pinging container registry mirror.corp:5000: Get ' +
+        '"https://mirror.corp:5000/v2/": dial tcp 10.0.0.9:5000: i/o timeout',
     ],
     [
       'rate-limited',
@@ -155,12 +160,16 @@ describe('one case per outcome class', () => {
     ],
     [
       'other',
-      'reading manifest sha256:1111 in mirror.corp:5000/ns/app: received unexpected HTTP status: 500 Internal Server Error',
+      'reading manifest sha256:1111 in mirror.corp:5000/ns/app: received ' +
+        'unexpected HTTP status: 500 Internal Server Error',
     ],
   ];
   for (const [outcome, err] of cases) {
     it(outcome, () => {
-      const text = `Failed to pull image "${S}": rpc error: code = Unknown desc = initializing source docker://${S}: (Mirrors also failed: [${M}: ${err}]): ${S}: registry quay.io/ns is blocked in /etc/containers/registries.conf or /etc/containers/registries.conf.d`;
+      const text =
+        `Failed to pull image "${S}": rpc error: code = Unknown desc = initializing source ` +
+        `docker://${S}: (Mirrors also failed: [${M}: ${err}]): ${S}: registry quay.io/ns is ` +
+        `blocked in /etc/containers/registries.conf or /etc/containers/registries.conf.d`;
       const e = parseEventText(text);
       expect(e.attempts.map((a) => [a.reference, a.outcome])).toEqual([
         [M, outcome],
@@ -179,9 +188,13 @@ describe('one case per outcome class', () => {
       // through a proxy that refuses: still refused
       'proxyconnect tcp: dial tcp 10.0.0.3:3128: connect: connection refused',
       // the resolver refused: a DNS failure, not the registry
-      'dial tcp: lookup mirror.corp on 172.30.0.10:53: read udp 10.0.0.1:5353->172.30.0.10:53: read: connection refused',
+      'dial tcp: lookup mirror.corp on 172.30.0.10:53: read udp ' +
+        '10.0.0.1:5353->172.30.0.10:53: read: connection refused',
     ].map((err) => {
-      const text = `Failed to pull image "${S}": initializing source docker://${S}: (Mirrors also failed: [${M}: ${ping}${err}]): ${S}: registry quay.io/ns is blocked in /etc/containers/registries.conf or /etc/containers/registries.conf.d`;
+      const text =
+        `Failed to pull image "${S}": initializing source docker://${S}: (Mirrors also ` +
+        `failed: [${M}: ${ping}${err}]): ${S}: registry quay.io/ns is blocked in ` +
+        `/etc/containers/registries.conf or /etc/containers/registries.conf.d`;
       return parseEventText(text).attempts[0]?.outcome;
     });
     expect(outcomes).toEqual([
@@ -195,14 +208,16 @@ describe('one case per outcome class', () => {
   });
   it('rejected-by-policy (SignatureValidationFailed)', () => {
     const e = parseEventText(
-      `image pull failed for ${S} because the signature validation failed: Source image rejected: A signature was required, but no signature exists`,
+      `image pull failed for ${S} because the signature validation failed: Source ` +
+        `image rejected: A signature was required, but no signature exists`,
     );
     expect(e.attempts.map((a) => [a.reference, a.outcome])).toEqual([[S, 'rejected-by-policy']]);
     expect(e.event.criClass).toBe('SignatureValidationFailed');
   });
   it('short-name-ambiguous (InspectFailed, CRI-O 1.34)', () => {
     const e = parseEventText(
-      'Failed to inspect image "": rpc error: code = Unknown desc = short name mode is enforcing, but image name app:1 returns ambiguous list',
+      'Failed to inspect image "": rpc error: code = Unknown desc = short name ' +
+        'mode is enforcing, but image name app:1 returns ambiguous list',
     );
     expect(e.attempts.map((a) => [a.reference, a.outcome])).toEqual([['app:1', 'short-name-ambiguous']]);
     expect(e.event.kinds).toEqual(['inspect-failed']);
@@ -222,7 +237,11 @@ describe('one case per outcome class', () => {
 describe('error-text edge cases', () => {
   it('a `]` inside a mirror error (IPv6 address) does not end the entry', () => {
     const r = parseCImageError(
-      'initializing source docker://q.io/a/b:1: (Mirrors also failed: [[fd00::1]:5000/a/b:1: pinging container registry [fd00::1]:5000: Get "https://[fd00::1]:5000/v2/": dial tcp [fd00::1]:5000: connect: connection refused]\n[m2.corp/a/b:1: reading manifest 1 in m2.corp/a/b: manifest unknown: manifest unknown]): q.io/a/b:1: pinging container registry q.io: Get "https://q.io/v2/": dial tcp: lookup q.io: no such host',
+      'initializing source docker://q.io/a/b:1: (Mirrors also failed: [[fd00::1]:5000/a/b:1: pinging ' +
+        'container registry [fd00::1]:5000: Get "https://[fd00::1]:5000/v2/": dial tcp [fd00::1]:5000: connect: ' +
+        'connection refused]\n[m2.corp/a/b:1: reading manifest 1 in m2.corp/a/b: manifest unknown: manifest ' +
+        'unknown]): q.io/a/b:1: pinging container registry q.io: Get "https://q.io/v2/": dial tcp: lookup q.io: ' +
+        'no such host',
       null,
     );
     expect(r.logical).toBe('q.io/a/b:1');
@@ -234,7 +253,8 @@ describe('error-text edge cases', () => {
   });
   it('a repository named like an error does not decide the class', () => {
     const e = parseEventText(
-      'Failed to pull image "q.io/x509-tools/app:1": initializing source docker://q.io/x509-tools/app:1: reading manifest 1 in q.io/x509-tools/app: manifest unknown: manifest unknown',
+      'Failed to pull image "q.io/x509-tools/app:1": initializing source docker://q.io/x509-tools/app:' +
+        '1: reading manifest 1 in q.io/x509-tools/app: manifest unknown: manifest unknown',
     );
     expect(e.attempts.map((a) => a.outcome)).toEqual(['manifest-unknown']);
   });
@@ -242,12 +262,14 @@ describe('error-text edge cases', () => {
     const log = new PullTextParser();
     log.push('time="2026-11-27T13:11:10Z" level=debug msg="Trying to access \\"q.io/a/b:1\\""');
     log.push(
-      'Error: initializing source docker://q.io/a/b:1: reading manifest 1 in q.io/a/b: manifest unknown: manifest unknown',
+      'Error: initializing source docker://q.io/a/b:1: reading manifest ' +
+        '1 in q.io/a/b: manifest unknown: manifest unknown',
     );
     expect(log.finish().kind).toBe('log');
     const plain = new PullTextParser();
     plain.push(
-      'Error: initializing source docker://q.io/a/b:1: reading manifest 1 in q.io/a/b: manifest unknown: manifest unknown',
+      'Error: initializing source docker://q.io/a/b:1: reading manifest ' +
+        '1 in q.io/a/b: manifest unknown: manifest unknown',
     );
     const r = plain.finish();
     expect(r.kind).toBe('event');

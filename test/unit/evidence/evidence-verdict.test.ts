@@ -90,7 +90,8 @@ describe('judgeEvidence', () => {
     const j = judgeEvidence(evidence([M2, 'served']), PLAN);
     expect(j.verdict.code).toBe('plan-mismatch');
     expect(j.verdict.summary).toBe(
-      'plan-mismatch: the node never tried your mirror mirror1.corp/org: its registries.conf does not have it yet (or differs from the policies)',
+      'plan-mismatch: the node never tried your mirror mirror1.corp/org: its ' +
+        'registries.conf does not have it yet (or differs from the policies)',
     );
   });
 

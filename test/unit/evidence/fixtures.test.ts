@@ -1,6 +1,6 @@
-// The captured podman/skopeo logs of test/fixtures/podman (a byte-for-byte copy of ../shared/fixtures/podman; real runs of lab.sh) as parser tests: what the
-// parser reads must equal what lab.sh derived into outcome.json, and the engine's plan must order the candidates
-// as the tool did.
+// The captured podman/skopeo logs of test/fixtures/podman (a byte-for-byte copy of ../shared/fixtures/podman; real runs
+// of lab.sh) as parser tests: what the parser reads must equal what lab.sh derived into outcome.json, and the engine's
+// plan must order the candidates as the tool did.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readEvidenceFromFile } from '../../../src/files/log-lines.ts';

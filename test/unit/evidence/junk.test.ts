@@ -116,7 +116,8 @@ describe('junk in, sense out', () => {
     const log = [
       'time="t" level=debug msg="Trying to access \\"m.io/a@sha256:1\\""',
       'time="t" level=debug msg="Trying to access \\"s.io/a@sha256:1\\""',
-      'time="t" level=debug msg="Accessing \\"m.io/a@sha256:1\\" failed: pinging container registry m.io: Get \\"https://m.io/v2/\\": dial tcp: lookup m.io on 10.0.0.1:53: no such host"',
+      'time="t" level=debug msg="Accessing \\"m.io/a@sha256:1\\" failed: pinging container registry ' +
+        'm.io: Get \\"https://m.io/v2/\\": dial tcp: lookup m.io on 10.0.0.1:53: no such host"',
       'time="t" level=debug msg="Content-Type from manifest GET is \\"application/vnd.oci.image.manifest.v1+json\\""',
       'time="t" level=debug msg="Pulled candidate s.io/a@sha256:1 successfully"',
     ].join('\n');
@@ -150,9 +151,11 @@ describe('junk in, sense out', () => {
   it('retries: repeated walks are numbered, the verdict uses the last one', () => {
     const walk = [
       'time="t" level=debug msg="Trying to access \\"m.io/a/x@sha256:1\\""',
-      'time="t" level=debug msg="Accessing \\"m.io/a/x@sha256:1\\" failed: reading manifest sha256:1 in m.io/a/x: manifest unknown: manifest unknown"',
+      'time="t" level=debug msg="Accessing \\"m.io/a/x@sha256:1\\" failed: reading ' +
+        'manifest sha256:1 in m.io/a/x: manifest unknown: manifest unknown"',
       'time="t" level=debug msg="Trying to access \\"s.io/a/x@sha256:1\\""',
-      'time="t" level=debug msg="Accessing \\"s.io/a/x@sha256:1\\" failed: pinging container registry s.io: Get \\"https://s.io/v2/\\": dial tcp 10.0.0.1:443: connect: connection refused"',
+      'time="t" level=debug msg="Accessing \\"s.io/a/x@sha256:1\\" failed: pinging container registry ' +
+        's.io: Get \\"https://s.io/v2/\\": dial tcp 10.0.0.1:443: connect: connection refused"',
     ];
     const log = [
       'Trying to pull s.io/a/x@sha256:1...',

@@ -13,7 +13,8 @@ describe('parseLogLine', () => {
 
   it('reads CRI-O info lines behind a journald prefix', () => {
     const l = parseLogLine(
-      'Nov 27 13:10:29 node-1 crio[1234]: time="2026-11-27T13:10:29Z" level=info msg="Trying to access \\"m.io/x:1\\"" id=abc',
+      'Nov 27 13:10:29 node-1 crio[1234]: time="2026-11-27T13:10:29Z" ' +
+        'level=info msg="Trying to access \\"m.io/x:1\\"" id=abc',
     );
     expect(l).toEqual({ level: 'info', text: 'Trying to access "m.io/x:1"' });
   });

@@ -145,7 +145,8 @@ describe('the triage channel', () => {
     t.events.emit(event('shop', 'api-1', 'worker-1', IMG_B, 'mirror-tls'));
     await t.n.pass();
     expect(t.chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
-      ':rotating_light: `quay.io/shop/web@sha256:aaaa` cannot be pulled: *not-mirrored* — 2 pods in 1 namespace, 2 nodes',
+      ':rotating_light: `quay.io/shop/web@sha256:aaaa` cannot be ' +
+        'pulled: *not-mirrored* — 2 pods in 1 namespace, 2 nodes',
       ':rotating_light: `quay.io/shop/api:1` cannot be pulled: *mirror-tls* — 1 pod in 1 namespace, 1 node',
     ]);
     t.events.emit(event('cart', 'web-9', 'worker-3', IMG_A, 'not-mirrored'));
@@ -155,7 +156,8 @@ describe('the triage channel', () => {
     expect(t.chat.updates.map((u) => [u.ts, u.text.split('\n')[0]])).toEqual([
       [
         t.chat.posts[0]?.ts,
-        ':rotating_light: `quay.io/shop/web@sha256:aaaa` cannot be pulled: *not-mirrored* — 3 pods in 2 namespaces, 3 nodes',
+        ':rotating_light: `quay.io/shop/web@sha256:aaaa` cannot be ' +
+          'pulled: *not-mirrored* — 3 pods in 2 namespaces, 3 nodes',
       ],
     ]);
     expect(t.chat.updates[0]?.text).toContain(
@@ -206,25 +208,28 @@ describe('the triage channel', () => {
     expect(t.chat.replies.at(-1)?.text).toMatch(/^:rotating_light: failing again: shop\/web-5/);
   });
 
-  it('never the same cause twice: a restart (state reloaded) and a relist of the same events post nothing new', async () => {
-    const store = new MemoryTriageStore();
-    const a = setup({ store });
-    await a.n.start();
-    a.events.emit(event('shop', 'web-1', 'worker-1', IMG_A, 'not-mirrored'));
-    await a.n.pass();
-    a.n.stop();
-    const b = setup({ store });
-    await b.n.start();
-    // the relist after a restart or a 410 delivers the same events again
-    b.events.emit(event('shop', 'web-1', 'worker-1', IMG_A, 'not-mirrored'));
-    await b.n.pass();
-    expect(b.chat.posts).toEqual([]);
-    expect(b.chat.updates).toEqual([]);
-    b.events.emit(event('shop', 'web-2', 'worker-1', IMG_A, 'not-mirrored'));
-    await b.n.pass();
-    expect(b.chat.posts).toEqual([]);
-    expect(b.chat.updates.map((u) => u.ts)).toEqual([a.chat.posts[0]?.ts]);
-  });
+  it(
+    'never the same cause twice: a restart (state reloaded) and ' + 'a relist of the same events post nothing new',
+    async () => {
+      const store = new MemoryTriageStore();
+      const a = setup({ store });
+      await a.n.start();
+      a.events.emit(event('shop', 'web-1', 'worker-1', IMG_A, 'not-mirrored'));
+      await a.n.pass();
+      a.n.stop();
+      const b = setup({ store });
+      await b.n.start();
+      // the relist after a restart or a 410 delivers the same events again
+      b.events.emit(event('shop', 'web-1', 'worker-1', IMG_A, 'not-mirrored'));
+      await b.n.pass();
+      expect(b.chat.posts).toEqual([]);
+      expect(b.chat.updates).toEqual([]);
+      b.events.emit(event('shop', 'web-2', 'worker-1', IMG_A, 'not-mirrored'));
+      await b.n.pass();
+      expect(b.chat.posts).toEqual([]);
+      expect(b.chat.updates.map((u) => u.ts)).toEqual([a.chat.posts[0]?.ts]);
+    },
+  );
 
   it('only the leader posts; a new leader reloads the state first', async () => {
     const store = new MemoryTriageStore();

@@ -45,7 +45,8 @@ describe('triage channel settings', () => {
     expect(
       isPullMessage(
         'InspectFailed',
-        'Failed to inspect image "": rpc error: code = Unknown desc = short name mode is enforcing, but image name a:1 returns ambiguous list',
+        'Failed to inspect image "": rpc error: code = Unknown desc = short name ' +
+          'mode is enforcing, but image name a:1 returns ambiguous list',
       ),
     ).toBe(true);
   });

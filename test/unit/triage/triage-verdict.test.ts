@@ -79,7 +79,8 @@ describe("triage of the corpus causes, against the node's own registries.conf", 
     const s = scenario('registry-down');
     const nodeConf = parseRegistriesConf(s.registriesConf, [], '/etc/containers/registries.conf');
     const withMirror = parseRegistriesConf(
-      `${s.registriesConf}\n[[registry]]\n  prefix = ""\n  location = "127.0.0.1:5009/repo"\n\n  [[registry.mirror]]\n    location = "mirror.corp:5000/repo"\n    pull-from-mirror = "digest-only"\n`,
+      `${s.registriesConf}\n[[registry]]\n  prefix = ""\n  location = "127.0.0.1:5009/repo"\n\n  ` +
+        `[[registry.mirror]]\n    location = "mirror.corp:5000/repo"\n    pull-from-mirror = "digest-only"\n`,
       [],
       'policies',
     );
