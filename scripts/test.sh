@@ -4,7 +4,8 @@
 # there: dpkg -s per package, a hash of package-lock.json, the control plane's cache key.
 #   - as root: installs the Debian packages of the podman lab and Go (golang-go) when missing;
 #   - Go older than test/controlplane/go.mod asks for: GOTOOLCHAIN=auto fetches that release through the Go module
-#     proxy, verified against the checksum database (Go >= 1.21; Debian 12's golang-go is 1.19: install a newer Go);
+#     proxy, verified against the checksum database. That needs Go >= 1.21: Debian 12's golang-go is 1.19, so as root
+#     the script takes golang-go from bookworm-backports (1.23) when the release's own is older;
 #   - npm ci when node_modules does not match package-lock.json;
 #   - builds (or finds cached) the test control plane (test/controlplane/build.sh; about 7 min cold).
 set -euo pipefail
@@ -36,9 +37,23 @@ fi
 
 # --- Go: at least the version test/controlplane/go.mod names.
 want="$(sed -n 's/^go \([0-9.]*\)$/\1/p' test/controlplane/go.mod)"
+older() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" != "$2" ]; } # is $1 older than $2?
+go_version() { local v; v="$(go env GOVERSION 2>/dev/null || true)"; printf '%s' "${v#go}"; }
+# GOTOOLCHAIN=auto exists since Go 1.21; an older Debian's golang-go gets the release's backports suite as root.
+if command -v go >/dev/null 2>&1 && older "$(go_version)" 1.21 && [ "$(id -u)" -eq 0 ] && [ -r /etc/os-release ]; then
+  codename="$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-}")"
+  if [ -n "$codename" ] && [ "$(. /etc/os-release && printf '%s' "${ID:-}")" = debian ]; then
+    say "Go $(go_version) is older than 1.21: installing golang-go from ${codename}-backports"
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s-backports\nComponents: main\n' "$codename" \
+      >/etc/apt/sources.list.d/icsp-bot-backports.sources
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends -t "${codename}-backports" golang-go >/dev/null
+    hash -r
+  fi
+fi
 if command -v go >/dev/null 2>&1; then
-  have="$(go env GOVERSION 2>/dev/null || true)"; have="${have#go}"
-  if [ -n "$want" ] && [ "$(printf '%s\n%s\n' "$want" "${have:-0}" | sort -V | head -n1)" != "$want" ]; then
+  have="$(go_version)"
+  if [ -n "$want" ] && older "${have:-0}" "$want"; then
     say "Go ${have:-unknown} is older than ${want}: GOTOOLCHAIN=auto fetches go${want} (module proxy, checksum-verified)"
     export GOTOOLCHAIN=auto
   fi

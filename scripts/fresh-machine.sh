@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Times the README's two commands on a fresh Debian 12 machine: a debootstrap chroot that has only what the README
+# asks for (nodejs, npm, git), a fresh clone of this repository, empty caches. Run as root on a Debian host:
+#   bash scripts/fresh-machine.sh [ROOTFS_DIR]      (default /var/tmp/icsp-fresh; kept for a second, warm run)
+# The chroot runs in its own network namespace (NAT to the host) so the suites' fixed ports on 127.0.0.1 do not meet
+# the host's, in its own mount and PID namespaces so every mount and process ends with it.
+set -euo pipefail
+[ "$(id -u)" -eq 0 ] || { echo "fresh-machine: run as root (debootstrap, chroot, network namespace)" >&2; exit 2; }
+for tool in debootstrap ip iptables unshare; do
+  command -v "$tool" >/dev/null && continue
+  echo "fresh-machine: $tool is missing (apt-get install debootstrap iproute2 iptables util-linux)" >&2
+  exit 2
+done
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+shared="$(cd "$repo/../shared" && pwd)"
+# Clone the checked-out commit from the repository's git directory (a worktree's own path is not in the chroot).
+gitdir="$(git -C "$repo" rev-parse --path-format=absolute --git-common-dir)"
+commit="$(git -C "$repo" rev-parse HEAD)"
+rootfs="${1:-/var/tmp/icsp-fresh}"
+log="$rootfs.log"
+say() { printf '%s fresh-machine: %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$log" >&2; }
+
+if [ ! -x "$rootfs/usr/bin/apt-get" ]; then
+  say "debootstrap bookworm into $rootfs"
+  debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >>"$log" 2>&1
+fi
+
+ns="icsp-fresh"
+cleanup() {
+  iptables -t nat -D POSTROUTING -s 10.213.0.0/30 -j MASQUERADE 2>/dev/null || true
+  ip link del "${ns}-h" 2>/dev/null || true
+  ip netns del "$ns" 2>/dev/null || true
+}
+trap cleanup EXIT
+cleanup
+ip netns add "$ns"
+ip link add "${ns}-h" type veth peer name "${ns}-c"
+ip link set "${ns}-c" netns "$ns"
+ip addr add 10.213.0.1/30 dev "${ns}-h" && ip link set "${ns}-h" up
+ip netns exec "$ns" sh -c "ip link set lo up && ip addr add 10.213.0.2/30 dev ${ns}-c && ip link set ${ns}-c up \
+  && ip route add default via 10.213.0.1"
+sysctl -qw net.ipv4.ip_forward=1
+iptables -t nat -A POSTROUTING -s 10.213.0.0/30 -j MASQUERADE
+cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
+mkdir -p "$rootfs/work/shared" "$rootfs/mnt/src"
+
+# Inside: the prerequisites the README names, a fresh clone beside ../shared, then `npm test` timed.
+inner='set -euo pipefail
+export HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
+say() { printf "%s fresh-machine: %s\n" "$(date -u +%H:%M:%S)" "$*" >&2; }
+t0=$(date +%s)
+if ! command -v npm >/dev/null; then
+  say "prerequisites: apt-get install nodejs npm git ca-certificates"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    nodejs npm git ca-certificates >/dev/null
+fi
+t1=$(date +%s)
+rm -rf /work/icsp-bot && git clone -q --no-checkout /mnt/src /work/icsp-bot && cd /work/icsp-bot
+git checkout -q "$ICSP_FRESH_COMMIT"
+say "node $(node --version), npm $(npm --version), go: $(command -v go || echo none); commit $(git rev-parse --short HEAD)"
+set +e; npm test; rc=$?; set -e
+t2=$(date +%s)
+say "prerequisites $((t1 - t0)) s; npm test $((t2 - t1)) s; exit $rc"
+exit $rc'
+
+set +e
+ip netns exec "$ns" unshare --mount --pid --fork --propagation private bash -c '
+  set -e; r="$1"
+  mount -t proc proc "$r/proc"; mount -t sysfs sysfs "$r/sys"; mount --rbind /sys/fs/cgroup "$r/sys/fs/cgroup"
+  mount --rbind /dev "$r/dev"; mount -t tmpfs tmpfs "$r/tmp"; mount -t tmpfs tmpfs "$r/run"
+  mount --bind "$2" "$r/work/shared"; mount -o remount,bind,ro "$r/work/shared"
+  mount --bind "$3" "$r/mnt/src"
+  exec env ICSP_FRESH_COMMIT="$5" chroot "$r" bash -c "$4"' _ "$rootfs" "$shared" "$gitdir" "$inner" "$commit" 2>&1 | tee -a "$log"
+rc="${PIPESTATUS[0]}"
+set -e
+say "done, exit $rc (log: $log)"
+exit "$rc"
