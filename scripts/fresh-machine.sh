@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Times the README's two commands on a fresh Debian 12 machine: a debootstrap chroot that has only what the README
 # asks for (nodejs, npm, git), a fresh clone of this repository, empty caches. Run as root on a Debian host:
-#   bash scripts/fresh-machine.sh [ROOTFS_DIR]      (default /var/tmp/icsp-fresh; kept for a second, warm run)
+#   bash scripts/fresh-machine.sh [ROOTFS_DIR]      (default /var/tmp/icsp-fresh; the debootstrap is kept in ROOTFS_DIR.base)
 # The chroot runs in its own network namespace (NAT to the host) so the suites' fixed ports on 127.0.0.1 do not meet
 # the host's, in its own mount and PID namespaces so every mount and process ends with it.
 set -euo pipefail
@@ -17,12 +17,21 @@ shared="$(cd "$repo/../shared" && pwd)"
 gitdir="$(git -C "$repo" rev-parse --path-format=absolute --git-common-dir)"
 commit="$(git -C "$repo" rev-parse HEAD)"
 rootfs="${1:-/var/tmp/icsp-fresh}"
+rootfs="${rootfs%/}"
 log="$rootfs.log"
 say() { printf '%s fresh-machine: %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$log" >&2; }
 
-if [ ! -x "$rootfs/usr/bin/apt-get" ]; then
-  say "debootstrap bookworm into $rootfs"
-  debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >>"$log" 2>&1
+# A pristine debootstrap is kept beside the run's copy, so every run starts from the same fresh machine.
+if [ ! -x "$rootfs.base/usr/bin/apt-get" ]; then
+  say "debootstrap bookworm into $rootfs.base"
+  rm -rf "$rootfs.base"
+  debootstrap --variant=minbase bookworm "$rootfs.base" http://deb.debian.org/debian >>"$log" 2>&1
+fi
+rm -rf "$rootfs" && cp -a "$rootfs.base" "$rootfs"
+# The machine's own network trust (this workplace's egress proxy CA), which a machine of this kind ships with.
+if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+  mkdir -p "$rootfs/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/"
 fi
 
 ns="icsp-fresh"
@@ -54,6 +63,7 @@ if ! command -v npm >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     nodejs npm git ca-certificates >/dev/null
 fi
+update-ca-certificates >/dev/null 2>&1 || true
 t1=$(date +%s)
 rm -rf /work/icsp-bot && git clone -q --no-checkout /mnt/src /work/icsp-bot && cd /work/icsp-bot
 git checkout -q "$ICSP_FRESH_COMMIT"
@@ -70,7 +80,8 @@ ip netns exec "$ns" unshare --mount --pid --fork --propagation private bash -c '
   mount --rbind /dev "$r/dev"; mount -t tmpfs tmpfs "$r/tmp"; mount -t tmpfs tmpfs "$r/run"
   mount --bind "$2" "$r/work/shared"; mount -o remount,bind,ro "$r/work/shared"
   mount --bind "$3" "$r/mnt/src"
-  exec env ICSP_FRESH_COMMIT="$5" chroot "$r" bash -c "$4"' _ "$rootfs" "$shared" "$gitdir" "$inner" "$commit" 2>&1 | tee -a "$log"
+  exec env ICSP_FRESH_COMMIT="$5" ${NODE_EXTRA_CA_CERTS:+NODE_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"} \
+    ${SSL_CERT_FILE:+SSL_CERT_FILE="$SSL_CERT_FILE"} chroot "$r" bash -c "$4"' _ "$rootfs" "$shared" "$gitdir" "$inner" "$commit" 2>&1 | tee -a "$log"
 rc="${PIPESTATUS[0]}"
 set -e
 say "done, exit $rc (log: $log)"
