@@ -160,7 +160,7 @@ export class TriageNotifier {
       const e = this.queue.shift() as KubeletPullEvent;
       const failure = await this.classify(e);
       if (failure !== null) {
-        const r = recordFailure(this.state, failure, now);
+        const r = recordFailure(this.state, failure, now, e.at ?? null);
         if (r !== 'known') this.dirty = true;
         const g = this.state.groups[`${failure.cause} ${failure.image}`];
         if (r === 'reopened' && g?.ts != null)
@@ -193,6 +193,7 @@ export class TriageNotifier {
           rolloutLink: g.rolloutLink,
         },
         now,
+        e.at ?? null,
       );
       if (r !== 'known') this.dirty = true;
     }

@@ -22,6 +22,8 @@ export function toPullEvent(e: CoreV1Event): KubeletPullEvent | null {
   if (o?.kind !== 'Pod' || o.name === undefined || o.namespace === undefined || !isPullMessage(reason, message))
     return null;
   const c = /^spec\.(?:initContainers|containers)\{(.+)\}$/.exec(o.fieldPath ?? '');
+  const seen = e.series?.lastObservedTime ?? e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp;
+  const at = seen === undefined ? NaN : new Date(seen).getTime();
   return {
     namespace: o.namespace,
     pod: o.name,
@@ -30,6 +32,7 @@ export function toPullEvent(e: CoreV1Event): KubeletPullEvent | null {
     node: e.source?.host ?? e.reportingInstance ?? null,
     reason,
     message,
+    at: Number.isFinite(at) ? at : null,
   };
 }
 

@@ -12,6 +12,11 @@ export interface KubeletPullEvent {
   node: string | null;
   reason: string;
   message: string;
+  /**
+   * When the kubelet last saw it (ms; series.lastObservedTime, lastTimestamp, eventTime or creation): an old failure
+   * re-delivered by a relist is told from a new one by it. Absent or null: unknown.
+   */
+  at?: number | null;
 }
 
 export interface PullEventSource {

@@ -148,6 +148,34 @@ export class FakeKubelet {
     this.perPod.set(`${namespace}/${name}`, behaviour);
   }
 
+  /**
+   * The kubelet's retry of a pull that failed now succeeds (the mirror was fixed): for each container of pod
+   * ns/name still waiting on its image, the events a kubelet records (Pulling, Pulled with its image_manager.go
+   * wording, Created, Started), then the container Running in pods/status. Resolves once the status is written.
+   */
+  async pullSucceeds(namespace: string, name: string): Promise<void> {
+    const p = this.pods.get(`${namespace}/${name}`);
+    if (!p) throw new Error(`fake kubelet: pod ${namespace}/${name} is not on its nodes`);
+    for (const c of p.containers) {
+      if (c.state !== 'waiting') continue;
+      await this.event(p, c, 'Normal', 'Pulling', `Pulling image "${c.image}"`);
+      await this.event(
+        p,
+        c,
+        'Normal',
+        'Pulled',
+        `Successfully pulled image "${c.image}" in 1.234s (1.234s including waiting). Image size: 28437891 bytes.`,
+      );
+      c.state = 'running';
+      c.startedAt = new Date();
+      c.waitingMessage = undefined;
+      await this.event(p, c, 'Normal', 'Created', `Created container: ${c.name}`);
+      await this.event(p, c, 'Normal', 'Started', `Started container ${c.name}`);
+    }
+    this.writeStatus(p);
+    await p.writes;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     await this.informer.stop();
@@ -322,7 +350,8 @@ export class FakeKubelet {
       );
       await this.event(p, c, 'Warning', 'Failed', `Error: ${reason}`);
       await sleep(this.opts.backOffDelayMs ?? 300);
-      if (p.abort.signal.aborted) return;
+      // deleted, or the retry already pulled (pullSucceeds)
+      if (p.abort.signal.aborted || c.state !== 'waiting') return;
       c.waitingReason = 'ImagePullBackOff';
       c.waitingMessage = `Back-off pulling image "${c.image}": ${reason}: ${result.imagePullError}`;
       this.writeStatus(p);

@@ -248,6 +248,31 @@ describe('the triage channel, on the real API server as the bot', () => {
     );
   }, 30_000);
 
+  it("resolved in the same thread when the kubelet's retry pulls (Pulled event, container Running)", async () => {
+    const image = corpus('not-mirrored').image;
+    const about = (c: { params: Record<string, unknown> }): boolean => text(c).includes(`\`${image}\``);
+    expect(latest(image, 'not-mirrored')?.text).not.toMatch(/resolved/);
+    await kubelet.pullSucceeds(nsA, 'more-0');
+    const pod = await adminConfig().makeApiClient(CoreV1Api).readNamespacedPod({ namespace: nsA, name: 'more-0' });
+    expect(pod.status?.containerStatuses?.[0]?.state?.running).toBeDefined();
+    await eventually(
+      async () => (latest(image, 'not-mirrored')?.text.startsWith(':white_check_mark: *resolved*') ? true : undefined),
+      10_000,
+      'the resolved header',
+    );
+    const ts = latest(image, 'not-mirrored')?.ts ?? '';
+    await eventually(
+      async () => (replies(ts).some((r) => text(r).includes('resolved')) ? true : undefined),
+      5_000,
+      'the resolution in the thread',
+    );
+    // no duplicate afterwards: the pod's Failed events are still in the API, and nothing is said again
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(replies(ts).map(text)).toEqual([expect.stringContaining(':white_check_mark: resolved')]);
+    expect(notices().filter(about)).toHaveLength(1);
+    expect(latest(image, 'not-mirrored')?.text).toMatch(/^:white_check_mark: \*resolved\*/);
+  }, 30_000);
+
   it('no duplicate after a restart, nor after a watch expiry (410) relists every event', async () => {
     for (const c of channels.splice(0)) await c.stop();
     const before = notices().length;
@@ -281,5 +306,14 @@ describe('the triage channel, on the real API server as the bot', () => {
       'the edit after the restart',
     );
     expect(notices().length).toBe(before);
+    // the resolved messages stay resolved: the restarts and the relist re-delivered their pods' old Failed events
+    expect(
+      rec
+        .callsOf('chat.postMessage')
+        .filter((c) => text(c).includes('failing again'))
+        .map(text),
+    ).toEqual([]);
+    expect(latest(down.image, 'source-unreachable')?.text).toMatch(/^:white_check_mark: \*resolved\*/);
+    expect(latest(corpus('not-mirrored').image, 'not-mirrored')?.text).toMatch(/^:white_check_mark: \*resolved\*/);
   }, 60_000);
 });

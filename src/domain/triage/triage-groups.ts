@@ -1,7 +1,8 @@
 // The triage channel's memory and decisions (pure): one group per (image, cause) gathering every pod that fails
 // that way, the one message that says it (posted once, edited as the group grows, resolved in its thread), and a
 // per-channel rate limit with one summary message for what it holds back. The state is persisted (restart-safe),
-// so a cause is never said twice; a relist after a watch expiry re-adds pods already known, which changes nothing.
+// so a cause is never said twice; a relist after a watch expiry re-adds pods already known, which changes nothing,
+// and re-delivers the old failures of pods that pull by now, which must not reopen their message.
 import type { TriageCause } from './triage-verdict.ts';
 
 export interface PullFailure {
@@ -22,6 +23,8 @@ export interface PodEntry {
   name: string;
   node: string | null;
   resolved: boolean;
+  /** When the bot saw it pull (or gone); absent in state written before this field existed. */
+  resolvedAt?: number;
 }
 
 export interface TriageGroup {
@@ -70,8 +73,12 @@ export function groupKey(image: string, cause: TriageCause): string {
 
 export type RecordResult = 'new-group' | 'new-pod' | 'known' | 'reopened';
 
-/** Adds a failing pod to its group; idempotent for pods already known (relists, repeated events). */
-export function recordFailure(s: TriageState, f: PullFailure, now: number): RecordResult {
+/**
+ * Adds a failing pod to its group; idempotent for pods already known (relists, repeated events). `seenAt` is when
+ * the kubelet last saw the failure (the event's last timestamp): a pod that pulled since is not failing *again*
+ * when a relist re-delivers that old event; null (unknown) counts as new.
+ */
+export function recordFailure(s: TriageState, f: PullFailure, now: number, seenAt: number | null = null): RecordResult {
   const key = groupKey(f.image, f.cause);
   let g = s.groups[key];
   let result: RecordResult = 'known';
@@ -98,6 +105,8 @@ export function recordFailure(s: TriageState, f: PullFailure, now: number): Reco
   }
   const podKey = `${f.namespace}/${f.pod}`;
   const known = g.pods[podKey];
+  if (known?.resolved === true && seenAt !== null && known.resolvedAt !== undefined && seenAt <= known.resolvedAt)
+    return 'known';
   if (known === undefined) {
     if (Object.keys(g.pods).length < MAX_PODS)
       g.pods[podKey] = { namespace: f.namespace, name: f.pod, node: f.node, resolved: false };
@@ -105,6 +114,7 @@ export function recordFailure(s: TriageState, f: PullFailure, now: number): Reco
     if (result === 'known') result = 'new-pod';
   } else if (known.resolved) {
     known.resolved = false;
+    delete known.resolvedAt;
     if (result === 'known') result = 'new-pod';
   }
   if (g.resolvedAt !== null && result !== 'known') {
@@ -246,7 +256,10 @@ export function resolvePods(s: TriageState, key: string, done: string[], now: nu
   if (g === undefined || g.resolvedAt !== null) return false;
   for (const p of done) {
     const e = g.pods[p];
-    if (e !== undefined) e.resolved = true;
+    if (e !== undefined) {
+      e.resolved = true;
+      e.resolvedAt = now;
+    }
   }
   if (Object.values(g.pods).every((p) => p.resolved)) {
     g.extraPods = 0;

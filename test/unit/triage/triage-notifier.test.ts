@@ -208,6 +208,37 @@ describe('the triage channel', () => {
     expect(t.chat.replies.at(-1)?.text).toMatch(/^:rotating_light: failing again: shop\/web-5/);
   });
 
+  it("a resolved message stays resolved when a restart or a relist re-delivers its pods' old failures", async () => {
+    const store = new MemoryTriageStore();
+    const a = setup({ store });
+    await a.n.start();
+    const failed = { ...event('shop', 'web-1', 'worker-1', IMG_A, 'not-mirrored'), at: a.clock.t - 500 };
+    a.events.emit(failed);
+    await a.n.pass();
+    a.podStates.set('shop/web-1', 'pulled');
+    a.clock.t += 2000;
+    await a.n.pass();
+    expect(a.chat.replies.map((r) => r.text)).toEqual([expect.stringMatching(/^:white_check_mark: resolved/)]);
+    // the kubelet's retry pulled; the pod's Failed event stays in the API and comes again (same event, same time)
+    a.events.emit(failed);
+    await a.n.pass();
+    a.n.stop();
+    const b = setup({ store });
+    b.clock.t = a.clock.t + 60_000;
+    await b.n.start();
+    b.events.emit(failed);
+    await b.n.pass();
+    expect([...a.chat.replies.slice(1), ...b.chat.replies, ...b.chat.posts, ...b.chat.updates]).toEqual([]);
+    expect(store.state.groups[`not-mirrored ${IMG_A}`]?.resolvedAt).not.toBeNull();
+    // the same pod failing again later (the kubelet saw it after the pull): reopened in the thread
+    b.events.emit({ ...failed, at: b.clock.t - 100 });
+    await b.n.pass();
+    expect(b.chat.replies.map((r) => [r.ts, r.text])).toEqual([
+      [a.chat.posts[0]?.ts, expect.stringMatching(/^:rotating_light: failing again: shop\/web-1/)],
+    ]);
+    expect(b.chat.posts).toEqual([]);
+  });
+
   it(
     'never the same cause twice: a restart (state reloaded) and ' + 'a relist of the same events post nothing new',
     async () => {
