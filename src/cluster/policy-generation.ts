@@ -2,16 +2,14 @@
 // shares, computed once when the watched objects change — the MCO's render, the explain basis (index, origins)
 // and the expected registries.conf the nodes are compared with. GenerationEngine is where generations live: in
 // this thread (CLI, tests) or in a worker thread (the bot: generation-worker.ts), behind the same interface.
-import { EngineError } from '../domain/engine-error.ts';
 import type { Explanation } from '../domain/explain.ts';
 import { explainPull } from '../domain/explain-pull.ts';
 import { prepareExplainBasis } from '../domain/explain-basis.ts';
 import type { ExplainBasis } from '../domain/explain-basis.ts';
 import type { ParsedReference } from '../domain/parsed-reference.ts';
-import { renderPolicies } from '../domain/render.ts';
-import type { RenderResult } from '../domain/render.ts';
+import { renderOrIntent } from '../domain/render-or-intent.ts';
 import type { PolicySnapshot } from './live-policies.ts';
-import { expectedConfiguration, judgeLive } from '../domain/live-verdict.ts';
+import { expectedFrom, judgeLive } from '../domain/live-verdict.ts';
 import type { ExpectedConfiguration, LiveJudgeInput, LiveJudgement } from '../domain/live-verdict.ts';
 
 /** A live cluster: no Image "cluster" means the MCO renders nothing. */
@@ -26,29 +24,12 @@ export interface PolicyGeneration {
 /** The judge's input without the expected configuration: that comes from the generation. */
 export type GenerationJudgeInput = Omit<LiveJudgeInput, 'expected'>;
 
-/** Renders once: the explain basis and the expected configuration share the render when the MCO accepts it. */
+/** Renders once (renderOrIntent): the explain basis and the expected configuration share the outcome. */
 export function buildGeneration(id: number, snap: Pick<PolicySnapshot, 'policies'>): PolicyGeneration {
-  let rendered: RenderResult | undefined;
-  try {
-    rendered = renderPolicies(snap.policies, LIVE_RENDER);
-  } catch (e) {
-    if (!(e instanceof EngineError) || e.stage !== 'render') throw e;
-    rendered = undefined; // refused: each side renders its own fallback, as before
-  }
-  if (rendered === undefined) {
-    return {
-      id,
-      basis: prepareExplainBasis({ policies: snap.policies, render: LIVE_RENDER }),
-      expected: expectedConfiguration(snap.policies),
-    };
-  }
-  const basis = prepareExplainBasis({ policies: snap.policies, render: LIVE_RENDER, rendered });
-  // The same confFromEntries(render) expectedConfiguration would compute; read-only from here on.
-  return {
-    id,
-    basis,
-    expected: { conf: basis.conf, refusal: null, note: rendered.rendered ? null : (rendered.reason ?? null) },
-  };
+  const outcome = renderOrIntent(snap.policies, { ...LIVE_RENDER, lenient: true });
+  const basis = prepareExplainBasis({ policies: snap.policies, render: LIVE_RENDER, rendered: outcome });
+  // The basis holds the same confFromEntries(render) expectedFrom would compute; read-only from here on.
+  return { id, basis, expected: expectedFrom(outcome, basis.conf) };
 }
 
 export interface GenerationEngine {

@@ -5,14 +5,15 @@
 import { EngineError } from './engine-error.ts';
 import { mcoDroppedBlockedMessage } from './mco-tolerance.ts';
 import type { Explanation, Warning } from './explain.ts';
-import { normalizeLocation, OriginIndex } from './origin-index.ts';
+import { OriginIndex } from './origin-index.ts';
 import type { PayloadFilterResult } from './payload-filter.ts';
 import type { Origin } from './origin-index.ts';
 import type { PolicySet } from './policy-set.ts';
 import { byteCompare, confFromEntries } from './registries-conf.ts';
 import type { RegistriesConf, Registry } from './registries-conf.ts';
-import { renderPolicies } from './render.ts';
 import type { RenderOptions, RenderResult } from './render.ts';
+import { renderOrIntent } from './render-or-intent.ts';
+import type { RenderOrIntent } from './render-or-intent.ts';
 import { RegistryIndex } from './resolve.ts';
 
 export interface ExplainBasisInput {
@@ -20,8 +21,8 @@ export interface ExplainBasisInput {
   /** A node's registries.conf, already loaded; takes precedence over rendering the policies. */
   conf?: RegistriesConf;
   render?: RenderOptions;
-  /** The policies' render with `render` options, when the caller has it already (one render per generation). */
-  rendered?: RenderResult;
+  /** renderOrIntent (lenient) of the policies with `render` options, when the caller has it (one per generation). */
+  rendered?: RenderOrIntent;
 }
 
 export interface ExplainBasis {
@@ -45,51 +46,27 @@ export interface ExplainBasis {
 
 const EMPTY: PolicySet = { icsps: [], idms: [], itms: [] };
 
-/** A copy of the policies with the whitespace and trailing slashes the MCO refuses trimmed away. */
-function lenientPolicies(p: PolicySet): PolicySet {
-  const fix = <T extends { source: string; mirrors?: string[] }>(r: T): T => ({
-    ...r,
-    source: normalizeLocation(r.source),
-    ...(r.mirrors ? { mirrors: r.mirrors.map(normalizeLocation) } : {}),
-  });
-  return {
-    ...p,
-    icsps: p.icsps.map((o) => ({
-      ...o,
-      spec: { repositoryDigestMirrors: (o.spec.repositoryDigestMirrors ?? []).map(fix) },
-    })),
-    idms: p.idms.map((o) => ({ ...o, spec: { imageDigestMirrors: (o.spec.imageDigestMirrors ?? []).map(fix) } })),
-    itms: p.itms.map((o) => ({ ...o, spec: { imageTagMirrors: (o.spec.imageTagMirrors ?? []).map(fix) } })),
-  };
-}
-
 function basisFromPolicies(
   p: PolicySet,
   opts: RenderOptions,
-  given?: RenderResult,
+  given?: RenderOrIntent,
 ): { conf: RegistriesConf; warnings: Warning[]; payloadFilter?: PayloadFilterResult } {
   const warnings: Warning[] = [];
-  let rendered = given;
-  if (rendered === undefined) {
-    try {
-      rendered = renderPolicies(p, opts);
-    } catch (e) {
-      if (!(e instanceof EngineError) || e.stage !== 'render') throw e;
-      // The MCO refuses the whole configuration and nodes keep their previous file. Explain what the objects
-      // were meant to do, and say loudly that it is not what nodes have.
-      try {
-        rendered = renderPolicies(lenientPolicies(p), { ...opts, skipValidation: true });
-      } catch {
-        throw e;
-      }
-      warnings.push({
-        code: 'mco-rejects-config',
-        message:
-          `The Machine Config Operator (4.13+) refuses these objects: ${e.message}. Nothing of ` +
-          `this configuration reaches the nodes (the error shows only in the ` +
-          `machine-config-controller log); the plan below is what the objects intend once fixed.`,
-      });
-    }
+  const outcome = given ?? renderOrIntent(p, { ...opts, lenient: true });
+  let rendered: RenderResult;
+  if (!outcome.refused) rendered = outcome.render;
+  else {
+    // Refused: nodes keep their previous file. Explain what the objects were meant to do, and say loudly that it
+    // is not what nodes have. When not even the intent renders, there is nothing to explain from.
+    if (outcome.render === null) throw new EngineError('render', outcome.error);
+    rendered = outcome.render;
+    warnings.push({
+      code: 'mco-rejects-config',
+      message:
+        `The Machine Config Operator (4.13+) refuses these objects: ${outcome.error}. Nothing of ` +
+        `this configuration reaches the nodes (the error shows only in the ` +
+        `machine-config-controller log); the plan below is what the objects intend once fixed.`,
+    });
   }
   if (!rendered.rendered && rendered.reason !== undefined)
     warnings.push({ code: 'nothing-rendered', message: `${rendered.reason}.` });

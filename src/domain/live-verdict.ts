@@ -11,12 +11,11 @@ import type { Judgement } from './evidence/evidence-verdict.ts';
 import type { PullEvidence } from './evidence/evidence-types.ts';
 import { LineSplitter } from './evidence/line-splitter.ts';
 import { PodmanLogParser } from './evidence/podman-log-parser.ts';
-import type { PolicySet } from './policy-set.ts';
 import type { ResolveResult } from './pull-source.ts';
 import { confFromEntries, parseRegistriesConf } from './registries-conf.ts';
-import type { RegistriesConf, Registry } from './registries-conf.ts';
+import type { RegistriesConf } from './registries-conf.ts';
 import { diffRegistries } from './registries-diff.ts';
-import { renderPolicies } from './render.ts';
+import type { RenderOrIntent } from './render-or-intent.ts';
 import { resolve } from './resolve.ts';
 import type { ConfigDifference } from './registries-diff.ts';
 
@@ -46,9 +45,7 @@ export interface LiveJudgeInput {
   /** The validated reference (refString of parsePullReference). */
   reference: string;
   output: CheckOutput;
-  /**
-   * What the MCO would write from the live policies: render it once per check (expectedConfiguration), not per node.
-   */
+  /** What the MCO would write from the live policies: once per policy generation (expectedFrom), not per node. */
   expected: ExpectedConfiguration;
   /** The node's machine-config annotations, to tell "still updating" from "never got it". */
   mco?: { current?: string; desired?: string; state?: string };
@@ -89,30 +86,18 @@ export interface ExpectedConfiguration {
   note: string | null;
 }
 
-/** The registries.conf the MCO would write from the live policies, or why it refuses them. */
-export function expectedConfiguration(policies: PolicySet): ExpectedConfiguration {
-  const e = expectedRegistries(policies);
-  return { conf: e.registries !== null ? confFromEntries(e.registries) : null, refusal: e.refusal, note: e.note };
-}
-
-function expectedRegistries(policies: PolicySet): {
-  registries: Registry[] | null;
-  refusal: string | null;
-  note: string | null;
-} {
-  try {
-    const r = renderPolicies(policies, { requireImageConfig: true });
-    return { registries: r.registries, refusal: null, note: r.rendered ? null : (r.reason ?? null) };
-  } catch (e) {
-    if (!(e instanceof EngineError) || e.stage !== 'render') throw e;
-    let intended: Registry[] | null;
-    try {
-      intended = renderPolicies(policies, { requireImageConfig: true, skipValidation: true }).registries;
-    } catch {
-      intended = null;
-    }
-    return { registries: intended, refusal: e.message, note: null };
-  }
+/**
+ * The registries.conf the MCO would write from the live policies, or why it refuses them: renderOrIntent's outcome
+ * (refused: what the policies intend, lenient as explain's plan, and the refusal), once per policy generation
+ * (buildGeneration); `conf` when the caller has confFromEntries of the render already (the generation's basis).
+ */
+export function expectedFrom(outcome: RenderOrIntent, conf?: RegistriesConf): ExpectedConfiguration {
+  const r = outcome.render;
+  return {
+    conf: r === null ? null : (conf ?? confFromEntries(r.registries)),
+    refusal: outcome.error,
+    note: !outcome.refused && !outcome.render.rendered ? (outcome.render.reason ?? null) : null,
+  };
 }
 
 function safeResolve(conf: RegistriesConf, ref: string): { plan: ResolveResult | null; error: string | null } {

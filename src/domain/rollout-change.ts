@@ -4,12 +4,12 @@
 import { createHash } from 'node:crypto';
 import { forecastDisruption } from './drain-rules.ts';
 import type { DisruptionForecast } from './drain-rules.ts';
-import { EngineError } from './engine-error.ts';
 import type { PolicySet } from './policy-set.ts';
 import { confFromEntries, parseRegistriesConf } from './registries-conf.ts';
 import type { RegistriesConf, Registry } from './registries-conf.ts';
 import { diffRegistries } from './registries-diff.ts';
-import { renderPolicies, TEMPLATE_SEARCH_REGISTRIES } from './render.ts';
+import { TEMPLATE_SEARCH_REGISTRIES } from './render.ts';
+import { renderOrIntent } from './render-or-intent.ts';
 import type { ObjectMeta } from '../types/openshift.ts';
 
 /** The registries.conf the nodes get for a policy set, as the MCO renders it (or would, if it refuses). */
@@ -57,32 +57,17 @@ export interface ChangeDescription {
 
 /** The MCO's render for the live cluster (no Image "cluster": nothing rendered); a refused render is kept as intent. */
 export function renderForRollout(p: PolicySet): RenderedConfig {
-  try {
-    const r = renderPolicies(p, { requireImageConfig: true });
-    return {
-      rendered: r.rendered,
-      registries: r.registries,
-      search: r.unqualifiedSearchRegistries,
-      error: null,
-      payloadDropped: r.payloadFilter?.loggedError ?? null,
-    };
-  } catch (e) {
-    if (!(e instanceof EngineError)) throw e;
-    // Describe what the objects intend; the MCO itself writes nothing, so nodes keep the previous file.
-    let intent: ReturnType<typeof renderPolicies> | undefined;
-    try {
-      intent = renderPolicies(p, { requireImageConfig: true, skipValidation: true });
-    } catch {
-      intent = undefined;
-    }
-    return {
-      rendered: intent?.rendered ?? false,
-      registries: intent?.registries ?? [],
-      search: intent?.unqualifiedSearchRegistries ?? [...TEMPLATE_SEARCH_REGISTRIES],
-      error: e.message,
-      payloadDropped: intent?.payloadFilter?.loggedError ?? null,
-    };
-  }
+  // Refused: describe what the objects intend; the MCO itself writes nothing, so nodes keep the previous file. As
+  // written, not lenient: a corrected intent would make a refused set and its fix the same state (no notice).
+  const outcome = renderOrIntent(p, { requireImageConfig: true, lenient: false });
+  const r = outcome.render;
+  return {
+    rendered: r?.rendered ?? false,
+    registries: r?.registries ?? [],
+    search: r?.unqualifiedSearchRegistries ?? [...TEMPLATE_SEARCH_REGISTRIES],
+    error: outcome.error,
+    payloadDropped: r?.payloadFilter?.loggedError ?? null,
+  };
 }
 
 /** A stable content key of a rendered configuration (12 hex digits). */
