@@ -16,6 +16,7 @@ import {
 } from '../domain/triage/triage-groups.ts';
 import type { PullFailure, TriageState } from '../domain/triage/triage-groups.ts';
 import type { ChatSink } from '../ports/chat-sink.ts';
+import { errorText } from '../domain/error-text.ts';
 import type { Clock } from '../ports/clock.ts';
 import { systemClock } from '../ports/clock.ts';
 import type {
@@ -241,20 +242,14 @@ export class TriageNotifier {
       }
       for (const r of replies) await chat.reply(channel, r.ts, { text: r.text });
     } catch (err) {
-      this.deps.logger?.warn(
-        { err: err instanceof Error ? err.message.split('\n')[0] : String(err) },
-        'triage: Slack call failed; retried next pass',
-      );
+      this.deps.logger?.warn({ err: errorText(err) }, 'triage: Slack call failed; retried next pass');
     }
     if (this.dirty) {
       try {
         await this.deps.store.save(this.state);
         this.dirty = false;
       } catch (err) {
-        this.deps.logger?.warn(
-          { err: err instanceof Error ? err.message.split('\n')[0] : String(err) },
-          'triage: state not saved; retried next pass',
-        );
+        this.deps.logger?.warn({ err: errorText(err) }, 'triage: state not saved; retried next pass');
       }
     }
   }

@@ -21,7 +21,7 @@ import type { RegistriesConf } from '../domain/registries-conf.ts';
 import { resolve } from '../domain/resolve.ts';
 import { EXIT } from './io.ts';
 import type { CliIo } from './io.ts';
-import { foldLines as oneLine } from '../domain/error-text.ts';
+import { foldLines, messageOf } from '../domain/error-text.ts';
 
 const USAGE = 'usage: icsp evidence LOGFILE|- [--image REF] [--policies PATH... | --registries-conf FILE] [--json]';
 
@@ -95,13 +95,11 @@ function planReference(image: string | null, e: PullEvidence): string | null {
 
 /** One line on stderr and, with --json, the same {"error": {stage, message}} object as the other commands. */
 function fail(io: CliIo, json: boolean, stage: string, message: string, code: number): number {
-  const line = oneLine(message, 2000);
+  const line = foldLines(message, 2000);
   io.stderr.write(`icsp evidence: ${line}\n`);
   if (json) io.stdout.write(`${JSON.stringify({ error: { stage, message: line } }, null, 2)}\n`);
   return code;
 }
-
-const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export async function evidenceCommand(args: string[], io: CliIo): Promise<number> {
   const parsed = parseArgs(args);
@@ -110,9 +108,9 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
       io.stdout.write(`${USAGE}\n`);
       return EXIT.ok;
     }
-    io.stderr.write(`icsp evidence: ${oneLine(parsed, 2000)} (${USAGE})\n`);
+    io.stderr.write(`icsp evidence: ${foldLines(parsed, 2000)} (${USAGE})\n`);
     if (args.includes('--json'))
-      io.stdout.write(`${JSON.stringify({ error: { stage: 'usage', message: oneLine(parsed, 2000) } }, null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify({ error: { stage: 'usage', message: foldLines(parsed, 2000) } }, null, 2)}\n`);
     return EXIT.usage;
   }
   const asJson = parsed.json;
@@ -128,7 +126,7 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
     try {
       parsed.image = refString(parsePullReference(parsed.image));
     } catch (err) {
-      return fail(io, asJson, 'reference', `--image ${parsed.image}: ${errText(err)}`, EXIT.usage);
+      return fail(io, asJson, 'reference', `--image ${parsed.image}: ${messageOf(err)}`, EXIT.usage);
     }
   }
 
@@ -138,7 +136,7 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
       const text = await readFileBounded(parsed.registriesConf, new ByteBudget(limits.maxInputBytes), true);
       conf = parseRegistriesConf(text, [], parsed.registriesConf);
     } catch (err) {
-      const m = errText(err);
+      const m = messageOf(err);
       return fail(
         io,
         asJson,
@@ -153,7 +151,7 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
     // The plan a node would follow once the policies are rendered by the MCO.
     try {
       const loaded = await loadPolicyPaths(parsed.policies, io.stdin, limits);
-      for (const w of loaded.warnings) io.stderr.write(`icsp evidence: warning: ${oneLine(w, 2000)}\n`);
+      for (const w of loaded.warnings) io.stderr.write(`icsp evidence: warning: ${foldLines(w, 2000)}\n`);
       conf = confFromEntries(renderPolicies(loaded.policies).registries);
     } catch (err) {
       if (!(err instanceof EngineError)) throw err;
@@ -176,7 +174,7 @@ export async function evidenceCommand(args: string[], io: CliIo): Promise<number
           ? 'is a directory'
           : code === 'EACCES'
             ? 'permission denied'
-            : errText(err);
+            : messageOf(err);
     return fail(io, asJson, 'input', `${parsed.log}: ${why}`, EXIT.usage);
   }
   const e = read.evidence;

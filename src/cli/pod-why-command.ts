@@ -68,7 +68,7 @@ export async function podWhyCommand(args: string[], io: CliIo): Promise<number> 
     return t.containers.length > 0 ? EXIT.pullFails : EXIT.ok;
   } catch (e) {
     if (e instanceof LiveCheckInputError) return fail('input', e.message, EXIT.usage);
-    return fail('cluster', e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e), EXIT.pullFails);
+    return fail('cluster', errorText(e), EXIT.pullFails);
   } finally {
     policies.stop();
   }

@@ -4,6 +4,7 @@ import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { isClusterName } from '../domain/cluster-name.ts';
+import { errorText, messageOf } from '../domain/error-text.ts';
 
 export interface FleetMember {
   name: string;
@@ -32,8 +33,7 @@ export function fleetFromDirectory(dir: string): FleetMember[] {
     entries = readdirSync(dir).sort();
   } catch (e) {
     throw new Error(
-      `ICSP_KUBECONFIGS: cannot read the directory ${dir} (` +
-        `${e instanceof Error ? e.message : String(e)}): mount the Secret of kubeconfigs there`,
+      `ICSP_KUBECONFIGS: cannot read the directory ${dir} (${messageOf(e)}): mount the Secret of kubeconfigs there`,
       { cause: e },
     );
   }
@@ -52,10 +52,7 @@ export function fleetFromDirectory(dir: string): FleetMember[] {
     try {
       kc.loadFromString(readFileSync(path, 'utf8'));
     } catch (e) {
-      throw new Error(
-        `ICSP_KUBECONFIGS: ${entry} is not a kubeconfig (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`,
-        { cause: e },
-      );
+      throw new Error(`ICSP_KUBECONFIGS: ${entry} is not a kubeconfig (${errorText(e)})`, { cause: e });
     }
     if (kc.getCurrentCluster() === null)
       throw new Error(`ICSP_KUBECONFIGS: ${entry} has no current context with a cluster: set current-context`);

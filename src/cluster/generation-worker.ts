@@ -8,6 +8,7 @@ import type { ParsedReference } from '../domain/parsed-reference.ts';
 import type { PolicySet } from '../domain/policy-set.ts';
 import type { PolicySnapshot } from './live-policies.ts';
 import type { LiveJudgement } from '../domain/live-verdict.ts';
+import { messageOf } from '../domain/error-text.ts';
 import { GenerationTable } from './policy-generation.ts';
 import type { GenerationEngine, GenerationJudgeInput } from './policy-generation.ts';
 
@@ -99,7 +100,7 @@ function serve(): void {
       const value = handle(m.req);
       reply = { seq: m.seq, ok: true, value };
     } catch (e) {
-      reply = { seq: m.seq, ok: false, error: e instanceof Error ? e.message : String(e) };
+      reply = { seq: m.seq, ok: false, error: messageOf(e) };
     }
     port.postMessage(reply);
   });

@@ -13,6 +13,7 @@ import type { PolicySet } from '../domain/policy-set.ts';
 import { addUse, podImages } from '../domain/running-images.ts';
 import type { ImageUsage } from '../domain/running-images.ts';
 import type { MachineConfigPool } from '../types/machineconfig.ts';
+import { messageOf } from '../domain/error-text.ts';
 import { describeKubeError, kubeStatus } from './kube-errors.ts';
 import { CLI_KUBECONFIG_HINT, KubeconfigError, loadKubeconfig } from './kubeconfig.ts';
 import { listPolicySet } from './list-policies.ts';
@@ -69,7 +70,7 @@ export async function readWhatIfState(kc: KubeConfig, policies?: PolicySet): Pro
     images = await readRunningImages(kc);
   } catch (e) {
     // Without the pods the rest of the answer still holds; say what is missing.
-    notes.push(`${e instanceof Error ? e.message : String(e)}: rerouted images not computed`);
+    notes.push(`${messageOf(e)}: rerouted images not computed`);
   }
   return { policies: current, images, pools, machineConfiguration, notes };
 }

@@ -5,6 +5,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterLiveChecker } from '../cluster/live-checker.ts';
 import type { FleetMember } from '../cluster/fleet-kubeconfigs.ts';
 import type { PoolStatus } from '../domain/rollout-status.ts';
+import { errorText } from '../domain/error-text.ts';
 import type { ClusterHandle, ClusterPolicyLine, Fleet } from '../ports/fleet.ts';
 import type { LiveChecker } from '../ports/live-check.ts';
 import type { PodFacts } from '../ports/pod-triage.ts';
@@ -42,10 +43,6 @@ export interface RunningFleet extends Fleet {
   shutdown(): Promise<void>;
 }
 
-function oneLineOf(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
-}
-
 export function createFleet(members: readonly FleetMember[], opts: FleetOptions): RunningFleet {
   const timeoutMs = opts.connectTimeoutMs ?? 20_000;
   const retryAfterMs = opts.retryAfterMs ?? 30_000;
@@ -72,7 +69,7 @@ export function createFleet(members: readonly FleetMember[], opts: FleetOptions)
           return checker;
         },
         (e: unknown) => {
-          slot.failure = oneLineOf(e);
+          slot.failure = errorText(e);
           slot.failedAt = Date.now();
           slot.connecting = undefined;
           opts.log?.('cluster unreachable', { cluster: slot.member.name, err: slot.failure });
@@ -134,7 +131,7 @@ export function createFleet(members: readonly FleetMember[], opts: FleetOptions)
       try {
         return handle(slot, await connect(slot));
       } catch (e) {
-        throw new Error(`cluster ${name} is unreachable: ${oneLineOf(e)}`, { cause: e });
+        throw new Error(`cluster ${name} is unreachable: ${errorText(e)}`, { cause: e });
       }
     },
     checkers: () =>

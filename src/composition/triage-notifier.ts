@@ -13,6 +13,7 @@ import { PullEventWatch } from '../cluster/pull-event-watch.ts';
 import { ConfigMapTriageStateStore } from '../cluster/triage-state-store.ts';
 import type { ChatSink } from '../ports/chat-sink.ts';
 import type { Explanation } from '../domain/explain.ts';
+import { errorText } from '../domain/error-text.ts';
 import { SettingsReader } from '../settings/settings-reader.ts';
 import type { Env } from '../settings/settings-reader.ts';
 import { notifierPlacement } from './rollout-notifier.ts';
@@ -76,11 +77,7 @@ export function createTriageChannel(
     ...(opts.watchFrom !== undefined ? { initialResourceVersion: opts.watchFrom } : {}),
     ...(opts.logger
       ? {
-          onError: (e: unknown) =>
-            opts.logger!.warn(
-              { err: e instanceof Error ? e.message.split('\n')[0] : String(e) },
-              'triage: event watch',
-            ),
+          onError: (e: unknown) => opts.logger!.warn({ err: errorText(e) }, 'triage: event watch'),
         }
       : {}),
   });

@@ -8,6 +8,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { Logger } from '../ports/logger.ts';
+import { messageOf } from '../domain/error-text.ts';
 import { checkPayload } from './payload-check.ts';
 
 export interface FrontDoorOptions {
@@ -175,7 +176,7 @@ export function frontDoor(bolt: Listener, o: FrontDoorOptions): Listener {
       return;
     }
     handle(req, res).catch((e: unknown) => {
-      o.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'slack front door failed');
+      o.logger.error({ err: messageOf(e) }, 'slack front door failed');
       answer(res, 400, 'The request could not be read.');
     });
   };

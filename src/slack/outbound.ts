@@ -7,6 +7,7 @@ import { Agent, Dispatcher, ProxyAgent, fetch as undiciFetch } from 'undici';
 import { isIP } from 'node:net';
 import { SettingsReader } from '../settings/settings-reader.ts';
 import type { Env } from '../settings/settings-reader.ts';
+import { errorText, messageOf } from '../domain/error-text.ts';
 
 export interface ProxySettings {
   /** Proxy for http:// and ws:// targets (HTTP_PROXY). */
@@ -245,7 +246,7 @@ export function createSlackOutbound(settings: ProxySettings): SlackOutbound {
       return r as unknown as Response;
     } catch (e) {
       const cause = e instanceof Error && e.cause instanceof Error ? `: ${e.cause.message}` : '';
-      failure = stripUrlCredentials(`${e instanceof Error ? e.message : String(e)}${cause}`).split('\n')[0];
+      failure = errorText(stripUrlCredentials(`${messageOf(e)}${cause}`));
       throw e;
     }
   }) as typeof globalThis.fetch;
