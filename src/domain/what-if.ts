@@ -18,7 +18,8 @@ import { renderPolicies, TEMPLATE_SEARCH_REGISTRIES } from './render.ts';
 import { evaluatePolicy } from './policy-eval.ts';
 import { renderPolicyJson, TEMPLATE_POLICY_JSON } from './policy-json.ts';
 import type { PolicyJson, PolicyRequirement } from './policy-json.ts';
-import type { RenderOptions } from './render.ts';
+import type { RenderOptions, RenderResult } from './render.ts';
+import { renderOrIntent } from './render-or-intent.ts';
 import { RegistryIndex, resolveParsed } from './resolve.ts';
 import type { ImageUsage } from './running-images.ts';
 import type { PolicyObject } from '../types/openshift.ts';
@@ -86,26 +87,22 @@ interface Rendered {
   error: string | null;
 }
 
+/** A render's registries.conf as nodes load it; nothing rendered (or null): the template's. */
+function confOf(r: RenderResult | null): RegistriesConf {
+  return {
+    ...confFromEntries(r?.rendered ? r.registries : []),
+    unqualifiedSearchRegistries: r?.unqualifiedSearchRegistries ?? [...TEMPLATE_SEARCH_REGISTRIES],
+  };
+}
+
 /** registries.conf and policy.json of one configuration; the MCO refuses both when either refuses (one sync). */
 function renderConf(p: PolicySet, opts: RenderOptions): Rendered {
   try {
     const r = renderPolicies(p, opts);
-    const policy = renderPolicyJson(p, r.payloadFilter).policy;
-    return {
-      conf: {
-        ...confFromEntries(r.rendered ? r.registries : []),
-        unqualifiedSearchRegistries: r.unqualifiedSearchRegistries,
-      },
-      policy,
-      error: null,
-    };
+    return { conf: confOf(r), policy: renderPolicyJson(p, r.payloadFilter).policy, error: null };
   } catch (e) {
     if (!(e instanceof EngineError) || e.stage !== 'render') throw e;
-    return {
-      conf: { ...confFromEntries([]), unqualifiedSearchRegistries: [...TEMPLATE_SEARCH_REGISTRIES] },
-      policy: structuredClone(TEMPLATE_POLICY_JSON_OBJECT),
-      error: e.message,
-    };
+    return { conf: confOf(null), policy: structuredClone(TEMPLATE_POLICY_JSON_OBJECT), error: e.message };
   }
 }
 
@@ -280,8 +277,9 @@ export function whatIf(input: WhatIfInput): WhatIfResult {
   const current = renderConf(input.current, opts);
   let before = current.conf;
   if (current.error !== null) {
-    // Nodes keep whatever the MCO last accepted; compare with what the current objects mean.
-    before = renderConf(input.current, { ...opts, skipValidation: true }).conf;
+    // Nodes keep whatever the MCO last accepted; compare with what the current objects mean: renderOrIntent, as
+    // written (not lenient), as rollout notices compare two states. Refused by policy.json only: the real render.
+    before = confOf(renderOrIntent(input.current, opts).render);
     notes.push(
       `The MCO already refuses the current objects (${current.error}): nodes run an older ` +
         `configuration than they say; the difference below is against what the current objects mean.`,

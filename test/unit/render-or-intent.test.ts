@@ -6,6 +6,7 @@ import { prepareExplainBasis } from '../../src/domain/explain-basis.ts';
 import { expectedFrom } from '../../src/domain/live-verdict.ts';
 import { renderOrIntent } from '../../src/domain/render-or-intent.ts';
 import { describeChange, policyState, renderForRollout } from '../../src/domain/rollout-change.ts';
+import { whatIf } from '../../src/domain/what-if.ts';
 import { buildGeneration } from '../../src/cluster/policy-generation.ts';
 import type { PolicySet } from '../../src/domain/policy-set.ts';
 import type { RenderOrIntentOptions } from '../../src/domain/render-or-intent.ts';
@@ -230,6 +231,30 @@ describe('renderOrIntent: the MCO render, or its refusal and the intent', () => 
       policyState(set({ icsps: [icsp('a', 'quay.io/ns', ['m.local/ns'])] })),
     );
     expect(fixed?.changes).toEqual([
+      'new source quay.io/ns (mirrors m.local/ns (digest-only))',
+      'source removed: quay.io/ns ',
+    ]);
+  });
+
+  it('what-if compares with what the current objects mean, also when only policy.json refuses them', () => {
+    const mirrors = idms('a', { source: 'quay.io/app', mirrors: ['m1.local/app'] });
+    // Both lists set: the MCO's policy.json check refuses the sync (registries.conf alone would render).
+    const current = set({
+      idms: [mirrors],
+      image: image({ allowedRegistries: ['quay.io'], blockedRegistries: ['docker.io'] }),
+    });
+    const r = whatIf({ current, proposed: [image({ blockedRegistries: ['docker.io'] })] });
+    expect(r.currentRefused).toBe(
+      'invalid images config: only one of AllowedRegistries or BlockedRegistries may be specified',
+    );
+    expect(r.accepted).toBe(true);
+    // Against an empty file every mirror would look new; against the current objects nothing changes there.
+    expect(r.registriesChanges).toEqual([]);
+    // Refused in registries.conf: the intent as written, like rollout notices.
+    const refused = set({ icsps: [icsp('a', 'quay.io/ns ', ['m.local/ns'])] });
+    const fixed = whatIf({ current: refused, proposed: [icsp('a', 'quay.io/ns', ['m.local/ns'])] });
+    expect(fixed.currentRefused).toBe('invalid format for source "quay.io/ns "');
+    expect(fixed.registriesChanges).toEqual([
       'new source quay.io/ns (mirrors m.local/ns (digest-only))',
       'source removed: quay.io/ns ',
     ]);
