@@ -142,6 +142,9 @@ describe('why pod, on the real API server as the bot', () => {
     ['x509', 'mirror-tls'],
     ['registry-down', 'source-unreachable'],
     ['short-name-ambiguous', 'short-name-ambiguous'],
+    // a real 429 from the lab's stand-in: a mirror in front of a blocked source, and a source with no mirror
+    ['rate-limited-mirror', 'rate-limited'],
+    ['rate-limited-source', 'rate-limited'],
   ];
   for (const [scenario, cause] of cases) {
     it(`${scenario}: ${cause}, from the pod's waiting state and the kubelet's events`, async () => {

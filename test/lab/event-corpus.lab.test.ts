@@ -2,9 +2,11 @@
 // the lab, and its final `Error:` text (the containers/image error CRI-O also returns) is wrapped the ways CRI-O
 // and the kubelet wrap it. Every run checks that the event parser reads from the wrapped texts the same
 // candidates, in the same order and with the same outcomes, as the debug-log parser reads from the full log of
-// that same run. With CORPUS_WRITE=1 the texts are (re)written to test/fixtures/kubelet-events/, which the unit
-// tests read.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// that same run, and that the stored corpus still says what this run says (texts equal but for the run's lab
+// directory; the same candidates, outcomes and retries). With CORPUS_WRITE=1 the texts are (re)written to
+// test/fixtures/kubelet-events/, which the unit tests read. The rate-limited scenarios pull from the lab's 429
+// stand-in (rate-limited-registry.ts); their folders also keep podman's whole debug log and the stand-in's requests.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEvidenceFromFile } from '../../src/files/log-lines.ts';
@@ -12,7 +14,7 @@ import { parseEventText } from '../../src/domain/evidence/event-parser.ts';
 import type { AttemptOutcome } from '../../src/domain/evidence/evidence-types.ts';
 import { describePod, getEvents, inspectFailedEvent, wrapPullError } from '../helpers/kubelet-wrap.ts';
 import type { KubeletGeneration } from '../helpers/kubelet-wrap.ts';
-import { HEADER, Lab, MA, MAUTH, MB, MDOWN, MUNTRUSTED, SRC } from './lab.ts';
+import { HEADER, Lab, MA, MAUTH, MB, MDOWN, MRATE, MUNTRUSTED, SRC } from './lab.ts';
 
 const OUT = join(import.meta.dirname, '../fixtures/kubelet-events');
 const WRITE = process.env.CORPUS_WRITE === '1';
@@ -45,6 +47,11 @@ interface Scenario {
   header?: string;
   /** The cause the triage names; for podman logs without attempts (short names, policy) the single outcome. */
   expect: AttemptOutcome[];
+  /**
+   * Start the 429 stand-in first, with this Retry-After header: "0" keeps containers/image's 5 attempts per
+   * request back to back (without the header it backs off 2+4+8+16 s per request: see capture-rate-limit-backoff.ts).
+   */
+  retryAfter?: string;
 }
 
 const D = (): string => lab.digest;
@@ -117,6 +124,24 @@ const scenarios: Scenario[] = [
     expect: ['manifest-unknown', 'connection-refused', 'tls', 'manifest-unknown'],
   },
   {
+    name: 'rate-limited-mirror',
+    what:
+      'the IDMS mirror answers every manifest request with 429 TOOMANYREQUESTS (Retry-After: 0); ' +
+      'NeverContactSource',
+    conf: idms(`${SRC}/repo`, true, `${MRATE}/mirror/repo`),
+    ref: () => `${SRC}/repo/exampleimage@${D()}`,
+    expect: ['rate-limited', 'blocked'],
+    retryAfter: '0',
+  },
+  {
+    name: 'rate-limited-source',
+    what: 'no mirror; the source answers every manifest request with 429 TOOMANYREQUESTS (Retry-After: 0), a tag pull',
+    conf: '',
+    ref: () => `${MRATE}/library/exampleimage:latest`,
+    expect: ['rate-limited'],
+    retryAfter: '0',
+  },
+  {
     name: 'short-name-ambiguous',
     what: 'short name, two search registries, short-name-mode enforcing, no TTY',
     header: `unqualified-search-registries = ["${MA}", "${MB}"]\nshort-name-mode = "enforcing"\n`,
@@ -152,12 +177,18 @@ function finalError(log: string): string {
 
 const GENERATIONS: KubeletGeneration[] = ['grpc-prefix', 'cri-client'];
 
+/** What differs from run to run in a text: the run's lab directory (mktemp), a resolver query's UDP port. */
+function labFree(text: string): string {
+  return text.replace(/\/tmp\/icsp-lab\.[A-Za-z0-9]+\//g, '<LAB>/').replace(/(read udp [\d.]+):\d+->/g, '$1:<PORT>->');
+}
+
 describe('kubelet events built from real podman runs', () => {
   for (const s of scenarios) {
     it(
       s.name,
       async () => {
         const ref = s.ref();
+        const requests = s.retryAfter !== undefined ? await lab.startRateLimited(s.retryAfter) : null;
         const r = await lab.podmanPull(`event-${s.name}`, s.conf, ref, s.extra?.() ?? [], s.header);
         expect(r.exitCode, r.log.slice(-3000)).not.toBe(0);
         const error = finalError(r.log);
@@ -202,10 +233,44 @@ describe('kubelet events built from real podman runs', () => {
           }
         }
 
+        const dir = join(OUT, s.name);
+        const attempts = lastWalk.map((a) => ({ reference: a.reference, outcome: a.outcome }));
+        if (!WRITE) {
+          // the stored corpus is what this run says: same texts (but for the run's lab directory), same reading
+          for (const [file, text] of Object.entries(texts)) {
+            const stored = join(dir, file);
+            expect(existsSync(stored), `${stored} is missing: CORPUS_WRITE=1 npm run test:lab`).toBe(true);
+            expect(labFree(readFileSync(stored, 'utf8')), stored).toBe(labFree(text));
+          }
+          const stored = JSON.parse(readFileSync(join(dir, 'scenario.json'), 'utf8')) as {
+            outcomes: AttemptOutcome[];
+            attempts: typeof attempts;
+            retries: number;
+            exitCode: number;
+          };
+          expect(stored, join(dir, 'scenario.json')).toMatchObject({
+            outcomes: s.expect,
+            attempts,
+            retries: fromLog.retries,
+            exitCode: r.exitCode,
+          });
+          if (requests !== null) {
+            // the stored debug log reads as this run's: the same walks, candidates, outcomes and words
+            const { evidence: storedLog } = await readEvidenceFromFile(join(dir, 'podman-debug.log'));
+            const reading = (e: typeof fromLog): unknown =>
+              e.attempts.map((a) => [a.walk, a.reference, a.outcome, labFree(a.detail)]);
+            expect(reading(storedLog)).toEqual(reading(fromLog));
+            expect(storedLog.retries).toBe(fromLog.retries);
+          }
+        }
+
         if (WRITE) {
-          const dir = join(OUT, s.name);
           mkdirSync(dir, { recursive: true });
           for (const [file, text] of Object.entries(texts)) writeFileSync(join(dir, file), text);
+          if (requests !== null) {
+            writeFileSync(join(dir, 'podman-debug.log'), r.log);
+            writeFileSync(join(dir, 'registry-side.log'), readFileSync(requests));
+          }
           writeFileSync(
             join(dir, 'scenario.json'),
             `${JSON.stringify(
@@ -216,8 +281,9 @@ describe('kubelet events built from real podman runs', () => {
                 command: r.command.join(' '),
                 exitCode: r.exitCode,
                 outcomes: s.expect,
-                attempts: lastWalk.map((a) => ({ reference: a.reference, outcome: a.outcome })),
+                attempts,
                 retries: fromLog.retries,
+                ...(s.retryAfter !== undefined ? { retryAfter: s.retryAfter } : {}),
               },
               null,
               2,

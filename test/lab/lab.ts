@@ -27,6 +27,8 @@ export const MB = '127.0.0.1:5003';
 export const MUNTRUSTED = '127.0.0.1:5004';
 export const MAUTH = '127.0.0.1:5005';
 export const MDOWN = '127.0.0.1:5009';
+/** The 429 stand-in (rate-limited-registry.ts): started on demand by Lab.startRateLimited(). */
+export const MRATE = '127.0.0.1:5011';
 export const WILD_SRC_HOST = 'src.example.test';
 export const REPO = 'repo/exampleimage';
 export const MREPO = 'mirror/repo/exampleimage';
@@ -110,6 +112,8 @@ export class Lab {
   private readonly registries: Registry[] = [];
   private createdVarLibContainers = false;
   digest = '';
+  /** A capture is killed after this long (a 429 without Retry-After backs off ~30 s per request and walk). */
+  captureTimeoutMs = 120_000;
   configDigest = '';
   layerDigest = '';
 
@@ -172,7 +176,7 @@ export class Lab {
     writeFileSync(join(d, 'resolv.conf'), 'nameserver 127.0.0.1\noptions attempts:1 timeout:1\n');
 
     this.makeCerts();
-    for (const hp of [SRC, MA, MB, MAUTH, WILD_SRC_HOST, 'mirror.example.test:5002', 'src2.example.test:5001']) {
+    for (const hp of [SRC, MA, MB, MAUTH, MRATE, WILD_SRC_HOST, 'mirror.example.test:5002', 'src2.example.test:5001']) {
       mkdirSync(join(d, 'etc-containers/certs.d', hp), { recursive: true });
       cpSync(join(d, 'certs/ca.crt'), join(d, 'etc-containers/certs.d', hp, 'ca.crt'));
     }
@@ -335,6 +339,45 @@ export class Lab {
     );
     if (proc.exitCode !== null)
       throw new Error(`registry ${name} exited: ${readFileSync(logFile, 'utf8').slice(-1000)}`);
+  }
+
+  /**
+   * Starts the 429 stand-in on MRATE (HTTPS, lab CA): every manifest request is answered "429 Too Many Requests"
+   * with a TOOMANYREQUESTS body. `retryAfter`: the Retry-After header (containers/image sleeps that long between
+   * its 5 attempts per request; without the header it backs off 2+4+8+16 s). Returns its request log file.
+   */
+  async startRateLimited(retryAfter: string | null): Promise<string> {
+    const old = this.registries.find((r) => r.name === 'rate-limited');
+    if (old !== undefined) {
+      old.proc.kill('SIGTERM');
+      await stopped(old.proc);
+      this.registries.splice(this.registries.indexOf(old), 1);
+    }
+    const rd = join(this.dir, 'registries', 'rate-limited');
+    mkdirSync(rd, { recursive: true });
+    const logFile = join(rd, `requests-${Date.now()}.log`);
+    writeFileSync(logFile, '');
+    const c = join(this.dir, 'certs');
+    const script = join(import.meta.dirname, 'rate-limited-registry.ts');
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    if (retryAfter === null) delete env.RETRY_AFTER;
+    else env.RETRY_AFTER = retryAfter;
+    const errFile = join(rd, 'stderr.log');
+    const fd = openSync(errFile, 'a');
+    const proc = spawn(
+      'nsenter',
+      this.nsArgs([process.execPath, script, MRATE, logFile, `${c}/server.crt`, `${c}/server.key`]),
+      { stdio: ['ignore', fd, fd], env },
+    );
+    closeSync(fd);
+    this.registries.push({ name: 'rate-limited', addr: MRATE, proc, logFile });
+    await waitFor(
+      () => proc.exitCode !== null || readFileSync(logFile, 'utf8').includes('listening on'),
+      `the 429 stand-in on ${MRATE}`,
+    );
+    if (proc.exitCode !== null)
+      throw new Error(`the 429 stand-in exited: ${readFileSync(errFile, 'utf8').slice(-1000)}`);
+    return logFile;
   }
 
   /** A one-file image in an OCI layout, byte-for-byte the same on every run (as lab.sh builds it). */
@@ -518,7 +561,7 @@ export class Lab {
     const proc = spawn('nsenter', this.nsArgs(cmd), { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
     closeSync(fd);
     return new Promise((resolvePromise, reject) => {
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 120_000);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), this.captureTimeoutMs);
       proc.on('error', reject);
       proc.on('close', (code) => {
         clearTimeout(timer);

@@ -344,9 +344,13 @@ export function judgeEvidence(e: PullEvidence, plan: ResolveResult | null, opts:
 
   const cut = last[last.length - 1];
   const summary =
-    cut !== undefined && cut.detail === NO_OUTCOME_END
+    cut !== undefined && cut.detail.startsWith(NO_OUTCOME_END)
       ? `all-failed: no candidate is shown serving the image; the log ends ` +
-        `while ${cut.reference} was being tried (truncated log?)`
+        `while ${cut.reference} was being tried (truncated log?)` +
+        (cut.outcome === 'rate-limited'
+          ? ' after it answered 429 Too Many Requests: without Retry-After containers/image backs off ' +
+            '2+4+8+16 s per request, which a time-bounded check can cut'
+          : '')
       : `all-failed: every candidate failed (${last.length} ` +
         `tried): ${last.map((a) => `${host(a.reference)} ${a.outcome}`).join(', ')}`;
   details.push(...last.map(describeAttempt));

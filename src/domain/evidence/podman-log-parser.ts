@@ -37,6 +37,8 @@ interface OpenAttempt extends ObservedAttempt {
   blobGets: number;
   /** The outcome was inferred (no failure line yet); a late failure line may still replace it. */
   provisional: boolean;
+  /** `Too many requests to <url>: sleeping for ...`: 429s containers/image is backing off from (up to 5 tries). */
+  tooManyRequests: number;
 }
 
 interface CredentialLookup {
@@ -264,6 +266,15 @@ export class PodmanLogParser {
       }
       return;
     }
+    if (text.startsWith('Too many requests to ')) {
+      // a 429 being retried: if the log ends during the back-off (~30 s without Retry-After), this is the cause
+      this.evidenceLines++;
+      if (cur !== null) {
+        cur.tooManyRequests++;
+        this.addLine(cur);
+      }
+      return;
+    }
     if (text.startsWith('Ping ') && text.includes(' err ')) {
       if (cur !== null && cur.lines.length < 3) this.addLine(cur);
       return;
@@ -439,6 +450,7 @@ export class PodmanLogParser {
       manifestOk: false,
       blobGets: 0,
       provisional: true,
+      tooManyRequests: 0,
     };
     const list = this.walks[this.walks.length - 1];
     if (list !== undefined && list.length < PARSER_LIMITS.attemptsPerWalk) list.push(attempt);
@@ -469,8 +481,16 @@ export class PodmanLogParser {
       a.provisional = false;
       return;
     }
+    const none = why === 'next' ? NO_OUTCOME_NEXT : why === 'eof' ? NO_OUTCOME_END : NO_OUTCOME_ERR;
+    if (a.tooManyRequests > 0) {
+      a.outcome = 'rate-limited';
+      a.detail =
+        `${none}; it had answered 429 Too Many Requests ${a.tooManyRequests} time(s), ` +
+        'containers/image was backing off';
+      return;
+    }
     a.outcome = 'other';
-    a.detail = why === 'next' ? NO_OUTCOME_NEXT : why === 'eof' ? NO_OUTCOME_END : NO_OUTCOME_ERR;
+    a.detail = none;
   }
 
   private endWalk(why: 'error' | 'eof' | 'success' | 'new-pull'): void {

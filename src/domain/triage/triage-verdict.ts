@@ -259,7 +259,12 @@ export function triageImage(i: TriageInput): TriageVerdict {
         `no mirror applies to ${i.image} and the ` + `source ${host(source.reference)} ${SOURCE_WORDS['rate-limited']}`;
       fix.push(
         `mirror ${repoOf(source.reference)} to a registry without a pull ` +
-          `limit (oc-mirror) and add an ImageDigestMirrorSet for it`,
+          `limit (oc-mirror) and add ${
+            source.reference.includes('@')
+              ? 'an ImageDigestMirrorSet'
+              : 'an ImageTagMirrorSet (this is a tag pull: digest mirrors never serve tags), ' +
+                'or pull by digest with an ImageDigestMirrorSet'
+          } for it`,
         `or add credentials for ${host(source.reference)} to the cluster ` +
           `pull secret (authenticated pulls get higher limits)`,
       );
@@ -312,7 +317,8 @@ export function triageImage(i: TriageInput): TriageVerdict {
     cause = 'rate-limited';
     headline =
       `the node was rate-limited (429 too many requests) by ` +
-      `${list(attempts.filter((a) => a.outcome === 'rate-limited').map((a) => host(a.reference)))}`;
+      `${list(attempts.filter((a) => a.outcome === 'rate-limited').map((a) => host(a.reference)))}` +
+      (source !== null && source.outcome !== 'rate-limited' ? `; ${src}` : '');
     fix.push(
       'mirror the image to a registry without a pull limit, or add ' +
         'credentials for the registry to the pull secret (higher limits)',

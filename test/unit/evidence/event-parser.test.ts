@@ -36,6 +36,8 @@ describe('kubelet event corpus (real podman errors, wrapped)', () => {
         'short-name-ambiguous',
         'rejected-by-policy',
         'all-candidates-fail',
+        'rate-limited-mirror',
+        'rate-limited-source',
       ]),
     );
   });

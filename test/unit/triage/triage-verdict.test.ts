@@ -46,6 +46,18 @@ const EXPECTED: [string, TriageCause, RegExp, RegExp][] = [
   ['tag-pull-digest-only-mirror', 'tag-pull-digest-only-mirror', /pulled by tag.*digest-only/, /pull by digest/],
   ['tag-pull-blocked-source', 'tag-pull-digest-only-mirror', /digest-only.*blocked/, /ImageTagMirrorSet/],
   ['blocked-source', 'source-blocked', /only the source 127\.0\.0\.1:5001, which is blocked/, /add a mirror/],
+  [
+    'rate-limited-mirror',
+    'rate-limited',
+    /rate-limited \(429 too many requests\) by 127\.0\.0\.1:5011; the source 127\.0\.0\.1:5001 is blocked/,
+    /without a pull limit.*pull secret/s,
+  ],
+  [
+    'rate-limited-source',
+    'rate-limited',
+    /no mirror applies.*source 127\.0\.0\.1:5011 refuses with "too many requests"/,
+    /mirror 127\.0\.0\.1:5011\/library\/exampleimage .*ImageTagMirrorSet \(this is a tag pull/,
+  ],
   ['short-name-ambiguous', 'short-name-ambiguous', /short name/, /fully qualified/],
   ['rejected-by-policy', 'rejected-by-policy', /signature policy rejects/, /ClusterImagePolicy/],
   ['all-candidates-fail', 'mirror-tls', /does not trust 127\.0\.0\.1:5004/, /additionalTrustedCA/],
