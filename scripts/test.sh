@@ -6,7 +6,8 @@
 #   - Go older than test/controlplane/go.mod asks for: GOTOOLCHAIN=auto fetches that release through the Go module
 #     proxy, verified against the checksum database. That needs Go >= 1.21: Debian 12's golang-go is 1.19, so as root
 #     the script takes golang-go from bookworm-backports (1.23) when the release's own is older;
-#   - npm ci when node_modules does not match package-lock.json;
+#   - npm ci when node_modules does not match package-lock.json (with npm 11 on Node 24 when the machine's npm is
+#     older than 10);
 #   - builds (or finds cached) the test control plane (test/controlplane/build.sh; about 7 min cold).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,6 +68,12 @@ stamp=node_modules/.icsp-bot-lock.sha256
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
   say "npm ci"
   npm ci --no-audit --no-fund
+  # npm < 10 (Debian 12 ships 9.2) leaves out the platform packages the lock file lists (rolldown's native binding,
+  # so vitest cannot start): once Node 24 is in node_modules, install again with npm 11 running on it.
+  if [ "$(npm --version | cut -d. -f1)" -lt 10 ]; then
+    say "npm $(npm --version) skips platform packages: npm ci again with npm 11 on the project's Node 24"
+    npm exec --yes --package=npm@11.21.2 -- npm ci --no-audit --no-fund
+  fi
   echo "$lock_hash" >"$stamp"
 fi
 
