@@ -6,10 +6,12 @@ export function renderEvidenceText(j: EvidenceJson): string {
   for (const d of j.verdict.details) out.push(`  ${d}`);
   if (j.attempts.length > 0) {
     out.push('', 'attempts, in the order the tool made them:');
+    // The outcome column is as wide as the longest outcome shown, so the roles and references line up.
+    const width = Math.max(...j.attempts.map((a) => a.outcome.length));
     for (const a of j.attempts) {
       const role = a.mirror ? 'mirror' : 'source';
       const where = a.lines.length > 0 ? ` (line ${a.lines.join(', ')})` : '';
-      out.push(`  ${a.walk}. ${a.outcome.padEnd(16)} ${role} ${a.reference}${where}`);
+      out.push(`  ${a.walk}. ${a.outcome.padEnd(width)} ${role} ${a.reference}${where}`);
       if (a.detail !== '') out.push(`     ${a.detail}`);
     }
   }

@@ -128,3 +128,18 @@ describe('icsp evidence', () => {
     expect(j.event?.pod?.node).toBe('worker-1.lab.example');
   });
 });
+
+describe('icsp evidence text', () => {
+  it('lines the attempts up: the outcome column is as wide as the longest outcome shown', async () => {
+    const r = await cli(['test/fixtures/kubelet-events/all-candidates-fail/cri-client.event-failed.txt']);
+    const rows = r.out.split('\n').filter((l) => /^ {2}\d+\. /.test(l));
+    expect(rows.map((l) => l.split(/ +/)[2])).toEqual([
+      'manifest-unknown',
+      'connection-refused',
+      'tls',
+      'manifest-unknown',
+    ]);
+    const roleAt = rows.map((l) => l.search(/ (mirror|source) /));
+    expect(new Set(roleAt).size).toBe(1);
+  });
+});
