@@ -1,7 +1,8 @@
 // One bot, two real clusters: the shared control plane of the suite ("prod-east") and a second one started here
 // ("prod-west"), each prepared like an installed cluster, plus a third name whose API server does not exist
 // ("prod-gone"). The real bot process (src/main.ts) gets them as a directory of kubeconfigs of its ServiceAccount
-// (ICSP_KUBECONFIGS, as a mounted Secret) and answers `cluster=NAME`, `cluster=all` and `status cluster=all`.
+// (ICSP_KUBECONFIGS, as a mounted Secret) and answers `cluster=NAME`, `cluster=all` and `status cluster=all`; its
+// triage channel watches every cluster at once and names the cluster a pod fails in.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,8 @@ import type { ControlPlane } from './control-plane.ts';
 import { adminKubeConfig, createNamespace, tokenKubeConfig, uniqueName } from './kube.ts';
 import { prepareCluster } from './prepare-cluster.ts';
 import type { ClusterInfo } from './cluster-info.ts';
+import { FakeKubelet } from './fake-kubelet.ts';
+import { corpusCase, createRenderedConfig, deleteRenderedConfig, mcoAnnotations } from './triage-node.ts';
 
 const repo = uniqueName('fleet');
 const IMAGE = `quay.io/${repo}/app@sha256:${'a'.repeat(64)}`;
@@ -26,6 +29,11 @@ let westInfo: ClusterInfo;
 let dir: string;
 let bot: { output(): string; stop(): Promise<number | null> };
 let port: number;
+const TRIAGE_CHANNEL = 'C0FLEETTRIAGE';
+/** The only namespace the triage channel watches (in each cluster): the shared one holds other files' failures. */
+const triageNs = uniqueName('fleet-tri');
+const RENDERED = `rendered-worker-${'f1ee7a0b1c2d3e4f'.repeat(2)}`;
+const kubelets: FakeKubelet[] = [];
 
 const IMAGES = { group: 'config.openshift.io', version: 'v1', plural: 'images' };
 /** Without image.config.openshift.io/cluster the MCO renders nothing (P18): both clusters have one. */
@@ -109,6 +117,9 @@ beforeAll(async () => {
       ICSP_LEASE_NAME: 'icsp-bot-fleet-test',
       POD_NAME: 'icsp-bot-fleet-test',
       POD_NAMESPACE: 'icsp-bot',
+      // The triage channel, one event watch per cluster (state and Lease: the rollout notices' in each cluster).
+      ICSP_TRIAGE_CHANNEL: TRIAGE_CHANNEL,
+      ICSP_TRIAGE_NAMESPACES: triageNs,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -126,6 +137,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (bot !== undefined) expect(await bot.stop()).toBe(0);
+  for (const k of kubelets) await k.stop();
+  await deleteRenderedConfig(adminConfig(), RENDERED);
   await rec.stop();
   await adminConfig()
     .makeApiClient(CustomObjectsApi)
@@ -237,6 +250,69 @@ describe('one bot for a fleet (ICSP_KUBECONFIGS)', () => {
     expect(said).toContain('fleet-apps/web');
     expect(said).not.toContain('not found');
   });
+
+  it('triage channel: a pull failure in one cluster is one message naming it, none from the other', async () => {
+    const x509 = corpusCase('x509');
+    const clusters = { 'prod-west': adminKubeConfig(westInfo), 'prod-east': adminConfig() };
+    // each cluster: a node as the MCO leaves it (annotations naming its rendered config) and that rendered config
+    // with the lab's registries.conf, so the classifier judges the event against the node's own plan
+    for (const [name, kc] of Object.entries(clusters)) {
+      await createRenderedConfig(kc, RENDERED, x509.registriesConf);
+      const node = `${name}-worker-0`;
+      const info = name === 'prod-west' ? westInfo : clusterInfo();
+      kubelets.push(
+        await FakeKubelet.start(kc, {
+          nodes: [node],
+          certFile: info.kubeletCertFile,
+          keyFile: info.kubeletKeyFile,
+          backOffDelayMs: 200,
+          nodeMetadata: { [node]: { annotations: mcoAnnotations(RENDERED) } },
+        }),
+      );
+      await createNamespace(kc, triageNs, { 'pod-security.kubernetes.io/enforce': 'baseline' });
+    }
+    const [westKubelet, eastKubelet] = kubelets as [FakeKubelet, FakeKubelet];
+    const fail = async (kubelet: FakeKubelet, cluster: keyof typeof clusters, pod: string): Promise<void> => {
+      kubelet.behave(triageNs, pod, () => ({ imagePullError: x509.waiting, pullEvent: x509.failed }));
+      await clusters[cluster].makeApiClient(CoreV1Api).createNamespacedPod({
+        namespace: triageNs,
+        body: {
+          metadata: { name: pod },
+          spec: { nodeName: `${cluster}-worker-0`, containers: [{ name: 'web', image: x509.image }] },
+        },
+      });
+    };
+    const triage = () => rec.callsOf('chat.postMessage').filter((c) => c.params.channel === TRIAGE_CHANNEL);
+    const edits = () => rec.callsOf('chat.update').filter((c) => c.params.channel === TRIAGE_CHANNEL);
+    rec.reset();
+    await fail(westKubelet, 'prod-west', 'web-1');
+    await rec.waitFor(() => triage().length >= 1, 20_000);
+    // both clusters' watches run: nothing else comes, from either
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(triage()).toHaveLength(1);
+    const west = String(triage()[0]!.params.text);
+    expect(west.split('\n')[0]).toBe(
+      `:rotating_light: \`${x509.image}\` cannot be pulled: *mirror-tls* — 1 pod in 1 namespace, 1 node`,
+    );
+    expect(west).toContain('additionalTrustedCA');
+    expect(west).toMatch(new RegExp(`nodes: prod-west-worker-0 · cluster prod-west$`, 'm'));
+    expect(west).not.toContain('prod-east');
+
+    // the same failure in the other cluster: a message of its own that names it; the first is not edited with it
+    await fail(eastKubelet, 'prod-east', 'web-1');
+    await rec.waitFor(() => triage().length >= 2, 20_000);
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(triage()).toHaveLength(2);
+    const east = String(triage()[1]!.params.text);
+    expect(east.split('\n')[0]).toBe(west.split('\n')[0]);
+    expect(east).toMatch(new RegExp(`nodes: prod-east-worker-0 · cluster prod-east$`, 'm'));
+    expect(east).not.toContain('prod-west');
+    expect(
+      edits()
+        .map((c) => String(c.params.text))
+        .filter((t) => t.includes('2 pods')),
+    ).toEqual([]);
+  }, 90_000);
 
   it('the bot log names the unreachable cluster and never a token', () => {
     expect(bot.output()).toContain('"cluster":"prod-gone"');
