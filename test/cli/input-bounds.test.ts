@@ -318,9 +318,9 @@ describe('speed and memory of the refusals (real process)', () => {
   const rssOf = async (
     args: string[],
     input?: string,
-  ): Promise<{ code: number | null; ms: number; maxRssMb: number; stderr: string }> => {
-    const started = Date.now();
-    const child = spawn('/usr/bin/time', ['-f', '%M', process.execPath, join(repoRoot, 'bin/icsp.js'), ...args], {
+  ): Promise<{ code: number | null; cpuMs: number; maxRssMb: number; stderr: string }> => {
+    // CPU time (user + system), not wall time: the limit is about the work done, not how busy the machine is.
+    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', process.execPath, join(repoRoot, 'bin/icsp.js'), ...args], {
       stdio: ['pipe', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -329,15 +329,16 @@ describe('speed and memory of the refusals (real process)', () => {
     else child.stdin.end(input);
     const code = await new Promise<number | null>((r) => child.on('close', r));
     const lines = stderr.trim().split('\n');
+    const [rssKb, user, sys] = (lines.at(-1) ?? '').split(' ').map(Number);
     return {
       code,
-      ms: Date.now() - started,
-      maxRssMb: Number(lines.at(-1)) / 1024,
+      cpuMs: ((user ?? NaN) + (sys ?? NaN)) * 1000,
+      maxRssMb: (rssKb ?? NaN) / 1024,
       stderr: lines.slice(0, -1).join('\n'),
     };
   };
 
-  it('an alias bomb is refused within a second, under 300 MB RSS', async () => {
+  it('an alias bomb is refused within a second of CPU time, under 300 MB RSS', async () => {
     const p = file('bomb.yaml', `kind: List\napiVersion: v1\n${LAUGHS}\nitems: [*i, *i, *i]\n`);
     // Node's start-up (type stripping of the CLI's modules) is measured with the same modules loaded, and subtracted.
     const baseline = await rssOf(['render', '--policies', join(repoRoot, 'examples')]);
@@ -345,6 +346,6 @@ describe('speed and memory of the refusals (real process)', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain('billion laughs');
     expect(r.maxRssMb).toBeLessThan(300);
-    expect(r.ms - baseline.ms).toBeLessThan(1000);
+    expect(r.cpuMs - baseline.cpuMs).toBeLessThan(1000);
   });
 });
