@@ -57,8 +57,8 @@ export interface ChangeDescription {
 
 /** The MCO's render for the live cluster (no Image "cluster": nothing rendered); a refused render is kept as intent. */
 export function renderForRollout(p: PolicySet): RenderedConfig {
-  // Refused: describe what the objects intend; the MCO itself writes nothing, so nodes keep the previous file. As
-  // written, not lenient: a corrected intent would make a refused set and its fix the same state (no notice).
+  // Refused: describe what the objects intend (as written); the MCO itself writes nothing, so nodes keep the
+  // previous file. The notifier measures rollouts from the last accepted render (rollout-transition.ts).
   const outcome = renderOrIntent(p, { requireImageConfig: true, lenient: false });
   const r = outcome.render;
   return {
@@ -121,7 +121,7 @@ const conf = (c: RenderedConfig): RegistriesConf => ({
   unqualifiedSearchRegistries: c.search,
 });
 
-function changedObjects(before: readonly ObjectRef[], after: readonly ObjectRef[]): ChangedObject[] {
+export function changedObjects(before: readonly ObjectRef[], after: readonly ObjectRef[]): ChangedObject[] {
   const id = (o: ObjectRef): string => `${o.kind}/${o.name}`;
   const b = new Map(before.map((o) => [id(o), o]));
   const a = new Map(after.map((o) => [id(o), o]));

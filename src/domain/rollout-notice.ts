@@ -2,6 +2,7 @@
 // with updated/total) that is edited in place, and the thread replies (stuck, resolved, done, superseded). Pure.
 import type { ChangedObject, ChangeDescription } from './rollout-change.ts';
 import type { PoolRollout } from './rollout-state.ts';
+import type { Refusal } from './rollout-transition.ts';
 
 export interface NoticeMessage {
   text: string;
@@ -141,5 +142,41 @@ export function doneReply(pools: readonly PoolRollout[], durationMs: number): No
 export function supersededReply(): NoticeMessage {
   return plain(
     ':fast_forward: Superseded: a newer mirror change touches the same sources; it is followed in its own message.',
+  );
+}
+
+/**
+ * The one message for a refusal: the MCO writes nothing, so nothing rolls out and the nodes keep the last accepted
+ * registries.conf; what the objects asked for is listed as not applied.
+ */
+export function refusalMessage(cluster: string, r: Refusal): NoticeMessage {
+  const head = `:no_entry: The MCO refuses this mirror change on ${cluster}; nodes keep the previous configuration`;
+  const objects = r.objects.length > 0 ? r.objects.map(objectLine).join('; ') : 'no object change recorded';
+  const asked = r.asked.slice(0, MAX_CHANGE_LINES).map((l) => `• ${l}`);
+  if (r.asked.length > MAX_CHANGE_LINES) asked.push(`• … and ${r.asked.length - MAX_CHANGE_LINES} more`);
+  const body = [
+    `*Refused:* ${r.error}`,
+    `*Objects:* ${objects}`,
+    `*Asked for, not applied:*\n${asked.join('\n') || '• (no mirror difference)'}`,
+    'The machine-config-controller writes no new MachineConfig, so nothing rolls out until the objects are ' +
+      'fixed; the error is only in its log (oc logs -n openshift-machine-config-operator ' +
+      'deploy/machine-config-controller).',
+  ].join('\n');
+  return {
+    text: clip(`${head}\n${body}`, 3900),
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: clip(`*${head}*`, 3000) } },
+      { type: 'section', text: { type: 'mrkdwn', text: clip(body) } },
+    ],
+  };
+}
+
+/** In the refusal's thread once the MCO accepts the objects again. */
+export function refusalClearedReply(withChange: boolean): NoticeMessage {
+  return plain(
+    ':white_check_mark: Resolved: the MCO accepts the mirror objects again; ' +
+      (withChange
+        ? 'the new configuration rolls out (followed in its own message).'
+        : 'they render as the last accepted configuration, so nothing changes on the nodes.'),
   );
 }

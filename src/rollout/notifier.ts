@@ -7,15 +7,11 @@
 // neither re-posts nor misses anything; with a leader lease only the leader acts.
 import { assessRollout, emptyMarks, nextStallCheck, trackProgress } from '../domain/rollout-progress.ts';
 import type { RolloutProgress } from '../domain/rollout-progress.ts';
-import {
-  describeChange,
-  likelyRejection,
-  policyState,
-  renderedHasChange,
-  renderForRollout,
-} from '../domain/rollout-change.ts';
+import { likelyRejection, policyState, renderedHasChange, renderForRollout } from '../domain/rollout-change.ts';
 import type { PolicyState } from '../domain/rollout-change.ts';
 import { doneReply, noticeMessage, resolvedReply, stuckReply, supersededReply } from '../domain/rollout-notice.ts';
+import { refusalClearedReply, refusalMessage } from '../domain/rollout-notice.ts';
+import { nextPolicyStep } from '../domain/rollout-transition.ts';
 import type { NoticePhase } from '../domain/rollout-notice.ts';
 import { poolStatusLines } from '../domain/rollout-status.ts';
 import type { PoolStatus } from '../domain/rollout-status.ts';
@@ -24,7 +20,7 @@ import type { Clock } from '../ports/clock.ts';
 import { systemClock } from '../ports/clock.ts';
 import { Coalescer } from './coalescer.ts';
 import type { RolloutSources } from '../ports/rollout-sources.ts';
-import { isActive, pruneState } from '../domain/notifier-state.ts';
+import { isActive, lastAccepted, pruneState } from '../domain/notifier-state.ts';
 import type { NotifierState, RolloutRecord } from '../domain/notifier-state.ts';
 import { StateConflictError } from '../ports/state-store.ts';
 import type { StateStore } from '../ports/state-store.ts';
@@ -235,6 +231,7 @@ export class RolloutNotifier {
         this.flushPending = false;
         await this.handlePolicyChange();
       }
+      await this.followRefusal();
       for (const r of this.state!.rollouts.filter(isActive)) await this.follow(r);
       this.lastError = null;
     } catch (e) {
@@ -261,15 +258,21 @@ export class RolloutNotifier {
     this.state = s;
     const current = policyState(this.deps.sources.policies().policies);
     if (s.baseline === null) {
-      // First start: the current configuration is what the nodes are meant to have; nothing to announce.
+      // First start: the current configuration is what the nodes are meant to have; nothing to announce. Refused
+      // objects: what the nodes have is not known (the last accepted render is not in the objects).
       s.baseline = current;
+      s.accepted = current.config.error === null ? current.config : null;
       await this.save();
       this.deps.logger.info({ objects: current.objects.length }, 'rollout notifier: baseline recorded');
-    } else if (describeChange(s.baseline, current) !== null) {
+      return;
+    }
+    const step = nextPolicyStep({ baseline: s.baseline, accepted: lastAccepted(s) }, current);
+    if (step.outcome.kind !== 'none' || step.cleared) {
       // Changed while no notifier ran: announce it now.
       this.flushPending = true;
-    } else if (JSON.stringify(s.baseline.objects) !== JSON.stringify(current.objects)) {
-      s.baseline = current;
+    } else if (JSON.stringify(s.baseline.objects) !== JSON.stringify(current.objects) || s.accepted === undefined) {
+      s.baseline = step.memory.baseline;
+      s.accepted = step.memory.accepted;
       await this.save();
     }
   }
@@ -280,16 +283,42 @@ export class RolloutNotifier {
     if (view.stale) this.deps.logger.warn({}, 'rollout notifier: policy caches are stale; comparing anyway');
     const current: PolicyState = policyState(view.policies);
     const before = state.baseline ?? current;
-    const change = describeChange(before, current);
-    const objectsChanged = JSON.stringify(before.objects) !== JSON.stringify(current.objects);
-    state.baseline = current;
-    if (change === null) {
-      // Nothing for the nodes (a status write, a periodic relist, an edit that renders the same): no notice, and
-      // no write unless the object list moved on.
-      if (objectsChanged) await this.save();
+    // Judged against the last ACCEPTED render: a refused generation changes nothing on the nodes, and the fix
+    // after it is a change when it differs from what the nodes kept (rollout-transition.ts).
+    const step = nextPolicyStep({ baseline: state.baseline, accepted: lastAccepted(state) }, current);
+    const memoryMoved =
+      JSON.stringify(before.objects) !== JSON.stringify(current.objects) ||
+      JSON.stringify(state.accepted) !== JSON.stringify(step.memory.accepted);
+    state.baseline = step.memory.baseline;
+    state.accepted = step.memory.accepted;
+    const now = this.deps.clock.now();
+    const open = state.refusal ?? null;
+    if (step.cleared && open !== null && open.clearedAt === null) {
+      open.clearedAt = now;
+      open.clearedWithChange = step.outcome.kind === 'rollout';
+    }
+    if (step.outcome.kind === 'refused') {
+      // Said once; no rollout to follow (the nodes keep the last accepted file), open rollouts go on.
+      state.refusal = {
+        id: `refused-${now.toString(36)}`,
+        refusal: step.outcome.refusal,
+        startedAt: now,
+        channel: this.settings.channel,
+        ts: null,
+        clearedAt: null,
+        clearedWithChange: false,
+      };
+      await this.save();
+      this.deps.logger.info({ error: step.outcome.refusal.error }, 'rollout notifier: the MCO refuses the objects');
       return;
     }
-    const now = this.deps.clock.now();
+    if (step.outcome.kind === 'none') {
+      // Nothing for the nodes (a status write, a periodic relist, an edit that renders the same, a refused set
+      // changed into another refused set): no notice, and no write unless the memory moved on.
+      if (memoryMoved || step.cleared) await this.save();
+      return;
+    }
+    const change = step.outcome.change;
     const touched = new Set(change.changedSources);
     const superseded = state.rollouts.filter((r) => isActive(r) && r.change.changedSources.some((s) => touched.has(s)));
     for (const r of superseded) {
@@ -317,6 +346,25 @@ export class RolloutNotifier {
       'rollout notifier: new mirror rollout',
     );
     for (const r of superseded) await this.closeSuperseded(r);
+  }
+
+  /** The open refusal: its one message, and the resolved reply in its thread once the MCO accepts again. */
+  private async followRefusal(): Promise<void> {
+    const state = this.state!;
+    const f = state.refusal ?? null;
+    if (f === null) return;
+    const { chat } = this.deps;
+    if (f.clearedAt !== null) {
+      if (f.ts !== null) await chat.reply(f.channel, f.ts, refusalClearedReply(f.clearedWithChange));
+      state.refusal = null;
+      await this.save();
+      return;
+    }
+    if (f.ts !== null) return;
+    const posted = await chat.post(f.channel, refusalMessage(this.settings.cluster, f.refusal));
+    f.ts = posted.ts;
+    f.channel = posted.channel;
+    await this.save();
   }
 
   private async closeSuperseded(r: RolloutRecord): Promise<void> {

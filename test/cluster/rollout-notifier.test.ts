@@ -2,6 +2,7 @@
 // MachineConfigs, pool status through the status subresource, node annotations) and asserts on what reached the
 // recording Slack server: one notice per rollout, edits in place, stuck/resolved/done in its thread, no duplicates.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { PassThrough } from 'node:stream';
 import { statusCommand } from '../../src/cli/status-command.ts';
@@ -11,7 +12,7 @@ import { botConfig, clusterInfo } from './cluster-info.ts';
 import { eventually, uniqueName } from './kube.ts';
 import { CHANNEL, createIdms, idms, notices, replies, startNotifier, text, updates } from './rollout-harness.ts';
 import { useRolloutFixture } from './rollout-harness.ts';
-import { FakeMco } from './rollout-mco.ts';
+import { FakeMco, IDMS } from './rollout-mco.ts';
 import { ExpiringProxy } from './rollout-proxy.ts';
 
 const fx = useRolloutFixture();
@@ -207,22 +208,55 @@ describe('rollout notices', () => {
     expectOneThread();
   }, 60_000);
 
-  it('a rejected object: the rendered config never picks the change up, and the likely cause is quoted', async () => {
-    const { mco, id, source } = setup();
-    const w = `w-${id}`;
-    await mco.createPool(w, 1);
-    await notifier(mco, id, { renderTimeoutMs: 2500 });
-    // The MCO refuses two objects that disagree on mirrorSourcePolicy for one source; it writes nothing.
-    await addIdms(`a-${id}`, source('app'), [`mirror.example.com/${id}/app`], 'NeverContactSource');
-    await addIdms(`b-${id}`, source('app'), [`backup.example.com/${id}/app`], 'AllowContactingSource');
-    const [notice] = await waitNotices(1);
-    expect(text(notice!)).toContain('the MCO refuses this configuration');
-    const stuck = await waitReply(/Stuck: the rendered config of .* never picked the change up/, 15_000);
-    expect(text(stuck)).toMatch(/conflicting mirrorSourcePolicy/);
-    await settle();
-    expect(replies(rec).filter((c) => /Stuck/.test(text(c)))).toHaveLength(1);
-    expect(replies(rec).filter((c) => /Done/.test(text(c)))).toHaveLength(0);
-  }, 60_000);
+  it(
+    'a refused change is said once and rolls nothing out; its fix, which renders as the refused intent did, ' +
+      'is a rollout from the last accepted config',
+    async () => {
+      const { mco, id, source } = setup();
+      const w = `w-${id}`;
+      const old = await mco.createPool(w, 1);
+      const n = await notifier(mco, id, { renderTimeoutMs: 2500 });
+      // The MCO refuses two objects that disagree on mirrorSourcePolicy for one source; it writes nothing.
+      await addIdms(`a-${id}`, source('app'), [`mirror.example.com/${id}/app`], 'NeverContactSource');
+      await addIdms(`b-${id}`, source('app'), [`backup.example.com/${id}/app`], 'AllowContactingSource');
+      const [refusal] = await waitNotices(1);
+      expect(text(refusal!)).toContain(
+        'The MCO refuses this mirror change on test-cluster; nodes keep the previous configuration',
+      );
+      expect(text(refusal!)).toMatch(/Refused:\* conflicting mirrorSourcePolicy/);
+      // Past the render timeout: no rollout follows a refusal, nothing is stuck, nothing is edited.
+      await settle(4000);
+      expect(notices(rec)).toHaveLength(1);
+      expect(replies(rec)).toHaveLength(0);
+      expect(updates(rec)).toHaveLength(0);
+      expect(n.currentState?.rollouts).toHaveLength(0);
+      const refusalTs = n.currentState?.refusal?.ts;
+      expect(refusalTs).toMatch(/^\d+\.\d+$/);
+
+      // The fix: b agrees. It renders exactly as the refused intent (blocked, both mirrors): a change all the same,
+      // since the nodes kept the config from before the refusal.
+      const api = admin.makeApiClient(CustomObjectsApi);
+      const b = (await api.getClusterCustomObject({ ...IDMS, name: `b-${id}` })) as ReturnType<typeof idms>;
+      b.spec.imageDigestMirrors[0]!.mirrorSourcePolicy = 'NeverContactSource';
+      await api.replaceClusterCustomObject({ ...IDMS, name: `b-${id}`, body: b });
+      const [, notice] = await waitNotices(2);
+      expect(text(notice!)).toContain(`new source ${source('app')}`);
+      expect(text(notice!)).toContain(`ImageDigestMirrorSet/b-${id} changed`);
+      expect(text(notice!)).not.toContain('refuses');
+      const resolved = await waitReply(/Resolved: the MCO accepts the mirror objects again/);
+      expect(resolved.params.thread_ts).toBe(refusalTs);
+      expect(text(resolved)).toContain('the new configuration rolls out');
+      const target = await mco.rerender(w);
+      await mco.rollNodes(w, 1, old, target);
+      const done = await waitReply(/Done: the change reached every node/);
+      expect(done.params.thread_ts).not.toBe(resolved.params.thread_ts);
+      await settle();
+      expect(notices(rec)).toHaveLength(2);
+      expect(replies(rec).filter((c) => /Stuck|Done|Resolved/.test(text(c)))).toHaveLength(2);
+      expect(n.currentState?.refusal ?? null).toBeNull();
+    },
+    60_000,
+  );
 
   it('a bot restart in the middle of a rollout posts no duplicate and still says done', async () => {
     const { mco, id, source } = setup();

@@ -1,0 +1,228 @@
+// What a policy generation does to the nodes given the notifier's memory (src/domain/rollout-transition.ts): the
+// MCO keeps the last accepted MachineConfig when it refuses a set, so rollouts are measured from the last ACCEPTED
+// render, a refusal is said once and followed by no rollout, and the fix of a refusal is a change even when it
+// renders as the refused intent did. Also: older state without the accepted render still loads (lastAccepted).
+import { describe, expect, it } from 'vitest';
+import { describeChange, policyState } from '../../src/domain/rollout-change.ts';
+import type { PolicyState } from '../../src/domain/rollout-change.ts';
+import { nextPolicyStep } from '../../src/domain/rollout-transition.ts';
+import type { PolicyMemory, PolicyOutcome, PolicyStep } from '../../src/domain/rollout-transition.ts';
+import { lastAccepted } from '../../src/domain/notifier-state.ts';
+import type { NotifierState, RolloutRecord } from '../../src/domain/notifier-state.ts';
+import { refusalClearedReply, refusalMessage } from '../../src/domain/rollout-notice.ts';
+import type { PolicySet } from '../../src/domain/policy-set.ts';
+import type { ImageContentSourcePolicy, ImageDigestMirrorSet, ImageMirrors } from '../../src/types/openshift.ts';
+
+const RELEASE = `quay.io/openshift-release-dev/ocp-release@sha256:${'a'.repeat(64)}`;
+
+const idms = (name: string, mirrors: ImageMirrors[], generation = 1): ImageDigestMirrorSet => ({
+  apiVersion: 'config.openshift.io/v1',
+  kind: 'ImageDigestMirrorSet',
+  metadata: { name, uid: `uid-${name}`, generation },
+  spec: { imageDigestMirrors: mirrors },
+});
+const icsp = (name: string, source: string, mirrors: string[], generation = 1): ImageContentSourcePolicy => ({
+  apiVersion: 'operator.openshift.io/v1alpha1',
+  kind: 'ImageContentSourcePolicy',
+  metadata: { name, uid: `uid-${name}`, generation },
+  spec: { repositoryDigestMirrors: [{ source, mirrors }] },
+});
+const state = (p: Partial<PolicySet>): PolicyState =>
+  policyState({
+    icsps: [],
+    idms: [],
+    itms: [],
+    image: { apiVersion: 'config.openshift.io/v1', kind: 'Image', metadata: { name: 'cluster' }, spec: {} },
+    releaseImage: RELEASE,
+    ...p,
+  });
+
+const APP = 'quay.io/app';
+const never = idms('a', [{ source: APP, mirrors: ['m1.local/app'], mirrorSourcePolicy: 'NeverContactSource' }]);
+// Two objects disagree on mirrorSourcePolicy for one source: the MCO refuses; the intent renders blocked anyway.
+const conflict: Partial<PolicySet> = {
+  idms: [never, idms('b', [{ source: APP, mirrors: ['m2.local/app'], mirrorSourcePolicy: 'AllowContactingSource' }])],
+};
+const conflict2: Partial<PolicySet> = {
+  idms: [
+    never,
+    idms('b', [{ source: APP, mirrors: ['m3.local/app'], mirrorSourcePolicy: 'AllowContactingSource' }], 2),
+  ],
+};
+// The fix: both NeverContactSource; renders exactly as the refused intent did.
+const agreed: Partial<PolicySet> = {
+  idms: [never, idms('b', [{ source: APP, mirrors: ['m2.local/app'], mirrorSourcePolicy: 'NeverContactSource' }], 2)],
+};
+const other: Partial<PolicySet> = { idms: [idms('o', [{ source: 'quay.io/other', mirrors: ['m.local/other'] }])] };
+const slash: Partial<PolicySet> = { icsps: [icsp('s', 'quay.io/ns/', ['m.local/ns'])] };
+const slashFixed: Partial<PolicySet> = { icsps: [icsp('s', 'quay.io/ns', ['m.local/ns'], 2)] };
+
+/** Both sets of objects at once. */
+const plus = (a: Partial<PolicySet>, b: Partial<PolicySet>): Partial<PolicySet> => ({
+  icsps: [...(a.icsps ?? []), ...(b.icsps ?? [])],
+  idms: [...(a.idms ?? []), ...(b.idms ?? [])],
+});
+
+/** Runs the generations through nextPolicyStep from a first pass on the first, chaining the memory. */
+function run(generations: Partial<PolicySet>[]): PolicyStep[] {
+  let memory: PolicyMemory = { baseline: null, accepted: null };
+  const steps: PolicyStep[] = [];
+  for (const g of generations) {
+    const step = nextPolicyStep(memory, state(g));
+    steps.push(step);
+    memory = step.memory;
+  }
+  return steps.slice(1);
+}
+
+const kinds = (steps: PolicyStep[]): PolicyOutcome['kind'][] => steps.map((s) => s.outcome.kind);
+const rollout = (s: PolicyStep) => (s.outcome.kind === 'rollout' ? s.outcome.change : null);
+
+describe('nextPolicyStep: what a generation does to the nodes', () => {
+  const table: {
+    name: string;
+    generations: Partial<PolicySet>[];
+    kinds: PolicyOutcome['kind'][];
+    cleared: boolean[];
+    /** The rollout lines of the last step, if it is one. */
+    changes?: string[];
+  }[] = [
+    {
+      name: 'accepted → accepted unchanged: nothing',
+      generations: [other, other],
+      kinds: ['none'],
+      cleared: [false],
+    },
+    {
+      name: 'accepted → accepted changed: a rollout',
+      generations: [{}, other],
+      kinds: ['rollout'],
+      cleared: [false],
+      changes: ['new source quay.io/other (mirrors m.local/other (digest-only))'],
+    },
+    {
+      name: 'accepted → refused: one refusal, no rollout',
+      generations: [other, plus(other, conflict)],
+      kinds: ['refused'],
+      cleared: [false],
+    },
+    {
+      name: 'refused → refused differently: no rollout, no second refusal',
+      generations: [{}, conflict, conflict2],
+      kinds: ['refused', 'none'],
+      cleared: [false, false],
+    },
+    {
+      name: 'refused → fixed with the same render as the refused intent: a rollout from the last accepted render',
+      generations: [{}, conflict, agreed],
+      kinds: ['refused', 'rollout'],
+      cleared: [false, true],
+      changes: [`new source ${APP} (mirrors m1.local/app (digest-only), m2.local/app (digest-only))`],
+    },
+    {
+      name: 'refused → fixed back to the last accepted render: cleared, nothing for the nodes',
+      generations: [other, plus(other, conflict), other],
+      kinds: ['refused', 'none'],
+      cleared: [false, true],
+    },
+    {
+      name: 'trailing "/" refused → fixed: the rollout names only the fixed source, not the refused spelling',
+      generations: [{}, slash, slashFixed],
+      kinds: ['refused', 'rollout'],
+      cleared: [false, true],
+      changes: ['new source quay.io/ns (mirrors m.local/ns (digest-only))'],
+    },
+    {
+      name: 'a rollout, then refused, then refused → refused: the accepted render stays the rolled-out one',
+      generations: [{}, other, plus(other, conflict), plus(other, conflict2), other],
+      kinds: ['rollout', 'refused', 'none', 'none'],
+      cleared: [false, false, false, true],
+    },
+  ];
+
+  it.each(table)('$name', (row) => {
+    const steps = run(row.generations);
+    expect(kinds(steps)).toEqual(row.kinds);
+    expect(steps.map((s) => s.cleared)).toEqual(row.cleared);
+    if (row.changes !== undefined) expect(rollout(steps.at(-1)!)?.changes).toEqual(row.changes);
+  });
+
+  it('the fix of a conflict renders as its refused intent: the old comparison saw no change (the bug)', () => {
+    expect(describeChange(state(conflict), state(agreed))).toBeNull();
+    const [, fixed] = run([{}, conflict, agreed]);
+    const c = rollout(fixed!)!;
+    expect(c.after.error).toBeNull();
+    expect(c.objects).toEqual([
+      expect.objectContaining({ kind: 'ImageDigestMirrorSet', name: 'b', action: 'changed' }),
+    ]);
+    expect(c.changedSources).toEqual([APP]);
+  });
+
+  it('a refusal keeps the accepted render, names the refused objects and what they asked for', () => {
+    const [refused] = run([other, plus(other, conflict)]);
+    expect(refused!.memory.accepted).toEqual(state(other).config);
+    expect(refused!.memory.baseline.config.error).toMatch(/conflicting mirrorSourcePolicy/);
+    if (refused!.outcome.kind !== 'refused') throw new Error('expected a refusal');
+    const r = refused!.outcome.refusal;
+    expect(r.error).toMatch(/^conflicting mirrorSourcePolicy is set for the same source "quay.io\/app"/);
+    expect(r.objects.map((o) => `${o.name} ${o.action}`)).toEqual(['a created', 'b created']);
+    expect(r.asked).toEqual([`new source ${APP} (mirrors m1.local/app (digest-only), m2.local/app (digest-only))`]);
+    const m = refusalMessage('prod', r);
+    expect(m.text.split('\n')[0]).toBe(
+      ':no_entry: The MCO refuses this mirror change on prod; nodes keep the previous configuration',
+    );
+    expect(m.text).toContain(`*Refused:* ${r.error}`);
+    expect(m.text).toContain('ImageDigestMirrorSet/a created; ImageDigestMirrorSet/b created');
+    expect(m.text).toContain('writes no new MachineConfig, so nothing rolls out until the objects are fixed');
+    expect(refusalClearedReply(true).text).toContain('the new configuration rolls out');
+    expect(refusalClearedReply(false).text).toContain('nothing changes on the nodes');
+  });
+
+  it('a first pass on refused objects is no refusal notice (the baseline), and what the nodes have is unknown', () => {
+    const first = nextPolicyStep({ baseline: null, accepted: null }, state(conflict));
+    expect(first.outcome.kind).toBe('none');
+    expect(first.memory.accepted).toBeNull();
+    // Unknown accepted render: the refused baseline stands in (the comparison of state written before this).
+    const fixed = nextPolicyStep(first.memory, state(slashFixed));
+    expect(fixed.outcome.kind).toBe('rollout');
+    expect(fixed.cleared).toBe(true);
+  });
+});
+
+describe('lastAccepted: state written before the accepted render was kept still loads', () => {
+  const base = (baseline: PolicyState | null, rollouts: RolloutRecord[] = []): NotifierState => ({
+    version: 1,
+    baseline,
+    rollouts,
+  });
+  const record = (after: PolicyState, startedAt: number): RolloutRecord => ({
+    id: `r${startedAt}`,
+    change: describeChange(state({}), after) ?? describeChange(state(other), after)!,
+    startedAt,
+    channel: 'C',
+    ts: '1.1',
+    lastHeader: null,
+    lastUpdateAt: 0,
+    openStuck: {},
+    doneAt: startedAt + 1,
+    doneTargets: {},
+    superseded: false,
+  });
+
+  it('an accepted baseline is the accepted render', () => {
+    expect(lastAccepted(base(state(other)))).toEqual(state(other).config);
+  });
+
+  it('a refused baseline: the newest accepted rollout, else unknown', () => {
+    const refused = state(plus(other, conflict));
+    expect(lastAccepted(base(refused))).toBeNull();
+    const s = base(refused, [record(state(slashFixed), 1), record(state(other), 2), record(refused, 3)]);
+    expect(lastAccepted(s)).toEqual(state(other).config);
+  });
+
+  it('a kept accepted render wins, null included', () => {
+    expect(lastAccepted({ ...base(state(other)), accepted: null })).toBeNull();
+    expect(lastAccepted({ ...base(null), accepted: state(other).config })).toEqual(state(other).config);
+    expect(lastAccepted(base(null))).toBeNull();
+  });
+});
