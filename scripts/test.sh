@@ -16,7 +16,9 @@ export DEBIAN_FRONTEND=noninteractive
 say() { printf 'npm test: %s\n' "$*" >&2; }
 
 # --- Debian packages: real podman, skopeo and docker-registry for the lab; Go for the control plane and the oracle.
-pkgs=(podman skopeo docker-registry openssl apache2-utils iproute2 util-linux tar gzip uidmap crun runc conmon fuse-overlayfs golang-github-containers-common tinyproxy ca-certificates git)
+# time: /usr/bin/time measures the CLI's peak RSS in the input-bound tests.
+pkgs=(podman skopeo docker-registry openssl apache2-utils iproute2 util-linux tar gzip uidmap crun runc conmon
+  fuse-overlayfs golang-github-containers-common tinyproxy ca-certificates git time)
 [ -d /usr/local/go/bin ] && export PATH="/usr/local/go/bin:$PATH"
 command -v go >/dev/null 2>&1 || pkgs+=(golang-go)
 missing=()

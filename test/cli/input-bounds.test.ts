@@ -2,7 +2,7 @@
 // the wrong type, option-like references, control characters. Each one exits 2 with one line (and the JSON error
 // object with --json), never a stack trace.
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -319,6 +319,9 @@ describe('speed and memory of the refusals (real process)', () => {
     args: string[],
     input?: string,
   ): Promise<{ code: number | null; cpuMs: number; maxRssMb: number; stderr: string }> => {
+    if (!existsSync('/usr/bin/time')) {
+      throw new Error('/usr/bin/time is missing: install the Debian package time (npm test does so as root)');
+    }
     // CPU time (user + system), not wall time: the limit is about the work done, not how busy the machine is.
     const child = spawn('/usr/bin/time', ['-f', '%M %U %S', process.execPath, join(repoRoot, 'bin/icsp.js'), ...args], {
       stdio: ['pipe', 'ignore', 'pipe'],
