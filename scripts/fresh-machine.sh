@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times the README's two commands on a fresh Debian 12 machine: a debootstrap chroot that has only what the README
 # asks for (nodejs, npm, git), a fresh clone of this repository, empty caches. Run as root on a Debian host:
-#   bash scripts/fresh-machine.sh [ROOTFS_DIR]      (default /var/tmp/icsp-fresh; the debootstrap is kept in ROOTFS_DIR.base)
+#   bash scripts/fresh-machine.sh [--warm] [ROOTFS_DIR]   (default /var/tmp/icsp-fresh; debootstrap kept in ROOTFS_DIR.base)
+# --warm runs again in the previous run's machine (packages, Go and npm caches, control plane built) from a new clone.
 # The chroot runs in its own network namespace (NAT to the host) so the suites' fixed ports on 127.0.0.1 do not meet
 # the host's, in its own mount and PID namespaces so every mount and process ends with it.
 set -euo pipefail
@@ -16,6 +17,8 @@ shared="$(cd "$repo/../shared" && pwd)"
 # Clone the checked-out commit from the repository's git directory (a worktree's own path is not in the chroot).
 gitdir="$(git -C "$repo" rev-parse --path-format=absolute --git-common-dir)"
 commit="$(git -C "$repo" rev-parse HEAD)"
+warm=0
+if [ "${1:-}" = --warm ]; then warm=1; shift; fi
 rootfs="${1:-/var/tmp/icsp-fresh}"
 rootfs="${rootfs%/}"
 log="$rootfs.log"
@@ -27,7 +30,7 @@ if [ ! -x "$rootfs.base/usr/bin/apt-get" ]; then
   rm -rf "$rootfs.base"
   debootstrap --variant=minbase bookworm "$rootfs.base" http://deb.debian.org/debian >>"$log" 2>&1
 fi
-rm -rf "$rootfs" && cp -a "$rootfs.base" "$rootfs"
+if [ "$warm" -eq 0 ] || [ ! -d "$rootfs" ]; then rm -rf "$rootfs" && cp -a "$rootfs.base" "$rootfs"; fi
 # The machine's own network trust (this workplace's egress proxy CA), which a machine of this kind ships with.
 if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
   mkdir -p "$rootfs/usr/local/share/ca-certificates"
