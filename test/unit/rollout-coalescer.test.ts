@@ -6,7 +6,7 @@ import { Coalescer } from '../../src/rollout/coalescer.ts';
 import { RolloutNotifier } from '../../src/rollout/notifier.ts';
 import type { PolicyView, RolloutSources } from '../../src/ports/rollout-sources.ts';
 import { MemoryStateStore } from '../helpers/memory-state-store.ts';
-import { renderForRollout } from '../../src/domain/rollout-change.ts';
+import { policyState, renderForRollout } from '../../src/domain/rollout-change.ts';
 import { encodeRegistriesConf } from '../../src/domain/registries-toml.ts';
 import type { PolicySet } from '../../src/domain/policy-set.ts';
 import type { ChatMessage, ChatSink, PostedMessage } from '../../src/ports/chat-sink.ts';
@@ -349,4 +349,76 @@ describe('the notifier on a fake clock', () => {
     expect(chat.replies[0]).toContain('no progress for 10 s at 1/2 updated');
     await n.stop();
   });
+});
+
+describe('the notifier on a refusal (state across restarts)', () => {
+  const conflicting = (policy: 'NeverContactSource' | 'AllowContactingSource', generation = 1): PolicySet => ({
+    ...withIdms,
+    idms: [
+      {
+        apiVersion: 'config.openshift.io/v1',
+        kind: 'ImageDigestMirrorSet',
+        metadata: { name: 'a', uid: 'u-a', generation: 1 },
+        spec: {
+          imageDigestMirrors: [
+            { source: 'quay.io/app', mirrors: ['m1.local/app'], mirrorSourcePolicy: 'NeverContactSource' },
+          ],
+        },
+      },
+      {
+        apiVersion: 'config.openshift.io/v1',
+        kind: 'ImageDigestMirrorSet',
+        metadata: { name: 'b', uid: 'u-b', generation },
+        spec: {
+          imageDigestMirrors: [{ source: 'quay.io/app', mirrors: ['m2.local/app'], mirrorSourcePolicy: policy }],
+        },
+      },
+    ],
+  });
+
+  it(
+    'state written before the accepted render was kept loads; the refusal is posted once across a restart; ' +
+      'the fix that renders as the refused intent is a rollout, and the refusal is resolved in its thread',
+    async () => {
+      const store = new MemoryStateStore();
+      // Old format: no `accepted`, no `refusal`; the baseline is the accepted, empty configuration.
+      store.state = { version: 1, baseline: policyState({ icsps: [], idms: [], itms: [], image }), rollouts: [] };
+      const first = await setupNotifier(1_800_000, store);
+      first.sources.policySet = conflicting('AllowContactingSource');
+      await first.n.start();
+      await settle(first.n);
+      expect(first.chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
+        ':no_entry: The MCO refuses this mirror change on c; nodes keep the previous configuration',
+      ]);
+      expect(store.state.rollouts).toHaveLength(0);
+      expect(store.state.accepted).toEqual(renderForRollout({ icsps: [], idms: [], itms: [], image }));
+      expect(store.state.refusal?.ts).toBe('ts-1');
+      await first.n.stop();
+
+      const second = await setupNotifier(1_800_000, store, first.clock);
+      second.sources.policySet = conflicting('AllowContactingSource');
+      await second.n.start();
+      await settle(second.n);
+      expect(second.chat.posts).toHaveLength(0);
+      // The fix renders exactly as the refused intent did.
+      expect(renderForRollout(conflicting('NeverContactSource', 2)).registries).toEqual(
+        renderForRollout(conflicting('AllowContactingSource')).registries,
+      );
+      second.sources.policySet = conflicting('NeverContactSource', 2);
+      second.sources.policyChanged();
+      second.clock.advance(1000);
+      await settle(second.n);
+      expect(second.chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
+        ':arrows_counterclockwise: Mirror change rolling out on c',
+      ]);
+      expect(second.chat.posts[0]!.text).toContain('new source quay.io/app');
+      expect(second.chat.replies).toEqual([
+        ':white_check_mark: Resolved: the MCO accepts the mirror objects again; the new configuration rolls out ' +
+          '(followed in its own message).',
+      ]);
+      expect(store.state.refusal).toBeNull();
+      expect(store.state.accepted?.error).toBeNull();
+      await second.n.stop();
+    },
+  );
 });
