@@ -77,6 +77,7 @@ export class TriageNotifier {
   private state: TriageState = emptyTriageState();
   private readonly queue: KubeletPullEvent[] = [];
   private readonly classified = new Map<string, PullFailure | null>();
+  private readonly roomWaiters: Array<() => void> = [];
   private timer: unknown;
   private running = false;
   private stopped = false;
@@ -87,6 +88,11 @@ export class TriageNotifier {
   dropped = 0;
   /** Passes done (tests wait on it). */
   passes = 0;
+
+  /** Events waiting for the next pass (benches wait for 0). */
+  get queued(): number {
+    return this.queue.length;
+  }
 
   constructor(deps: TriageNotifierDeps, settings: TriageNotifierSettings) {
     this.deps = { ...deps, clock: deps.clock ?? systemClock };
@@ -100,14 +106,33 @@ export class TriageNotifier {
   async start(): Promise<void> {
     this.state = await this.deps.store.load();
     this.wasLeader = this.leader;
-    await this.deps.events.start((e) => this.onEvent(e));
+    // passes run while the events are listed: a large list waits for room in the queue (room())
     this.schedule();
+    await this.deps.events.start((e) => this.onEvent(e));
   }
 
   stop(): void {
     this.stopped = true;
     this.deps.events.stop();
     if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
+    this.wakeRoomWaiters();
+  }
+
+  /**
+   * Resolves when the queue is at most half full (or the notifier stopped): the event source waits on it between
+   * list pages, so listing 50,000 events drops none (the queue holds QUEUE_MAX and drops the oldest beyond).
+   */
+  room(): Promise<void> {
+    if (this.hasRoom()) return Promise.resolve();
+    return new Promise((r) => this.roomWaiters.push(r));
+  }
+
+  private hasRoom(): boolean {
+    return this.stopped || this.queue.length <= QUEUE_MAX / 2;
+  }
+
+  private wakeRoomWaiters(): void {
+    if (this.hasRoom()) for (const w of this.roomWaiters.splice(0)) w();
   }
 
   /** Runs one pass now (tests); resolves when it is done. */
@@ -119,6 +144,7 @@ export class TriageNotifier {
     } finally {
       this.running = false;
       this.passes++;
+      this.wakeRoomWaiters();
     }
   }
 
@@ -201,10 +227,14 @@ export class TriageNotifier {
     if (now - this.lastResolveAt >= this.settings.resolveIntervalMs) {
       this.lastResolveAt = now;
       for (const { key, pods } of podsToCheck(this.state)) {
+        // A group resolves only when all its pods pull: the first pod still failing settles it for this pass, so
+        // a cause not fixed yet costs one read per group, however many pods it holds (flat idle API requests).
+        // Pods found pulling are marked and not read again; the one still failing is read first next time.
         const done: string[] = [];
         for (const p of pods) {
           const s = await this.deps.probe.state(p.namespace, p.name, null).catch(() => 'failing' as const);
-          if (s !== 'failing') done.push(`${p.namespace}/${p.name}`);
+          if (s === 'failing') break;
+          done.push(`${p.namespace}/${p.name}`);
         }
         if (done.length === 0) continue;
         this.dirty = true;

@@ -1,13 +1,24 @@
 // The kubelet's pull-failure events, cluster-wide, without watching pods: one field-selected list+watch per event
 // reason (Failed, InspectFailed, BackOff; involvedObject.kind=Pod). Nothing is cached: each event goes to the
-// listener, which keeps what matters. A watch that ends is resumed from the last resourceVersion; 410 Gone
-// (expired) relists, so events are delivered again and the listener must be idempotent; other errors retry
-// after a delay. Idle, each reason costs one long watch request per server timeout (the requests counter).
+// listener, which keeps what matters. The list is read in pages (a 50,000-event cluster is ~70 MB of JSON in one
+// response otherwise) and waits between pages until the listener has room (opts.room). A watch that ends is
+// resumed from the last resourceVersion; 410 Gone (expired) relists, so events are delivered again and the
+// listener must be idempotent; other errors retry after a delay. Idle, each reason costs one long watch request
+// per server timeout (the requests counter): the API server's bookmarks (about one a minute) keep it alive.
 import { CoreV1Api, Watch } from '@kubernetes/client-node';
 import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
 import type { KubeletPullEvent, PullEventSource } from '../ports/pull-events.ts';
 
 export const PULL_EVENT_REASONS = ['Failed', 'InspectFailed', 'BackOff'] as const;
+
+/** Events per list page: bounds the memory of the initial list (and of a relist after 410). */
+export const LIST_PAGE_SIZE = 500;
+
+/**
+ * A watch with no byte for this long is presumed dead. client-node's default (30 s) is shorter than the API
+ * server's bookmark period (1 min), so an idle watch would be cut and restarted (with a warning) twice a minute.
+ */
+const WATCH_INACTIVITY_MS = 150_000;
 
 /** The messages that are about pulling an image (the same reasons also carry container failures). */
 export function isPullMessage(reason: string, message: string): boolean {
@@ -41,6 +52,8 @@ export interface PullEventWatchOptions {
   /** Watch from this resourceVersion instead of listing first (tests of the 410 path). */
   initialResourceVersion?: string;
   onError?: (err: unknown) => void;
+  /** Awaited between list pages: resolves when the listener can take another page (backpressure). */
+  room?: () => Promise<void>;
 }
 
 export class PullEventWatch implements PullEventSource {
@@ -57,6 +70,8 @@ export class PullEventWatch implements PullEventSource {
   constructor(kc: KubeConfig, opts: PullEventWatchOptions = {}) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.watch = new Watch(kc);
+    // TS-private in client-node 2.x, a plain property at run time (see WATCH_INACTIVITY_MS)
+    (this.watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = WATCH_INACTIVITY_MS;
     this.opts = { restartDelayMs: 5_000, ...opts };
   }
 
@@ -91,13 +106,25 @@ export class PullEventWatch implements PullEventSource {
     let from = rv;
     try {
       if (from === undefined) {
-        this.requests++;
-        const list = await this.core.listEventForAllNamespaces({ fieldSelector });
-        for (const e of list.items) {
-          const p = toPullEvent(e);
-          if (p !== null) listener(p);
-        }
-        from = list.metadata?.resourceVersion;
+        // pages of one consistent snapshot: every page carries its resourceVersion; an expired continue token
+        // (410) lands in the catch below and the list starts over after the delay
+        let next: string | undefined;
+        do {
+          if (next !== undefined) await this.opts.room?.();
+          if (this.stopped) return;
+          this.requests++;
+          const list = await this.core.listEventForAllNamespaces({
+            fieldSelector,
+            limit: LIST_PAGE_SIZE,
+            ...(next !== undefined ? { _continue: next } : {}),
+          });
+          for (const e of list.items) {
+            const p = toPullEvent(e);
+            if (p !== null) listener(p);
+          }
+          from = list.metadata?.resourceVersion;
+          next = list.metadata?._continue || undefined;
+        } while (next !== undefined);
       }
     } catch (err) {
       this.opts.onError?.(err);

@@ -73,7 +73,9 @@ export function createTriageChannel(
   explainPolicies: (image: string) => Promise<Explanation>,
   opts: { leadership?: { readonly isLeader: boolean }; logger?: TriageLogger; watchFrom?: string } = {},
 ): TriageChannel {
-  const events = new PullEventWatch(kc, {
+  const events: PullEventWatch = new PullEventWatch(kc, {
+    // between list pages, wait until the notifier has worked through its queue (declared below, called later)
+    room: (): Promise<void> => notifier.room(),
     ...(opts.watchFrom !== undefined ? { initialResourceVersion: opts.watchFrom } : {}),
     ...(opts.logger
       ? {
@@ -103,7 +105,7 @@ export function createTriageChannel(
       : undefined;
   const leadership = opts.leadership ?? own;
   const probe = new ClusterPodPullProbe(kc);
-  const notifier = new TriageNotifier(
+  const notifier: TriageNotifier = new TriageNotifier(
     {
       events,
       classifier,

@@ -1,0 +1,123 @@
+// The bot's side of bench/triage-scale-bench.ts, in a process of its own (node --expose-gc) so that its memory is
+// the bot's alone. It builds what src/main.ts builds for ICSP_TRIAGE_CHANNEL on one cluster: the cluster's live
+// policy source (createClusterChecker) and, from the same env settings, createTriageChannel (event watches,
+// classifier, pod probe, ConfigMap state, its own Lease) with the Slack sink pointed at the bench's recording
+// server. The triage memory is measured against a baseline taken after the policy source is up and before the
+// triage channel starts. The parent drives it over IPC: {cmd:'status'} and {cmd:'measure'}; it answers each.
+import { KubeConfig } from '@kubernetes/client-node';
+import { createTriageChannel, triageSettingsFromEnv } from '../src/composition/triage-notifier.ts';
+import { createClusterChecker } from '../src/main.ts';
+import { SlackChatSink } from '../src/slack/chat-sink.ts';
+
+/** What the parent passes as argv[2] (JSON). */
+export interface BotArgs {
+  server: string;
+  token: string;
+  slackApiUrl: string;
+  env: Record<string, string>;
+}
+
+export interface BotMemory {
+  heapUsed: number;
+  heapTotal: number;
+  rss: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+export type BotMessage =
+  | { kind: 'ready'; startMs: number; baseline: BotMemory }
+  | {
+      kind: 'status';
+      queued: number;
+      passes: number;
+      dropped: number;
+      eventRequests: number;
+      probeRequests: number;
+      relists: number;
+      chatCalls: number;
+      lastChatAt: number;
+    }
+  | { kind: 'memory'; after: BotMemory; peakRss: number; peakHeap: number };
+
+const args = JSON.parse(process.argv[2] ?? '{}') as BotArgs;
+const send = (m: BotMessage): void => void process.send?.(m);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc === undefined) throw new Error('run with node --expose-gc');
+
+function memory(): BotMemory {
+  const m = process.memoryUsage();
+  return {
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    rss: m.rss,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+  };
+}
+
+async function settledGc(): Promise<BotMemory> {
+  // twice with a turn of the event loop between: finalizers and weak references let go on the second
+  gc!();
+  await new Promise((r) => setTimeout(r, 200));
+  gc!();
+  return memory();
+}
+
+const kc = new KubeConfig();
+kc.loadFromOptions({
+  clusters: [{ name: 'bench', server: args.server, skipTLSVerify: true }],
+  users: [{ name: 'bot', token: args.token }],
+  contexts: [{ name: 'bot', cluster: 'bench', user: 'bot' }],
+  currentContext: 'bot',
+});
+const checker = await createClusterChecker(args.env, kc);
+const triage = triageSettingsFromEnv(args.env);
+if (triage.settings === null || triage.errors.length > 0)
+  throw new Error(`triage settings: ${triage.errors.join('; ')}`);
+let chatCalls = 0;
+let lastChatAt = 0;
+const sink = new SlackChatSink({ token: 'xoxb-bench', apiUrl: args.slackApiUrl });
+const counted = {
+  post: (...a: Parameters<SlackChatSink['post']>) => ((chatCalls++, (lastChatAt = Date.now())), sink.post(...a)),
+  update: (...a: Parameters<SlackChatSink['update']>) => ((chatCalls++, (lastChatAt = Date.now())), sink.update(...a)),
+  reply: (...a: Parameters<SlackChatSink['reply']>) => ((chatCalls++, (lastChatAt = Date.now())), sink.reply(...a)),
+};
+// give the policy watches time to list before the baseline
+await new Promise((r) => setTimeout(r, 1000));
+const baseline = await settledGc();
+let peakRss = baseline.rss;
+let peakHeap = baseline.heapUsed;
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  peakRss = Math.max(peakRss, m.rss);
+  peakHeap = Math.max(peakHeap, m.heapUsed);
+}, 50);
+const t0 = performance.now();
+const channel = createTriageChannel(kc, counted, triage.settings, (image) => checker.policySource.explain(image), {});
+await channel.start();
+send({ kind: 'ready', startMs: performance.now() - t0, baseline });
+
+process.on('message', (m: { cmd: string }) => {
+  if (m.cmd === 'status') {
+    send({
+      kind: 'status',
+      queued: channel.notifier.queued,
+      passes: channel.notifier.passes,
+      dropped: channel.notifier.dropped,
+      eventRequests: channel.events.requests,
+      probeRequests: channel.probe.requests,
+      relists: channel.events.relists,
+      chatCalls,
+      lastChatAt,
+    });
+  } else if (m.cmd === 'measure') {
+    void settledGc().then((after) => send({ kind: 'memory', after, peakRss, peakHeap }));
+  } else if (m.cmd === 'stop') {
+    clearInterval(sampler);
+    void channel
+      .stop()
+      .then(() => checker.shutdown())
+      .finally(() => process.exit(0));
+  }
+});
