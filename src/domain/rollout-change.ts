@@ -194,3 +194,12 @@ export function likelyRejection(c: RenderedConfig): string {
     'openshift-machine-config-operator deploy/machine-config-controller'
   );
 }
+
+/** The likely reason when the objects were refused after the change: the MCO writes nothing until they are fixed. */
+export function laterRefusal(error: string): string {
+  return (
+    `the MCO refuses the objects as changed since: ${error} (it writes no new MachineConfig until they are ` +
+    'fixed; shown only in the machine-config-controller log: oc logs -n openshift-machine-config-operator ' +
+    'deploy/machine-config-controller)'
+  );
+}

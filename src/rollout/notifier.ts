@@ -7,7 +7,8 @@
 // neither re-posts nor misses anything; with a leader lease only the leader acts.
 import { assessRollout, emptyMarks, nextStallCheck, trackProgress } from '../domain/rollout-progress.ts';
 import type { RolloutProgress } from '../domain/rollout-progress.ts';
-import { likelyRejection, policyState, renderedHasChange, renderForRollout } from '../domain/rollout-change.ts';
+import { laterRefusal, likelyRejection, policyState, renderedHasChange } from '../domain/rollout-change.ts';
+import { renderForRollout } from '../domain/rollout-change.ts';
 import type { PolicyState } from '../domain/rollout-change.ts';
 import { doneReply, noticeMessage, resolvedReply, stuckReply, supersededReply } from '../domain/rollout-notice.ts';
 import { refusalClearedReply, refusalMessage } from '../domain/rollout-notice.ts';
@@ -409,7 +410,7 @@ export class RolloutNotifier {
       nodes,
       targetHasChange,
       renderOverdue: age >= this.settings.renderTimeoutMs,
-      rejection: likelyRejection(r.change.after),
+      rejection: this.rejectionOf(r),
       stall: { marks, now, limitMs: this.settings.stallMs },
     });
     if (
@@ -421,6 +422,17 @@ export class RolloutNotifier {
     const stallAt = progress.complete ? null : nextStallCheck(marks, this.settings.stallMs, now);
     if (stallAt !== null) this.wakeAt(`stall:${r.id}`, stallAt + 10);
     return progress;
+  }
+
+  /**
+   * Why a rollout's render is overdue. A refusal that came after it counts: the MCO then writes nothing, so a change
+   * not yet in the generated MachineConfig when the refusal came never gets there until the objects are fixed.
+   */
+  private rejectionOf(r: RolloutRecord): string {
+    const open = this.state!.refusal ?? null;
+    if (open === null || open.clearedAt !== null || r.change.after.error !== null)
+      return likelyRejection(r.change.after);
+    return laterRefusal(open.refusal.error);
   }
 
   /** One rollout, one pass: post if not yet, stuck/resolved replies, completion, header edit. */

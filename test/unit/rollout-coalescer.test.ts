@@ -421,4 +421,42 @@ describe('the notifier on a refusal (state across restarts)', () => {
       await second.n.stop();
     },
   );
+
+  it('a rollout whose render is overdue because the objects were refused after it quotes that refusal', async () => {
+    const { n, sources, chat, clock } = await setupNotifier(1_800_000);
+    const onOld = workerPool(2, true);
+    sources.poolList = [
+      {
+        ...onOld,
+        spec: { ...onOld.spec, configuration: { name: OLD } },
+        status: { ...onOld.status!, configuration: { name: OLD } },
+      },
+    ];
+    await n.start();
+    sources.policySet = withIdms;
+    sources.policyChanged();
+    clock.advance(1000);
+    await settle(n);
+    // Refused before the MCO wrote the change: it writes nothing from now on, the change never renders.
+    sources.policySet = conflicting('AllowContactingSource');
+    sources.policyChanged();
+    clock.advance(1000);
+    await settle(n);
+    expect(chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
+      ':arrows_counterclockwise: Mirror change rolling out on c',
+      ':no_entry: The MCO refuses this mirror change on c; nodes keep the previous configuration',
+    ]);
+    expect(chat.replies).toEqual([]);
+    clock.advance(600_000);
+    await settle(n);
+    expect(chat.replies).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          '^:warning: Stuck: the rendered config of worker \\(rendered-worker-old\\) never picked the change up: ' +
+            'the MCO refuses the objects as changed since: conflicting mirrorSourcePolicy',
+        ),
+      ),
+    ]);
+    await n.stop();
+  });
 });
