@@ -79,6 +79,8 @@ exit $rc'
 set +e
 ip netns exec "$ns" unshare --mount --pid --fork --propagation private bash -c '
   set -e; r="$1"
+  # The root must be a mount point, as on a real machine: unshare --mount (tinyproxy, the lab) remounts it private.
+  mount --bind "$r" "$r"
   mount -t proc proc "$r/proc"; mount -t sysfs sysfs "$r/sys"; mount --rbind /sys/fs/cgroup "$r/sys/fs/cgroup"
   mount --rbind /dev "$r/dev"; mount -t tmpfs tmpfs "$r/tmp"; mount -t tmpfs tmpfs "$r/run"
   mount --bind "$2" "$r/work/shared"; mount -o remount,bind,ro "$r/work/shared"
