@@ -13,6 +13,8 @@
 //    the triage channel started; peak RSS during the start too) and the HTTP requests the bot makes to the API
 //    server in an idle window (TRIAGE_SCALE_IDLE_SECONDS, default 60), per minute.
 //  - Limits: 100 MB (heap, RSS after GC and peak RSS over the baseline) and flat idle requests (50,000 vs 1,000).
+//  Sizes and the idle window: TRIAGE_SCALE_PODS, TRIAGE_SCALE_EVENTS (two, comma-separated), TRIAGE_SCALE_IDLE_SECONDS;
+//  TRIAGE_SCALE_NODE_FLAGS adds node flags to the bot's process (e.g. --max-semi-space-size=4 or --trace-gc).
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -345,7 +347,7 @@ try {
       },
     };
     const child = fork(join(import.meta.dirname, 'triage-scale-bot.ts'), [JSON.stringify(args)], {
-      execArgv: ['--expose-gc'],
+      execArgv: ['--expose-gc', ...(process.env.TRIAGE_SCALE_NODE_FLAGS ?? '').split(' ').filter(Boolean)],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     bot = child;
