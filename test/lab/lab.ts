@@ -136,7 +136,9 @@ export class Lab {
 
   /** Runs a command inside the lab namespaces. */
   nsArgs(cmd: string[]): string[] {
-    return ['-t', String(this.nsPid), '-n', '-m', '--', ...cmd];
+    // -r: the holder's root directory too, so the lab also works inside a chroot (entering a mount namespace alone
+    // resets the root to the namespace's, which escapes the chroot and misses the lab's files).
+    return ['-t', String(this.nsPid), '-n', '-m', '-r', '--', ...cmd];
   }
 
   private nsRun(cmd: string[], env?: NodeJS.ProcessEnv): string {
