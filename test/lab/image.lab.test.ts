@@ -1,9 +1,19 @@
 // The container image, built for real with podman from the repository's Dockerfile. The UBI base cannot be
 // pulled on these machines, so the test first builds a stand-in base from this machine's files (Node 24 from
-// node_modules, npm, a shell, their libraries, CA certificates) and passes it as BASE_IMAGE: the Dockerfile's
-// own steps (npm ci --omit=dev, COPY, USER, labels, CMD) all run. Then the image runs read-only as UID 1001.
+// node_modules, npm from the registry, a shell, their libraries, CA certificates) and passes it as BASE_IMAGE: the
+// Dockerfile's own steps (npm ci --omit=dev, COPY, USER, labels, CMD) all run. Then the image runs read-only as UID
+// 1001.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +21,7 @@ import { repoRoot } from '../helpers/shared-dir.ts';
 
 const BASE = 'localhost/icsp-test-base:latest';
 const IMAGE = 'localhost/icsp-bot:test';
+const NPM = 'npm@11.21.2';
 
 /**
  * These machines have hybrid cgroups, which crun refuses, and limits a container may not raise: runc with the
@@ -51,7 +62,12 @@ function buildStandInBase(): void {
   copyWithLibs(root, process.execPath, '/usr/local/bin/node');
   copyWithLibs(root, '/bin/dash', '/bin/sh');
   copyWithLibs(root, '/usr/bin/env');
-  cpSync('/usr/lib/node_modules/npm', join(root, 'usr/local/lib/node_modules/npm'), { recursive: true });
+  // npm from the registry's own tarball (self-contained: its dependencies are bundled), not the machine's install,
+  // which Debian splits over /usr/share/nodejs; the same npm scripts/test.sh pins for old machines.
+  const tgz = execFileSync('npm', ['pack', NPM, '--silent', '--pack-destination', ctx], { encoding: 'utf8' }).trim();
+  mkdirSync(join(root, 'usr/local/lib/node_modules'), { recursive: true });
+  execFileSync('tar', ['-xzf', join(ctx, tgz), '-C', join(root, 'usr/local/lib/node_modules')]);
+  renameSync(join(root, 'usr/local/lib/node_modules/package'), join(root, 'usr/local/lib/node_modules/npm'));
   writeFileSync(
     join(root, 'usr/local/bin/npm'),
     '#!/bin/sh\nexec /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/npm-cli.js "$@"\n',
