@@ -37,9 +37,11 @@ if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
   cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/"
 fi
 
-ns="icsp-fresh"
+# A free slot (network namespace icsp-fN, 10.213.N.0/30), so two runs (a cold and a warm one) can run at once.
+for n in 1 2 3 4 5 6 7 8 9; do [ -e "/run/netns/icsp-f$n" ] || break; done
+ns="icsp-f$n" net="10.213.$n"
 cleanup() {
-  iptables -t nat -D POSTROUTING -s 10.213.0.0/30 -j MASQUERADE 2>/dev/null || true
+  iptables -t nat -D POSTROUTING -s $net.0/30 -j MASQUERADE 2>/dev/null || true
   ip link del "${ns}-h" 2>/dev/null || true
   ip netns del "$ns" 2>/dev/null || true
 }
@@ -48,11 +50,11 @@ cleanup
 ip netns add "$ns"
 ip link add "${ns}-h" type veth peer name "${ns}-c"
 ip link set "${ns}-c" netns "$ns"
-ip addr add 10.213.0.1/30 dev "${ns}-h" && ip link set "${ns}-h" up
-ip netns exec "$ns" sh -c "ip link set lo up && ip addr add 10.213.0.2/30 dev ${ns}-c && ip link set ${ns}-c up \
-  && ip route add default via 10.213.0.1"
+ip addr add $net.1/30 dev "${ns}-h" && ip link set "${ns}-h" up
+ip netns exec "$ns" sh -c "ip link set lo up && ip addr add $net.2/30 dev ${ns}-c && ip link set ${ns}-c up \
+  && ip route add default via $net.1"
 sysctl -qw net.ipv4.ip_forward=1
-iptables -t nat -A POSTROUTING -s 10.213.0.0/30 -j MASQUERADE
+iptables -t nat -A POSTROUTING -s $net.0/30 -j MASQUERADE
 cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
 mkdir -p "$rootfs/work/shared" "$rootfs/mnt/src"
 
