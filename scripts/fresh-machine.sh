@@ -79,7 +79,8 @@ say "prerequisites $((t1 - t0)) s; npm test $((t2 - t1)) s; exit $rc"
 exit $rc'
 
 set +e
-ip netns exec "$ns" unshare --mount --pid --fork --propagation private bash -c '
+# nsenter, not `ip netns exec`: that remounts /sys and so hides the cgroup mounts runc needs to start containers.
+nsenter --net="/run/netns/$ns" unshare --mount --pid --fork --propagation private bash -c '
   set -e; r="$1"
   # The root must be a mount point, as on a real machine: unshare --mount (tinyproxy, the lab) remounts it private.
   mount --bind "$r" "$r"
