@@ -14,7 +14,9 @@
 //    server in an idle window (TRIAGE_SCALE_IDLE_SECONDS, default 60), per minute.
 //  - Limits: 100 MB (heap, RSS after GC and peak RSS over the baseline) and flat idle requests (50,000 vs 1,000).
 //  Sizes and the idle window: TRIAGE_SCALE_PODS, TRIAGE_SCALE_EVENTS (two, comma-separated), TRIAGE_SCALE_IDLE_SECONDS;
-//  TRIAGE_SCALE_NODE_FLAGS adds node flags to the bot's process (e.g. --max-semi-space-size=4 or --trace-gc).
+//  TRIAGE_SCALE_NODE_FLAGS adds node flags to the bot's process (e.g. --max-semi-space-size=4 or --trace-gc);
+//  TRIAGE_SCALE_HEAP_PROFILE=DIR writes each bot's sampling heap profile of its start (objects a full GC
+//  collected included: what the peak is made of) to DIR/bot-bench-bot-SIZE.heapprofile (Chrome DevTools).
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';

@@ -93,6 +93,18 @@ const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, m.rss);
   peakHeap = Math.max(peakHeap, m.heapUsed);
 }, 50);
+// TRIAGE_SCALE_HEAP_PROFILE=DIR: a sampling heap profile of the start, including the objects a major GC collected
+// (what the peak is made of), written to DIR at 'measure'
+const profileDir = process.env.TRIAGE_SCALE_HEAP_PROFILE;
+const inspector = profileDir ? new (await import('node:inspector/promises')).Session() : undefined;
+if (inspector !== undefined) {
+  inspector.connect();
+  await inspector.post('HeapProfiler.startSampling', {
+    samplingInterval: 32 * 1024,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: false,
+  });
+}
 const t0 = performance.now();
 const channel = createTriageChannel(kc, counted, triage.settings, (image) => checker.policySource.explain(image), {});
 await channel.start();
@@ -112,6 +124,11 @@ process.on('message', (m: { cmd: string }) => {
       lastChatAt,
     });
   } else if (m.cmd === 'measure') {
+    if (inspector !== undefined)
+      void inspector.post('HeapProfiler.stopSampling').then(async (r) => {
+        const { writeFile } = await import('node:fs/promises');
+        await writeFile(`${profileDir}/bot-${args.env.POD_NAME}.heapprofile`, JSON.stringify(r.profile));
+      });
     void settledGc().then((after) => send({ kind: 'memory', after, peakRss, peakHeap }));
   } else if (m.cmd === 'stop') {
     clearInterval(sampler);

@@ -14,7 +14,7 @@ import {
   recordFailure,
   resolvePods,
 } from '../domain/triage/triage-groups.ts';
-import type { PullFailure, TriageState } from '../domain/triage/triage-groups.ts';
+import type { PullFailure, TriageGroup, TriageState } from '../domain/triage/triage-groups.ts';
 import type { ChatSink } from '../ports/chat-sink.ts';
 import { errorText } from '../domain/error-text.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -60,6 +60,8 @@ export interface TriageNotifierDeps {
 
 const QUEUE_MAX = 10_000;
 const CACHE_MAX = 500;
+/** Distinct message texts kept for interning (a few kilobytes each at most). */
+const MESSAGES_MAX = 2_000;
 
 export function namespaceMatches(ns: string, patterns: string[]): boolean {
   return patterns.some((p) => (p.endsWith('*') ? ns.startsWith(p.slice(0, -1)) : ns === p));
@@ -71,12 +73,24 @@ function quotedImage(message: string): string | null {
   return m?.[1] ?? null;
 }
 
+function openGroupsByImage(s: TriageState): Map<string, TriageGroup[]> {
+  const m = new Map<string, TriageGroup[]>();
+  for (const g of Object.values(s.groups)) {
+    if (g.resolvedAt !== null) continue;
+    const list = m.get(g.image);
+    if (list === undefined) m.set(g.image, [g]);
+    else list.push(g);
+  }
+  return m;
+}
+
 export class TriageNotifier {
   private readonly deps: TriageNotifierDeps & { clock: Clock };
   private readonly settings: TriageNotifierSettings;
   private state: TriageState = emptyTriageState();
   private readonly queue: KubeletPullEvent[] = [];
   private readonly classified = new Map<string, PullFailure | null>();
+  private readonly messages = new Map<string, string>();
   private readonly roomWaiters: Array<() => void> = [];
   private timer: unknown;
   private running = false;
@@ -163,7 +177,20 @@ export class TriageNotifier {
       this.queue.shift();
       this.dropped++;
     }
-    this.queue.push(e);
+    this.queue.push({ ...e, message: this.interned(e.message) });
+  }
+
+  /**
+   * One copy of each message text: a burst repeats the same few texts (up to kilobytes each) on thousands of
+   * events, and a queued event waits for the next pass, long enough for V8 to move it to the old space, where
+   * 50,000 private copies stayed as garbage until the next full collection. Bounded: cleared when full.
+   */
+  private interned(message: string): string {
+    const known = this.messages.get(message);
+    if (known !== undefined) return known;
+    if (this.messages.size >= MESSAGES_MAX) this.messages.clear();
+    this.messages.set(message, message);
+    return message;
   }
 
   private async work(): Promise<void> {
@@ -183,12 +210,16 @@ export class TriageNotifier {
     const chat = this.deps.chat;
     const channel = this.settings.channel;
     const replies: Array<{ ts: string; text: string }> = [];
+    // the open groups by image, for back-off events (one list per pass, not one per event); rebuilt when a group
+    // opens (or is pruned, which only a new group does)
+    let openByImage: Map<string, TriageGroup[]> | null = null;
     while (this.queue.length > 0) {
       const e = this.queue.shift() as KubeletPullEvent;
       const failure = await this.classify(e);
       if (failure !== null) {
         const r = recordFailure(this.state, failure, now, e.at ?? null);
         if (r !== 'known') this.dirty = true;
+        if (r === 'new-group' || r === 'reopened') openByImage = null;
         const g = this.state.groups[`${failure.cause} ${failure.image}`];
         if (r === 'reopened' && g?.ts != null)
           replies.push({
@@ -202,7 +233,8 @@ export class TriageNotifier {
       // a back-off without error text: a pod not yet known joins the open group of its image, when there is one
       const image = e.reason === 'BackOff' ? quotedImage(e.message) : null;
       if (image === null) continue;
-      const open = Object.values(this.state.groups).filter((g) => g.image === image && g.resolvedAt === null);
+      openByImage ??= openGroupsByImage(this.state);
+      const open = openByImage.get(image) ?? [];
       const g = open[0];
       if (g === undefined || open.length !== 1 || open.some((x) => x.pods[`${e.namespace}/${e.pod}`] !== undefined))
         continue;

@@ -4,7 +4,7 @@
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import { MAX_PODS, emptyTriageState } from '../domain/triage/triage-groups.ts';
-import type { TriageState } from '../domain/triage/triage-groups.ts';
+import type { TriageGroup, TriageState } from '../domain/triage/triage-groups.ts';
 import type { TriageStateStore } from '../ports/pull-events.ts';
 import { describeKubeError, kubeStatus } from './kube-errors.ts';
 
@@ -21,27 +21,40 @@ export class TriageStateConflictError extends Error {}
  * so one that fails again is counted a second time and is not read by the resolution check.
  */
 export function storedTriageText(state: TriageState, maxBytes = MAX_BYTES): string {
-  let text = JSON.stringify(state);
-  if (text.length <= maxBytes) return text;
-  const s = structuredClone(state);
-  for (const g of Object.values(s.groups)
-    .filter((x) => x.resolvedAt !== null)
-    .sort((a, b) => a.lastAt - b.lastAt)) {
-    delete s.groups[g.key];
-    text = JSON.stringify(s);
-    if (text.length <= maxBytes) return text;
+  // sized per group (small, short-lived strings) instead of stringifying the whole state (about 1.3 MB at 10,000
+  // pods, straight into V8's large-object space) at every step; the text returned is the same
+  const groupBytes = (key: string, g: TriageGroup): number => JSON.stringify(key).length + 1 + JSON.stringify(g).length;
+  const keys = Object.keys(state.groups);
+  const bytes = new Map(keys.map((k) => [k, groupBytes(k, state.groups[k]!)]));
+  const rest = JSON.stringify({ ...state, groups: {} }).length;
+  let total = rest + Math.max(0, keys.length - 1);
+  for (const b of bytes.values()) total += b;
+  if (total <= maxBytes) return JSON.stringify(state);
+  // a copy that shares what it does not change (groups and their pods maps are copied before they are changed)
+  const s: TriageState = { ...state, groups: { ...state.groups } };
+  let n = keys.length;
+  for (const [k] of Object.entries(s.groups)
+    .filter(([, x]) => x.resolvedAt !== null)
+    .sort(([, a], [, b]) => a.lastAt - b.lastAt)) {
+    delete s.groups[k];
+    total -= bytes.get(k)! + (--n > 0 ? 1 : 0);
+    if (total <= maxBytes) return JSON.stringify(s);
   }
-  for (let cap = Math.floor(MAX_PODS / 2); cap >= 1 && text.length > maxBytes; cap = Math.floor(cap / 2)) {
-    for (const g of Object.values(s.groups)) {
-      const keys = Object.keys(g.pods);
+  for (let cap = Math.floor(MAX_PODS / 2); cap >= 1 && total > maxBytes; cap = Math.floor(cap / 2)) {
+    for (const [k, g0] of Object.entries(s.groups)) {
+      const keys = Object.keys(g0.pods);
       if (keys.length <= cap) continue;
+      const g = { ...g0, pods: { ...g0.pods } };
+      s.groups[k] = g;
       const failingFirst = [...keys].sort((a, b) => Number(g.pods[a]!.resolved) - Number(g.pods[b]!.resolved));
-      for (const k of failingFirst.slice(cap)) delete g.pods[k];
+      for (const p of failingFirst.slice(cap)) delete g.pods[p];
       g.extraPods += keys.length - cap;
+      const b = groupBytes(k, g);
+      total += b - bytes.get(k)!;
+      bytes.set(k, b);
     }
-    text = JSON.stringify(s);
   }
-  return text;
+  return JSON.stringify(s);
 }
 
 export class ConfigMapTriageStateStore implements TriageStateStore {

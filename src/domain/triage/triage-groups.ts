@@ -123,7 +123,8 @@ export function recordFailure(s: TriageState, f: PullFailure, now: number, seenA
   }
   if (f.rolloutLink !== null) g.rolloutLink = f.rolloutLink;
   g.lastAt = now;
-  pruneGroups(s);
+  // only a new group can take the state over MAX_GROUPS (and listing the keys at every event was garbage)
+  if (result === 'new-group') pruneGroups(s);
   return result;
 }
 
@@ -205,19 +206,21 @@ export function dueActions(s: TriageState, now: number, cluster: string, o: Tria
   const actions: TriageAction[] = [];
   let budget = o.maxPostsPerHour - s.posts.length;
   const groups = Object.values(s.groups).sort((a, b) => a.firstAt - b.firstAt);
+  // a group's text is built only when it can be sent: building all of them on every pass (every tick, for every
+  // held or recently edited group) was most of the triage channel's transient heap at 50,000 events
   for (const g of groups) {
-    const text = groupText(g, cluster);
     if (g.ts === null) {
       if (g.resolvedAt !== null) continue;
       if (budget > 0) {
-        actions.push({ kind: 'post', key: g.key, text });
+        actions.push({ kind: 'post', key: g.key, text: groupText(g, cluster) });
         budget--;
         g.held = false;
       } else g.held = true;
       continue;
     }
-    if (text !== g.lastText && (now - g.lastUpdateAt >= o.updateIntervalMs || g.resolvedAt !== null))
-      actions.push({ kind: 'update', key: g.key, text });
+    if (now - g.lastUpdateAt < o.updateIntervalMs && g.resolvedAt === null) continue;
+    const text = groupText(g, cluster);
+    if (text !== g.lastText) actions.push({ kind: 'update', key: g.key, text });
   }
   const held = groups.filter((g) => g.ts === null && g.held && g.resolvedAt === null);
   if (held.length > 0 || s.summary.ts !== null) {

@@ -178,5 +178,12 @@ describe('the triage channel at scale', () => {
     // small states are stored as they are
     const small = emptyTriageState();
     expect(storedTriageText(small)).toBe(JSON.stringify(small));
+    // the size is counted per group without stringifying the whole state: exact at the limit, and the state
+    // itself is not changed (the shrunk copy shares only what it does not change)
+    const full = JSON.stringify(s);
+    expect(storedTriageText(s, full.length)).toBe(full);
+    const shrunk = storedTriageText(s, full.length - 1);
+    expect(shrunk.length).toBeLessThan(full.length);
+    expect(JSON.stringify(s)).toBe(full);
   });
 });
