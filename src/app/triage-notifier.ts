@@ -271,11 +271,14 @@ export class TriageNotifier {
         if (done.length === 0) continue;
         this.dirty = true;
         const g = this.state.groups[key];
-        if (resolvePods(this.state, key, done, now) && g?.ts != null) {
+        // counted before resolvePods, which clears the count of pods not kept by name
+        const c = g !== undefined ? groupCounts(g) : null;
+        if (resolvePods(this.state, key, done, now) && g?.ts != null && c !== null) {
+          const pods = c.atLeast ? `all ${c.pods}+` : `the ${c.pods}`;
           replies.push({
             ts: g.ts,
             text:
-              `:white_check_mark: resolved: the ${groupCounts(g).pods} pod(s) that could ` +
+              `:white_check_mark: resolved: ${pods} pod(s) that could ` +
               `not pull \`${g.image}\` (${g.cause}) pull now or are gone`,
           });
         }

@@ -36,6 +36,10 @@ export interface TriageGroup {
   rolloutLink: string | null;
   /** "ns/name" -> entry; bounded (MAX_PODS); pods beyond are counted in extraPods. */
   pods: Record<string, PodEntry>;
+  /**
+   * At least this many pods beyond those in `pods` (a lower bound: pods not kept by name cannot be told apart from
+   * a repeated event of one already counted, so repeats never raise it; the texts say "at least").
+   */
   extraPods: number;
   /** The channel message; null until posted. */
   ts: string | null;
@@ -108,10 +112,14 @@ export function recordFailure(s: TriageState, f: PullFailure, now: number, seenA
   if (known?.resolved === true && seenAt !== null && known.resolvedAt !== undefined && seenAt <= known.resolvedAt)
     return 'known';
   if (known === undefined) {
-    if (Object.keys(g.pods).length < MAX_PODS)
+    if (Object.keys(g.pods).length < MAX_PODS) {
       g.pods[podKey] = { namespace: f.namespace, name: f.pod, node: f.node, resolved: false };
-    else g.extraPods++;
-    if (result === 'known') result = 'new-pod';
+      if (result === 'known') result = 'new-pod';
+    } else if (g.extraPods === 0) {
+      // the first pod over the bound; counting every further event would count a pod's every back-off again
+      g.extraPods = 1;
+      if (result === 'known') result = 'new-pod';
+    }
   } else if (known.resolved) {
     known.resolved = false;
     delete known.resolvedAt;
@@ -140,6 +148,8 @@ function pruneGroups(s: TriageState): void {
 
 export interface GroupCounts {
   pods: number;
+  /** `pods` is a lower bound (more pods failed than the group keeps by name). */
+  atLeast: boolean;
   failing: number;
   namespaces: string[];
   nodes: string[];
@@ -149,6 +159,7 @@ export function groupCounts(g: TriageGroup): GroupCounts {
   const pods = Object.values(g.pods);
   return {
     pods: pods.length + g.extraPods,
+    atLeast: g.extraPods > 0,
     failing: pods.filter((p) => !p.resolved).length + g.extraPods,
     namespaces: [...new Set(pods.map((p) => p.namespace))].sort(),
     nodes: [...new Set(pods.map((p) => p.node).filter((n): n is string => n !== null))].sort(),
@@ -157,6 +168,11 @@ export function groupCounts(g: TriageGroup): GroupCounts {
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
+}
+
+/** "12 pods", or "at least 201 pods" when the group has more pods than it keeps by name. */
+export function podCountText(c: GroupCounts): string {
+  return `${c.atLeast ? 'at least ' : ''}${plural(c.pods, 'pod')}`;
 }
 
 function short(list: string[], max = 8): string {
@@ -168,9 +184,9 @@ export function groupText(g: TriageGroup, cluster: string): string {
   const c = groupCounts(g);
   const head =
     g.resolvedAt !== null
-      ? `:white_check_mark: *resolved*: \`${g.image}\` pulls again (${g.cause}; was ${plural(c.pods, 'pod')}` +
+      ? `:white_check_mark: *resolved*: \`${g.image}\` pulls again (${g.cause}; was ${podCountText(c)}` +
         ` in ${plural(c.namespaces.length, 'namespace')}, ${plural(c.nodes.length, 'node')})`
-      : `:rotating_light: \`${g.image}\` cannot be pulled: *${g.cause}* — ${plural(c.pods, 'pod')} ` +
+      : `:rotating_light: \`${g.image}\` cannot be pulled: *${g.cause}* — ${podCountText(c)} ` +
         `in ${plural(c.namespaces.length, 'namespace')}, ${plural(c.nodes.length, 'node')}`;
   const lines = [head, g.headline, ...g.fix.map((f) => `• ${f}`)];
   if (g.cause === 'rollout-pending')
@@ -230,7 +246,7 @@ export function dueActions(s: TriageState, now: number, cluster: string, o: Tria
         : `:warning: triage rate limit (${o.maxPostsPerHour} new messages per hour) ` +
           `reached: ${plural(held.length, 'more cause')} not posted on their own:\n${held
             .slice(0, 20)
-            .map((g) => `• \`${g.image}\` — ${g.cause}, ${plural(groupCounts(g).pods, 'pod')}`)
+            .map((g) => `• \`${g.image}\` — ${g.cause}, ${podCountText(groupCounts(g))}`)
             .join('\n')}${held.length > 20 ? `\n… and ${held.length - 20} more` : ''}`;
     if (text !== s.summary.lastText) actions.push({ kind: 'summary', text });
   }
