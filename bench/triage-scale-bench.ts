@@ -26,6 +26,7 @@ import type { BotArgs, BotMemory, BotMessage } from './triage-scale-bot.ts';
 import { startControlPlane } from '../test/cluster/control-plane.ts';
 import { prepareCluster } from '../test/cluster/prepare-cluster.ts';
 import { ExpiringProxy } from '../test/cluster/rollout-proxy.ts';
+import { renderedConfigObject } from '../test/cluster/triage-node.ts';
 import { RecordingServer } from '../test/slack/helpers/recording-server.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..');
@@ -153,26 +154,7 @@ try {
     await call('POST', `/api/v1/namespaces/${nsName(i)}/serviceaccounts`, { metadata: { name: 'default' } });
   });
   const conf = scenarios.find((s) => s.name === 'x509')!.registriesConf;
-  await call('POST', '/apis/machineconfiguration.openshift.io/v1/machineconfigs', {
-    apiVersion: 'machineconfiguration.openshift.io/v1',
-    kind: 'MachineConfig',
-    metadata: { name: RENDERED },
-    spec: {
-      config: {
-        ignition: { version: '3.5.0' },
-        storage: {
-          files: [
-            {
-              path: '/etc/containers/registries.conf',
-              mode: 420,
-              overwrite: true,
-              contents: { source: `data:text/plain;charset=utf-8;base64,${Buffer.from(conf).toString('base64')}` },
-            },
-          ],
-        },
-      },
-    },
-  });
+  await call('POST', '/apis/machineconfiguration.openshift.io/v1/machineconfigs', renderedConfigObject(RENDERED, conf));
   await parallel(0, NODES, (i) =>
     call('POST', '/api/v1/nodes', {
       metadata: {

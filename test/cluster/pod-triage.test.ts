@@ -15,6 +15,7 @@ import type { TriageCause } from '../../src/domain/triage/triage-verdict.ts';
 import { adminConfig, botConfig, clusterInfo } from './cluster-info.ts';
 import { FakeKubelet } from './fake-kubelet.ts';
 import { createNamespace, eventually, uniqueName } from './kube.ts';
+import { createRenderedConfig } from './triage-node.ts';
 
 const CORPUS = join(import.meta.dirname, '../fixtures/kubelet-events');
 const NODE = 'triage-worker-0';
@@ -41,36 +42,7 @@ const nodeConf = corpus('x509').registriesConf;
 beforeAll(async () => {
   const info = clusterInfo();
   const admin = adminConfig();
-  await admin
-    .makeApiClient(CustomObjectsApi)
-    .createClusterCustomObject({
-      group: 'machineconfiguration.openshift.io',
-      version: 'v1',
-      plural: 'machineconfigs',
-      body: {
-        apiVersion: 'machineconfiguration.openshift.io/v1',
-        kind: 'MachineConfig',
-        metadata: { name: RENDERED },
-        spec: {
-          config: {
-            ignition: { version: '3.5.0' },
-            storage: {
-              files: [
-                {
-                  path: '/etc/containers/registries.conf',
-                  mode: 420,
-                  overwrite: true,
-                  contents: {
-                    source: `data:text/plain;charset=utf-8;base64,${Buffer.from(nodeConf).toString('base64')}`,
-                  },
-                },
-              ],
-            },
-          },
-        },
-      },
-    })
-    .catch(() => undefined);
+  await createRenderedConfig(admin, RENDERED, nodeConf).catch(() => undefined);
   kubelet = await FakeKubelet.start(admin, {
     nodes: [NODE],
     certFile: info.kubeletCertFile,

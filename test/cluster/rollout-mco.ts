@@ -12,6 +12,7 @@ import { encodeRegistriesConf } from '../../src/domain/registries-toml.ts';
 import { POLICY_RESOURCES } from '../../src/cluster/live-policies.ts';
 import type { Condition, MachineConfigPool } from '../../src/types/machineconfig.ts';
 import { apiStatus } from './kube.ts';
+import { renderedConfigObject } from './triage-node.ts';
 
 export const MCO = { group: 'machineconfiguration.openshift.io', version: 'v1' } as const;
 export const ICSP = {
@@ -79,28 +80,7 @@ export class FakeMco {
   /** A rendered MC with this registries.conf (idempotent: the name is the content hash). */
   async writeRendered(pool: string, registriesConf: string): Promise<string> {
     const name = `rendered-${pool}-${createHash('md5').update(`${pool}\n${registriesConf}`).digest('hex')}`;
-    const body = {
-      apiVersion: 'machineconfiguration.openshift.io/v1',
-      kind: 'MachineConfig',
-      metadata: { name, labels: { 'icsp-bot-test': this.label } },
-      spec: {
-        config: {
-          ignition: { version: '3.5.0' },
-          storage: {
-            files: [
-              {
-                path: '/etc/containers/registries.conf',
-                overwrite: true,
-                mode: 420,
-                contents: {
-                  source: `data:text/plain;charset=utf-8;base64,${Buffer.from(registriesConf).toString('base64')}`,
-                },
-              },
-            ],
-          },
-        },
-      },
-    };
+    const body = renderedConfigObject(name, registriesConf, { 'icsp-bot-test': this.label });
     try {
       await this.custom.createClusterCustomObject({ ...MCO, plural: 'machineconfigs', body });
       this.created.push({ kind: 'mc', name });

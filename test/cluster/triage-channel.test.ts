@@ -18,6 +18,7 @@ import { adminConfig, botConfig, clusterInfo } from './cluster-info.ts';
 import { FakeKubelet } from './fake-kubelet.ts';
 import { ExpiringProxy } from './rollout-proxy.ts';
 import { createNamespace, eventually, uniqueName } from './kube.ts';
+import { createRenderedConfig } from './triage-node.ts';
 
 const CORPUS = join(import.meta.dirname, '../fixtures/kubelet-events');
 const CHANNEL = 'C0TRIAGE';
@@ -110,38 +111,7 @@ beforeAll(async () => {
   await rec.start();
   const info = clusterInfo();
   const admin = adminConfig();
-  await admin
-    .makeApiClient(CustomObjectsApi)
-    .createClusterCustomObject({
-      group: 'machineconfiguration.openshift.io',
-      version: 'v1',
-      plural: 'machineconfigs',
-      body: {
-        apiVersion: 'machineconfiguration.openshift.io/v1',
-        kind: 'MachineConfig',
-        metadata: { name: RENDERED },
-        spec: {
-          config: {
-            ignition: { version: '3.5.0' },
-            storage: {
-              files: [
-                {
-                  path: '/etc/containers/registries.conf',
-                  mode: 420,
-                  overwrite: true,
-                  contents: {
-                    source:
-                      `data:text/plain;charset=utf-8;base64,` +
-                      `${Buffer.from(corpus('x509').registriesConf).toString('base64')}`,
-                  },
-                },
-              ],
-            },
-          },
-        },
-      },
-    })
-    .catch(() => undefined);
+  await createRenderedConfig(admin, RENDERED, corpus('x509').registriesConf).catch(() => undefined);
   const annotations = {
     'machineconfiguration.openshift.io/currentConfig': RENDERED,
     'machineconfiguration.openshift.io/desiredConfig': RENDERED,

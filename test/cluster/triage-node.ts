@@ -42,25 +42,33 @@ export function mcoAnnotations(rendered: string): Record<string, string> {
   };
 }
 
-/** A rendered MachineConfig whose Ignition writes `registriesConf` to /etc/containers/registries.conf. */
-export async function createRenderedConfig(admin: KubeConfig, name: string, registriesConf: string): Promise<void> {
+/** The MachineConfig object whose Ignition writes `registriesConf` to /etc/containers/registries.conf. */
+export function renderedConfigObject(
+  name: string,
+  registriesConf: string,
+  labels: Record<string, string> = {},
+): Record<string, unknown> {
   const source = `data:text/plain;charset=utf-8;base64,${Buffer.from(registriesConf).toString('base64')}`;
-  await admin.makeApiClient(CustomObjectsApi).createClusterCustomObject({
-    ...MACHINECONFIGS,
-    body: {
-      apiVersion: 'machineconfiguration.openshift.io/v1',
-      kind: 'MachineConfig',
-      metadata: { name },
-      spec: {
-        config: {
-          ignition: { version: '3.5.0' },
-          storage: {
-            files: [{ path: '/etc/containers/registries.conf', mode: 420, overwrite: true, contents: { source } }],
-          },
+  return {
+    apiVersion: 'machineconfiguration.openshift.io/v1',
+    kind: 'MachineConfig',
+    metadata: { name, ...(Object.keys(labels).length > 0 ? { labels } : {}) },
+    spec: {
+      config: {
+        ignition: { version: '3.5.0' },
+        storage: {
+          files: [{ path: '/etc/containers/registries.conf', mode: 420, overwrite: true, contents: { source } }],
         },
       },
     },
-  });
+  };
+}
+
+/** Creates that rendered MachineConfig (as the MCO's controller would). */
+export async function createRenderedConfig(admin: KubeConfig, name: string, registriesConf: string): Promise<void> {
+  await admin
+    .makeApiClient(CustomObjectsApi)
+    .createClusterCustomObject({ ...MACHINECONFIGS, body: renderedConfigObject(name, registriesConf) });
 }
 
 /** Cluster-scoped: other files (rbac) expect none left behind. */
