@@ -231,6 +231,8 @@ export class DebugPods {
       suffix: randomBytes(4).toString('hex').slice(0, 5),
     });
     const name = body.metadata.name;
+    // every failure after the pod has a name: its log (if any was read), the timings and notes so far
+    const failed = (error: string, log = ''): PodRun => ({ ok: false, pod: name, error, log, timings, notes });
     const abort = new AbortController();
     const onOuterAbort = (): void => abort.abort(o.signal?.reason);
     if (o.signal?.aborted) return { ok: false, pod: null, error: abortReason(o.signal), log: '', timings, notes };
@@ -253,14 +255,7 @@ export class DebugPods {
       } catch (err) {
         // A timed-out create may still land: the finally block deletes by name either way.
         created = kubeStatus(err) === undefined;
-        return {
-          ok: false,
-          pod: name,
-          error: describeCreateError(err, o.node, s.namespace, s.serviceAccount),
-          log: '',
-          timings,
-          notes,
-        };
+        return failed(describeCreateError(err, o.node, s.namespace, s.serviceAccount));
       }
       timings.created = at();
       const deadlineMs = s.deadlineSeconds * 1000 + s.waitSlackMs;
@@ -272,80 +267,40 @@ export class DebugPods {
         case 'done':
           break;
         case 'image-pull':
-          return {
-            ok: false,
-            pod: name,
-            log: '',
-            timings,
-            notes,
-            error:
-              `the debug image ${o.image} cannot be pulled on ${o.node} (${seen.reason}` +
+          return failed(
+            `the debug image ${o.image} cannot be pulled on ${o.node} (${seen.reason}` +
               `${seen.message ? `: ${foldLines(seen.message, 300)}` : ''}): a mirror problem is suspected; set ` +
               `ICSP_DEBUG_IMAGE (CLI: --debug-image) to a debug image the node can pull (a mirrored tools or ` +
               `support-tools image)`,
-          };
+          );
         case 'start-failure':
-          return {
-            ok: false,
-            pod: name,
-            log: '',
-            timings,
-            notes,
-            error: `the debug container cannot start on ${o.node} (${seen.reason}: ${foldLines(seen.message, 300)})`,
-          };
+          return failed(
+            `the debug container cannot start on ${o.node} (${seen.reason}: ${foldLines(seen.message, 300)})`,
+          );
         case 'disrupted':
-          return {
-            ok: false,
-            pod: name,
-            log: '',
-            timings,
-            notes,
-            error:
-              `the debug pod on ${o.node} was evicted or preempted before ` +
+          return failed(
+            `the debug pod on ${o.node} was evicted or preempted before ` +
               `it finished (${foldLines(seen.message, 300)})`,
-          };
+          );
         case 'deadline':
-          return {
-            ok: false,
-            pod: name,
-            log: await this.readLog(name).catch(() => ''),
-            timings,
-            notes,
-            error:
-              `the check on ${o.node} did not finish within its ${s.deadlineSeconds} s ` +
+          return failed(
+            `the check on ${o.node} did not finish within its ${s.deadlineSeconds} s ` +
               `deadline (activeDeadlineSeconds): the pod was stopped and deleted`,
-          };
+            await this.readLog(name).catch(() => ''),
+          );
         case 'timeout':
-          return {
-            ok: false,
-            pod: name,
-            log: hasStarted(seen.pod) ? await this.readLog(name).catch(() => '') : '',
-            timings,
-            notes,
-            error:
-              `the check on ${o.node} did not finish within ${Math.round(deadlineMs / 1000)} s ` +
+          return failed(
+            `the check on ${o.node} did not finish within ${Math.round(deadlineMs / 1000)} s ` +
               `(deadline ${s.deadlineSeconds} s; ${lastWaiting(seen.pod)}): the pod was deleted`,
-          };
+            hasStarted(seen.pod) ? await this.readLog(name).catch(() => '') : '',
+          );
         case 'gone':
-          return {
-            ok: false,
-            pod: name,
-            log: '',
-            timings,
-            notes,
-            error:
-              `the debug pod on ${o.node} disappeared before it finished ` +
+          return failed(
+            `the debug pod on ${o.node} disappeared before it finished ` +
               `(deleted by someone else, or the node was removed)`,
-          };
+          );
         case 'aborted':
-          return {
-            ok: false,
-            pod: name,
-            log: '',
-            timings,
-            notes,
-            error: `${seen.reason}: the check on ${o.node} was stopped and its pod deleted`,
-          };
+          return failed(`${seen.reason}: the check on ${o.node} was stopped and its pod deleted`);
       }
       const pod = seen.pod;
       const term = pod.status?.containerStatuses?.[0]?.state?.terminated;
@@ -355,28 +310,16 @@ export class DebugPods {
       try {
         log = await this.readLog(name);
       } catch (err) {
-        return {
-          ok: false,
-          pod: name,
-          log: '',
-          timings,
-          notes,
-          error: describeKubeError(err, `read the debug pod's log on ${o.node} (pods/log)`),
-        };
+        return failed(describeKubeError(err, `read the debug pod's log on ${o.node} (pods/log)`));
       }
       timings.logRead = at();
       const exitCode = term?.exitCode ?? (pod.status?.phase === 'Succeeded' ? 0 : -1);
       if (pod.status?.phase === 'Failed' && term === undefined) {
-        return {
-          ok: false,
-          pod: name,
-          log,
-          timings,
-          notes,
-          error:
-            `the debug pod on ${o.node} failed before its container ran (${pod.status.reason ?? ''}` +
+        return failed(
+          `the debug pod on ${o.node} failed before its container ran (${pod.status.reason ?? ''}` +
             `${pod.status.message ? `: ${foldLines(pod.status.message, 300)}` : ''})`,
-        };
+          log,
+        );
       }
       return { ok: true, pod: name, log, exitCode, timings, notes };
     } finally {
