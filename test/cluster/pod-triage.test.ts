@@ -1,8 +1,6 @@
 // `why pod NS/NAME` against the real API server, as the bot's ServiceAccount: the fake kubelet fails the pulls
 // with messages from real podman runs (test/fixtures/kubelet-events) and emits the kubelet's events; the node
 // carries the MCO's annotations and its rendered MachineConfig the lab's registries.conf. No debug pod.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { whyPod } from '../../src/app/why-pod.ts';
@@ -15,23 +13,14 @@ import type { TriageCause } from '../../src/domain/triage/triage-verdict.ts';
 import { adminConfig, botConfig, clusterInfo } from './cluster-info.ts';
 import { FakeKubelet } from './fake-kubelet.ts';
 import { createNamespace, eventually, uniqueName } from './kube.ts';
-import { createRenderedConfig } from './triage-node.ts';
+import { corpusCase, createRenderedConfig } from './triage-node.ts';
+import type { CorpusCase } from './triage-node.ts';
 
-const CORPUS = join(import.meta.dirname, '../fixtures/kubelet-events');
 const NODE = 'triage-worker-0';
 const RENDERED = `rendered-worker-${'a1b2c3d4e5f60718'.repeat(2)}`;
 
-function corpus(name: string): { image: string; registriesConf: string; failed: string; waiting: string } {
-  const s = JSON.parse(readFileSync(join(CORPUS, name, 'scenario.json'), 'utf8')) as {
-    image: string;
-    registriesConf: string;
-  };
-  return {
-    ...s,
-    failed: readFileSync(join(CORPUS, name, 'grpc-prefix.event-failed.txt'), 'utf8').trimEnd(),
-    waiting: readFileSync(join(CORPUS, name, 'cri-client.waiting-errimagepull.txt'), 'utf8').trimEnd(),
-  };
-}
+// the Failed event in the older kubelets' wording (grpc prefix); the waiting message as today's
+const corpus = (name: string): CorpusCase => corpusCase(name, 'grpc-prefix');
 
 let kubelet: FakeKubelet;
 const ns = uniqueName('shop');

@@ -3,8 +3,6 @@
 // rendered registries.conf), the ConfigMap state and a Slack recording server. One message per cause, the burst
 // grouped and edited, resolution in the thread, no duplicate after a restart or a watch expiry (410), an excluded
 // namespace silent, and the event-to-message latency.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -18,24 +16,14 @@ import { adminConfig, botConfig, clusterInfo } from './cluster-info.ts';
 import { FakeKubelet } from './fake-kubelet.ts';
 import { ExpiringProxy } from './rollout-proxy.ts';
 import { createNamespace, eventually, uniqueName } from './kube.ts';
-import { createRenderedConfig } from './triage-node.ts';
+import { corpusCase, createRenderedConfig } from './triage-node.ts';
+import type { CorpusCase } from './triage-node.ts';
 
-const CORPUS = join(import.meta.dirname, '../fixtures/kubelet-events');
 const CHANNEL = 'C0TRIAGE';
 const NODES = ['triage-ch-0', 'triage-ch-1'];
 const RENDERED = `rendered-worker-${'0f1e2d3c4b5a6978'.repeat(2)}`;
 
-function corpus(name: string): { image: string; registriesConf: string; failed: string; waiting: string } {
-  const s = JSON.parse(readFileSync(join(CORPUS, name, 'scenario.json'), 'utf8')) as {
-    image: string;
-    registriesConf: string;
-  };
-  return {
-    ...s,
-    failed: readFileSync(join(CORPUS, name, 'cri-client.event-failed.txt'), 'utf8').trimEnd(),
-    waiting: readFileSync(join(CORPUS, name, 'cri-client.waiting-errimagepull.txt'), 'utf8').trimEnd(),
-  };
-}
+const corpus = (name: string): CorpusCase => corpusCase(name);
 
 const rec = new RecordingServer();
 let kubelet: FakeKubelet;
