@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { explain } from '../../src/domain/explain.ts';
 import { parseRegistriesConf } from '../../src/domain/registries-conf.ts';
-import type { PolicySet } from '../../src/domain/policy-set.ts';
+import { idms, itms, set } from '../helpers/policy-objects.ts';
 
 const D = `sha256:${'b'.repeat(64)}`;
-const idms = (name: string, source: string, mirrors: string[], policy?: 'NeverContactSource') => ({
-  apiVersion: 'config.openshift.io/v1' as const,
-  kind: 'ImageDigestMirrorSet' as const,
-  metadata: { name },
-  spec: { imageDigestMirrors: [{ source, mirrors, ...(policy ? { mirrorSourcePolicy: policy } : {}) }] },
-});
-const itms = (name: string, source: string, mirrors: string[]) => ({
-  apiVersion: 'config.openshift.io/v1' as const,
-  kind: 'ImageTagMirrorSet' as const,
-  metadata: { name },
-  spec: { imageTagMirrors: [{ source, mirrors }] },
-});
-const set = (p: Partial<PolicySet>): PolicySet => ({ icsps: [], idms: [], itms: [], ...p });
 
 describe('explain', () => {
   it('digest pull through an IDMS mirror: mirror first, object named', () => {

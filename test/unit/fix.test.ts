@@ -11,6 +11,7 @@ import { renderPolicies } from '../../src/domain/render.ts';
 import { loadPolicyPaths } from '../../src/files/policy-files.ts';
 import { Readable } from 'node:stream';
 import { runCli } from '../helpers/run-cli.ts';
+import { itms, set } from '../helpers/policy-objects.ts';
 
 const D = `sha256:${'c'.repeat(64)}`;
 const idms = (name: string, source: string, mirrors: string[], policy?: 'NeverContactSource') => ({
@@ -19,13 +20,6 @@ const idms = (name: string, source: string, mirrors: string[], policy?: 'NeverCo
   metadata: { name, uid: 'u-1', resourceVersion: '7' },
   spec: { imageDigestMirrors: [{ source, mirrors, ...(policy ? { mirrorSourcePolicy: policy } : {}) }] },
 });
-const itms = (name: string, source: string, mirrors: string[], policy?: 'NeverContactSource') => ({
-  apiVersion: 'config.openshift.io/v1' as const,
-  kind: 'ImageTagMirrorSet' as const,
-  metadata: { name },
-  spec: { imageTagMirrors: [{ source, mirrors, ...(policy ? { mirrorSourcePolicy: policy } : {}) }] },
-});
-const set = (p: Partial<PolicySet>): PolicySet => ({ icsps: [], idms: [], itms: [], ...p });
 
 /** Applies the fix's YAML text (not its objects) over the original policies and explains the image again. */
 function roundTrip(image: string, p: PolicySet, r: FixResult) {

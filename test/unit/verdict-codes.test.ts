@@ -12,25 +12,12 @@ import { explainPull } from '../../src/domain/explain-pull.ts';
 import type { Explanation, ExplainInput, VerdictCode, WarningCode } from '../../src/domain/explain.ts';
 import { judgeLive, LIVE_VERDICT_CODES, NODE_REGISTRIES_CONF } from '../../src/domain/live-verdict.ts';
 import type { ExpectedConfiguration, LiveVerdictCode } from '../../src/domain/live-verdict.ts';
-import type { PolicySet } from '../../src/domain/policy-set.ts';
 import { parseRegistriesConf } from '../../src/domain/registries-conf.ts';
 import type { ImageConfig } from '../../src/types/openshift.ts';
 import { repoRoot, sharedDir } from '../helpers/shared-dir.ts';
+import { idms, itms, set } from '../helpers/policy-objects.ts';
 
 const D = `sha256:${'b'.repeat(64)}`;
-const set = (p: Partial<PolicySet>): PolicySet => ({ icsps: [], idms: [], itms: [], ...p });
-const idms = (name: string, source: string, mirrors: string[], policy?: 'NeverContactSource') => ({
-  apiVersion: 'config.openshift.io/v1' as const,
-  kind: 'ImageDigestMirrorSet' as const,
-  metadata: { name },
-  spec: { imageDigestMirrors: [{ source, mirrors, ...(policy ? { mirrorSourcePolicy: policy } : {}) }] },
-});
-const itms = (name: string, source: string, mirrors: string[]) => ({
-  apiVersion: 'config.openshift.io/v1' as const,
-  kind: 'ImageTagMirrorSet' as const,
-  metadata: { name },
-  spec: { imageTagMirrors: [{ source, mirrors }] },
-});
 const image = (registrySources: NonNullable<ImageConfig['spec']>['registrySources']): ImageConfig => ({
   apiVersion: 'config.openshift.io/v1',
   kind: 'Image',

@@ -14,21 +14,9 @@ import { parseImagesFile } from '../../src/domain/running-images.ts';
 import { whatIf } from '../../src/domain/what-if.ts';
 import type { PolicyObject } from '../../src/types/openshift.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { idms, itms, set } from '../helpers/policy-objects.ts';
 
 const D = `sha256:${'f'.repeat(64)}`;
-const idms = (name: string, source: string, mirrors: string[], policy?: 'NeverContactSource') => ({
-  apiVersion: 'config.openshift.io/v1' as const,
-  kind: 'ImageDigestMirrorSet' as const,
-  metadata: { name },
-  spec: { imageDigestMirrors: [{ source, mirrors, ...(policy ? { mirrorSourcePolicy: policy } : {}) }] },
-});
-const itms = (name: string, source: string, mirrors: string[]) => ({
-  apiVersion: 'config.openshift.io/v1' as const,
-  kind: 'ImageTagMirrorSet' as const,
-  metadata: { name },
-  spec: { imageTagMirrors: [{ source, mirrors }] },
-});
-const set = (p: Partial<PolicySet>): PolicySet => ({ icsps: [], idms: [], itms: [], ...p });
 const base = set({ idms: [idms('mirrors', 'quay.io/ns', ['mirror.local/ns'])] });
 
 describe('whatIf', () => {
