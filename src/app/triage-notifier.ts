@@ -3,7 +3,8 @@
 // node said and the plan of its pool; one message per (image, cause) gathers the burst and is edited as it
 // grows; when the pods pull (or are gone) the thread says so. State is persisted after every change (restart-safe:
 // a known pod or cause is never said twice), only the Lease holder posts, and a per-channel rate limit holds
-// back what exceeds it, listed in one summary message.
+// back what exceeds it, listed in one summary message. Held causes are checked for resolution too: one fixed while
+// held leaves the summary (its thread says so) and is never posted on its own.
 import {
   applyPosted,
   applyUpdated,
@@ -258,7 +259,12 @@ export class TriageNotifier {
     }
     if (now - this.lastResolveAt >= this.settings.resolveIntervalMs) {
       this.lastResolveAt = now;
-      for (const { key, pods } of podsToCheck(this.state)) {
+      // held causes resolved before they were posted: one reply in the summary's thread (the summary listed them)
+      const heldResolved: string[] = [];
+      for (const { key, pods, held } of podsToCheck(this.state, {
+        now,
+        maxPostsPerHour: this.settings.maxPostsPerHour,
+      })) {
         // A group resolves only when all its pods pull: the first pod still failing settles it for this pass, so
         // a cause not fixed yet costs one read per group, however many pods it holds (flat idle API requests).
         // Pods found pulling are marked and not read again; the one still failing is read first next time.
@@ -273,19 +279,32 @@ export class TriageNotifier {
         const g = this.state.groups[key];
         // counted before resolvePods, which clears the count of pods not kept by name
         const c = g !== undefined ? groupCounts(g) : null;
-        if (resolvePods(this.state, key, done, now) && g?.ts != null && c !== null) {
-          const pods = c.atLeast ? `all ${c.pods}+` : `the ${c.pods}`;
+        if (!resolvePods(this.state, key, done, now) || g === undefined || c === null) continue;
+        const which = c.atLeast ? `all ${c.pods}+` : `the ${c.pods}`;
+        if (held) {
+          heldResolved.push(`• \`${g.image}\` (${g.cause}): ${which} pod(s) pull now or are gone`);
+          this.deps.logger?.info({ group: key }, 'triage: a held cause resolved before it was posted');
+        } else if (g.ts !== null)
           replies.push({
             ts: g.ts,
             text:
-              `:white_check_mark: resolved: ${pods} pod(s) that could ` +
+              `:white_check_mark: resolved: ${which} pod(s) that could ` +
               `not pull \`${g.image}\` (${g.cause}) pull now or are gone`,
           });
-        }
       }
+      // no summary posted yet: nobody saw these causes, they are dropped silently (never posted)
+      if (heldResolved.length > 0 && this.state.summary.ts !== null)
+        replies.push({
+          ts: this.state.summary.ts,
+          text:
+            ':white_check_mark: resolved while held back by the rate limit (so never posted on their own):\n' +
+            heldResolved.join('\n'),
+        });
     }
     try {
-      for (const a of dueActions(this.state, now, this.settings.cluster, this.settings)) {
+      // a held cause is posted only once the resolution check read its pods (heldCheckedSince)
+      const o = { ...this.settings, heldCheckedSince: this.lastResolveAt };
+      for (const a of dueActions(this.state, now, this.settings.cluster, o)) {
         if (a.kind === 'post') {
           const p = await chat.post(channel, { text: a.text });
           applyPosted(this.state, a.key, p.ts, a.text, now);

@@ -2,7 +2,8 @@
 // podman runs and emits the kubelet's events; the bot's field-selected event watch, its classifier (the node's
 // rendered registries.conf), the ConfigMap state and a Slack recording server. One message per cause, the burst
 // grouped and edited, resolution in the thread, no duplicate after a restart or a watch expiry (410), an excluded
-// namespace silent, and the event-to-message latency.
+// namespace silent, and the event-to-message latency. A cause held back by the rate limit whose pod then pulls:
+// the summary's thread says so and the cause is never posted on its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -30,6 +31,7 @@ let kubelet: FakeKubelet;
 const nsA = uniqueName('tri-a');
 const nsB = uniqueName('tri-b');
 const nsX = uniqueName('tri-excluded');
+const nsH = uniqueName('tri-held');
 const stateConfigMap = uniqueName('triage-state');
 const channels: TriageChannel[] = [];
 
@@ -112,7 +114,7 @@ beforeAll(async () => {
     backOffDelayMs: 200,
     nodeMetadata: Object.fromEntries(NODES.map((n) => [n, { annotations }])),
   });
-  for (const ns of [nsA, nsB, nsX])
+  for (const ns of [nsA, nsB, nsX, nsH])
     await createNamespace(admin, ns, { 'pod-security.kubernetes.io/enforce': 'privileged' });
 }, 60_000);
 
@@ -273,5 +275,63 @@ describe('the triage channel, on the real API server as the bot', () => {
     ).toEqual([]);
     expect(latest(down.image, 'source-unreachable')?.text).toMatch(/^:white_check_mark: \*resolved\*/);
     expect(latest(corpus('not-mirrored').image, 'not-mirrored')?.text).toMatch(/^:white_check_mark: \*resolved\*/);
+  }, 60_000);
+});
+
+describe('a cause held back by the rate limit, on the real API server as the bot', () => {
+  const HELD_CHANNEL = 'C0TRIAGEHELD';
+  const top = () =>
+    rec
+      .callsOf('chat.postMessage')
+      .filter((c) => c.params.thread_ts === undefined && c.params.channel === HELD_CHANNEL);
+  const summaryPost = () => top().find((c) => text(c).includes('triage rate limit'));
+
+  it("is checked: the kubelet's retry pulls, the summary's thread says so, and it is never posted", async () => {
+    const posted = corpus('x509');
+    const held = corpus('not-mirrored');
+    await startChannel({
+      channel: HELD_CHANNEL,
+      includeNamespaces: [nsH],
+      excludeNamespaces: [],
+      maxPostsPerHour: 1,
+      stateConfigMap: uniqueName('triage-held-state'),
+    });
+    await failingPod(nsH, 'first', 'x509', NODES[0]!);
+    await eventually(
+      async () => (top().some((c) => text(c).includes(`\`${posted.image}\``)) ? true : undefined),
+      10_000,
+      'the first cause posted',
+    );
+    await failingPod(nsH, 'second', 'not-mirrored', NODES[1]!);
+    await eventually(async () => summaryPost(), 10_000, 'the rate limit summary');
+    expect(text(summaryPost()!)).toContain(`\`${held.image}\` — not-mirrored, 1 pod`);
+    // the mirror is fixed: the kubelet's next retry pulls (Pulling/Pulled events, the container Running)
+    await kubelet.pullSucceeds(nsH, 'second');
+    const resolution = await eventually(
+      async () =>
+        rec
+          .callsOf('chat.postMessage')
+          .find((c) => c.params.channel === HELD_CHANNEL && c.params.thread_ts !== undefined),
+      10_000,
+      'the resolution in a thread',
+    );
+    expect(text(resolution)).toMatch(/^:white_check_mark: resolved while held back by the rate limit/);
+    expect(text(resolution)).toContain(`\`${held.image}\` (not-mirrored): the 1 pod(s) pull now`);
+    // that thread is the summary's: the summary (edited at that ts) no longer lists the cause
+    const summaryTs = String(resolution.params.thread_ts);
+    await eventually(
+      async () =>
+        rec
+          .callsOf('chat.update')
+          .filter((c) => c.params.ts === summaryTs)
+          .some((c) => text(c).includes('held nothing back any more'))
+          ? true
+          : undefined,
+      5_000,
+      'the summary edited',
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(top().filter((c) => (text(c).split('\n')[0] ?? '').includes(held.image))).toEqual([]);
+    expect(replies(summaryTs)).toHaveLength(1);
   }, 60_000);
 });

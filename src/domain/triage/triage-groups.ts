@@ -51,6 +51,12 @@ export interface TriageGroup {
   resolvedAt: number | null;
   /** Held back by the rate limit (listed in the summary instead). */
   held: boolean;
+  /**
+   * When the resolution check last read a held group's pods: a held group is posted only after a check (it must not
+   * announce a failure that resolved while it was held), and the held groups are checked in turn, oldest first.
+   * Absent in state written before this field existed (and on groups never held).
+   */
+  checkedAt?: number;
 }
 
 export interface TriageState {
@@ -204,6 +210,11 @@ export interface TriageSettings {
   maxPostsPerHour: number;
   /** Edits of one message at most this often. */
   updateIntervalMs: number;
+  /**
+   * A held group is posted only when the resolution check read its pods at or after this time (the last check);
+   * until then it keeps its place in the rate limit's budget. Absent: held groups are posted without a check.
+   */
+  heldCheckedSince?: number;
 }
 
 export type TriageAction =
@@ -228,8 +239,10 @@ export function dueActions(s: TriageState, now: number, cluster: string, o: Tria
     if (g.ts === null) {
       if (g.resolvedAt !== null) continue;
       if (budget > 0) {
-        actions.push({ kind: 'post', key: g.key, text: groupText(g, cluster) });
         budget--;
+        // a held group keeps its slot (older causes first) until the resolution check has read its pods
+        if (g.held && o.heldCheckedSince !== undefined && (g.checkedAt ?? -Infinity) < o.heldCheckedSince) continue;
+        actions.push({ kind: 'post', key: g.key, text: groupText(g, cluster) });
         g.held = false;
       } else g.held = true;
       continue;
@@ -288,14 +301,46 @@ export function resolvePods(s: TriageState, key: string, done: string[], now: nu
   return false;
 }
 
-/** Open groups' pods still failing, for the resolution check (bounded). */
-export function podsToCheck(s: TriageState, perGroup = 50): Array<{ key: string; pods: PodEntry[] }> {
-  return Object.values(s.groups)
-    .filter((g) => g.resolvedAt === null && g.ts !== null)
-    .map((g) => ({
-      key: g.key,
-      pods: Object.values(g.pods)
-        .filter((p) => !p.resolved)
-        .slice(0, perGroup),
-    }));
+/** Held groups checked in turn per resolution pass, besides those the rate limit lets through now. */
+export const HELD_CHECKS_PER_PASS = 3;
+
+export interface CheckOptions {
+  now: number;
+  maxPostsPerHour: number;
+  /** Pods listed per group (the caller reads them in order until one still fails). */
+  perGroup?: number;
+  heldPerPass?: number;
+}
+
+/**
+ * The groups whose pods the resolution check reads now, with their pods still failing (bounded):
+ *  - every posted open group;
+ *  - the held groups the rate limit lets through now: checked before they are posted (dueActions waits for it), so
+ *    a cause fixed while it was held is never announced;
+ *  - in turn, the `heldPerPass` other held groups checked longest ago, so a held cause that is fixed leaves the
+ *    summary while the API requests of an idle minute grow by a constant, however many causes are held.
+ * Marks the held groups returned as checked at `now`.
+ */
+export function podsToCheck(s: TriageState, o: CheckOptions): Array<{ key: string; pods: PodEntry[]; held: boolean }> {
+  const perGroup = o.perGroup ?? 50;
+  const open = Object.values(s.groups).filter((g) => g.resolvedAt === null);
+  const posted = open.filter((g) => g.ts !== null);
+  // the same order and budget as dueActions: the unposted groups it would post now
+  const budget = o.maxPostsPerHour - s.posts.filter((t) => o.now - t < HOUR).length;
+  const unposted = open.filter((g) => g.ts === null).sort((a, b) => a.firstAt - b.firstAt);
+  const due = unposted.slice(0, Math.max(0, budget)).filter((g) => g.held);
+  const inTurn = unposted
+    .filter((g) => g.held && !due.includes(g))
+    .sort((a, b) => (a.checkedAt ?? 0) - (b.checkedAt ?? 0) || a.firstAt - b.firstAt)
+    .slice(0, o.heldPerPass ?? HELD_CHECKS_PER_PASS);
+  const held = [...due, ...inTurn];
+  for (const g of held) g.checkedAt = o.now;
+  const failing = (g: TriageGroup): PodEntry[] =>
+    Object.values(g.pods)
+      .filter((p) => !p.resolved)
+      .slice(0, perGroup);
+  return [
+    ...posted.map((g) => ({ key: g.key, pods: failing(g), held: false })),
+    ...held.map((g) => ({ key: g.key, pods: failing(g), held: true })),
+  ];
 }

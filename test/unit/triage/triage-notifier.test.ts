@@ -322,3 +322,78 @@ describe('the triage channel', () => {
     );
   });
 });
+
+describe('causes held back by the rate limit', () => {
+  const img = (i: number): string => `quay.io/shop/img${i}:1`;
+  const top = (t: ReturnType<typeof setup>): string[] => t.chat.posts.map((p) => p.text.split('\n')[0] ?? '');
+
+  it('one fixed while held leaves the summary, its thread says so, and it is never posted on its own', async () => {
+    const t = setup({ settings: { maxPostsPerHour: 2 } });
+    await t.n.start();
+    for (const i of [1, 2, 3, 4]) t.events.emit(event('shop', `p${i}`, 'worker-1', img(i), 'not-mirrored'));
+    await t.n.pass();
+    const summary = t.chat.posts[2];
+    expect(summary?.text).toMatch(/reached: 2 more causes/);
+    // img3's pod pulls while it is held
+    t.podStates.set('shop/p3', 'pulled');
+    t.clock.t += 2000;
+    await t.n.pass();
+    expect(t.chat.replies).toEqual([{ ts: summary?.ts, text: expect.any(String) }]);
+    expect(t.chat.replies[0]?.text.split('\n')).toEqual([
+      expect.stringMatching(/^:white_check_mark: resolved while held back by the rate limit/),
+      '• `quay.io/shop/img3:1` (not-mirrored): the 1 pod(s) pull now or are gone',
+    ]);
+    expect(t.chat.updates.at(-1)).toEqual({ ts: summary?.ts, text: expect.stringMatching(/reached: 1 more cause/) });
+    expect(t.chat.updates.at(-1)?.text).not.toContain(img(3));
+    // an hour later the limit lets two more through: img4 (still failing) is posted, img3 never
+    t.clock.t += 3600_000;
+    await t.n.pass();
+    expect(top(t).filter((l) => l.includes(img(4)))).toHaveLength(1);
+    expect(top(t).filter((l) => l.includes(img(3)))).toEqual([]);
+    expect(t.chat.updates.at(-1)?.text).toMatch(/held nothing back any more/);
+    // nothing more is said about img3
+    t.clock.t += 2000;
+    await t.n.pass();
+    expect(t.chat.replies).toHaveLength(1);
+  });
+
+  it('one fixed just before the limit would post it is dropped (checked first), the next one is posted', async () => {
+    const t = setup({ settings: { maxPostsPerHour: 1 } });
+    await t.n.start();
+    for (const i of [1, 2, 3]) t.events.emit(event('shop', `p${i}`, 'worker-1', img(i), 'not-mirrored'));
+    await t.n.pass();
+    expect(top(t)).toHaveLength(2); // img1 and the summary
+    t.podStates.set('shop/p2', 'gone');
+    t.clock.t += 3600_000; // the limit lets one through: img2 first (the oldest), which is fixed by now
+    await t.n.pass();
+    expect(top(t).filter((l) => l.includes(img(2)))).toEqual([]);
+    expect(t.chat.replies.map((r) => r.text)).toEqual([expect.stringContaining(`\`${img(2)}\``)]);
+    // img3 takes the slot once the check read it (next pass with a check)
+    t.clock.t += 2000;
+    await t.n.pass();
+    expect(top(t).filter((l) => l.includes(img(3)))).toHaveLength(1);
+  });
+
+  it('a fixed held cause is dropped silently when no summary was ever posted (nobody saw it)', async () => {
+    const t = setup({ settings: { maxPostsPerHour: 1 } });
+    let failSummary = true;
+    const post = t.chat.post.bind(t.chat);
+    t.chat.post = async (c, m) => {
+      if (failSummary && m.text.includes('triage rate limit')) throw new Error('slack down');
+      return post(c, m);
+    };
+    await t.n.start();
+    for (const i of [1, 2]) t.events.emit(event('shop', `p${i}`, 'worker-1', img(i), 'not-mirrored'));
+    await t.n.pass();
+    expect(top(t)).toHaveLength(1); // img1; the summary's post failed
+    t.podStates.set('shop/p2', 'pulled');
+    failSummary = false;
+    t.clock.t += 2000;
+    await t.n.pass();
+    expect(t.chat.replies).toEqual([]);
+    expect(top(t).join('\n')).not.toContain(img(2));
+    t.clock.t += 3600_000;
+    await t.n.pass();
+    expect(top(t).join('\n')).not.toContain(img(2));
+  });
+});
