@@ -2,7 +2,7 @@
 // last accounted for (the "before" of the next change) and one record per rollout with its message, the stuck
 // items already said, the progress marks of the stall check, and the completion marker keyed by the rendered
 // configs it was verified on. Pure data and rules; where it is kept is the StateStore port (src/ports/state-store.ts).
-import type { ChangeDescription, PolicyState, RenderedConfig } from './rollout-change.ts';
+import type { ChangeDescription, ChangedObject, PolicyState, RenderedConfig } from './rollout-change.ts';
 import type { Refusal } from './rollout-transition.ts';
 import type { ProgressMarks } from './rollout-progress.ts';
 
@@ -42,6 +42,13 @@ export interface RefusalRecord {
   clearedAt: number | null;
   /** The objects rolled out a change when the refusal cleared (else they render as the last accepted config). */
   clearedWithChange: boolean;
+  /**
+   * The refused objects were changed and are still refused: the reply due in the thread (and the message edited
+   * to `refusal`, which is then the current one); null once said. Absent in older state: none.
+   */
+  followUp?: { objects: ChangedObject[]; error: string; sameReason: boolean } | null;
+  /** The message was edited after a follow-up (absent: never). */
+  followedUp?: boolean;
 }
 
 export interface NotifierState {

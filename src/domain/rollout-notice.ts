@@ -149,7 +149,7 @@ export function supersededReply(): NoticeMessage {
  * The one message for a refusal: the MCO writes nothing, so nothing rolls out and the nodes keep the last accepted
  * registries.conf; what the objects asked for is listed as not applied.
  */
-export function refusalMessage(cluster: string, r: Refusal): NoticeMessage {
+export function refusalMessage(cluster: string, r: Refusal, opts: { followedUp?: boolean } = {}): NoticeMessage {
   const head = `:no_entry: The MCO refuses this mirror change on ${cluster}; nodes keep the previous configuration`;
   const objects = r.objects.length > 0 ? r.objects.map(objectLine).join('; ') : 'no object change recorded';
   const asked = r.asked.slice(0, MAX_CHANGE_LINES).map((l) => `• ${l}`);
@@ -161,6 +161,9 @@ export function refusalMessage(cluster: string, r: Refusal): NoticeMessage {
     'The machine-config-controller writes no new MachineConfig, so nothing rolls out until the objects are ' +
       'fixed; the error is only in its log (oc logs -n openshift-machine-config-operator ' +
       'deploy/machine-config-controller).',
+    ...(opts.followedUp === true
+      ? ['_Updated: the objects were changed and are still refused; each change is in the thread._']
+      : []),
   ].join('\n');
   return {
     text: clip(`${head}\n${body}`, 3900),
@@ -169,6 +172,26 @@ export function refusalMessage(cluster: string, r: Refusal): NoticeMessage {
       { type: 'section', text: { type: 'mrkdwn', text: clip(body) } },
     ],
   };
+}
+
+/**
+ * In the refusal's thread when the refused objects were changed and the MCO still refuses them: what changed and
+ * the reason now (the message itself is edited to the current refusal).
+ */
+export function refusalChangedReply(f: {
+  objects: ChangedObject[];
+  error: string;
+  sameReason: boolean;
+}): NoticeMessage {
+  const what = f.objects.length > 0 ? f.objects.map(objectLine).join('; ') : 'the objects';
+  return plain(
+    clip(
+      `:no_entry: Still refused after the change (${what}), ` +
+        (f.sameReason ? 'for the same reason' : 'now for a different reason') +
+        `: ${f.error}\nThe nodes still keep the previous configuration.`,
+      3900,
+    ),
+  );
 }
 
 /** In the refusal's thread once the MCO accepts the objects again. */

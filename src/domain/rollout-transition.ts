@@ -4,7 +4,9 @@
 // reached; no status or condition is set, only the controller log), so the 99-<pool>-generated-registries
 // MachineConfig and the nodes keep the last accepted registries.conf. So a refused generation is no rollout (said
 // once, when the refusal appears), and the rollout after it is measured from the last accepted render, not from
-// the refused intent (whose render can equal the fix: a mirrorSourcePolicy conflict renders blocked either way). Pure.
+// the refused intent (whose render can equal the fix: a mirrorSourcePolicy conflict renders blocked either way).
+// A refused set changed into another refused set is a follow-up of the open refusal (the channel learns the new
+// reason in its thread), not a second refusal. Pure.
 import { changedObjects, describeChange } from './rollout-change.ts';
 import type { ChangeDescription, ChangedObject, PolicyState, RenderedConfig } from './rollout-change.ts';
 
@@ -25,7 +27,14 @@ export interface Refusal {
 }
 
 export type PolicyOutcome =
-  { kind: 'none' } | { kind: 'rollout'; change: ChangeDescription } | { kind: 'refused'; refusal: Refusal };
+  | { kind: 'none' }
+  | { kind: 'rollout'; change: ChangeDescription }
+  | { kind: 'refused'; refusal: Refusal }
+  /**
+   * Refused before and still refused after a change of the objects: `refusal` is the new one (its objects: those
+   * changed by this step); `sameReason` when the MCO's error is the same text.
+   */
+  | { kind: 'refusal-changed'; refusal: Refusal; sameReason: boolean };
 
 export interface PolicyStep {
   outcome: PolicyOutcome;
@@ -39,28 +48,33 @@ const refused = (s: PolicyState): boolean => s.config.error !== null;
 
 /**
  * Judges a new generation: accepted → accepted compares the renders; → refused is one refusal (nothing for the
- * nodes), refused → refused nothing; refused → accepted is a rollout when the render differs from the last
- * ACCEPTED one. With no accepted render known (state written before it was kept, or a first start on refused
- * objects) the previous baseline stands in for it, as before.
+ * nodes); refused → refused is a follow-up of that refusal when the objects (or the error) changed, else nothing;
+ * refused → accepted is a rollout when the render differs from the last ACCEPTED one. With no accepted render known
+ * (state written before it was kept, or a first start on refused objects) the previous baseline stands in for it,
+ * as before.
  */
 export function nextPolicyStep(memory: PolicyMemory, current: PolicyState): PolicyStep {
   const { baseline } = memory;
   const cleared = baseline !== null && refused(baseline) && !refused(current);
   if (refused(current)) {
-    // A first pass on refused objects, or refused → refused: the nodes keep what they have, nothing new to say.
-    if (baseline === null || refused(baseline))
+    // A first pass on refused objects: the nodes keep what they have, nothing new to say.
+    if (baseline === null)
       return { outcome: { kind: 'none' }, cleared, memory: { baseline: current, accepted: memory.accepted } };
-    const accepted = memory.accepted ?? baseline.config;
+    const objects = changedObjects(baseline.objects, current.objects);
+    const error = current.config.error!;
+    // refused → refused with the same objects (a relist, a status write): nothing
+    if (refused(baseline) && objects.length === 0 && baseline.config.error === error)
+      return { outcome: { kind: 'none' }, cleared, memory: { baseline: current, accepted: memory.accepted } };
+    const accepted = memory.accepted ?? (refused(baseline) ? null : baseline.config);
     const asked = describeChange(
-      { config: accepted, objects: baseline.objects },
+      { config: accepted ?? baseline.config, objects: baseline.objects },
       { ...current, config: { ...current.config, error: null } },
     );
-    const refusal: Refusal = {
-      error: current.config.error!,
-      objects: changedObjects(baseline.objects, current.objects),
-      asked: asked?.changes ?? [],
-    };
-    return { outcome: { kind: 'refused', refusal }, cleared, memory: { baseline: current, accepted } };
+    const refusal: Refusal = { error, objects, asked: asked?.changes ?? [] };
+    const outcome: PolicyOutcome = refused(baseline)
+      ? { kind: 'refusal-changed', refusal, sameReason: baseline.config.error === error }
+      : { kind: 'refused', refusal };
+    return { outcome, cleared, memory: { baseline: current, accepted } };
   }
   const before = baseline ?? current;
   const change = describeChange({ config: memory.accepted ?? before.config, objects: before.objects }, current);
@@ -69,4 +83,24 @@ export function nextPolicyStep(memory: PolicyMemory, current: PolicyState): Poli
     cleared,
     memory: { baseline: current, accepted: current.config },
   };
+}
+
+/**
+ * The open refusal after a refused set changed into another refused set: the new error and what the objects ask
+ * for now (against the last accepted render), and the objects changed since the last ACCEPTED set (those of the
+ * first refusal with this step's changes folded in: created then changed stays created, created then deleted is
+ * gone, deleted then created is changed).
+ */
+export function followedRefusal(open: Refusal, next: Refusal): Refusal {
+  const id = (o: ChangedObject): string => `${o.kind}/${o.name}`;
+  const merged = new Map(open.objects.map((o) => [id(o), o]));
+  for (const o of next.objects) {
+    const was = merged.get(id(o));
+    if (was === undefined) merged.set(id(o), o);
+    else if (was.action === 'created' && o.action === 'deleted') merged.delete(id(o));
+    else if (was.action === 'created') merged.set(id(o), { ...o, action: 'created' });
+    else if (was.action === 'deleted' && o.action === 'created') merged.set(id(o), { ...o, action: 'changed' });
+    else merged.set(id(o), o);
+  }
+  return { error: next.error, objects: [...merged.values()], asked: next.asked };
 }

@@ -11,8 +11,8 @@ import { laterRefusal, likelyRejection, policyState, renderedHasChange } from '.
 import { renderForRollout } from '../domain/rollout-change.ts';
 import type { PolicyState } from '../domain/rollout-change.ts';
 import { doneReply, noticeMessage, resolvedReply, stuckReply, supersededReply } from '../domain/rollout-notice.ts';
-import { refusalClearedReply, refusalMessage } from '../domain/rollout-notice.ts';
-import { nextPolicyStep } from '../domain/rollout-transition.ts';
+import { refusalChangedReply, refusalClearedReply, refusalMessage } from '../domain/rollout-notice.ts';
+import { followedRefusal, nextPolicyStep } from '../domain/rollout-transition.ts';
 import type { NoticePhase } from '../domain/rollout-notice.ts';
 import { poolStatusLines } from '../domain/rollout-status.ts';
 import type { PoolStatus } from '../domain/rollout-status.ts';
@@ -298,8 +298,22 @@ export class RolloutNotifier {
       open.clearedAt = now;
       open.clearedWithChange = step.outcome.kind === 'rollout';
     }
-    if (step.outcome.kind === 'refused') {
-      // Said once; no rollout to follow (the nodes keep the last accepted file), open rollouts go on.
+    if (step.outcome.kind === 'refusal-changed' && open !== null && open.clearedAt === null) {
+      // Refused → refused differently: the open refusal follows (its thread learns the new reason, its message is
+      // edited), never a second top-level message.
+      const { refusal, sameReason } = step.outcome;
+      open.refusal = followedRefusal(open.refusal, refusal);
+      open.followUp = { objects: refusal.objects, error: refusal.error, sameReason };
+      await this.save();
+      this.deps.logger.info(
+        { error: refusal.error, sameReason },
+        'rollout notifier: the MCO still refuses the objects',
+      );
+      return;
+    }
+    if (step.outcome.kind === 'refused' || step.outcome.kind === 'refusal-changed') {
+      // Said once; no rollout to follow (the nodes keep the last accepted file), open rollouts go on. A changed
+      // refusal with no open one (state written before refusals were kept): nothing was said, say it now.
       state.refusal = {
         id: `refused-${now.toString(36)}`,
         refusal: step.outcome.refusal,
@@ -314,8 +328,8 @@ export class RolloutNotifier {
       return;
     }
     if (step.outcome.kind === 'none') {
-      // Nothing for the nodes (a status write, a periodic relist, an edit that renders the same, a refused set
-      // changed into another refused set): no notice, and no write unless the memory moved on.
+      // Nothing for the nodes (a status write, a periodic relist, an edit that renders the same, the same refused
+      // objects again): no notice, and no write unless the memory moved on.
       if (memoryMoved || step.cleared) await this.save();
       return;
     }
@@ -361,10 +375,21 @@ export class RolloutNotifier {
       await this.save();
       return;
     }
-    if (f.ts !== null) return;
+    if (f.ts !== null) {
+      if ((f.followUp ?? null) === null) return;
+      // the message shows the current refusal; the thread says what changed (an edit alone notifies nobody)
+      await chat.update(f.channel, f.ts, refusalMessage(this.settings.cluster, f.refusal, { followedUp: true }));
+      await chat.reply(f.channel, f.ts, refusalChangedReply(f.followUp!));
+      f.followUp = null;
+      f.followedUp = true;
+      await this.save();
+      return;
+    }
+    // not posted yet (Slack failed): the one message is the current refusal, no follow-up needed
     const posted = await chat.post(f.channel, refusalMessage(this.settings.cluster, f.refusal));
     f.ts = posted.ts;
     f.channel = posted.channel;
+    f.followUp = null;
     await this.save();
   }
 

@@ -258,6 +258,66 @@ describe('rollout notices', () => {
     60_000,
   );
 
+  it(
+    "a refused change changed into another refused change: the new reason in the first refusal's thread, its " +
+      'message edited, no second message; the fix resolves it once',
+    async () => {
+      const { mco, id, source } = setup();
+      const w = `w-${id}`;
+      const old = await mco.createPool(w, 1);
+      const n = await notifier(mco, id, { renderTimeoutMs: 2500 });
+      await addIdms(`a-${id}`, source('app'), [`mirror.example.com/${id}/app`], 'NeverContactSource');
+      await addIdms(`b-${id}`, source('app'), [`backup.example.com/${id}/app`], 'AllowContactingSource');
+      const [refusal] = await waitNotices(1);
+      expect(text(refusal!)).toMatch(/Refused:\* conflicting mirrorSourcePolicy/);
+      await eventually(async () => n.currentState?.refusal?.ts ?? undefined, 5_000, 'the refusal recorded');
+      const refusalTs = n.currentState!.refusal!.ts!;
+      // b now agrees on NeverContactSource but lists the source itself as a mirror: refused for another reason
+      const api = admin.makeApiClient(CustomObjectsApi);
+      const edit = async (mirrors: string[]): Promise<void> => {
+        const b = (await api.getClusterCustomObject({ ...IDMS, name: `b-${id}` })) as ReturnType<typeof idms>;
+        b.spec.imageDigestMirrors[0]!.mirrorSourcePolicy = 'NeverContactSource';
+        b.spec.imageDigestMirrors[0]!.mirrors = mirrors;
+        await api.replaceClusterCustomObject({ ...IDMS, name: `b-${id}`, body: b });
+      };
+      await edit([source('app')]);
+      const followUp = await waitReply(/Still refused after the change/);
+      expect(followUp.params.thread_ts).toBe(refusalTs);
+      expect(text(followUp)).toContain(`ImageDigestMirrorSet/b-${id} changed`);
+      expect(text(followUp)).toContain(
+        `now for a different reason: cannot set mirrorSourcePolicy: NeverContactSource if the source ` +
+          `"${source('app')}" is one of the mirrors`,
+      );
+      const edited = await eventually(
+        async () => updates(rec).find((c) => c.params.ts === refusalTs),
+        5_000,
+        'the refusal edited',
+      );
+      expect(text(edited)).toContain('*Refused:* cannot set mirrorSourcePolicy: NeverContactSource');
+      expect(text(edited)).toContain('The MCO refuses this mirror change on test-cluster');
+      // past the render timeout: still one message, one follow-up, nothing stuck
+      await settle(3000);
+      expect(notices(rec)).toHaveLength(1);
+      expect(replies(rec).map(text)).toEqual([text(followUp)]);
+      expect(n.currentState?.rollouts).toHaveLength(0);
+
+      // the fix: a rollout from the last accepted config, the refusal resolved once in its thread
+      await edit([`backup.example.com/${id}/app`]);
+      const [, notice] = await waitNotices(2);
+      expect(text(notice!)).toContain(`new source ${source('app')}`);
+      const resolved = await waitReply(/Resolved: the MCO accepts the mirror objects again/);
+      expect(resolved.params.thread_ts).toBe(refusalTs);
+      const target = await mco.rerender(w);
+      await mco.rollNodes(w, 1, old, target);
+      await waitReply(/Done: the change reached every node/);
+      await settle();
+      expect(notices(rec)).toHaveLength(2);
+      expect(replies(rec, refusalTs).map(text)).toEqual([text(followUp), text(resolved)]);
+      expect(n.currentState?.refusal ?? null).toBeNull();
+    },
+    60_000,
+  );
+
   it('a bot restart in the middle of a rollout posts no duplicate and still says done', async () => {
     const { mco, id, source } = setup();
     const w = `w-${id}`;

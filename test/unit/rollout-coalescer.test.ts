@@ -165,11 +165,16 @@ class RecordingChat implements ChatSink {
     this.posts.push(m);
     return { channel, ts: `ts-${this.posts.length}` };
   }
-  async update(_c: string, _ts: string, m: ChatMessage): Promise<void> {
+  /** The message each update and reply went to, in the same order. */
+  updateTs: string[] = [];
+  replyTs: string[] = [];
+  async update(_c: string, ts: string, m: ChatMessage): Promise<void> {
     this.updates.push(m.text);
+    this.updateTs.push(ts);
   }
-  async reply(channel: string, _ts: string, m: ChatMessage): Promise<PostedMessage> {
+  async reply(channel: string, ts: string, m: ChatMessage): Promise<PostedMessage> {
     this.replies.push(m.text);
+    this.replyTs.push(ts);
     return { channel, ts: `r-${this.replies.length}` };
   }
 }
@@ -458,5 +463,112 @@ describe('the notifier on a refusal (state across restarts)', () => {
       ),
     ]);
     await n.stop();
+  });
+});
+
+describe('the notifier on a refusal changed into another refusal', () => {
+  const idmsObject = (
+    name: string,
+    generation: number,
+    mirrors: string[],
+    policy: 'NeverContactSource' | 'AllowContactingSource',
+  ): PolicySet['idms'][number] => ({
+    apiVersion: 'config.openshift.io/v1',
+    kind: 'ImageDigestMirrorSet',
+    metadata: { name, uid: `u-${name}`, generation },
+    spec: { imageDigestMirrors: [{ source: 'quay.io/app', mirrors, mirrorSourcePolicy: policy }] },
+  });
+  const set = (b: PolicySet['idms'][number]): PolicySet => ({
+    ...withIdms,
+    idms: [idmsObject('a', 1, ['m1.local/app'], 'NeverContactSource'), b],
+  });
+  // a and b disagree on mirrorSourcePolicy: refused
+  const conflict = set(idmsObject('b', 1, ['m2.local/app'], 'AllowContactingSource'));
+  // b changed, still disagreeing: refused for the same reason
+  const conflictAgain = set(idmsObject('b', 2, ['m3.local/app'], 'AllowContactingSource'));
+  // b agrees but lists the source as its own mirror under NeverContactSource: refused for another reason
+  const selfMirror = set(idmsObject('b', 3, ['quay.io/app'], 'NeverContactSource'));
+  const fixed = set(idmsObject('b', 4, ['m2.local/app'], 'NeverContactSource'));
+
+  it(
+    "the first refusal's thread learns each change and the new reason, its message is edited, never a second " +
+      'message; a restart says nothing again; the fix resolves it once',
+    async () => {
+      const store = new MemoryStateStore();
+      store.state = { version: 1, baseline: policyState({ icsps: [], idms: [], itms: [], image }), rollouts: [] };
+      const t = await setupNotifier(1_800_000, store);
+      t.sources.policySet = conflict;
+      await t.n.start();
+      await settle(t.n);
+      const change = async (p: PolicySet, n = t): Promise<void> => {
+        n.sources.policySet = p;
+        n.sources.policyChanged();
+        n.clock.advance(1000);
+        await settle(n.n);
+      };
+      expect(t.chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
+        ':no_entry: The MCO refuses this mirror change on c; nodes keep the previous configuration',
+      ]);
+      await change(conflictAgain);
+      const still = ':no_entry: Still refused after the change (ImageDigestMirrorSet/b changed), ';
+      expect(t.chat.replies).toEqual([
+        `${still}for the same reason: conflicting mirrorSourcePolicy is set for the same source "quay.io/app" in ` +
+          'imagedigestmirrorsets, imagetagmirrorsets, or imagecontentsourcepolicies\n' +
+          'The nodes still keep the previous configuration.',
+      ]);
+      await change(selfMirror);
+      expect(t.chat.posts).toHaveLength(1);
+      expect(t.chat.replies[1]).toBe(
+        `${still}now for a different reason: cannot set mirrorSourcePolicy: NeverContactSource if the source ` +
+          '"quay.io/app" is one of the mirrors\nThe nodes still keep the previous configuration.',
+      );
+      expect(t.chat.replyTs).toEqual(['ts-1', 'ts-1']);
+      expect(t.chat.updateTs).toEqual(['ts-1', 'ts-1']);
+      expect(t.chat.updates.at(-1)).toContain('*Refused:* cannot set mirrorSourcePolicy: NeverContactSource');
+      expect(t.chat.updates.at(-1)).toContain('ImageDigestMirrorSet/a created; ImageDigestMirrorSet/b created');
+      expect(t.chat.updates.at(-1)).toContain('each change is in the thread');
+      expect(store.state.refusal?.followUp).toBeNull();
+      expect(store.state.accepted).toEqual(renderForRollout({ icsps: [], idms: [], itms: [], image }));
+      // a relist of the same objects says nothing
+      await change(selfMirror);
+      expect(t.chat.replies).toHaveLength(2);
+      await t.n.stop();
+
+      // a restart on the same refused objects says nothing; then the fix: a rollout, the refusal resolved once
+      const second = await setupNotifier(1_800_000, store, t.clock);
+      second.sources.policySet = selfMirror;
+      await second.n.start();
+      await settle(second.n);
+      expect(second.chat.posts).toHaveLength(0);
+      expect(second.chat.replies).toHaveLength(0);
+      await change(fixed, second);
+      expect(second.chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
+        ':arrows_counterclockwise: Mirror change rolling out on c',
+      ]);
+      expect(second.chat.replies).toEqual([expect.stringMatching(/^:white_check_mark: Resolved: the MCO accepts/)]);
+      expect(second.chat.replyTs).toEqual(['ts-1']);
+      await change(fixed, second);
+      expect(second.chat.replies).toHaveLength(1);
+      expect(store.state.refusal).toBeNull();
+      await second.n.stop();
+    },
+  );
+
+  it('a change while no bot ran is said at the start, in the thread', async () => {
+    const store = new MemoryStateStore();
+    store.state = { version: 1, baseline: policyState({ icsps: [], idms: [], itms: [], image }), rollouts: [] };
+    const t = await setupNotifier(1_800_000, store);
+    t.sources.policySet = conflict;
+    await t.n.start();
+    await settle(t.n);
+    await t.n.stop();
+    const second = await setupNotifier(1_800_000, store, t.clock);
+    second.sources.policySet = selfMirror;
+    await second.n.start();
+    await settle(second.n);
+    expect(second.chat.posts).toHaveLength(0);
+    expect(second.chat.replies).toEqual([expect.stringMatching(/now for a different reason: cannot set/)]);
+    expect(second.chat.replyTs).toEqual(['ts-1']);
+    await second.n.stop();
   });
 });

@@ -5,11 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { describeChange, policyState } from '../../src/domain/rollout-change.ts';
 import type { PolicyState } from '../../src/domain/rollout-change.ts';
-import { nextPolicyStep } from '../../src/domain/rollout-transition.ts';
+import { followedRefusal, nextPolicyStep } from '../../src/domain/rollout-transition.ts';
 import type { PolicyMemory, PolicyOutcome, PolicyStep } from '../../src/domain/rollout-transition.ts';
 import { lastAccepted } from '../../src/domain/notifier-state.ts';
 import type { NotifierState, RolloutRecord } from '../../src/domain/notifier-state.ts';
-import { refusalClearedReply, refusalMessage } from '../../src/domain/rollout-notice.ts';
+import { refusalChangedReply, refusalClearedReply, refusalMessage } from '../../src/domain/rollout-notice.ts';
 import type { PolicySet } from '../../src/domain/policy-set.ts';
 import type { ImageContentSourcePolicy, ImageDigestMirrorSet, ImageMirrors } from '../../src/types/openshift.ts';
 
@@ -107,8 +107,14 @@ describe('nextPolicyStep: what a generation does to the nodes', () => {
       cleared: [false],
     },
     {
-      name: 'refused → refused differently: no rollout, no second refusal',
+      name: 'refused → refused differently: no rollout, no second refusal but a follow-up of the first',
       generations: [{}, conflict, conflict2],
+      kinds: ['refused', 'refusal-changed'],
+      cleared: [false, false],
+    },
+    {
+      name: 'refused → the same refused objects again (a relist, a status write): nothing',
+      generations: [{}, conflict, conflict],
       kinds: ['refused', 'none'],
       cleared: [false, false],
     },
@@ -135,7 +141,7 @@ describe('nextPolicyStep: what a generation does to the nodes', () => {
     {
       name: 'a rollout, then refused, then refused → refused: the accepted render stays the rolled-out one',
       generations: [{}, other, plus(other, conflict), plus(other, conflict2), other],
-      kinds: ['rollout', 'refused', 'none', 'none'],
+      kinds: ['rollout', 'refused', 'refusal-changed', 'none'],
       cleared: [false, false, false, true],
     },
   ];
@@ -176,6 +182,62 @@ describe('nextPolicyStep: what a generation does to the nodes', () => {
     expect(m.text).toContain('writes no new MachineConfig, so nothing rolls out until the objects are fixed');
     expect(refusalClearedReply(true).text).toContain('the new configuration rolls out');
     expect(refusalClearedReply(false).text).toContain('nothing changes on the nodes');
+  });
+
+  it('refused → refused: the new reason, what changed, what is asked against the last ACCEPTED render', () => {
+    const [first, same, different] = run([other, plus(other, conflict), plus(other, conflict2), plus(other, slash)]);
+    if (first!.outcome.kind !== 'refused') throw new Error('expected a refusal');
+    // the same reason (the conflict on one source), b changed: asked for now is m1 and m3, from the accepted render
+    expect(same!.outcome).toEqual({
+      kind: 'refusal-changed',
+      sameReason: true,
+      refusal: {
+        error: first!.outcome.refusal.error,
+        objects: [expect.objectContaining({ kind: 'ImageDigestMirrorSet', name: 'b', action: 'changed' })],
+        asked: [`new source ${APP} (mirrors m1.local/app (digest-only), m3.local/app (digest-only))`],
+      },
+    });
+    expect(same!.memory.accepted).toEqual(state(other).config);
+    // a different reason: the trailing "/" of an ICSP source
+    if (different!.outcome.kind !== 'refusal-changed') throw new Error('expected a changed refusal');
+    expect(different!.outcome.sameReason).toBe(false);
+    expect(different!.outcome.refusal.error).toMatch(/^invalid format for source "quay.io\/ns\/"/);
+    expect(different!.outcome.refusal.objects.map((o) => `${o.kind}/${o.name} ${o.action}`)).toEqual([
+      'ImageContentSourcePolicy/s created',
+      'ImageDigestMirrorSet/a deleted',
+      'ImageDigestMirrorSet/b deleted',
+    ]);
+    expect(different!.memory.accepted).toEqual(state(other).config);
+    // the open refusal folded: created then deleted is gone, created then changed stays created
+    const open = followedRefusal(
+      first!.outcome.refusal,
+      same!.outcome.kind === 'refusal-changed' ? same!.outcome.refusal : first!.outcome.refusal,
+    );
+    expect(open.objects.map((o) => `${o.name} ${o.action}`)).toEqual(['a created', 'b created']);
+    expect(open.error).toBe(first!.outcome.refusal.error);
+    const now = followedRefusal(open, different!.outcome.refusal);
+    expect(now.objects.map((o) => `${o.kind}/${o.name} ${o.action}`)).toEqual(['ImageContentSourcePolicy/s created']);
+    expect(now.error).toBe(different!.outcome.refusal.error);
+    expect(
+      followedRefusal(
+        { ...open, objects: [{ kind: 'Image', name: 'x', action: 'deleted' }] },
+        {
+          ...open,
+          objects: [{ kind: 'Image', name: 'x', action: 'created' }],
+        },
+      ).objects,
+    ).toEqual([{ kind: 'Image', name: 'x', action: 'changed' }]);
+    // the thread's reply and the edited message
+    expect(refusalChangedReply({ objects: now.objects, error: now.error, sameReason: false }).text).toBe(
+      `:no_entry: Still refused after the change (ImageContentSourcePolicy/s created), now for a different reason: ` +
+        `${now.error}\nThe nodes still keep the previous configuration.`,
+    );
+    expect(refusalChangedReply({ objects: [], error: 'e', sameReason: true }).text).toMatch(
+      /^:no_entry: Still refused after the change \(the objects\), for the same reason: e\n/,
+    );
+    expect(refusalMessage('prod', now, { followedUp: true }).text).toContain(`*Refused:* ${now.error}`);
+    expect(refusalMessage('prod', now, { followedUp: true }).text).toContain('each change is in the thread');
+    expect(refusalMessage('prod', now).text).not.toContain('each change is in the thread');
   });
 
   it('a first pass on refused objects is no refusal notice (the baseline), and what the nodes have is unknown', () => {
