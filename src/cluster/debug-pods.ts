@@ -4,8 +4,9 @@
 // and the pod is deleted on every path (success, error, deadline, abort); `DebugPods.shutdown()` deletes the
 // pods still in flight (SIGTERM), and `sweep()` removes what an earlier process left behind.
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, Watch } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import { KubeWatch } from './kube-watch.ts';
 import { buildDebugPod, COMPONENT, DEBUG_POD_LABELS, MANAGED_BY } from '../domain/debug-pod.ts';
 import type { ImageReference } from '../domain/reference.ts';
 import { describeKubeError, kubeStatus } from './kube-errors.ts';
@@ -186,7 +187,8 @@ export class DebugPods {
   /** Labels this process's pods carry (app.kubernetes.io/managed-by, component, run id). */
   readonly runId: string;
   private readonly core: CoreV1Api;
-  private readonly watcher: Watch;
+  /** Follows the pods; its request count says how often a pod's watch was (re)started. */
+  readonly watcher: KubeWatch;
   private readonly inflight = new Map<string, Inflight>();
   private closing = false;
 
@@ -198,7 +200,7 @@ export class DebugPods {
   constructor(kc: KubeConfig, settings: Partial<DebugPodSettings> = {}) {
     this.settings = { ...DEFAULT_DEBUG_POD_SETTINGS, ...settings };
     this.core = kc.makeApiClient(CoreV1Api);
-    this.watcher = new Watch(kc);
+    this.watcher = new KubeWatch(kc);
     this.runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   }
 

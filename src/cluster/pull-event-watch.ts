@@ -4,21 +4,17 @@
 // response otherwise) and waits between pages until the listener has room (opts.room). A watch that ends is
 // resumed from the last resourceVersion; 410 Gone (expired) relists, so events are delivered again and the
 // listener must be idempotent; other errors retry after a delay. Idle, each reason costs one long watch request
-// per server timeout (the requests counter): the API server's bookmarks (about one a minute) keep it alive.
-import { CoreV1Api, Watch } from '@kubernetes/client-node';
+// per server timeout (the requests counter): the API server's bookmarks (about one a minute) keep it alive within
+// the watch inactivity timeout (src/cluster/kube-watch.ts).
+import { CoreV1Api } from '@kubernetes/client-node';
 import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
+import { KubeWatch } from './kube-watch.ts';
 import type { KubeletPullEvent, PullEventSource } from '../ports/pull-events.ts';
 
 export const PULL_EVENT_REASONS = ['Failed', 'InspectFailed', 'BackOff'] as const;
 
 /** Events per list page: bounds the memory of the initial list (and of a relist after 410). */
 export const LIST_PAGE_SIZE = 500;
-
-/**
- * A watch with no byte for this long is presumed dead. client-node's default (30 s) is shorter than the API
- * server's bookmark period (1 min), so an idle watch would be cut and restarted (with a warning) twice a minute.
- */
-const WATCH_INACTIVITY_MS = 150_000;
 
 /** The messages that are about pulling an image (the same reasons also carry container failures). */
 export function isPullMessage(reason: string, message: string): boolean {
@@ -58,7 +54,7 @@ export interface PullEventWatchOptions {
 
 export class PullEventWatch implements PullEventSource {
   private readonly core: CoreV1Api;
-  private readonly watch: Watch;
+  private readonly watch: KubeWatch;
   private readonly opts: { restartDelayMs: number } & PullEventWatchOptions;
   private readonly aborts = new Set<AbortController>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -69,9 +65,7 @@ export class PullEventWatch implements PullEventSource {
 
   constructor(kc: KubeConfig, opts: PullEventWatchOptions = {}) {
     this.core = kc.makeApiClient(CoreV1Api);
-    this.watch = new Watch(kc);
-    // TS-private in client-node 2.x, a plain property at run time (see WATCH_INACTIVITY_MS)
-    (this.watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = WATCH_INACTIVITY_MS;
+    this.watch = new KubeWatch(kc);
     this.opts = { restartDelayMs: 5_000, ...opts };
   }
 

@@ -1,9 +1,11 @@
-// A watch-backed cache of one resource kind, built on client-node's informer: relists after 410 Gone (the
-// informer does), restarts itself after any other error (the informer stops), treats a missing CRD (404) as
-// "none of this kind" (clusters before 4.13 have no IDMS/ITMS), and knows when it has gone stale.
-import { CoreV1Api, CustomObjectsApi, makeInformer } from '@kubernetes/client-node';
+// A watch-backed cache of one resource kind, built on client-node's informer (its ListWatch, what makeInformer
+// builds, given a KubeWatch so an idle watch is not cut every 30 s): relists after 410 Gone (the informer does),
+// restarts itself after any other error (the informer stops), treats a missing CRD (404) as "none of this kind"
+// (clusters before 4.13 have no IDMS/ITMS), and knows when it has gone stale.
+import { CoreV1Api, CustomObjectsApi, ListWatch } from '@kubernetes/client-node';
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { kubeStatus } from './kube-errors.ts';
+import { KubeWatch } from './kube-watch.ts';
 import { errorText } from '../domain/error-text.ts';
 import { silentLog } from '../ports/logger.ts';
 import type { LogSink } from '../ports/logger.ts';
@@ -46,7 +48,9 @@ export class WatchedCollection<T extends KubernetesObject> {
   private lastContact = 0;
   private readonly kc: KubeConfig;
   private readonly opts: Required<WatchedCollectionOptions>;
-  private informer: ReturnType<typeof makeInformer<T>> | undefined;
+  private informer: ListWatch<T> | undefined;
+  /** The informer's watch; its request count says how often the watch was (re)started. */
+  readonly watch: KubeWatch;
   private readonly listeners: Array<(e: CollectionEvent, obj?: T) => void> = [];
   private timers: NodeJS.Timeout[] = [];
   private restartTimer: NodeJS.Timeout | undefined;
@@ -55,6 +59,7 @@ export class WatchedCollection<T extends KubernetesObject> {
   constructor(kc: KubeConfig, spec: ResourceSpec, opts: WatchedCollectionOptions = {}) {
     this.kc = kc;
     this.spec = spec;
+    this.watch = new KubeWatch(kc);
     this.opts = {
       restartDelayMs: 5_000,
       staleAfterMs: 600_000,
@@ -113,7 +118,14 @@ export class WatchedCollection<T extends KubernetesObject> {
       }
       throw err;
     }
-    const informer = makeInformer<T>(this.kc, resourcePath(this.spec), () => this.listOnce(), this.spec.labelSelector);
+    // makeInformer(kc, path, listFn, labelSelector) is exactly this with a plain Watch (30 s inactivity timeout)
+    const informer = new ListWatch<T>(
+      resourcePath(this.spec),
+      this.watch,
+      () => this.listOnce(),
+      false,
+      this.spec.labelSelector,
+    );
     this.informer = informer;
     informer.on('add', (o) => this.emit('add', o));
     informer.on('update', (o) => this.emit('update', o));
