@@ -6,16 +6,23 @@
 // and ~2 minutes for a source, too slow for every lab run: the lab test (event-corpus.lab.test.ts) uses
 // Retry-After: 0 and these captures keep the real back-off. Each folder: registries.conf, command.txt, output.log
 // (verbatim), registry-side.log (the stand-in's requests with their times) and outcome.json (exit code, seconds).
+// The -html / -harbor / -ping captures use the stand-in's other modes (rate-limited-registry.ts MODES): a 429 with
+// nginx's HTML page (Quay), Harbor's JSON, a 429 on the /v2/ ping. Arguments: capture only the named folders.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HEADER, Lab, MRATE, SRC } from './lab.ts';
+import type { RateLimitMode } from './rate-limited-registry.ts';
 
 const OUT = join(import.meta.dirname, '..', 'fixtures', 'podman-lab');
 
 const lab = await Lab.start();
 lab.captureTimeoutMs = 300_000;
 try {
-  const scenarios = [
+  const mirrorConf =
+    `\n[[registry]]\n  prefix = ""\n  location = "${SRC}/repo"\n  blocked = true\n\n` +
+    `  [[registry.mirror]]\n    location = "${MRATE}/mirror/repo"\n    pull-from-mirror = "digest-only"\n`;
+  const sourceRef = `${MRATE}/library/exampleimage:latest`;
+  const all: { name: string; title: string; conf: string; ref: string; mode?: RateLimitMode }[] = [
     {
       name: 'rate-limited-backoff-mirror',
       title:
@@ -31,12 +38,49 @@ try {
       conf: '',
       ref: `${MRATE}/library/exampleimage:latest`,
     },
+    {
+      name: 'rate-limited-backoff-html-source',
+      title: "tag pull, no mirror; the source answers manifests with 429 and nginx's HTML page (Quay's nginx)",
+      conf: '',
+      ref: sourceRef,
+      mode: 'manifest-html',
+    },
+    {
+      name: 'rate-limited-backoff-harbor-source',
+      title: "tag pull, no mirror; the source (a Harbor proxy cache) answers manifests with 429 and Harbor's JSON",
+      conf: '',
+      ref: sourceRef,
+      mode: 'manifest-harbor',
+    },
+    {
+      name: 'rate-limited-backoff-ping-source',
+      title: 'tag pull, no mirror; the source answers every request, /v2/ and /v1/_ping included, with 429',
+      conf: '',
+      ref: sourceRef,
+      mode: 'all-json',
+    },
+    {
+      name: 'rate-limited-backoff-ping-v1-source',
+      title: "tag pull, no mirror; /v2/ answers 429 with nginx's HTML page, /v1/_ping 200 (Quay's nginx)",
+      conf: '',
+      ref: sourceRef,
+      mode: 'ping-html',
+    },
+    {
+      name: 'rate-limited-backoff-ping-mirror',
+      title: 'digest pull; the IDMS mirror answers every request with 429, the /v2/ ping included; source blocked',
+      conf: mirrorConf,
+      ref: `${SRC}/repo/exampleimage@${lab.digest}`,
+      mode: 'all-json',
+    },
   ];
+  const only = process.argv.slice(2);
+  const scenarios = only.length > 0 ? all.filter((s) => only.includes(s.name)) : all;
   for (const s of scenarios) {
     const dir = join(OUT, s.name);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    const requests = await lab.startRateLimited(null);
+    const requests = await lab.startRateLimited(null, s.mode);
     const started = Date.now();
     const r = await lab.podmanPull(s.name, s.conf, s.ref);
     const seconds = Math.round((Date.now() - started) / 100) / 10;
@@ -49,7 +93,7 @@ try {
     writeFileSync(join(dir, 'registry-side.log'), readFileSync(requests));
     writeFileSync(
       join(dir, 'outcome.json'),
-      `${JSON.stringify({ image: s.ref, exitCode: r.exitCode, seconds }, null, 2)}\n`,
+      `${JSON.stringify({ image: s.ref, exitCode: r.exitCode, seconds, mode: s.mode ?? 'manifest-json' }, null, 2)}\n`,
     );
     process.stdout.write(`${s.name}: exit ${r.exitCode} after ${seconds} s\n`);
   }

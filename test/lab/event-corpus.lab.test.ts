@@ -15,6 +15,7 @@ import type { AttemptOutcome } from '../../src/domain/evidence/evidence-types.ts
 import { describePod, getEvents, inspectFailedEvent, wrapPullError } from '../helpers/kubelet-wrap.ts';
 import type { KubeletGeneration } from '../helpers/kubelet-wrap.ts';
 import { HEADER, Lab, MA, MAUTH, MB, MDOWN, MRATE, MUNTRUSTED, SRC } from './lab.ts';
+import type { RateLimitMode } from './rate-limited-registry.ts';
 
 const OUT = join(import.meta.dirname, '../fixtures/kubelet-events');
 const WRITE = process.env.CORPUS_WRITE === '1';
@@ -52,6 +53,13 @@ interface Scenario {
    * request back to back (without the header it backs off 2+4+8+16 s per request: see capture-rate-limit-backoff.ts).
    */
   retryAfter?: string;
+  /**
+   * What the debug log of the same run reads where it knows more than the error text: the log shows the 429 on the
+   * /v2/ ping that containers/image's "can't talk to a V1 container registry" hides. Default: `expect`.
+   */
+  fromLog?: AttemptOutcome[];
+  /** Which requests the 429 stand-in limits, with which body (rate-limited-registry.ts); default manifest-json. */
+  mode?: RateLimitMode;
 }
 
 const D = (): string => lab.digest;
@@ -142,6 +150,71 @@ const scenarios: Scenario[] = [
     retryAfter: '0',
   },
   {
+    name: 'rate-limited-html-mirror',
+    what:
+      "the IDMS mirror answers every manifest request with 429 and nginx's HTML page, as Quay's nginx rate limit " +
+      'does (Retry-After: 0); NeverContactSource',
+    conf: idms(`${SRC}/repo`, true, `${MRATE}/mirror/repo`),
+    ref: () => `${SRC}/repo/exampleimage@${D()}`,
+    expect: ['rate-limited', 'blocked'],
+    retryAfter: '0',
+    mode: 'manifest-html',
+  },
+  {
+    name: 'rate-limited-html-source',
+    what:
+      "no mirror; the source answers every manifest request with 429 and nginx's HTML page (Quay's nginx), " +
+      'a tag pull',
+    conf: '',
+    ref: () => `${MRATE}/library/exampleimage:latest`,
+    expect: ['rate-limited'],
+    retryAfter: '0',
+    mode: 'manifest-html',
+  },
+  {
+    name: 'rate-limited-harbor-mirror',
+    what:
+      "the IDMS mirror is a Harbor proxy cache answering manifests with 429 and Harbor's TOO_MANY_REQUEST JSON " +
+      '(Retry-After: 0); NeverContactSource',
+    conf: idms(`${SRC}/repo`, true, `${MRATE}/mirror/repo`),
+    ref: () => `${SRC}/repo/exampleimage@${D()}`,
+    expect: ['rate-limited', 'blocked'],
+    retryAfter: '0',
+    mode: 'manifest-harbor',
+  },
+  {
+    name: 'rate-limited-ping-mirror',
+    what:
+      'the IDMS mirror answers every request, the /v2/ ping included, with 429 TOOMANYREQUESTS (Retry-After: 0); ' +
+      'NeverContactSource',
+    conf: idms(`${SRC}/repo`, true, `${MRATE}/mirror/repo`),
+    ref: () => `${SRC}/repo/exampleimage@${D()}`,
+    expect: ['rate-limited', 'blocked'],
+    retryAfter: '0',
+    mode: 'all-json',
+  },
+  {
+    name: 'rate-limited-ping-source',
+    what: 'no mirror; the source answers every request, the /v2/ ping included, with 429 TOOMANYREQUESTS, a tag pull',
+    conf: '',
+    ref: () => `${MRATE}/library/exampleimage:latest`,
+    expect: ['rate-limited'],
+    retryAfter: '0',
+    mode: 'all-json',
+  },
+  {
+    name: 'rate-limited-ping-v1-source',
+    what:
+      "no mirror; the source's /v2/ ping answers 429 with nginx's HTML page and /v1/_ping 200 (Quay's nginx), " +
+      'a tag pull',
+    conf: '',
+    ref: () => `${MRATE}/library/exampleimage:latest`,
+    expect: ['other'],
+    fromLog: ['rate-limited'],
+    retryAfter: '0',
+    mode: 'ping-html',
+  },
+  {
     name: 'short-name-ambiguous',
     what: 'short name, two search registries, short-name-mode enforcing, no TTY',
     header: `unqualified-search-registries = ["${MA}", "${MB}"]\nshort-name-mode = "enforcing"\n`,
@@ -188,7 +261,7 @@ describe('kubelet events built from real podman runs', () => {
       s.name,
       async () => {
         const ref = s.ref();
-        const requests = s.retryAfter !== undefined ? await lab.startRateLimited(s.retryAfter) : null;
+        const requests = s.retryAfter !== undefined ? await lab.startRateLimited(s.retryAfter, s.mode) : null;
         const r = await lab.podmanPull(`event-${s.name}`, s.conf, ref, s.extra?.() ?? [], s.header);
         expect(r.exitCode, r.log.slice(-3000)).not.toBe(0);
         const error = finalError(r.log);
@@ -227,9 +300,10 @@ describe('kubelet events built from real podman runs', () => {
             // the same candidates, in the same order, as the full debug log of the same run shows (its last walk:
             // podman repeats a walk whose last error is retryable; the error text is the last walk's)
             expect(
-              e.attempts.map((a) => [a.reference, a.outcome]),
+              e.attempts.map((a) => a.reference),
               file,
-            ).toEqual(lastWalk.map((a) => [a.reference, a.outcome]));
+            ).toEqual(lastWalk.map((a) => a.reference));
+            expect(lastWalk.map((a) => a.outcome)).toEqual(s.fromLog ?? s.expect);
           }
         }
 
@@ -284,6 +358,7 @@ describe('kubelet events built from real podman runs', () => {
                 attempts,
                 retries: fromLog.retries,
                 ...(s.retryAfter !== undefined ? { retryAfter: s.retryAfter } : {}),
+                ...(s.mode !== undefined ? { mode: s.mode } : {}),
               },
               null,
               2,

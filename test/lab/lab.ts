@@ -20,6 +20,7 @@ import {
   rmdirSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import type { RateLimitMode } from './rate-limited-registry.ts';
 
 export const SRC = '127.0.0.1:5001';
 export const MA = '127.0.0.1:5002';
@@ -344,11 +345,12 @@ export class Lab {
   }
 
   /**
-   * Starts the 429 stand-in on MRATE (HTTPS, lab CA): every manifest request is answered "429 Too Many Requests"
-   * with a TOOMANYREQUESTS body. `retryAfter`: the Retry-After header (containers/image sleeps that long between
-   * its 5 attempts per request; without the header it backs off 2+4+8+16 s). Returns its request log file.
+   * Starts the 429 stand-in on MRATE (HTTPS, lab CA): by default every manifest request is answered "429 Too Many
+   * Requests" with a TOOMANYREQUESTS body. `retryAfter`: the Retry-After header (containers/image sleeps that long
+   * between its 5 attempts per request; without the header it backs off 2+4+8+16 s). `mode`: which requests get the
+   * 429 and with which body (rate-limited-registry.ts MODES). Returns its request log file.
    */
-  async startRateLimited(retryAfter: string | null): Promise<string> {
+  async startRateLimited(retryAfter: string | null, mode: RateLimitMode = 'manifest-json'): Promise<string> {
     const old = this.registries.find((r) => r.name === 'rate-limited');
     if (old !== undefined) {
       old.proc.kill('SIGTERM');
@@ -364,6 +366,7 @@ export class Lab {
     const env: NodeJS.ProcessEnv = { ...process.env };
     if (retryAfter === null) delete env.RETRY_AFTER;
     else env.RETRY_AFTER = retryAfter;
+    env.MODE = mode;
     const errFile = join(rd, 'stderr.log');
     const fd = openSync(errFile, 'a');
     const proc = spawn(

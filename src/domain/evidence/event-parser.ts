@@ -11,6 +11,7 @@
 // Line-fed with bounded state, like PodmanLogParser, so a large paste costs one pass.
 import { cleanRawLine, unquoteGo } from './log-line.ts';
 import { classifyFailure } from './failure-class.ts';
+import { foldLines } from '../error-text.ts';
 import type { ObservedAttempt, PullEvidence } from './evidence-types.ts';
 
 export const EVENT_LIMITS = {
@@ -130,6 +131,20 @@ function unwrapCri(text: string, m: Pick<ParsedMessage, 'criClass' | 'grpcPrefix
   return t;
 }
 
+/**
+ * How much of a quoted error page is still to come on the next lines: containers/image quotes the first 50 bytes of
+ * a body that is not distribution's JSON, "StatusCode: 429, <body>" plus "..." when cut (5.23.1 docker/errors.go:
+ * 48-58), line breaks included (nginx's pages end their lines in CR LF). 0: the text ends here; never more than
+ * those 50 bytes, so a paste with CR LF line ends loses at most that much of what follows.
+ * @param left what was still to come before `line` was added to the open body; null: `text` may start a body
+ */
+function quotedBodyLeft(text: string, crlf: boolean, left: number | null, line: string): number {
+  if (!crlf || line.endsWith('...')) return 0;
+  if (left !== null) return Math.max(0, left - line.length - 2);
+  const body = /StatusCode: \d{3}, ([^\n]*)$/.exec(text)?.[1];
+  return body === undefined ? 0 : Math.max(0, 50 - body.length - 2);
+}
+
 /** Splits `[a: e1]\n[b: e2]` into entries; a `]` inside an error (IPv6 `[::1]:5000`) does not end an entry. */
 function splitMirrorList(list: string): string[] {
   const body = list.replace(/^\s*\[/, '').replace(/\]\s*$/, '');
@@ -141,7 +156,8 @@ function attempt(ref: string, err: string, line: number): ObservedAttempt {
     walk: 1,
     reference: ref,
     outcome: classifyFailure(err, ref),
-    detail: cap(err, EVENT_LIMITS.detailChars),
+    // one line, as the debug-log parser keeps it (a 429 page that is not JSON carries line breaks)
+    detail: cap(foldLines(err), EVENT_LIMITS.detailChars),
     lines: [line],
     credentials: null,
   };
@@ -194,7 +210,7 @@ export class EventTextParser {
   private lineNo = 0;
   private evidenceLines = 0;
   private bytes = 0;
-  private open: { text: string; lines: number[]; inMirrorList: boolean } | null = null;
+  private open: { text: string; lines: number[]; inMirrorList: boolean; bodyLeft: number } | null = null;
   /** JSON/YAML `message:` values are parsed as texts of their own. */
   private readonly messages: ParsedMessage[] = [];
   private readonly seen = new Map<string, ParsedMessage>();
@@ -208,25 +224,28 @@ export class EventTextParser {
     this.lineNo++;
     this.bytes += raw.length + 1;
     const line = cleanRawLine(raw);
+    const crlf = raw.endsWith('\r');
     // a JSON or YAML dump (oc get events -o json, oc get pod -o yaml): the message value is the text
     const jm = line.includes('message') ? /^\s*"?message"?:\s*"(.*?)"?,?\s*$/.exec(line) : null;
     if (jm !== null && START_RE.test(jm[1] ?? '')) {
       this.flush();
-      for (const part of unquoteGo(jm[1] ?? '').split('\n')) this.text(part);
+      for (const part of unquoteGo(jm[1] ?? '').split('\n')) this.text(part.replace(/\r$/, ''), part.endsWith('\r'));
       this.flush();
       return;
     }
-    this.text(line);
+    this.text(line, crlf);
   }
 
-  private text(line: string): void {
+  /** @param crlf the line ended in CR LF (an HTML error page quoted in the error: nginx writes CR LF) */
+  private text(line: string, crlf: boolean): void {
     const o = this.open;
-    if (o !== null && o.inMirrorList) {
-      // the mirror list of containers/image's error spans lines
-      if (o.text.length < EVENT_LIMITS.messageChars) o.text += `\n${line.trim()}`;
+    if (o !== null && (o.inMirrorList || o.bodyLeft > 0)) {
+      // the mirror list of containers/image's error spans lines, and so does a quoted error page
+      if (o.text.length < EVENT_LIMITS.messageChars) o.text += `\n${o.inMirrorList ? line.trim() : line}`;
       if (o.lines.length < 8) o.lines.push(this.lineNo);
       this.evidenceLines++;
-      o.inMirrorList = !line.includes(']): ');
+      if (o.inMirrorList) o.inMirrorList = !line.includes(']): ');
+      o.bodyLeft = o.inMirrorList ? 0 : quotedBodyLeft(o.text, crlf, o.bodyLeft > 0 ? o.bodyLeft : null, line);
       return;
     }
     this.context(line);
@@ -235,10 +254,12 @@ export class EventTextParser {
     this.flush();
     this.evidenceLines++;
     const text = line.slice(m.index).trimEnd();
+    const inMirrorList = text.includes('(Mirrors also failed: ') && !text.includes(']): ');
     this.open = {
       text,
       lines: [this.lineNo],
-      inMirrorList: text.includes('(Mirrors also failed: ') && !text.includes(']): '),
+      inMirrorList,
+      bodyLeft: inMirrorList ? 0 : quotedBodyLeft(text, crlf, null, text),
     };
   }
 

@@ -92,6 +92,15 @@ export function outcomeHint(a: Pick<ObservedAttempt, 'outcome' | 'detail' | 'cre
         'enforcing: use the fully qualified name (registry/namespace/name)'
       );
     case 'other':
+      // containers/image's ErrV1NotSupported replaces the /v2/ ping's status (docker_client.go:819-860): the
+      // kubelet's text cannot say which; a rate-limiting proxy in front of the registry is the usual cause
+      if (a.detail.startsWith("can't talk to a V1 container registry"))
+        return (
+          `${a.detail}: ${h}'s /v2/ ping answered neither 200 nor 401 and /v1/_ping answered, so containers/image ` +
+          'reports a V1 registry; usually a proxy in front of the registry refusing /v2/ (429 Too Many Requests ' +
+          "from a rate limit, e.g. Quay's nginx, or an error page): the node's debug log (live check) shows " +
+          '"Ping https://.../v2/ status N"'
+        );
       return a.detail !== '' ? a.detail : 'no outcome logged';
     case 'rejected-by-policy':
       return (

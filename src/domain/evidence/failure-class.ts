@@ -9,7 +9,10 @@ const RULES: readonly [AttemptOutcome, RegExp][] = [
     /is rejected by policy|Source image rejected|signature validation failed|A signature was required/i,
   ],
   ['blocked', /\bis blocked in\b/],
-  ['rate-limited', /toomanyrequests|too many requests|status code 429|\b429 Too Many|rate limit/i],
+  // containers/image 5.23.1 docker/errors.go: a 429 on the ping or a token request is ErrTooManyRequests ("too many
+  // requests to registry", :14, :33-34); one with a body that is not distribution's JSON (a proxy's HTML or text
+  // page) is "StatusCode: 429, <first 50 bytes of the body>" (registryHTTPResponseToError, :48-58)
+  ['rate-limited', /toomanyrequests|too many requests|status code 429|\bStatusCode: 429\b|\b429 Too Many|rate limit/i],
   ['dns', /\blookup \S+( on \S+)?: |no such host|server misbehaving|Temporary failure in name resolution/i],
   ['timeout', /i\/o timeout|deadline exceeded|Client\.Timeout|handshake timeout|timed out/i],
   [

@@ -8,6 +8,7 @@
 // ("Failed, retrying in ...").
 import { parseLogLine } from './log-line.ts';
 import { classifyFailure } from './failure-class.ts';
+import { foldLines } from '../error-text.ts';
 import type { AttemptOutcome, ForeignBlob, LogTool, ObservedAttempt, PullEvidence } from './evidence-types.ts';
 
 export const PARSER_LIMITS = {
@@ -30,6 +31,12 @@ const NO_OUTCOME_NEXT =
   'no failure line for this candidate, but the next one was tried (the log level hides the reason)';
 export const NO_OUTCOME_END = "the log ends before this candidate's outcome (truncated log?)";
 const NO_OUTCOME_ERR = 'no outcome logged for this candidate before the pull failed';
+/**
+ * containers/image 5.23.1 docker/docker_client.go detectPropertiesHelper (:807-862): when the /v2/ ping answers
+ * neither 200 nor 401 it pings /v1/_ping, and if that answers 200/401 the error becomes ErrV1NotSupported
+ * (docker/errors.go:12), replacing the ping's status. Quay's nginx rate-limits /v2 but answers /v1/_ping itself.
+ */
+const V1_NOT_SUPPORTED = "can't talk to a V1 container registry";
 
 interface OpenAttempt extends ObservedAttempt {
   /** Manifest GET answered with a manifest media type (an error body is application/json). */
@@ -39,6 +46,8 @@ interface OpenAttempt extends ObservedAttempt {
   provisional: boolean;
   /** `Too many requests to <url>: sleeping for ...`: 429s containers/image is backing off from (up to 5 tries). */
   tooManyRequests: number;
+  /** `Ping <url>/v2/ status 429`: the /v2/ ping itself was rate-limited (after its 5 tries). */
+  pingRateLimited: boolean;
 }
 
 interface CredentialLookup {
@@ -279,6 +288,14 @@ export class PodmanLogParser {
       if (cur !== null && cur.lines.length < 3) this.addLine(cur);
       return;
     }
+    if (text.startsWith('Ping ') && text.endsWith('/v2/ status 429')) {
+      this.evidenceLines++;
+      if (cur !== null) {
+        cur.pingRateLimited = true;
+        this.addLine(cur);
+      }
+      return;
+    }
     if (text.startsWith('IsRunningImageAllowed for image docker:')) {
       // signature/policy_eval.go: the transport-qualified policy identity, then which section decided
       this.evidenceLines++;
@@ -451,6 +468,7 @@ export class PodmanLogParser {
       blobGets: 0,
       provisional: true,
       tooManyRequests: 0,
+      pingRateLimited: false,
     };
     const list = this.walks[this.walks.length - 1];
     if (list !== undefined && list.length < PARSER_LIMITS.attemptsPerWalk) list.push(attempt);
@@ -468,7 +486,17 @@ export class PodmanLogParser {
     if (a === null) return;
     a.provisional = false;
     a.outcome = classifyFailure(detail, reference);
-    a.detail = cap(detail, PARSER_LIMITS.detailChars);
+    // one line: a 429 page that is not JSON reaches the error with its line breaks ("StatusCode: 429, <html>\r\n...")
+    a.detail = cap(foldLines(detail), PARSER_LIMITS.detailChars);
+    if (a.pingRateLimited && a.outcome === 'other' && detail.startsWith(V1_NOT_SUPPORTED)) {
+      // the error hides the 429 the debug log shows: say both
+      a.outcome = 'rate-limited';
+      a.detail = cap(
+        `${a.detail} (the /v2/ ping answered 429 Too Many Requests; containers/image then reached /v1/_ping and ` +
+          'reports a V1 registry instead of the 429)',
+        PARSER_LIMITS.detailChars,
+      );
+    }
     this.addLine(a);
     if (a === this.current) this.current = null;
   }

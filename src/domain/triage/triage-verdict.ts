@@ -97,6 +97,19 @@ const SOURCE_WORDS: Record<AttemptOutcome, string> = {
   other: 'failed too (other)',
 };
 
+/**
+ * containers/image's ErrV1NotSupported: the /v2/ ping answered neither 200 nor 401 and /v1/_ping answered, and the
+ * error does not keep the ping's status (docker_client.go:819-860, 5.23.1); Quay's nginx rate limit gives it.
+ */
+const V1_PING = "can't talk to a V1 container registry";
+const V1_PING_WORDS =
+  `answered its /v2/ ping with neither 200 nor 401 ("${V1_PING}": often a proxy's 429 rate limit, ` +
+  "e.g. Quay's nginx; the kubelet's text does not keep the status)";
+
+function sourceWords(a: JudgedAttempt): string {
+  return a.outcome === 'other' && a.detail.startsWith(V1_PING) ? V1_PING_WORDS : SOURCE_WORDS[a.outcome];
+}
+
 /** Outcomes that mean the node could not talk to the registry at all: a mirror with one of them is down. */
 const NETWORK_FAILURES: ReadonlySet<AttemptOutcome> = new Set(['connection-refused', 'unreachable', 'timeout', 'dns']);
 
@@ -162,7 +175,7 @@ export function triageImage(i: TriageInput): TriageVerdict {
     );
   }
   const outcome = (o: string): JudgedAttempt | undefined => attempts.find((a) => a.outcome === o);
-  const src = source !== null ? `the source ${host(source.reference)} ${SOURCE_WORDS[source.outcome]}` : '';
+  const src = source !== null ? `the source ${host(source.reference)} ${sourceWords(source)}` : '';
   const tried = (as: JudgedAttempt[]): string => list(as.map((a) => `${host(a.reference)} (${a.outcome})`));
 
   if (outcome('short-name-ambiguous') !== undefined) {
@@ -278,6 +291,11 @@ export function triageImage(i: TriageInput): TriageVerdict {
           `ImageSetConfiguration) and add an ImageDigestMirrorSet for it`,
         'or let the node reach the registry (proxy, firewall, DNS)',
       );
+      if (source?.detail.startsWith(V1_PING) === true)
+        fix.push(
+          `a live check on the node shows the status ${host(source.reference)} answered in podman's debug log ` +
+            '("Ping https://.../v2/ status N", "Too many requests to ...")',
+        );
     }
   } else if (mirrors.some((a) => a.outcome === 'unauthorized' || a.outcome === 'forbidden')) {
     cause = 'mirror-unauthorized';

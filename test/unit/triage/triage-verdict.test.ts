@@ -58,6 +58,28 @@ const EXPECTED: [string, TriageCause, RegExp, RegExp][] = [
     /no mirror applies.*source 127\.0\.0\.1:5011 refuses with "too many requests"/,
     /mirror 127\.0\.0\.1:5011\/library\/exampleimage .*ImageTagMirrorSet \(this is a tag pull/,
   ],
+  // the other 429s (nginx's HTML page as Quay sends it, Harbor's JSON, a 429 on the /v2/ ping)
+  ...['rate-limited-html-mirror', 'rate-limited-harbor-mirror', 'rate-limited-ping-mirror'].map(
+    (name): [string, TriageCause, RegExp, RegExp] => [
+      name,
+      'rate-limited',
+      /rate-limited \(429 too many requests\) by 127\.0\.0\.1:5011; the source 127\.0\.0\.1:5001 is blocked/,
+      /without a pull limit.*pull secret/s,
+    ],
+  ),
+  ...['rate-limited-html-source', 'rate-limited-ping-source'].map((name): [string, TriageCause, RegExp, RegExp] => [
+    name,
+    'rate-limited',
+    /no mirror applies.*source 127\.0\.0\.1:5011 refuses with "too many requests"/,
+    /ImageTagMirrorSet/,
+  ]),
+  // containers/image's words hide the 429 (Quay's nginx answers /v1/_ping itself): not claimed, but named
+  [
+    'rate-limited-ping-v1-source',
+    'source-unreachable',
+    /source 127\.0\.0\.1:5011 answered its \/v2\/ ping with neither 200 nor 401 .*often a proxy's 429 rate limit/,
+    /a live check on the node shows the status 127\.0\.0\.1:5011 answered/,
+  ],
   ['short-name-ambiguous', 'short-name-ambiguous', /short name/, /fully qualified/],
   ['rejected-by-policy', 'rejected-by-policy', /signature policy rejects/, /ClusterImagePolicy/],
   ['all-candidates-fail', 'mirror-tls', /does not trust 127\.0\.0\.1:5004/, /additionalTrustedCA/],
