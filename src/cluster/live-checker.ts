@@ -348,6 +348,29 @@ export class ClusterLiveChecker implements LiveChecker {
     });
     this.settings.onTimings?.(name, run.timings);
     notes.push(...run.notes);
+    if (!run.ok && run.log !== '') {
+      // Stopped before podman finished (the deadline): the log so far may already name the cause. A node backing
+      // off from a 429 gets the verdict rate-limited, not "did not finish" (docs/live-checks.md).
+      const soFar = parseCheckOutput(run.log);
+      const cut = await lease.judge({
+        node: name,
+        reference: image,
+        output: soFar,
+        ...(state.mco !== undefined ? { mco: state.mco } : {}),
+        notes,
+        cutOff: run.error,
+      });
+      if (cut.verdict.code === 'rate-limited')
+        return {
+          node: name,
+          verdict: cut.verdict,
+          evidence: cut.evidence,
+          log: soFar.podmanLog,
+          nodeRegistriesConf: cut.nodeRegistriesConf,
+          configDifferences: cut.configDifferences,
+          durationMs: Date.now() - t0,
+        };
+    }
     if (!run.ok) {
       return {
         ...base,

@@ -8,7 +8,7 @@ import { toEvidenceJson } from './evidence/evidence-json.ts';
 import type { EvidenceJson } from './evidence/evidence-json.ts';
 import { judgeEvidence } from './evidence/evidence-verdict.ts';
 import type { Judgement } from './evidence/evidence-verdict.ts';
-import type { PullEvidence } from './evidence/evidence-types.ts';
+import type { ObservedAttempt, PullEvidence } from './evidence/evidence-types.ts';
 import { LineSplitter } from './evidence/line-splitter.ts';
 import { PodmanLogParser } from './evidence/podman-log-parser.ts';
 import type { ResolveResult } from './pull-source.ts';
@@ -27,6 +27,7 @@ export const LIVE_VERDICT_CODES = [
   'all-failed',
   'no-attempts',
   'rejected-by-policy',
+  'rate-limited',
   'check-failed',
 ] as const;
 export type LiveVerdictCode = (typeof LIVE_VERDICT_CODES)[number];
@@ -51,6 +52,8 @@ export interface LiveJudgeInput {
   mco?: { current?: string; desired?: string; state?: string };
   /** Said first in the reasons (unschedulable node, stale policies, ...). */
   notes?: string[];
+  /** The check was stopped before podman finished (its deadline): why, in one line. The log is read as it got. */
+  cutOff?: string;
 }
 
 export interface LiveJudgement {
@@ -114,6 +117,23 @@ const failed = (summary: string, reasons: string[]): LiveJudgement['verdict'] =>
   summary,
   reasons,
 });
+
+/** What containers/image and podman do with a 429 and why a check can end during it (measured in the lab). */
+const RATE_LIMIT_BACKOFF =
+  'without Retry-After, containers/image retries a 429 up to 5 times per request (2, 4, 8, 16 s apart) and podman ' +
+  'repeats a rate-limited pull up to 3 times: about 124 s for a rate-limited source, longer than the default ' +
+  '120 s deadline (ICSP_DEBUG_DEADLINE_SECONDS); CRI-O backs off the same way, so pods see ErrImagePull / ' +
+  "ImagePullBackOff: `why pod` reads the cause from the kubelet's events without a debug pod";
+
+/** The candidate podman tried last, when it failed on a 429: the cause the pull ends (or ended) with. */
+function lastRateLimited(ev: PullEvidence): ObservedAttempt | null {
+  const last = ev.attempts[ev.attempts.length - 1];
+  return ev.served === null && last?.outcome === 'rate-limited' ? last : null;
+}
+
+function registryHost(reference: string): string {
+  return reference.split('/')[0] ?? reference;
+}
 
 export function judgeLive(i: LiveJudgeInput): LiveJudgement {
   const notes = [...(i.notes ?? [])];
@@ -197,6 +217,25 @@ export function judgeLive(i: LiveJudgeInput): LiveJudgement {
     ...context,
   ];
 
+  const limited = lastRateLimited(ev);
+  if (i.output.summary === null && i.cutOff !== undefined && limited !== null) {
+    // Stopped while podman was backing off from a 429: the cause is known, the check did not fail; it only ended
+    // before podman gave up (the node's own pulls back off the same way).
+    const host = registryHost(limited.reference);
+    return {
+      verdict: {
+        code: 'rate-limited',
+        summary:
+          `${i.node} is rate-limited by ${host}: it answered 429 Too Many Requests and podman was still backing ` +
+          `off when the check was stopped (${i.cutOff})`,
+        reasons: [...notes, ...byNode.verdict.details, RATE_LIMIT_BACKOFF, ...tail],
+      },
+      evidence,
+      nodeRegistriesConf,
+      configDifferences,
+      pulled: false,
+    };
+  }
   if (i.output.summary === null) {
     return {
       verdict: failed(`the check on ${i.node} did not complete: its output has no summary line (cut off?)`, [
@@ -248,6 +287,12 @@ export function judgeLive(i: LiveJudgeInput): LiveJudgement {
       `podman on ${i.node} walked differently from what its own ` +
       `registries.conf predicts (${byNode.verdict.summary})`;
     reasons = [...notes, ...byNode.verdict.details, ...tail];
+  } else if (byNode.verdict.code === 'all-failed' && limited !== null) {
+    // every candidate failed and the last one (the error the pod sees) on a 429: say the cause first
+    code = 'rate-limited';
+    const failed = byNode.verdict.summary.replace(/^all-failed: /, '');
+    summary = `${i.node} is rate-limited by ${registryHost(limited.reference)}: ${failed}`;
+    reasons = [...notes, ...byNode.verdict.details, RATE_LIMIT_BACKOFF, ...tail];
   } else {
     code = byNode.verdict.code;
     summary = byNode.verdict.summary;

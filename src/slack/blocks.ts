@@ -168,6 +168,7 @@ const VERDICT_EMOJI: Record<VerdictCode | LiveVerdictCode, string> = {
   'plan-mismatch': ':warning:',
   'all-failed': ':x:',
   'no-attempts': ':grey_question:',
+  'rate-limited': ':hourglass:',
   'check-failed': ':x:',
 };
 

@@ -15,7 +15,7 @@ import { CHECK_SCRIPT } from '../../src/domain/debug-pod.ts';
 import { acceptPolicyObjects, buildPolicySet } from '../../src/domain/policy-documents.ts';
 import { renderPolicies } from '../../src/domain/render.ts';
 import { encodeRegistriesConf } from '../../src/domain/registries-toml.ts';
-import { HEADER, Lab, MA, REPO, SRC } from '../lab/lab.ts';
+import { HEADER, Lab, MA, MRATE, REPO, SRC } from '../lab/lab.ts';
 import { adminConfig, botConfig, clusterInfo } from './cluster-info.ts';
 import { toolsImage } from './debug-pod.ts';
 import { FakeKubelet } from './fake-kubelet.ts';
@@ -208,6 +208,63 @@ describe('live check with real podman behind the fake kubelet', () => {
     expect(wall).toBeLessThan(sum);
     expect(await debugPods()).toEqual([]);
   });
+
+  it(
+    'a source answering 429 without Retry-After keeps podman backing off past the deadline: ' +
+      'the verdict is rate-limited (read from the log so far), not "did not finish"',
+    async () => {
+      // the lab's 429 stand-in as Docker Hub answers its pull limit: every manifest request 429, no Retry-After:
+      // containers/image sleeps 2, 4, 8, 16 s between its 5 tries; the check ends at 10 s + 1 s (the fake kubelet
+      // leaves activeDeadlineSeconds to the bot's own wait, which is what stops this check)
+      await lab.startRateLimited(null);
+      const short = new ClusterLiveChecker(botConfig(), {
+        clusterName: 'test-cluster',
+        debugImage: toolsImage,
+        policies,
+        deadlineSeconds: 10,
+        waitSlackMs: 1000,
+        sweepOnStart: false,
+      });
+      try {
+        const image = `${MRATE}/library/exampleimage:latest`;
+        const t0 = Date.now();
+        const r = await short.check({ image, selection: { node: 'live-0' }, requestedBy: 'test' });
+        expect(Date.now() - t0).toBeLessThan(30_000);
+        const n = r.nodes[0]!;
+        expect(n.verdict.code, n.verdict.summary).toBe('rate-limited');
+        expect(n.error).toBeUndefined();
+        expect(n.verdict.summary).toMatch(
+          new RegExp(
+            String.raw`^live-0 is rate-limited by 127\.0\.0\.1:5011: it answered 429 Too Many Requests and podman ` +
+              String.raw`was still backing off when the check was stopped \(the check on live-0 did not finish ` +
+              String.raw`within 11 s \(deadline 10 s; the check was still running\): the pod was deleted\)$`,
+          ),
+        );
+        expect(n.verdict.reasons.join('\n')).toContain('about 124 s for a rate-limited source');
+        expect(n.evidence?.attempts.map((a) => [a.reference, a.outcome])).toEqual([[image, 'rate-limited']]);
+        expect(n.evidence?.attempts[0]?.detail).toMatch(/answered 429 Too Many Requests [23] time\(s\)/);
+        expect(n.log).toContain('Too many requests to https://127.0.0.1:5011/v2/library/exampleimage/manifests/latest');
+        expect(n.nodeRegistriesConf).toContain('# ==> /etc/containers/registries.conf <==');
+        expect(await debugPods()).toEqual([]);
+
+        // the CLI with ICSP_DEBUG_DEADLINE_SECONDS=10 (its smallest; stopped at 10 s + 10 s): the verdict, exit 1
+        // (the node cannot pull), nothing on stderr (the check did not fail)
+        const kubeconfig = writeBotKubeconfig(confDir);
+        const io = captureIo({ ICSP_DEBUG_DEADLINE_SECONDS: '10' });
+        const code = await liveWhyCommand(
+          [image, '--live', '--node', 'live-0', '--kubeconfig', kubeconfig, '--debug-image', toolsImage],
+          io,
+        );
+        expect(io.err()).toBe('');
+        expect(code).toBe(1);
+        expect(io.out()).toContain('live-0: rate-limited: live-0 is rate-limited by 127.0.0.1:5011');
+        expect(await debugPods()).toEqual([]);
+      } finally {
+        await short.shutdown();
+      }
+    },
+    90_000,
+  );
 
   it('icsp why IMAGE --live --node NAME --kubeconfig PATH --json: the same through the CLI, exit 0', async () => {
     const kubeconfig = writeBotKubeconfig(confDir);

@@ -419,6 +419,54 @@ const LIVE_ROWS: LiveRow[] = [
       });
     },
   },
+  {
+    name: 'the check was stopped while podman backed off from a 429 (the real capture, cut at its last back-off)',
+    code: 'rate-limited',
+    run: () => {
+      const c = capture(join(repoRoot, 'test/fixtures/podman-lab/rate-limited-backoff-source'), 125);
+      const lines = c.output.podmanLog.split('\n');
+      const cut = lines.findLastIndex((l) => l.includes('sleeping for 16.000000 seconds'));
+      return judgeLive({
+        node: 'n',
+        reference: c.reference,
+        output: { ...c.output, podmanLog: lines.slice(0, cut + 1).join('\n'), summary: null },
+        expected: expectedFrom(c.toml),
+        cutOff: 'the check on n did not finish within its 120 s deadline (activeDeadlineSeconds)',
+      });
+    },
+  },
+  {
+    name: 'podman gave up: the last candidate answered 429 (the real capture)',
+    code: 'rate-limited',
+    run: () => {
+      const c = capture(join(repoRoot, 'test/fixtures/podman-lab/rate-limited-backoff-source'), 125);
+      return judgeLive({ node: 'n', reference: c.reference, output: c.output, expected: expectedFrom(c.toml) });
+    },
+  },
+  {
+    name: 'the mirror answered 429, the blocked source decided (the real capture)',
+    code: 'all-failed',
+    run: () => {
+      const c = capture(join(repoRoot, 'test/fixtures/podman-lab/rate-limited-backoff-mirror'), 125);
+      return judgeLive({ node: 'n', reference: c.reference, output: c.output, expected: expectedFrom(c.toml) });
+    },
+  },
+  {
+    name: 'the check was stopped before any 429 (a cut log without one is not read as rate-limited)',
+    code: 'check-failed',
+    run: () => {
+      const c = capture(join(repoRoot, 'test/fixtures/podman-lab/rate-limited-backoff-source'), 125);
+      const lines = c.output.podmanLog.split('\n');
+      const cut = lines.findIndex((l) => l.includes('Too many requests to '));
+      return judgeLive({
+        node: 'n',
+        reference: c.reference,
+        output: { ...c.output, podmanLog: lines.slice(0, cut).join('\n'), summary: null },
+        expected: expectedFrom(c.toml),
+        cutOff: 'the check on n did not finish within its 120 s deadline (activeDeadlineSeconds)',
+      });
+    },
+  },
 ];
 
 describe('judgeLive: every live verdict code', () => {
@@ -426,6 +474,22 @@ describe('judgeLive: every live verdict code', () => {
     const j = row.run();
     expect(j.verdict.code, `${j.verdict.summary}\n${j.verdict.reasons.join('\n')}`).toBe(row.code);
     expect(j.verdict.summary.length).toBeGreaterThan(10);
+  });
+
+  it('rate-limited says who answered 429 and why the check ended, with the back-off that outlasts it', () => {
+    const [cut, done] = LIVE_ROWS.filter((r) => r.code === 'rate-limited').map((r) => r.run());
+    expect(cut?.verdict.summary).toBe(
+      'n is rate-limited by 127.0.0.1:5011: it answered 429 Too Many Requests and podman was still backing off ' +
+        'when the check was stopped (the check on n did not finish within its 120 s deadline (activeDeadlineSeconds))',
+    );
+    expect(done?.verdict.summary).toMatch(/^n is rate-limited by 127\.0\.0\.1:5011: every candidate failed/);
+    for (const j of [cut, done]) {
+      expect(j?.pulled).toBe(false);
+      expect(j?.evidence?.attempts.at(-1)?.outcome).toBe('rate-limited');
+      expect(j?.verdict.reasons.join('\n')).toContain(
+        'about 124 s for a rate-limited source, longer than the default 120 s deadline',
+      );
+    }
   });
 
   it('has a row for every live verdict code', () => {
