@@ -176,6 +176,49 @@ export function renderedHasChange(
   return diffs.every((d) => !sources.has(d.source));
 }
 
+/**
+ * The render the MCO last accepted, read back from the pools' rendered MachineConfigs (for a first start on objects
+ * it already refuses: the objects no longer say what the nodes were given, the rendered configs do). One text per
+ * pool (null: the MachineConfig writes no registries.conf, nodes keep the template); the text most pools carry wins
+ * (the render controller gives every pool the same generated file; a pool with its own registries.conf override is
+ * outvoted), ties to the first. Null when no pool's text is known or none parses.
+ */
+export function acceptedFromRendered(texts: ReadonlyArray<string | null>): RenderedConfig | null {
+  const counts = new Map<string, { config: RenderedConfig; n: number }>();
+  for (const t of texts) {
+    let config: RenderedConfig;
+    if (t === null)
+      config = {
+        rendered: false,
+        registries: [],
+        search: [...TEMPLATE_SEARCH_REGISTRIES],
+        error: null,
+        payloadDropped: null,
+      };
+    else {
+      try {
+        const c = parseRegistriesConf(t);
+        config = {
+          rendered: true,
+          registries: c.registries,
+          search: c.unqualifiedSearchRegistries ?? [],
+          error: null,
+          payloadDropped: null,
+        };
+      } catch {
+        continue;
+      }
+    }
+    const key = configKey(config);
+    const seen = counts.get(key);
+    if (seen === undefined) counts.set(key, { config, n: 1 });
+    else seen.n++;
+  }
+  let best: { config: RenderedConfig; n: number } | null = null;
+  for (const c of counts.values()) if (best === null || c.n > best.n) best = c;
+  return best?.config ?? null;
+}
+
 /** The likely reason a rendered config never picked the change up (MCO validation, payload filter). */
 export function likelyRejection(c: RenderedConfig): string {
   if (c.error !== null)

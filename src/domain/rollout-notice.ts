@@ -151,7 +151,12 @@ export function supersededReply(): NoticeMessage {
  */
 export function refusalMessage(cluster: string, r: Refusal, opts: { followedUp?: boolean } = {}): NoticeMessage {
   const head = `:no_entry: The MCO refuses this mirror change on ${cluster}; nodes keep the previous configuration`;
-  const objects = r.objects.length > 0 ? r.objects.map(objectLine).join('; ') : 'no object change recorded';
+  const changed = r.objects.map(objectLine).join('; ');
+  const objects =
+    r.seenAtStart === true
+      ? `${changed !== '' ? `${changed}; before that ` : ''}not known: the bot started on objects the MCO already ` +
+        "refused (what they ask for is measured against the pools' rendered MachineConfig)"
+      : changed || 'no object change recorded';
   const asked = r.asked.slice(0, MAX_CHANGE_LINES).map((l) => `• ${l}`);
   if (r.asked.length > MAX_CHANGE_LINES) asked.push(`• … and ${r.asked.length - MAX_CHANGE_LINES} more`);
   const body = [

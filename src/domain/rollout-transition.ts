@@ -24,6 +24,11 @@ export interface Refusal {
   objects: ChangedObject[];
   /** The differences the refused objects ask for against the last accepted render (none reach the nodes). */
   asked: string[];
+  /**
+   * The bot first started on objects already refused: which change was refused is not known (`objects` lists only
+   * changes seen since), and the accepted render was read from the pools' rendered MachineConfigs.
+   */
+  seenAtStart?: boolean;
 }
 
 export type PolicyOutcome =
@@ -86,6 +91,18 @@ export function nextPolicyStep(memory: PolicyMemory, current: PolicyState): Poli
 }
 
 /**
+ * A first start (no stored state) on objects the MCO already refuses, with the render it last accepted read from
+ * the pools: the refusal is said once, what the objects ask for measured against that render; which objects were
+ * changed is not known. Unknown accepted render (no pool, nothing readable): nothing to say (the old first start).
+ */
+export function firstStepOnRefused(current: PolicyState, accepted: RenderedConfig | null): PolicyStep {
+  if (!refused(current) || accepted === null) return nextPolicyStep({ baseline: null, accepted: null }, current);
+  const step = nextPolicyStep({ baseline: { config: accepted, objects: current.objects }, accepted }, current);
+  if (step.outcome.kind !== 'refused') return step;
+  return { ...step, outcome: { kind: 'refused', refusal: { ...step.outcome.refusal, seenAtStart: true } } };
+}
+
+/**
  * The open refusal after a refused set changed into another refused set: the new error and what the objects ask
  * for now (against the last accepted render), and the objects changed since the last ACCEPTED set (those of the
  * first refusal with this step's changes folded in: created then changed stays created, created then deleted is
@@ -102,5 +119,10 @@ export function followedRefusal(open: Refusal, next: Refusal): Refusal {
     else if (was.action === 'deleted' && o.action === 'created') merged.set(id(o), { ...o, action: 'changed' });
     else merged.set(id(o), o);
   }
-  return { error: next.error, objects: [...merged.values()], asked: next.asked };
+  return {
+    error: next.error,
+    objects: [...merged.values()],
+    asked: next.asked,
+    ...(open.seenAtStart === true ? { seenAtStart: true } : {}),
+  };
 }

@@ -7,12 +7,14 @@
 // neither re-posts nor misses anything; with a leader lease only the leader acts.
 import { assessRollout, emptyMarks, nextStallCheck, trackProgress } from '../domain/rollout-progress.ts';
 import type { RolloutProgress } from '../domain/rollout-progress.ts';
-import { laterRefusal, likelyRejection, policyState, renderedHasChange } from '../domain/rollout-change.ts';
+import { acceptedFromRendered, laterRefusal, likelyRejection, policyState } from '../domain/rollout-change.ts';
+import { renderedHasChange } from '../domain/rollout-change.ts';
 import { renderForRollout } from '../domain/rollout-change.ts';
-import type { PolicyState } from '../domain/rollout-change.ts';
+import type { PolicyState, RenderedConfig } from '../domain/rollout-change.ts';
 import { doneReply, noticeMessage, resolvedReply, stuckReply, supersededReply } from '../domain/rollout-notice.ts';
 import { refusalChangedReply, refusalClearedReply, refusalMessage } from '../domain/rollout-notice.ts';
-import { followedRefusal, nextPolicyStep } from '../domain/rollout-transition.ts';
+import { firstStepOnRefused, followedRefusal, nextPolicyStep } from '../domain/rollout-transition.ts';
+import type { Refusal } from '../domain/rollout-transition.ts';
 import type { NoticePhase } from '../domain/rollout-notice.ts';
 import { poolStatusLines } from '../domain/rollout-status.ts';
 import type { PoolStatus } from '../domain/rollout-status.ts';
@@ -260,11 +262,18 @@ export class RolloutNotifier {
     const current = policyState(this.deps.sources.policies().policies);
     if (s.baseline === null) {
       // First start: the current configuration is what the nodes are meant to have; nothing to announce. Refused
-      // objects: what the nodes have is not known (the last accepted render is not in the objects).
-      s.baseline = current;
-      s.accepted = current.config.error === null ? current.config : null;
+      // objects: the MCO kept the last render it accepted, which the objects no longer say but the pools' rendered
+      // MachineConfigs do; the refusal is said once (recorded before posting: a restart says it no more).
+      const accepted = current.config.error === null ? current.config : await this.acceptedFromPools();
+      const step = firstStepOnRefused(current, accepted);
+      s.baseline = step.memory.baseline;
+      s.accepted = step.memory.accepted;
+      if (step.outcome.kind === 'refused') this.openRefusal(step.outcome.refusal);
       await this.save();
-      this.deps.logger.info({ objects: current.objects.length }, 'rollout notifier: baseline recorded');
+      this.deps.logger.info(
+        { objects: current.objects.length, refused: current.config.error !== null, acceptedKnown: accepted !== null },
+        'rollout notifier: baseline recorded',
+      );
       return;
     }
     const step = nextPolicyStep({ baseline: s.baseline, accepted: lastAccepted(s) }, current);
@@ -314,15 +323,7 @@ export class RolloutNotifier {
     if (step.outcome.kind === 'refused' || step.outcome.kind === 'refusal-changed') {
       // Said once; no rollout to follow (the nodes keep the last accepted file), open rollouts go on. A changed
       // refusal with no open one (state written before refusals were kept): nothing was said, say it now.
-      state.refusal = {
-        id: `refused-${now.toString(36)}`,
-        refusal: step.outcome.refusal,
-        startedAt: now,
-        channel: this.settings.channel,
-        ts: null,
-        clearedAt: null,
-        clearedWithChange: false,
-      };
+      this.openRefusal(step.outcome.refusal);
       await this.save();
       this.deps.logger.info({ error: step.outcome.refusal.error }, 'rollout notifier: the MCO refuses the objects');
       return;
@@ -361,6 +362,40 @@ export class RolloutNotifier {
       'rollout notifier: new mirror rollout',
     );
     for (const r of superseded) await this.closeSuperseded(r);
+  }
+
+  /** Records a refusal to say (before it is posted, like a rollout). */
+  private openRefusal(refusal: Refusal): void {
+    const now = this.deps.clock.now();
+    this.state!.refusal = {
+      id: `refused-${now.toString(36)}`,
+      refusal,
+      startedAt: now,
+      channel: this.settings.channel,
+      ts: null,
+      clearedAt: null,
+      clearedWithChange: false,
+    };
+  }
+
+  /**
+   * The render the MCO last accepted, from the rendered MachineConfig each pool is given (its spec target); null
+   * when no pool's is known (no pool followed, or none readable: said in the log).
+   */
+  private async acceptedFromPools(): Promise<RenderedConfig | null> {
+    const { sources } = this.deps;
+    const texts: Array<string | null> = [];
+    for (const p of sources.pools()) {
+      const name = p.spec.configuration?.name;
+      if (name === undefined) continue;
+      try {
+        const t = await sources.renderedRegistriesConf(name);
+        if (t !== undefined) texts.push(t);
+      } catch (e) {
+        this.deps.logger.warn({ err: errorText(e), rendered: name }, 'rollout notifier: rendered config unreadable');
+      }
+    }
+    return acceptedFromRendered(texts);
   }
 
   /** The open refusal: its one message, and the resolved reply in its thread once the MCO accepts again. */

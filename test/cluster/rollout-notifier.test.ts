@@ -318,6 +318,59 @@ describe('rollout notices', () => {
     60_000,
   );
 
+  it(
+    "a first start on a set the MCO already refuses: the refusal said once, against the pools' rendered config; " +
+      'not again after a restart; the fix is a rollout from that config and resolves it',
+    async () => {
+      const { mco, id, source } = setup();
+      const w = `w-${id}`;
+      // accepted: a alone, rendered into the pool's MachineConfig
+      await addIdms(`a-${id}`, source('app'), [`mirror.example.com/${id}/app`], 'NeverContactSource');
+      const old = await mco.createPool(w, 1);
+      // then b disagrees: the MCO refuses and writes nothing; the bot starts only now, with no state
+      await addIdms(`b-${id}`, source('app'), [`backup.example.com/${id}/app`], 'AllowContactingSource');
+      const first = await notifier(mco, id, { renderTimeoutMs: 2500 });
+      const [refusal] = await waitNotices(1);
+      expect(text(refusal!)).toContain(
+        'The MCO refuses this mirror change on test-cluster; nodes keep the previous configuration',
+      );
+      expect(text(refusal!)).toMatch(/Refused:\* conflicting mirrorSourcePolicy/);
+      expect(text(refusal!)).toContain('not known: the bot started on objects the MCO already refused');
+      // what b asks for, measured against the pool's config (which has a's mirror): not a new source
+      expect(text(refusal!)).toContain(`backup.example.com/${id}/app`);
+      expect(text(refusal!)).not.toContain(`new source ${source('app')}`);
+      await eventually(async () => first.currentState?.refusal?.ts ?? undefined, 5_000, 'the refusal recorded');
+      const refusalTs = first.currentState!.refusal!.ts!;
+      await first.stop();
+      running.splice(running.indexOf(first), 1);
+
+      // a restart with state: nothing again
+      const second = await notifier(mco, id, { renderTimeoutMs: 2500 });
+      await settle(3000);
+      expect(notices(rec)).toHaveLength(1);
+      expect(replies(rec)).toHaveLength(0);
+      expect(second.currentState?.refusal?.ts).toBe(refusalTs);
+
+      // the fix (b agrees): a rollout from the pool's config, the refusal resolved once in its thread
+      const api = admin.makeApiClient(CustomObjectsApi);
+      const b = (await api.getClusterCustomObject({ ...IDMS, name: `b-${id}` })) as ReturnType<typeof idms>;
+      b.spec.imageDigestMirrors[0]!.mirrorSourcePolicy = 'NeverContactSource';
+      await api.replaceClusterCustomObject({ ...IDMS, name: `b-${id}`, body: b });
+      const [, notice] = await waitNotices(2);
+      expect(text(notice!)).toContain(`backup.example.com/${id}/app`);
+      expect(text(notice!)).not.toContain(`new source ${source('app')}`);
+      const resolved = await waitReply(/Resolved: the MCO accepts the mirror objects again/);
+      expect(resolved.params.thread_ts).toBe(refusalTs);
+      const target = await mco.rerender(w);
+      await mco.rollNodes(w, 1, old, target);
+      await waitReply(/Done: the change reached every node/);
+      await settle();
+      expect(notices(rec)).toHaveLength(2);
+      expect(replies(rec, refusalTs).map(text)).toEqual([text(resolved)]);
+    },
+    60_000,
+  );
+
   it('a bot restart in the middle of a rollout posts no duplicate and still says done', async () => {
     const { mco, id, source } = setup();
     const w = `w-${id}`;

@@ -6,7 +6,7 @@ import { Coalescer } from '../../src/rollout/coalescer.ts';
 import { RolloutNotifier } from '../../src/rollout/notifier.ts';
 import type { PolicyView, RolloutSources } from '../../src/ports/rollout-sources.ts';
 import { MemoryStateStore } from '../helpers/memory-state-store.ts';
-import { policyState, renderForRollout } from '../../src/domain/rollout-change.ts';
+import { describeChange, policyState, renderForRollout } from '../../src/domain/rollout-change.ts';
 import { encodeRegistriesConf } from '../../src/domain/registries-toml.ts';
 import type { PolicySet } from '../../src/domain/policy-set.ts';
 import type { ChatMessage, ChatSink, PostedMessage } from '../../src/ports/chat-sink.ts';
@@ -570,5 +570,92 @@ describe('the notifier on a refusal changed into another refusal', () => {
     expect(second.chat.replies).toEqual([expect.stringMatching(/now for a different reason: cannot set/)]);
     expect(second.chat.replyTs).toEqual(['ts-1']);
     await second.n.stop();
+  });
+});
+
+describe('the notifier first started on a set the MCO already refuses', () => {
+  const conflicting = (policy: 'NeverContactSource' | 'AllowContactingSource', generation = 1): PolicySet => ({
+    ...withIdms,
+    idms: [
+      {
+        apiVersion: 'config.openshift.io/v1',
+        kind: 'ImageDigestMirrorSet',
+        metadata: { name: 'a', uid: 'u-a', generation: 2 },
+        spec: {
+          imageDigestMirrors: [
+            { source: 'quay.io/app', mirrors: ['m1.local/app'], mirrorSourcePolicy: 'NeverContactSource' },
+          ],
+        },
+      },
+      {
+        apiVersion: 'config.openshift.io/v1',
+        kind: 'ImageDigestMirrorSet',
+        metadata: { name: 'b', uid: 'u-b', generation },
+        spec: {
+          imageDigestMirrors: [{ source: 'quay.io/app', mirrors: ['m2.local/app'], mirrorSourcePolicy: policy }],
+        },
+      },
+    ],
+  });
+
+  it(
+    "knows the last accepted render from the pools' rendered MachineConfig, says the refusal once, not again " +
+      'after a restart; the fix is a rollout from that render and resolves it once',
+    async () => {
+      const store = new MemoryStateStore();
+      const first = await setupNotifier(1_800_000, store);
+      // the pools are given NEW: the render of withIdms (a: quay.io/app -> m1.local/app), what the MCO accepted last
+      first.sources.poolList = [workerPool(2, true)];
+      first.sources.policySet = conflicting('AllowContactingSource');
+      await first.n.start();
+      await settle(first.n);
+      expect(first.chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
+        ':no_entry: The MCO refuses this mirror change on c; nodes keep the previous configuration',
+      ]);
+      const text = first.chat.posts[0]!.text;
+      expect(text).toMatch(/\*Refused:\* conflicting mirrorSourcePolicy/);
+      expect(text).toContain('*Objects:* not known: the bot started on objects the MCO already refused');
+      // asked for against the accepted render (quay.io/app is known there), not against nothing
+      expect(text).toContain('m2.local/app');
+      expect(text).not.toContain('new source quay.io/app');
+      // the accepted render read back means the same as the render of withIdms (no difference for the nodes)
+      const accepted = store.state.accepted!;
+      expect(
+        describeChange({ config: accepted, objects: [] }, { config: renderForRollout(withIdms), objects: [] }),
+      ).toBeNull();
+      expect(accepted.registries.map((r) => r.mirrors.map((m) => m.location))).toEqual([['m1.local/app']]);
+      expect(store.state.refusal?.ts).toBe('ts-1');
+      await first.n.stop();
+
+      const second = await setupNotifier(1_800_000, store, first.clock);
+      second.sources.poolList = [workerPool(2, true)];
+      second.sources.policySet = conflicting('AllowContactingSource');
+      await second.n.start();
+      await settle(second.n);
+      expect(second.chat.posts).toHaveLength(0);
+      second.sources.policySet = conflicting('NeverContactSource', 2);
+      second.sources.policyChanged();
+      second.clock.advance(1000);
+      await settle(second.n);
+      expect(second.chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
+        ':arrows_counterclockwise: Mirror change rolling out on c',
+      ]);
+      // from the accepted render: only m2 is new for quay.io/app
+      expect(second.chat.posts[0]!.text).not.toContain('new source quay.io/app');
+      expect(second.chat.posts[0]!.text).toContain('m2.local/app');
+      expect(second.chat.replies).toEqual([expect.stringMatching(/^:white_check_mark: Resolved: the MCO accepts/)]);
+      expect(second.chat.replyTs).toEqual(['ts-1']);
+      await second.n.stop();
+    },
+  );
+
+  it('no pool to read the accepted render from: the old first start (nothing said, nothing known)', async () => {
+    const t = await setupNotifier(1_800_000);
+    t.sources.policySet = conflicting('AllowContactingSource');
+    await t.n.start();
+    await settle(t.n);
+    expect(t.chat.posts).toHaveLength(0);
+    expect(t.store.state.accepted).toBeNull();
+    await t.n.stop();
   });
 });

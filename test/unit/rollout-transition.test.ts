@@ -3,9 +3,10 @@
 // render, a refusal is said once and followed by no rollout, and the fix of a refusal is a change even when it
 // renders as the refused intent did. Also: older state without the accepted render still loads (lastAccepted).
 import { describe, expect, it } from 'vitest';
-import { describeChange, policyState } from '../../src/domain/rollout-change.ts';
+import { acceptedFromRendered, describeChange, policyState } from '../../src/domain/rollout-change.ts';
+import { encodeRegistriesConf } from '../../src/domain/registries-toml.ts';
 import type { PolicyState } from '../../src/domain/rollout-change.ts';
-import { followedRefusal, nextPolicyStep } from '../../src/domain/rollout-transition.ts';
+import { firstStepOnRefused, followedRefusal, nextPolicyStep } from '../../src/domain/rollout-transition.ts';
 import type { PolicyMemory, PolicyOutcome, PolicyStep } from '../../src/domain/rollout-transition.ts';
 import { lastAccepted } from '../../src/domain/notifier-state.ts';
 import type { NotifierState, RolloutRecord } from '../../src/domain/notifier-state.ts';
@@ -248,6 +249,65 @@ describe('nextPolicyStep: what a generation does to the nodes', () => {
     const fixed = nextPolicyStep(first.memory, state(slashFixed));
     expect(fixed.outcome.kind).toBe('rollout');
     expect(fixed.cleared).toBe(true);
+  });
+});
+
+describe('a first start on objects the MCO already refuses', () => {
+  const encoded = (p: Partial<PolicySet>): string => {
+    const c = state(p).config;
+    return encodeRegistriesConf(c.search, c.registries);
+  };
+
+  it("the accepted render is the pools' rendered registries.conf: most pools win, unreadable texts are skipped", () => {
+    const a = acceptedFromRendered([encoded(other), encoded(other), encoded(slashFixed)])!;
+    expect(describeChange({ config: a, objects: [] }, state(other))).toBeNull();
+    expect(describeChange({ config: a, objects: [] }, state(slashFixed))).not.toBeNull();
+    const tie = acceptedFromRendered([encoded(slashFixed), encoded(other)])!;
+    expect(describeChange({ config: tie, objects: [] }, state(slashFixed))).toBeNull();
+    expect(acceptedFromRendered(['[[registry]\nprefix = ', encoded(other)])?.registries).toHaveLength(1);
+    // no file: the template (no entries)
+    expect(acceptedFromRendered([null])).toMatchObject({ rendered: false, registries: [], error: null });
+    expect(acceptedFromRendered([])).toBeNull();
+    expect(acceptedFromRendered(['[[registry]\nprefix = '])).toBeNull();
+  });
+
+  it('the refusal is said against that render; which objects were changed is not known', () => {
+    const accepted = acceptedFromRendered([encoded(other)]);
+    const step = firstStepOnRefused(state(plus(other, conflict)), accepted);
+    if (step.outcome.kind !== 'refused') throw new Error('expected a refusal');
+    expect(step.outcome.refusal).toEqual({
+      error: expect.stringMatching(/^conflicting mirrorSourcePolicy/),
+      objects: [],
+      asked: [`new source ${APP} (mirrors m1.local/app (digest-only), m2.local/app (digest-only))`],
+      seenAtStart: true,
+    });
+    expect(step.memory.accepted).toBe(accepted);
+    expect(step.memory.baseline).toEqual(state(plus(other, conflict)));
+    const text = refusalMessage('prod', step.outcome.refusal).text;
+    expect(text).toContain('*Objects:* not known: the bot started on objects the MCO already refused');
+    // the next step from that memory: the same objects again say nothing; the fix is a rollout from the render
+    expect(nextPolicyStep(step.memory, state(plus(other, conflict))).outcome.kind).toBe('none');
+    const fixed = nextPolicyStep(step.memory, state(plus(other, agreed)));
+    expect(fixed.cleared).toBe(true);
+    expect(rollout(fixed)?.changes).toEqual([
+      `new source ${APP} (mirrors m1.local/app (digest-only), m2.local/app (digest-only))`,
+    ]);
+    // a later change that is still refused keeps the "not known" (and lists what changed since)
+    const later = followedRefusal(step.outcome.refusal, {
+      error: 'e',
+      objects: [{ kind: 'Image', name: 'cluster', action: 'changed' }],
+      asked: [],
+    });
+    expect(later.seenAtStart).toBe(true);
+    expect(refusalMessage('prod', later).text).toContain('*Objects:* Image/cluster changed; before that not known');
+  });
+
+  it('accepted objects, or no render to read: the old first start (nothing to say)', () => {
+    expect(firstStepOnRefused(state(other), null).outcome.kind).toBe('none');
+    expect(firstStepOnRefused(state(other), null).memory.accepted).toEqual(state(other).config);
+    const unknown = firstStepOnRefused(state(conflict), null);
+    expect(unknown.outcome.kind).toBe('none');
+    expect(unknown.memory.accepted).toBeNull();
   });
 });
 
