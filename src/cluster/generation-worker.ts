@@ -9,10 +9,10 @@ import type { PolicySet } from '../domain/policy-set.ts';
 import type { PolicySnapshot } from './live-policies.ts';
 import type { LiveJudgement } from '../domain/live-verdict.ts';
 import { messageOf } from '../domain/error-text.ts';
+import { policySlices, rulesOf } from '../domain/policy-slices.ts';
+import type { RuleList } from '../domain/policy-slices.ts';
 import { GenerationTable } from './policy-generation.ts';
 import type { GenerationEngine, GenerationJudgeInput } from './policy-generation.ts';
-
-type RuleList = 'icsps' | 'idms' | 'itms';
 
 type Request =
   | { op: 'begin'; id: number; skeleton: PolicySet }
@@ -25,42 +25,6 @@ type Request =
 type Reply = { seq: number; ok: true; value: unknown } | { seq: number; ok: false; error: string };
 
 const MARKER = 'icsp-generation-worker';
-/** Rules per message: a structured clone of ~2,000 rules takes a few ms, so no message holds the loop for long. */
-const RULES_PER_MESSAGE = 2000;
-
-function rulesOf(p: PolicySet, list: RuleList, i: number): unknown[] {
-  const spec = p[list][i]!.spec as Record<string, unknown>;
-  const field =
-    list === 'icsps' ? 'repositoryDigestMirrors' : list === 'idms' ? 'imageDigestMirrors' : 'imageTagMirrors';
-  let rules = spec[field];
-  if (!Array.isArray(rules)) {
-    rules = [];
-    spec[field] = rules;
-  }
-  return rules as unknown[];
-}
-
-/** The policies without their rule lists (small), and the lists in slices, to send one by one. */
-function* inParts(
-  p: PolicySet,
-): Generator<{ skeleton: PolicySet } | { list: RuleList; object: number; rules: unknown[] }> {
-  const field = { icsps: 'repositoryDigestMirrors', idms: 'imageDigestMirrors', itms: 'imageTagMirrors' } as const;
-  const strip = <T extends { spec: object }>(o: T, f: string): T => ({ ...o, spec: { ...o.spec, [f]: [] } });
-  const skeleton: PolicySet = {
-    ...p,
-    icsps: p.icsps.map((o) => strip(o, field.icsps)),
-    idms: p.idms.map((o) => strip(o, field.idms)),
-    itms: p.itms.map((o) => strip(o, field.itms)),
-  };
-  yield { skeleton };
-  for (const list of ['icsps', 'idms', 'itms'] as const) {
-    for (let object = 0; object < p[list].length; object++) {
-      const rules = ((p[list][object]!.spec as Record<string, unknown>)[field[list]] ?? []) as unknown[];
-      for (let k = 0; k < rules.length; k += RULES_PER_MESSAGE)
-        yield { list, object, rules: rules.slice(k, k + RULES_PER_MESSAGE) };
-    }
-  }
-}
 
 /** The worker side: one GenerationTable, one request at a time (the worker's own event loop). */
 function serve(): void {
@@ -151,7 +115,7 @@ export class WorkerGenerationEngine implements GenerationEngine {
     // Only the policies cross (the staleness and input warnings stay with the store on this side), in slices
     // with a turn of the event loop between them: one clone of 40,000 rules would hold it for a few hundred ms.
     const sent: Array<Promise<unknown>> = [];
-    for (const part of inParts(snap.policies)) {
+    for (const part of policySlices(snap.policies)) {
       sent.push(
         'skeleton' in part
           ? this.call({ op: 'begin', id, skeleton: part.skeleton })

@@ -38,6 +38,8 @@ import { errorText } from '../domain/error-text.ts';
 import type { WhatIfClusterState } from '../ports/what-if.ts';
 import type { SharedFile } from './what-if-answers.ts';
 import { fixAnswer, whatIfAnswer } from './what-if-flow.ts';
+import type { WhatIfEngine } from './what-if-compute.ts';
+import { WorkerWhatIfEngine } from './what-if-worker.ts';
 import type { SlackOutbound } from './outbound.ts';
 import { watchHello } from './socket-hello.ts';
 import { extractClusterOption } from './cluster-option.ts';
@@ -70,6 +72,8 @@ export interface SlackBotDeps {
   poolStatus?: () => Promise<PoolStatus[]>;
   /** What a what-if reads from the cluster (offline: the policy files only). undefined: what-if is off. */
   whatIfState?: () => Promise<WhatIfClusterState>;
+  /** Computes what-ifs; default: a worker thread started on the first what-if, terminated by stop(). */
+  whatIfEngine?: WhatIfEngine;
   /** What `why pod` reads from the cluster; undefined: no cluster, `why pod` says it needs one. */
   podFacts?: PodFacts;
   /** Test hook: overrides the sleep of 429 retries. */
@@ -242,6 +246,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
   const seen = new Map<string, number>();
   const tasks = new Set<Promise<void>>();
   const slots = new WorkSlots(config.workers);
+  // what-if is CPU-heavy (0.5 s and more at oc-mirror sizes): off the event loop that acks Slack.
+  const whatIfEngine = deps.whatIfEngine ?? new WorkerWhatIfEngine();
   let seq = 0;
 
   /** Runs work after the ack; tracked; never rejects. */
@@ -574,6 +580,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
             channel: t.channel,
             threadTs: t.threadTs,
             user: t.user,
+            engine: whatIfEngine,
+            outside: (p) => slots.outside(p),
           },
           c,
           files ?? [],
@@ -995,6 +1003,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       up = false;
       await app.stop();
       await Promise.allSettled([...tasks]);
+      await whatIfEngine.close();
     },
     async idle() {
       while (tasks.size > 0) await Promise.allSettled([...tasks]);

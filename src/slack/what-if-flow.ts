@@ -5,9 +5,6 @@ import { EngineError } from '../domain/engine-error.ts';
 import type { Explanation } from '../domain/explain.ts';
 import { proposeFix } from '../domain/fix.ts';
 import { foldLines, messageOf } from '../domain/error-text.ts';
-import { parsePolicyDocuments } from '../domain/policy-documents.ts';
-import { whatIf } from '../domain/what-if.ts';
-import { formatWhatIf, whatIfJson } from '../domain/what-if-report.ts';
 import type { PolicySource } from '../ports/live-check.ts';
 import type { WhatIfClusterState } from '../ports/what-if.ts';
 import { errorMessage, noteMessage } from './blocks.ts';
@@ -15,8 +12,9 @@ import type { FittedMessage } from './blocks.ts';
 import type { Command } from './command-parser.ts';
 import type { BotConfig } from './config.ts';
 import type { UploadFile } from './file-upload.ts';
-import { downloadSharedFile, fixMessage, MAX_PROPOSED_BYTES, whatIfMessage, whatIfReport } from './what-if-answers.ts';
+import { downloadSharedFile, fixMessage, MAX_PROPOSED_BYTES } from './what-if-answers.ts';
 import type { SharedFile } from './what-if-answers.ts';
+import type { ProposedText, WhatIfAnswer, WhatIfEngine } from './what-if-compute.ts';
 
 type Post = (channel: string, threadTs: string | undefined, m: FittedMessage) => Promise<string>;
 type Upload = (channel: string, threadTs: string, files: UploadFile[]) => Promise<void>;
@@ -78,6 +76,10 @@ export interface WhatIfContext {
   channel: string;
   threadTs: string | undefined;
   user: string;
+  /** Parses, computes and formats (the bot: in a worker thread, off the event loop that acks Slack). */
+  engine: WhatIfEngine;
+  /** Waits for the engine without holding a work slot (app.ts WorkSlots.outside); default: just waits. */
+  outside?: <T>(p: Promise<T>) => Promise<T>;
 }
 
 const YAML_NAME = /\.(ya?ml|json)$/i;
@@ -90,7 +92,7 @@ export async function whatIfAnswer(
 ): Promise<void> {
   if (ctx.deps.whatIfState === undefined)
     return ctx.ephemeral(errorMessage(ctx.cluster, 'what-if is not available on this bot'));
-  const texts: Array<{ name: string; text: string }> = [];
+  const texts: ProposedText[] = [];
   if (c.yaml.trim() !== '') texts.push({ name: 'snippet', text: c.yaml });
   const allowedHosts = [
     'files.slack.com',
@@ -117,18 +119,16 @@ export async function whatIfAnswer(
   }
   if (texts.reduce((n, t) => n + t.text.length, 0) > MAX_PROPOSED_BYTES)
     return ctx.ephemeral(errorMessage(ctx.cluster, `what-if reads at most ${MAX_PROPOSED_BYTES} bytes of YAML`));
-  const proposed = [];
-  const notes: string[] = [];
-  try {
-    for (const t of texts) {
-      const parsed = parsePolicyDocuments(t.text, t.name);
-      proposed.push(...parsed.objects);
-      for (const w of parsed.warnings)
-        notes.push(w.replace(/^(.*): skipped (\S+): not a kind icsp reads.*$/, '$1: ignored $2 (not a mirror object)'));
-    }
-  } catch (e) {
+  const outside = ctx.outside ?? (<T>(p: Promise<T>): Promise<T> => p);
+  const inputError = (e: unknown): Promise<void> => {
     if (e instanceof EngineError) return ctx.ephemeral(errorMessage(ctx.cluster, `what-if: ${foldLines(e.message)}`));
     throw e;
+  };
+  // The YAML first: a bad paste is answered without reading the cluster.
+  try {
+    await outside(ctx.engine.check(texts));
+  } catch (e) {
+    return inputError(e);
   }
   let state: WhatIfClusterState;
   try {
@@ -136,24 +136,17 @@ export async function whatIfAnswer(
   } catch (e) {
     return ctx.ephemeral(errorMessage(ctx.cluster, `what-if cannot read the cluster: ${foldLines(messageOf(e))}`));
   }
-  const r = whatIf({
-    current: state.policies,
-    proposed,
-    remove: c.remove,
-    images: state.images,
-    ...(state.pools.length > 0 ? { pools: state.pools } : {}),
-    machineConfiguration: state.machineConfiguration,
-  });
-  r.notes.unshift(...notes, ...state.notes);
-  const head = whatIfMessage(ctx.cluster, r);
-  const threadTs = ctx.threadTs ?? (await ctx.post(ctx.channel, undefined, head));
-  if (ctx.threadTs !== undefined) await ctx.post(ctx.channel, threadTs, head);
-  const report = whatIfReport(ctx.cluster, r);
-  await ctx.post(ctx.channel, threadTs, report);
-  const upload: UploadFile[] = [
-    { filename: 'what-if.json', title: 'What-if, machine-readable', content: JSON.stringify(whatIfJson(r), null, 2) },
-  ];
-  if (report.truncated)
-    upload.unshift({ filename: 'what-if.txt', title: 'What-if, the full report', content: formatWhatIf(r) });
+  let a: WhatIfAnswer;
+  try {
+    a = await outside(ctx.engine.answer({ cluster: ctx.cluster, texts, remove: c.remove, state }));
+  } catch (e) {
+    return inputError(e);
+  }
+  const threadTs = ctx.threadTs ?? (await ctx.post(ctx.channel, undefined, a.head));
+  if (ctx.threadTs !== undefined) await ctx.post(ctx.channel, threadTs, a.head);
+  await ctx.post(ctx.channel, threadTs, a.report);
+  const upload: UploadFile[] = [{ filename: 'what-if.json', title: 'What-if, machine-readable', content: a.json }];
+  if (a.fullText !== null)
+    upload.unshift({ filename: 'what-if.txt', title: 'What-if, the full report', content: a.fullText });
   await ctx.upload(ctx.channel, threadTs, upload);
 }
