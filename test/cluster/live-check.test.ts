@@ -266,6 +266,28 @@ describe('live check with real podman behind the fake kubelet', () => {
     90_000,
   );
 
+  it(
+    "a source behind Quay's nginx rate-limiting /v2: the kubelet's text hides the 429 (can't talk to a V1 " +
+      'container registry), the live check reads it from the debug log: rate-limited',
+    async () => {
+      // Retry-After: 0 keeps the 5 tries back to back; podman then gives up within the deadline
+      await lab.startRateLimited('0', 'ping-html');
+      const image = `${MRATE}/library/exampleimage:latest`;
+      const r = await checker.check({ image, selection: { node: 'live-0' }, requestedBy: 'test' });
+      const n = r.nodes[0]!;
+      expect(n.error).toBeUndefined();
+      expect(n.verdict.code, n.verdict.summary).toBe('rate-limited');
+      expect(n.verdict.summary).toMatch(/^live-0 is rate-limited by 127\.0\.0\.1:5011: every candidate failed/);
+      expect(n.evidence?.attempts.map((a) => [a.reference, a.outcome])).toEqual([[image, 'rate-limited']]);
+      expect(n.evidence?.attempts[0]?.detail).toMatch(
+        /^can't talk to a V1 container registry \(the \/v2\/ ping answered 429 Too Many Requests/,
+      );
+      expect(n.log).toContain('Ping https://127.0.0.1:5011/v2/ status 429');
+      expect(await debugPods()).toEqual([]);
+    },
+    60_000,
+  );
+
   it('icsp why IMAGE --live --node NAME --kubeconfig PATH --json: the same through the CLI, exit 0', async () => {
     const kubeconfig = writeBotKubeconfig(confDir);
     const io = captureIo();

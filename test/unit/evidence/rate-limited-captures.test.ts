@@ -343,6 +343,30 @@ describe('429 with other bodies and on the ping, from real podman runs', () => {
     }
   });
 
+  it('a log cut at any back-off of any mode (the ping ones too) names the 429 of the candidate tried', async () => {
+    for (const dir of [
+      'rate-limited-backoff-html-source',
+      'rate-limited-backoff-harbor-source',
+      'rate-limited-backoff-ping-source',
+      'rate-limited-backoff-ping-v1-source',
+      'rate-limited-backoff-ping-mirror',
+    ]) {
+      const lines = readFileSync(join(LAB, dir, 'output.log'), 'utf8').split('\n');
+      const backoffs = lines.flatMap((l, i) => (/Too many requests to \S+: sleeping for/.test(l) ? [i] : []));
+      // the first back-off (a check stopped after 2 s) and the last one (stopped late, e.g. during /v1/_ping's)
+      for (const cut of [backoffs[0], backoffs.at(-1)]) {
+        expect(cut, dir).toBeGreaterThan(0);
+        const r = await readEvidenceFromStream(Readable.from([lines.slice(0, (cut ?? 0) + 1).join('\n')]));
+        const last = r.evidence.attempts.at(-1);
+        expect(last?.reference, dir).toBe(dir.endsWith('mirror') ? MIRROR : SOURCE);
+        expect(last?.outcome, `${dir} cut at line ${cut}`).toBe('rate-limited');
+        expect(last?.detail).toMatch(
+          /^the log ends before this candidate's outcome \(truncated log\?\); it had answered 429 Too Many Requests \d/,
+        );
+      }
+    }
+  });
+
   it('without Retry-After: 2/4/8/16 s per limited request; how long each mode keeps podman busy', () => {
     const seconds = (dir: string): number =>
       (JSON.parse(readFileSync(join(LAB, dir, 'outcome.json'), 'utf8')) as { seconds: number }).seconds;
