@@ -276,6 +276,21 @@ export class RolloutNotifier {
       );
       return;
     }
+    if (s.baseline.config.error !== null && lastAccepted(s) === null && (s.refusal ?? null) === null) {
+      // A first start on refused objects that could not know the accepted render (an older bot, or no pool readable
+      // then): nothing was said. Read it from the pools now; refused still: the refusal is said once, as on a first
+      // start; fixed meanwhile: the fix is measured from it.
+      const accepted = await this.acceptedFromPools();
+      if (accepted !== null && current.config.error !== null) {
+        const first = firstStepOnRefused(current, accepted);
+        s.baseline = first.memory.baseline;
+        s.accepted = first.memory.accepted;
+        if (first.outcome.kind === 'refused') this.openRefusal(first.outcome.refusal);
+        await this.save();
+        return;
+      }
+      if (accepted !== null) s.accepted = accepted;
+    }
     const step = nextPolicyStep({ baseline: s.baseline, accepted: lastAccepted(s) }, current);
     if (step.outcome.kind !== 'none' || step.cleared) {
       // Changed while no notifier ran: announce it now.

@@ -659,3 +659,100 @@ describe('the notifier first started on a set the MCO already refuses', () => {
     await t.n.stop();
   });
 });
+
+describe('state from a first start on refused objects that did not know the accepted render', () => {
+  const refusedSet: PolicySet = {
+    ...withIdms,
+    idms: [
+      {
+        apiVersion: 'config.openshift.io/v1',
+        kind: 'ImageDigestMirrorSet',
+        metadata: { name: 'a', uid: 'u-a', generation: 2 },
+        spec: {
+          imageDigestMirrors: [
+            { source: 'quay.io/app', mirrors: ['m1.local/app'], mirrorSourcePolicy: 'NeverContactSource' },
+          ],
+        },
+      },
+      {
+        apiVersion: 'config.openshift.io/v1',
+        kind: 'ImageDigestMirrorSet',
+        metadata: { name: 'b', uid: 'u-b', generation: 1 },
+        spec: {
+          imageDigestMirrors: [
+            { source: 'quay.io/app', mirrors: ['m2.local/app'], mirrorSourcePolicy: 'AllowContactingSource' },
+          ],
+        },
+      },
+    ],
+  };
+
+  it.each([
+    ['written by an older bot (no accepted render kept)', undefined],
+    ['written when no pool was readable (accepted render null)', null],
+  ] as const)('%s: the refusal is said once when the pools tell the render', async (_name, accepted) => {
+    const store = new MemoryStateStore();
+    store.state = {
+      version: 1,
+      baseline: policyState(refusedSet),
+      rollouts: [],
+      ...(accepted === null ? { accepted: null } : {}),
+    };
+    const first = await setupNotifier(1_800_000, store);
+    first.sources.poolList = [workerPool(2, true)];
+    first.sources.policySet = refusedSet;
+    await first.n.start();
+    await settle(first.n);
+    expect(first.chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
+      ':no_entry: The MCO refuses this mirror change on c; nodes keep the previous configuration',
+    ]);
+    expect(first.chat.posts[0]!.text).toContain('not known: the bot started on objects the MCO already refused');
+    expect(first.chat.posts[0]!.text).not.toContain('new source quay.io/app');
+    await first.n.stop();
+    const second = await setupNotifier(1_800_000, store, first.clock);
+    second.sources.poolList = [workerPool(2, true)];
+    second.sources.policySet = refusedSet;
+    await second.n.start();
+    await settle(second.n);
+    expect(second.chat.posts).toHaveLength(0);
+    await second.n.stop();
+  });
+
+  it('no pool readable still: nothing said; fixed meanwhile: the fix is measured from the pools', async () => {
+    const store = new MemoryStateStore();
+    store.state = { version: 1, baseline: policyState(refusedSet), rollouts: [], accepted: null };
+    const t = await setupNotifier(1_800_000, store);
+    t.sources.policySet = refusedSet;
+    await t.n.start();
+    await settle(t.n);
+    expect(t.chat.posts).toHaveLength(0);
+    await t.n.stop();
+    // fixed while no bot ran (b agrees); the pools still carry the render of a alone: a rollout of m2
+    const fixed: PolicySet = {
+      ...refusedSet,
+      idms: [
+        refusedSet.idms[0]!,
+        {
+          ...refusedSet.idms[1]!,
+          metadata: { name: 'b', uid: 'u-b', generation: 2 },
+          spec: {
+            imageDigestMirrors: [
+              { source: 'quay.io/app', mirrors: ['m2.local/app'], mirrorSourcePolicy: 'NeverContactSource' },
+            ],
+          },
+        },
+      ],
+    };
+    const second = await setupNotifier(1_800_000, store, t.clock);
+    second.sources.poolList = [workerPool(2, true)];
+    second.sources.policySet = fixed;
+    await second.n.start();
+    await settle(second.n);
+    expect(second.chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
+      ':arrows_counterclockwise: Mirror change rolling out on c',
+    ]);
+    expect(second.chat.posts[0]!.text).toContain('m2.local/app');
+    expect(second.chat.posts[0]!.text).not.toContain('new source quay.io/app');
+    await second.n.stop();
+  });
+});
