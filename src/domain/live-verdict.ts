@@ -122,8 +122,9 @@ const failed = (summary: string, reasons: string[]): LiveJudgement['verdict'] =>
 const RATE_LIMIT_BACKOFF =
   'without Retry-After, containers/image retries a 429 up to 5 times per request (2, 4, 8, 16 s apart) and podman ' +
   'repeats a rate-limited pull up to 3 times: about 124 s for a rate-limited source, longer than the default ' +
-  '120 s deadline (ICSP_DEBUG_DEADLINE_SECONDS); CRI-O backs off the same way, so pods see ErrImagePull / ' +
-  "ImagePullBackOff: `why pod` reads the cause from the kubelet's events without a debug pod";
+  '120 s deadline (ICSP_DEBUG_DEADLINE_SECONDS); CRI-O pulls with the same containers/image, so each of its ' +
+  'pulls backs off per request too and pods see ErrImagePull / ImagePullBackOff: `why pod` reads the cause from the ' +
+  "kubelet's events without a debug pod";
 
 /** The candidate podman tried last, when it failed on a 429: the cause the pull ends (or ended) with. */
 function lastRateLimited(ev: PullEvidence): ObservedAttempt | null {
