@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     // The JSON report feeds the one-line summary .ci/run prints.
     reporters: ['default', ['json', { outputFile: '.cache/test-results/cluster.json' }]],
+    // Each test file gets its own TMPDIR; what the file leaves there fails it (CI runs on a long-lived machine).
+    setupFiles: ['test/helpers/temp-dir-guard.ts'],
     include: ['test/cluster/**/*.test.ts'],
     globalSetup: ['test/cluster/global-setup.ts'],
     testTimeout: 30_000,

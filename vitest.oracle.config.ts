@@ -7,6 +7,8 @@ export default defineConfig({
   test: {
     // The JSON report feeds the one-line summary .ci/run prints.
     reporters: ['default', ['json', { outputFile: '.cache/test-results/oracle.json' }]],
+    // Each test file gets its own TMPDIR; what the file leaves there fails it (CI runs on a long-lived machine).
+    setupFiles: ['test/helpers/temp-dir-guard.ts'],
     include: ['test/oracle/**/*.test.ts'],
     globalSetup: ['test/oracle/global-setup.ts'],
     testTimeout: 180_000,

@@ -4,11 +4,11 @@
 // shows memory does not grow with size.
 //   npx node bench/evidence-bench.ts [sizesMB...]      (default 10 100)
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readEvidenceFromFile } from '../src/files/log-lines.ts';
+import { makeTempDir, removeTempDir } from '../test/helpers/temp-dir.ts';
 
 const FIXTURES = `${fileURLToPath(new URL('../test/fixtures/podman', import.meta.url))}/`;
 const EVENTS = fileURLToPath(new URL('../test/fixtures/kubelet-events/', import.meta.url));
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     .map(Number)
     .filter((n) => n > 0);
   const mbs = sizes.length > 0 ? sizes : [10, 100];
-  const dir = mkdtempSync(join(tmpdir(), 'evidence-bench.'));
+  const dir = makeTempDir('evidence-bench.');
   try {
     const empty = join(dir, 'empty.log');
     closeSync(openSync(empty, 'w'));
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
       if (ratio >= 1.5) process.exitCode = 1;
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 }
 

@@ -3,12 +3,12 @@
 // its own) that loads the input as the CLI does and reports the time of the refusal and the process's peak RSS.
 // Limits: refused (exit-2 class input error) within 1 s, peak RSS under 300 MB.
 import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPolicyPaths } from '../src/files/policy-files.ts';
 import { EngineError } from '../src/domain/engine-error.ts';
+import { processTempDir } from '../test/helpers/temp-dir.ts';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -29,7 +29,8 @@ if (process.argv[2] === '--child') {
   process.exit(0);
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'icsp-hostile-bench-'));
+// removed when the process exits, whatever the outcome (a 10 GB sparse file must not stay behind)
+const tmp = processTempDir('icsp-hostile-bench-');
 function laughs(levels: number): string {
   const lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
   for (let i = 1; i < levels; i++)
@@ -93,5 +94,4 @@ console.log(
   `  ratio 10^12/10^9 alias nodes: ${ratio(1, 0)} time; ratio 10 GB/100 MB ` +
     `file: ${ratio(5, 4)} time (bounded: no growth with the input)`,
 );
-rmSync(tmp, { recursive: true, force: true });
 process.exitCode = ok ? 0 : 1;

@@ -1,15 +1,15 @@
 // The icsp CLI end to end: in-process for speed, plus one real process through the package's bin entry.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.ts';
 import { readVectors, repoRoot } from '../helpers/shared-dir.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
 const example = join(repoRoot, 'examples');
-const tmp = mkdtempSync(join(tmpdir(), 'icsp-cli-'));
+const tmp = tempDir('icsp-cli-');
 const file = (name: string, text: string): string => {
   const p = join(tmp, name);
   writeFileSync(p, text);

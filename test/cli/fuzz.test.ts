@@ -2,8 +2,7 @@
 // podman debug logs and the argument vector. Every run must end (no hang) with exit 0, 1 or 2, no stack trace and no
 // "internal error", one error object on stdout with --json, and bounded memory. The seed is printed with any
 // failure; ICSP_FUZZ_SEED=<seed> replays it. ICSP_FUZZ_MS sets the time budget (default 8 s).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -11,9 +10,10 @@ import { main } from '../../src/cli/main.ts';
 import { fuzzFor, fuzzSeed, mutate, nearValidObject, randomValue, within } from '../helpers/fuzz.ts';
 import type { Rng } from '../helpers/fuzz.ts';
 import { podmanFixturePath, repoRoot } from '../helpers/shared-dir.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
 const BUDGET_MS = Number(process.env['ICSP_FUZZ_MS'] ?? 8000);
-const tmp = mkdtempSync(join(tmpdir(), 'icsp-fuzz-'));
+const tmp = tempDir('icsp-fuzz-');
 const policySample = readFileSync(join(repoRoot, 'examples/ibm-cp-common-services-icsp.yaml'), 'utf8');
 const confSample = readFileSync(podmanFixturePath('d2-tag-pull-digest-only-mirror-idms/registries.conf'), 'utf8');
 const logSample = readFileSync(podmanFixturePath('b-digest-fallback-second-mirror/output.log'), 'utf8').slice(

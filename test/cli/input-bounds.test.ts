@@ -2,16 +2,16 @@
 // the wrong type, option-like references, control characters. Each one exits 2 with one line (and the JSON error
 // object with --json), never a stack trace.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { repoRoot } from '../helpers/shared-dir.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
-const tmp = mkdtempSync(join(tmpdir(), 'icsp-bounds-'));
+const tmp = tempDir('icsp-bounds-');
 const file = (name: string, text: string): string => {
   const p = join(tmp, name);
   writeFileSync(p, text);

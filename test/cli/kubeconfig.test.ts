@@ -1,13 +1,13 @@
 // The one kubeconfig loader: --kubeconfig, KUBECONFIG (merged), ~/.kube/config, in-cluster, or one friendly line;
 // `icsp status` and `icsp why --live` without any kubeconfig say what to do instead of a TLS error about localhost.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { KubeconfigError, loadKubeconfig } from '../../src/cluster/kubeconfig.ts';
 import { repoRoot } from '../helpers/shared-dir.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
 function kubeconfigFile(dir: string, name: string, server: string): string {
   const file = join(dir, name);
@@ -34,7 +34,7 @@ describe('loadKubeconfig', () => {
   });
 
   it("reads --kubeconfig first, then KUBECONFIG (files merged, the first one's context), then ~/.kube/config", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'icsp-kc-'));
+    const dir = tempDir('icsp-kc-');
     const a = kubeconfigFile(dir, 'a', 'https://a.example:6443');
     const b = kubeconfigFile(dir, 'b', 'https://b.example:6443');
     expect(loadKubeconfig({ path: b, env: { KUBECONFIG: a }, hint: 'h', ...none }).getCurrentCluster()?.server).toBe(
@@ -65,7 +65,7 @@ describe('loadKubeconfig', () => {
 
 describe('the CLI without a kubeconfig', () => {
   const run = async (args: string[]): Promise<{ code: number; stderr: string }> => {
-    const env = { PATH: process.env['PATH'] ?? '', HOME: mkdtempSync(join(tmpdir(), 'icsp-home-')) };
+    const env = { PATH: process.env['PATH'] ?? '', HOME: tempDir('icsp-home-') };
     try {
       await promisify(execFile)(process.execPath, [join(repoRoot, 'bin', 'icsp.js'), ...args], { env });
       return { code: 0, stderr: '' };

@@ -1,13 +1,13 @@
 // `icsp render --policy-json` (the bytes the MCO writes) and `icsp why` with image.config lists, in-process.
-import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TEMPLATE_POLICY_JSON } from '../../src/domain/policy-json.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { repoRoot } from '../helpers/shared-dir.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
-const tmp = mkdtempSync(join(tmpdir(), 'icsp-policy-json-'));
+const tmp = tempDir('icsp-policy-json-');
 const file = (name: string, text: string): string => {
   const p = join(tmp, name);
   writeFileSync(p, text);

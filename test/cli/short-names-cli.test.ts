@@ -1,14 +1,14 @@
 // icsp why / resolve on short names: the JSON contract (shortName, concatenated pullSources, the enforcing error
 // object with stage "reference" and CRI-O's message, exit 1), --short-name-mode, and reference errors first.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.ts';
 import { repoRoot } from '../helpers/shared-dir.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
 const example = join(repoRoot, 'examples');
-const tmp = mkdtempSync(join(tmpdir(), 'icsp-short-'));
+const tmp = tempDir('icsp-short-');
 const file = (name: string, text: string): string => {
   const p = join(tmp, name);
   writeFileSync(p, text);

@@ -3,9 +3,9 @@
 // KUBEBUILDER_ASSETS set (envtest convention), the etcd and kube-apiserver binaries found there.
 import { execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { makeTempDir } from '../helpers/temp-dir.ts';
 import { startFromAssets } from './envtest-assets.ts';
 import {
   forgetDir,
@@ -50,7 +50,7 @@ const repoRoot = resolve(import.meta.dirname, '../..');
 
 export async function startControlPlane(opts: StartOptions = {}): Promise<ControlPlane> {
   installReapers();
-  const dir = mkdtempSync(join(tmpdir(), 'icsp-controlplane-'));
+  const dir = makeTempDir('icsp-controlplane-');
   removeOnExit(dir);
   const logFile = join(repoRoot, '.cache', 'cluster-tests', opts.logName ?? 'controlplane.log');
   mkdirSync(dirname(logFile), { recursive: true });

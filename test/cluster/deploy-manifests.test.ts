@@ -2,7 +2,6 @@
 // Pod Security "restricted", and the real bot process (src/main.ts) runs with the kubeconfig of its
 // ServiceAccount, i.e. with exactly the permissions the manifests grant.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { RecordingServer } from '../slack/helpers/recording-server.ts';
 import { BOT_TOKEN, commandForm, postSigned, SIGNING_SECRET } from '../slack/helpers/slack-fixtures.ts';
 import { adminConfig } from './cluster-info.ts';
 import { writeBotKubeconfig } from './live-helpers.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -66,7 +66,7 @@ describe('manifests/', () => {
   });
 
   it('the bot starts as its ServiceAccount, becomes ready, answers, and exits 0 on SIGTERM', async () => {
-    const kubeconfig = writeBotKubeconfig(mkdtempSync(`${tmpdir()}/icsp-deploy-`), 'deploy-test');
+    const kubeconfig = writeBotKubeconfig(tempDir('icsp-deploy-'), 'deploy-test');
     const [port, metricsPort] = [await freePort(), await freePort()];
     const child = spawn(process.execPath, ['src/main.ts'], {
       env: {
@@ -89,6 +89,8 @@ describe('manifests/', () => {
         ICSP_LEASE_NAME: 'icsp-bot-deploy-test',
         POD_NAME: 'icsp-bot-deploy-test',
         POD_NAMESPACE: 'icsp-bot',
+        // this test file's own TMPDIR: what the bot leaves there fails the file (test/helpers/temp-dir-guard.ts)
+        TMPDIR: tmpdir(),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -4,8 +4,7 @@
 // (ICSP_KUBECONFIGS, as a mounted Secret) and answers `cluster=NAME`, `cluster=all` and `status cluster=all`; its
 // triage channel watches every cluster at once and names the cluster a pod fails in.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
@@ -20,6 +19,7 @@ import { prepareCluster } from './prepare-cluster.ts';
 import type { ClusterInfo } from './cluster-info.ts';
 import { FakeKubelet } from './fake-kubelet.ts';
 import { corpusCase, createRenderedConfig, deleteRenderedConfig, mcoAnnotations } from './triage-node.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
 const repo = uniqueName('fleet');
 const IMAGE = `quay.io/${repo}/app@sha256:${'a'.repeat(64)}`;
@@ -89,7 +89,7 @@ beforeAll(async () => {
       body: idms(repo, 'mirror.west.example/fleet'),
     });
   // A Secret of kubeconfigs, one key per cluster, as the Deployment mounts it.
-  dir = mkdtempSync(join(tmpdir(), 'icsp-fleet-'));
+  dir = tempDir('icsp-fleet-');
   writeFileSync(join(dir, 'prod-east'), tokenKubeConfig(east, east.botToken, 'icsp-bot').exportConfig());
   writeFileSync(join(dir, 'prod-west'), tokenKubeConfig(westInfo, westInfo.botToken, 'icsp-bot').exportConfig());
   const gone = tokenKubeConfig(east, east.botToken, 'icsp-bot');
@@ -155,7 +155,6 @@ afterAll(async () => {
       .deleteClusterCustomObject({ ...IMAGES, name: 'cluster' })
       .catch(() => undefined);
   await west?.stop();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
 describe('one bot for a fleet (ICSP_KUBECONFIGS)', () => {

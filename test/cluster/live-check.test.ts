@@ -2,8 +2,7 @@
 // IDMS, creates its debug pod through the real API server, the fake kubelet runs the pod's real command
 // (CHECK_SCRIPT with bash) against real podman and real TLS registries (the podman lab), the log comes back
 // through the API server's kubelet proxy, and the bot turns it into one verdict per node. No pod is left.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +21,7 @@ import { FakeKubelet } from './fake-kubelet.ts';
 import { eventually } from './kube.ts';
 import { captureIo, debugPods, writeBotKubeconfig } from './live-helpers.ts';
 import { podmanBehaviour } from './podman-behaviour.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
 const NODES = ['live-0', 'live-1'];
 const IDMS = { group: 'config.openshift.io', version: 'v1', plural: 'imagedigestmirrorsets' };
@@ -34,7 +34,7 @@ let lab: Lab;
 let kubelet: FakeKubelet;
 let policies: LivePolicies;
 let checker: ClusterLiveChecker;
-const confDir = mkdtempSync(join(tmpdir(), 'icsp-live-nodes-'));
+const confDir = tempDir('icsp-live-nodes-');
 const nodeConf: Record<string, string> = {};
 const argvSeen: Array<{ node: string; argv: string[] }> = [];
 

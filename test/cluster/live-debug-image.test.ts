@@ -1,14 +1,14 @@
 // The debug image is found as `oc debug` finds it, as the bot (manifests/' optional Role in namespace
 // openshift): ImageStream openshift/tools tag latest; without image.openshift.io, oc's fallback (said why);
 // a configured image always wins.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiextensionsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { FALLBACK_DEBUG_IMAGE, resolveDebugImage } from '../../src/cluster/debug-image.ts';
 import { adminConfig, botConfig } from './cluster-info.ts';
 import { installCrds } from './kube.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
 const CRD = 'imagestreams.image.openshift.io';
 const TOOLS = 'quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:' + 'd'.repeat(64);
@@ -35,7 +35,7 @@ describe('the debug image', () => {
 
   it("the release payload's tools image from ImageStream openshift/tools:latest, read as the bot", async () => {
     // image.openshift.io is an aggregated API on OpenShift; a CRD of the same shape stands in for it here.
-    const file = join(mkdtempSync(join(tmpdir(), 'icsp-is-')), 'crd.yaml');
+    const file = join(tempDir('icsp-is-'), 'crd.yaml');
     writeFileSync(
       file,
       JSON.stringify({

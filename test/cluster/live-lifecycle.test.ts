@@ -2,8 +2,6 @@
 // bounded, and no path leaves a pod behind (errors, deadline, abort, SIGTERM of the process); the startup
 // sweep removes what an earlier process left.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions } from '@kubernetes/client-node';
@@ -19,6 +17,7 @@ import { FakeKubelet } from './fake-kubelet.ts';
 import type { PodBehaviour } from './fake-kubelet.ts';
 import { createNamespace, eventually } from './kube.ts';
 import { captureIo, debugPods, writeBotKubeconfig } from './live-helpers.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
 const NODES = ['lc-0', 'lc-1', 'lc-2'];
 const IMAGE = `quay.io/example/app@sha256:${'b'.repeat(64)}`;
@@ -27,7 +26,7 @@ const killed: string[] = [];
 let kubelet: FakeKubelet;
 let policies: LivePolicies;
 const checkers: ClusterLiveChecker[] = [];
-const dir = mkdtempSync(join(tmpdir(), 'icsp-live-lc-'));
+const dir = tempDir('icsp-live-lc-');
 const core = () => adminConfig().makeApiClient(CoreV1Api);
 
 /** What the check script prints when the pull fails before any registry (no podman log). */

@@ -3,9 +3,8 @@
 // the pull with the error of a real podman run (the lab's x509 scenario) and emits the kubelet's events; the node
 // carries the MCO's annotations and its rendered MachineConfig the lab's registries.conf. No debug pod.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { adminConfig, clusterInfo } from './cluster-info.ts';
@@ -13,6 +12,7 @@ import { FakeKubelet } from './fake-kubelet.ts';
 import { createNamespace, eventually, uniqueName } from './kube.ts';
 import { writeBotKubeconfig } from './live-helpers.ts';
 import { corpusCase, createRenderedConfig, deleteRenderedConfig, mcoAnnotations } from './triage-node.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const NODE = 'podcli-worker-0';
@@ -78,14 +78,13 @@ beforeAll(async () => {
     15_000,
     'the back-off event of web and pod fine Running',
   );
-  dir = mkdtempSync(join(tmpdir(), 'icsp-podcli-'));
+  dir = tempDir('icsp-podcli-');
   kubeconfig = writeBotKubeconfig(dir);
 }, 60_000);
 
 afterAll(async () => {
   await kubelet?.stop();
   await deleteRenderedConfig(adminConfig(), RENDERED);
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('icsp why --pod, the CLI in its own process against the real API server', () => {

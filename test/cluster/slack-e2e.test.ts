@@ -2,8 +2,7 @@
 // checker (running as the bot's ServiceAccount) for a check on a node; the debug pod goes through the real API
 // server, the fake kubelet runs its real command against real podman and the lab's registries, the log comes
 // back through the API server, and the evidence lands in the command's Slack thread (recording server).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi } from '@kubernetes/client-node';
@@ -23,6 +22,7 @@ import { FakeKubelet } from './fake-kubelet.ts';
 import { eventually } from './kube.ts';
 import { debugPods } from './live-helpers.ts';
 import { podmanBehaviour } from './podman-behaviour.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
 const NODE = 'e2e-0';
 const IDMS = { group: 'config.openshift.io', version: 'v1', plural: 'imagedigestmirrorsets' };
@@ -52,7 +52,7 @@ beforeAll(async () => {
   const rendered = renderPolicies(buildPolicySet(acceptPolicyObjects(policyObjects, 'test').objects), {
     requireImageConfig: true,
   });
-  const conf = join(mkdtempSync(join(tmpdir(), 'icsp-e2e-')), 'node.conf');
+  const conf = join(tempDir('icsp-e2e-'), 'node.conf');
   writeFileSync(conf, encodeRegistriesConf(rendered.unqualifiedSearchRegistries, rendered.registries));
   const info = clusterInfo();
   const podman = podmanBehaviour(lab, () => conf);

@@ -1,7 +1,6 @@
 // what-if against the real control plane, as the bot's ServiceAccount: the current IDMS, a pool with its size and
 // last rollout, and pods in two namespaces are read from the API server; a proposed IDMS reroutes some images.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
@@ -10,6 +9,7 @@ import { whatIf } from '../../src/domain/what-if.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { adminConfig, botConfig } from './cluster-info.ts';
 import { createNamespace, uniqueName } from './kube.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
 const D = `sha256:${'9'.repeat(64)}`;
 const MCO = { group: 'machineconfiguration.openshift.io', version: 'v1' } as const;
@@ -159,7 +159,7 @@ describe('what-if on the real API server, as the bot', () => {
   );
 
   it('the CLI with --kubeconfig (the bot token) gives the same answer as JSON', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'whatif-cluster-'));
+    const dir = tempDir('whatif-cluster-');
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, botConfig().exportConfig());
     const proposed = join(dir, 'proposed.yaml');

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { podmanFixturesDir, sharedDir, vectorsDir } from '../helpers/shared-dir.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
 function filesUnder(dir: string): string[] {
   const out: string[] = [];
@@ -54,27 +55,22 @@ describe('repository copies of ../shared', () => {
   }
 
   it('the comparison notices a changed byte, a missing file and an extra file', async () => {
-    const { mkdtempSync, writeFileSync, rmSync, mkdirSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const root = mkdtempSync(join(tmpdir(), 'vectors-copy-'));
-    try {
-      for (const side of ['up', 'copy']) mkdirSync(join(root, side, 'sub'), { recursive: true });
-      writeFileSync(join(root, 'up', 'a.json'), '{"a":1}');
-      writeFileSync(join(root, 'copy', 'a.json'), '{"a":2}');
-      writeFileSync(join(root, 'up', 'sub', 'b.log'), 'b');
-      writeFileSync(join(root, 'copy', 'c.txt'), 'c');
-      expect(treeDifferences(join(root, 'up'), join(root, 'copy'))).toEqual([
-        'differs: a.json',
-        'missing from the copy: sub/b.log',
-        'only in the copy: c.txt',
-      ]);
-      writeFileSync(join(root, 'copy', 'a.json'), '{"a":1}');
-      mkdirSync(join(root, 'copy', 'sub'), { recursive: true });
-      writeFileSync(join(root, 'copy', 'sub', 'b.log'), 'b');
-      rmSync(join(root, 'copy', 'c.txt'));
-      expect(treeDifferences(join(root, 'up'), join(root, 'copy'))).toEqual([]);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    const { writeFileSync, rmSync, mkdirSync } = await import('node:fs');
+    const root = tempDir('vectors-copy-');
+    for (const side of ['up', 'copy']) mkdirSync(join(root, side, 'sub'), { recursive: true });
+    writeFileSync(join(root, 'up', 'a.json'), '{"a":1}');
+    writeFileSync(join(root, 'copy', 'a.json'), '{"a":2}');
+    writeFileSync(join(root, 'up', 'sub', 'b.log'), 'b');
+    writeFileSync(join(root, 'copy', 'c.txt'), 'c');
+    expect(treeDifferences(join(root, 'up'), join(root, 'copy'))).toEqual([
+      'differs: a.json',
+      'missing from the copy: sub/b.log',
+      'only in the copy: c.txt',
+    ]);
+    writeFileSync(join(root, 'copy', 'a.json'), '{"a":1}');
+    mkdirSync(join(root, 'copy', 'sub'), { recursive: true });
+    writeFileSync(join(root, 'copy', 'sub', 'b.log'), 'b');
+    rmSync(join(root, 'copy', 'c.txt'));
+    expect(treeDifferences(join(root, 'up'), join(root, 'copy'))).toEqual([]);
   });
 });

@@ -4,20 +4,11 @@
 // Dockerfile's own steps (npm ci --omit=dev, COPY, USER, labels, CMD) all run. Then the image runs read-only as UID
 // 1001.
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  realpathSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, existsSync, mkdirSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/shared-dir.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
 const BASE = 'localhost/icsp-test-base:latest';
 const IMAGE = 'localhost/icsp-bot:test';
@@ -57,14 +48,18 @@ function copyWithLibs(root: string, file: string, as = file): void {
 }
 
 function buildStandInBase(): void {
-  const ctx = mkdtempSync(join(tmpdir(), 'icsp-base-'));
+  const ctx = tempDir('icsp-base-');
   const root = join(ctx, 'root');
   copyWithLibs(root, process.execPath, '/usr/local/bin/node');
   copyWithLibs(root, '/bin/dash', '/bin/sh');
   copyWithLibs(root, '/usr/bin/env');
   // npm from the registry's own tarball (self-contained: its dependencies are bundled), not the machine's install,
   // which Debian splits over /usr/share/nodejs; the same npm scripts/test.sh pins for old machines.
-  const tgz = execFileSync('npm', ['pack', NPM, '--silent', '--pack-destination', ctx], { encoding: 'utf8' }).trim();
+  // npm turns on Node's compile cache, kept in TMPDIR/node-compile-cache: nothing of that here
+  const tgz = execFileSync('npm', ['pack', NPM, '--silent', '--pack-destination', ctx], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' },
+  }).trim();
   mkdirSync(join(root, 'usr/local/lib/node_modules'), { recursive: true });
   execFileSync('tar', ['-xzf', join(ctx, tgz), '-C', join(root, 'usr/local/lib/node_modules')]);
   renameSync(join(root, 'usr/local/lib/node_modules/package'), join(root, 'usr/local/lib/node_modules/npm'));

@@ -10,7 +10,6 @@ import {
   closeSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readFileSync,
   rmSync,
@@ -20,6 +19,7 @@ import {
   rmdirSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.ts';
 import type { RateLimitMode } from './rate-limited-registry.ts';
 
 export const SRC = '127.0.0.1:5001';
@@ -125,7 +125,7 @@ export class Lab {
   static async start(): Promise<Lab> {
     const missing = missingTools();
     if (missing.length > 0) throw new Error(`lab cannot start: ${missing.join('; ')}`);
-    const lab = new Lab(mkdtempSync('/tmp/icsp-lab.'));
+    const lab = new Lab(makeTempDir('icsp-lab.'));
     try {
       await lab.setUp();
     } catch (err) {
@@ -597,10 +597,8 @@ export class Lab {
         // not empty: something else wrote there meanwhile; leave it
       }
     }
-    if (process.env.LAB_KEEP !== '1') {
-      // overlay mounts of the storage vanished with the mount namespace
-      rmSync(this.dir, { recursive: true, force: true });
-    }
+    // overlay mounts of the storage vanished with the mount namespace; ICSP_KEEP_TMP=1 (or LAB_KEEP=1) keeps it
+    removeTempDir(this.dir);
   }
 }
 

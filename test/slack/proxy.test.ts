@@ -3,7 +3,6 @@
 // tinyproxy with basic auth — only the proxy can resolve slack.test. NODE_EXTRA_CA_CERTS carries the test CA, as the
 // Deployment does with the cluster's trusted CA bundle. Proxy credentials never appear in the bot's output.
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingServer } from './helpers/recording-server.ts';
 import {
@@ -91,7 +90,6 @@ afterAll(async () => {
   await proxy.dispose();
   await ws?.stop();
   await rec?.stop();
-  if (ca !== undefined) rmSync(ca.dir, { recursive: true, force: true });
 });
 
 describe('Slack through an HTTPS proxy with the cluster CA', () => {

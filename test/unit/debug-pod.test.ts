@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildDebugPod, CHECK_SCRIPT, parseCheckOutput, simpleName } from '../../src/domain/debug-pod.ts';
 import { parsePullReference } from '../../src/domain/reference.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
 const pod = buildDebugPod({
   node: 'Worker-0.Example.com',
@@ -41,7 +41,7 @@ describe('debug pod', () => {
 
 describe('the check script, run for real with a stand-in podman', () => {
   it('prints the node files, the podman log and a summary; removes only what it pulled', () => {
-    const root = mkdtempSync(join(tmpdir(), 'icsp-script-'));
+    const root = tempDir('icsp-script-');
     mkdirSync(join(root, 'bin'));
     const calls = join(root, 'calls');
     // podman stand-in: records argv, "image exists" says no, pull prints a debug line.

@@ -1,12 +1,12 @@
 // The fleet's pure and file parts: `cluster=` taken out of any command, and the clusters read from a directory of
 // kubeconfigs (a mounted Secret, with its ..data links) or from contexts of one kubeconfig.
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { extractClusterOption } from '../../src/slack/cluster-option.ts';
 import { fleetFromContexts, fleetFromDirectory } from '../../src/cluster/fleet-kubeconfigs.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
 function kubeconfig(server: string, context = 'ctx'): string {
   return JSON.stringify({
@@ -42,7 +42,7 @@ describe('extractClusterOption', () => {
 
 describe('fleetFromDirectory', () => {
   it('one cluster per file, named by the file; dotfiles and ..data links of a Secret volume skipped', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'icsp-fleet-'));
+    const dir = tempDir('icsp-fleet-');
     const data = join(dir, '..2026_11_29_10_00_00.1');
     mkdirSync(data);
     writeFileSync(join(data, 'prod-east'), kubeconfig('https://east.example:6443'));
@@ -60,12 +60,12 @@ describe('fleetFromDirectory', () => {
     expect(() => fleetFromDirectory('/nonexistent/icsp')).toThrow(
       /^ICSP_KUBECONFIGS: cannot read the directory \/nonexistent\/icsp/,
     );
-    const empty = mkdtempSync(join(tmpdir(), 'icsp-fleet-'));
+    const empty = tempDir('icsp-fleet-');
     expect(() => fleetFromDirectory(empty)).toThrow(/no kubeconfig files/);
-    const bad = mkdtempSync(join(tmpdir(), 'icsp-fleet-'));
+    const bad = tempDir('icsp-fleet-');
     writeFileSync(join(bad, 'x'), 'clusters: [ [');
     expect(() => fleetFromDirectory(bad)).toThrow(/^ICSP_KUBECONFIGS: x is not a kubeconfig/);
-    const all = mkdtempSync(join(tmpdir(), 'icsp-fleet-'));
+    const all = tempDir('icsp-fleet-');
     writeFileSync(join(all, 'all'), kubeconfig('https://a:6443'));
     expect(() => fleetFromDirectory(all)).toThrow(/"all" is not usable as a cluster name/);
   });

@@ -1,8 +1,7 @@
 // What-if offline on crafted cases: accepted, refused, no-drain additive change, drain change, NodeDisruptionPolicy,
 // pool sizes and durations, reroute classification and counts per namespace; the CLI on an oc-mirror directory.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { forecastDisruption } from '../../src/domain/drain-rules.ts';
 import { scaledMaxUnavailable } from '../../src/domain/node-disruption.ts';
@@ -15,6 +14,7 @@ import { whatIf } from '../../src/domain/what-if.ts';
 import type { PolicyObject } from '../../src/types/openshift.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { idms, itms, set } from '../helpers/policy-objects.ts';
+import { tempDir } from '../helpers/test-temp-dir.ts';
 
 const D = `sha256:${'f'.repeat(64)}`;
 const base = set({ idms: [idms('mirrors', 'quay.io/ns', ['mirror.local/ns'])] });
@@ -324,7 +324,7 @@ describe('parseObjectKey', () => {
 });
 
 describe('icsp what-if (CLI)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'whatif-'));
+  const dir = tempDir('whatif-');
   const current = join(dir, 'current.yaml');
   writeFileSync(
     current,

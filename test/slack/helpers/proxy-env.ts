@@ -4,10 +4,11 @@
 // or not at all. Needs root (unshare --mount), openssl and tinyproxy; a missing tool fails with a clear message.
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { removeTempDir } from '../../helpers/temp-dir.ts';
+import { tempDir } from '../../helpers/test-temp-dir.ts';
 
 export const SLACK_HOST = 'slack.test';
 export const PROXY_USER = 'icsp';
@@ -43,7 +44,7 @@ export interface TestCa {
 
 /** A CA and a server certificate for slack.test, from the openssl CLI. */
 export function makeTestCa(): TestCa {
-  const dir = mkdtempSync(join(tmpdir(), 'icsp-proxy-ca-'));
+  const dir = tempDir('icsp-proxy-ca-');
   const ssl = (...args: string[]): void => {
     execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   };
@@ -107,7 +108,7 @@ export function makeTestCa(): TestCa {
 /** tinyproxy on a fixed port (so it can come back on the same one), with basic auth; start/stop at will. */
 export class TinyProxy {
   private child: ChildProcess | undefined;
-  readonly dir = mkdtempSync(join(tmpdir(), 'icsp-tinyproxy-'));
+  readonly dir = tempDir('icsp-tinyproxy-');
   port = 0;
 
   get url(): string {
@@ -190,6 +191,6 @@ export class TinyProxy {
 
   async dispose(): Promise<void> {
     await this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
+    removeTempDir(this.dir);
   }
 }

@@ -1,11 +1,11 @@
 // `icsp evidence` end to end on the captured fixtures: text and JSON output, exit codes, one-line errors.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/run-cli.ts';
 import type { EvidenceJson } from '../../../src/domain/evidence/evidence-json.ts';
 import { podmanFixturesDir } from '../../helpers/shared-dir.ts';
+import { tempDir } from '../../helpers/test-temp-dir.ts';
 
 const DIR = `${podmanFixturesDir}/`;
 
@@ -108,7 +108,7 @@ describe('icsp evidence', () => {
       registriesConf: string;
       image: string;
     };
-    const conf = join(mkdtempSync(join(tmpdir(), 'icsp-ev-')), 'registries.conf');
+    const conf = join(tempDir('icsp-ev-'), 'registries.conf');
     writeFileSync(conf, scenario.registriesConf);
     const r = await cli(
       ['-', '--registries-conf', conf, '--json'],
