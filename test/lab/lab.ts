@@ -139,7 +139,9 @@ export class Lab {
   nsArgs(cmd: string[]): string[] {
     // -r: the holder's root directory too, so the lab also works inside a chroot (entering a mount namespace alone
     // resets the root to the namespace's, which escapes the chroot and misses the lab's files).
-    return ['-t', String(this.nsPid), '-n', '-m', '-r', '--', ...cmd];
+    // TMPDIR: the lab's own, as its containers.conf says (image_copy_tmp_dir); TMPDIR would win over that, and an
+    // interrupted pull leaves its storage* directory there, which goes with the lab.
+    return ['-t', String(this.nsPid), '-n', '-m', '-r', '--', 'env', `TMPDIR=${this.dir}/tmp`, ...cmd];
   }
 
   private nsRun(cmd: string[], env?: NodeJS.ProcessEnv): string {
