@@ -121,9 +121,33 @@ const withIdms: PolicySet = {
 };
 const OLD = 'rendered-worker-old';
 const NEW = 'rendered-worker-new';
+/** No mirror objects at all: the accepted configuration of a cluster before any change. */
+const noPolicies = (): PolicySet => ({ icsps: [], idms: [], itms: [], image });
+
+type SourcePolicy = 'NeverContactSource' | 'AllowContactingSource';
+/** An IDMS for quay.io/app with its mirrorSourcePolicy. */
+const idmsObject = (
+  name: string,
+  generation: number,
+  mirrors: string[],
+  policy: SourcePolicy,
+): PolicySet['idms'][number] => ({
+  apiVersion: 'config.openshift.io/v1',
+  kind: 'ImageDigestMirrorSet',
+  metadata: { name, uid: `u-${name}`, generation },
+  spec: { imageDigestMirrors: [{ source: 'quay.io/app', mirrors, mirrorSourcePolicy: policy }] },
+});
+/** a (quay.io/app -> m1.local/app, NeverContactSource) beside b: the pair the refusal tests make disagree. */
+const besideA = (b: PolicySet['idms'][number], aGeneration = 1): PolicySet => ({
+  ...withIdms,
+  idms: [idmsObject('a', aGeneration, ['m1.local/app'], 'NeverContactSource'), b],
+});
+/** b (quay.io/app -> m2.local/app) beside a: refused under AllowContactingSource, accepted under NeverContactSource. */
+const conflicting = (policy: SourcePolicy, generation = 1, aGeneration = 1): PolicySet =>
+  besideA(idmsObject('b', generation, ['m2.local/app'], policy), aGeneration);
 
 class FakeSources implements RolloutSources {
-  policySet: PolicySet = { icsps: [], idms: [], itms: [], image };
+  policySet: PolicySet = noPolicies();
   poolList: MachineConfigPool[] = [];
   nodeList: NodeLite[] = [];
   rendered = new Map<string, string | null>();
@@ -230,16 +254,55 @@ const settle = async (n: RolloutNotifier): Promise<void> => {
   }
 };
 
+type Notified = Awaited<ReturnType<typeof setupNotifier>>;
+
+/** A notifier (stall limit 30 min) started on `policies` with `pools`, settled. */
+async function startedOn(
+  policies: PolicySet,
+  { store, clock, pools = [] }: { store?: MemoryStateStore; clock?: FakeClock; pools?: MachineConfigPool[] } = {},
+): Promise<Notified> {
+  const t = await setupNotifier(1_800_000, store, clock);
+  t.sources.poolList = pools;
+  t.sources.policySet = policies;
+  await t.n.start();
+  await settle(t.n);
+  return t;
+}
+
+/** The policies change to `p`; the quiet period passes. */
+async function changeTo(t: Pick<Notified, 'n' | 'sources' | 'clock'>, p: PolicySet): Promise<void> {
+  t.sources.policySet = p;
+  t.sources.policyChanged();
+  t.clock.advance(1000);
+  await settle(t.n);
+}
+
+/** State as an older bot wrote it: no `accepted`, no `refusal`; the baseline is the accepted, empty configuration. */
+function storeOnEmptyBaseline(): MemoryStateStore {
+  const store = new MemoryStateStore();
+  store.state = { version: 1, baseline: policyState(noPolicies()), rollouts: [] };
+  return store;
+}
+
+/** The worker pool finished on OLD: the rendered config from before the change. */
+function poolOnOld(): MachineConfigPool {
+  const done = workerPool(2, true);
+  return {
+    ...done,
+    spec: { ...done.spec, configuration: { name: OLD } },
+    status: { ...done.status!, configuration: { name: OLD } },
+  };
+}
+
+/** The first line of every notice posted. */
+const firstLines = (chat: RecordingChat): Array<string | undefined> => chat.posts.map((p) => p.text.split('\n')[0]);
+const REFUSED = ':no_entry: The MCO refuses this mirror change on c; nodes keep the previous configuration';
+const ROLLING = ':arrows_counterclockwise: Mirror change rolling out on c';
+
 describe('the notifier on a fake clock', () => {
   it('coalesces a burst of policy events into one notice after the quiet period', async () => {
     const { n, sources, chat, clock } = await setupNotifier(1_800_000);
-    sources.poolList = [
-      {
-        ...workerPool(2, true),
-        spec: { ...workerPool(2, true).spec, configuration: { name: OLD } },
-        status: { ...workerPool(2, true).status!, configuration: { name: OLD } },
-      },
-    ];
+    sources.poolList = [poolOnOld()];
     await n.start();
     sources.policySet = withIdms;
     sources.policyChanged();
@@ -265,10 +328,7 @@ describe('the notifier on a fake clock', () => {
       sources.nodeList = [workerNode('worker-0', NEW, NEW, 'Done'), workerNode('worker-1', OLD, NEW, 'Working')];
       await n.start();
       // The policies change while the nodes are already midway (the render came first: the test only needs a rollout).
-      sources.policySet = withIdms;
-      sources.policyChanged();
-      clock.advance(1000);
-      await settle(n);
+      await changeTo({ n, sources, clock }, withIdms);
       expect(chat.posts).toHaveLength(1);
       const startedAt = clock.now();
       expect(store.state.rollouts[0]!.marks).toEqual({
@@ -335,10 +395,7 @@ describe('the notifier on a fake clock', () => {
     sources.poolList = [workerPool(0)];
     sources.nodeList = [workerNode('worker-0', OLD, NEW, 'Working'), workerNode('worker-1', OLD, OLD, 'Done')];
     await n.start();
-    sources.policySet = withIdms;
-    sources.policyChanged();
-    clock.advance(1000);
-    await settle(n);
+    await changeTo({ n, sources, clock }, withIdms);
     clock.advance(8000);
     // worker-0 finishes, worker-1 starts
     sources.poolList = [workerPool(1)];
@@ -357,65 +414,26 @@ describe('the notifier on a fake clock', () => {
 });
 
 describe('the notifier on a refusal (state across restarts)', () => {
-  const conflicting = (policy: 'NeverContactSource' | 'AllowContactingSource', generation = 1): PolicySet => ({
-    ...withIdms,
-    idms: [
-      {
-        apiVersion: 'config.openshift.io/v1',
-        kind: 'ImageDigestMirrorSet',
-        metadata: { name: 'a', uid: 'u-a', generation: 1 },
-        spec: {
-          imageDigestMirrors: [
-            { source: 'quay.io/app', mirrors: ['m1.local/app'], mirrorSourcePolicy: 'NeverContactSource' },
-          ],
-        },
-      },
-      {
-        apiVersion: 'config.openshift.io/v1',
-        kind: 'ImageDigestMirrorSet',
-        metadata: { name: 'b', uid: 'u-b', generation },
-        spec: {
-          imageDigestMirrors: [{ source: 'quay.io/app', mirrors: ['m2.local/app'], mirrorSourcePolicy: policy }],
-        },
-      },
-    ],
-  });
-
   it(
     'state written before the accepted render was kept loads; the refusal is posted once across a restart; ' +
       'the fix that renders as the refused intent is a rollout, and the refusal is resolved in its thread',
     async () => {
-      const store = new MemoryStateStore();
-      // Old format: no `accepted`, no `refusal`; the baseline is the accepted, empty configuration.
-      store.state = { version: 1, baseline: policyState({ icsps: [], idms: [], itms: [], image }), rollouts: [] };
-      const first = await setupNotifier(1_800_000, store);
-      first.sources.policySet = conflicting('AllowContactingSource');
-      await first.n.start();
-      await settle(first.n);
-      expect(first.chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
-        ':no_entry: The MCO refuses this mirror change on c; nodes keep the previous configuration',
-      ]);
+      const store = storeOnEmptyBaseline();
+      const first = await startedOn(conflicting('AllowContactingSource'), { store });
+      expect(firstLines(first.chat)).toEqual([REFUSED]);
       expect(store.state.rollouts).toHaveLength(0);
-      expect(store.state.accepted).toEqual(renderForRollout({ icsps: [], idms: [], itms: [], image }));
+      expect(store.state.accepted).toEqual(renderForRollout(noPolicies()));
       expect(store.state.refusal?.ts).toBe('ts-1');
       await first.n.stop();
 
-      const second = await setupNotifier(1_800_000, store, first.clock);
-      second.sources.policySet = conflicting('AllowContactingSource');
-      await second.n.start();
-      await settle(second.n);
+      const second = await startedOn(conflicting('AllowContactingSource'), { store, clock: first.clock });
       expect(second.chat.posts).toHaveLength(0);
       // The fix renders exactly as the refused intent did.
       expect(renderForRollout(conflicting('NeverContactSource', 2)).registries).toEqual(
         renderForRollout(conflicting('AllowContactingSource')).registries,
       );
-      second.sources.policySet = conflicting('NeverContactSource', 2);
-      second.sources.policyChanged();
-      second.clock.advance(1000);
-      await settle(second.n);
-      expect(second.chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
-        ':arrows_counterclockwise: Mirror change rolling out on c',
-      ]);
+      await changeTo(second, conflicting('NeverContactSource', 2));
+      expect(firstLines(second.chat)).toEqual([ROLLING]);
       expect(second.chat.posts[0]!.text).toContain('new source quay.io/app');
       expect(second.chat.replies).toEqual([
         ':white_check_mark: Resolved: the MCO accepts the mirror objects again; the new configuration rolls out ' +
@@ -428,29 +446,14 @@ describe('the notifier on a refusal (state across restarts)', () => {
   );
 
   it('a rollout whose render is overdue because the objects were refused after it quotes that refusal', async () => {
-    const { n, sources, chat, clock } = await setupNotifier(1_800_000);
-    const onOld = workerPool(2, true);
-    sources.poolList = [
-      {
-        ...onOld,
-        spec: { ...onOld.spec, configuration: { name: OLD } },
-        status: { ...onOld.status!, configuration: { name: OLD } },
-      },
-    ];
+    const t = await setupNotifier(1_800_000);
+    const { n, chat, clock } = t;
+    t.sources.poolList = [poolOnOld()];
     await n.start();
-    sources.policySet = withIdms;
-    sources.policyChanged();
-    clock.advance(1000);
-    await settle(n);
+    await changeTo(t, withIdms);
     // Refused before the MCO wrote the change: it writes nothing from now on, the change never renders.
-    sources.policySet = conflicting('AllowContactingSource');
-    sources.policyChanged();
-    clock.advance(1000);
-    await settle(n);
-    expect(chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
-      ':arrows_counterclockwise: Mirror change rolling out on c',
-      ':no_entry: The MCO refuses this mirror change on c; nodes keep the previous configuration',
-    ]);
+    await changeTo(t, conflicting('AllowContactingSource'));
+    expect(firstLines(chat)).toEqual([ROLLING, REFUSED]);
     expect(chat.replies).toEqual([]);
     clock.advance(600_000);
     await settle(n);
@@ -467,56 +470,29 @@ describe('the notifier on a refusal (state across restarts)', () => {
 });
 
 describe('the notifier on a refusal changed into another refusal', () => {
-  const idmsObject = (
-    name: string,
-    generation: number,
-    mirrors: string[],
-    policy: 'NeverContactSource' | 'AllowContactingSource',
-  ): PolicySet['idms'][number] => ({
-    apiVersion: 'config.openshift.io/v1',
-    kind: 'ImageDigestMirrorSet',
-    metadata: { name, uid: `u-${name}`, generation },
-    spec: { imageDigestMirrors: [{ source: 'quay.io/app', mirrors, mirrorSourcePolicy: policy }] },
-  });
-  const set = (b: PolicySet['idms'][number]): PolicySet => ({
-    ...withIdms,
-    idms: [idmsObject('a', 1, ['m1.local/app'], 'NeverContactSource'), b],
-  });
   // a and b disagree on mirrorSourcePolicy: refused
-  const conflict = set(idmsObject('b', 1, ['m2.local/app'], 'AllowContactingSource'));
+  const conflict = besideA(idmsObject('b', 1, ['m2.local/app'], 'AllowContactingSource'));
   // b changed, still disagreeing: refused for the same reason
-  const conflictAgain = set(idmsObject('b', 2, ['m3.local/app'], 'AllowContactingSource'));
+  const conflictAgain = besideA(idmsObject('b', 2, ['m3.local/app'], 'AllowContactingSource'));
   // b agrees but lists the source as its own mirror under NeverContactSource: refused for another reason
-  const selfMirror = set(idmsObject('b', 3, ['quay.io/app'], 'NeverContactSource'));
-  const fixed = set(idmsObject('b', 4, ['m2.local/app'], 'NeverContactSource'));
+  const selfMirror = besideA(idmsObject('b', 3, ['quay.io/app'], 'NeverContactSource'));
+  const fixed = besideA(idmsObject('b', 4, ['m2.local/app'], 'NeverContactSource'));
 
   it(
     "the first refusal's thread learns each change and the new reason, its message is edited, never a second " +
       'message; a restart says nothing again; the fix resolves it once',
     async () => {
-      const store = new MemoryStateStore();
-      store.state = { version: 1, baseline: policyState({ icsps: [], idms: [], itms: [], image }), rollouts: [] };
-      const t = await setupNotifier(1_800_000, store);
-      t.sources.policySet = conflict;
-      await t.n.start();
-      await settle(t.n);
-      const change = async (p: PolicySet, n = t): Promise<void> => {
-        n.sources.policySet = p;
-        n.sources.policyChanged();
-        n.clock.advance(1000);
-        await settle(n.n);
-      };
-      expect(t.chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
-        ':no_entry: The MCO refuses this mirror change on c; nodes keep the previous configuration',
-      ]);
-      await change(conflictAgain);
+      const store = storeOnEmptyBaseline();
+      const t = await startedOn(conflict, { store });
+      expect(firstLines(t.chat)).toEqual([REFUSED]);
+      await changeTo(t, conflictAgain);
       const still = ':no_entry: Still refused after the change (ImageDigestMirrorSet/b changed), ';
       expect(t.chat.replies).toEqual([
         `${still}for the same reason: conflicting mirrorSourcePolicy is set for the same source "quay.io/app" in ` +
           'imagedigestmirrorsets, imagetagmirrorsets, or imagecontentsourcepolicies\n' +
           'The nodes still keep the previous configuration.',
       ]);
-      await change(selfMirror);
+      await changeTo(t, selfMirror);
       expect(t.chat.posts).toHaveLength(1);
       expect(t.chat.replies[1]).toBe(
         `${still}now for a different reason: cannot set mirrorSourcePolicy: NeverContactSource if the source ` +
@@ -528,26 +504,21 @@ describe('the notifier on a refusal changed into another refusal', () => {
       expect(t.chat.updates.at(-1)).toContain('ImageDigestMirrorSet/a created; ImageDigestMirrorSet/b created');
       expect(t.chat.updates.at(-1)).toContain('each change is in the thread');
       expect(store.state.refusal?.followUp).toBeNull();
-      expect(store.state.accepted).toEqual(renderForRollout({ icsps: [], idms: [], itms: [], image }));
+      expect(store.state.accepted).toEqual(renderForRollout(noPolicies()));
       // a relist of the same objects says nothing
-      await change(selfMirror);
+      await changeTo(t, selfMirror);
       expect(t.chat.replies).toHaveLength(2);
       await t.n.stop();
 
       // a restart on the same refused objects says nothing; then the fix: a rollout, the refusal resolved once
-      const second = await setupNotifier(1_800_000, store, t.clock);
-      second.sources.policySet = selfMirror;
-      await second.n.start();
-      await settle(second.n);
+      const second = await startedOn(selfMirror, { store, clock: t.clock });
       expect(second.chat.posts).toHaveLength(0);
       expect(second.chat.replies).toHaveLength(0);
-      await change(fixed, second);
-      expect(second.chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
-        ':arrows_counterclockwise: Mirror change rolling out on c',
-      ]);
+      await changeTo(second, fixed);
+      expect(firstLines(second.chat)).toEqual([ROLLING]);
       expect(second.chat.replies).toEqual([expect.stringMatching(/^:white_check_mark: Resolved: the MCO accepts/)]);
       expect(second.chat.replyTs).toEqual(['ts-1']);
-      await change(fixed, second);
+      await changeTo(second, fixed);
       expect(second.chat.replies).toHaveLength(1);
       expect(store.state.refusal).toBeNull();
       await second.n.stop();
@@ -555,17 +526,10 @@ describe('the notifier on a refusal changed into another refusal', () => {
   );
 
   it('a change while no bot ran is said at the start, in the thread', async () => {
-    const store = new MemoryStateStore();
-    store.state = { version: 1, baseline: policyState({ icsps: [], idms: [], itms: [], image }), rollouts: [] };
-    const t = await setupNotifier(1_800_000, store);
-    t.sources.policySet = conflict;
-    await t.n.start();
-    await settle(t.n);
+    const store = storeOnEmptyBaseline();
+    const t = await startedOn(conflict, { store });
     await t.n.stop();
-    const second = await setupNotifier(1_800_000, store, t.clock);
-    second.sources.policySet = selfMirror;
-    await second.n.start();
-    await settle(second.n);
+    const second = await startedOn(selfMirror, { store, clock: t.clock });
     expect(second.chat.posts).toHaveLength(0);
     expect(second.chat.replies).toEqual([expect.stringMatching(/now for a different reason: cannot set/)]);
     expect(second.chat.replyTs).toEqual(['ts-1']);
@@ -574,44 +538,17 @@ describe('the notifier on a refusal changed into another refusal', () => {
 });
 
 describe('the notifier first started on a set the MCO already refuses', () => {
-  const conflicting = (policy: 'NeverContactSource' | 'AllowContactingSource', generation = 1): PolicySet => ({
-    ...withIdms,
-    idms: [
-      {
-        apiVersion: 'config.openshift.io/v1',
-        kind: 'ImageDigestMirrorSet',
-        metadata: { name: 'a', uid: 'u-a', generation: 2 },
-        spec: {
-          imageDigestMirrors: [
-            { source: 'quay.io/app', mirrors: ['m1.local/app'], mirrorSourcePolicy: 'NeverContactSource' },
-          ],
-        },
-      },
-      {
-        apiVersion: 'config.openshift.io/v1',
-        kind: 'ImageDigestMirrorSet',
-        metadata: { name: 'b', uid: 'u-b', generation },
-        spec: {
-          imageDigestMirrors: [{ source: 'quay.io/app', mirrors: ['m2.local/app'], mirrorSourcePolicy: policy }],
-        },
-      },
-    ],
-  });
+  // a is at generation 2 here; b disagrees with it under AllowContactingSource
+  const refused = conflicting('AllowContactingSource', 1, 2);
 
   it(
     "knows the last accepted render from the pools' rendered MachineConfig, says the refusal once, not again " +
       'after a restart; the fix is a rollout from that render and resolves it once',
     async () => {
       const store = new MemoryStateStore();
-      const first = await setupNotifier(1_800_000, store);
       // the pools are given NEW: the render of withIdms (a: quay.io/app -> m1.local/app), what the MCO accepted last
-      first.sources.poolList = [workerPool(2, true)];
-      first.sources.policySet = conflicting('AllowContactingSource');
-      await first.n.start();
-      await settle(first.n);
-      expect(first.chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
-        ':no_entry: The MCO refuses this mirror change on c; nodes keep the previous configuration',
-      ]);
+      const first = await startedOn(refused, { store, pools: [workerPool(2, true)] });
+      expect(firstLines(first.chat)).toEqual([REFUSED]);
       const text = first.chat.posts[0]!.text;
       expect(text).toMatch(/\*Refused:\* conflicting mirrorSourcePolicy/);
       expect(text).toContain('*Objects:* not known: the bot started on objects the MCO already refused');
@@ -627,19 +564,10 @@ describe('the notifier first started on a set the MCO already refuses', () => {
       expect(store.state.refusal?.ts).toBe('ts-1');
       await first.n.stop();
 
-      const second = await setupNotifier(1_800_000, store, first.clock);
-      second.sources.poolList = [workerPool(2, true)];
-      second.sources.policySet = conflicting('AllowContactingSource');
-      await second.n.start();
-      await settle(second.n);
+      const second = await startedOn(refused, { store, clock: first.clock, pools: [workerPool(2, true)] });
       expect(second.chat.posts).toHaveLength(0);
-      second.sources.policySet = conflicting('NeverContactSource', 2);
-      second.sources.policyChanged();
-      second.clock.advance(1000);
-      await settle(second.n);
-      expect(second.chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
-        ':arrows_counterclockwise: Mirror change rolling out on c',
-      ]);
+      await changeTo(second, conflicting('NeverContactSource', 2, 2));
+      expect(firstLines(second.chat)).toEqual([ROLLING]);
       // from the accepted render: only m2 is new for quay.io/app
       expect(second.chat.posts[0]!.text).not.toContain('new source quay.io/app');
       expect(second.chat.posts[0]!.text).toContain('m2.local/app');
@@ -650,10 +578,7 @@ describe('the notifier first started on a set the MCO already refuses', () => {
   );
 
   it('no pool to read the accepted render from: the old first start (nothing said, nothing known)', async () => {
-    const t = await setupNotifier(1_800_000);
-    t.sources.policySet = conflicting('AllowContactingSource');
-    await t.n.start();
-    await settle(t.n);
+    const t = await startedOn(refused);
     expect(t.chat.posts).toHaveLength(0);
     expect(t.store.state.accepted).toBeNull();
     await t.n.stop();
@@ -661,31 +586,8 @@ describe('the notifier first started on a set the MCO already refuses', () => {
 });
 
 describe('state from a first start on refused objects that did not know the accepted render', () => {
-  const refusedSet: PolicySet = {
-    ...withIdms,
-    idms: [
-      {
-        apiVersion: 'config.openshift.io/v1',
-        kind: 'ImageDigestMirrorSet',
-        metadata: { name: 'a', uid: 'u-a', generation: 2 },
-        spec: {
-          imageDigestMirrors: [
-            { source: 'quay.io/app', mirrors: ['m1.local/app'], mirrorSourcePolicy: 'NeverContactSource' },
-          ],
-        },
-      },
-      {
-        apiVersion: 'config.openshift.io/v1',
-        kind: 'ImageDigestMirrorSet',
-        metadata: { name: 'b', uid: 'u-b', generation: 1 },
-        spec: {
-          imageDigestMirrors: [
-            { source: 'quay.io/app', mirrors: ['m2.local/app'], mirrorSourcePolicy: 'AllowContactingSource' },
-          ],
-        },
-      },
-    ],
-  };
+  // a at generation 2, b disagreeing: refused
+  const refusedSet = conflicting('AllowContactingSource', 1, 2);
 
   it.each([
     ['written by an older bot (no accepted render kept)', undefined],
@@ -698,22 +600,12 @@ describe('state from a first start on refused objects that did not know the acce
       rollouts: [],
       ...(accepted === null ? { accepted: null } : {}),
     };
-    const first = await setupNotifier(1_800_000, store);
-    first.sources.poolList = [workerPool(2, true)];
-    first.sources.policySet = refusedSet;
-    await first.n.start();
-    await settle(first.n);
-    expect(first.chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
-      ':no_entry: The MCO refuses this mirror change on c; nodes keep the previous configuration',
-    ]);
+    const first = await startedOn(refusedSet, { store, pools: [workerPool(2, true)] });
+    expect(firstLines(first.chat)).toEqual([REFUSED]);
     expect(first.chat.posts[0]!.text).toContain('not known: the bot started on objects the MCO already refused');
     expect(first.chat.posts[0]!.text).not.toContain('new source quay.io/app');
     await first.n.stop();
-    const second = await setupNotifier(1_800_000, store, first.clock);
-    second.sources.poolList = [workerPool(2, true)];
-    second.sources.policySet = refusedSet;
-    await second.n.start();
-    await settle(second.n);
+    const second = await startedOn(refusedSet, { store, clock: first.clock, pools: [workerPool(2, true)] });
     expect(second.chat.posts).toHaveLength(0);
     await second.n.stop();
   });
@@ -721,36 +613,13 @@ describe('state from a first start on refused objects that did not know the acce
   it('no pool readable still: nothing said; fixed meanwhile: the fix is measured from the pools', async () => {
     const store = new MemoryStateStore();
     store.state = { version: 1, baseline: policyState(refusedSet), rollouts: [], accepted: null };
-    const t = await setupNotifier(1_800_000, store);
-    t.sources.policySet = refusedSet;
-    await t.n.start();
-    await settle(t.n);
+    const t = await startedOn(refusedSet, { store });
     expect(t.chat.posts).toHaveLength(0);
     await t.n.stop();
     // fixed while no bot ran (b agrees); the pools still carry the render of a alone: a rollout of m2
-    const fixed: PolicySet = {
-      ...refusedSet,
-      idms: [
-        refusedSet.idms[0]!,
-        {
-          ...refusedSet.idms[1]!,
-          metadata: { name: 'b', uid: 'u-b', generation: 2 },
-          spec: {
-            imageDigestMirrors: [
-              { source: 'quay.io/app', mirrors: ['m2.local/app'], mirrorSourcePolicy: 'NeverContactSource' },
-            ],
-          },
-        },
-      ],
-    };
-    const second = await setupNotifier(1_800_000, store, t.clock);
-    second.sources.poolList = [workerPool(2, true)];
-    second.sources.policySet = fixed;
-    await second.n.start();
-    await settle(second.n);
-    expect(second.chat.posts.map((p) => p.text.split('\n')[0])).toEqual([
-      ':arrows_counterclockwise: Mirror change rolling out on c',
-    ]);
+    const fixed = conflicting('NeverContactSource', 2, 2);
+    const second = await startedOn(fixed, { store, clock: t.clock, pools: [workerPool(2, true)] });
+    expect(firstLines(second.chat)).toEqual([ROLLING]);
     expect(second.chat.posts[0]!.text).toContain('m2.local/app');
     expect(second.chat.posts[0]!.text).not.toContain('new source quay.io/app');
     await second.n.stop();
