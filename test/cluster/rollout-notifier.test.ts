@@ -57,6 +57,15 @@ async function addIdms(
   await createIdms(admin, idms(name, source, mirrors, policy));
 }
 
+/** Edits b-ID as an admin would: it agrees on NeverContactSource (with other mirrors, when given). */
+async function agreeB(id: string, mirrors?: string[]): Promise<void> {
+  const api = admin.makeApiClient(CustomObjectsApi);
+  const b = (await api.getClusterCustomObject({ ...IDMS, name: `b-${id}` })) as ReturnType<typeof idms>;
+  b.spec.imageDigestMirrors[0]!.mirrorSourcePolicy = 'NeverContactSource';
+  if (mirrors !== undefined) b.spec.imageDigestMirrors[0]!.mirrors = mirrors;
+  await api.replaceClusterCustomObject({ ...IDMS, name: `b-${id}`, body: b });
+}
+
 const waitNotices = (n: number, ms = 10_000) =>
   eventually(async () => (notices(rec).length >= n ? notices(rec) : undefined), ms, `${n} notice(s)`);
 const waitReply = (re: RegExp, ms = 10_000) =>
@@ -72,6 +81,37 @@ function expectOneThread(): string {
   ]);
   expect(tss.size).toBe(1);
   return [...tss][0]!;
+}
+
+/**
+ * A pool of one node and a notifier (render timeout 2.5 s), then a and b that disagree on mirrorSourcePolicy for
+ * one source: the MCO refuses them and writes nothing. Returns the refusal notice.
+ */
+async function startOnRefusal() {
+  const { mco, id, source } = setup();
+  const w = `w-${id}`;
+  const old = await mco.createPool(w, 1);
+  const n = await notifier(mco, id, { renderTimeoutMs: 2500 });
+  await addIdms(`a-${id}`, source('app'), [`mirror.example.com/${id}/app`], 'NeverContactSource');
+  await addIdms(`b-${id}`, source('app'), [`backup.example.com/${id}/app`], 'AllowContactingSource');
+  const [refusal] = await waitNotices(1);
+  expect(text(refusal!)).toMatch(/Refused:\* conflicting mirrorSourcePolicy/);
+  return { mco, id, source, w, old, n, refusal: refusal! };
+}
+
+/**
+ * After the fix of a refusal: the refusal resolved once in its own thread, then the pool of one node rolls out the
+ * new render and the rollout (the second notice) says done.
+ */
+async function resolvedThenDone(mco: FakeMco, w: string, old: string, refusalTs: unknown) {
+  const resolved = await waitReply(/Resolved: the MCO accepts the mirror objects again/);
+  expect(resolved.params.thread_ts).toBe(refusalTs);
+  const target = await mco.rerender(w);
+  await mco.rollNodes(w, 1, old, target);
+  const done = await waitReply(/Done: the change reached every node/);
+  await settle();
+  expect(notices(rec)).toHaveLength(2);
+  return { resolved, done };
 }
 
 describe('rollout notices', () => {
@@ -212,18 +252,11 @@ describe('rollout notices', () => {
     'a refused change is said once and rolls nothing out; its fix, which renders as the refused intent did, ' +
       'is a rollout from the last accepted config',
     async () => {
-      const { mco, id, source } = setup();
-      const w = `w-${id}`;
-      const old = await mco.createPool(w, 1);
-      const n = await notifier(mco, id, { renderTimeoutMs: 2500 });
       // The MCO refuses two objects that disagree on mirrorSourcePolicy for one source; it writes nothing.
-      await addIdms(`a-${id}`, source('app'), [`mirror.example.com/${id}/app`], 'NeverContactSource');
-      await addIdms(`b-${id}`, source('app'), [`backup.example.com/${id}/app`], 'AllowContactingSource');
-      const [refusal] = await waitNotices(1);
-      expect(text(refusal!)).toContain(
+      const { mco, id, source, w, old, n, refusal } = await startOnRefusal();
+      expect(text(refusal)).toContain(
         'The MCO refuses this mirror change on test-cluster; nodes keep the previous configuration',
       );
-      expect(text(refusal!)).toMatch(/Refused:\* conflicting mirrorSourcePolicy/);
       // Past the render timeout: no rollout follows a refusal, nothing is stuck, nothing is edited.
       await settle(4000);
       expect(notices(rec)).toHaveLength(1);
@@ -235,23 +268,14 @@ describe('rollout notices', () => {
 
       // The fix: b agrees. It renders exactly as the refused intent (blocked, both mirrors): a change all the same,
       // since the nodes kept the config from before the refusal.
-      const api = admin.makeApiClient(CustomObjectsApi);
-      const b = (await api.getClusterCustomObject({ ...IDMS, name: `b-${id}` })) as ReturnType<typeof idms>;
-      b.spec.imageDigestMirrors[0]!.mirrorSourcePolicy = 'NeverContactSource';
-      await api.replaceClusterCustomObject({ ...IDMS, name: `b-${id}`, body: b });
+      await agreeB(id);
       const [, notice] = await waitNotices(2);
       expect(text(notice!)).toContain(`new source ${source('app')}`);
       expect(text(notice!)).toContain(`ImageDigestMirrorSet/b-${id} changed`);
       expect(text(notice!)).not.toContain('refuses');
-      const resolved = await waitReply(/Resolved: the MCO accepts the mirror objects again/);
-      expect(resolved.params.thread_ts).toBe(refusalTs);
+      const { resolved, done } = await resolvedThenDone(mco, w, old, refusalTs);
       expect(text(resolved)).toContain('the new configuration rolls out');
-      const target = await mco.rerender(w);
-      await mco.rollNodes(w, 1, old, target);
-      const done = await waitReply(/Done: the change reached every node/);
       expect(done.params.thread_ts).not.toBe(resolved.params.thread_ts);
-      await settle();
-      expect(notices(rec)).toHaveLength(2);
       expect(replies(rec).filter((c) => /Stuck|Done|Resolved/.test(text(c)))).toHaveLength(2);
       expect(n.currentState?.refusal ?? null).toBeNull();
     },
@@ -262,25 +286,11 @@ describe('rollout notices', () => {
     "a refused change changed into another refused change: the new reason in the first refusal's thread, its " +
       'message edited, no second message; the fix resolves it once',
     async () => {
-      const { mco, id, source } = setup();
-      const w = `w-${id}`;
-      const old = await mco.createPool(w, 1);
-      const n = await notifier(mco, id, { renderTimeoutMs: 2500 });
-      await addIdms(`a-${id}`, source('app'), [`mirror.example.com/${id}/app`], 'NeverContactSource');
-      await addIdms(`b-${id}`, source('app'), [`backup.example.com/${id}/app`], 'AllowContactingSource');
-      const [refusal] = await waitNotices(1);
-      expect(text(refusal!)).toMatch(/Refused:\* conflicting mirrorSourcePolicy/);
+      const { mco, id, source, w, old, n } = await startOnRefusal();
       await eventually(async () => n.currentState?.refusal?.ts ?? undefined, 5_000, 'the refusal recorded');
       const refusalTs = n.currentState!.refusal!.ts!;
       // b now agrees on NeverContactSource but lists the source itself as a mirror: refused for another reason
-      const api = admin.makeApiClient(CustomObjectsApi);
-      const edit = async (mirrors: string[]): Promise<void> => {
-        const b = (await api.getClusterCustomObject({ ...IDMS, name: `b-${id}` })) as ReturnType<typeof idms>;
-        b.spec.imageDigestMirrors[0]!.mirrorSourcePolicy = 'NeverContactSource';
-        b.spec.imageDigestMirrors[0]!.mirrors = mirrors;
-        await api.replaceClusterCustomObject({ ...IDMS, name: `b-${id}`, body: b });
-      };
-      await edit([source('app')]);
+      await agreeB(id, [source('app')]);
       const followUp = await waitReply(/Still refused after the change/);
       expect(followUp.params.thread_ts).toBe(refusalTs);
       expect(text(followUp)).toContain(`ImageDigestMirrorSet/b-${id} changed`);
@@ -302,16 +312,10 @@ describe('rollout notices', () => {
       expect(n.currentState?.rollouts).toHaveLength(0);
 
       // the fix: a rollout from the last accepted config, the refusal resolved once in its thread
-      await edit([`backup.example.com/${id}/app`]);
+      await agreeB(id, [`backup.example.com/${id}/app`]);
       const [, notice] = await waitNotices(2);
       expect(text(notice!)).toContain(`new source ${source('app')}`);
-      const resolved = await waitReply(/Resolved: the MCO accepts the mirror objects again/);
-      expect(resolved.params.thread_ts).toBe(refusalTs);
-      const target = await mco.rerender(w);
-      await mco.rollNodes(w, 1, old, target);
-      await waitReply(/Done: the change reached every node/);
-      await settle();
-      expect(notices(rec)).toHaveLength(2);
+      const { resolved } = await resolvedThenDone(mco, w, old, refusalTs);
       expect(replies(rec, refusalTs).map(text)).toEqual([text(followUp), text(resolved)]);
       expect(n.currentState?.refusal ?? null).toBeNull();
     },
@@ -352,20 +356,11 @@ describe('rollout notices', () => {
       expect(second.currentState?.refusal?.ts).toBe(refusalTs);
 
       // the fix (b agrees): a rollout from the pool's config, the refusal resolved once in its thread
-      const api = admin.makeApiClient(CustomObjectsApi);
-      const b = (await api.getClusterCustomObject({ ...IDMS, name: `b-${id}` })) as ReturnType<typeof idms>;
-      b.spec.imageDigestMirrors[0]!.mirrorSourcePolicy = 'NeverContactSource';
-      await api.replaceClusterCustomObject({ ...IDMS, name: `b-${id}`, body: b });
+      await agreeB(id);
       const [, notice] = await waitNotices(2);
       expect(text(notice!)).toContain(`backup.example.com/${id}/app`);
       expect(text(notice!)).not.toContain(`new source ${source('app')}`);
-      const resolved = await waitReply(/Resolved: the MCO accepts the mirror objects again/);
-      expect(resolved.params.thread_ts).toBe(refusalTs);
-      const target = await mco.rerender(w);
-      await mco.rollNodes(w, 1, old, target);
-      await waitReply(/Done: the change reached every node/);
-      await settle();
-      expect(notices(rec)).toHaveLength(2);
+      const { resolved } = await resolvedThenDone(mco, w, old, refusalTs);
       expect(replies(rec, refusalTs).map(text)).toEqual([text(resolved)]);
     },
     60_000,
