@@ -343,14 +343,17 @@ describe('429 with other bodies and on the ping, from real podman runs', () => {
     }
   });
 
+  /** The lab captures of podman backing off with no Retry-After, one per mode (the ping ones too). */
+  const BACKOFF_CAPTURES = [
+    'rate-limited-backoff-html-source',
+    'rate-limited-backoff-harbor-source',
+    'rate-limited-backoff-ping-source',
+    'rate-limited-backoff-ping-v1-source',
+    'rate-limited-backoff-ping-mirror',
+  ];
+
   it('a log cut at any back-off of any mode (the ping ones too) names the 429 of the candidate tried', async () => {
-    for (const dir of [
-      'rate-limited-backoff-html-source',
-      'rate-limited-backoff-harbor-source',
-      'rate-limited-backoff-ping-source',
-      'rate-limited-backoff-ping-v1-source',
-      'rate-limited-backoff-ping-mirror',
-    ]) {
+    for (const dir of BACKOFF_CAPTURES) {
       const lines = readFileSync(join(LAB, dir, 'output.log'), 'utf8').split('\n');
       const backoffs = lines.flatMap((l, i) => (/Too many requests to \S+: sleeping for/.test(l) ? [i] : []));
       // the first back-off (a check stopped after 2 s) and the last one (stopped late, e.g. during /v1/_ping's)
@@ -370,13 +373,7 @@ describe('429 with other bodies and on the ping, from real podman runs', () => {
   it('without Retry-After: 2/4/8/16 s per limited request; how long each mode keeps podman busy', () => {
     const seconds = (dir: string): number =>
       (JSON.parse(readFileSync(join(LAB, dir, 'outcome.json'), 'utf8')) as { seconds: number }).seconds;
-    for (const dir of [
-      'rate-limited-backoff-html-source',
-      'rate-limited-backoff-harbor-source',
-      'rate-limited-backoff-ping-source',
-      'rate-limited-backoff-ping-v1-source',
-      'rate-limited-backoff-ping-mirror',
-    ]) {
+    for (const dir of BACKOFF_CAPTURES) {
       const limited = requests(join(LAB, dir, 'registry-side.log')).filter((q) => q.status === 429);
       expect(limited.length % 5, dir).toBe(0);
       for (let g = 0; g < limited.length / 5; g++) {
