@@ -292,6 +292,8 @@ try {
     settleMs: number;
     baseline: BotMemory;
     after: BotMemory;
+    idle: BotMemory;
+    lastResort: BotMemory;
     peakRss: number;
     peakHeap: number;
     perMin: number;
@@ -398,6 +400,8 @@ try {
       settleMs,
       baseline: ready.baseline,
       after: mem.after,
+      idle: mem.idle,
+      lastResort: mem.lastResort,
       peakRss: mem.peakRss,
       peakHeap: mem.peakHeap,
       perMin: (window.length * 60_000) / IDLE_MS,
@@ -444,6 +448,15 @@ try {
         `${mb(r.baseline.heapUsed)} MB heap used, ${mb(r.baseline.rss)} MB RSS); ` +
         `heap reserved after GC ${mb(r.after.heapTotal)} MB (baseline ${mb(r.baseline.heapTotal)} MB)`,
     );
+    const map = (x: BotMemory): string =>
+      `brk ${mb(x.mappings.brk)}, malloc arenas ${mb(x.mappings.arenas)}, ` +
+      `other anonymous ${mb(x.mappings.otherAnon)}, ` +
+      `files ${mb(x.mappings.file)}, lazily freed ${mb(x.mappings.lazyFree)}; V8 physical ${mb(x.v8Physical)}, ` +
+      `external ${mb(x.external)}, array buffers ${mb(x.arrayBuffers)}`;
+    console.log(`    RSS by mapping (MB), baseline: ${map(r.baseline)}`);
+    console.log(`    idle, before a forced GC: RSS ${mb(r.idle.rss)}: ${map(r.idle)}`);
+    console.log(`    after GC: RSS ${mb(r.after.rss)}: ${map(r.after)}`);
+    console.log(`    after a last-resort GC: RSS ${mb(r.lastResort.rss)}: ${map(r.lastResort)}`);
     console.log(
       `    idle API requests: ${r.perMinTriage.toFixed(1)}/min by the triage channel, ${r.perMin.toFixed(1)}/min by ` +
         `the whole bot process [${kinds || 'none'}]`,

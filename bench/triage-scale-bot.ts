@@ -4,6 +4,8 @@
 // classifier, pod probe, ConfigMap state, its own Lease) with the Slack sink pointed at the bench's recording
 // server. The triage memory is measured against a baseline taken after the policy source is up and before the
 // triage channel starts. The parent drives it over IPC: {cmd:'status'} and {cmd:'measure'}; it answers each.
+import { readFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createTriageChannel, triageSettingsFromEnv } from '../src/composition/triage-notifier.ts';
 import { createClusterChecker } from '../src/main.ts';
@@ -23,6 +25,10 @@ export interface BotMemory {
   rss: number;
   external: number;
   arrayBuffers: number;
+  /** RSS by kind of mapping (/proc/self/smaps): where memory the V8 heap no longer counts still sits */
+  mappings: { brk: number; arenas: number; otherAnon: number; file: number; lazyFree: number };
+  /** V8's own count of the heap memory it has committed (all spaces) */
+  v8Physical: number;
 }
 
 export type BotMessage =
@@ -38,16 +44,63 @@ export type BotMessage =
       chatCalls: number;
       lastChatAt: number;
     }
-  | { kind: 'memory'; after: BotMemory; peakRss: number; peakHeap: number };
+  | { kind: 'memory'; idle: BotMemory; after: BotMemory; lastResort: BotMemory; peakRss: number; peakHeap: number };
 
 const args = JSON.parse(process.argv[2] ?? '{}') as BotArgs;
 const send = (m: BotMessage): void => void process.send?.(m);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
 
+// glibc reserves each thread arena as a 64 MiB (HEAP_MAX_SIZE) aligned mapping: a read-write part followed by its
+// PROT_NONE rest. V8's pages and everything else are mapped in other shapes.
+const ARENA_BYTES = 64 * 1024 * 1024;
+
+interface Mapping {
+  start: number;
+  size: number;
+  perms: string;
+  name: string;
+  rss: number;
+}
+
+function mappings(): BotMemory['mappings'] {
+  const list: Mapping[] = [];
+  let lazyFree = 0;
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head !== null) {
+      const start = Number.parseInt(head[1]!, 16);
+      list.push({ start, size: Number.parseInt(head[2]!, 16) - start, perms: head[3]!, name: head[4]!, rss: 0 });
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss !== null && list.length > 0) list[list.length - 1]!.rss = Number(rss[1]) * 1024;
+    // pages given back with MADV_FREE: still counted in RSS until the kernel needs them
+    const lazy = /^LazyFree:\s+(\d+) kB/.exec(line);
+    if (lazy !== null) lazyFree += Number(lazy[1]) * 1024;
+  }
+  const out = { brk: 0, arenas: 0, otherAnon: 0, file: 0, lazyFree };
+  for (let i = 0; i < list.length; i++) {
+    const m = list[i]!;
+    const rest = list[i + 1];
+    const arena =
+      m.name === '' &&
+      m.start % ARENA_BYTES === 0 &&
+      (m.size === ARENA_BYTES ||
+        (rest !== undefined && rest.name === '' && rest.perms.startsWith('---') && m.size + rest.size === ARENA_BYTES));
+    if (m.name === '[heap]') out.brk += m.rss;
+    else if (arena) out.arenas += m.rss;
+    else if (m.name.startsWith('/')) out.file += m.rss;
+    else out.otherAnon += m.rss;
+  }
+  return out;
+}
+
 function memory(): BotMemory {
   const m = process.memoryUsage();
   return {
+    mappings: mappings(),
+    v8Physical: getHeapStatistics().total_physical_size,
     heapUsed: m.heapUsed,
     heapTotal: m.heapTotal,
     rss: m.rss,
@@ -129,7 +182,14 @@ process.on('message', (m: { cmd: string }) => {
         const { writeFile } = await import('node:fs/promises');
         await writeFile(`${profileDir}/bot-${args.env.POD_NAME}.heapprofile`, JSON.stringify(r.profile));
       });
-    void settledGc().then((after) => send({ kind: 'memory', after, peakRss, peakHeap }));
+    // idle: what the process holds on its own after the idle window (V8's memory reducer had its chance);
+    // lastResort: what a GC that also gives pooled pages back leaves (diagnosis only; the limits use 'after')
+    const idle = memory();
+    void settledGc().then(async (after) => {
+      (gc as unknown as (o: object) => void)({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+      await new Promise((r) => setTimeout(r, 200));
+      send({ kind: 'memory', idle, after, lastResort: memory(), peakRss, peakHeap });
+    });
   } else if (m.cmd === 'stop') {
     clearInterval(sampler);
     void channel
