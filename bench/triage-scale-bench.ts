@@ -5,7 +5,7 @@
 //    MachineConfig; no kubelet: each pod's status is patched to ImagePullBackOff with its podman error), then
 //    1,000 and 50,000 kubelet pull-failure events on them (Failed "Failed to pull image", InspectFailed,
 //    BackOff "Back-off pulling image", Failed "Error: ErrImagePull"/"Error: ImagePullBackOff", the texts from
-//    test/fixtures/kubelet-events, 11 causes x 20 images) plus 10% unrelated events (Scheduled, Pulling, container
+//    test/fixtures/kubelet-events, every scenario x 20 images) plus 10% unrelated events (Scheduled, Pulling, container
 //    back-off, create errors, node events).
 //  - At each size a fresh bot process (bench/triage-scale-bot.ts: what src/main.ts wires for ICSP_TRIAGE_CHANNEL,
 //    Slack at a local recording server) starts against that cluster through a counting proxy; once the initial
