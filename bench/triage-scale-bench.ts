@@ -440,7 +440,7 @@ try {
     console.log(
       `  ${n(r.events)} pull-failure events (+${n(r.events / 10)} unrelated, created in ${secs(r.createMs)} s): ` +
         `settled ${secs(r.settleMs)} s after the start, ${r.posts} Slack posts, ${r.status.dropped} events dropped, ` +
-        `stored state ${(r.storedBytes / 1024).toFixed(0)} KB`,
+        `stored state ${(r.storedBytes / 1024).toFixed(0)} KB, ${r.status.heapTrims} heap trims`,
     );
     console.log(
       `    triage memory after GC: ${mb(m.heap)} MB heap used, ${mb(m.rss)} MB RSS; peak RSS ${mb(m.peak)} MB, ` +

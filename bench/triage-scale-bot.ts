@@ -41,6 +41,7 @@ export type BotMessage =
       eventRequests: number;
       probeRequests: number;
       relists: number;
+      heapTrims: number;
       chatCalls: number;
       lastChatAt: number;
     }
@@ -173,6 +174,7 @@ process.on('message', (m: { cmd: string }) => {
       eventRequests: channel.events.requests,
       probeRequests: channel.probe.requests,
       relists: channel.events.relists,
+      heapTrims: channel.heap.trims,
       chatCalls,
       lastChatAt,
     });

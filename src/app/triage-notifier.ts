@@ -93,6 +93,7 @@ export class TriageNotifier {
   private readonly classified = new Map<string, PullFailure | null>();
   private readonly messages = new Map<string, string>();
   private readonly roomWaiters: Array<() => void> = [];
+  private readonly drainWaiters: Array<() => void> = [];
   private timer: unknown;
   private running = false;
   private stopped = false;
@@ -148,6 +149,13 @@ export class TriageNotifier {
 
   private wakeRoomWaiters(): void {
     if (this.hasRoom()) for (const w of this.roomWaiters.splice(0)) w();
+    if (this.stopped || this.queue.length === 0) for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  /** Resolves after a pass that left the queue empty (or when the notifier stopped). */
+  drained(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((r) => this.drainWaiters.push(r));
   }
 
   /** Runs one pass now (tests); resolves when it is done. */

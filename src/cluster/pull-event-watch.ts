@@ -50,6 +50,8 @@ export interface PullEventWatchOptions {
   onError?: (err: unknown) => void;
   /** Awaited between list pages: resolves when the listener can take another page (backpressure). */
   room?: () => Promise<void>;
+  /** Called when a reason's list (the initial one, or a relist after 410) has been handed to the listener. */
+  listed?: () => void;
 }
 
 export class PullEventWatch implements PullEventSource {
@@ -119,6 +121,7 @@ export class PullEventWatch implements PullEventSource {
           from = list.metadata?.resourceVersion;
           next = list.metadata?._continue || undefined;
         } while (next !== undefined);
+        this.opts.listed?.();
       }
     } catch (err) {
       this.opts.onError?.(err);

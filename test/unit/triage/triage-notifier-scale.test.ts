@@ -127,6 +127,22 @@ describe('the triage channel at scale', () => {
     expect(t.n.dropped).toBe(0);
   });
 
+  it('drained() resolves after a pass that empties the queue, not before, and at once when stopped', async () => {
+    const t = setup();
+    await t.n.start();
+    for (let i = 0; i < 50; i++) t.emit(event(`web-${i}`, `quay.io/shop/app${i % 3}:1`));
+    let drained = false;
+    const waiting = t.n.drained().then(() => (drained = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(drained).toBe(false);
+    await t.n.pass();
+    await waiting;
+    expect(drained).toBe(true);
+    expect(t.n.queued).toBe(0);
+    t.n.stop();
+    await t.n.drained();
+  });
+
   it('a source that waits for room between pages of 500 loses none of 50,000 events', async () => {
     const t = setup();
     await t.n.start();
