@@ -14,7 +14,7 @@ import { ConfigMapTriageStateStore } from '../cluster/triage-state-store.ts';
 import type { ChatSink } from '../ports/chat-sink.ts';
 import type { Explanation } from '../domain/explain.ts';
 import { errorText } from '../domain/error-text.ts';
-import { HeapTrim } from '../observability/heap-trim.ts';
+import { HeapTrim } from '../runtime/heap-trim.ts';
 import { SettingsReader } from '../settings/settings-reader.ts';
 import type { Env } from '../settings/settings-reader.ts';
 import { notifierPlacement } from './rollout-notifier.ts';
@@ -79,7 +79,7 @@ export function createTriageChannel(
   opts: { leadership?: { readonly isLeader: boolean }; logger?: TriageLogger; watchFrom?: string } = {},
 ): TriageChannel {
   // a list of tens of thousands of events is a burst of garbage whose freed pages V8 would keep: a memory-reducing
-  // GC every TRIM_EVERY_PAGES pages and once the listed events are worked through (src/observability/heap-trim.ts)
+  // GC every TRIM_EVERY_PAGES pages and once the listed events are worked through (src/runtime/heap-trim.ts)
   const heap = new HeapTrim();
   let pages = 0;
   const events: PullEventWatch = new PullEventWatch(kc, {

@@ -6,6 +6,7 @@
 // hundreds of ms); the answer comes back as the finished Slack messages and what-if.json text. Errors come back as
 // what they were (EngineError with its stage, TypeError, ...), so the flow words them as it does in process.
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { HeapTrim } from '../runtime/heap-trim.ts';
 import type { ResourceLimits } from 'node:worker_threads';
 import { EngineError } from '../domain/engine-error.ts';
 import type { EngineStage } from '../domain/engine-error.ts';
@@ -81,6 +82,7 @@ export function rebuildError(c: CarriedError): Error {
 /** The worker side: assembles one job from its messages, computes it on 'run'. */
 function serve(): void {
   const port = parentPort!;
+  const heap = new HeapTrim(0);
   let job: WhatIfJob | undefined;
   /** A failure while assembling: the job's 'run' reports it. */
   let failed: unknown;
@@ -132,6 +134,8 @@ function serve(): void {
       reply = { seq: r.seq, ok: false, error: carryError(e) };
     }
     port.postMessage(reply);
+    // a what-if at 40,000 sources leaves ~300 MB of freed pages in this thread's heap: give them back now
+    if (r.op === 'run') void heap.trim();
   });
 }
 

@@ -239,7 +239,7 @@ describe('the triage channel, on the real API server as the bot', () => {
     const restarted = await startChannel();
     await new Promise((r) => setTimeout(r, 1500));
     expect(notices().length).toBe(before);
-    // the listed events worked through, the list's garbage is given back (src/observability/heap-trim.ts)
+    // the listed events worked through, the list's garbage is given back (src/runtime/heap-trim.ts)
     await eventually(async () => (restarted.heap.trims >= 1 ? true : undefined), 10_000, 'a heap trim after the list');
     await restarted.stop();
     // the API server ends the event watches with ERROR 410 Expired (through a proxy): a relist of every event

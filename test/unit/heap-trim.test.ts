@@ -1,12 +1,12 @@
-// HeapTrim (src/observability/heap-trim.ts): a memory-reducing GC through the in-process inspector. Measured in a
+// HeapTrim (src/runtime/heap-trim.ts): a memory-reducing GC through the in-process inspector. Measured in a
 // process of its own (the test runner's heap would blur it): after a burst of garbage that lived long enough to
 // reach the old space, V8 keeps the freed pages in RSS; one trim gives them back.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HeapTrim } from '../../src/observability/heap-trim.ts';
+import { HeapTrim } from '../../src/runtime/heap-trim.ts';
 
-const MODULE = join(import.meta.dirname, '..', '..', 'src', 'observability', 'heap-trim.ts');
+const MODULE = join(import.meta.dirname, '..', '..', 'src', 'runtime', 'heap-trim.ts');
 
 const BURST = `
 import { HeapTrim } from ${JSON.stringify(MODULE)};

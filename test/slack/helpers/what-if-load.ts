@@ -134,8 +134,13 @@ export async function slackWhatIf(
     if (acks.some((a) => a.status !== 200)) throw new Error('a help command was not acked with 200');
     await h.bot.idle();
     const block = gaps.stop();
-    const i = rec.callsOf('files.getUploadURLExternal').findIndex((c) => c.params.filename === 'what-if.json');
-    const body = rec.uploads[i]?.body ?? '';
+    // the uploads of what-if.json and what-if.txt run concurrently: find it by the id completeUploadExternal names
+    // with its title (src/slack/what-if-flow.ts), not by the order of the requests
+    const id = rec
+      .callsOf('files.completeUploadExternal')
+      .flatMap((c) => c.params.files as Array<{ id: string; title?: string }>)
+      .find((f) => f.title === 'What-if, machine-readable')?.id;
+    const body = rec.uploads.find((u) => u.id === id)?.body ?? '';
     const m = /^--(\S+)\r\n[\s\S]*?\r\n\r\n([\s\S]*?)\r\n--\1--/.exec(body);
     return {
       blockCpuMs: block.cpuMs,
