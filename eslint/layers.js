@@ -9,6 +9,21 @@ import path from 'node:path';
  * any) }. `main` is the file src/main.ts.
  * @type {Record<string, { layer: string, may: string[], packages?: string[] }>}
  */
+/** What a composition root may wire: every layer but the CLI's. */
+const ROOTS_MAY = [
+  'app',
+  'rollout',
+  'files',
+  'cluster',
+  'observability',
+  'runtime',
+  'slack',
+  'settings',
+  'ports',
+  'domain',
+  'types',
+];
+
 export const LAYERS = {
   types: { layer: 'domain', may: [], packages: [] },
   domain: { layer: 'domain', may: ['types'], packages: ['js-yaml', 'smol-toml', 'node:crypto', 'node:zlib'] },
@@ -26,39 +41,8 @@ export const LAYERS = {
     layer: 'adapters (and the CLI entry)',
     may: ['app', 'rollout', 'files', 'cluster', 'observability', 'runtime', 'settings', 'ports', 'domain', 'types'],
   },
-  composition: {
-    layer: 'composition roots',
-    may: [
-      'app',
-      'rollout',
-      'files',
-      'cluster',
-      'observability',
-      'runtime',
-      'slack',
-      'settings',
-      'ports',
-      'domain',
-      'types',
-    ],
-  },
-  main: {
-    layer: 'composition roots',
-    may: [
-      'composition',
-      'app',
-      'rollout',
-      'files',
-      'cluster',
-      'observability',
-      'runtime',
-      'slack',
-      'settings',
-      'ports',
-      'domain',
-      'types',
-    ],
-  },
+  composition: { layer: 'composition roots', may: ROOTS_MAY },
+  main: { layer: 'composition roots', may: ['composition', ...ROOTS_MAY] },
 };
 
 /**
