@@ -9,6 +9,7 @@ export class HeapTrim {
   private session: Session | undefined;
   private last = -Infinity;
   private closed = false;
+  private timer: NodeJS.Timeout | undefined;
   private readonly minIntervalMs: number;
   private readonly now: () => number;
   /** Trims done (tests, benches). */
@@ -35,8 +36,15 @@ export class HeapTrim {
     }
   }
 
+  /** One trim once no other call came for `delayMs`: jobs that come in pairs (build, then drop) cost one GC. */
+  soon(delayMs = 200): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.trim(), delayMs);
+  }
+
   close(): void {
     this.closed = true;
+    clearTimeout(this.timer);
     this.session?.disconnect();
     this.session = undefined;
   }

@@ -63,4 +63,19 @@ describe('HeapTrim', () => {
     await trim.trim();
     expect(trim.trims).toBe(2);
   });
+
+  it('soon(): calls within the delay make one trim, after the last of them', async () => {
+    const trim = new HeapTrim(0);
+    trim.soon(50);
+    await new Promise((r) => setTimeout(r, 20));
+    trim.soon(50);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(trim.trims).toBe(0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(trim.trims).toBe(1);
+    trim.soon(10);
+    trim.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(trim.trims).toBe(1);
+  });
 });
