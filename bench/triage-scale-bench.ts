@@ -26,7 +26,7 @@ import type { BotArgs, BotMemory, BotMessage } from './triage-scale-bot.ts';
 import { startControlPlane } from '../test/cluster/control-plane.ts';
 import { prepareCluster } from '../test/cluster/prepare-cluster.ts';
 import { ExpiringProxy } from '../test/cluster/rollout-proxy.ts';
-import { renderedConfigObject } from '../test/cluster/triage-node.ts';
+import { mcoAnnotations, renderedConfigObject } from '../test/cluster/triage-node.ts';
 import { RecordingServer } from '../test/slack/helpers/recording-server.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..');
@@ -160,11 +160,7 @@ try {
       metadata: {
         name: nodeName(i),
         labels: { 'node-role.kubernetes.io/worker': '' },
-        annotations: {
-          'machineconfiguration.openshift.io/currentConfig': RENDERED,
-          'machineconfiguration.openshift.io/desiredConfig': RENDERED,
-          'machineconfiguration.openshift.io/state': 'Done',
-        },
+        annotations: mcoAnnotations(RENDERED),
       },
     }),
   );

@@ -131,7 +131,7 @@ export class TriageNotifier {
     this.stopped = true;
     this.deps.events.stop();
     if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
-    this.wakeRoomWaiters();
+    this.wakeWaiters();
   }
 
   /**
@@ -147,7 +147,8 @@ export class TriageNotifier {
     return this.stopped || this.queue.length <= QUEUE_MAX / 2;
   }
 
-  private wakeRoomWaiters(): void {
+  /** After a pass (or stop): the event source waiting for room, and those waiting for an empty queue. */
+  private wakeWaiters(): void {
     if (this.hasRoom()) for (const w of this.roomWaiters.splice(0)) w();
     if (this.stopped || this.queue.length === 0) for (const w of this.drainWaiters.splice(0)) w();
   }
@@ -167,7 +168,7 @@ export class TriageNotifier {
     } finally {
       this.running = false;
       this.passes++;
-      this.wakeRoomWaiters();
+      this.wakeWaiters();
     }
   }
 

@@ -13,7 +13,7 @@ import type { TriageCause } from '../../src/domain/triage/triage-verdict.ts';
 import { adminConfig, botConfig, clusterInfo } from './cluster-info.ts';
 import { FakeKubelet } from './fake-kubelet.ts';
 import { createNamespace, eventually, uniqueName } from './kube.ts';
-import { corpusCase, createRenderedConfig } from './triage-node.ts';
+import { corpusCase, createRenderedConfig, mcoAnnotations } from './triage-node.ts';
 import type { CorpusCase } from './triage-node.ts';
 
 const NODE = 'triage-worker-0';
@@ -37,15 +37,7 @@ beforeAll(async () => {
     certFile: info.kubeletCertFile,
     keyFile: info.kubeletKeyFile,
     backOffDelayMs: 100,
-    nodeMetadata: {
-      [NODE]: {
-        annotations: {
-          'machineconfiguration.openshift.io/currentConfig': RENDERED,
-          'machineconfiguration.openshift.io/desiredConfig': RENDERED,
-          'machineconfiguration.openshift.io/state': 'Done',
-        },
-      },
-    },
+    nodeMetadata: { [NODE]: { annotations: mcoAnnotations(RENDERED) } },
   });
   await createNamespace(admin, ns, { 'pod-security.kubernetes.io/enforce': 'privileged' });
 });

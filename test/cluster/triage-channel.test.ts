@@ -17,7 +17,7 @@ import { adminConfig, botConfig, clusterInfo } from './cluster-info.ts';
 import { FakeKubelet } from './fake-kubelet.ts';
 import { ExpiringProxy } from './rollout-proxy.ts';
 import { createNamespace, eventually, uniqueName } from './kube.ts';
-import { corpusCase, createRenderedConfig } from './triage-node.ts';
+import { corpusCase, createRenderedConfig, mcoAnnotations } from './triage-node.ts';
 import type { CorpusCase } from './triage-node.ts';
 
 const CHANNEL = 'C0TRIAGE';
@@ -102,11 +102,7 @@ beforeAll(async () => {
   const info = clusterInfo();
   const admin = adminConfig();
   await createRenderedConfig(admin, RENDERED, corpus('x509').registriesConf).catch(() => undefined);
-  const annotations = {
-    'machineconfiguration.openshift.io/currentConfig': RENDERED,
-    'machineconfiguration.openshift.io/desiredConfig': RENDERED,
-    'machineconfiguration.openshift.io/state': 'Done',
-  };
+  const annotations = mcoAnnotations(RENDERED);
   kubelet = await FakeKubelet.start(admin, {
     nodes: NODES,
     certFile: info.kubeletCertFile,
